@@ -1,0 +1,21 @@
+/** Istio's official Helm chart repository. */
+export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+
+/**
+ * The default Istio version: the newest 1.30 patch confirmed in Istio's release
+ * announcements. 1.30 supports Kubernetes 1.32 to 1.36.
+ */
+export const DEFAULT_ISTIO_VERSION = "1.30.5";
+
+/** The oldest minor this package supports: flat istiod values and templated CRDs arrived in 1.24. */
+export const MIN_ISTIO_MINOR = { major: 1, minor: 24 } as const;
+
+/** Cookie attributes in `consistentHash.httpCookie` arrived in 1.28. */
+export const COOKIE_ATTRIBUTES_MINOR = { major: 1, minor: 28 } as const;
+
+/** Versions that must not be installed, with the reason shown to the user. */
+export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
+    "1.30.0":
+        "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " +
+        "(istio/istio#60312, fixed in 1.30.1)",
+};

@@ -1,0 +1,74 @@
+import type { StackSettings } from "./settings/validate";
+import { needsPersistentSessions, type AppSettings, type MeshSettings } from "./settings/schema";
+import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE, MeshReleases } from "./istio/releases";
+import { buildNamespace } from "./objects/namespace";
+import { buildIstioGateway, gatewayRef } from "./objects/gateway";
+import { AppObjects, buildAppObjects } from "./objects/app";
+import { PERSISTENT_SESSION_ENV } from "./policy/affinity";
+import type { K8sObject } from "./objects/types";
+
+/** The Istio Gateway every app of a stack shares. */
+export const SHARED_GATEWAY_NAME = "sticky-gateway";
+
+export interface AppPlan {
+    settings: AppSettings;
+    objects: AppObjects;
+}
+
+/** Everything a stack deploys, as plain objects: what the components create and `render` prints. */
+export interface Plan {
+    /** Absent when the stack uses an Istio that is already installed. */
+    mesh?: { namespaces: K8sObject[]; releases: MeshReleases };
+    appNamespaces: K8sObject[];
+    gateway: K8sObject;
+    apps: AppPlan[];
+    /** What an existing mesh must provide (empty when the stack installs Istio). */
+    meshRequirements: string[];
+}
+
+/** The namespaces the mesh itself needs: istiod's and the gateway's. */
+export function buildMeshNamespaces(mesh: MeshSettings): K8sObject[] {
+    return [buildNamespace(ISTIO_SYSTEM_NAMESPACE), buildNamespace(mesh.gateway.namespace)];
+}
+
+/** One namespace object per distinct app namespace, in order of first use. */
+export function buildAppNamespaces(apps: readonly Pick<AppSettings, "namespace">[], revision?: string): K8sObject[] {
+    return [...new Set(apps.map((a) => a.namespace))].map((ns) => buildNamespace(ns, { injection: true, revision }));
+}
+
+export function buildSharedGateway(mesh: MeshSettings): K8sObject {
+    return buildIstioGateway({
+        name: SHARED_GATEWAY_NAME,
+        namespace: mesh.gateway.namespace,
+        selector: mesh.gateway.labels,
+        hosts: mesh.gateway.hosts,
+    });
+}
+
+/** What an already-installed Istio must offer for these apps to work. */
+export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[]): string[] {
+    const out = [
+        `an Istio ${mesh.version.replace(/\.\d+$/, ".x")}-compatible control plane${mesh.revision ? ` with revision "${mesh.revision}"` : ""} with its CRDs installed`,
+        `ingress gateway pods in namespace "${mesh.gateway.namespace}" labelled ${JSON.stringify(mesh.gateway.labels)}`,
+    ];
+    const persistent = apps.filter((a) => a.affinity.mode === "persistentCookie" || a.affinity.mode === "persistentHeader");
+    if (persistent.length) {
+        out.push(`istiod with env ${PERSISTENT_SESSION_ENV}=true (needed by ${persistent.map((a) => a.name).join(", ")})`);
+    }
+    return out;
+}
+
+export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
+    const { mesh, apps } = stack;
+    const gateway = buildSharedGateway(mesh);
+    const ctx = { gateway: gatewayRef(gateway.metadata.name, mesh.gateway.namespace), hosts: mesh.gateway.hosts, demoAppSource };
+    return {
+        mesh: mesh.install
+            ? { namespaces: buildMeshNamespaces(mesh), releases: buildMeshReleases(mesh, { persistentSessions: needsPersistentSessions(apps) }) }
+            : undefined,
+        appNamespaces: buildAppNamespaces(apps, mesh.revision),
+        gateway,
+        apps: apps.map((settings) => ({ settings, objects: buildAppObjects(settings, ctx) })),
+        meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps),
+    };
+}

@@ -1,0 +1,41 @@
+import { stringify } from "yaml";
+import type { Plan } from "./plan";
+import type { HelmReleaseSpec, K8sObject } from "./objects/types";
+
+export const HELM_RELEASE_API_VERSION = "render.istio-sticky/v1";
+
+/** A Helm release as a render document. */
+export function helmReleaseDocument(r: HelmReleaseSpec): K8sObject {
+    return {
+        apiVersion: HELM_RELEASE_API_VERSION,
+        kind: "HelmRelease",
+        metadata: { name: r.name, namespace: r.namespace },
+        spec: { chart: r.chart, repo: r.repo, version: r.version, values: r.values },
+    };
+}
+
+/** Every document of a plan, in the order a deploy creates them. */
+export function planDocuments(plan: Plan): K8sObject[] {
+    const docs: K8sObject[] = [];
+    if (plan.mesh) {
+        const { base, istiod, gateway } = plan.mesh.releases;
+        docs.push(...plan.mesh.namespaces, helmReleaseDocument(base), helmReleaseDocument(istiod), helmReleaseDocument(gateway));
+    }
+    docs.push(...plan.appNamespaces, plan.gateway);
+    for (const app of plan.apps) {
+        const o = app.objects;
+        docs.push(...(o.configMap ? [o.configMap] : []), o.deployment, o.service, o.destinationRule, o.virtualService);
+    }
+    return docs;
+}
+
+/** Multi-document YAML. */
+export function toYaml(docs: readonly K8sObject[]): string {
+    return docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+}
+
+/** A file name for a document that sorts in deploy order. */
+export function documentFileName(doc: K8sObject, index: number): string {
+    const ns = doc.metadata.namespace ? `${doc.metadata.namespace}-` : "";
+    return `${String(index + 1).padStart(3, "0")}-${doc.kind.toLowerCase()}-${ns}${doc.metadata.name}.yaml`;
+}

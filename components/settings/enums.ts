@@ -1,0 +1,50 @@
+/** How requests of one session are kept on one pod. */
+export enum AffinityMode {
+    /** Consistent hash on a request header (weak stickiness). */
+    Header = "header",
+    /** Consistent hash on a cookie; Envoy sets the cookie when a TTL is given (weak stickiness). */
+    Cookie = "cookie",
+    /** Consistent hash on a query parameter (weak stickiness). */
+    QueryParameter = "queryParameter",
+    /** Consistent hash on the client's source IP (weak stickiness; works on TCP too). */
+    SourceIp = "sourceIp",
+    /** Envoy stateful session: the pod address is kept in a cookie (strong stickiness). */
+    PersistentCookie = "persistentCookie",
+    /** Envoy stateful session: the pod address is kept in a header (strong stickiness). */
+    PersistentHeader = "persistentHeader",
+    /** No affinity: plain round robin. */
+    None = "none",
+}
+
+/** The consistent-hash algorithm Envoy uses for hash modes. */
+export enum HashAlgorithm {
+    RingHash = "ringHash",
+    Maglev = "maglev",
+}
+
+/** The Kubernetes Service type of the ingress gateway. */
+export enum GatewayServiceType {
+    LoadBalancer = "LoadBalancer",
+    NodePort = "NodePort",
+    ClusterIP = "ClusterIP",
+}
+
+export const HASH_MODES: readonly AffinityMode[] = [
+    AffinityMode.Header,
+    AffinityMode.Cookie,
+    AffinityMode.QueryParameter,
+    AffinityMode.SourceIp,
+];
+
+export const PERSISTENT_MODES: readonly AffinityMode[] = [
+    AffinityMode.PersistentCookie,
+    AffinityMode.PersistentHeader,
+];
+
+export function isHashMode(mode: AffinityMode): boolean {
+    return HASH_MODES.includes(mode);
+}
+
+export function isPersistentMode(mode: AffinityMode): boolean {
+    return PERSISTENT_MODES.includes(mode);
+}

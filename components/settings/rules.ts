@@ -1,0 +1,85 @@
+/**
+ * Field rules shared by the settings schema: each is a pure predicate or a pure
+ * parser, so it can be unit-tested on its own.
+ */
+
+/** Envoy rejects a maglev table that is not prime; Istio also caps it below this size. */
+export const MAGLEV_TABLE_SIZE_LIMIT = 5_000_011;
+/** Envoy's upper bound for `ring_hash_lb_config.minimum_ring_size` (8M entries). */
+export const MAX_RING_SIZE = 8_388_608;
+
+/** Ports the Istio sidecar and agent listen on; an app port must not collide with them. */
+export const ISTIO_RESERVED_PORTS: readonly number[] = [
+    15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090,
+];
+
+export function isPrime(n: number): boolean {
+    if (!Number.isInteger(n) || n < 2) return false;
+    if (n % 2 === 0) return n === 2;
+    for (let d = 3; d * d <= n; d += 2) {
+        if (n % d === 0) return false;
+    }
+    return true;
+}
+
+/** A DNS-1123 label: what Kubernetes accepts as a namespace or Service name. */
+export function isDnsLabel(s: string): boolean {
+    return s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
+}
+
+/** An HTTP header name (RFC 9110 token) in lower case, as Envoy matches them. */
+export function isLowercaseHeaderName(s: string): boolean {
+    return /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(s);
+}
+
+/** A cookie name (RFC 6265 token). */
+export function isCookieName(s: string): boolean {
+    return /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(s);
+}
+
+/** A Kubernetes label value, non-empty. */
+export function isLabelValue(s: string): boolean {
+    return s.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(s);
+}
+
+/** A URL query parameter name that needs no percent-encoding. */
+export function isQueryParameterName(s: string): boolean {
+    return /^[A-Za-z0-9._~-]+$/.test(s);
+}
+
+/** A Go/protobuf duration as Istio accepts it: "60s", "1.5h", "1h30m", "0s". */
+export function isDuration(s: string): boolean {
+    return /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s);
+}
+
+/**
+ * A route path prefix: starts with "/", plain segments, no trailing slash
+ * (except the root "/"), no query or fragment.
+ */
+export function isRoutePath(s: string): boolean {
+    return s === "/" || /^(\/[A-Za-z0-9._~-]+)+$/.test(s);
+}
+
+/** True when one path would shadow the other as a prefix route. */
+export function pathsOverlap(a: string, b: string): boolean {
+    if (a === b || a === "/" || b === "/") return true;
+    return a.startsWith(b + "/") || b.startsWith(a + "/");
+}
+
+export interface Version {
+    major: number;
+    minor: number;
+    patch: number;
+}
+
+/** Parses "1.30.5" or "1.31.0-rc.1"; undefined when it is not such a version. */
+export function parseVersion(s: string): Version | undefined {
+    const m = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/.exec(s);
+    if (!m) return undefined;
+    return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}
+
+/** Compares a version with "major.minor": negative when older. */
+export function compareMinor(v: Version, major: number, minor: number): number {
+    return v.major !== major ? v.major - major : v.minor - minor;
+}

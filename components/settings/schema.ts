@@ -1,0 +1,206 @@
+import { z } from "zod";
+import { AffinityMode, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode } from "./enums";
+import * as rules from "./rules";
+import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "../istio/versions";
+
+/** A strict object whose unknown-key error lists the keys it does accept. */
+function strict<S extends z.ZodRawShape>(shape: S) {
+    const allowed = Object.keys(shape).join(", ");
+    return z.strictObject(shape, {
+        error: (issue) =>
+            issue.code === "unrecognized_keys"
+                ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})`
+                : undefined,
+    });
+}
+
+function enumOf<E extends Record<string, string>>(e: E) {
+    const allowed = Object.values(e).join(", ");
+    return z.enum(e, {
+        error: (issue) => `must be one of ${allowed}${"input" in issue ? ` (got ${JSON.stringify(issue.input)})` : ""}`,
+    });
+}
+
+const text = (what: string, check: (s: string) => boolean) =>
+    z.string({ error: `must be ${what}` }).refine(check, { message: `must be ${what}` });
+
+const intIn = (min: number, max: number, what = `a whole number from ${min} to ${max}`) =>
+    z.number({ error: `must be ${what}` }).int({ message: `must be ${what}` }).min(min, { message: `must be ${what}` }).max(max, { message: `must be ${what}` });
+
+const dnsLabel = text("a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)", rules.isDnsLabel);
+const headerName = text("a lower-case HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", rules.isLowercaseHeaderName);
+
+const cookieAttributeSchema = strict({
+    name: text("a cookie attribute name such as SameSite, Secure or HttpOnly", (s) => /^[A-Za-z][A-Za-z0-9-]*$/.test(s)).refine(
+        (s) => !["path", "max-age", "expires"].includes(s.toLowerCase()),
+        { message: "is set by the cookie's own field (use cookie.path or cookie.ttl)" },
+    ),
+    value: text("a cookie attribute value without ';', ',' or spaces", (s) => /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]*$/.test(s)).optional(),
+});
+
+const cookieSchema = strict({
+    name: text("a cookie name (an RFC 6265 token)", rules.isCookieName),
+    ttl: text('a duration such as "60s", "1h30m" or "0s" (session cookie)', rules.isDuration).optional(),
+    path: text('a path starting with "/"', (s) => s.startsWith("/") && !/\s|;/.test(s)).default("/"),
+    attributes: z.array(cookieAttributeSchema, { error: "must be a list of {name, value}" }).default([]),
+});
+
+const HASH_ONLY_KEYS = ["algorithm", "minimumRingSize", "maglevTableSize"] as const;
+
+/** Which keys each mode takes; any other key set is an error naming the mode. */
+const MODE_KEYS: Record<AffinityMode, readonly string[]> = {
+    [AffinityMode.Header]: ["headerName", ...HASH_ONLY_KEYS],
+    [AffinityMode.Cookie]: ["cookie", ...HASH_ONLY_KEYS],
+    [AffinityMode.QueryParameter]: ["queryParameterName", ...HASH_ONLY_KEYS],
+    [AffinityMode.SourceIp]: [...HASH_ONLY_KEYS],
+    [AffinityMode.PersistentCookie]: ["cookie"],
+    [AffinityMode.PersistentHeader]: ["headerName"],
+    [AffinityMode.None]: [],
+};
+
+const REQUIRED_KEY: Partial<Record<AffinityMode, string>> = {
+    [AffinityMode.Header]: "headerName",
+    [AffinityMode.Cookie]: "cookie",
+    [AffinityMode.QueryParameter]: "queryParameterName",
+    [AffinityMode.PersistentCookie]: "cookie",
+    [AffinityMode.PersistentHeader]: "headerName",
+};
+
+export const affinitySchema = strict({
+    mode: enumOf(AffinityMode),
+    headerName: headerName.optional(),
+    cookie: cookieSchema.optional(),
+    queryParameterName: text("a query parameter name (letters, digits and ._~-)", rules.isQueryParameterName).optional(),
+    algorithm: enumOf(HashAlgorithm).optional(),
+    minimumRingSize: intIn(1, rules.MAX_RING_SIZE).optional(),
+    maglevTableSize: z
+        .number({ error: `must be a prime number below ${rules.MAGLEV_TABLE_SIZE_LIMIT}` })
+        .refine((n) => rules.isPrime(n) && n < rules.MAGLEV_TABLE_SIZE_LIMIT, {
+            message: `must be a prime number below ${rules.MAGLEV_TABLE_SIZE_LIMIT} (Envoy's default is 65537)`,
+        })
+        .optional(),
+}).superRefine((a, ctx) => {
+    const taken = MODE_KEYS[a.mode];
+    for (const key of Object.keys(a)) {
+        if (key === "mode" || (a as Record<string, unknown>)[key] === undefined) continue;
+        if (!taken.includes(key)) {
+            const takes = taken.length ? `it takes ${taken.join(", ")}` : "it takes no other keys";
+            ctx.addIssue({ code: "custom", path: [key], message: `is not used by mode "${a.mode}" (${takes})` });
+        }
+    }
+    const required = REQUIRED_KEY[a.mode];
+    if (required && (a as Record<string, unknown>)[required] === undefined) {
+        ctx.addIssue({ code: "custom", path: [required], message: `is required by mode "${a.mode}"` });
+    }
+    if (a.minimumRingSize !== undefined && a.algorithm === HashAlgorithm.Maglev) {
+        ctx.addIssue({ code: "custom", path: ["minimumRingSize"], message: 'belongs to algorithm "ringHash", not "maglev"' });
+    }
+    if (a.maglevTableSize !== undefined && a.algorithm !== HashAlgorithm.Maglev) {
+        ctx.addIssue({ code: "custom", path: ["maglevTableSize"], message: 'needs algorithm: "maglev"' });
+    }
+    if (a.mode === AffinityMode.PersistentCookie && a.cookie) {
+        if (a.cookie.ttl !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["cookie", "ttl"], message: "cannot be set: Istio's persistent-session cookie is always a session cookie" });
+        }
+        if (a.cookie.attributes.length > 0) {
+            ctx.addIssue({ code: "custom", path: ["cookie", "attributes"], message: "cannot be set for a persistent-session cookie" });
+        }
+        if (a.cookie.path !== "/") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["cookie", "path"],
+                message: 'must be "/": Istio reads "<cookie>:<path>" from a Service label, and label values cannot hold ":" or "/"',
+            });
+        }
+        if (!rules.isLabelValue(a.cookie.name)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["cookie", "name"],
+                message: "must also be a Kubernetes label value (letters, digits, '-', '_', '.'; at most 63 characters): Istio reads it from a Service label",
+            });
+        }
+    }
+    if (a.mode === AffinityMode.PersistentHeader && a.headerName && !rules.isLabelValue(a.headerName)) {
+        ctx.addIssue({ code: "custom", path: ["headerName"], message: "must also be a Kubernetes label value: Istio reads it from a Service label" });
+    }
+}).transform((a) => ({
+    ...a,
+    algorithm: isHashMode(a.mode)
+        ? (a.algorithm ?? (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : undefined))
+        : undefined,
+}));
+
+export const DEFAULT_APP_PORT = 8080;
+export const DEFAULT_REPLICAS = 3;
+
+export const appSchema = strict({
+    name: dnsLabel,
+    namespace: dnsLabel.optional(),
+    replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").default(DEFAULT_REPLICAS),
+    path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath).optional(),
+    image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s)).optional(),
+    port: intIn(1, 65535, "a port number from 1 to 65535")
+        .refine((p) => !rules.ISTIO_RESERVED_PORTS.includes(p), {
+            message: `must not be one of the ports the Istio sidecar uses (${rules.ISTIO_RESERVED_PORTS.join(", ")})`,
+        })
+        .default(DEFAULT_APP_PORT),
+    target: z.string({ error: "must be a string" }).max(256, { message: "must be at most 256 characters" }).optional(),
+    affinity: affinitySchema.prefault({ mode: AffinityMode.None }),
+}).transform((a) => ({
+    ...a,
+    namespace: a.namespace ?? a.name,
+    path: a.path ?? `/${a.name}`,
+    target: a.target ?? a.name,
+}));
+
+export const DEFAULT_GATEWAY_NAME = "istio-ingressgateway";
+export const DEFAULT_GATEWAY_NAMESPACE = "istio-ingress";
+
+const gatewaySchema = strict({
+    name: dnsLabel.default(DEFAULT_GATEWAY_NAME),
+    namespace: dnsLabel.default(DEFAULT_GATEWAY_NAMESPACE),
+    serviceType: enumOf(GatewayServiceType).default(GatewayServiceType.LoadBalancer),
+    labels: z.record(z.string(), text("a Kubernetes label value", rules.isLabelValue), { error: "must be a map of label names to values" }).optional(),
+    hosts: z.array(text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s))).min(1, { message: "must list at least one host" }).default(["*"]),
+}).transform((g) => ({ ...g, labels: g.labels ?? gatewayPodLabels(g.name) }));
+
+/** The pod labels the gateway chart gives release `name`; set explicitly so the selector cannot drift. */
+export function gatewayPodLabels(name: string): Record<string, string> {
+    return { app: name, istio: name.replace(/^istio-/, "") };
+}
+
+const valuesMap = z.record(z.string(), z.unknown(), { error: "must be a map of Helm values" });
+
+export const meshSchema = strict({
+    install: z.boolean({ error: "must be true or false" }).default(true),
+    version: text('an Istio version such as "1.30.5"', (s) => rules.parseVersion(s) !== undefined)
+        .superRefine((s, ctx) => {
+            const refused = REFUSED_ISTIO_VERSIONS[s];
+            if (refused) ctx.addIssue({ code: "custom", message: `${s} must not be used: ${refused}` });
+            const v = rules.parseVersion(s);
+            if (v && rules.compareMinor(v, MIN_ISTIO_MINOR.major, MIN_ISTIO_MINOR.minor) < 0) {
+                ctx.addIssue({ code: "custom", message: `must be ${MIN_ISTIO_MINOR.major}.${MIN_ISTIO_MINOR.minor} or newer (got ${s})` });
+            }
+        })
+        .default(DEFAULT_ISTIO_VERSION),
+    revision: dnsLabel.optional(),
+    gateway: gatewaySchema.prefault({}),
+    values: strict({
+        base: valuesMap.default({}),
+        istiod: valuesMap.default({}),
+        gateway: valuesMap.default({}),
+    }).prefault({}),
+});
+
+export type AffinitySettings = z.output<typeof affinitySchema>;
+export type AffinityInput = z.input<typeof affinitySchema>;
+export type CookieSettings = z.output<typeof cookieSchema>;
+export type AppSettings = z.output<typeof appSchema>;
+export type AppInput = z.input<typeof appSchema>;
+export type GatewaySettings = z.output<typeof gatewaySchema>;
+export type MeshSettings = z.output<typeof meshSchema>;
+export type MeshInput = z.input<typeof meshSchema>;
+
+export function needsPersistentSessions(apps: readonly AppSettings[]): boolean {
+    return apps.some((a) => isPersistentMode(a.affinity.mode));
+}
