@@ -1,0 +1,160 @@
+import * as pulumi from "@pulumi/pulumi";
+import { checkStack, parseMesh, SettingsError, StackSettings } from "./settings/validate";
+import { appSchema, needsPersistentSessions } from "./settings/schema";
+import { buildAppNamespaces, buildSharedGateway, meshRequirements } from "./plan";
+import { gatewayRef } from "./objects/gateway";
+import { ingressFromService, IngressAddress } from "./objects/ingress";
+import { describeAffinity, stickinessProbe } from "./policy/affinity";
+import { createObject, readService } from "./pulumi/objects";
+import { knownValue } from "./pulumi/known";
+import { IstioMesh, IstioMeshArgs } from "./IstioMesh";
+import { AppArgs, StickyApp } from "./StickyApp";
+
+export interface StickySessionsMeshArgs extends Omit<IstioMeshArgs, "persistentSessions"> {
+    /** Install Istio (default), or use one that is already in the cluster. */
+    install?: pulumi.Input<boolean>;
+}
+
+export interface StickySessionsArgs {
+    mesh?: pulumi.Input<StickySessionsMeshArgs>;
+    /** One or more apps, all behind one shared gateway. */
+    apps: pulumi.Input<AppArgs>[];
+}
+
+export interface AppEndpoint {
+    namespace: string;
+    serviceHost: string;
+    path: string;
+    affinity: string;
+    /** The app's URL through the ingress, when the ingress has one address. */
+    url?: string;
+    /** A shell loop that shows which pod serves each request of one session. */
+    probe: string;
+}
+
+/**
+ * Validates the whole stack at once (names, paths and policies against each
+ * other and against the mesh), before any resource is registered.
+ */
+export function validateStack(mesh: unknown, apps: readonly unknown[], where: string): { stack: StackSettings; warnings: string[] } {
+    const problems: string[] = [];
+    let meshSettings;
+    try {
+        meshSettings = parseMesh(mesh ?? {}, `${where} mesh`);
+    } catch (e) {
+        if (!(e instanceof SettingsError)) throw e;
+        problems.push(...e.problems);
+    }
+    const appSettings = apps.map((raw, i) => {
+        const r = appSchema.safeParse(raw);
+        if (!r.success) r.error.issues.forEach((iss) => problems.push(`${where} apps[${i}].${iss.path.map(String).join(".")}: ${iss.message}`.replace(/\.: /, ": ")));
+        return r.success ? r.data : undefined;
+    });
+    if (appSettings.length === 0) problems.push(`${where} apps: must list at least one app`);
+    if (problems.length || !meshSettings) throw new SettingsError(problems);
+    const stack = { mesh: meshSettings, apps: appSettings as StackSettings["apps"] };
+    const checked = checkStack(stack, { mesh: `${where} mesh`, apps: `${where} apps` });
+    if (checked.problems.length) throw new SettingsError(checked.problems);
+    return { stack, warnings: checked.warnings };
+}
+
+/**
+ * The whole thing a stack deploys: Istio (or an existing one), one shared Istio
+ * Gateway, and one StickyApp per app. Its outputs are the stack's outputs.
+ */
+export class StickySessions extends pulumi.ComponentResource {
+    readonly mesh?: IstioMesh;
+    readonly apps: StickyApp[];
+    readonly ingress: pulumi.Output<IngressAddress>;
+    readonly endpoints: pulumi.Output<Record<string, AppEndpoint>>;
+    readonly gatewayLabels: pulumi.Output<Record<string, string>>;
+    readonly meshRequirements: pulumi.Output<string[]>;
+
+    constructor(name: string, args: StickySessionsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const where = `StickySessions ${name}:`;
+        const known = knownValue({ mesh: args.mesh, apps: args.apps });
+        if (!known) {
+            // Which resources exist depends on these settings; IstioMesh and StickyApp take Outputs.
+            throw new SettingsError([`${where} settings must be known when the component is created (use IstioMesh and StickyApp to pass Outputs)`]);
+        }
+        const { stack, warnings } = validateStack(known.mesh, known.apps, where);
+        super("istio-sticky:index:StickySessions", name, {}, opts);
+        warnings.forEach((w) => pulumi.log.warn(w, this));
+
+        const { mesh, apps } = stack;
+        const child = { parent: this };
+        const { install, ...meshArgs } = (known.mesh ?? {}) as StickySessionsMeshArgs;
+        if (mesh.install) {
+            this.mesh = new IstioMesh(`${name}-mesh`, { ...meshArgs, persistentSessions: needsPersistentSessions(apps) }, child);
+        }
+        const istioReady = this.mesh ? [this.mesh.base, this.mesh.istiod] : [];
+
+        const gateway = buildSharedGateway(mesh);
+        createObject(`${name}-gateway`, { apiVersion: gateway.apiVersion, kind: gateway.kind }, gateway, {
+            ...child,
+            dependsOn: istioReady,
+        });
+
+        const namespaces = new Map(
+            buildAppNamespaces(apps, mesh.revision).map((ns) => [
+                ns.metadata.name,
+                createObject(`${name}-ns-${ns.metadata.name}`, { apiVersion: "v1", kind: "Namespace" }, ns, child),
+            ]),
+        );
+        this.apps = apps.map(
+            (app, i) =>
+                new StickyApp(
+                    `${name}-${app.name}`,
+                    {
+                        ...(known.apps[i] as AppArgs),
+                        // Taking the name from the Namespace resource makes the app wait for it.
+                        namespace: namespaces.get(app.namespace)!.urn.apply(() => app.namespace),
+                        gateway: gatewayRef(gateway.metadata.name, gateway.metadata.namespace!),
+                        hosts: mesh.gateway.hosts,
+                        createNamespace: false,
+                        revision: mesh.revision,
+                        mesh: this.mesh,
+                    },
+                    child,
+                ),
+        );
+
+        if (this.mesh) {
+            this.ingress = this.mesh.ingress;
+        } else {
+            const svc = readService(`${name}-gateway-service`, mesh.gateway.namespace, mesh.gateway.name, undefined, child);
+            this.ingress = pulumi
+                .all([svc.metadata, svc.spec, svc.status])
+                .apply(([metadata, spec, status]) => ingressFromService({ metadata, spec, status } as Parameters<typeof ingressFromService>[0]));
+        }
+        this.gatewayLabels = pulumi.output(mesh.gateway.labels);
+        this.meshRequirements = pulumi.output(mesh.install ? [] : meshRequirements(mesh, apps));
+        this.meshRequirements.apply((reqs) => reqs.forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this)));
+        this.endpoints = this.ingress.apply((ingress) =>
+            Object.fromEntries(
+                apps.map((app) => {
+                    const base = ingress.url ?? "http://$INGRESS";
+                    const url = `${base}${app.path === "/" ? "/" : `${app.path}/`}`;
+                    return [
+                        app.name,
+                        {
+                            namespace: app.namespace,
+                            serviceHost: `${app.name}.${app.namespace}.svc.cluster.local`,
+                            path: app.path,
+                            affinity: describeAffinity(app.affinity),
+                            ...(ingress.url ? { url } : {}),
+                            probe: stickinessProbe(app.affinity, url),
+                        },
+                    ];
+                }),
+            ),
+        );
+
+        this.registerOutputs({
+            ingress: this.ingress,
+            endpoints: this.endpoints,
+            gatewayLabels: this.gatewayLabels,
+            meshRequirements: this.meshRequirements,
+        });
+    }
+}

@@ -1,0 +1,73 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { HelmReleaseSpec, K8sObject } from "../objects/types";
+
+type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+/** Typed classes for the built-in kinds; anything else is a custom resource. */
+const BUILT_IN: Record<string, Ctor> = {
+    "v1/Namespace": k8s.core.v1.Namespace,
+    "v1/ConfigMap": k8s.core.v1.ConfigMap,
+    "v1/Service": k8s.core.v1.Service,
+    "apps/v1/Deployment": k8s.apps.v1.Deployment,
+};
+
+/**
+ * Registers one object the pure layer built. `type` is known up front (it picks
+ * the resource class); the content may still be an Output.
+ */
+export function createObject(
+    name: string,
+    type: { apiVersion: string; kind: string },
+    object: pulumi.Input<K8sObject>,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
+    const o = pulumi.output(object);
+    const fields = {
+        apiVersion: type.apiVersion,
+        kind: type.kind,
+        metadata: o.apply((x) => x.metadata),
+        spec: o.apply((x) => x.spec),
+        data: o.apply((x) => x.data),
+    };
+    const ctor = BUILT_IN[`${type.apiVersion}/${type.kind}`];
+    return ctor ? new ctor(name, fields, opts) : new k8s.apiextensions.CustomResource(name, fields, opts);
+}
+
+/** Registers a Helm release the pure layer planned; a failed install or upgrade rolls back. */
+export function createRelease(
+    name: string,
+    spec: pulumi.Input<HelmReleaseSpec>,
+    opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+    const s = pulumi.output(spec);
+    return new k8s.helm.v3.Release(
+        name,
+        {
+            name: s.name,
+            namespace: s.namespace,
+            chart: s.chart,
+            version: s.version,
+            repositoryOpts: { repo: s.repo },
+            values: s.values,
+            atomic: true,
+            cleanupOnFail: true,
+            timeout: 600,
+        },
+        opts,
+    );
+}
+
+/** Reads a Service that something else (a Helm chart) created, once `after` is done. */
+export function readService(
+    name: string,
+    namespace: pulumi.Input<string>,
+    serviceName: pulumi.Input<string>,
+    after: pulumi.Output<unknown> | undefined,
+    opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Service {
+    // An id that waits on `after` stays unknown in a first preview, so nothing is read
+    // before the gateway release exists.
+    const id = pulumi.all([namespace, serviceName, after]).apply(([ns, n]) => `${ns}/${n}`);
+    return k8s.core.v1.Service.get(name, id, opts);
+}
