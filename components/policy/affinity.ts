@@ -42,7 +42,7 @@ function hashAlgorithm(a: AffinitySettings): Record<string, unknown> {
     if (a.algorithm === HashAlgorithm.Maglev) {
         return { maglev: a.maglevTableSize !== undefined ? { tableSize: a.maglevTableSize } : {} };
     }
-    if (a.algorithm === HashAlgorithm.RingHash || a.minimumRingSize !== undefined) {
+    if (a.algorithm === HashAlgorithm.RingHash) {
         return { ringHash: a.minimumRingSize !== undefined ? { minimumRingSize: a.minimumRingSize } : {} };
     }
     return {};

@@ -95,8 +95,8 @@ export const affinitySchema = strict({
     if (a.minimumRingSize !== undefined && a.algorithm === HashAlgorithm.Maglev) {
         ctx.addIssue({ code: "custom", path: ["minimumRingSize"], message: 'belongs to algorithm "ringHash", not "maglev"' });
     }
-    if (a.maglevTableSize !== undefined && a.algorithm !== HashAlgorithm.Maglev) {
-        ctx.addIssue({ code: "custom", path: ["maglevTableSize"], message: 'needs algorithm: "maglev"' });
+    if (a.maglevTableSize !== undefined && a.algorithm === HashAlgorithm.RingHash) {
+        ctx.addIssue({ code: "custom", path: ["maglevTableSize"], message: 'belongs to algorithm "maglev", not "ringHash"' });
     }
     if (a.mode === AffinityMode.PersistentCookie && a.cookie) {
         if (a.cookie.ttl !== undefined) {
@@ -126,7 +126,8 @@ export const affinitySchema = strict({
 }).transform((a) => ({
     ...a,
     algorithm: isHashMode(a.mode)
-        ? (a.algorithm ?? (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : undefined))
+        ? (a.algorithm ??
+          (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : a.minimumRingSize !== undefined ? HashAlgorithm.RingHash : undefined))
         : undefined,
 }));
 

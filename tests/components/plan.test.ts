@@ -1,0 +1,71 @@
+import { strict as assert } from "assert";
+import { AffinityMode } from "../../components/settings/enums";
+import { buildPlan } from "../../components/plan";
+import { planDocuments } from "../../components/render";
+import { parseStackConfig } from "../../components/settings/validate";
+import { readStackConfig, PROJECT_DIR, listStacks } from "../../cli/stackFiles";
+import { validateUpstream } from "../support/schemas";
+import { ALL_MODES, stackWith } from "../support/fixtures";
+
+describe("plan", () => {
+    it("validates every object of every mode against the upstream schemas", async () => {
+        const docs = planDocuments(buildPlan(stackWith(ALL_MODES), "// app"));
+        const k8s = docs.filter((d) => d.kind !== "HelmRelease");
+        assert.equal(k8s.filter((d) => d.kind === "DestinationRule").length, ALL_MODES.length);
+        for (const doc of k8s) await validateUpstream(doc);
+    });
+
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`validates every object of the ${stack} stack against the upstream schemas`, async () => {
+            const { value } = parseStackConfig(readStackConfig(PROJECT_DIR, stack));
+            for (const doc of planDocuments(buildPlan(value, "// app")).filter((d) => d.kind !== "HelmRelease")) await validateUpstream(doc);
+        });
+    }
+
+    it("has the stacks the project promises", () => {
+        assert.deepEqual(listStacks(PROJECT_DIR), ["dev", "prod", "staging"]);
+    });
+
+    it("fails the schema check on a broken object (the check can fail)", async () => {
+        const docs = planDocuments(buildPlan(stackWith([AffinityMode.Header]), "// app"));
+        const dr = structuredClone(docs.find((d) => d.kind === "DestinationRule")!);
+        dr.spec.trafficPolicy.loadBalancer.simple = "ROUND_ROBIN"; // both simple and consistentHash: Istio's oneOf forbids it
+        await assert.rejects(validateUpstream(dr), /oneOf|not/);
+        const dep = structuredClone(docs.find((d) => d.kind === "Deployment")!);
+        dep.spec.replicas = "three";
+        await assert.rejects(validateUpstream(dep), /replicas/);
+    });
+
+    it("orders documents as a deploy creates them", () => {
+        const kinds = planDocuments(buildPlan(stackWith([AffinityMode.Header]), "// app")).map((d) => `${d.kind}/${d.metadata.name}`);
+        assert.deepEqual(kinds, [
+            "Namespace/istio-system",
+            "Namespace/istio-ingress",
+            "HelmRelease/istio-base",
+            "HelmRelease/istiod",
+            "HelmRelease/istio-ingressgateway",
+            "Namespace/app-0",
+            "Gateway/sticky-gateway",
+            "ConfigMap/app-0-script",
+            "Deployment/app-0",
+            "Service/app-0",
+            "DestinationRule/app-0",
+            "VirtualService/app-0",
+        ]);
+    });
+
+    it("creates a shared namespace once and lists what an existing mesh must provide", () => {
+        const stack = parseStackConfig({
+            "istio-sticky:mesh": { install: false },
+            "istio-sticky:apps": [
+                { name: "a", namespace: "shop", affinity: { mode: "persistentHeader", headerName: "x-pod" } },
+                { name: "b", namespace: "shop" },
+            ],
+        }).value;
+        const plan = buildPlan(stack, "// app");
+        assert.equal(plan.mesh, undefined);
+        assert.deepEqual(plan.appNamespaces.map((n) => n.metadata.name), ["shop"]);
+        assert.ok(plan.meshRequirements.some((r) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true \(needed by a\)/.test(r)));
+        assert.ok(plan.meshRequirements.some((r) => /labelled \{"app":"istio-ingressgateway","istio":"ingressgateway"\}/.test(r)));
+    });
+});

@@ -1,0 +1,129 @@
+import { strict as assert } from "assert";
+import { AffinityMode, HashAlgorithm } from "../../../components/settings/enums";
+import { parseApp, parseStackConfig, SettingsError, APPS_KEY, MESH_KEY } from "../../../components/settings/validate";
+import { DEFAULT_ISTIO_VERSION } from "../../../components/istio/versions";
+
+function problemsOf(config: Record<string, unknown>): string[] {
+    try {
+        parseStackConfig(config);
+    } catch (e) {
+        assert.ok(e instanceof SettingsError, `expected a SettingsError, got ${e}`);
+        return [...e.problems];
+    }
+    assert.fail("expected the config to be rejected");
+}
+
+const app = (affinity: unknown, extra: Record<string, unknown> = {}) => ({ [APPS_KEY]: [{ name: "web", affinity, ...extra }] });
+
+/** Each bad input, and a piece of the message that must name the field and the reason. */
+const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
+    ["unknown mode", app({ mode: "sticky" }), /apps\[0\]\.affinity\.mode: must be one of header, cookie, queryParameter, sourceIp, persistentCookie, persistentHeader, none \(got "sticky"\)/],
+    ["a key of another mode", app({ mode: "header", headerName: "x-user", cookie: { name: "c" } }), /apps\[0\]\.affinity\.cookie: is not used by mode "header"/],
+    ["query key with cookie mode", app({ mode: "cookie", cookie: { name: "c", ttl: "1s" }, queryParameterName: "u" }), /affinity\.queryParameterName: is not used by mode "cookie"/],
+    ["hash algorithm on a persistent mode", app({ mode: "persistentHeader", headerName: "x-s", algorithm: "maglev" }), /affinity\.algorithm: is not used by mode "persistentHeader"/],
+    ["any key on none", app({ mode: "none", headerName: "x-user" }), /affinity\.headerName: is not used by mode "none" \(it takes no other keys\)/],
+    ["cookie without name", app({ mode: "cookie", cookie: { ttl: "60s" } }), /affinity\.cookie\.name: must be a cookie name/],
+    ["header mode without header", app({ mode: "header" }), /affinity\.headerName: is required by mode "header"/],
+    ["TTL that is not a duration", app({ mode: "cookie", cookie: { name: "c", ttl: "60" } }), /affinity\.cookie\.ttl: must be a duration/],
+    ["maglev size not prime", app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 65536 }), /affinity\.maglevTableSize: must be a prime number below 5000011/],
+    ["maglev size too big", app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 5000011 }), /affinity\.maglevTableSize: must be a prime number below 5000011/],
+    ["maglev size with ringHash", app({ mode: "header", headerName: "x-u", algorithm: "ringHash", maglevTableSize: 65537 }), /affinity\.maglevTableSize: belongs to algorithm "maglev", not "ringHash"/],
+    ["ring size out of range", app({ mode: "sourceIp", algorithm: "ringHash", minimumRingSize: 0 }), /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/],
+    ["ring size too big", app({ mode: "sourceIp", minimumRingSize: 8388609 }), /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/],
+    ["ring size with maglev", app({ mode: "sourceIp", algorithm: "maglev", minimumRingSize: 1024 }), /affinity\.minimumRingSize: belongs to algorithm "ringHash"/],
+    ["unknown algorithm", app({ mode: "sourceIp", algorithm: "random" }), /affinity\.algorithm: must be one of ringHash, maglev/],
+    ["replicas below 1", app({ mode: "none" }, { replicas: 0 }), /apps\[0\]\.replicas: must be a whole number of at least 1/],
+    ["replicas not whole", app({ mode: "none" }, { replicas: 1.5 }), /apps\[0\]\.replicas: must be a whole number/],
+    ["name not a DNS label", { [APPS_KEY]: [{ name: "Web_App" }] }, /apps\[0\]\.name: must be a DNS-1123 label/],
+    ["namespace not a DNS label", app({ mode: "none" }, { namespace: "my.ns" }), /apps\[0\]\.namespace: must be a DNS-1123 label/],
+    ["header name in upper case", app({ mode: "header", headerName: "X-User" }), /affinity\.headerName: must be a lower-case HTTP header name/],
+    ["header name with a space", app({ mode: "persistentHeader", headerName: "x user" }), /affinity\.headerName: must be a lower-case HTTP header name/],
+    ["path without a leading slash", app({ mode: "none" }, { path: "web" }), /apps\[0\]\.path: must be a path starting with "\/"/],
+    ["unknown stack config key", { [APPS_KEY]: [{ name: "web" }], "istio-sticky:appz": [] }, /istio-sticky:appz: unknown config key \(allowed: istio-sticky:mesh, istio-sticky:apps\)/],
+    ["unknown key inside an app", app({ mode: "none" }, { replica: 2 }), /apps\[0\]: unknown key "replica" \(allowed: name, namespace, replicas/],
+    ["unknown key inside the mesh", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { verison: "1.30.5" } }, /istio-sticky:mesh: unknown key "verison"/],
+    ["two apps with the same name", { [APPS_KEY]: [{ name: "web" }, { name: "web", path: "/other" }] }, /apps\[1\]\.name: "web" is already used by istio-sticky:apps\[0\]/],
+    ["two apps with the same path", { [APPS_KEY]: [{ name: "a", path: "/x" }, { name: "b", path: "/x" }] }, /apps\[1\]\.path: "\/x" is already used by istio-sticky:apps\[0\]/],
+    ["nested paths", { [APPS_KEY]: [{ name: "a", path: "/x" }, { name: "b", path: "/x/y" }] }, /apps\[1\]\.path: "\/x\/y" overlaps istio-sticky:apps\[0\]\.path "\/x"/],
+    ["no apps", { [APPS_KEY]: [] }, /istio-sticky:apps: must list at least one app/],
+    ["apps missing", {}, /istio-sticky:apps: is required/],
+    ["Istio 1.30.0", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0" } }, /mesh\.version: 1\.30\.0 must not be used: .*istio\/istio#60312/],
+    ["Istio too old", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.22.3" } }, /mesh\.version: must be 1\.24 or newer/],
+    ["bad gateway service type", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "Ingress" } } }, /mesh\.gateway\.serviceType: must be one of LoadBalancer, NodePort, ClusterIP/],
+    ["cookie attributes on old Istio", { [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "SameSite", value: "Lax" }] } } }], [MESH_KEY]: { version: "1.27.3" } }, /cookie\.attributes: need Istio 1\.28 or newer \(istio-sticky:mesh\.version is 1\.27\.3\)/],
+    ["Path as a cookie attribute", app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Path", value: "/" }] } }), /cookie\.attributes\[0\]\.name: is set by the cookie's own field/],
+    ["persistent cookie with a TTL", app({ mode: "persistentCookie", cookie: { name: "s", ttl: "60s" } }), /cookie\.ttl: cannot be set: Istio's persistent-session cookie is always a session cookie/],
+    ["persistent cookie with a path", app({ mode: "persistentCookie", cookie: { name: "s", path: "/web" } }), /cookie\.path: must be "\/": Istio reads "<cookie>:<path>" from a Service label/],
+    ["app port the sidecar uses", app({ mode: "none" }, { port: 15001 }), /apps\[0\]\.port: must not be one of the ports the Istio sidecar uses/],
+    ["app in istio-system", app({ mode: "none" }, { namespace: "istio-system" }), /apps\[0\]\.namespace: "istio-system" is reserved/],
+    ["app in the gateway namespace", app({ mode: "none" }, { namespace: "istio-ingress" }), /apps\[0\]\.namespace: "istio-ingress" is the gateway's namespace/],
+    ["apps given as text", { [APPS_KEY]: "web" }, /istio-sticky:apps: must be a structured value/],
+];
+
+describe("settings/validate", () => {
+    describe("rejects bad input, naming the field", () => {
+        for (const [what, config, message] of BAD_INPUTS) {
+            it(what, () => {
+                const problems = problemsOf(config);
+                assert.ok(problems.some((p) => message.test(p)), `no problem matched ${message}:\n${problems.join("\n")}`);
+            });
+        }
+    });
+
+    it("lists every problem at once", () => {
+        const problems = problemsOf({ [APPS_KEY]: [{ name: "A", replicas: 0, path: "x" }], "istio-sticky:nope": 1 });
+        assert.equal(problems.length, 4, problems.join("\n"));
+    });
+
+    it("fills in defaults", () => {
+        const { value } = parseStackConfig({ [APPS_KEY]: [{ name: "web" }] });
+        assert.equal(value.mesh.install, true);
+        assert.equal(value.mesh.version, DEFAULT_ISTIO_VERSION);
+        assert.deepEqual(value.mesh.gateway, {
+            name: "istio-ingressgateway",
+            namespace: "istio-ingress",
+            serviceType: "LoadBalancer",
+            hosts: ["*"],
+            labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+        });
+        const [web] = value.apps;
+        assert.deepEqual(
+            { ns: web.namespace, path: web.path, replicas: web.replicas, port: web.port, target: web.target, mode: web.affinity.mode },
+            { ns: "web", path: "/web", replicas: 3, port: 8080, target: "web", mode: AffinityMode.None },
+        );
+    });
+
+    it("derives gateway labels from the release name, as the gateway chart does", () => {
+        const { value } = parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { name: "istio-ingress", namespace: "edge" } } });
+        assert.deepEqual(value.mesh.gateway.labels, { app: "istio-ingress", istio: "ingress" });
+    });
+
+    it("reads structured values that Pulumi hands over as JSON text", () => {
+        const { value } = parseStackConfig({ [APPS_KEY]: JSON.stringify([{ name: "web", affinity: { mode: "header", headerName: "x-user" } }]), "kubernetes:context": "kind-kind" });
+        assert.equal(value.apps[0].affinity.headerName, "x-user");
+    });
+
+    it("infers maglev from a table size and keeps hash settings off other modes", () => {
+        const { value } = parseStackConfig(app({ mode: "header", headerName: "x-u", maglevTableSize: 131071 }));
+        assert.equal(value.apps[0].affinity.algorithm, HashAlgorithm.Maglev);
+        assert.equal(parseStackConfig(app({ mode: "none" })).value.apps[0].affinity.algorithm, undefined);
+    });
+
+    it("accepts its own output again unchanged (components re-validate settings)", () => {
+        const { value } = parseStackConfig({ [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } } }], [MESH_KEY]: { gateway: { serviceType: "NodePort" } } });
+        const again = parseStackConfig({ [APPS_KEY]: value.apps, [MESH_KEY]: value.mesh }).value;
+        assert.deepEqual(again, value);
+    });
+
+    it("warns when a cookie has no TTL, and when source-IP hashing sits behind a load balancer", () => {
+        const { warnings } = parseStackConfig({ [APPS_KEY]: [{ name: "a", affinity: { mode: "cookie", cookie: { name: "c" } } }, { name: "b", affinity: { mode: "sourceIp" } }] });
+        assert.equal(warnings.length, 2);
+        assert.match(warnings[0], /apps\[0\]\.affinity\.cookie\.ttl is not set: .*new clients are not sticky/);
+        assert.match(warnings[1], /apps\[1\]\.affinity\.mode "sourceIp": .*externalTrafficPolicy/);
+    });
+
+    it("validates one app for a component, prefixing its messages", () => {
+        assert.throws(() => parseApp({ name: "web", affinity: { mode: "header" } }, "StickyApp web"), /StickyApp web\.affinity\.headerName: is required by mode "header"/);
+        assert.equal(parseApp({ name: "web" }, "StickyApp web").value.path, "/web");
+    });
+});

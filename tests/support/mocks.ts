@@ -1,0 +1,125 @@
+/**
+ * Pulumi mocks that record every registration with its parent and dependencies
+ * (wrapping the mock monitor, since mock newResource calls do not carry them).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    parent: string;
+    /** Names (not URNs) of the resources this one waits for, explicit and implicit. */
+    dependsOn: string[];
+    inputs: Record<string, any>;
+    custom: boolean;
+}
+
+export interface MockOptions {
+    /** What the gateway Service read returns. */
+    gatewayService?: { type: string; ip?: string; hostname?: string };
+}
+
+export const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+export class Recorder {
+    readonly resources: Registered[] = [];
+    readonly reads: { type: string; name: string; id: string }[] = [];
+    private readonly byName = new Map<string, Registered>();
+
+    byNameOf(name: string): Registered {
+        const r = this.byName.get(name);
+        if (!r) throw new Error(`no resource named ${name}; have: ${[...this.byName.keys()].join(", ")}`);
+        return r;
+    }
+    ofType(type: string): Registered[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+    record(r: Registered): void {
+        this.resources.push(r);
+        this.byName.set(r.name, r);
+    }
+    /** Fills in inputs once the mock has seen them (registerResource carries them serialized). */
+    setInputs(name: string, inputs: Record<string, any>): void {
+        const r = this.byName.get(name);
+        if (r) r.inputs = inputs;
+    }
+    reset(): void {
+        this.resources.length = 0;
+        this.reads.length = 0;
+        this.byName.clear();
+    }
+}
+
+export async function installMocks(recorder: Recorder, opts: MockOptions = {}): Promise<void> {
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                if (args.id !== undefined && args.id !== "") {
+                    recorder.reads.push({ type: args.type, name: args.name, id: args.id });
+                    const [namespace, name] = args.id.split("/");
+                    const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
+                    return {
+                        id: args.id,
+                        state: {
+                            metadata: { name, namespace },
+                            spec: {
+                                type: svc.type,
+                                ports: [
+                                    { name: "status-port", port: 15021, nodePort: 31021 },
+                                    { name: "http2", port: 80, nodePort: 31080 },
+                                    { name: "https", port: 443, nodePort: 31443 },
+                                ],
+                            },
+                            status: { loadBalancer: { ingress: svc.ip || svc.hostname ? [{ ip: svc.ip, hostname: svc.hostname }] : [] } },
+                        },
+                    };
+                }
+                recorder.setInputs(args.name, args.inputs);
+                const extra =
+                    args.type === "kubernetes:helm.sh/v3:Release"
+                        ? { status: { name: args.inputs.name, namespace: args.inputs.namespace, status: "deployed", version: args.inputs.version } }
+                        : {};
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        "istio-sticky",
+        "test",
+        false,
+    );
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        const deps = new Set<string>(req.getDependenciesList());
+        req.getPropertydependenciesMap().forEach((v: any) => v.getUrnsList().forEach((u: string) => deps.add(u)));
+        recorder.record({
+            type: req.getType(),
+            name: req.getName(),
+            urn: "",
+            parent: req.getParent() ? nameOfUrn(req.getParent()) : "",
+            dependsOn: [...deps].map(nameOfUrn).sort(),
+            inputs: {},
+            custom: req.getCustom(),
+        });
+        return register(req, callback);
+    };
+}
+
+/** Resolves an Output's value (mocks run with preview off, so values are known). */
+export function valueOf<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
+}
+
+/** Waits until no new registration has arrived for a few turns of the event loop. */
+export async function settle(recorder: Recorder): Promise<void> {
+    let last = -1;
+    let stable = 0;
+    for (let i = 0; i < 500 && stable < 5; i++) {
+        await new Promise((r) => setTimeout(r, 2));
+        stable = recorder.resources.length === last ? stable + 1 : 0;
+        last = recorder.resources.length;
+    }
+}
