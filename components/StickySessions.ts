@@ -129,7 +129,8 @@ export class StickySessions extends pulumi.ComponentResource {
         }
         this.gatewayLabels = pulumi.output(mesh.gateway.labels);
         this.meshRequirements = pulumi.output(mesh.install ? [] : meshRequirements(mesh, apps));
-        this.meshRequirements.apply((reqs) => reqs.forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this)));
+        // Each StickyApp warns about what it needs itself; this adds what the stack as a whole needs.
+        if (!mesh.install) meshRequirements(mesh, []).forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this));
         this.endpoints = this.ingress.apply((ingress) =>
             Object.fromEntries(
                 apps.map((app) => {

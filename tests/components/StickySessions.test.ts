@@ -1,0 +1,168 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { AffinityMode } from "../../components/settings/enums";
+import { StickySessions } from "../../components/StickySessions";
+import { SettingsError } from "../../components/settings/validate";
+import { buildPlan } from "../../components/plan";
+import { planDocuments } from "../../components/render";
+import { demoAppSource } from "../../components/objects/demoApp";
+import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
+import { AFFINITY_BY_MODE, ALL_MODES, stackWith } from "../support/fixtures";
+import { validateUpstream } from "../support/schemas";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CR = (kind: string) => `kubernetes:networking.istio.io/v1:${kind}`;
+
+describe("StickySessions (Pulumi mocks)", () => {
+    const rec = new Recorder();
+    before(() => installMocks(rec, { gatewayService: { type: "NodePort" } }));
+    beforeEach(() => rec.reset());
+
+    async function deploy(modes: AffinityMode[], mesh: Record<string, unknown> = { gateway: { serviceType: "NodePort" } }, app: Record<string, unknown> = {}) {
+        const stack = stackWith(modes, mesh, app);
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
+        const outputs = await valueOf(pulumi.all([sticky.ingress, sticky.endpoints, sticky.gatewayLabels, sticky.meshRequirements]));
+        await settle(rec);
+        return { stack, sticky, outputs };
+    }
+
+    for (const mode of ALL_MODES) {
+        it(`registers the graph for mode ${mode}`, async () => {
+            await deploy([mode]);
+            const types = rec.resources.map((r) => `${r.type} ${r.name}`);
+            for (const expected of [
+                "istio-sticky:index:StickySessions sticky",
+                "istio-sticky:index:IstioMesh sticky-mesh",
+                `${RELEASE} sticky-mesh-base`,
+                `${RELEASE} sticky-mesh-istiod`,
+                `${RELEASE} sticky-mesh-gateway`,
+                `${CR("Gateway")} sticky-gateway`,
+                "kubernetes:core/v1:Namespace sticky-ns-app-0",
+                "istio-sticky:index:StickyApp sticky-app-0",
+                "kubernetes:core/v1:ConfigMap sticky-app-0-script",
+                "kubernetes:apps/v1:Deployment sticky-app-0-deployment",
+                "kubernetes:core/v1:Service sticky-app-0-service",
+                `${CR("DestinationRule")} sticky-app-0-destinationrule`,
+                `${CR("VirtualService")} sticky-app-0-virtualservice`,
+            ]) {
+                assert.ok(types.includes(expected), `missing ${expected}`);
+            }
+            const dr = rec.byNameOf("sticky-app-0-destinationrule").inputs;
+            const expectedLb = mode === AffinityMode.None || mode.startsWith("persistent") ? { simple: "ROUND_ROBIN" } : undefined;
+            if (expectedLb) assert.deepEqual(dr.spec.trafficPolicy.loadBalancer, expectedLb);
+            else assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.localityLbSetting, { enabled: false });
+            const istiod = rec.byNameOf("sticky-mesh-istiod").inputs;
+            assert.equal(istiod.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER === "true", mode.startsWith("persistent"));
+            // What was registered passes the upstream schemas too.
+            for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE)) await validateUpstream(r.inputs as any);
+        });
+    }
+
+    it("parents every child under its component", async () => {
+        await deploy([AffinityMode.Header]);
+        for (const r of rec.resources) {
+            const expected = r.name === "sticky" ? "" : r.name.startsWith("sticky-mesh") && r.name !== "sticky-mesh" ? "sticky-mesh" : r.name.startsWith("sticky-app-0-") ? "sticky-app-0" : "sticky";
+            assert.equal(r.parent, expected, r.name);
+        }
+    });
+
+    it("orders base → istiod → (gateway, workloads, Istio objects), and nothing waits that need not", async () => {
+        await deploy([AffinityMode.Header]);
+        const deps = (n: string) => rec.byNameOf(n).dependsOn;
+        assert.deepEqual(deps("sticky-mesh-base"), ["sticky-mesh-ns-istio-system"]);
+        assert.deepEqual(deps("sticky-mesh-istiod"), ["sticky-mesh-base"]);
+        assert.deepEqual(deps("sticky-mesh-gateway"), ["sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
+        assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod"]);
+        for (const kind of ["destinationrule", "virtualservice"]) {
+            assert.deepEqual(deps(`sticky-app-0-${kind}`), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"], kind);
+        }
+        assert.deepEqual(deps("sticky-app-0-deployment"), ["sticky-mesh-istiod", "sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-app-0-service"), ["sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-app-0-script"), ["sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-ns-app-0"), []);
+        assert.ok(!deps("sticky-app-0-deployment").includes("sticky-mesh-gateway"), "apps do not wait for the gateway release");
+    });
+
+    it("registers exactly what render prints", async () => {
+        const { stack } = await deploy([AffinityMode.Cookie, AffinityMode.PersistentHeader]);
+        const rendered = planDocuments(buildPlan(stack, demoAppSource()));
+        for (const doc of rendered) {
+            const match = rec.resources.find((r) =>
+                doc.kind === "HelmRelease"
+                    ? r.type === RELEASE && r.inputs.name === doc.metadata.name
+                    : r.inputs.kind === doc.kind && r.inputs.metadata?.name === doc.metadata.name && r.inputs.metadata?.namespace === doc.metadata.namespace,
+            );
+            assert.ok(match, `${doc.kind} ${doc.metadata.name} is rendered but not registered`);
+            if (doc.kind === "HelmRelease") {
+                assert.deepEqual({ chart: match.inputs.chart, version: match.inputs.version, repo: match.inputs.repositoryOpts.repo, values: match.inputs.values }, doc.spec);
+            } else {
+                assert.deepEqual({ metadata: match.inputs.metadata, spec: match.inputs.spec, data: match.inputs.data }, { metadata: doc.metadata, spec: doc.spec, data: doc.data });
+            }
+        }
+        const k8s = rec.resources.filter((r) => r.custom);
+        assert.equal(k8s.length, rendered.length, "every registered object is rendered");
+    });
+
+    it("exports the ingress, per-app endpoints and the gateway labels", async () => {
+        const { outputs } = await deploy([AffinityMode.Header]);
+        const [ingress, endpoints, labels, requirements] = outputs;
+        assert.deepEqual(ingress.nodePorts, { http: 31080, https: 31443 });
+        assert.match(ingress.howToReach, /<node-ip>:31080/);
+        assert.deepEqual(endpoints["app-0"].serviceHost, "app-0.app-0.svc.cluster.local");
+        assert.match(endpoints["app-0"].probe, /x-user: alice/);
+        assert.deepEqual(labels, { app: "istio-ingressgateway", istio: "ingressgateway" });
+        assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
+        assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);
+        assert.deepEqual(requirements, []);
+        assert.deepEqual(rec.reads.map((r) => r.id), ["istio-ingress/istio-ingressgateway"]);
+    });
+
+    it("gives the app's URL when the gateway has a load balancer address", async () => {
+        rec.reset();
+        await installMocks(rec, { gatewayService: { type: "LoadBalancer", ip: "203.0.113.10" } });
+        const { outputs } = await deploy([AffinityMode.Header], {});
+        assert.equal(outputs[0].url, "http://203.0.113.10");
+        assert.equal(outputs[1]["app-0"].url, "http://203.0.113.10/app-0/");
+        await installMocks(rec, { gatewayService: { type: "NodePort" } });
+    });
+
+    it("uses an existing Istio: no releases, and says what the mesh must provide", async () => {
+        const { outputs } = await deploy([AffinityMode.PersistentCookie], { install: false });
+        assert.equal(rec.ofType(RELEASE).length, 0);
+        assert.ok(outputs[3].some((r: string) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true/.test(r)));
+        assert.deepEqual(rec.byNameOf("sticky-app-0-deployment").dependsOn, ["sticky-ns-app-0"]);
+    });
+
+    it("shares one namespace between apps that name it", async () => {
+        await deploy([AffinityMode.Header, AffinityMode.None], undefined, { namespace: "shop" });
+        assert.equal(rec.ofType("kubernetes:core/v1:Namespace").filter((r) => r.inputs.metadata.name === "shop").length, 1);
+    });
+
+    it("registers nothing when the settings are invalid", async () => {
+        const before = rec.resources.length;
+        assert.throws(
+            () => new StickySessions("bad", { apps: [{ name: "a", path: "/x" }, { name: "b", path: "/x/y", affinity: { mode: AffinityMode.Header } }] }),
+            (e: unknown) =>
+                e instanceof SettingsError &&
+                e.problems.some((p) => /bad: apps\[1\]\.affinity\.headerName: is required/.test(p)),
+        );
+        assert.throws(() => new StickySessions("bad", { apps: [{ name: "a", path: "/x" }, { name: "b", path: "/x/y" }] }), /apps\[1\]\.path: "\/x\/y" overlaps/);
+        await settle(rec);
+        assert.equal(rec.resources.length, before);
+    });
+
+    it("keeps Helm release names and inputs when an app's policy or replicas change", async () => {
+        const releases = () => rec.ofType(RELEASE).map((r) => ({ name: r.name, inputs: r.inputs }));
+        await deploy([AffinityMode.Header], undefined, { replicas: 2 });
+        const first = releases();
+        for (const [mode, replicas] of [[AffinityMode.Cookie, 5], [AffinityMode.SourceIp, 1], [AffinityMode.None, 9]] as const) {
+            rec.reset();
+            await deploy([mode], undefined, { replicas });
+            assert.deepEqual(releases(), first, `${mode} x${replicas}`);
+        }
+    });
+
+    it("offers every mode through the affinity fixtures", () => {
+        assert.deepEqual(Object.keys(AFFINITY_BY_MODE).sort(), [...ALL_MODES].sort());
+    });
+});
