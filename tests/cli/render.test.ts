@@ -1,0 +1,93 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync, spawnSync } from "child_process";
+import { parseAllDocuments } from "yaml";
+import { runRender } from "../../cli/render";
+import { PROJECT_DIR } from "../../cli/stackFiles";
+
+function render(argv: string[], projectDir = PROJECT_DIR) {
+    let out = "";
+    let err = "";
+    const code = runRender(argv, { out: (s) => (out += s), err: (s) => (err += s) }, projectDir);
+    return { code, out, err };
+}
+
+/** A throw-away project with one stack file. */
+function projectWith(stackYaml: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-render-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: t\nruntime: nodejs\nstackConfigDir: stacks\n");
+    fs.mkdirSync(path.join(dir, "stacks"));
+    fs.writeFileSync(path.join(dir, "stacks", "Pulumi.t.yaml"), stackYaml);
+    return dir;
+}
+
+describe("cli/render", () => {
+    it("prints every object of the dev stack, releases as HelmRelease documents", () => {
+        const { code, out } = render(["--stack", "dev"]);
+        assert.equal(code, 0);
+        const docs = parseAllDocuments(out).map((d) => d.toJS());
+        const releases = docs.filter((d) => d.kind === "HelmRelease");
+        assert.deepEqual(releases.map((r) => [r.apiVersion, r.metadata.name, r.spec.chart, r.spec.version]), [
+            ["render.istio-sticky/v1", "istio-base", "base", "1.30.5"],
+            ["render.istio-sticky/v1", "istiod", "istiod", "1.30.5"],
+            ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", "1.30.5"],
+        ]);
+        const dr = docs.find((d) => d.kind === "DestinationRule");
+        assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");
+        assert.match(docs.find((d) => d.kind === "ConfigMap").data["server.js"], /SessionCounters/);
+    });
+
+    it("renders staging with an Envoy-set cookie and prod with a persistent cookie", () => {
+        const staging = parseAllDocuments(render(["-s", "staging"]).out).map((d) => d.toJS());
+        assert.deepEqual(staging.find((d) => d.kind === "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash.httpCookie, { name: "sticky-session", path: "/", ttl: "60s" });
+        const prod = parseAllDocuments(render(["--stack", "prod"]).out).map((d) => d.toJS());
+        assert.equal(prod.find((d) => d.kind === "Service").metadata.labels["istio.io/persistent-session"], "sticky-pod");
+        assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER, "true");
+    });
+
+    it("writes one file per document, in deploy order, with --out", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-out-"));
+        const { code, err } = render(["--stack", "dev", "--out", dir]);
+        assert.equal(code, 0);
+        const files = fs.readdirSync(dir).sort();
+        assert.match(err, new RegExp(`wrote ${files.length} documents`));
+        assert.equal(files[0], "001-namespace-istio-system.yaml");
+        assert.ok(files.includes("003-helmrelease-istio-system-istio-base.yaml"));
+    });
+
+    it("fails with the same validation errors as pulumi up", () => {
+        const dir = projectWith("config:\n  istio-sticky:apps:\n    - name: web\n      affinity: {mode: header}\n  istio-sticky:bogus: 1\n");
+        const { code, err, out } = render(["--stack", "t"], dir);
+        assert.equal(code, 1);
+        assert.equal(out, "");
+        assert.match(err, /istio-sticky:bogus: unknown config key/);
+        assert.match(err, /istio-sticky:apps\[0\]\.affinity\.headerName: is required by mode "header"/);
+    });
+
+    it("prints warnings on stderr and the objects on stdout", () => {
+        const dir = projectWith("config:\n  istio-sticky:apps:\n    - name: web\n      affinity: {mode: cookie, cookie: {name: app-session}}\n");
+        const { code, err, out } = render(["--stack", "t"], dir);
+        assert.equal(code, 0);
+        assert.match(err, /^warning: istio-sticky:apps\[0\]\.affinity\.cookie\.ttl is not set/);
+        assert.match(out, /kind: DestinationRule/);
+    });
+
+    it("gives usage errors for bad flags and names the stacks it knows", () => {
+        assert.equal(render([]).code, 2);
+        const unknown = render(["--stack", "dev", "--color"]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.err, /usage: npm run render/);
+        const missing = render(["--stack", "qa"]);
+        assert.equal(missing.code, 1);
+        assert.match(missing.err, /no stack "qa" .*\(stacks: dev, prod, staging\)/);
+    });
+
+    it("runs as `npm run render` in its own process", () => {
+        const ok = execFileSync("npm", ["run", "-s", "render", "--", "--stack", "dev"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        assert.match(ok, /kind: VirtualService/);
+        const bad = spawnSync("npm", ["run", "-s", "render", "--", "--stack", "nope"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        assert.equal(bad.status, 1);
+    });
+});

@@ -1,0 +1,72 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
+import { StickyApp } from "../../components/StickyApp";
+import { IstioMesh } from "../../components/IstioMesh";
+import { SettingsError } from "../../components/settings/validate";
+import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
+
+describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
+    const rec = new Recorder();
+    before(() => installMocks(rec, { gatewayService: { type: "LoadBalancer", hostname: "lb.example.com" } }));
+    beforeEach(() => rec.reset());
+
+    it("binds to an existing Istio with a Gateway of its own", async () => {
+        const app = new StickyApp("shop", { name: "shop", affinity: { mode: AffinityMode.Header, headerName: "x-cart" } });
+        assert.deepEqual(await valueOf(app.meshRequirements), []);
+        await settle(rec);
+        const gw = rec.byNameOf("shop-gateway").inputs;
+        assert.deepEqual(gw.metadata, { name: "shop-gateway", namespace: "shop", labels: { "app.kubernetes.io/part-of": "istio-sticky" } });
+        assert.deepEqual(gw.spec.selector, { app: "istio-ingressgateway", istio: "ingressgateway" });
+        assert.deepEqual(rec.byNameOf("shop-virtualservice").inputs.spec.gateways, ["shop/shop-gateway"]);
+        assert.deepEqual(rec.byNameOf("shop-deployment").dependsOn, ["shop-namespace"]);
+        assert.equal(rec.byNameOf("shop-namespace").inputs.metadata.labels["istio-injection"], "enabled");
+        assert.equal(await valueOf(app.serviceHost), "shop.shop.svc.cluster.local");
+    });
+
+    it("says an existing Istio needs the persistent-session flag", async () => {
+        const app = new StickyApp("cart", { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } });
+        assert.deepEqual(await valueOf(app.meshRequirements), ["istiod with env PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true"]);
+    });
+
+    it("takes Outputs, validating them once they are known", async () => {
+        const app = new StickyApp("late", {
+            name: pulumi.output("late"),
+            replicas: Promise.resolve(5),
+            affinity: pulumi.output({ mode: AffinityMode.Cookie, cookie: { name: "s", ttl: "0s" } }),
+        });
+        assert.equal(await valueOf(app.affinity), "consistent hash on cookie s, set by Envoy with ttl 0s");
+        await settle(rec);
+        assert.equal(rec.byNameOf("late-deployment").inputs.spec.replicas, 5);
+        assert.equal(rec.byNameOf("late-destinationrule").inputs.spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl, "0s");
+    });
+
+    it("rejects known bad args before registering anything", async () => {
+        assert.throws(
+            () => new StickyApp("bad", { name: "bad", replicas: 0, affinity: { mode: AffinityMode.Cookie, headerName: "x" } }),
+            (e: unknown) => e instanceof SettingsError && /StickyApp bad\.replicas: must be a whole number of at least 1/.test(e.message),
+        );
+        assert.throws(() => new IstioMesh("bad", { version: "1.30.0" }), /IstioMesh bad\.version: 1\.30\.0 must not be used/);
+        await settle(rec);
+        assert.deepEqual(rec.resources, []);
+    });
+
+    it("waits for a mesh in the same program and uses its gateway labels", async () => {
+        const mesh = new IstioMesh("mesh", {
+            version: pulumi.output("1.30.4"),
+            gateway: { name: "istio-ingress", namespace: "edge", serviceType: GatewayServiceType.LoadBalancer },
+            persistentSessions: true,
+        });
+        const app = new StickyApp("web", { name: "web", mesh });
+        const ingress = await valueOf(mesh.ingress);
+        await settle(rec);
+        assert.equal(ingress.url, "http://lb.example.com");
+        assert.deepEqual(rec.byNameOf("web-gateway").inputs.spec.selector, { app: "istio-ingress", istio: "ingress" });
+        assert.deepEqual(rec.byNameOf("web-gateway").dependsOn, ["mesh-base", "mesh-istiod", "web-namespace"]);
+        assert.deepEqual(rec.byNameOf("web-deployment").dependsOn, ["mesh-istiod", "web-namespace"]);
+        const istiod = rec.byNameOf("mesh-istiod").inputs;
+        assert.deepEqual([istiod.version, istiod.values.env], ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }]);
+        assert.equal(rec.byNameOf("mesh-gateway").inputs.namespace, "edge");
+        assert.deepEqual(await valueOf(app.meshRequirements), []);
+    });
+});
