@@ -9,6 +9,7 @@ import { demoAppSource } from "../../components/objects/demoApp";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 import { AFFINITY_BY_MODE, ALL_MODES, stackWith } from "../support/fixtures";
 import { validateUpstream } from "../support/schemas";
+import { sequentialWaits } from "../support/graph";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CR = (kind: string) => `kubernetes:networking.istio.io/v1:${kind}`;
@@ -164,5 +165,21 @@ describe("StickySessions (Pulumi mocks)", () => {
 
     it("offers every mode through the affinity fixtures", () => {
         assert.deepEqual(Object.keys(AFFINITY_BY_MODE).sort(), [...ALL_MODES].sort());
+    });
+});
+
+describe("StickySessions critical path (Pulumi mocks)", () => {
+    const rec = new Recorder();
+    before(() => installMocks(rec, { gatewayService: { type: "NodePort" } }));
+
+    it("waits at most three times in a row (base → istiod → everything else), even with 20 apps", async () => {
+        const modes = Array.from({ length: 20 }, (_, i) => ALL_MODES[i % ALL_MODES.length]);
+        const stack = stackWith(modes);
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
+        await valueOf(sticky.endpoints);
+        await settle(rec);
+        const { waits, chain } = sequentialWaits(rec.resources);
+        assert.equal(waits, 3, chain.join(" → "));
+        assert.deepEqual(chain.slice(0, 2), ["sticky-mesh-base", "sticky-mesh-istiod"]);
     });
 });

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench`: how long building a stack takes, under Pulumi mocks and
+ * through render, for the dev stack and for 20 apps; how it grows with the
+ * number of apps; and how many readiness waits a deploy takes one after another.
+ * Prints figures against the targets; it asserts nothing.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AffinityMode } from "../components/settings/enums";
+import { parseStackConfig, StackSettings } from "../components/settings/validate";
+import { buildPlan } from "../components/plan";
+import { planDocuments, toYaml } from "../components/render";
+import { demoAppSource } from "../components/objects/demoApp";
+import { StickySessions } from "../components/StickySessions";
+import { PROJECT_DIR, readStackConfig } from "./stackFiles";
+import { installMocks, Recorder, valueOf } from "../tests/support/mocks";
+import { sequentialWaits } from "../tests/support/graph";
+
+const MODES = Object.values(AffinityMode);
+
+function stackOf(apps: number): StackSettings {
+    const dev = readStackConfig(PROJECT_DIR, "dev");
+    return parseStackConfig({
+        ...dev,
+        "istio-sticky:apps": Array.from({ length: apps }, (_, i) => ({
+            name: `app-${i}`,
+            affinity: { mode: MODES[i % MODES.length], headerName: "x-user", ...cookieFor(MODES[i % MODES.length]), ...queryFor(MODES[i % MODES.length]) },
+        })).map((a) => ({ ...a, affinity: trim(a.affinity) })),
+    }).value;
+}
+const cookieFor = (m: AffinityMode) => (m === AffinityMode.Cookie ? { cookie: { name: "s", ttl: "60s" } } : m === AffinityMode.PersistentCookie ? { cookie: { name: "s" } } : {});
+const queryFor = (m: AffinityMode) => (m === AffinityMode.QueryParameter ? { queryParameterName: "u" } : {});
+function trim(a: Record<string, unknown>) {
+    const keep: Record<AffinityMode, string[]> = {
+        header: ["headerName"], cookie: ["cookie"], queryParameter: ["queryParameterName"], sourceIp: [],
+        persistentCookie: ["cookie"], persistentHeader: ["headerName"], none: [],
+    };
+    return Object.fromEntries(Object.entries(a).filter(([k]) => k === "mode" || keep[a.mode as AffinityMode].includes(k)));
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+}
+
+async function timeIt(runs: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        const t = process.hrtime.bigint();
+        await fn();
+        times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return median(times);
+}
+
+const rec = new Recorder();
+let round = 0;
+
+/** Builds the stack under mocks and waits until every resource of it is registered. */
+async function underMocks(stack: StackSettings, expected?: number): Promise<number> {
+    rec.reset();
+    const sticky = new StickySessions(`s${round++}`, { mesh: stack.mesh, apps: stack.apps });
+    await valueOf(pulumi.all([sticky.endpoints, sticky.meshRequirements]));
+    for (let i = 0; i < 10_000 && expected !== undefined && rec.resources.length < expected; i++) await new Promise((r) => setImmediate(r));
+    return rec.resources.length;
+}
+
+function throughRender(stack: StackSettings): string {
+    return toYaml(planDocuments(buildPlan(stack, demoAppSource())));
+}
+
+async function main() {
+    await installMocks(rec, { gatewayService: { type: "NodePort" } });
+    pulumi.log.warn = async () => {}; // warnings are not what is measured here
+    const dev = parseStackConfig(readStackConfig(PROJECT_DIR, "dev")).value;
+    const sizes = [1, 5, 10, 20];
+    const rows: [string, number, number][] = [];
+    const counts = new Map<StackSettings, number>();
+    for (const [label, stack] of [["dev", dev], ...sizes.map((n) => [`${n} apps`, stackOf(n)] as const)] as [string, StackSettings][]) {
+        counts.set(stack, await underMocks(stack)); // warm-up, and the number of resources to wait for
+        const mocks = await timeIt(7, () => underMocks(stack, counts.get(stack)));
+        const render = await timeIt(10, () => throughRender(stack));
+        rows.push([label, mocks, render]);
+    }
+    const twenty = [...counts.keys()].at(-1)!;
+    await underMocks(twenty, counts.get(twenty));
+    const { waits, chain } = sequentialWaits(rec.resources);
+
+    const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
+    console.log(`istio-sticky bench (node ${process.version}, median of runs)\n`);
+    console.log(`${"stack".padEnd(10)}${"under mocks".padStart(14)}${"render".padStart(14)}`);
+    for (const [label, m, r] of rows) console.log(`${label.padEnd(10)}${fmt(m).padStart(14)}${fmt(r).padStart(14)}`);
+    const byLabel = Object.fromEntries(rows.map(([l, m, r]) => [l, { m, r }]));
+    const perApp = (byLabel["20 apps"].m - byLabel["1 apps"].m) / 19;
+    const ratio = (byLabel["20 apps"].m - byLabel["10 apps"].m) / Math.max(byLabel["10 apps"].m - byLabel["1 apps"].m, 1e-9) * 9 / 10;
+    console.log(`\ngrowth under mocks: ${perApp.toFixed(1)} ms per app; slope 10→20 apps / slope 1→10 apps = ${ratio.toFixed(2)} (1.00 is linear)`);
+    console.log(`sequential waits on the critical path: ${waits} (${chain.join(" → ")})`);
+    const mark = (ok: boolean) => (ok ? "met" : "MISSED");
+    console.log(`\ntargets: dev < 500 ms: ${mark(Math.max(byLabel.dev.m, byLabel.dev.r) < 500)}; 20 apps < 3000 ms: ${mark(Math.max(byLabel["20 apps"].m, byLabel["20 apps"].r) < 3000)}; at most 3 sequential waits: ${mark(waits <= 3)}`);
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+});

@@ -1,0 +1,86 @@
+/**
+ * End to end against a real cluster (kind or minikube): `pulumi up` of a stack
+ * through the Automation API, then requests through the ingress gateway that
+ * must stay on one pod per session. It reaches the gateway only through
+ * `kubectl port-forward` on 127.0.0.1.
+ *
+ * Runs when KUBECONFIG is set and the pulumi and kubectl CLIs are on PATH:
+ *   KUBECONFIG=~/.kube/config PULUMI_CONFIG_PASSPHRASE= npm test
+ * STICKY_STACK picks the stack (default dev); KEEP_STACK=1 leaves it deployed.
+ */
+import { strict as assert } from "assert";
+import { spawn, spawnSync, ChildProcess } from "child_process";
+import * as net from "net";
+import { PROJECT_DIR } from "../../cli/stackFiles";
+
+const onPath = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+
+export function missingForCluster(env = process.env): string[] {
+    const missing: string[] = [];
+    if (!env.KUBECONFIG) missing.push("KUBECONFIG");
+    if (!onPath("pulumi")) missing.push("the pulumi CLI");
+    if (!onPath("kubectl")) missing.push("kubectl");
+    return missing;
+}
+
+async function freePort(): Promise<number> {
+    return new Promise((resolve) => {
+        const srv = net.createServer().listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+async function waitForPort(port: number, deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until) {
+        const ok = await new Promise<boolean>((r) => net.connect(port, "127.0.0.1").once("connect", function (this: net.Socket) { this.destroy(); r(true); }).once("error", () => r(false)));
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`nothing listened on 127.0.0.1:${port} within ${deadlineMs} ms`);
+}
+
+describe("cluster: pulumi up, then sticky sessions through the ingress", function () {
+    this.timeout(30 * 60 * 1000);
+    const missing = missingForCluster();
+    let forward: ChildProcess | undefined;
+    let stack: any;
+
+    before(function () {
+        if (missing.length) {
+            console.log(`      skipped: needs ${missing.join(", ")} (a kind or minikube cluster)`);
+            this.skip();
+        }
+    });
+    after(async () => {
+        forward?.kill();
+        if (stack && process.env.KEEP_STACK !== "1") await stack.destroy();
+    });
+
+    it("keeps every request of a session on one pod, with the pod's counter rising by one", async () => {
+        const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+        stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: process.env.STICKY_STACK ?? "dev", workDir: PROJECT_DIR },
+            { envVars: { PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "" } },
+        );
+        const result = await stack.up({ onOutput: (s: string) => process.stdout.write(s) });
+        const apps = result.outputs.apps.value as Record<string, { path: string }>;
+        const port = await freePort();
+        forward = spawn("kubectl", ["-n", "istio-ingress", "port-forward", "svc/istio-ingressgateway", `${port}:80`], { stdio: "ignore" });
+        await waitForPort(port, 30_000);
+        for (const [name, app] of Object.entries(apps)) {
+            for (const user of ["alice", "bob", "carol"]) {
+                const pods = new Set<string>();
+                for (let i = 1; i <= 20; i++) {
+                    const res = await fetch(`http://127.0.0.1:${port}${app.path}/`, { headers: { "x-user": user } });
+                    const body = (await res.json()) as { pod: string; count: number };
+                    pods.add(body.pod);
+                    assert.equal(body.count, i, `${name}/${user}: request ${i} saw count ${body.count}`);
+                }
+                assert.equal(pods.size, 1, `${name}/${user} was served by ${[...pods].join(", ")}`);
+            }
+        }
+    });
+});
