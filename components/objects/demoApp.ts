@@ -1,8 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
 
-/** Where `npm run build:app` (run by `npm install`) writes the demo app. */
-export const DEMO_APP_SCRIPT = path.join(__dirname, "..", "..", "app", "dist", "server.js");
+/**
+ * Where `npm run build:app` (run by `npm install`) writes the demo app, seen from
+ * this file as source (components/objects) or as the built package (dist/components/objects).
+ */
+export const DEMO_APP_SCRIPT =
+    [path.join(__dirname, "..", "..", "app", "dist", "server.js"), path.join(__dirname, "..", "..", "..", "app", "dist", "server.js")].find(
+        (p) => fs.existsSync(p),
+    ) ?? path.join(__dirname, "..", "..", "app", "dist", "server.js");
 /** The public image the demo app runs on; no image build or registry needed. */
 export const DEMO_APP_IMAGE = "node:22-alpine";
 
