@@ -5,7 +5,6 @@
  * Prints figures against the targets; it asserts nothing.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AffinityMode } from "../components/settings/enums";
 import { parseStackConfig, StackSettings } from "../components/settings/validate";
 import { buildPlan } from "../components/plan";
 import { planDocuments, toYaml } from "../components/render";
@@ -14,27 +13,12 @@ import { StickySessions } from "../components/StickySessions";
 import { PROJECT_DIR, readStackConfig } from "./stackFiles";
 import { installMocks, Recorder, valueOf } from "../tests/support/mocks";
 import { sequentialWaits } from "../tests/support/graph";
+import { ALL_MODES, stackWith } from "../tests/support/fixtures";
 
-const MODES = Object.values(AffinityMode);
-
+/** The dev stack's mesh with `apps` apps, cycling through every affinity mode. */
 function stackOf(apps: number): StackSettings {
-    const dev = readStackConfig(PROJECT_DIR, "dev");
-    return parseStackConfig({
-        ...dev,
-        "istio-sticky:apps": Array.from({ length: apps }, (_, i) => ({
-            name: `app-${i}`,
-            affinity: { mode: MODES[i % MODES.length], headerName: "x-user", ...cookieFor(MODES[i % MODES.length]), ...queryFor(MODES[i % MODES.length]) },
-        })).map((a) => ({ ...a, affinity: trim(a.affinity) })),
-    }).value;
-}
-const cookieFor = (m: AffinityMode) => (m === AffinityMode.Cookie ? { cookie: { name: "s", ttl: "60s" } } : m === AffinityMode.PersistentCookie ? { cookie: { name: "s" } } : {});
-const queryFor = (m: AffinityMode) => (m === AffinityMode.QueryParameter ? { queryParameterName: "u" } : {});
-function trim(a: Record<string, unknown>) {
-    const keep: Record<AffinityMode, string[]> = {
-        header: ["headerName"], cookie: ["cookie"], queryParameter: ["queryParameterName"], sourceIp: [],
-        persistentCookie: ["cookie"], persistentHeader: ["headerName"], none: [],
-    };
-    return Object.fromEntries(Object.entries(a).filter(([k]) => k === "mode" || keep[a.mode as AffinityMode].includes(k)));
+    const devMesh = readStackConfig(PROJECT_DIR, "dev")["istio-sticky:mesh"] as Record<string, unknown>;
+    return stackWith(Array.from({ length: apps }, (_, i) => ALL_MODES[i % ALL_MODES.length]), devMesh);
 }
 
 function median(xs: number[]): number {

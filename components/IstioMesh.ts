@@ -5,8 +5,8 @@ import type { MeshSettings } from "./settings/schema";
 import { parseMesh } from "./settings/validate";
 import { buildMeshReleases } from "./istio/releases";
 import { buildMeshNamespaces } from "./plan";
-import { ingressFromService, IngressAddress } from "./objects/ingress";
-import { createObject, createRelease, readService } from "./pulumi/objects";
+import type { IngressAddress } from "./objects/ingress";
+import { createObject, createRelease, readIngress } from "./pulumi/objects";
 import { knownValue } from "./pulumi/known";
 
 export interface IstioGatewayArgs {
@@ -76,10 +76,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.gatewayNamespace = this.settings.gateway.namespace;
         this.gatewayServiceName = this.settings.gateway.name;
         this.version = this.settings.version;
-        const service = readService(`${name}-gateway-service`, this.gatewayNamespace, this.gatewayServiceName, this.gateway.status, child);
-        this.ingress = pulumi.all([service.metadata, service.spec, service.status]).apply(([metadata, spec, status]) =>
-            ingressFromService({ metadata, spec, status } as Parameters<typeof ingressFromService>[0]),
-        );
+        this.ingress = readIngress(`${name}-gateway-service`, this.gatewayNamespace, this.gatewayServiceName, this.gateway.status, child);
 
         this.registerOutputs({
             gatewayLabels: this.gatewayLabels,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AffinityMode, HashAlgorithm } from "./settings/enums";
+import { AffinityMode, HashAlgorithm, isPersistentMode } from "./settings/enums";
 import type { AppSettings } from "./settings/schema";
 import { gatewayPodLabels } from "./settings/schema";
 import { parseApp } from "./settings/validate";
@@ -8,7 +8,8 @@ import { demoAppSource } from "./objects/demoApp";
 import { buildIstioGateway, gatewayRef } from "./objects/gateway";
 import { buildNamespace } from "./objects/namespace";
 import type { K8sObject } from "./objects/types";
-import { describeAffinity, PERSISTENT_SESSION_ENV } from "./policy/affinity";
+import { describeAffinity } from "./policy/affinity";
+import { persistentSessionRequirement } from "./plan";
 import { createObject } from "./pulumi/objects";
 import { knownValue } from "./pulumi/known";
 import type { IstioMesh } from "./IstioMesh";
@@ -153,11 +154,7 @@ export class StickyApp extends pulumi.ComponentResource {
         this.affinity = this.settings.apply((s) => describeAffinity(s.affinity));
         this.meshRequirements = mesh
             ? pulumi.output([])
-            : this.settings.apply((s) =>
-                  s.affinity.mode === AffinityMode.PersistentCookie || s.affinity.mode === AffinityMode.PersistentHeader
-                      ? [`istiod with env ${PERSISTENT_SESSION_ENV}=true`]
-                      : [],
-              );
+            : this.settings.apply((s) => (isPersistentMode(s.affinity.mode) ? [persistentSessionRequirement([s.name])] : []));
         this.meshRequirements.apply((reqs) =>
             reqs.forEach((r) => pulumi.log.warn(`this app uses an existing Istio, which must run ${r}`, this)),
         );

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkStack, parseMesh, SettingsError, StackSettings } from "./settings/validate";
+import { checkStack, fieldPath, parseMesh, SettingsError, StackSettings } from "./settings/validate";
 import { appSchema, needsPersistentSessions } from "./settings/schema";
 import { buildAppNamespaces, buildSharedGateway, meshRequirements } from "./plan";
+import { serviceHost } from "./objects/app";
 import { gatewayRef } from "./objects/gateway";
-import { ingressFromService, IngressAddress } from "./objects/ingress";
+import type { IngressAddress } from "./objects/ingress";
 import { describeAffinity, stickinessProbe } from "./policy/affinity";
-import { createObject, readService } from "./pulumi/objects";
+import { createObject, readIngress } from "./pulumi/objects";
 import { knownValue } from "./pulumi/known";
 import { IstioMesh, IstioMeshArgs } from "./IstioMesh";
 import { AppArgs, StickyApp } from "./StickyApp";
@@ -47,7 +48,7 @@ export function validateStack(mesh: unknown, apps: readonly unknown[], where: st
     }
     const appSettings = apps.map((raw, i) => {
         const r = appSchema.safeParse(raw);
-        if (!r.success) r.error.issues.forEach((iss) => problems.push(`${where} apps[${i}].${iss.path.map(String).join(".")}: ${iss.message}`.replace(/\.: /, ": ")));
+        if (!r.success) r.error.issues.forEach((iss) => problems.push(`${fieldPath(`${where} apps[${i}]`, iss.path)}: ${iss.message}`));
         return r.success ? r.data : undefined;
     });
     if (appSettings.length === 0) problems.push(`${where} apps: must list at least one app`);
@@ -119,14 +120,9 @@ export class StickySessions extends pulumi.ComponentResource {
                 ),
         );
 
-        if (this.mesh) {
-            this.ingress = this.mesh.ingress;
-        } else {
-            const svc = readService(`${name}-gateway-service`, mesh.gateway.namespace, mesh.gateway.name, undefined, child);
-            this.ingress = pulumi
-                .all([svc.metadata, svc.spec, svc.status])
-                .apply(([metadata, spec, status]) => ingressFromService({ metadata, spec, status } as Parameters<typeof ingressFromService>[0]));
-        }
+        this.ingress = this.mesh
+            ? this.mesh.ingress
+            : readIngress(`${name}-gateway-service`, mesh.gateway.namespace, mesh.gateway.name, undefined, child);
         this.gatewayLabels = pulumi.output(mesh.gateway.labels);
         this.meshRequirements = pulumi.output(mesh.install ? [] : meshRequirements(mesh, apps));
         // Each StickyApp warns about what it needs itself; this adds what the stack as a whole needs.
@@ -140,7 +136,7 @@ export class StickySessions extends pulumi.ComponentResource {
                         app.name,
                         {
                             namespace: app.namespace,
-                            serviceHost: `${app.name}.${app.namespace}.svc.cluster.local`,
+                            serviceHost: serviceHost(app),
                             path: app.path,
                             affinity: describeAffinity(app.affinity),
                             ...(ingress.url ? { url } : {}),

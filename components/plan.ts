@@ -5,6 +5,7 @@ import { buildNamespace } from "./objects/namespace";
 import { buildIstioGateway, gatewayRef } from "./objects/gateway";
 import { AppObjects, buildAppObjects } from "./objects/app";
 import { PERSISTENT_SESSION_ENV } from "./policy/affinity";
+import { isPersistentMode } from "./settings/enums";
 import type { K8sObject } from "./objects/types";
 
 /** The Istio Gateway every app of a stack shares. */
@@ -51,11 +52,14 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
         `an Istio ${mesh.version.replace(/\.\d+$/, ".x")}-compatible control plane${mesh.revision ? ` with revision "${mesh.revision}"` : ""} with its CRDs installed`,
         `ingress gateway pods in namespace "${mesh.gateway.namespace}" labelled ${JSON.stringify(mesh.gateway.labels)}`,
     ];
-    const persistent = apps.filter((a) => a.affinity.mode === "persistentCookie" || a.affinity.mode === "persistentHeader");
-    if (persistent.length) {
-        out.push(`istiod with env ${PERSISTENT_SESSION_ENV}=true (needed by ${persistent.map((a) => a.name).join(", ")})`);
-    }
+    const persistent = apps.filter((a) => isPersistentMode(a.affinity.mode));
+    if (persistent.length) out.push(persistentSessionRequirement(persistent.map((a) => a.name)));
     return out;
+}
+
+/** What istiod must run for persistent modes, naming the apps that need it. */
+export function persistentSessionRequirement(apps: readonly string[]): string {
+    return `istiod with env ${PERSISTENT_SESSION_ENV}=true (needed by ${apps.join(", ")})`;
 }
 
 export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { HelmReleaseSpec, K8sObject } from "../objects/types";
+import { ingressFromService, IngressAddress, ServiceView } from "../objects/ingress";
 
 type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
@@ -58,16 +59,22 @@ export function createRelease(
     );
 }
 
-/** Reads a Service that something else (a Helm chart) created, once `after` is done. */
-export function readService(
+/**
+ * Reads the gateway Service (created by a Helm chart, or already in the cluster)
+ * once `after` is done, and says where clients reach it.
+ */
+export function readIngress(
     name: string,
     namespace: pulumi.Input<string>,
     serviceName: pulumi.Input<string>,
     after: pulumi.Output<unknown> | undefined,
     opts: pulumi.CustomResourceOptions,
-): k8s.core.v1.Service {
+): pulumi.Output<IngressAddress> {
     // An id that waits on `after` stays unknown in a first preview, so nothing is read
     // before the gateway release exists.
     const id = pulumi.all([namespace, serviceName, after]).apply(([ns, n]) => `${ns}/${n}`);
-    return k8s.core.v1.Service.get(name, id, opts);
+    const svc = k8s.core.v1.Service.get(name, id, opts);
+    return pulumi
+        .all([svc.metadata, svc.spec, svc.status])
+        .apply(([metadata, spec, status]) => ingressFromService({ metadata, spec, status } as ServiceView));
 }

@@ -26,7 +26,7 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
 
     it("says an existing Istio needs the persistent-session flag", async () => {
         const app = new StickyApp("cart", { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } });
-        assert.deepEqual(await valueOf(app.meshRequirements), ["istiod with env PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true"]);
+        assert.deepEqual(await valueOf(app.meshRequirements), ["istiod with env PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true (needed by cart)"]);
     });
 
     it("takes Outputs, validating them once they are known", async () => {
