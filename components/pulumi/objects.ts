@@ -24,13 +24,9 @@ export function createObject(
     opts: pulumi.CustomResourceOptions,
 ): pulumi.CustomResource {
     const o = pulumi.output(object);
-    const fields = {
-        apiVersion: type.apiVersion,
-        kind: type.kind,
-        metadata: o.apply((x) => x.metadata),
-        spec: o.apply((x) => x.spec),
-        data: o.apply((x) => x.data),
-    };
+    // A ConfigMap holds data; every other kind here holds a spec.
+    const body = type.kind === "ConfigMap" ? { data: o.apply((x) => x.data) } : { spec: o.apply((x) => x.spec) };
+    const fields = { apiVersion: type.apiVersion, kind: type.kind, metadata: o.apply((x) => x.metadata), ...body };
     const ctor = BUILT_IN[`${type.apiVersion}/${type.kind}`];
     return ctor ? new ctor(name, fields, opts) : new k8s.apiextensions.CustomResource(name, fields, opts);
 }
