@@ -46,6 +46,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly gateway: k8s.helm.v3.Release;
     /** The gateway pods' labels: use them as the selector of any Istio Gateway. */
     readonly gatewayLabels: pulumi.Output<Record<string, string>>;
+    /** The gateway's namespace: objects placed there wait for it. */
+    readonly gatewayNamespaceResource: pulumi.CustomResource;
     readonly gatewayNamespace: pulumi.Output<string>;
     readonly gatewayServiceName: pulumi.Output<string>;
     readonly version: pulumi.Output<string>;
@@ -68,6 +70,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             createObject(`${name}-ns-${i === 0 ? "istio-system" : "gateway"}`, { apiVersion: "v1", kind: "Namespace" }, namespaces.apply((n) => n[i]), child),
         );
 
+        this.gatewayNamespaceResource = gatewayNs;
         this.base = createRelease(`${name}-base`, releases.base, { ...child, dependsOn: [systemNs] });
         this.istiod = createRelease(`${name}-istiod`, releases.istiod, { ...child, dependsOn: [this.base] });
         this.gateway = createRelease(`${name}-gateway`, releases.gateway, { ...child, dependsOn: [this.istiod, gatewayNs] });

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkStack, fieldPath, parseMesh, SettingsError, StackSettings } from "./settings/validate";
 import { appSchema, needsPersistentSessions } from "./settings/schema";
-import { buildAppNamespaces, buildSharedGateway, meshRequirements } from "./plan";
+import { buildAppNamespaces, buildSharedGateway, meshRequirements, routeContext } from "./plan";
 import { serviceHost } from "./objects/app";
-import { gatewayRef } from "./objects/gateway";
+import { buildRoutes } from "./objects/routes";
+import { directCurl, PodAddress } from "./objects/pods";
+import { waitsFor } from "./pulumi/ordering";
 import type { IngressAddress } from "./objects/ingress";
 import { describeAffinity, stickinessProbe } from "./policy/affinity";
 import { createObject, readIngress } from "./pulumi/objects";
@@ -31,6 +33,10 @@ export interface AppEndpoint {
     url?: string;
     /** A shell loop that shows which pod serves each request of one session. */
     probe: string;
+    /** The ready pods after the rollout (a snapshot from `pulumi up` / `pulumi refresh`). */
+    pods: PodAddress[];
+    /** With direct routing: one curl per pod that reaches exactly that pod through the ingress. */
+    directCurls?: string[];
 }
 
 /**
@@ -84,16 +90,17 @@ export class StickySessions extends pulumi.ComponentResource {
 
         const { mesh, apps } = stack;
         const child = { parent: this };
+        const gatewayType = { apiVersion: "networking.istio.io/v1", kind: "Gateway" };
         const { install, ...meshArgs } = (known.mesh ?? {}) as StickySessionsMeshArgs;
         if (mesh.install) {
             this.mesh = new IstioMesh(`${name}-mesh`, { ...meshArgs, persistentSessions: needsPersistentSessions(apps) }, child);
         }
-        const istioReady = this.mesh ? [this.mesh.base, this.mesh.istiod] : [];
+        const istioReady = waitsFor(gatewayType, this.mesh);
 
         const gateway = buildSharedGateway(mesh);
         createObject(`${name}-gateway`, { apiVersion: gateway.apiVersion, kind: gateway.kind }, gateway, {
             ...child,
-            dependsOn: istioReady,
+            dependsOn: [...istioReady, ...(this.mesh ? [this.mesh.gatewayNamespaceResource] : [])],
         });
 
         const namespaces = new Map(
@@ -108,17 +115,30 @@ export class StickySessions extends pulumi.ComponentResource {
                     `${name}-${app.name}`,
                     {
                         ...(known.apps[i] as AppArgs),
-                        // Taking the name from the Namespace resource makes the app wait for it.
-                        namespace: namespaces.get(app.namespace)!.urn.apply(() => app.namespace),
-                        gateway: gatewayRef(gateway.metadata.name, gateway.metadata.namespace!),
+                        namespace: app.namespace,
+                        dependsOn: [namespaces.get(app.namespace)!],
+                        gatewaySelector: mesh.gateway.labels,
+                        gatewayNamespace: mesh.gateway.namespace,
                         hosts: mesh.gateway.hosts,
                         createNamespace: false,
+                        // Apps on one path share one VirtualService, created below.
+                        route: false,
+                        // Warnings were logged once for the whole stack above.
+                        quiet: true,
                         revision: mesh.revision,
                         mesh: this.mesh,
                     },
                     child,
                 ),
         );
+
+        for (const route of buildRoutes(apps, routeContext(mesh))) {
+            const type = { apiVersion: route.apiVersion, kind: route.kind };
+            createObject(`${name}-route-${route.metadata.name}`, type, route, {
+                ...child,
+                dependsOn: [namespaces.get(route.metadata.namespace!)!, ...waitsFor(type, this.mesh)],
+            });
+        }
 
         this.ingress = this.mesh
             ? this.mesh.ingress
@@ -127,9 +147,9 @@ export class StickySessions extends pulumi.ComponentResource {
         this.meshRequirements = pulumi.output(mesh.install ? [] : meshRequirements(mesh, apps));
         // Each StickyApp warns about what it needs itself; this adds what the stack as a whole needs.
         if (!mesh.install) meshRequirements(mesh, []).forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this));
-        this.endpoints = this.ingress.apply((ingress) =>
+        this.endpoints = pulumi.all([this.ingress, pulumi.all(this.apps.map((a) => a.pods))]).apply(([ingress, pods]) =>
             Object.fromEntries(
-                apps.map((app) => {
+                apps.map((app, i) => {
                     const base = ingress.url ?? "http://$INGRESS";
                     const url = `${base}${app.path === "/" ? "/" : `${app.path}/`}`;
                     return [
@@ -141,6 +161,8 @@ export class StickySessions extends pulumi.ComponentResource {
                             affinity: describeAffinity(app.affinity),
                             ...(ingress.url ? { url } : {}),
                             probe: stickinessProbe(app.affinity, url),
+                            pods: pods[i],
+                            ...(app.direct.enabled ? { directCurls: pods[i].map((pod) => directCurl(app, pod, url)) } : {}),
                         },
                     ];
                 }),

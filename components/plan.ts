@@ -3,7 +3,8 @@ import { needsPersistentSessions, type AppSettings, type MeshSettings } from "./
 import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE, MeshReleases } from "./istio/releases";
 import { buildNamespace } from "./objects/namespace";
 import { buildIstioGateway, gatewayRef } from "./objects/gateway";
-import { AppObjects, buildAppObjects } from "./objects/app";
+import { AppObjectSet, AppObjectsContext, buildAppObjects } from "./objects/app";
+import { buildRoutes, RouteContext } from "./objects/routes";
 import { PERSISTENT_SESSION_ENV } from "./policy/affinity";
 import { isPersistentMode } from "./settings/enums";
 import type { K8sObject } from "./objects/types";
@@ -13,7 +14,7 @@ export const SHARED_GATEWAY_NAME = "sticky-gateway";
 
 export interface AppPlan {
     settings: AppSettings;
-    objects: AppObjects;
+    objects: AppObjectSet;
 }
 
 /** Everything a stack deploys, as plain objects: what the components create and `render` prints. */
@@ -23,6 +24,8 @@ export interface Plan {
     appNamespaces: K8sObject[];
     gateway: K8sObject;
     apps: AppPlan[];
+    /** One gateway VirtualService per path (apps on one path are routed by header). */
+    routes: K8sObject[];
     /** What an existing mesh must provide (empty when the stack installs Istio). */
     meshRequirements: string[];
 }
@@ -62,10 +65,19 @@ export function persistentSessionRequirement(apps: readonly string[]): string {
     return `istiod with env ${PERSISTENT_SESSION_ENV}=true (needed by ${apps.join(", ")})`;
 }
 
+/** What every app of a stack shares: the demo app, the gateway, Istio's root namespace. */
+export function appContext(mesh: MeshSettings, demoAppSource: string): AppObjectsContext {
+    return { demoAppSource, gatewayNamespace: mesh.gateway.namespace, gatewaySelector: mesh.gateway.labels, rootNamespace: ISTIO_SYSTEM_NAMESPACE };
+}
+
+export function routeContext(mesh: MeshSettings): RouteContext {
+    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: mesh.gateway.hosts };
+}
+
 export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
     const { mesh, apps } = stack;
     const gateway = buildSharedGateway(mesh);
-    const ctx = { gateway: gatewayRef(gateway.metadata.name, mesh.gateway.namespace), hosts: mesh.gateway.hosts, demoAppSource };
+    const ctx = appContext(mesh, demoAppSource);
     return {
         mesh: mesh.install
             ? { namespaces: buildMeshNamespaces(mesh), releases: buildMeshReleases(mesh, { persistentSessions: needsPersistentSessions(apps) }) }
@@ -73,6 +85,7 @@ export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
         appNamespaces: buildAppNamespaces(apps, mesh.revision),
         gateway,
         apps: apps.map((settings) => ({ settings, objects: buildAppObjects(settings, ctx) })),
+        routes: buildRoutes(apps, routeContext(mesh)),
         meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps),
     };
 }

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { Plan } from "./plan";
 import type { HelmReleaseSpec, K8sObject } from "./objects/types";
+import { APP_OBJECT_TYPES } from "./objects/app";
 
 export const HELM_RELEASE_API_VERSION = "render.istio-sticky/v1";
 
@@ -23,9 +24,12 @@ export function planDocuments(plan: Plan): K8sObject[] {
     }
     docs.push(...plan.appNamespaces, plan.gateway);
     for (const app of plan.apps) {
-        const o = app.objects;
-        docs.push(...(o.configMap ? [o.configMap] : []), o.deployment, o.service, o.destinationRule, o.virtualService);
+        for (const [key] of APP_OBJECT_TYPES) {
+            const obj = app.objects[key];
+            if (obj) docs.push(obj);
+        }
     }
+    docs.push(...plan.routes);
     return docs;
 }
 

@@ -1,36 +1,37 @@
 import { createHash } from "crypto";
 import type { AppSettings } from "../settings/schema";
 import { loadBalancerFor, serviceLabelsFor, sessionKeyFor } from "../policy/affinity";
+import { DIRECT_SUBSET, NORMAL_SUBSET } from "../policy/direct";
 import { DEMO_APP_IMAGE } from "./demoApp";
-import { COMMON_LABELS, K8sObject } from "./types";
+import type { K8sObject } from "./types";
+import { appLabels, serviceHost } from "./names";
+import { buildDirectObjects, DirectObjects, DirectContextOptions } from "./direct";
 
-export interface AppObjectsContext {
-    /** "namespace/name" of the Istio Gateway the app's VirtualService binds to. */
-    gateway: string;
-    hosts: string[];
+export { appLabels, serviceHost };
+
+export interface AppObjectsContext extends DirectContextOptions {
     /** The demo app's script; ignored when the app brings its own image. */
     demoAppSource: string;
 }
 
+/** The objects one app owns. Its gateway route is built with the other apps on its path (objects/routes). */
 export interface AppObjects {
     /** Only for the demo app (no custom image). */
     configMap?: K8sObject;
     deployment: K8sObject;
     service: K8sObject;
     destinationRule: K8sObject;
-    virtualService: K8sObject;
+    /** Only with autoscaling. */
+    horizontalPodAutoscaler?: K8sObject;
+    podDisruptionBudget?: K8sObject;
 }
+
+/** Everything one app owns; direct-routing objects only when it is enabled. */
+export type AppObjectSet = AppObjects & DirectObjects;
 
 const SCRIPT_KEY = "server.js";
 const SCRIPT_DIR = "/app";
 
-export function serviceHost(app: Pick<AppSettings, "name" | "namespace">): string {
-    return `${app.name}.${app.namespace}.svc.cluster.local`;
-}
-
-export function appLabels(app: AppSettings): Record<string, string> {
-    return { app: app.name, "app.kubernetes.io/name": app.name, ...COMMON_LABELS };
-}
 
 function sha256(s: string): string {
     return createHash("sha256").update(s).digest("hex");
@@ -64,7 +65,8 @@ function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
         kind: "Deployment",
         metadata: { name: app.name, namespace: app.namespace, labels },
         spec: {
-            replicas: app.replicas,
+            // With autoscaling the HorizontalPodAutoscaler owns the count; setting it here would fight it.
+            ...(app.replicas !== undefined ? { replicas: app.replicas } : {}),
             selector: { matchLabels: { app: app.name } },
             template: {
                 metadata: {
@@ -113,29 +115,53 @@ function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
     };
 }
 
-function buildVirtualService(app: AppSettings, ctx: AppObjectsContext): K8sObject {
-    const destination = { host: serviceHost(app), port: { number: app.port } };
-    // "/shop" and "/shop/..." reach the app as "/" and "/..."; a bare prefix "/shop"
-    // would also catch "/shopping" and rewrite "/shop/x" to "//x".
-    const route =
-        app.path === "/"
-            ? { name: app.name, match: [{ uri: { prefix: "/" } }], route: [{ destination }] }
-            : {
-                  name: app.name,
-                  match: [{ uri: { exact: app.path } }, { uri: { prefix: `${app.path}/` } }],
-                  rewrite: { uri: "/" },
-                  route: [{ destination }],
-              };
+function buildDestinationRule(app: AppSettings): K8sObject {
+    const loadBalancer = loadBalancerFor(app.affinity);
+    const subsets = app.direct.enabled
+        ? {
+              // Routes send normal traffic to "normal" and guarded direct requests to "direct",
+              // an ORIGINAL_DST cluster that goes to the pod the client names.
+              subsets: [
+                  { name: NORMAL_SUBSET, labels: { app: app.name }, trafficPolicy: { loadBalancer } },
+                  { name: DIRECT_SUBSET, labels: { app: app.name }, trafficPolicy: { loadBalancer: { simple: "PASSTHROUGH" } } },
+              ],
+          }
+        : {};
     return {
         apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
+        kind: "DestinationRule",
         metadata: { name: app.name, namespace: app.namespace, labels: appLabels(app) },
-        spec: { hosts: [...ctx.hosts], gateways: [ctx.gateway], http: [route] },
+        spec: { host: serviceHost(app), trafficPolicy: { loadBalancer }, ...subsets },
     };
 }
 
-/** Every object one app needs, built from its validated settings. */
-export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppObjects {
+function buildAutoscaling(app: AppSettings): Pick<AppObjects, "horizontalPodAutoscaler" | "podDisruptionBudget"> {
+    const a = app.autoscaling;
+    if (!a) return {};
+    const metadata = { name: app.name, namespace: app.namespace, labels: appLabels(app) };
+    return {
+        horizontalPodAutoscaler: {
+            apiVersion: "autoscaling/v2",
+            kind: "HorizontalPodAutoscaler",
+            metadata,
+            spec: {
+                scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: app.name },
+                minReplicas: a.minReplicas,
+                maxReplicas: a.maxReplicas,
+                metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.cpuUtilization } } }],
+            },
+        },
+        podDisruptionBudget: {
+            apiVersion: "policy/v1",
+            kind: "PodDisruptionBudget",
+            metadata,
+            spec: { minAvailable: 1, selector: { matchLabels: { app: app.name } } },
+        },
+    };
+}
+
+/** Every object one app owns, built from its validated settings. */
+export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppObjectSet {
     const labels = appLabels(app);
     return {
         configMap:
@@ -158,12 +184,21 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
                 ports: [{ name: "http", port: app.port, targetPort: "http", protocol: "TCP", appProtocol: "http" }],
             },
         },
-        destinationRule: {
-            apiVersion: "networking.istio.io/v1",
-            kind: "DestinationRule",
-            metadata: { name: app.name, namespace: app.namespace, labels },
-            spec: { host: serviceHost(app), trafficPolicy: { loadBalancer: loadBalancerFor(app.affinity) } },
-        },
-        virtualService: buildVirtualService(app, ctx),
+        destinationRule: buildDestinationRule(app),
+        ...buildAutoscaling(app),
+        ...buildDirectObjects(app, ctx),
     };
 }
+
+/** Every kind an app can own, in the order a deploy creates them (render prints them so). */
+export const APP_OBJECT_TYPES: readonly [keyof AppObjectSet, { apiVersion: string; kind: string }][] = [
+    ["configMap", { apiVersion: "v1", kind: "ConfigMap" }],
+    ["deployment", { apiVersion: "apps/v1", kind: "Deployment" }],
+    ["service", { apiVersion: "v1", kind: "Service" }],
+    ["destinationRule", { apiVersion: "networking.istio.io/v1", kind: "DestinationRule" }],
+    ["horizontalPodAutoscaler", { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" }],
+    ["podDisruptionBudget", { apiVersion: "policy/v1", kind: "PodDisruptionBudget" }],
+    ["gatewayEnvoyFilter", { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" }],
+    ["meshEnvoyFilter", { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" }],
+    ["meshVirtualService", { apiVersion: "networking.istio.io/v1", kind: "VirtualService" }],
+];

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { HelmReleaseSpec, K8sObject } from "../objects/types";
 import { ingressFromService, IngressAddress, ServiceView } from "../objects/ingress";
+import { EndpointsView, PodAddress, podsFromEndpoints } from "../objects/pods";
 
 type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
@@ -11,6 +12,8 @@ const BUILT_IN: Record<string, Ctor> = {
     "v1/ConfigMap": k8s.core.v1.ConfigMap,
     "v1/Service": k8s.core.v1.Service,
     "apps/v1/Deployment": k8s.apps.v1.Deployment,
+    "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
 };
 
 /**
@@ -73,4 +76,22 @@ export function readIngress(
     return pulumi
         .all([svc.metadata, svc.spec, svc.status])
         .apply(([metadata, spec, status]) => ingressFromService({ metadata, spec, status } as ServiceView));
+}
+
+/**
+ * The ready pods behind a Service, read from its Endpoints once `after` has an id
+ * (a Deployment's id exists once its rollout is ready). Never read during a
+ * preview: there the list is empty.
+ */
+export function readPods(
+    name: string,
+    namespace: pulumi.Input<string>,
+    serviceName: pulumi.Input<string>,
+    after: pulumi.Output<unknown>,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.Output<PodAddress[]> {
+    if (pulumi.runtime.isDryRun()) return pulumi.output([]);
+    const id = pulumi.all([namespace, serviceName, after]).apply(([ns, n]) => `${ns}/${n}`);
+    const endpoints = k8s.core.v1.Endpoints.get(name, id, opts);
+    return endpoints.subsets.apply((subsets) => podsFromEndpoints({ subsets } as EndpointsView));
 }

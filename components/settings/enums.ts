@@ -48,3 +48,9 @@ export function isHashMode(mode: AffinityMode): boolean {
 export function isPersistentMode(mode: AffinityMode): boolean {
     return PERSISTENT_MODES.includes(mode);
 }
+
+/** Where direct (per-pod) routing is offered: at the ingress gateway, and to in-mesh callers. */
+export enum DirectContext {
+    Gateway = "gateway",
+    Sidecar = "sidecar",
+}

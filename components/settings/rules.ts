@@ -83,3 +83,31 @@ export function parseVersion(s: string): Version | undefined {
 export function compareMinor(v: Version, major: number, minor: number): number {
     return v.major !== major ? v.major - major : v.minor - minor;
 }
+
+export interface Cidr {
+    /** The network address as four octets. */
+    octets: [number, number, number, number];
+    prefix: number;
+}
+
+/** Parses an IPv4 CIDR such as "10.244.0.0/16"; undefined when it is not one. */
+export function parseCidr(s: string): Cidr | undefined {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+    if (!m) return undefined;
+    const octets = m.slice(1, 5).map(Number) as Cidr["octets"];
+    const prefix = Number(m[5]);
+    if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+    return { octets, prefix };
+}
+
+/** True when the address has no bits set past the prefix ("10.244.0.0/16", not "10.244.1.0/16"). */
+export function isNetworkAddress(c: Cidr): boolean {
+    const value = c.octets.reduce((acc, o) => acc * 256 + o, 0);
+    const hostBits = 2 ** (32 - c.prefix);
+    return value % hostBits === 0;
+}
+
+/** Two exact-value header matches can both match one request unless some header they share differs. */
+export function headerMatchesOverlap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+    return Object.keys(a).every((k) => !(k in b) || a[k] === b[k]);
+}

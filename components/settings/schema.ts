@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AffinityMode, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode } from "./enums";
+import { AffinityMode, DirectContext, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode } from "./enums";
 import * as rules from "./rules";
 import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "../istio/versions";
 
@@ -133,11 +133,50 @@ export const affinitySchema = strict({
 
 export const DEFAULT_APP_PORT = 8080;
 export const DEFAULT_REPLICAS = 3;
+export const DEFAULT_DIRECT_HEADER = "use-direct";
+/** The header Envoy reads the chosen pod from, on an ORIGINAL_DST cluster. */
+export const ORIGINAL_DST_HEADER = "x-envoy-original-dst-host";
+
+const autoscalingSchema = strict({
+    minReplicas: intIn(1, 1000, "a whole number from 1 to 1000"),
+    maxReplicas: intIn(1, 1000, "a whole number from 1 to 1000"),
+    cpuUtilization: intIn(1, 100, "a percentage from 1 to 100").default(80),
+}).superRefine((a, ctx) => {
+    if (a.minReplicas > a.maxReplicas) {
+        ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `must not exceed maxReplicas (${a.minReplicas} > ${a.maxReplicas})` });
+    }
+});
+
+const matchSchema = strict({
+    headers: z
+        .record(headerName, text("an exact header value (printable, no leading or trailing space)", (v) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v)), {
+            error: (issue) =>
+                issue.code === "invalid_key" ? "must be a lower-case HTTP header name" : "must be a map of lower-case header names to exact values",
+        })
+        .refine((h) => Object.keys(h).length > 0, { message: "must name at least one header" }),
+});
+
+const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr(s) !== undefined).superRefine((s, ctx) => {
+    const c = rules.parseCidr(s);
+    if (c && c.prefix < 8) ctx.addIssue({ code: "custom", message: `must be /8 or narrower: /${c.prefix} would let the gateway reach far more than the pod network` });
+    else if (c && !rules.isNetworkAddress(c)) ctx.addIssue({ code: "custom", message: "must be a network address (no host bits set after the prefix)" });
+});
+
+const directSchema = strict({
+    enabled: z.boolean({ error: "must be true or false" }).default(false),
+    header: headerName.refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` }).default(DEFAULT_DIRECT_HEADER),
+    podCidr: cidr.optional(),
+    contexts: z.array(enumOf(DirectContext), { error: "must be a list" }).min(1, { message: "must list at least one context" }).default([DirectContext.Gateway]),
+}).superRefine((d, ctx) => {
+    if (d.enabled && d.podCidr === undefined) {
+        ctx.addIssue({ code: "custom", path: ["podCidr"], message: "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)" });
+    }
+});
 
 export const appSchema = strict({
     name: dnsLabel,
     namespace: dnsLabel.optional(),
-    replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").default(DEFAULT_REPLICAS),
+    replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").optional(),
     path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath).optional(),
     image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s)).optional(),
     port: intIn(1, 65535, "a port number from 1 to 65535")
@@ -147,8 +186,16 @@ export const appSchema = strict({
         .default(DEFAULT_APP_PORT),
     target: z.string({ error: "must be a string" }).max(256, { message: "must be at most 256 characters" }).optional(),
     affinity: affinitySchema.prefault({ mode: AffinityMode.None }),
+    match: matchSchema.optional(),
+    direct: directSchema.prefault({}),
+    autoscaling: autoscalingSchema.optional(),
+}).superRefine((a, ctx) => {
+    if (a.autoscaling && a.replicas !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["replicas"], message: "must be left out when autoscaling is set: the HorizontalPodAutoscaler owns the replica count" });
+    }
 }).transform((a) => ({
     ...a,
+    replicas: a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
     namespace: a.namespace ?? a.name,
     path: a.path ?? `/${a.name}`,
     target: a.target ?? a.name,

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { AffinityMode, GatewayServiceType } from "./enums";
+import { AffinityMode, GatewayServiceType, isHashMode } from "./enums";
 import { appSchema, AppSettings, meshSchema, MeshSettings } from "./schema";
-import { compareMinor, parseVersion, pathsOverlap } from "./rules";
+import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
 import { COOKIE_ATTRIBUTES_MINOR } from "../istio/versions";
 
 /** The Pulumi config namespace of this project. */
@@ -138,6 +138,15 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
             );
         }
     }
+    if (app.autoscaling && isHashMode(a.mode)) {
+        warnings.push(
+            `${where}.autoscaling: with hash mode "${a.mode}" each scale event moves about 1/N of the sessions to other pods; ` +
+                `mode persistentCookie or persistentHeader keeps them`,
+        );
+    }
+    if (app.autoscaling?.minReplicas === 1) {
+        warnings.push(`${where}.autoscaling.minReplicas is 1: the PodDisruptionBudget (minAvailable 1) then blocks node drains while a single pod runs; use 2 or more`);
+    }
     if (mesh && a.mode === AffinityMode.SourceIp && mesh.gateway.serviceType !== GatewayServiceType.ClusterIP) {
         warnings.push(
             `${where}.affinity.mode "sourceIp": behind a ${mesh.gateway.serviceType} Service the gateway may see a node or load-balancer address ` +
@@ -162,7 +171,16 @@ export function checkStack(stack: StackSettings, where: { mesh: string; apps: st
                 problems.push(`${at}.name: "${app.name}" is already used by ${where.apps}[${j}]`);
             }
             if (other.path === app.path) {
-                problems.push(`${at}.path: "${app.path}" is already used by ${where.apps}[${j}]`);
+                if (!other.match && !app.match) {
+                    problems.push(
+                        `${at}.path: "${app.path}" is already used by ${where.apps}[${j}]; give one of them a match to route by header, or a path of its own`,
+                    );
+                } else if (other.match && app.match && headerMatchesOverlap(other.match.headers, app.match.headers)) {
+                    problems.push(
+                        `${at}.match: overlaps ${where.apps}[${j}].match on path "${app.path}": a request with headers ` +
+                            `${JSON.stringify({ ...other.match.headers, ...app.match.headers })} would match both`,
+                    );
+                }
             } else if (pathsOverlap(other.path, app.path)) {
                 problems.push(
                     `${at}.path: "${app.path}" overlaps ${where.apps}[${j}].path "${other.path}" on the shared gateway; give each app a prefix of its own`,

@@ -63,6 +63,7 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.equal(ingress.url, "http://lb.example.com");
         assert.deepEqual(rec.byNameOf("web-gateway").inputs.spec.selector, { app: "istio-ingress", istio: "ingress" });
         assert.deepEqual(rec.byNameOf("web-gateway").dependsOn, ["mesh-base", "mesh-istiod", "web-namespace"]);
+        assert.deepEqual(rec.byNameOf("web-virtualservice").dependsOn, ["mesh-base", "mesh-istiod", "web-namespace"]);
         assert.deepEqual(rec.byNameOf("web-deployment").dependsOn, ["mesh-istiod", "web-namespace"]);
         const istiod = rec.byNameOf("mesh-istiod").inputs;
         assert.deepEqual([istiod.version, istiod.values.env], ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }]);

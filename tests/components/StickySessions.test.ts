@@ -44,7 +44,7 @@ describe("StickySessions (Pulumi mocks)", () => {
                 "kubernetes:apps/v1:Deployment sticky-app-0-deployment",
                 "kubernetes:core/v1:Service sticky-app-0-service",
                 `${CR("DestinationRule")} sticky-app-0-destinationrule`,
-                `${CR("VirtualService")} sticky-app-0-virtualservice`,
+                `${CR("VirtualService")} sticky-route-app-0`,
             ]) {
                 assert.ok(types.includes(expected), `missing ${expected}`);
             }
@@ -64,6 +64,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         await deploy([AffinityMode.Header]);
         for (const r of rec.resources) {
             const expected = r.name === "sticky" ? "" : r.name.startsWith("sticky-mesh") && r.name !== "sticky-mesh" ? "sticky-mesh" : r.name.startsWith("sticky-app-0-") ? "sticky-app-0" : "sticky";
+            if (r.name === "sticky-route-app-0") assert.equal(r.parent, "sticky");
             assert.equal(r.parent, expected, r.name);
         }
     });
@@ -74,9 +75,9 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(deps("sticky-mesh-base"), ["sticky-mesh-ns-istio-system"]);
         assert.deepEqual(deps("sticky-mesh-istiod"), ["sticky-mesh-base"]);
         assert.deepEqual(deps("sticky-mesh-gateway"), ["sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
-        assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod"]);
-        for (const kind of ["destinationrule", "virtualservice"]) {
-            assert.deepEqual(deps(`sticky-app-0-${kind}`), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"], kind);
+        assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
+        for (const name of ["sticky-app-0-destinationrule", "sticky-route-app-0"]) {
+            assert.deepEqual(deps(name), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"], name);
         }
         assert.deepEqual(deps("sticky-app-0-deployment"), ["sticky-mesh-istiod", "sticky-ns-app-0"]);
         assert.deepEqual(deps("sticky-app-0-service"), ["sticky-ns-app-0"]);
@@ -116,7 +117,12 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
         assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);
         assert.deepEqual(requirements, []);
-        assert.deepEqual(rec.reads.map((r) => r.id), ["istio-ingress/istio-ingressgateway"]);
+        assert.deepEqual(rec.reads.map((r) => r.id).sort(), ["app-0/app-0", "istio-ingress/istio-ingressgateway"]);
+        assert.deepEqual(endpoints["app-0"].pods, [
+            { name: "app-0-7d9f-a", ip: "10.244.1.11" },
+            { name: "app-0-7d9f-b", ip: "10.244.2.12" },
+        ]);
+        assert.equal(endpoints["app-0"].directCurls, undefined);
     });
 
     it("gives the app's URL when the gateway has a load balancer address", async () => {

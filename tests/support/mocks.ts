@@ -20,6 +20,20 @@ export interface MockOptions {
     gatewayService?: { type: string; ip?: string; hostname?: string };
 }
 
+/** What the Endpoints read returns for Service `name`: two ready pods and one that is not ready. */
+export function endpointSubsets(name: string) {
+    return [
+        {
+            addresses: [
+                { ip: "10.244.2.12", targetRef: { kind: "Pod", name: `${name}-7d9f-b` } },
+                { ip: "10.244.1.11", targetRef: { kind: "Pod", name: `${name}-7d9f-a` } },
+            ],
+            notReadyAddresses: [{ ip: "10.244.3.13", targetRef: { kind: "Pod", name: `${name}-7d9f-c` } }],
+            ports: [{ name: "http", port: 8080 }],
+        },
+    ];
+}
+
 export const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
 export class Recorder {
@@ -58,6 +72,9 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
                 if (args.id !== undefined && args.id !== "") {
                     recorder.reads.push({ type: args.type, name: args.name, id: args.id });
                     const [namespace, name] = args.id.split("/");
+                    if (args.type === "kubernetes:core/v1:Endpoints") {
+                        return { id: args.id, state: { metadata: { name, namespace }, subsets: endpointSubsets(name) } };
+                    }
                     const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
                     return {
                         id: args.id,

@@ -1,9 +1,11 @@
 import { strict as assert } from "assert";
 import { AffinityMode } from "../../../components/settings/enums";
 import { buildAppObjects, serviceHost } from "../../../components/objects/app";
+import { buildRoutes } from "../../../components/objects/routes";
 import { stackWith } from "../../support/fixtures";
 
-const ctx = { gateway: "istio-ingress/sticky-gateway", hosts: ["*"], demoAppSource: "console.log('hi')" };
+const ctx = { demoAppSource: "console.log('hi')", gatewayNamespace: "istio-ingress", gatewaySelector: { istio: "ingressgateway" }, rootNamespace: "istio-system" };
+const routeCtx = { gateway: "istio-ingress/sticky-gateway", hosts: ["*"] };
 
 describe("objects/app", () => {
     const [app] = stackWith([AffinityMode.Header]).apps;
@@ -38,8 +40,10 @@ describe("objects/app", () => {
         assert.deepEqual(o.service.spec.selector, o.deployment.spec.selector.matchLabels);
     });
     it("routes the path prefix through the gateway and rewrites it to /", () => {
-        const [route] = o.virtualService.spec.http;
-        assert.deepEqual(o.virtualService.spec.gateways, ["istio-ingress/sticky-gateway"]);
+        const [vs] = buildRoutes([app], routeCtx);
+        const [route] = vs.spec.http;
+        assert.deepEqual([vs.metadata.name, vs.metadata.namespace], ["app-0", "app-0"]);
+        assert.deepEqual(vs.spec.gateways, ["istio-ingress/sticky-gateway"]);
         assert.deepEqual(route.match, [{ uri: { exact: "/app-0" } }, { uri: { prefix: "/app-0/" } }]);
         assert.deepEqual(route.rewrite, { uri: "/" });
         assert.equal(route.route[0].destination.host, serviceHost(app));
@@ -47,7 +51,7 @@ describe("objects/app", () => {
     });
     it("routes everything without rewrite for the root path", () => {
         const [root] = stackWith([AffinityMode.None], {}, { path: "/" }).apps;
-        const [route] = buildAppObjects(root, ctx).virtualService.spec.http;
+        const [route] = buildRoutes([root], routeCtx)[0].spec.http;
         assert.deepEqual(route.match, [{ uri: { prefix: "/" } }]);
         assert.equal(route.rewrite, undefined);
     });
@@ -60,5 +64,39 @@ describe("objects/app", () => {
         assert.equal(c.command, undefined);
         assert.equal(c.ports[0].containerPort, 9000);
         assert.ok(!objs.deployment.spec.template.spec.volumes.some((v: any) => v.configMap));
+    });
+    it("gives the autoscaler the replica count, and keeps one pod through disruptions", () => {
+        const [scaled] = stackWith([AffinityMode.PersistentCookie], {}, { autoscaling: { minReplicas: 2, maxReplicas: 8, cpuUtilization: 70 } }).apps;
+        const objs = buildAppObjects(scaled, ctx);
+        assert.equal("replicas" in objs.deployment.spec, false);
+        assert.deepEqual(objs.horizontalPodAutoscaler!.spec, {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "app-0" },
+            minReplicas: 2,
+            maxReplicas: 8,
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+        });
+        assert.deepEqual(objs.podDisruptionBudget!.spec, { minAvailable: 1, selector: { matchLabels: { app: "app-0" } } });
+        assert.equal(o.horizontalPodAutoscaler, undefined);
+    });
+    it("adds the normal and direct subsets and the EnvoyFilters for direct routing", () => {
+        const [direct] = stackWith([AffinityMode.Header], {}, { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] } }).apps;
+        const objs = buildAppObjects(direct, ctx);
+        const [normal, passthrough] = objs.destinationRule.spec.subsets;
+        assert.equal(normal.name, "normal");
+        assert.deepEqual(normal.trafficPolicy.loadBalancer, objs.destinationRule.spec.trafficPolicy.loadBalancer);
+        assert.deepEqual([passthrough.name, passthrough.trafficPolicy.loadBalancer], ["direct", { simple: "PASSTHROUGH" }]);
+        const gw = objs.gatewayEnvoyFilter!;
+        assert.deepEqual([gw.metadata.namespace, gw.spec.workloadSelector], ["istio-ingress", { labels: { istio: "ingressgateway" } }]);
+        assert.deepEqual(gw.spec.configPatches[0], {
+            applyTo: "CLUSTER",
+            match: { context: "GATEWAY", cluster: { service: "app-0.app-0.svc.cluster.local", subset: "direct", portNumber: 8080 } },
+            patch: { operation: "MERGE", value: { original_dst_lb_config: { use_http_header: true } } },
+        });
+        const mesh = objs.meshEnvoyFilter!;
+        assert.deepEqual([mesh.metadata.namespace, mesh.spec.workloadSelector, mesh.spec.configPatches[0].match.context], ["istio-system", undefined, "SIDECAR_OUTBOUND"]);
+        assert.deepEqual(objs.meshVirtualService!.spec.gateways, ["mesh"]);
+        assert.deepEqual(objs.meshVirtualService!.spec.http.map((r: any) => r.name), ["app-0-direct", "app-0-direct-refused", "app-0"]);
+        assert.equal(o.gatewayEnvoyFilter, undefined);
+        assert.equal(o.destinationRule.spec.subsets, undefined);
     });
 });

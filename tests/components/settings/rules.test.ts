@@ -31,4 +31,15 @@ describe("settings/rules", () => {
         assert.ok(rules.compareMinor(rules.parseVersion("1.27.9")!, 1, 28) < 0);
         assert.equal(rules.compareMinor(rules.parseVersion("1.28.0-rc.1")!, 1, 28), 0);
     });
+    it("parses IPv4 CIDRs and checks for host bits", () => {
+        assert.deepEqual(rules.parseCidr("10.244.0.0/16"), { octets: [10, 244, 0, 0], prefix: 16 });
+        for (const c of ["10.244.0.0", "256.0.0.0/8", "10.0.0.0/33", "::1/128", "10.0.0/8"]) assert.equal(rules.parseCidr(c), undefined, c);
+        assert.ok(rules.isNetworkAddress(rules.parseCidr("10.244.128.0/17")!));
+        assert.ok(!rules.isNetworkAddress(rules.parseCidr("10.244.129.0/17")!));
+    });
+    it("tells when two header matches can both match one request", () => {
+        assert.ok(!rules.headerMatchesOverlap({ target: "a" }, { target: "b" }));
+        assert.ok(rules.headerMatchesOverlap({ target: "a" }, { user: "u" }));
+        assert.ok(rules.headerMatchesOverlap({ target: "a" }, { target: "a", user: "u" }));
+    });
 });

@@ -58,6 +58,23 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["app in istio-system", app({ mode: "none" }, { namespace: "istio-system" }), /apps\[0\]\.namespace: "istio-system" is reserved/],
     ["app in the gateway namespace", app({ mode: "none" }, { namespace: "istio-ingress" }), /apps\[0\]\.namespace: "istio-ingress" is the gateway's namespace/],
     ["apps given as text", { [APPS_KEY]: "web" }, /istio-sticky:apps: must be a structured value/],
+    ["direct routing without a pod CIDR", app({ mode: "none" }, { direct: { enabled: true } }), /apps\[0\]\.direct\.podCidr: is required when direct routing is enabled: .*open proxy/],
+    ["a pod CIDR that is not one", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0" } }), /direct\.podCidr: must be an IPv4 CIDR/],
+    ["a pod CIDR wider than /8", app({ mode: "none" }, { direct: { enabled: true, podCidr: "0.0.0.0/0" } }), /direct\.podCidr: must be \/8 or narrower/],
+    ["a pod CIDR with host bits", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.1.0/16" } }), /direct\.podCidr: must be a network address/],
+    ["the original-destination header as opt-in", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", header: "x-envoy-original-dst-host" } }), /direct\.header: must differ from x-envoy-original-dst-host/],
+    ["an unknown direct context", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", contexts: ["egress"] } }), /direct\.contexts\[0\]: must be one of gateway, sidecar/],
+    ["an unknown direct key", app({ mode: "none" }, { direct: { enable: true } }), /direct: unknown key "enable"/],
+    ["autoscaling min above max", app({ mode: "none" }, { autoscaling: { minReplicas: 5, maxReplicas: 2 } }), /autoscaling\.minReplicas: must not exceed maxReplicas \(5 > 2\)/],
+    ["autoscaling min below 1", app({ mode: "none" }, { autoscaling: { minReplicas: 0, maxReplicas: 2 } }), /autoscaling\.minReplicas: must be a whole number from 1 to 1000/],
+    ["autoscaling CPU above 100 %", app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilization: 101 } }), /autoscaling\.cpuUtilization: must be a percentage from 1 to 100/],
+    ["autoscaling CPU at 0 %", app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilization: 0 } }), /autoscaling\.cpuUtilization: must be a percentage from 1 to 100/],
+    ["replicas next to autoscaling", app({ mode: "none" }, { replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 4 } }), /apps\[0\]\.replicas: must be left out when autoscaling is set/],
+    ["a match without headers", app({ mode: "none" }, { match: { headers: {} } }), /match\.headers: must name at least one header/],
+    ["a match on an upper-case header", app({ mode: "none" }, { match: { headers: { Target: "a" } } }), /match\.headers\.Target: must be a lower-case HTTP header name/],
+    ["overlapping matches on one path", { [APPS_KEY]: [{ name: "a", path: "/b", match: { headers: { target: "x" } } }, { name: "b", path: "/b", match: { headers: { target: "x", user: "u" } } }] }, /apps\[1\]\.match: overlaps istio-sticky:apps\[0\]\.match on path "\/b"/],
+    ["matches on different headers overlap", { [APPS_KEY]: [{ name: "a", path: "/b", match: { headers: { target: "x" } } }, { name: "b", path: "/b", match: { headers: { user: "u" } } }] }, /apps\[1\]\.match: overlaps/],
+    ["two defaults on one path", { [APPS_KEY]: [{ name: "a", path: "/b" }, { name: "c", path: "/b", match: { headers: { t: "1" } } }, { name: "d", path: "/b" }] }, /apps\[2\]\.path: "\/b" is already used by istio-sticky:apps\[0\]; give one of them a match/],
 ];
 
 describe("settings/validate", () => {
@@ -120,6 +137,35 @@ describe("settings/validate", () => {
         assert.equal(warnings.length, 2);
         assert.match(warnings[0], /apps\[0\]\.affinity\.cookie\.ttl is not set: .*new clients are not sticky/);
         assert.match(warnings[1], /apps\[1\]\.affinity\.mode "sourceIp": .*externalTrafficPolicy/);
+    });
+
+    it("lets apps share a path when header matches tell them apart, with one default", () => {
+        const { value } = parseStackConfig({
+            [APPS_KEY]: [
+                { name: "b1", path: "/api", match: { headers: { target: "backend-1" } } },
+                { name: "b2", path: "/api", match: { headers: { target: "backend-2" } } },
+                { name: "fallback", path: "/api" },
+            ],
+        });
+        assert.deepEqual(value.apps.map((a) => a.match?.headers.target ?? null), ["backend-1", "backend-2", null]);
+    });
+
+    it("leaves replicas to the autoscaler and warns once about hash policies that scale", () => {
+        const { value, warnings } = parseStackConfig(app({ mode: "header", headerName: "x-user" }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }));
+        assert.equal(value.apps[0].replicas, undefined);
+        assert.equal(value.apps[0].autoscaling!.cpuUtilization, 80);
+        assert.equal(warnings.length, 1);
+        assert.match(warnings[0], /apps\[0\]\.autoscaling: with hash mode "header" each scale event moves about 1\/N of the sessions .*persistentCookie or persistentHeader/);
+        const persistent = parseStackConfig(app({ mode: "persistentCookie", cookie: { name: "p" } }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }));
+        assert.deepEqual(persistent.warnings, []);
+        const single = parseStackConfig(app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 3 } }));
+        assert.match(single.warnings[0], /minReplicas is 1: the PodDisruptionBudget .*blocks node drains/);
+    });
+
+    it("keeps direct routing off unless asked, with its defaults", () => {
+        const { value } = parseStackConfig(app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }));
+        assert.deepEqual(value.apps[0].direct, { enabled: true, header: "use-direct", podCidr: "10.244.0.0/16", contexts: ["gateway"] });
+        assert.equal(parseStackConfig(app({ mode: "none" })).value.apps[0].direct.enabled, false);
     });
 
     it("validates one app for a component, prefixing its messages", () => {
