@@ -15,10 +15,13 @@ import { installMocks, Recorder, valueOf } from "../tests/support/mocks";
 import { sequentialWaits } from "../tests/support/graph";
 import { ALL_MODES, stackWith } from "../tests/support/fixtures";
 
+/** Direct routing and autoscaling, switched on for every app of the largest stack. */
+const EVERYTHING = { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] }, autoscaling: { minReplicas: 2, maxReplicas: 6 } };
+
 /** The dev stack's mesh with `apps` apps, cycling through every affinity mode. */
-function stackOf(apps: number): StackSettings {
+function stackOf(apps: number, extra: Record<string, unknown> = {}): StackSettings {
     const devMesh = readStackConfig(PROJECT_DIR, "dev")["istio-sticky:mesh"] as Record<string, unknown>;
-    return stackWith(Array.from({ length: apps }, (_, i) => ALL_MODES[i % ALL_MODES.length]), devMesh);
+    return stackWith(Array.from({ length: apps }, (_, i) => ALL_MODES[i % ALL_MODES.length]), devMesh, extra);
 }
 
 function median(xs: number[]): number {
@@ -59,7 +62,12 @@ async function main() {
     const sizes = [1, 5, 10, 20];
     const rows: [string, number, number][] = [];
     const counts = new Map<StackSettings, number>();
-    for (const [label, stack] of [["dev", dev], ...sizes.map((n) => [`${n} apps`, stackOf(n)] as const)] as [string, StackSettings][]) {
+    const stacks: [string, StackSettings][] = [
+        ["dev", dev],
+        ...sizes.map((n) => [`${n} apps`, stackOf(n)] as [string, StackSettings]),
+        ["20 apps+", stackOf(20, EVERYTHING)],
+    ];
+    for (const [label, stack] of stacks) {
         counts.set(stack, await underMocks(stack)); // warm-up, and the number of resources to wait for
         const mocks = await timeIt(7, () => underMocks(stack, counts.get(stack)));
         const render = await timeIt(10, () => throughRender(stack));
@@ -71,6 +79,7 @@ async function main() {
 
     const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
     console.log(`istio-sticky bench (node ${process.version}, median of runs)\n`);
+    console.log("(20 apps+: direct routing for gateway and sidecars, and autoscaling, on every app)\n");
     console.log(`${"stack".padEnd(10)}${"under mocks".padStart(14)}${"render".padStart(14)}`);
     for (const [label, m, r] of rows) console.log(`${label.padEnd(10)}${fmt(m).padStart(14)}${fmt(r).padStart(14)}`);
     const byLabel = Object.fromEntries(rows.map(([l, m, r]) => [l, { m, r }]));
@@ -79,7 +88,8 @@ async function main() {
     console.log(`\ngrowth under mocks: ${perApp.toFixed(1)} ms per app; slope 10→20 apps / slope 1→10 apps = ${ratio.toFixed(2)} (1.00 is linear)`);
     console.log(`sequential waits on the critical path: ${waits} (${chain.join(" → ")})`);
     const mark = (ok: boolean) => (ok ? "met" : "MISSED");
-    console.log(`\ntargets: dev < 500 ms: ${mark(Math.max(byLabel.dev.m, byLabel.dev.r) < 500)}; 20 apps < 3000 ms: ${mark(Math.max(byLabel["20 apps"].m, byLabel["20 apps"].r) < 3000)}; at most 3 sequential waits: ${mark(waits <= 3)}`);
+    const slowest20 = Math.max(byLabel["20 apps"].m, byLabel["20 apps"].r, byLabel["20 apps+"].m, byLabel["20 apps+"].r);
+    console.log(`\ntargets: dev < 500 ms: ${mark(Math.max(byLabel.dev.m, byLabel.dev.r) < 500)}; 20 apps < 3000 ms: ${mark(slowest20 < 3000)}; at most 3 sequential waits: ${mark(waits <= 3)}`);
 }
 
 main().catch((e) => {

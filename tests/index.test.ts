@@ -27,6 +27,8 @@ describe("index.ts (the program, under Pulumi mocks)", () => {
         assert.deepEqual(Object.keys(apps), ["sticky"]);
         assert.match(apps.sticky.affinity, /header x-user/);
         assert.equal(out.istioVersion, "1.30.5");
+        assert.deepEqual(await valueOf(out.pods as pulumi.Output<any>), { sticky: [{ name: "sticky-7d9f-a", ip: "10.244.1.11" }, { name: "sticky-7d9f-b", ip: "10.244.2.12" }] });
+        assert.equal(apps.sticky.directCurls.length, 2);
         assert.equal(rec.byNameOf("sticky-mesh-gateway").inputs.values.service.type, "NodePort");
         assert.equal(rec.byNameOf("sticky-sticky-deployment").inputs.spec.replicas, 3);
     });

@@ -47,6 +47,30 @@ describe("cli/render", () => {
         assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER, "true");
     });
 
+    it("renders staging's three backends on one path, routed by target, sticky on x-user", () => {
+        const docs = parseAllDocuments(render(["--stack", "staging"]).out).map((d) => d.toJS());
+        const route = docs.find((d) => d.kind === "VirtualService" && d.metadata.name === "backend-1");
+        assert.deepEqual(route.spec.http.map((r: any) => [r.name, r.match?.[0].headers?.target?.exact ?? null, r.directResponse?.status ?? null]), [
+            ["backend-1", "backend-1", null],
+            ["backend-2", "backend-2", null],
+            ["backend-3", "backend-3", null],
+            ["backend-1-unmatched", null, 404],
+        ]);
+        const drs = docs.filter((d) => d.kind === "DestinationRule" && d.metadata.namespace === "backends");
+        assert.deepEqual(drs.map((d) => d.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName), ["x-user", "x-user", "x-user"]);
+        assert.equal(docs.filter((d) => d.kind === "Namespace" && d.metadata.name === "backends").length, 1);
+    });
+
+    it("renders dev's direct routing and prod's autoscaling", () => {
+        const dev = parseAllDocuments(render(["--stack", "dev"]).out).map((d) => d.toJS());
+        const filter = dev.find((d) => d.kind === "EnvoyFilter");
+        assert.deepEqual([filter.metadata.namespace, filter.spec.configPatches[0].match.cluster.subset], ["istio-ingress", "direct"]);
+        const prod = parseAllDocuments(render(["--stack", "prod"]).out).map((d) => d.toJS());
+        assert.deepEqual(prod.find((d) => d.kind === "HorizontalPodAutoscaler").spec.maxReplicas, 10);
+        assert.ok(prod.find((d) => d.kind === "PodDisruptionBudget"));
+        assert.equal(prod.find((d) => d.kind === "Deployment").spec.replicas, undefined);
+    });
+
     it("writes one file per document, in deploy order, with --out", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-out-"));
         const { code, err } = render(["--stack", "dev", "--out", dir]);

@@ -41,6 +41,26 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.equal(rec.byNameOf("late-destinationrule").inputs.spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl, "0s");
     });
 
+    it("creates what direct routing and autoscaling need even when other settings are Outputs", async () => {
+        const app = new StickyApp("late2", {
+            name: pulumi.output("late2"),
+            direct: { enabled: true, podCidr: "10.244.0.0/16" },
+            autoscaling: pulumi.output({ minReplicas: 2, maxReplicas: 3 }),
+        });
+        assert.deepEqual(await valueOf(app.pods), [
+            { name: "late2-7d9f-a", ip: "10.244.1.11" },
+            { name: "late2-7d9f-b", ip: "10.244.2.12" },
+        ]);
+        await settle(rec);
+        for (const name of ["late2-direct-gateway", "late2-hpa", "late2-pdb", "late2-virtualservice"]) assert.ok(rec.byNameOf(name), name);
+        assert.equal(rec.byNameOf("late2-direct-gateway").inputs.metadata.namespace, "istio-ingress");
+    });
+
+    it("needs direct routing settings known when it is created", () => {
+        assert.throws(() => new StickyApp("d", { name: "d", direct: pulumi.output({ enabled: true }) as any }), /StickyApp d\.direct: must be known when the component is created/);
+        assert.throws(() => new StickyApp("d", { name: pulumi.output("d"), direct: { enabled: true } }), /StickyApp d\.direct\.podCidr: is required when direct routing is enabled/);
+    });
+
     it("rejects known bad args before registering anything", async () => {
         assert.throws(
             () => new StickyApp("bad", { name: "bad", replicas: 0, affinity: { mode: AffinityMode.Cookie, headerName: "x" } }),

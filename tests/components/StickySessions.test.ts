@@ -170,6 +170,56 @@ describe("StickySessions (Pulumi mocks)", () => {
         }
     });
 
+    it("routes header-matched backends on one path through one VirtualService", async () => {
+        const stack = stackWith([AffinityMode.Header, AffinityMode.Header, AffinityMode.Cookie], { gateway: { serviceType: "NodePort" } }, (i) => ({
+            path: "/api",
+            ...(i < 2 ? { match: { headers: { target: `backend-${i + 1}` } } } : {}),
+        }));
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
+        await valueOf(sticky.endpoints);
+        await settle(rec);
+        const routes = rec.ofType(CR("VirtualService"));
+        assert.deepEqual(routes.map((r) => r.name), ["sticky-route-app-0"]);
+        assert.deepEqual(routes[0].inputs.spec.http.map((r: any) => r.name), ["app-0", "app-1", "app-2"]);
+        assert.deepEqual(routes[0].dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"]);
+    });
+
+    it("deploys direct routing and autoscaling, and exports pods with a curl each", async () => {
+        const stack = stackWith([AffinityMode.PersistentCookie], { gateway: { serviceType: "LoadBalancer" } }, {
+            direct: { enabled: true, podCidr: "10.244.0.0/16" },
+            autoscaling: { minReplicas: 2, maxReplicas: 6 },
+        });
+        rec.reset();
+        await installMocks(rec, { gatewayService: { type: "LoadBalancer", ip: "203.0.113.10" } });
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
+        const endpoints = await valueOf(sticky.endpoints);
+        await settle(rec);
+        await installMocks(rec, { gatewayService: { type: "NodePort" } });
+        const filter = rec.byNameOf("sticky-app-0-direct-gateway");
+        assert.equal(filter.inputs.metadata.namespace, "istio-ingress");
+        assert.deepEqual(filter.dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway", "sticky-ns-app-0"]);
+        assert.equal(rec.byNameOf("sticky-app-0-hpa").inputs.spec.maxReplicas, 6);
+        assert.deepEqual(rec.byNameOf("sticky-app-0-pdb").dependsOn, ["sticky-ns-app-0"]);
+        assert.equal(rec.byNameOf("sticky-app-0-deployment").inputs.spec.replicas, undefined);
+        assert.deepEqual(endpoints["app-0"].directCurls, [
+            "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' 'http://203.0.113.10/app-0/'",
+            "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.2.12:8080' 'http://203.0.113.10/app-0/'",
+        ]);
+        for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE)) await validateUpstream(r.inputs as any);
+    });
+
+    it("warns once per problem, however many components look at the app", async () => {
+        const warned: string[] = [];
+        const warn = pulumi.log.warn;
+        (pulumi.log as any).warn = async (msg: string) => void warned.push(msg);
+        try {
+            await deploy([AffinityMode.Header], undefined, { autoscaling: { minReplicas: 2, maxReplicas: 4 } });
+        } finally {
+            (pulumi.log as any).warn = warn;
+        }
+        assert.equal(warned.filter((w) => /each scale event moves about 1\/N of the sessions/.test(w)).length, 1, warned.join("\n"));
+    });
+
     it("offers every mode through the affinity fixtures", () => {
         assert.deepEqual(Object.keys(AFFINITY_BY_MODE).sort(), [...ALL_MODES].sort());
     });

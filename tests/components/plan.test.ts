@@ -15,6 +15,19 @@ describe("plan", () => {
         for (const doc of k8s) await validateUpstream(doc);
     });
 
+    it("validates every object of every mode with direct routing, autoscaling and header routing", async () => {
+        const stack = stackWith(ALL_MODES, {}, (i) => ({
+            path: "/shared",
+            match: { headers: { target: `backend-${i}` } },
+            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] },
+            autoscaling: { minReplicas: 2, maxReplicas: 5 },
+        }));
+        const docs = planDocuments(buildPlan(stack, "// app")).filter((d) => d.kind !== "HelmRelease");
+        const kinds = new Set(docs.map((d) => d.kind));
+        for (const kind of ["EnvoyFilter", "HorizontalPodAutoscaler", "PodDisruptionBudget", "VirtualService"]) assert.ok(kinds.has(kind), kind);
+        for (const doc of docs) await validateUpstream(doc);
+    });
+
     for (const stack of ["dev", "staging", "prod"]) {
         it(`validates every object of the ${stack} stack against the upstream schemas`, async () => {
             const { value } = parseStackConfig(readStackConfig(PROJECT_DIR, stack));

@@ -15,10 +15,15 @@ export const AFFINITY_BY_MODE: Record<AffinityMode, AffinityInput> = {
 
 export const ALL_MODES = Object.values(AffinityMode);
 
-/** A validated stack with one app per given mode. */
-export function stackWith(modes: AffinityMode[], mesh: Record<string, unknown> = {}, app: Record<string, unknown> = {}): StackSettings {
+/** A validated stack with one app per given mode; `app` adds settings to every app (or to app i). */
+export function stackWith(
+    modes: AffinityMode[],
+    mesh: Record<string, unknown> = {},
+    app: Record<string, unknown> | ((i: number) => Record<string, unknown>) = {},
+): StackSettings {
+    const extra = typeof app === "function" ? app : () => app;
     return parseStackConfig({
         [MESH_KEY]: mesh,
-        [APPS_KEY]: modes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...app })),
+        [APPS_KEY]: modes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) })),
     }).value;
 }
