@@ -66,7 +66,7 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
             { envVars: { PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "" } },
         );
         const result = await stack.up({ onOutput: (s: string) => process.stdout.write(s) });
-        const apps = result.outputs.apps.value as Record<string, { path: string }>;
+        const apps = result.outputs.apps.value as Record<string, { path: string; pods: { name: string; ip: string }[]; directCurls?: string[] }>;
         const port = await freePort();
         forward = spawn("kubectl", ["-n", "istio-ingress", "port-forward", "svc/istio-ingressgateway", `${port}:80`], { stdio: "ignore" });
         await waitForPort(port, 30_000);
@@ -81,6 +81,22 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
                 }
                 assert.equal(pods.size, 1, `${name}/${user} was served by ${[...pods].join(", ")}`);
             }
+        }
+    });
+
+    it("reaches each exported pod directly, and refuses addresses outside the pod network", async function () {
+        const apps = (await stack.outputs()).apps.value as Record<string, { path: string; pods: { name: string; ip: string }[]; directCurls?: string[] }>;
+        const direct = Object.entries(apps).filter(([, a]) => a.directCurls);
+        if (direct.length === 0) this.skip();
+        const port = Number((forward!.spawnargs.at(-1) ?? "").split(":")[0]);
+        for (const [name, app] of direct) {
+            assert.ok(app.pods.length > 0, `${name} exported no pods`);
+            for (const pod of app.pods) {
+                const res = await fetch(`http://127.0.0.1:${port}${app.path}/`, { headers: { "use-direct": "true", "x-envoy-original-dst-host": `${pod.ip}:8080` } });
+                assert.equal(((await res.json()) as { pod: string }).pod, pod.name, `${name}: direct to ${pod.ip}`);
+            }
+            const refused = await fetch(`http://127.0.0.1:${port}${app.path}/`, { headers: { "use-direct": "true", "x-envoy-original-dst-host": "169.254.169.254:80" } });
+            assert.equal(refused.status, 403, `${name}: a metadata-service address must be refused`);
         }
     });
 });
