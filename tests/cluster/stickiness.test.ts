@@ -46,6 +46,7 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
     this.timeout(30 * 60 * 1000);
     const missing = missingForCluster();
     let forward: ChildProcess | undefined;
+    let port = 0;
     let stack: any;
 
     before(function () {
@@ -67,7 +68,7 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
         );
         const result = await stack.up({ onOutput: (s: string) => process.stdout.write(s) });
         const apps = result.outputs.apps.value as Record<string, { path: string; pods: { name: string; ip: string }[]; directCurls?: string[] }>;
-        const port = await freePort();
+        port = await freePort();
         forward = spawn("kubectl", ["-n", "istio-ingress", "port-forward", "svc/istio-ingressgateway", `${port}:80`], { stdio: "ignore" });
         await waitForPort(port, 30_000);
         for (const [name, app] of Object.entries(apps)) {
@@ -88,7 +89,6 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
         const apps = (await stack.outputs()).apps.value as Record<string, { path: string; pods: { name: string; ip: string }[]; directCurls?: string[] }>;
         const direct = Object.entries(apps).filter(([, a]) => a.directCurls);
         if (direct.length === 0) this.skip();
-        const port = Number((forward!.spawnargs.at(-1) ?? "").split(":")[0]);
         for (const [name, app] of direct) {
             assert.ok(app.pods.length > 0, `${name} exported no pods`);
             for (const pod of app.pods) {
