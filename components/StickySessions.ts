@@ -6,6 +6,7 @@ import { serviceHost } from "./objects/app";
 import { buildRoutes } from "./objects/routes";
 import { directCurl, PodAddress } from "./objects/pods";
 import { waitsFor } from "./pulumi/ordering";
+import { verifyArgsFor, verifyCommand } from "./verify/command";
 import type { IngressAddress } from "./objects/ingress";
 import { describeAffinity, stickinessProbe } from "./policy/affinity";
 import { createObject, readIngress } from "./pulumi/objects";
@@ -37,6 +38,10 @@ export interface AppEndpoint {
     pods: PodAddress[];
     /** With direct routing: one curl per pod that reaches exactly that pod through the ingress. */
     directCurls?: string[];
+    /** `npm run verify -- …` that measures this app's stickiness through the ingress. */
+    verify: string;
+    /** The same as flags, for verify's library function or a script. */
+    verifyArgs: string[];
 }
 
 /**
@@ -163,6 +168,8 @@ export class StickySessions extends pulumi.ComponentResource {
                             probe: stickinessProbe(app.affinity, url),
                             pods: pods[i],
                             ...(app.direct.enabled ? { directCurls: pods[i].map((pod) => directCurl(app, pod, url)) } : {}),
+                            verify: verifyCommand(verifyArgsFor(app, url)),
+                            verifyArgs: verifyArgsFor(app, url),
                         },
                     ];
                 }),

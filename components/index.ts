@@ -14,3 +14,7 @@ export { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO } from "./istio/versions";
 export { IngressAddress } from "./objects/ingress";
 export { K8sObject, HelmReleaseSpec } from "./objects/types";
 export { describeAffinity, stickinessProbe, loadBalancerFor, serviceLabelsFor } from "./policy/affinity";
+export { verifyStickiness, VerifyHooks } from "./verify/run";
+export { VerifyMode, VerifyOptions, VerifyInput, parseVerifyOptions, VerifyUsageError } from "./verify/options";
+export { buildReport, formatReport, Report, SessionReport, Sample } from "./verify/report";
+export { verifyArgsFor, verifyCommand } from "./verify/command";
