@@ -14,6 +14,14 @@ import { PROJECT_DIR, readStackConfig } from "./stackFiles";
 import { installMocks, Recorder, valueOf } from "../tests/support/mocks";
 import { sequentialWaits } from "../tests/support/graph";
 import { ALL_MODES, stackWith } from "../tests/support/fixtures";
+import { startDemoApp } from "../tests/support/demoApp";
+import { startNginx } from "../tests/support/proxies";
+import { verifyStickiness } from "../components/verify/run";
+import { parseVerifyOptions } from "../components/verify/options";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 /** Direct routing and autoscaling, switched on for every app of the largest stack. */
 const EVERYTHING = { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] }, autoscaling: { minReplicas: 2, maxReplicas: 6 } };
@@ -92,7 +100,49 @@ async function main() {
     console.log(`\ntargets: dev < 500 ms: ${mark(Math.max(byLabel.dev.m, byLabel.dev.r) < 500)}; 20 apps < 3000 ms: ${mark(slowest20 < 3000)}; at most 3 sequential waits: ${mark(waits <= 3)}`);
 }
 
-main().catch((e) => {
+/** The verifier against nginx + 3 demo apps on loopback, and wrk against the same proxy. */
+async function benchVerifier() {
+    const pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" }, { keepLogs: false })));
+    const proxy = await startNginx(pods.map((p) => Number(new URL(p.url).port)), "hash $http_x_user consistent;");
+    try {
+        const opts = parseVerifyOptions({ url: proxy.url, mode: "header", sessions: 100, requests: 50, concurrency: 32 });
+        await verifyStickiness({ ...opts, sessions: 16, requests: 20 }); // warm-up
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const r = await verifyStickiness(opts);
+        const wall = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        const share = (cpu.user + cpu.system) / 1000 / wall;
+        console.log(`\nverifier vs nginx (hash $http_x_user consistent) + 3 demo apps on 127.0.0.1, 100 sessions × 50 requests, concurrency 32:`);
+        console.log(`  ${r.requestsPerSecond.toFixed(0)} requests/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, stickiness ${(r.stickiness * 100).toFixed(1)} %, errors ${r.errors}`);
+        console.log(`  verifier CPU: ${(share * 100).toFixed(0)} % of one core (${((share / os.cpus().length) * 100).toFixed(0)} % of this ${os.cpus().length}-core machine)`);
+        const wrk = spawnSync("sh", ["-c", "command -v wrk"], { encoding: "utf8" }).stdout.trim();
+        let wrkRps: number | undefined;
+        if (wrk) {
+            const script = path.join(os.tmpdir(), `sticky-wrk-${process.pid}.lua`);
+            fs.writeFileSync(script, `request = function() return wrk.format(nil, nil, {["x-user"] = "u" .. math.random(1, 100)}) end\n`);
+            const out = spawnSync(wrk, ["-t1", "-c32", "-d5s", "-s", script, proxy.url], { encoding: "utf8" }).stdout;
+            fs.rmSync(script, { force: true });
+            wrkRps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+            const p99 = /99%\s+(\S+)/.exec(out)?.[1];
+            console.log(`  wrk, same proxy, 32 connections, 5 s: ${wrkRps.toFixed(0)} requests/s${p99 ? `, p99 ${p99}` : ""} (${(wrkRps / r.requestsPerSecond).toFixed(1)}× the verifier's rate)`);
+        } else {
+            console.log("  wrk is not installed (apt-get install wrk): no comparison this run");
+        }
+        const mark = (ok: boolean) => (ok ? "met" : "MISSED");
+        console.log(`  targets: ≥ 2000 requests/s: ${mark(r.requestsPerSecond >= 2000)}; verifier not saturated (below one core): ${mark(share < 1)}`);
+        if (wrkRps) {
+            console.log("  (wrk's C client leaves more of the machine's cores to nginx and the apps; the verifier's share above is what it takes from them)");
+        }
+    } finally {
+        await proxy.stop();
+        await Promise.all(pods.map((p) => p.stop()));
+    }
+}
+
+main()
+    .then(benchVerifier)
+    .catch((e) => {
     console.error(e);
     process.exitCode = 1;
 });

@@ -55,9 +55,9 @@ async function once(opts: VerifyOptions, s: SessionState, index: number, agent: 
             method: "GET",
             headers,
             dispatcher: agent,
+            // undici's own timeouts bound each request; an AbortSignal per request would cost a timer each.
             headersTimeout: opts.timeoutMs,
             bodyTimeout: opts.timeoutMs,
-            signal: AbortSignal.timeout(opts.timeoutMs),
         });
         const body = await res.body.text();
         const ms = performance.now() - started;

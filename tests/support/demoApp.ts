@@ -12,7 +12,8 @@ export interface RunningApp {
     stop(): Promise<number | null>;
 }
 
-export async function startDemoApp(env: Record<string, string>): Promise<RunningApp> {
+/** `keepLogs: false` drains the app's output unread after it starts (for benchmarks). */
+export async function startDemoApp(env: Record<string, string>, opts: { keepLogs?: boolean } = {}): Promise<RunningApp> {
     const proc = spawn(process.execPath, [DEMO_APP_JS], {
         env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
         stdio: ["ignore", "pipe", "inherit"],
@@ -32,6 +33,11 @@ export async function startDemoApp(env: Record<string, string>): Promise<Running
                 if (line.event === "listening") {
                     clearTimeout(timer);
                     resolve(line.port);
+                    if (opts.keepLogs === false) {
+                        proc.stdout!.removeAllListeners("data");
+                        proc.stdout!.resume();
+                        return;
+                    }
                 }
             }
         });
