@@ -12,6 +12,7 @@ import { strict as assert } from "assert";
 import { spawn, spawnSync, ChildProcess } from "child_process";
 import * as net from "net";
 import { PROJECT_DIR } from "../../cli/stackFiles";
+import { freePort } from "../support/proxies";
 import { parseVerifyArgs } from "../../cli/verify";
 import { verifyStickiness } from "../../components/verify/run";
 import { formatReport } from "../../components/verify/report";
@@ -24,15 +25,6 @@ export function missingForCluster(env = process.env): string[] {
     if (!onPath("pulumi")) missing.push("the pulumi CLI");
     if (!onPath("kubectl")) missing.push("kubectl");
     return missing;
-}
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const srv = net.createServer().listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
 }
 
 async function waitForPort(port: number, deadlineMs: number): Promise<void> {
