@@ -8,7 +8,7 @@ import { parseStackConfig, StickySessions } from "./components";
 
 const { value: stack } = parseStackConfig(pulumi.runtime.allConfig());
 
-const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
+const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls: stack.tls });
 
 /** Where clients reach the ingress gateway. */
 export const ingress = sticky.ingress;

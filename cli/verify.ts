@@ -19,6 +19,7 @@ export const VERIFY_USAGE = `usage: npm run verify -- --url <URL> [options]
   --id-header <name>       also send each session's id in this header
   --timeout-ms <n>         per-request timeout (default 5000)
   --max-seconds <n>        start no request after this (default 120)
+  --insecure               accept any TLS certificate (a self-signed gateway)
   --json                   print the report as JSON`;
 
 export interface VerifyIo {
@@ -49,6 +50,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 "timeout-ms": { type: "string" },
                 "max-seconds": { type: "string" },
                 json: { type: "boolean" },
+                insecure: { type: "boolean" },
             },
         }).values;
     } catch (e) {
@@ -77,6 +79,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 idHeader: values["id-header"],
                 timeoutMs: num(values["timeout-ms"]),
                 maxSeconds: num(values["max-seconds"]),
+                insecure: values.insecure,
             }).filter(([, v]) => v !== undefined),
         ),
     );

@@ -118,6 +118,9 @@ const CHILD_NAMES: Record<keyof AppObjectSet, string> = {
     gatewayEnvoyFilter: "direct-gateway",
     meshEnvoyFilter: "direct-mesh",
     meshVirtualService: "mesh-virtualservice",
+    peerAuthentication: "peerauthentication",
+    networkPolicy: "networkpolicy",
+    directAuthorizationPolicy: "direct-authorization",
 };
 
 /**
@@ -201,7 +204,8 @@ export class StickyApp extends pulumi.ComponentResource {
         for (const [key, type] of APP_OBJECT_TYPES) {
             if (!shapeObjects[key]) continue;
             // The gateway's EnvoyFilter lives in the gateway's namespace, which the mesh creates.
-            const extra = key === "gatewayEnvoyFilter" && mesh ? [mesh.gatewayNamespaceResource] : [];
+            const inGatewayNamespace = key === "gatewayEnvoyFilter" || key === "directAuthorizationPolicy";
+            const extra = inGatewayNamespace && mesh ? [mesh.gatewayNamespaceResource] : [];
             created.set(key, createObject(`${name}-${CHILD_NAMES[key]}`, type, objects.apply((o) => o[key]!), after(type, extra)));
         }
 

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkStack, fieldPath, parseMesh, SettingsError, StackSettings } from "./settings/validate";
-import { appSchema, needsPersistentSessions } from "./settings/schema";
-import { buildAppNamespaces, buildSharedGateway, meshRequirements, routeContext } from "./plan";
+import { applyTlsDefaults, checkStack, fieldPath, parseMesh, SettingsError, StackSettings } from "./settings/validate";
+import { appSchema, needsPersistentSessions, tlsSchema } from "./settings/schema";
+import { TlsIssuer } from "./settings/enums";
+import { buildAppNamespaces, buildSharedGateway, gatewayHosts, meshForStack, meshRequirements, routeContext } from "./plan";
+import { GatewayTls, GatewayTlsArgs } from "./GatewayTls";
 import { serviceHost } from "./objects/app";
 import { buildRoutes } from "./objects/routes";
 import { directCurl, PodAddress } from "./objects/pods";
@@ -19,8 +21,17 @@ export interface StickySessionsMeshArgs extends Omit<IstioMeshArgs, "persistentS
     install?: pulumi.Input<boolean>;
 }
 
+export interface StickySessionsTlsArgs extends Omit<GatewayTlsArgs, "gatewayNamespace" | "dependsOn"> {
+    /** Default false. */
+    enabled?: boolean;
+    /** Redirect HTTP to HTTPS. Default true, except with ACME (HTTP-01 answers on port 80). */
+    httpsRedirect?: boolean;
+}
+
 export interface StickySessionsArgs {
     mesh?: pulumi.Input<StickySessionsMeshArgs>;
+    /** HTTPS on the gateway with a certificate from cert-manager. */
+    tls?: StickySessionsTlsArgs;
     /** One or more apps, all behind one shared gateway. */
     apps: pulumi.Input<AppArgs>[];
 }
@@ -48,7 +59,7 @@ export interface AppEndpoint {
  * Validates the whole stack at once (names, paths and policies against each
  * other and against the mesh), before any resource is registered.
  */
-export function validateStack(mesh: unknown, apps: readonly unknown[], where: string): { stack: StackSettings; warnings: string[] } {
+export function validateStack(mesh: unknown, apps: readonly unknown[], tls: unknown, where: string): { stack: StackSettings; warnings: string[] } {
     const problems: string[] = [];
     let meshSettings;
     try {
@@ -63,11 +74,13 @@ export function validateStack(mesh: unknown, apps: readonly unknown[], where: st
         return r.success ? r.data : undefined;
     });
     if (appSettings.length === 0) problems.push(`${where} apps: must list at least one app`);
-    if (problems.length || !meshSettings) throw new SettingsError(problems);
-    const stack = { mesh: meshSettings, apps: appSettings as StackSettings["apps"] };
-    const checked = checkStack(stack, { mesh: `${where} mesh`, apps: `${where} apps` });
+    const t = tlsSchema.safeParse(tls ?? {});
+    if (!t.success) t.error.issues.forEach((iss) => problems.push(`${fieldPath(`${where} tls`, iss.path)}: ${iss.message}`));
+    if (problems.length || !meshSettings || !t.success) throw new SettingsError(problems);
+    const stack = { mesh: meshSettings, apps: appSettings as StackSettings["apps"], tls: t.data };
+    const checked = checkStack(stack, { mesh: `${where} mesh`, apps: `${where} apps`, tls: `${where} tls` });
     if (checked.problems.length) throw new SettingsError(checked.problems);
-    return { stack, warnings: checked.warnings };
+    return { stack: applyTlsDefaults(stack), warnings: checked.warnings };
 }
 
 /**
@@ -76,6 +89,7 @@ export function validateStack(mesh: unknown, apps: readonly unknown[], where: st
  */
 export class StickySessions extends pulumi.ComponentResource {
     readonly mesh?: IstioMesh;
+    readonly tls?: GatewayTls;
     readonly apps: StickyApp[];
     readonly ingress: pulumi.Output<IngressAddress>;
     readonly endpoints: pulumi.Output<Record<string, AppEndpoint>>;
@@ -84,28 +98,38 @@ export class StickySessions extends pulumi.ComponentResource {
 
     constructor(name: string, args: StickySessionsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const where = `StickySessions ${name}:`;
-        const known = knownValue({ mesh: args.mesh, apps: args.apps });
+        const known = knownValue({ mesh: args.mesh, apps: args.apps, tls: args.tls });
         if (!known) {
             // Which resources exist depends on these settings; IstioMesh and StickyApp take Outputs.
             throw new SettingsError([`${where} settings must be known when the component is created (use IstioMesh and StickyApp to pass Outputs)`]);
         }
-        const { stack, warnings } = validateStack(known.mesh, known.apps, where);
+        const { stack, warnings } = validateStack(known.mesh, known.apps, known.tls, where);
         super("istio-sticky:index:StickySessions", name, {}, opts);
         warnings.forEach((w) => pulumi.log.warn(w, this));
 
-        const { mesh, apps } = stack;
+        const { apps, tls } = stack;
+        const mesh = meshForStack(stack);
         const child = { parent: this };
         const gatewayType = { apiVersion: "networking.istio.io/v1", kind: "Gateway" };
-        const { install, ...meshArgs } = (known.mesh ?? {}) as StickySessionsMeshArgs;
         if (mesh.install) {
-            this.mesh = new IstioMesh(`${name}-mesh`, { ...meshArgs, persistentSessions: needsPersistentSessions(apps) }, child);
+            const { version, revision, gateway, values } = mesh;
+            this.mesh = new IstioMesh(`${name}-mesh`, { version, revision, gateway, values, persistentSessions: needsPersistentSessions(apps) }, child);
+        }
+        if (tls.enabled) {
+            const { enabled, httpsRedirect, ...tlsArgs } = tls;
+            this.tls = new GatewayTls(
+                `${name}-tls`,
+                { ...tlsArgs, gatewayNamespace: mesh.gateway.namespace, dependsOn: this.mesh ? [this.mesh.gatewayNamespaceResource] : [] },
+                child,
+            );
         }
         const istioReady = waitsFor(gatewayType, this.mesh);
 
-        const gateway = buildSharedGateway(mesh);
+        const gateway = buildSharedGateway(mesh, tls);
+        // With TLS the HTTPS server is of use once its certificate exists.
         createObject(`${name}-gateway`, { apiVersion: gateway.apiVersion, kind: gateway.kind }, gateway, {
             ...child,
-            dependsOn: [...istioReady, ...(this.mesh ? [this.mesh.gatewayNamespaceResource] : [])],
+            dependsOn: [...istioReady, ...(this.mesh ? [this.mesh.gatewayNamespaceResource] : []), ...(this.tls ? [this.tls.certificate] : [])],
         });
 
         const namespaces = new Map(
@@ -124,7 +148,7 @@ export class StickySessions extends pulumi.ComponentResource {
                         dependsOn: [namespaces.get(app.namespace)!],
                         gatewaySelector: mesh.gateway.labels,
                         gatewayNamespace: mesh.gateway.namespace,
-                        hosts: mesh.gateway.hosts,
+                        hosts: gatewayHosts(mesh, tls),
                         createNamespace: false,
                         // Apps on one path share one VirtualService, created below.
                         route: false,
@@ -137,7 +161,7 @@ export class StickySessions extends pulumi.ComponentResource {
                 ),
         );
 
-        for (const route of buildRoutes(apps, routeContext(mesh))) {
+        for (const route of buildRoutes(apps, routeContext(mesh, tls))) {
             const type = { apiVersion: route.apiVersion, kind: route.kind };
             createObject(`${name}-route-${route.metadata.name}`, type, route, {
                 ...child,
@@ -152,10 +176,16 @@ export class StickySessions extends pulumi.ComponentResource {
         this.meshRequirements = pulumi.output(mesh.install ? [] : meshRequirements(mesh, apps));
         // Each StickyApp warns about what it needs itself; this adds what the stack as a whole needs.
         if (!mesh.install) meshRequirements(mesh, []).forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this));
+        // A self-signed certificate is not in any trust store: verify must skip the check.
+        const verifyFlags = (app: StackSettings["apps"][number], url: string) => [
+            ...verifyArgsFor(app, url),
+            ...(tls.enabled && tls.issuer === TlsIssuer.SelfSigned ? ["--insecure"] : []),
+        ];
         this.endpoints = pulumi.all([this.ingress, pulumi.all(this.apps.map((a) => a.pods))]).apply(([ingress, pods]) =>
             Object.fromEntries(
                 apps.map((app, i) => {
-                    const base = ingress.url ?? "http://$INGRESS";
+                    // With TLS, clients name the certificate's host (resolve it to the ingress address).
+                    const base = tls.enabled ? `https://${tls.hosts[0]}` : (ingress.url ?? "http://$INGRESS");
                     const url = `${base}${app.path === "/" ? "/" : `${app.path}/`}`;
                     return [
                         app.name,
@@ -168,8 +198,8 @@ export class StickySessions extends pulumi.ComponentResource {
                             probe: stickinessProbe(app.affinity, url),
                             pods: pods[i],
                             ...(app.direct.enabled ? { directCurls: pods[i].map((pod) => directCurl(app, pod, url)) } : {}),
-                            verify: verifyCommand(verifyArgsFor(app, url)),
-                            verifyArgs: verifyArgsFor(app, url),
+                            verify: verifyCommand(verifyFlags(app, url)),
+                            verifyArgs: verifyFlags(app, url),
                         },
                     ];
                 }),

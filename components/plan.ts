@@ -1,13 +1,14 @@
 import type { StackSettings } from "./settings/validate";
-import { needsPersistentSessions, type AppSettings, type MeshSettings } from "./settings/schema";
-import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE, MeshReleases } from "./istio/releases";
+import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsSettings } from "./settings/schema";
+import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE, mergeValues, MeshReleases } from "./istio/releases";
+import { acmeIngressMeshConfig, buildCertManagerRelease, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE, GATEWAY_TLS_SECRET } from "./objects/tls";
 import { buildNamespace } from "./objects/namespace";
 import { buildIstioGateway, gatewayRef } from "./objects/gateway";
 import { AppObjectSet, AppObjectsContext, buildAppObjects } from "./objects/app";
 import { buildRoutes, RouteContext } from "./objects/routes";
 import { PERSISTENT_SESSION_ENV } from "./policy/affinity";
 import { isPersistentMode } from "./settings/enums";
-import type { K8sObject } from "./objects/types";
+import type { HelmReleaseSpec, K8sObject } from "./objects/types";
 
 /** The Istio Gateway every app of a stack shares. */
 export const SHARED_GATEWAY_NAME = "sticky-gateway";
@@ -21,6 +22,8 @@ export interface AppPlan {
 export interface Plan {
     /** Absent when the stack uses an Istio that is already installed. */
     mesh?: { namespaces: K8sObject[]; releases: MeshReleases };
+    /** With TLS: cert-manager (when installed here), the ClusterIssuer and the gateway's Certificate. */
+    tls?: TlsPlan;
     appNamespaces: K8sObject[];
     gateway: K8sObject;
     apps: AppPlan[];
@@ -28,6 +31,34 @@ export interface Plan {
     routes: K8sObject[];
     /** What an existing mesh must provide (empty when the stack installs Istio). */
     meshRequirements: string[];
+}
+
+export interface TlsPlan {
+    certManager?: { namespace: K8sObject; release: HelmReleaseSpec };
+    issuer: K8sObject;
+    certificate: K8sObject;
+}
+
+/** The cert-manager install, issuer and certificate a TLS gateway needs; undefined with TLS off. */
+export function buildTlsPlan(tls: TlsSettings, gatewayNamespace: string): TlsPlan | undefined {
+    if (!tls.enabled) return undefined;
+    return {
+        certManager: tls.installCertManager ? { namespace: buildNamespace(CERT_MANAGER_NAMESPACE), release: buildCertManagerRelease(tls) } : undefined,
+        issuer: buildClusterIssuer(tls),
+        certificate: buildGatewayCertificate(tls, gatewayNamespace),
+    };
+}
+
+/** The mesh as the stack installs it: an ACME issuer makes the gateway istiod's ingress controller. */
+export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls">): MeshSettings {
+    const acme = acmeIngressMeshConfig(stack.tls, stack.mesh);
+    if (Object.keys(acme).length === 0) return stack.mesh;
+    return { ...stack.mesh, values: { ...stack.mesh.values, istiod: mergeValues(acme, stack.mesh.values.istiod) } };
+}
+
+/** The hosts the shared gateway and the routes serve: the certificate's names with TLS on. */
+export function gatewayHosts(mesh: MeshSettings, tls: TlsSettings): string[] {
+    return tls.enabled ? [...tls.hosts] : [...mesh.gateway.hosts];
 }
 
 /** The namespaces the mesh itself needs: istiod's and the gateway's. */
@@ -40,12 +71,13 @@ export function buildAppNamespaces(apps: readonly Pick<AppSettings, "namespace">
     return [...new Set(apps.map((a) => a.namespace))].map((ns) => buildNamespace(ns, { injection: true, revision }));
 }
 
-export function buildSharedGateway(mesh: MeshSettings): K8sObject {
+export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObject {
     return buildIstioGateway({
         name: SHARED_GATEWAY_NAME,
         namespace: mesh.gateway.namespace,
         selector: mesh.gateway.labels,
-        hosts: mesh.gateway.hosts,
+        hosts: gatewayHosts(mesh, tls),
+        tls: tls.enabled ? { credentialName: GATEWAY_TLS_SECRET, httpsRedirect: tls.httpsRedirect } : undefined,
     });
 }
 
@@ -70,22 +102,24 @@ export function appContext(mesh: MeshSettings, demoAppSource: string): AppObject
     return { demoAppSource, gatewayNamespace: mesh.gateway.namespace, gatewaySelector: mesh.gateway.labels, rootNamespace: ISTIO_SYSTEM_NAMESPACE };
 }
 
-export function routeContext(mesh: MeshSettings): RouteContext {
-    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: mesh.gateway.hosts };
+export function routeContext(mesh: MeshSettings, tls: TlsSettings): RouteContext {
+    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: gatewayHosts(mesh, tls) };
 }
 
 export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
-    const { mesh, apps } = stack;
-    const gateway = buildSharedGateway(mesh);
+    const { apps, tls } = stack;
+    const mesh = meshForStack(stack);
+    const gateway = buildSharedGateway(mesh, tls);
     const ctx = appContext(mesh, demoAppSource);
     return {
         mesh: mesh.install
             ? { namespaces: buildMeshNamespaces(mesh), releases: buildMeshReleases(mesh, { persistentSessions: needsPersistentSessions(apps) }) }
             : undefined,
+        tls: buildTlsPlan(tls, mesh.gateway.namespace),
         appNamespaces: buildAppNamespaces(apps, mesh.revision),
         gateway,
         apps: apps.map((settings) => ({ settings, objects: buildAppObjects(settings, ctx) })),
-        routes: buildRoutes(apps, routeContext(mesh)),
+        routes: buildRoutes(apps, routeContext(mesh, tls)),
         meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps),
     };
 }

@@ -22,6 +22,10 @@ export function planDocuments(plan: Plan): K8sObject[] {
         const { base, istiod, gateway } = plan.mesh.releases;
         docs.push(...plan.mesh.namespaces, helmReleaseDocument(base), helmReleaseDocument(istiod), helmReleaseDocument(gateway));
     }
+    if (plan.tls) {
+        const cm = plan.tls.certManager;
+        docs.push(...(cm ? [cm.namespace, helmReleaseDocument(cm.release)] : []), plan.tls.issuer, plan.tls.certificate);
+    }
     docs.push(...plan.appNamespaces, plan.gateway);
     for (const app of plan.apps) {
         for (const [key] of APP_OBJECT_TYPES) {

@@ -6,6 +6,7 @@ import { DEMO_APP_IMAGE } from "./demoApp";
 import type { K8sObject } from "./types";
 import { appLabels, serviceHost } from "./names";
 import { buildDirectObjects, DirectObjects, DirectContextOptions } from "./direct";
+import { buildSecurityObjects, SecurityObjects } from "./security";
 
 export { appLabels, serviceHost };
 
@@ -27,7 +28,7 @@ export interface AppObjects {
 }
 
 /** Everything one app owns; direct-routing objects only when it is enabled. */
-export type AppObjectSet = AppObjects & DirectObjects;
+export type AppObjectSet = AppObjects & DirectObjects & SecurityObjects;
 
 const SCRIPT_KEY = "server.js";
 const SCRIPT_DIR = "/app";
@@ -187,6 +188,7 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
         destinationRule: buildDestinationRule(app),
         ...buildAutoscaling(app),
         ...buildDirectObjects(app, ctx),
+        ...buildSecurityObjects(app, ctx),
     };
 }
 
@@ -201,4 +203,7 @@ export const APP_OBJECT_TYPES: readonly [keyof AppObjectSet, { apiVersion: strin
     ["gatewayEnvoyFilter", { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" }],
     ["meshEnvoyFilter", { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" }],
     ["meshVirtualService", { apiVersion: "networking.istio.io/v1", kind: "VirtualService" }],
+    ["peerAuthentication", { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" }],
+    ["networkPolicy", { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" }],
+    ["directAuthorizationPolicy", { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy" }],
 ];

@@ -14,6 +14,7 @@ const BUILT_IN: Record<string, Ctor> = {
     "apps/v1/Deployment": k8s.apps.v1.Deployment,
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 };
 
 /**

@@ -54,3 +54,11 @@ export enum DirectContext {
     Gateway = "gateway",
     Sidecar = "sidecar",
 }
+
+/** Who signs the gateway's certificate. */
+export enum TlsIssuer {
+    /** A self-signed certificate: for kind, minikube and tests. */
+    SelfSigned = "selfSigned",
+    /** An ACME CA (Let's Encrypt by default), HTTP-01 through the Istio ingress gateway. */
+    Acme = "acme",
+}

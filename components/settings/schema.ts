@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AffinityMode, DirectContext, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode } from "./enums";
+import { AffinityMode, DirectContext, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode, TlsIssuer } from "./enums";
 import * as rules from "./rules";
 import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "../istio/versions";
 
@@ -162,8 +162,17 @@ const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr
     else if (c && !rules.isNetworkAddress(c)) ctx.addIssue({ code: "custom", message: "must be a network address (no host bits set after the prefix)" });
 });
 
+/** Clients allowed to use the direct header when nothing is configured: loopback and private networks. */
+export const DEFAULT_DIRECT_CLIENTS = ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/** Any IPv4 CIDR (for client address ranges). */
+const cidrAny = text('an IPv4 CIDR such as "203.0.113.0/24"', (s) => rules.parseCidr(s) !== undefined).refine((s) => rules.isNetworkAddress(rules.parseCidr(s)!), {
+    message: "must be a network address (no host bits set after the prefix)",
+});
+
 const directSchema = strict({
     enabled: z.boolean({ error: "must be true or false" }).default(false),
+    allowedClients: z.array(cidrAny, { error: "must be a list of IPv4 CIDRs" }).min(1, { message: "must list at least one CIDR" }).default(DEFAULT_DIRECT_CLIENTS),
     header: headerName.refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` }).default(DEFAULT_DIRECT_HEADER),
     podCidr: cidr.optional(),
     contexts: z.array(enumOf(DirectContext), { error: "must be a list" }).min(1, { message: "must list at least one context" }).default([DirectContext.Gateway]),
@@ -189,6 +198,8 @@ export const appSchema = strict({
     match: matchSchema.optional(),
     direct: directSchema.prefault({}),
     autoscaling: autoscalingSchema.optional(),
+    /** Require mutual TLS for traffic to the app (Istio PeerAuthentication STRICT); false opts out (PERMISSIVE). */
+    strictMtls: z.boolean({ error: "must be true or false" }).default(true),
 }).superRefine((a, ctx) => {
     if (a.autoscaling && a.replicas !== undefined) {
         ctx.addIssue({ code: "custom", path: ["replicas"], message: "must be left out when autoscaling is set: the HorizontalPodAutoscaler owns the replica count" });
@@ -240,6 +251,50 @@ export const meshSchema = strict({
     }).prefault({}),
 });
 
+export const DEFAULT_CERT_MANAGER_VERSION = "v1.19.4";
+export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
+
+const hostName = text("a DNS host name such as shop.example.com", (s) => s.length <= 253 && /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s));
+
+const acmeSchema = strict({
+    email: text("an email address for the ACME account", (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)),
+    server: text("an https:// ACME directory URL", (s) => URL.canParse(s) && new URL(s).protocol === "https:").default(LETS_ENCRYPT_SERVER),
+    ingressClass: text("an ingress class name", rules.isDnsLabel).default("istio"),
+});
+
+export const tlsSchema = strict({
+    enabled: z.boolean({ error: "must be true or false" }).default(false),
+    installCertManager: z.boolean({ error: "must be true or false" }).default(true),
+    certManagerVersion: text('a cert-manager version such as "v1.19.4"', (s) => /^v\d+\.\d+\.\d+$/.test(s)).default(DEFAULT_CERT_MANAGER_VERSION),
+    issuer: enumOf(TlsIssuer).default(TlsIssuer.SelfSigned),
+    acme: acmeSchema.optional(),
+    hosts: z.array(hostName, { error: "must be a list of host names" }).default([]),
+    httpsRedirect: z.boolean({ error: "must be true or false" }).optional(),
+}).superRefine((t, ctx) => {
+    if (t.enabled && t.hosts.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["hosts"], message: "must list at least one host when TLS is enabled (the certificate's names)" });
+    }
+    if (t.issuer === TlsIssuer.Acme && !t.acme) {
+        ctx.addIssue({ code: "custom", path: ["acme"], message: 'is required with issuer "acme" (at least an email)' });
+    }
+    if (t.issuer !== TlsIssuer.Acme && t.acme) {
+        ctx.addIssue({ code: "custom", path: ["acme"], message: `is not used by issuer "${t.issuer}"` });
+    }
+    if (t.issuer === TlsIssuer.Acme) {
+        t.hosts.forEach((h, i) => {
+            if (h.startsWith("*.")) ctx.addIssue({ code: "custom", path: ["hosts", i], message: "cannot be a wildcard with ACME HTTP-01 (it needs a DNS-01 solver)" });
+        });
+        if (t.httpsRedirect === true) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["httpsRedirect"],
+                message: "cannot be true with issuer \"acme\": HTTP-01 challenges (issuance and every renewal) are answered over plain HTTP on port 80",
+            });
+        }
+    }
+}).transform((t) => ({ ...t, httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme }));
+
+export type TlsSettings = z.output<typeof tlsSchema>;
 export type AffinitySettings = z.output<typeof affinitySchema>;
 export type AffinityInput = z.input<typeof affinitySchema>;
 export type CookieSettings = z.output<typeof cookieSchema>;

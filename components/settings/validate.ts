@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AffinityMode, GatewayServiceType, isHashMode } from "./enums";
-import { appSchema, AppSettings, meshSchema, MeshSettings } from "./schema";
+import { appSchema, AppSettings, meshSchema, MeshSettings, tlsSchema, TlsSettings } from "./schema";
 import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
 import { COOKIE_ATTRIBUTES_MINOR } from "../istio/versions";
 
@@ -8,7 +8,8 @@ import { COOKIE_ATTRIBUTES_MINOR } from "../istio/versions";
 export const CONFIG_NAMESPACE = "istio-sticky";
 export const MESH_KEY = `${CONFIG_NAMESPACE}:mesh`;
 export const APPS_KEY = `${CONFIG_NAMESPACE}:apps`;
-const KNOWN_KEYS = [MESH_KEY, APPS_KEY];
+export const TLS_KEY = `${CONFIG_NAMESPACE}:tls`;
+const KNOWN_KEYS = [MESH_KEY, APPS_KEY, TLS_KEY];
 
 /** Namespaces an app may not take: Istio's own, and the system ones. */
 const RESERVED_NAMESPACES = ["istio-system", "kube-system", "kube-public", "kube-node-lease"];
@@ -24,6 +25,14 @@ export class SettingsError extends Error {
 export interface StackSettings {
     mesh: MeshSettings;
     apps: AppSettings[];
+    tls: TlsSettings;
+}
+
+/** Where each part of the settings came from, for messages. */
+export interface SettingsPlaces {
+    mesh: string;
+    apps: string;
+    tls: string;
 }
 
 export interface Checked<T> {
@@ -74,19 +83,22 @@ export function parseStackConfig(config: Readonly<Record<string, unknown>>): Che
         }
     }
     const rawMesh = decodeConfigValue(MESH_KEY, config[MESH_KEY] ?? {}, problems);
+    const rawTls = decodeConfigValue(TLS_KEY, config[TLS_KEY] ?? {}, problems);
     const rawApps = decodeConfigValue(APPS_KEY, config[APPS_KEY], problems);
     if (rawApps === undefined && !(APPS_KEY in config)) {
         problems.push(`${APPS_KEY}: is required (a list of apps, each with at least a name)`);
     }
     const mesh = parseWith(meshSchema, rawMesh, MESH_KEY, problems);
+    const tls = parseWith(tlsSchema, rawTls, TLS_KEY, problems);
     const apps =
         rawApps === undefined
             ? undefined
             : parseWith(z.array(appSchema, { error: "must be a list of apps" }).min(1, { message: "must list at least one app" }), rawApps, APPS_KEY, problems);
-    if (mesh && apps) {
-        const checked = checkStack({ mesh, apps }, { mesh: MESH_KEY, apps: APPS_KEY });
+    if (mesh && apps && tls) {
+        const stack = { mesh, apps, tls };
+        const checked = checkStack(stack, { mesh: MESH_KEY, apps: APPS_KEY, tls: TLS_KEY });
         problems.push(...checked.problems);
-        if (problems.length === 0) return { value: { mesh, apps }, warnings: checked.warnings };
+        if (problems.length === 0) return { value: applyTlsDefaults(stack), warnings: checked.warnings };
     }
     throw new SettingsError(problems);
 }
@@ -156,10 +168,64 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
     return { problems, warnings };
 }
 
-/** Checks that look at the apps together and at the mesh they run on. */
-export function checkStack(stack: StackSettings, where: { mesh: string; apps: string }): Findings {
+/** Cookie attributes a TLS gateway gives hash-mode cookies Envoy sets. */
+export const TLS_COOKIE_ATTRIBUTES = [{ name: "Secure" }, { name: "HttpOnly" }, { name: "SameSite", value: "Lax" }];
+
+function canSetCookieAttributes(mesh: MeshSettings): boolean {
+    const v = parseVersion(mesh.version);
+    return !v || compareMinor(v, COOKIE_ATTRIBUTES_MINOR.major, COOKIE_ATTRIBUTES_MINOR.minor) >= 0;
+}
+
+/**
+ * With TLS on, the cookies Envoy sets for cookie-hash apps get Secure, HttpOnly
+ * and SameSite=Lax (those the user did not set already), where Istio can set them.
+ */
+export function applyTlsDefaults(stack: StackSettings): StackSettings {
+    if (!stack.tls.enabled || !canSetCookieAttributes(stack.mesh)) return stack;
+    return {
+        ...stack,
+        apps: stack.apps.map((app) => {
+            const c = app.affinity.cookie;
+            if (app.affinity.mode !== AffinityMode.Cookie || !c) return app;
+            const have = new Set(c.attributes.map((a) => a.name.toLowerCase()));
+            const attributes = [...c.attributes, ...TLS_COOKIE_ATTRIBUTES.filter((a) => !have.has(a.name.toLowerCase()))];
+            return { ...app, affinity: { ...app.affinity, cookie: { ...c, attributes } } };
+        }),
+    };
+}
+
+function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
+    stack.apps.forEach((app, i) => {
+        const c = app.affinity.cookie;
+        if (!c) return;
+        const at = `${where.apps}[${i}].affinity.cookie`;
+        const secure = c.attributes.findIndex((a) => a.name.toLowerCase() === "secure");
+        if (secure >= 0 && !stack.tls.enabled) {
+            problems.push(
+                `${at}.attributes[${secure}]: "Secure" contradicts TLS being off (${where.tls}.enabled): browsers never send a Secure cookie over plain HTTP, so sessions would not stick`,
+            );
+        }
+        if (!stack.tls.enabled) return;
+        if (app.affinity.mode === AffinityMode.PersistentCookie) {
+            warnings.push(`${at}: Istio sets the persistent-session cookie "${c.name}" without Secure, HttpOnly or SameSite; it cannot be configured`);
+        } else if (!canSetCookieAttributes(stack.mesh)) {
+            warnings.push(
+                `${at}: Istio ${stack.mesh.version} cannot set cookie attributes (1.28+), so the cookie "${c.name}" goes out without Secure, HttpOnly and SameSite=Lax`,
+            );
+        }
+    });
+    return { problems, warnings };
+}
+
+/** Checks that look at the apps together and at the mesh they run on. */
+export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    const tls = checkTls(stack, where);
+    problems.push(...tls.problems);
+    warnings.push(...tls.warnings);
     stack.apps.forEach((app, i) => {
         const at = `${where.apps}[${i}]`;
         const own = checkApp(app, at, stack.mesh, where.mesh);

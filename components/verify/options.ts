@@ -36,6 +36,8 @@ export interface VerifyOptions {
     headers: Record<string, string>;
     /** Also send the session's id in this header (for apps that count sessions by it). */
     idHeader?: string;
+    /** Accept any TLS certificate (a self-signed gateway). */
+    insecure: boolean;
 }
 
 export const DEFAULT_KEYS: Partial<Record<VerifyMode, string>> = {
@@ -61,6 +63,7 @@ export const verifyOptionsSchema = z
         maxSeconds: z.number({ error: "must be a number of seconds above 0" }).positive({ message: "must be a number of seconds above 0" }).max(3600, { message: "must be at most 3600" }).default(120),
         headers: z.record(z.string(), z.string()).default({}),
         idHeader: z.string().regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" }).optional(),
+        insecure: z.boolean().default(false),
     })
     .superRefine((o, ctx) => {
         if (o.mode === VerifyMode.PersistentHeader && !o.key) {

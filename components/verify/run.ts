@@ -96,7 +96,12 @@ export async function verifyStickiness(opts: VerifyOptions, hooks: VerifyHooks =
         // A named cookie starts out set to the session's id (for apps that set it themselves).
         for (const s of states) s.jar!.setCookieSync(`${opts.key}=${s.id}; Path=/`, opts.url);
     }
-    const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 10_000, pipelining: 1 });
+    const agent = new Agent({
+        connections: opts.concurrency,
+        keepAliveTimeout: 10_000,
+        pipelining: 1,
+        connect: { rejectUnauthorized: !opts.insecure },
+    });
     const samples: Sample[] = [];
     const total = opts.sessions * opts.requests;
     const started = performance.now();

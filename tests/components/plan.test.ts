@@ -63,6 +63,7 @@ describe("plan", () => {
             "Deployment/app-0",
             "Service/app-0",
             "DestinationRule/app-0",
+            "PeerAuthentication/app-0",
             "VirtualService/app-0",
         ]);
     });

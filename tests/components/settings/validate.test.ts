@@ -39,7 +39,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["header name in upper case", app({ mode: "header", headerName: "X-User" }), /affinity\.headerName: must be a lower-case HTTP header name/],
     ["header name with a space", app({ mode: "persistentHeader", headerName: "x user" }), /affinity\.headerName: must be a lower-case HTTP header name/],
     ["path without a leading slash", app({ mode: "none" }, { path: "web" }), /apps\[0\]\.path: must be a path starting with "\/"/],
-    ["unknown stack config key", { [APPS_KEY]: [{ name: "web" }], "istio-sticky:appz": [] }, /istio-sticky:appz: unknown config key \(allowed: istio-sticky:mesh, istio-sticky:apps\)/],
+    ["unknown stack config key", { [APPS_KEY]: [{ name: "web" }], "istio-sticky:appz": [] }, /istio-sticky:appz: unknown config key \(allowed: istio-sticky:mesh, istio-sticky:apps, istio-sticky:tls\)/],
     ["unknown key inside an app", app({ mode: "none" }, { replica: 2 }), /apps\[0\]: unknown key "replica" \(allowed: name, namespace, replicas/],
     ["unknown key inside the mesh", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { verison: "1.30.5" } }, /istio-sticky:mesh: unknown key "verison"/],
     ["two apps with the same name", { [APPS_KEY]: [{ name: "web" }, { name: "web", path: "/other" }] }, /apps\[1\]\.name: "web" is already used by istio-sticky:apps\[0\]/],
@@ -164,7 +164,13 @@ describe("settings/validate", () => {
 
     it("keeps direct routing off unless asked, with its defaults", () => {
         const { value } = parseStackConfig(app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }));
-        assert.deepEqual(value.apps[0].direct, { enabled: true, header: "use-direct", podCidr: "10.244.0.0/16", contexts: ["gateway"] });
+        assert.deepEqual(value.apps[0].direct, {
+            enabled: true,
+            allowedClients: ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+            header: "use-direct",
+            podCidr: "10.244.0.0/16",
+            contexts: ["gateway"],
+        });
         assert.equal(parseStackConfig(app({ mode: "none" })).value.apps[0].direct.enabled, false);
     });
 

@@ -1,0 +1,74 @@
+import { TlsIssuer } from "../settings/enums";
+import type { MeshSettings, TlsSettings } from "../settings/schema";
+import { COMMON_LABELS, HelmReleaseSpec, K8sObject } from "./types";
+
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+export const CERT_MANAGER_REPO = "https://charts.jetstack.io";
+/** The Secret cert-manager writes and the Istio Gateway reads (credentialName). */
+export const GATEWAY_TLS_SECRET = "sticky-gateway-tls";
+export const GATEWAY_CERTIFICATE = "sticky-gateway-cert";
+
+/** cert-manager's Helm release, CRDs included, as the CertManager component installs it. */
+export function buildCertManagerRelease(tls: TlsSettings): HelmReleaseSpec {
+    return {
+        name: "cert-manager",
+        namespace: CERT_MANAGER_NAMESPACE,
+        chart: "cert-manager",
+        repo: CERT_MANAGER_REPO,
+        version: tls.certManagerVersion,
+        values: { installCRDs: true },
+    };
+}
+
+export function issuerName(tls: TlsSettings): string {
+    return tls.issuer === TlsIssuer.Acme ? "istio-sticky-acme" : "istio-sticky-selfsigned";
+}
+
+/** The ClusterIssuer: self-signed, or ACME answering HTTP-01 through the Istio ingress gateway. */
+export function buildClusterIssuer(tls: TlsSettings): K8sObject {
+    const spec =
+        tls.issuer === TlsIssuer.Acme
+            ? {
+                  acme: {
+                      email: tls.acme!.email,
+                      server: tls.acme!.server,
+                      privateKeySecretRef: { name: "istio-sticky-acme-account" },
+                      solvers: [{ http01: { ingress: { ingressClassName: tls.acme!.ingressClass } } }],
+                  },
+              }
+            : { selfSigned: {} };
+    return {
+        apiVersion: "cert-manager.io/v1",
+        kind: "ClusterIssuer",
+        metadata: { name: issuerName(tls), labels: { ...COMMON_LABELS } },
+        spec,
+    };
+}
+
+/** The gateway's certificate, in the gateway's namespace (where Istio reads credentialName). */
+export function buildGatewayCertificate(tls: TlsSettings, gatewayNamespace: string): K8sObject {
+    return {
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: GATEWAY_CERTIFICATE, namespace: gatewayNamespace, labels: { ...COMMON_LABELS } },
+        spec: {
+            secretName: GATEWAY_TLS_SECRET,
+            dnsNames: [...tls.hosts],
+            issuerRef: { name: issuerName(tls), kind: "ClusterIssuer", group: "cert-manager.io" },
+            privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+        },
+    };
+}
+
+/** What an ACME HTTP-01 solver needs from istiod: the gateway as the controller of ingress class `istio`. */
+export function acmeIngressMeshConfig(tls: TlsSettings, mesh: MeshSettings): Record<string, unknown> {
+    if (!tls.enabled || tls.issuer !== TlsIssuer.Acme) return {};
+    return {
+        meshConfig: {
+            ingressClass: tls.acme!.ingressClass,
+            ingressControllerMode: "STRICT",
+            ingressService: mesh.gateway.name,
+            ingressSelector: mesh.gateway.labels.istio ?? mesh.gateway.name,
+        },
+    };
+}
