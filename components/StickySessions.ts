@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { applyTlsDefaults, checkStack, fieldPath, parseMesh, SettingsError, StackSettings } from "./settings/validate";
 import { appSchema, needsPersistentSessions, tlsSchema } from "./settings/schema";
 import { TlsIssuer } from "./settings/enums";
-import { buildAppNamespaces, buildSharedGateway, gatewayHosts, meshForStack, meshRequirements, routeContext } from "./plan";
+import { buildAppNamespaces, buildSharedGateway, meshForStack, meshRequirements, routeContext } from "./plan";
 import { GatewayTls, GatewayTlsArgs } from "./GatewayTls";
 import { serviceHost } from "./objects/app";
 import { buildRoutes } from "./objects/routes";
@@ -143,12 +143,13 @@ export class StickySessions extends pulumi.ComponentResource {
                 new StickyApp(
                     `${name}-${app.name}`,
                     {
-                        ...(known.apps[i] as AppArgs),
+                        // The validated settings, with what the stack adds (e.g. TLS cookie attributes).
+                        ...(app as AppArgs),
                         namespace: app.namespace,
                         dependsOn: [namespaces.get(app.namespace)!],
                         gatewaySelector: mesh.gateway.labels,
                         gatewayNamespace: mesh.gateway.namespace,
-                        hosts: gatewayHosts(mesh, tls),
+                        hosts: mesh.gateway.hosts,
                         createNamespace: false,
                         // Apps on one path share one VirtualService, created below.
                         route: false,
@@ -161,7 +162,7 @@ export class StickySessions extends pulumi.ComponentResource {
                 ),
         );
 
-        for (const route of buildRoutes(apps, routeContext(mesh, tls))) {
+        for (const route of buildRoutes(apps, routeContext(mesh))) {
             const type = { apiVersion: route.apiVersion, kind: route.kind };
             createObject(`${name}-route-${route.metadata.name}`, type, route, {
                 ...child,
@@ -184,8 +185,8 @@ export class StickySessions extends pulumi.ComponentResource {
         this.endpoints = pulumi.all([this.ingress, pulumi.all(this.apps.map((a) => a.pods))]).apply(([ingress, pods]) =>
             Object.fromEntries(
                 apps.map((app, i) => {
-                    // With TLS, clients name the certificate's host (resolve it to the ingress address).
-                    const base = tls.enabled ? `https://${tls.hosts[0]}` : (ingress.url ?? "http://$INGRESS");
+                    // Behind an HTTPS redirect, clients name the certificate's host (resolved to the ingress address).
+                    const base = tls.enabled && tls.httpsRedirect ? `https://${tls.hosts[0]}` : (ingress.url ?? "http://$INGRESS");
                     const url = `${base}${app.path === "/" ? "/" : `${app.path}/`}`;
                     return [
                         app.name,

@@ -56,10 +56,6 @@ export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls">): MeshSe
     return { ...stack.mesh, values: { ...stack.mesh.values, istiod: mergeValues(acme, stack.mesh.values.istiod) } };
 }
 
-/** The hosts the shared gateway and the routes serve: the certificate's names with TLS on. */
-export function gatewayHosts(mesh: MeshSettings, tls: TlsSettings): string[] {
-    return tls.enabled ? [...tls.hosts] : [...mesh.gateway.hosts];
-}
 
 /** The namespaces the mesh itself needs: istiod's and the gateway's. */
 export function buildMeshNamespaces(mesh: MeshSettings): K8sObject[] {
@@ -76,8 +72,8 @@ export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObj
         name: SHARED_GATEWAY_NAME,
         namespace: mesh.gateway.namespace,
         selector: mesh.gateway.labels,
-        hosts: gatewayHosts(mesh, tls),
-        tls: tls.enabled ? { credentialName: GATEWAY_TLS_SECRET, httpsRedirect: tls.httpsRedirect } : undefined,
+        hosts: mesh.gateway.hosts,
+        tls: tls.enabled ? { credentialName: GATEWAY_TLS_SECRET, hosts: tls.hosts, httpsRedirect: tls.httpsRedirect } : undefined,
     });
 }
 
@@ -102,8 +98,9 @@ export function appContext(mesh: MeshSettings, demoAppSource: string): AppObject
     return { demoAppSource, gatewayNamespace: mesh.gateway.namespace, gatewaySelector: mesh.gateway.labels, rootNamespace: ISTIO_SYSTEM_NAMESPACE };
 }
 
-export function routeContext(mesh: MeshSettings, tls: TlsSettings): RouteContext {
-    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: gatewayHosts(mesh, tls) };
+/** Routes serve the gateway's hosts; with TLS those cover the certificate's names (checked at validation). */
+export function routeContext(mesh: MeshSettings): RouteContext {
+    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: mesh.gateway.hosts };
 }
 
 export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
@@ -119,7 +116,7 @@ export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
         appNamespaces: buildAppNamespaces(apps, mesh.revision),
         gateway,
         apps: apps.map((settings) => ({ settings, objects: buildAppObjects(settings, ctx) })),
-        routes: buildRoutes(apps, routeContext(mesh, tls)),
+        routes: buildRoutes(apps, routeContext(mesh)),
         meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps),
     };
 }

@@ -6,8 +6,8 @@ export interface IstioGatewayOptions {
     /** The gateway pods' labels, exactly as the gateway chart was given them. */
     selector: Record<string, string>;
     hosts: string[];
-    /** An HTTPS server on 443 with this Secret (in the gateway's namespace), and HTTP redirected to it when asked. */
-    tls?: { credentialName: string; httpsRedirect: boolean };
+    /** An HTTPS server on 443 for `hosts` with this Secret (in the gateway's namespace), and HTTP redirected to it when asked. */
+    tls?: { credentialName: string; hosts: string[]; httpsRedirect: boolean };
 }
 
 /** An Istio Gateway: HTTP on port 80, and with `tls` HTTPS on 443 (SIMPLE, the certificate from credentialName). */
@@ -21,7 +21,7 @@ export function buildIstioGateway(o: IstioGatewayOptions): K8sObject {
             servers: [
                 { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [...o.hosts], ...(o.tls?.httpsRedirect ? { tls: { httpsRedirect: true } } : {}) },
                 ...(o.tls
-                    ? [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [...o.hosts], tls: { mode: "SIMPLE", credentialName: o.tls.credentialName } }]
+                    ? [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [...o.tls.hosts], tls: { mode: "SIMPLE", credentialName: o.tls.credentialName } }]
                     : []),
             ],
         },

@@ -166,9 +166,14 @@ const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr
 export const DEFAULT_DIRECT_CLIENTS = ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
 /** Any IPv4 CIDR (for client address ranges). */
-const cidrAny = text('an IPv4 CIDR such as "203.0.113.0/24"', (s) => rules.parseCidr(s) !== undefined).refine((s) => rules.isNetworkAddress(rules.parseCidr(s)!), {
-    message: "must be a network address (no host bits set after the prefix)",
-});
+const cidrAny = text('an IPv4 CIDR such as "203.0.113.0/24"', (s) => rules.parseCidr(s) !== undefined).refine(
+    // zod runs this refinement even when the one above failed: check the parse again.
+    (s) => {
+        const c = rules.parseCidr(s);
+        return !c || rules.isNetworkAddress(c);
+    },
+    { message: "must be a network address (no host bits set after the prefix)" },
+);
 
 const directSchema = strict({
     enabled: z.boolean({ error: "must be true or false" }).default(false),

@@ -194,9 +194,21 @@ export function applyTlsDefaults(stack: StackSettings): StackSettings {
     };
 }
 
+/** True when a gateway host pattern ("*", "*.example.com", "shop.example.com") covers the host. */
+export function hostCovered(host: string, patterns: readonly string[]): boolean {
+    return patterns.some((p) => p === "*" || p === host || (p.startsWith("*.") && host.endsWith(p.slice(1)) && !host.slice(0, -p.length + 1).includes(".")));
+}
+
 function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
+    if (stack.tls.enabled) {
+        stack.tls.hosts.forEach((h, i) => {
+            if (!hostCovered(h, stack.mesh.gateway.hosts)) {
+                problems.push(`${where.tls}.hosts[${i}]: "${h}" is not among the gateway's hosts (${where.mesh}.gateway.hosts), so no route would serve it over HTTPS`);
+            }
+        });
+    }
     stack.apps.forEach((app, i) => {
         const c = app.affinity.cookie;
         if (!c) return;

@@ -33,6 +33,7 @@ describe("cli/render", () => {
             ["render.istio-sticky/v1", "istio-base", "base", "1.30.5"],
             ["render.istio-sticky/v1", "istiod", "istiod", "1.30.5"],
             ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", "1.30.5"],
+            ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.19.4"],
         ]);
         const dr = docs.find((d) => d.kind === "DestinationRule");
         assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");
@@ -69,6 +70,24 @@ describe("cli/render", () => {
         assert.deepEqual(prod.find((d) => d.kind === "HorizontalPodAutoscaler").spec.maxReplicas, 10);
         assert.ok(prod.find((d) => d.kind === "PodDisruptionBudget"));
         assert.equal(prod.find((d) => d.kind === "Deployment").spec.replicas, undefined);
+    });
+
+    it("renders dev's self-signed HTTPS and prod's ACME, and never a Secret or key material", () => {
+        const dev = parseAllDocuments(render(["--stack", "dev"]).out).map((d) => d.toJS());
+        assert.deepEqual(dev.find((d) => d.kind === "ClusterIssuer").spec, { selfSigned: {} });
+        assert.deepEqual(dev.find((d) => d.kind === "Certificate").spec.dnsNames, ["sticky.test"]);
+        const servers = dev.find((d) => d.kind === "Gateway").spec.servers;
+        assert.deepEqual(servers.map((s: any) => [s.port.number, s.tls?.mode ?? null, s.tls?.httpsRedirect ?? null]), [[80, null, null], [443, "SIMPLE", null]]);
+        const prodText = render(["--stack", "prod"]).out;
+        const prod = parseAllDocuments(prodText).map((d) => d.toJS());
+        assert.equal(prod.find((d) => d.kind === "ClusterIssuer").spec.acme.email, "ops@example.com");
+        assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.meshConfig.ingressClass, "istio");
+        for (const stack of ["dev", "staging", "prod"]) {
+            const text = render(["--stack", stack]).out;
+            assert.ok(!/^kind: Secret$/m.test(text), `${stack} renders no Secret`);
+            assert.ok(!/PRIVATE KEY/.test(text), `${stack} renders no key`);
+        }
+        assert.ok(prodText.length > 0);
     });
 
     it("writes one file per document, in deploy order, with --out", () => {

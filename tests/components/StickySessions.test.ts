@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { AffinityMode } from "../../components/settings/enums";
 import { StickySessions } from "../../components/StickySessions";
-import { SettingsError } from "../../components/settings/validate";
+import { applyTlsDefaults, parseStackConfig, SettingsError } from "../../components/settings/validate";
 import { buildPlan } from "../../components/plan";
 import { planDocuments } from "../../components/render";
 import { demoAppSource } from "../../components/objects/demoApp";
@@ -12,6 +12,7 @@ import { validateUpstream } from "../support/schemas";
 import { sequentialWaits } from "../support/graph";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CERT_MANAGER = "kubernetes-cert-manager:index:CertManager";
 const CR = (kind: string) => `kubernetes:networking.istio.io/v1:${kind}`;
 
 describe("StickySessions (Pulumi mocks)", () => {
@@ -87,23 +88,39 @@ describe("StickySessions (Pulumi mocks)", () => {
     });
 
     it("registers exactly what render prints", async () => {
-        const { stack } = await deploy([AffinityMode.Cookie, AffinityMode.PersistentHeader]);
+        const stack = stackWith([AffinityMode.Cookie, AffinityMode.PersistentHeader], { gateway: { serviceType: "NodePort" } }, (i) =>
+            i === 0 ? { direct: { enabled: true, podCidr: "10.244.0.0/16" }, autoscaling: { minReplicas: 2, maxReplicas: 3 } } : {},
+        );
+        const tls = { enabled: true, hosts: ["web.test"] };
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls });
+        await valueOf(sticky.endpoints);
+        await settle(rec);
+        stack.tls = parseStackConfig({ "istio-sticky:apps": [{ name: "x" }], "istio-sticky:tls": tls }).value.tls;
+        stack.apps = applyTlsDefaults(stack).apps;
         const rendered = planDocuments(buildPlan(stack, demoAppSource()));
         for (const doc of rendered) {
             const match = rec.resources.find((r) =>
-                doc.kind === "HelmRelease"
+                doc.kind === "HelmRelease" && doc.metadata.name === "cert-manager"
+                    ? r.type === CERT_MANAGER
+                    : doc.kind === "HelmRelease"
                     ? r.type === RELEASE && r.inputs.name === doc.metadata.name
                     : r.inputs.kind === doc.kind && r.inputs.metadata?.name === doc.metadata.name && r.inputs.metadata?.namespace === doc.metadata.namespace,
             );
             assert.ok(match, `${doc.kind} ${doc.metadata.name} is rendered but not registered`);
-            if (doc.kind === "HelmRelease") {
+            if (match.type === CERT_MANAGER) {
+                const h = match.inputs.helmOptions;
+                assert.deepEqual({ chart: "cert-manager", version: h.version, repo: h.repositoryOpts.repo, values: h.values }, doc.spec);
+                assert.deepEqual([h.name, h.namespace, match.inputs.installCRDs], [doc.metadata.name, doc.metadata.namespace, true]);
+            } else if (doc.kind === "HelmRelease") {
                 assert.deepEqual({ chart: match.inputs.chart, version: match.inputs.version, repo: match.inputs.repositoryOpts.repo, values: match.inputs.values }, doc.spec);
             } else {
                 assert.deepEqual({ metadata: match.inputs.metadata, spec: match.inputs.spec, data: match.inputs.data }, { metadata: doc.metadata, spec: doc.spec, data: doc.data });
             }
         }
         const k8s = rec.resources.filter((r) => r.custom);
-        assert.equal(k8s.length, rendered.length, "every registered object is rendered");
+        const unrendered = k8s.filter((r) => !rendered.some((d) => (d.kind === "HelmRelease" ? r.inputs.name === d.metadata.name : d.kind === r.inputs.kind && d.metadata.name === r.inputs.metadata?.name && d.metadata.namespace === r.inputs.metadata?.namespace)));
+        assert.deepEqual(unrendered.map((r) => r.name), [], "every registered object is rendered");
+        assert.equal(k8s.length + rec.ofType(CERT_MANAGER).length, rendered.length);
     });
 
     it("exports the ingress, per-app endpoints and the gateway labels", async () => {
@@ -219,6 +236,34 @@ describe("StickySessions (Pulumi mocks)", () => {
             (pulumi.log as any).warn = warn;
         }
         assert.equal(warned.filter((w) => /each scale event moves about 1\/N of the sessions/.test(w)).length, 1, warned.join("\n"));
+    });
+
+    it("orders TLS: cert-manager, then the issuer, then the certificate, then the gateway's HTTPS server", async () => {
+        const stack = stackWith([AffinityMode.Cookie]);
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls: { enabled: true, hosts: ["web.test"] } });
+        await valueOf(sticky.endpoints);
+        await settle(rec);
+        const deps = (n: string) => rec.byNameOf(n).dependsOn;
+        assert.deepEqual(deps("sticky-tls-cert-manager"), ["sticky-tls-cert-manager-namespace"]);
+        assert.equal(rec.byNameOf("sticky-tls-cert-manager").parent, "sticky-tls");
+        assert.deepEqual(deps("sticky-tls-issuer"), ["sticky-tls-cert-manager"]);
+        assert.deepEqual(deps("sticky-tls-certificate"), ["sticky-mesh-ns-gateway", "sticky-tls-cert-manager", "sticky-tls-issuer"]);
+        assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway", "sticky-tls-certificate"]);
+        const cert = rec.byNameOf("sticky-tls-certificate").inputs;
+        assert.deepEqual([cert.metadata.namespace, cert.spec.secretName], ["istio-ingress", "sticky-gateway-tls"]);
+        assert.equal(rec.byNameOf("sticky-gateway").inputs.spec.servers[1].tls.credentialName, "sticky-gateway-tls");
+        const lb = rec.byNameOf("sticky-app-0-destinationrule").inputs.spec.trafficPolicy.loadBalancer;
+        assert.deepEqual(lb.consistentHash.httpCookie.attributes.map((a: any) => a.name), ["SameSite", "HttpOnly", "Secure"]);
+        for (const name of ["sticky-tls-issuer", "sticky-tls-certificate", "sticky-app-0-peerauthentication"]) await validateUpstream(rec.byNameOf(name).inputs as any);
+    });
+
+    it("uses an existing cert-manager when told", async () => {
+        const stack = stackWith([AffinityMode.None]);
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls: { enabled: true, hosts: ["web.test"], installCertManager: false } });
+        await valueOf(sticky.endpoints);
+        await settle(rec);
+        assert.equal(rec.ofType(CERT_MANAGER).length, 0);
+        assert.deepEqual(rec.byNameOf("sticky-tls-issuer").dependsOn, []);
     });
 
     it("offers every mode through the affinity fixtures", () => {

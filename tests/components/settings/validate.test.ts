@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { AffinityMode, HashAlgorithm } from "../../../components/settings/enums";
-import { parseApp, parseStackConfig, SettingsError, APPS_KEY, MESH_KEY } from "../../../components/settings/validate";
+import { hostCovered, parseApp, parseStackConfig, SettingsError, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
 import { DEFAULT_ISTIO_VERSION } from "../../../components/istio/versions";
 
 function problemsOf(config: Record<string, unknown>): string[] {
@@ -75,6 +75,20 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["overlapping matches on one path", { [APPS_KEY]: [{ name: "a", path: "/b", match: { headers: { target: "x" } } }, { name: "b", path: "/b", match: { headers: { target: "x", user: "u" } } }] }, /apps\[1\]\.match: overlaps istio-sticky:apps\[0\]\.match on path "\/b"/],
     ["matches on different headers overlap", { [APPS_KEY]: [{ name: "a", path: "/b", match: { headers: { target: "x" } } }, { name: "b", path: "/b", match: { headers: { user: "u" } } }] }, /apps\[1\]\.match: overlaps/],
     ["two defaults on one path", { [APPS_KEY]: [{ name: "a", path: "/b" }, { name: "c", path: "/b", match: { headers: { t: "1" } } }, { name: "d", path: "/b" }] }, /apps\[2\]\.path: "\/b" is already used by istio-sticky:apps\[0\]; give one of them a match/],
+    ["TLS on with no hosts", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true } }, /istio-sticky:tls\.hosts: must list at least one host when TLS is enabled/],
+    ["an invalid TLS host", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["Shop_1"] } }, /istio-sticky:tls\.hosts\[0\]: must be a DNS host name/],
+    ["an invalid ACME email", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "ops" } } }, /istio-sticky:tls\.acme\.email: must be an email address/],
+    ["ACME over plain HTTP", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com", server: "http://acme.example.com/directory" } } }, /istio-sticky:tls\.acme\.server: must be an https:\/\/ ACME directory URL/],
+    ["ACME with an HTTPS redirect", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" }, httpsRedirect: true } }, /istio-sticky:tls\.httpsRedirect: cannot be true with issuer "acme": HTTP-01 challenges/],
+    ["ACME with a wildcard host", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["*.example.com"], acme: { email: "o@example.com" } } }, /istio-sticky:tls\.hosts\[0\]: cannot be a wildcard with ACME HTTP-01/],
+    ["ACME without its settings", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"] } }, /istio-sticky:tls\.acme: is required with issuer "acme"/],
+    ["ACME settings with a self-signed issuer", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], acme: { email: "o@example.com" } } }, /istio-sticky:tls\.acme: is not used by issuer "selfSigned"/],
+    ["an unknown issuer", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], issuer: "vault" } }, /istio-sticky:tls\.issuer: must be one of selfSigned, acme/],
+    ["a TLS host no route serves", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { hosts: ["a.example.com"] } }, [TLS_KEY]: { enabled: true, hosts: ["b.example.com"] } }, /istio-sticky:tls\.hosts\[0\]: "b\.example\.com" is not among the gateway's hosts/],
+    ["an unknown TLS key", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enable: true } }, /istio-sticky:tls: unknown key "enable"/],
+    ["a Secure cookie with TLS off", app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Secure" }] } }), /affinity\.cookie\.attributes\[0\]: "Secure" contradicts TLS being off \(istio-sticky:tls\.enabled\)/],
+    ["strictMtls that is not a boolean", app({ mode: "none" }, { strictMtls: "yes" }), /apps\[0\]\.strictMtls: must be true or false/],
+    ["a direct client range that is not a CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", allowedClients: ["203.0.113.7"] } }), /direct\.allowedClients\[0\]: must be an IPv4 CIDR/],
 ];
 
 describe("settings/validate", () => {
@@ -172,6 +186,34 @@ describe("settings/validate", () => {
             contexts: ["gateway"],
         });
         assert.equal(parseStackConfig(app({ mode: "none" })).value.apps[0].direct.enabled, false);
+    });
+
+    it("gives Envoy-set cookies Secure, HttpOnly and SameSite=Lax when TLS is on, once", () => {
+        const config = {
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "60s", attributes: [{ name: "samesite", value: "Strict" }] } } }],
+            [TLS_KEY]: { enabled: true, hosts: ["web.example.com"] },
+        };
+        const { value, warnings } = parseStackConfig(config);
+        assert.deepEqual(value.apps[0].affinity.cookie!.attributes, [{ name: "samesite", value: "Strict" }, { name: "Secure" }, { name: "HttpOnly" }]);
+        assert.deepEqual(warnings, []);
+        assert.deepEqual(parseStackConfig({ ...config, [APPS_KEY]: value.apps, [TLS_KEY]: value.tls }).value, value, "applying it twice changes nothing");
+        assert.equal(value.tls.httpsRedirect, true);
+        assert.equal(parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } } }).value.tls.httpsRedirect, false);
+    });
+
+    it("says what happens to cookies under TLS where Istio cannot set their attributes", () => {
+        const old = parseStackConfig({ [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s" } } }], [MESH_KEY]: { version: "1.27.3" }, [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] } });
+        assert.deepEqual(old.value.apps[0].affinity.cookie!.attributes, []);
+        assert.match(old.warnings[0], /Istio 1\.27\.3 cannot set cookie attributes \(1\.28\+\), so the cookie "c" goes out without Secure/);
+        const persistent = parseStackConfig({ [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentCookie", cookie: { name: "p" } } }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] } });
+        assert.match(persistent.warnings[0], /Istio sets the persistent-session cookie "p" without Secure, HttpOnly or SameSite/);
+    });
+
+    it("matches TLS hosts against the gateway's host patterns", () => {
+        assert.ok(hostCovered("shop.example.com", ["*"]));
+        assert.ok(hostCovered("shop.example.com", ["*.example.com"]));
+        assert.ok(!hostCovered("a.shop.example.com", ["*.example.com"]));
+        assert.ok(!hostCovered("example.com", ["*.example.com"]));
     });
 
     it("validates one app for a component, prefixing its messages", () => {

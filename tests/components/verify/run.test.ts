@@ -1,5 +1,10 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
 import { verifyStickiness } from "../../../components/verify/run";
 import { parseVerifyOptions } from "../../../components/verify/options";
 import { startDemoApp, RunningApp } from "../../support/demoApp";
@@ -97,6 +102,28 @@ describe("verify against real proxies on 127.0.0.1 (demo app behind nginx and ha
             assert.ok(ignored.stickiness < 1);
         } finally {
             server.close();
+        }
+    });
+
+    it("checks TLS certificates, and accepts a self-signed one only with --insecure", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-tls-"));
+        const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { encoding: "utf8" });
+        assert.equal(made.status, 0, made.stderr);
+        const server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (req, res) =>
+            res.end(JSON.stringify({ pod: "pod-1", count: null })),
+        );
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const url = `https://127.0.0.1:${(server.address() as any).port}/`;
+        try {
+            const strict = await verifyStickiness(parseVerifyOptions({ url, mode: "none", sessions: 1, requests: 2 }));
+            assert.equal(strict.ok, 0);
+            assert.match(Object.keys(strict.errorKinds)[0], /SELF_SIGNED|CERT/);
+            const insecure = await verifyStickiness(parseVerifyOptions({ url, mode: "none", sessions: 1, requests: 2, insecure: true }));
+            assert.deepEqual([insecure.ok, insecure.stickiness], [2, 1]);
+        } finally {
+            server.close();
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
