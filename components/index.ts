@@ -1,7 +1,8 @@
 /** istio-sticky: Pulumi components for sticky sessions on Kubernetes through Istio. */
 export { IstioMesh, IstioMeshArgs, IstioGatewayArgs } from "./IstioMesh";
 export { StickyApp, StickyAppArgs, AppArgs, AffinityArgs, CookieArgs, DirectArgs, AutoscalingArgs } from "./StickyApp";
-export { StickySessions, StickySessionsArgs, StickySessionsMeshArgs, AppEndpoint, validateStack } from "./StickySessions";
+export { StickySessions, StickySessionsArgs, StickySessionsMeshArgs, StickySessionsTlsArgs, AppEndpoint, validateStack } from "./StickySessions";
+export { GatewayTls, GatewayTlsArgs, AcmeArgs } from "./GatewayTls";
 export * from "./settings";
 export { buildPlan, Plan, AppPlan, SHARED_GATEWAY_NAME } from "./plan";
 export { planDocuments, toYaml, helmReleaseDocument } from "./render";
