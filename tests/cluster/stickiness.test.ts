@@ -69,7 +69,7 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
         for (const [name, app] of Object.entries(apps)) {
             // The stack's own verify flags, pointed at the port-forward.
             const args = app.verifyArgs.map((a, i) => (app.verifyArgs[i - 1] === "--url" ? `http://127.0.0.1:${port}${app.path}/` : a));
-            const report = await verifyStickiness({ ...parseVerifyArgs([...args, "--sessions", "20", "--requests", "20"]) });
+            const report = await verifyStickiness(parseVerifyArgs([...args, "--sessions", "20", "--requests", "20"]));
             process.stdout.write(formatReport(report));
             assert.ok(report.pass, `${name}: stickiness ${report.stickiness}`);
             if (report.stateUnknown === 0) assert.equal(report.stateKept, report.sessions, `${name}: the app's counter rose by one in every session`);
