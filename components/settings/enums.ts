@@ -22,6 +22,15 @@ export enum HashAlgorithm {
     Maglev = "maglev",
 }
 
+/**
+ * Whether the gateway Service keeps client addresses (Local) or may SNAT them to
+ * a node address (Cluster, the Kubernetes default).
+ */
+export enum ExternalTrafficPolicy {
+    Cluster = "Cluster",
+    Local = "Local",
+}
+
 /** The Kubernetes Service type of the ingress gateway. */
 export enum GatewayServiceType {
     LoadBalancer = "LoadBalancer",

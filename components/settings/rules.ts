@@ -49,7 +49,7 @@ export function isQueryParameterName(s: string): boolean {
 
 /** A Go/protobuf duration as Istio accepts it: "60s", "1.5h", "1h30m", "0s". */
 export function isDuration(s: string): boolean {
-    return /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s);
+    return /^(\d+(\.\d+)?(ns|us|µs|μs|ms|s|m|h))+$/.test(s);
 }
 
 /**
@@ -110,4 +110,78 @@ export function isNetworkAddress(c: Cidr): boolean {
 /** Two exact-value header matches can both match one request unless some header they share differs. */
 export function headerMatchesOverlap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
     return Object.keys(a).every((k) => !(k in b) || a[k] === b[k]);
+}
+
+/** Envoy's default maglev table size (a prime), used when `algorithm: maglev` names no size. */
+export const DEFAULT_MAGLEV_TABLE_SIZE = 65537;
+
+/**
+ * The longest duration Istio accepts: it parses durations with Go's
+ * time.ParseDuration, which holds nanoseconds in an int64.
+ */
+export const MAX_GO_DURATION_NS = 2n ** 63n - 1n;
+
+const DURATION_UNIT_NS: Readonly<Record<string, bigint>> = {
+    ns: 1n,
+    us: 1_000n,
+    "µs": 1_000n,
+    "μs": 1_000n,
+    ms: 1_000_000n,
+    s: 1_000_000_000n,
+    m: 60_000_000_000n,
+    h: 3_600_000_000_000n,
+};
+
+/** A Go duration ("1h30m", "0.5s") in nanoseconds, truncated as Go does; undefined when it is not one. */
+export function goDurationNanos(s: string): bigint | undefined {
+    if (!isDuration(s)) return undefined;
+    let total = 0n;
+    for (const [, whole, frac = "", unit] of s.matchAll(/(\d+)(?:\.(\d+))?(ns|us|µs|μs|ms|s|m|h)/g)) {
+        const scale = DURATION_UNIT_NS[unit];
+        total += BigInt(whole) * scale + (frac ? (BigInt(frac) * scale) / 10n ** BigInt(frac.length) : 0n);
+    }
+    return total;
+}
+
+/** A container image reference that names a tag or a digest (without one, Kubernetes pulls ":latest"). */
+export function hasTagOrDigest(image: string): boolean {
+    if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
+    const last = image.slice(image.lastIndexOf("/") + 1);
+    return /:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(last);
+}
+
+/** A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+export function isLabelKey(s: string): boolean {
+    const slash = s.lastIndexOf("/");
+    const prefix = slash >= 0 ? s.slice(0, slash) : undefined;
+    const name = s.slice(slash + 1);
+    const nameOk = name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+    const prefixOk = prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
+    return nameOk && prefixOk;
+}
+
+/** True when every address of `inner` lies inside `outer`. */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+    if (inner.prefix < outer.prefix) return false;
+    const value = (c: Cidr) => c.octets.reduce((acc, o) => acc * 256 + o, 0);
+    const size = 2 ** (32 - outer.prefix);
+    return Math.floor(value(inner) / size) === Math.floor(value(outer) / size);
+}
+
+/**
+ * The address ranges a pod network may use: RFC 1918 private space and RFC 6598
+ * shared space (some CNIs use 100.64.0.0/10). Anything else reaches loopback,
+ * link-local (cloud metadata) or the internet.
+ */
+export const PRIVATE_RANGES: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+
+export function isPrivateCidr(c: Cidr): boolean {
+    return PRIVATE_RANGES.some((r) => cidrWithin(c, parseCidr(r)!));
+}
+
+/** A Helm chart repository: an https:// repository URL or an oci:// registry path. */
+export function isChartRepository(s: string): boolean {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    return (u.protocol === "https:" || u.protocol === "oci:") && u.hostname !== "" && !s.endsWith("/");
 }

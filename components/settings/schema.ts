@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { AffinityMode, DirectContext, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode, TlsIssuer } from "./enums";
+import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode, TlsIssuer } from "./enums";
 import * as rules from "./rules";
-import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "../istio/versions";
+import { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "../istio/versions";
 
 /** A strict object whose unknown-key error lists the keys it does accept. */
 function strict<S extends z.ZodRawShape>(shape: S) {
@@ -40,7 +40,11 @@ const cookieAttributeSchema = strict({
 
 const cookieSchema = strict({
     name: text("a cookie name (an RFC 6265 token)", rules.isCookieName),
-    ttl: text('a duration such as "60s", "1h30m" or "0s" (session cookie)', rules.isDuration).optional(),
+    ttl: text('a duration such as "60s", "1h30m" or "0s" (session cookie)', rules.isDuration)
+        .refine((t) => (rules.goDurationNanos(t) ?? 0n) <= rules.MAX_GO_DURATION_NS, {
+            message: "must be at most 2562047h (Istio parses durations with Go's time.ParseDuration, which holds about 292 years)",
+        })
+        .optional(),
     path: text('a path starting with "/"', (s) => s.startsWith("/") && !/\s|;/.test(s)).default("/"),
     attributes: z.array(cookieAttributeSchema, { error: "must be a list of {name, value}" }).default([]),
 });
@@ -123,13 +127,15 @@ export const affinitySchema = strict({
     if (a.mode === AffinityMode.PersistentHeader && a.headerName && !rules.isLabelValue(a.headerName)) {
         ctx.addIssue({ code: "custom", path: ["headerName"], message: "must also be a Kubernetes label value: Istio reads it from a Service label" });
     }
-}).transform((a) => ({
-    ...a,
-    algorithm: isHashMode(a.mode)
+}).transform((a) => {
+    const algorithm = isHashMode(a.mode)
         ? (a.algorithm ??
           (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : a.minimumRingSize !== undefined ? HashAlgorithm.RingHash : undefined))
-        : undefined,
-}));
+        : undefined;
+    // istiod's webhook rejects a maglev table without a size (validateLoadBalancer: "tableSize must be set for maglev").
+    const maglevTableSize = algorithm === HashAlgorithm.Maglev ? (a.maglevTableSize ?? rules.DEFAULT_MAGLEV_TABLE_SIZE) : a.maglevTableSize;
+    return { ...a, algorithm, maglevTableSize };
+});
 
 export const DEFAULT_APP_PORT = 8080;
 export const DEFAULT_REPLICAS = 3;
@@ -160,6 +166,14 @@ const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr
     const c = rules.parseCidr(s);
     if (c && c.prefix < 8) ctx.addIssue({ code: "custom", message: `must be /8 or narrower: /${c.prefix} would let the gateway reach far more than the pod network` });
     else if (c && !rules.isNetworkAddress(c)) ctx.addIssue({ code: "custom", message: "must be a network address (no host bits set after the prefix)" });
+    else if (c && !rules.isPrivateCidr(c)) {
+        ctx.addIssue({
+            code: "custom",
+            message:
+                `must lie inside a private range (${rules.PRIVATE_RANGES.join(", ")}): the internet-facing gateway would connect to any address ` +
+                "in it, and this one reaches loopback, link-local (cloud metadata) or public addresses",
+        });
+    }
 });
 
 /** Clients allowed to use the direct header when nothing is configured: loopback and private networks. */
@@ -175,24 +189,53 @@ const cidrAny = text('an IPv4 CIDR such as "203.0.113.0/24"', (s) => rules.parse
     { message: "must be a network address (no host bits set after the prefix)" },
 );
 
-const directSchema = strict({
-    enabled: z.boolean({ error: "must be true or false" }).default(false),
+/**
+ * Settings of a feature that is off unless `enabled: true`: given without
+ * `enabled` they would silently do nothing, so that is refused (checked on the
+ * raw input, before defaults fill in). An explicit `enabled: false` keeps them for later.
+ */
+function requiringEnabled<S extends z.ZodType>(feature: string, fields: z.ZodObject, schema: S) {
+    const known = Object.keys(fields.shape);
+    return z.preprocess((raw, ctx) => {
+        if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && (raw as Record<string, unknown>).enabled === undefined) {
+            // Unknown keys are left to the strict schema, which names them.
+            const given = Object.keys(raw).filter((k) => known.includes(k) && (raw as Record<string, unknown>)[k] !== undefined);
+            if (given.length) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["enabled"],
+                    input: raw,
+                    message: `is required with ${given.join(", ")}: ${feature} is off unless "enabled: true" (write "enabled: false" to keep these settings while it is off)`,
+                });
+            }
+        }
+        return raw;
+    }, schema);
+}
+
+const directFields = strict({
+    // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
+    enabled: z.boolean({ error: "must be true or false" }).optional(),
     allowedClients: z.array(cidrAny, { error: "must be a list of IPv4 CIDRs" }).min(1, { message: "must list at least one CIDR" }).default(DEFAULT_DIRECT_CLIENTS),
     header: headerName.refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` }).default(DEFAULT_DIRECT_HEADER),
     podCidr: cidr.optional(),
     contexts: z.array(enumOf(DirectContext), { error: "must be a list" }).min(1, { message: "must list at least one context" }).default([DirectContext.Gateway]),
-}).superRefine((d, ctx) => {
+});
+
+const directSchema = requiringEnabled("direct routing", directFields, directFields.superRefine((d, ctx) => {
     if (d.enabled && d.podCidr === undefined) {
         ctx.addIssue({ code: "custom", path: ["podCidr"], message: "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)" });
     }
-});
+}).transform((d) => ({ ...d, enabled: d.enabled ?? false })));
 
 export const appSchema = strict({
     name: dnsLabel,
     namespace: dnsLabel.optional(),
     replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").optional(),
     path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath).optional(),
-    image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s)).optional(),
+    image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s))
+        .refine(rules.hasTagOrDigest, { message: 'must name a tag or a digest (e.g. "ghcr.io/acme/app:1.2" or "…@sha256:…"): without one Kubernetes pulls whatever ":latest" is that day' })
+        .optional(),
     port: intIn(1, 65535, "a port number from 1 to 65535")
         .refine((p) => !rules.ISTIO_RESERVED_PORTS.includes(p), {
             message: `must not be one of the ports the Istio sidecar uses (${rules.ISTIO_RESERVED_PORTS.join(", ")})`,
@@ -206,6 +249,21 @@ export const appSchema = strict({
     /** Require mutual TLS for traffic to the app (Istio PeerAuthentication STRICT); false opts out (PERMISSIVE). */
     strictMtls: z.boolean({ error: "must be true or false" }).default(true),
 }).superRefine((a, ctx) => {
+    if (a.direct.enabled) {
+        const routing = [
+            ...(a.affinity.headerName ? [[a.affinity.headerName, "affinity.headerName"]] : []),
+            ...Object.keys(a.match?.headers ?? {}).map((h) => [h, `match.headers.${h}`]),
+        ];
+        for (const [header, field] of routing) {
+            if (header === a.direct.header) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["direct", "header"],
+                    message: `must differ from ${field} ("${header}"): the route that refuses unguarded direct requests would match every request carrying it, and answer 403`,
+                });
+            }
+        }
+    }
     if (a.autoscaling && a.replicas !== undefined) {
         ctx.addIssue({ code: "custom", path: ["replicas"], message: "must be left out when autoscaling is set: the HorizontalPodAutoscaler owns the replica count" });
     }
@@ -224,8 +282,25 @@ const gatewaySchema = strict({
     name: dnsLabel.default(DEFAULT_GATEWAY_NAME),
     namespace: dnsLabel.default(DEFAULT_GATEWAY_NAMESPACE),
     serviceType: enumOf(GatewayServiceType).default(GatewayServiceType.LoadBalancer),
-    labels: z.record(z.string(), text("a Kubernetes label value", rules.isLabelValue), { error: "must be a map of label names to values" }).optional(),
+    labels: z
+        .record(text('a Kubernetes label key such as "app" or "example.com/tier"', rules.isLabelKey), text("a Kubernetes label value", rules.isLabelValue), {
+            error: (issue) => (issue.code === "invalid_key" ? 'must be a Kubernetes label key such as "app" or "example.com/tier"' : "must be a map of label names to values"),
+        })
+        .refine((l) => Object.keys(l).length > 0, { message: "must hold at least one label (the gateway's selectors match on them)" })
+        .optional(),
     hosts: z.array(text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s))).min(1, { message: "must list at least one host" }).default(["*"]),
+    /** Default: Local when an app offers direct routing at the gateway (its guard needs client addresses), else the Kubernetes default (Cluster). */
+    externalTrafficPolicy: enumOf(ExternalTrafficPolicy).optional(),
+    /** Proxies in front of the gateway that append to X-Forwarded-For (a cloud L7 load balancer): the gateway then takes the client address from it. */
+    numTrustedProxies: intIn(0, 10).default(0),
+}).superRefine((g, ctx) => {
+    if (g.externalTrafficPolicy !== undefined && g.serviceType === GatewayServiceType.ClusterIP) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["externalTrafficPolicy"],
+            message: "applies to NodePort and LoadBalancer Services only: Kubernetes rejects it on a ClusterIP Service",
+        });
+    }
 }).transform((g) => ({ ...g, labels: g.labels ?? gatewayPodLabels(g.name) }));
 
 /** The pod labels the gateway chart gives release `name`; set explicitly so the selector cannot drift. */
@@ -235,8 +310,32 @@ export function gatewayPodLabels(name: string): Record<string, string> {
 
 const valuesMap = z.record(z.string(), z.unknown(), { error: "must be a map of Helm values" });
 
+/**
+ * Chart values a first-class setting owns, per chart: a value set here as well
+ * would silently override it and let the objects aimed at the gateway drift
+ * from the gateway (selectors, labels, revision).
+ */
+const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway", readonly [string, string][]>> = {
+    base: [["defaultRevision", "mesh.revision"]],
+    istiod: [["revision", "mesh.revision"]],
+    gateway: [
+        ["name", "mesh.gateway.name"],
+        ["labels", "mesh.gateway.labels (the Gateway, EnvoyFilter, AuthorizationPolicy and NetworkPolicy select the pods by them)"],
+        ["revision", "mesh.revision"],
+        ["service.type", "mesh.gateway.serviceType"],
+        ["service.externalTrafficPolicy", "mesh.gateway.externalTrafficPolicy"],
+    ],
+};
+
+/** The value at a dotted path of a values map, or undefined. */
+export function valueAt(values: Readonly<Record<string, unknown>>, dotted: string): unknown {
+    return dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), values);
+}
+
 export const meshSchema = strict({
     install: z.boolean({ error: "must be true or false" }).default(true),
+    /** Where the three Istio charts come from: an https:// Helm repository or an oci:// registry (a mirror). */
+    chartRepository: text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash", rules.isChartRepository).default(ISTIO_CHART_REPO),
     version: text('an Istio version such as "1.30.5"', (s) => rules.parseVersion(s) !== undefined)
         .superRefine((s, ctx) => {
             const refused = REFUSED_ISTIO_VERSIONS[s];
@@ -254,9 +353,20 @@ export const meshSchema = strict({
         istiod: valuesMap.default({}),
         gateway: valuesMap.default({}),
     }).prefault({}),
+}).superRefine((m, ctx) => {
+    for (const chart of ["base", "istiod", "gateway"] as const) {
+        for (const [key, owner] of OWNED_VALUES[chart]) {
+            if (valueAt(m.values[chart], key) !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["values", chart, ...key.split(".")], message: `is set by ${owner}; set it there` });
+            }
+        }
+    }
 });
 
-export const DEFAULT_CERT_MANAGER_VERSION = "v1.19.4";
+/** The newest cert-manager patch confirmed in its release notes; 1.19 reached its end of life when 1.21 came out. */
+export const DEFAULT_CERT_MANAGER_VERSION = "v1.21.2";
+/** cert-manager's Helm repository (also published at oci://quay.io/jetstack/charts). */
+export const CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io";
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
 const hostName = text("a DNS host name such as shop.example.com", (s) => s.length <= 253 && /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s));
@@ -267,15 +377,22 @@ const acmeSchema = strict({
     ingressClass: text("an ingress class name", rules.isDnsLabel).default("istio"),
 });
 
-export const tlsSchema = strict({
-    enabled: z.boolean({ error: "must be true or false" }).default(false),
+const tlsFields = strict({
+    // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
+    enabled: z.boolean({ error: "must be true or false" }).optional(),
     installCertManager: z.boolean({ error: "must be true or false" }).default(true),
-    certManagerVersion: text('a cert-manager version such as "v1.19.4"', (s) => /^v\d+\.\d+\.\d+$/.test(s)).default(DEFAULT_CERT_MANAGER_VERSION),
+    certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s)).default(DEFAULT_CERT_MANAGER_VERSION),
+    /** Where the cert-manager chart comes from: an https:// Helm repository or an oci:// registry (a mirror). */
+    chartRepository: text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash", rules.isChartRepository).default(
+        CERT_MANAGER_CHART_REPO,
+    ),
     issuer: enumOf(TlsIssuer).default(TlsIssuer.SelfSigned),
     acme: acmeSchema.optional(),
     hosts: z.array(hostName, { error: "must be a list of host names" }).default([]),
     httpsRedirect: z.boolean({ error: "must be true or false" }).optional(),
-}).superRefine((t, ctx) => {
+});
+
+export const tlsSchema = requiringEnabled("TLS", tlsFields, tlsFields.superRefine((t, ctx) => {
     if (t.enabled && t.hosts.length === 0) {
         ctx.addIssue({ code: "custom", path: ["hosts"], message: "must list at least one host when TLS is enabled (the certificate's names)" });
     }
@@ -297,7 +414,7 @@ export const tlsSchema = strict({
             });
         }
     }
-}).transform((t) => ({ ...t, httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme }));
+}).transform((t) => ({ ...t, enabled: t.enabled ?? false, httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme })));
 
 export type TlsSettings = z.output<typeof tlsSchema>;
 export type AffinitySettings = z.output<typeof affinitySchema>;

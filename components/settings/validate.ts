@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { AffinityMode, GatewayServiceType, isHashMode } from "./enums";
-import { appSchema, AppSettings, meshSchema, MeshSettings, tlsSchema, TlsSettings } from "./schema";
+import { distance } from "fastest-levenshtein";
+import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, isHashMode, TlsIssuer } from "./enums";
+import { appSchema, AppSettings, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
 import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
 import { COOKIE_ATTRIBUTES_MINOR } from "../istio/versions";
 
@@ -11,8 +12,34 @@ export const APPS_KEY = `${CONFIG_NAMESPACE}:apps`;
 export const TLS_KEY = `${CONFIG_NAMESPACE}:tls`;
 const KNOWN_KEYS = [MESH_KEY, APPS_KEY, TLS_KEY];
 
-/** Namespaces an app may not take: Istio's own, and the system ones. */
-const RESERVED_NAMESPACES = ["istio-system", "kube-system", "kube-public", "kube-node-lease"];
+/**
+ * Namespaces an app may not take: labelling them for injection or creating them
+ * again would disturb Istio, Kubernetes or the workloads already there.
+ */
+export function reservedNamespace(ns: string): string | undefined {
+    if (ns === "istio-system") return "it is Istio's own";
+    if (ns === "default") return "labelling it for sidecar injection would change every workload already in it";
+    if (ns.startsWith("kube-")) return "the kube-* namespaces belong to Kubernetes";
+    return undefined;
+}
+
+/** The demo app's own session cookie in persistentCookie mode (the routing cookie names the pod, not the client). */
+export const DEMO_SESSION_COOKIE = "demo-session";
+
+/** Config keys that look like this project's, misspelled: "istio-stiky:mesh", "istiosticky:apps", "myproj:tls". */
+function misspelledKeys(config: Readonly<Record<string, unknown>>): string[] {
+    const names = KNOWN_KEYS.map((k) => k.slice(CONFIG_NAMESPACE.length + 1));
+    return Object.keys(config).flatMap((key) => {
+        const colon = key.indexOf(":");
+        if (colon < 0) return [];
+        const [ns, name] = [key.slice(0, colon), key.slice(colon + 1)];
+        if (ns === CONFIG_NAMESPACE) return [];
+        const likeOurs = distance(ns, CONFIG_NAMESPACE) <= 2 || ns.replace(/[^a-z]/g, "") === CONFIG_NAMESPACE.replace(/[^a-z]/g, "");
+        if (!likeOurs && !names.includes(name)) return [];
+        const guess = names.includes(name) ? name : (names.find((n) => distance(n, name) <= 2) ?? name);
+        return [`${key}: not read: its namespace is "${ns}", not "${CONFIG_NAMESPACE}" (did you mean ${CONFIG_NAMESPACE}:${guess}?); defaults would apply instead`];
+    });
+}
 
 /** Every problem found in the settings, each naming its field. */
 export class SettingsError extends Error {
@@ -76,7 +103,7 @@ function decodeConfigValue(key: string, value: unknown, problems: string[]): unk
  * Keys of other namespaces (kubernetes:context, …) are left alone.
  */
 export function parseStackConfig(config: Readonly<Record<string, unknown>>): Checked<StackSettings> {
-    const problems: string[] = [];
+    const problems: string[] = misspelledKeys(config);
     for (const key of Object.keys(config)) {
         if (key.startsWith(`${CONFIG_NAMESPACE}:`) && !KNOWN_KEYS.includes(key)) {
             problems.push(`${key}: unknown config key (allowed: ${KNOWN_KEYS.join(", ")})`);
@@ -130,8 +157,12 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
     const problems: string[] = [];
     const warnings: string[] = [];
     const a = app.affinity;
-    if (RESERVED_NAMESPACES.includes(app.namespace)) {
-        problems.push(`${where}.namespace: "${app.namespace}" is reserved; give the app a namespace of its own`);
+    const reserved = reservedNamespace(app.namespace);
+    if (reserved) {
+        problems.push(`${where}.namespace: "${app.namespace}" is reserved (${reserved}); give the app a namespace of its own`);
+    }
+    if (a.mode === AffinityMode.PersistentCookie && app.image === undefined && a.cookie?.name === DEMO_SESSION_COOKIE) {
+        problems.push(`${where}.affinity.cookie.name: "${DEMO_SESSION_COOKIE}" is the demo app's own session cookie; choose another name`);
     }
     if (mesh && app.namespace === mesh.gateway.namespace) {
         problems.push(`${where}.namespace: "${app.namespace}" is the gateway's namespace (${meshWhere}.gateway.namespace); give the app a namespace of its own`);
@@ -159,10 +190,10 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
     if (app.autoscaling?.minReplicas === 1) {
         warnings.push(`${where}.autoscaling.minReplicas is 1: the PodDisruptionBudget (minAvailable 1) then blocks node drains while a single pod runs; use 2 or more`);
     }
-    if (mesh && a.mode === AffinityMode.SourceIp && mesh.gateway.serviceType !== GatewayServiceType.ClusterIP) {
+    if (mesh && a.mode === AffinityMode.SourceIp && mesh.gateway.serviceType !== GatewayServiceType.ClusterIP && mesh.gateway.externalTrafficPolicy !== ExternalTrafficPolicy.Local) {
         warnings.push(
             `${where}.affinity.mode "sourceIp": behind a ${mesh.gateway.serviceType} Service the gateway may see a node or load-balancer address ` +
-                `instead of the client's; set ${meshWhere}.values.gateway.service.externalTrafficPolicy to "Local" to keep client addresses`,
+                `instead of the client's; set ${meshWhere}.gateway.externalTrafficPolicy to "Local" to keep client addresses`,
         );
     }
     return { problems, warnings };
@@ -199,9 +230,32 @@ export function hostCovered(host: string, patterns: readonly string[]): boolean 
     return patterns.some((p) => p === "*" || p === host || (p.startsWith("*.") && host.endsWith(p.slice(1)) && !host.slice(0, -p.length + 1).includes(".")));
 }
 
+/** istiod values an ACME issuer sets (see objects/tls acmeIngressValues): set as well, they would drift from the solver. */
+const ACME_OWNED_ISTIOD_VALUES = ["meshConfig.ingressClass", "meshConfig.ingressControllerMode", "meshConfig.ingressService", "meshConfig.ingressSelector", "env.K8S_INGRESS_NS"];
+
 function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
+    if (stack.tls.enabled && stack.tls.installCertManager) {
+        stack.apps.forEach((app, i) => {
+            if (app.namespace === "cert-manager") {
+                problems.push(`${where.apps}[${i}].namespace: "cert-manager" is where ${where.tls}.installCertManager installs cert-manager; give the app a namespace of its own`);
+            }
+        });
+    }
+    if (stack.tls.enabled && stack.tls.issuer === TlsIssuer.Acme) {
+        if (stack.mesh.gateway.labels.istio === undefined) {
+            problems.push(
+                `${where.mesh}.gateway.labels: must hold an "istio" label with issuer "acme": istiod serves the HTTP-01 challenge Ingress ` +
+                    `on the pods labelled istio=<meshConfig.ingressSelector> only`,
+            );
+        }
+        for (const key of ACME_OWNED_ISTIOD_VALUES) {
+            if (valueAt(stack.mesh.values.istiod, key) !== undefined) {
+                problems.push(`${where.mesh}.values.istiod.${key}: is set by ${where.tls}.issuer "acme" (the gateway answers the HTTP-01 challenges); leave it out`);
+            }
+        }
+    }
     if (stack.tls.enabled) {
         stack.tls.hosts.forEach((h, i) => {
             if (!hostCovered(h, stack.mesh.gateway.hosts)) {
@@ -231,13 +285,40 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
     return { problems, warnings };
 }
 
+/** True when some app offers direct routing at the ingress gateway, whose guard keys on the client's address. */
+export function needsClientAddress(apps: readonly AppSettings[]): boolean {
+    return apps.some((a) => a.direct.enabled && a.direct.contexts.includes(DirectContext.Gateway));
+}
+
+/**
+ * The direct-routing guard denies the opt-in header to clients outside
+ * `allowedClients`. Behind a NodePort or LoadBalancer Service with
+ * externalTrafficPolicy Cluster, clients arrive SNATed to a (private) node
+ * address, so the guard would let everyone through.
+ */
+function checkClientAddress(stack: StackSettings, where: SettingsPlaces): Findings {
+    const g = stack.mesh.gateway;
+    if (!needsClientAddress(stack.apps) || g.serviceType === GatewayServiceType.ClusterIP || g.numTrustedProxies > 0) return { problems: [], warnings: [] };
+    if (g.externalTrafficPolicy === ExternalTrafficPolicy.Cluster) {
+        return {
+            problems: [
+                `${where.mesh}.gateway.externalTrafficPolicy: "Cluster" hides client addresses behind node addresses, so the direct-routing guard ` +
+                    `(direct.allowedClients) would admit everyone; use "Local", or set ${where.mesh}.gateway.numTrustedProxies when a proxy in front adds X-Forwarded-For`,
+            ],
+            warnings: [],
+        };
+    }
+    return { problems: [], warnings: [] };
+}
+
 /** Checks that look at the apps together and at the mesh they run on. */
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
-    const tls = checkTls(stack, where);
-    problems.push(...tls.problems);
-    warnings.push(...tls.warnings);
+    for (const found of [checkTls(stack, where), checkClientAddress(stack, where)]) {
+        problems.push(...found.problems);
+        warnings.push(...found.warnings);
+    }
     stack.apps.forEach((app, i) => {
         const at = `${where.apps}[${i}]`;
         const own = checkApp(app, at, stack.mesh, where.mesh);
@@ -249,6 +330,14 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
                 problems.push(`${at}.name: "${app.name}" is already used by ${where.apps}[${j}]`);
             }
             if (other.path === app.path) {
+                for (const [d, m, dAt, mAt] of [[app, other, at, `${where.apps}[${j}]`], [other, app, `${where.apps}[${j}]`, at]] as const) {
+                    if (d.direct.enabled && m.match && d.direct.header in m.match.headers) {
+                        problems.push(
+                            `${dAt}.direct.header: "${d.direct.header}" is also the routing header of ${mAt}.match on path "${app.path}": ` +
+                                `the route that refuses unguarded direct requests would take that app's requests too; choose another header`,
+                        );
+                    }
+                }
                 if (!other.match && !app.match) {
                     problems.push(
                         `${at}.path: "${app.path}" is already used by ${where.apps}[${j}]; give one of them a match to route by header, or a path of its own`,

@@ -89,6 +89,36 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["a Secure cookie with TLS off", app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Secure" }] } }), /affinity\.cookie\.attributes\[0\]: "Secure" contradicts TLS being off \(istio-sticky:tls\.enabled\)/],
     ["strictMtls that is not a boolean", app({ mode: "none" }, { strictMtls: "yes" }), /apps\[0\]\.strictMtls: must be true or false/],
     ["a direct client range that is not a CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", allowedClients: ["203.0.113.7"] } }), /direct\.allowedClients\[0\]: must be an IPv4 CIDR/],
+    // Accepted once, though each breaks at deploy time or routes wrong.
+    ["the direct header equal to the affinity header", app({ mode: "header", headerName: "x-user" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-user" } }), /apps\[0\]\.direct\.header: must differ from affinity\.headerName \("x-user"\): .*403/],
+    ["the direct header equal to the persistent header", app({ mode: "persistentHeader", headerName: "x-pod" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-pod" } }), /direct\.header: must differ from affinity\.headerName/],
+    ["the direct header equal to the app's match header", app({ mode: "none" }, { match: { headers: { target: "a" } }, direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } }), /apps\[0\]\.direct\.header: must differ from match\.headers\.target/],
+    ["the direct header equal to another app's match header on the path", { [APPS_KEY]: [{ name: "a", path: "/p", match: { headers: { target: "a" } } }, { name: "b", path: "/p", direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } }] }, /apps\[1\]\.direct\.header: "target" is also the routing header of istio-sticky:apps\[0\]\.match on path "\/p"/],
+    ["gateway labels overridden through Helm values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { labels: { istio: "edge" } } } } }, /mesh\.values\.gateway\.labels: is set by mesh\.gateway\.labels .*select the pods by them/],
+    ["the gateway name overridden through Helm values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { name: "other" } } } }, /mesh\.values\.gateway\.name: is set by mesh\.gateway\.name/],
+    ["the gateway Service type overridden through Helm values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { service: { type: "ClusterIP" } } } } }, /mesh\.values\.gateway\.service\.type: is set by mesh\.gateway\.serviceType/],
+    ["the revision overridden through istiod values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { revision: "x" } } } }, /mesh\.values\.istiod\.revision: is set by mesh\.revision/],
+    ["a gateway label key with a space", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: { "app name": "gw" } } } }, /mesh\.gateway\.labels\.app name: must be a Kubernetes label key/],
+    ["no gateway labels at all", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: {} } } }, /mesh\.gateway\.labels: must hold at least one label/],
+    ["an app in default", app({ mode: "none" }, { namespace: "default" }), /apps\[0\]\.namespace: "default" is reserved \(labelling it for sidecar injection/],
+    ["an app in a kube-* namespace", app({ mode: "none" }, { namespace: "kube-extra" }), /apps\[0\]\.namespace: "kube-extra" is reserved \(the kube-\* namespaces belong to Kubernetes\)/],
+    ["an app in cert-manager's namespace when TLS installs it", { [APPS_KEY]: [{ name: "web", namespace: "cert-manager" }], [TLS_KEY]: { enabled: true, hosts: ["web.test"] } }, /apps\[0\]\.namespace: "cert-manager" is where istio-sticky:tls\.installCertManager installs cert-manager/],
+    ["a public pod CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "8.8.0.0/16" } }), /direct\.podCidr: must lie inside a private range \(10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10\)/],
+    ["loopback as the pod CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "127.0.0.0/8" } }), /direct\.podCidr: must lie inside a private range/],
+    ["link-local (cloud metadata) as the pod CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "169.254.0.0/16" } }), /direct\.podCidr: must lie inside a private range/],
+    ["a misspelled config namespace", { [APPS_KEY]: [{ name: "web" }], "istio-stiky:mesh": { gateway: { serviceType: "NodePort" } } }, /istio-stiky:mesh: not read: its namespace is "istio-stiky", not "istio-sticky" \(did you mean istio-sticky:mesh\?\)/],
+    ["the project's keys under another namespace", { [APPS_KEY]: [{ name: "web" }], "myproject:tls": { enabled: true } }, /myproject:tls: not read: .*did you mean istio-sticky:tls\?/],
+    ["TLS hosts without enabled", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { hosts: ["web.example.com"] } }, /istio-sticky:tls\.enabled: is required with hosts: TLS is off unless "enabled: true"/],
+    ["a pod CIDR without enabled", app({ mode: "none" }, { direct: { podCidr: "10.244.0.0/16" } }), /apps\[0\]\.direct\.enabled: is required with podCidr: direct routing is off unless "enabled: true"/],
+    ["a cookie TTL beyond what Istio parses", app({ mode: "cookie", cookie: { name: "c", ttl: "2562048h" } }), /affinity\.cookie\.ttl: must be at most 2562047h \(Istio parses durations with Go's time\.ParseDuration/],
+    ["an image without a tag", app({ mode: "none" }, { image: "nginx" }), /apps\[0\]\.image: must name a tag or a digest/],
+    ["an image on a registry port without a tag", app({ mode: "none" }, { image: "registry.local:5000/team/app" }), /apps\[0\]\.image: must name a tag or a digest/],
+    ["externalTrafficPolicy Cluster under a direct-routing guard", { [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { gateway: { externalTrafficPolicy: "Cluster" } } }, /mesh\.gateway\.externalTrafficPolicy: "Cluster" hides client addresses .*would admit everyone/],
+    ["externalTrafficPolicy on a ClusterIP gateway", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "ClusterIP", externalTrafficPolicy: "Local" } } }, /mesh\.gateway\.externalTrafficPolicy: applies to NodePort and LoadBalancer Services only/],
+    ["ACME with gateway labels that have no istio label", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: { app: "edge" } } }, [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } } }, /mesh\.gateway\.labels: must hold an "istio" label with issuer "acme"/],
+    ["ACME with the ingress class overridden in istiod values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { meshConfig: { ingressClass: "nginx" } } } }, [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } } }, /mesh\.values\.istiod\.meshConfig\.ingressClass: is set by istio-sticky:tls\.issuer "acme"/],
+    ["a chart repository over plain HTTP", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "http://charts.example.com" } }, /mesh\.chartRepository: must be an https:\/\/ Helm repository URL or an oci:\/\/ registry path/],
+    ["the demo app's own cookie as the persistent cookie", app({ mode: "persistentCookie", cookie: { name: "demo-session" } }), /affinity\.cookie\.name: "demo-session" is the demo app's own session cookie/],
 ];
 
 describe("settings/validate", () => {
@@ -116,7 +146,9 @@ describe("settings/validate", () => {
             serviceType: "LoadBalancer",
             hosts: ["*"],
             labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+            numTrustedProxies: 0,
         });
+        assert.equal(value.mesh.chartRepository, "https://istio-release.storage.googleapis.com/charts");
         const [web] = value.apps;
         assert.deepEqual(
             { ns: web.namespace, path: web.path, replicas: web.replicas, port: web.port, target: web.target, mode: web.affinity.mode },
@@ -174,6 +206,28 @@ describe("settings/validate", () => {
         assert.deepEqual(persistent.warnings, []);
         const single = parseStackConfig(app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 3 } }));
         assert.match(single.warnings[0], /minReplicas is 1: the PodDisruptionBudget .*blocks node drains/);
+    });
+
+    it("fills in a maglev table size, which istiod's webhook requires", () => {
+        const { value } = parseStackConfig(app({ mode: "header", headerName: "x-u", algorithm: "maglev" }));
+        assert.deepEqual([value.apps[0].affinity.algorithm, value.apps[0].affinity.maglevTableSize], [HashAlgorithm.Maglev, 65537]);
+        assert.equal(parseStackConfig(app({ mode: "header", headerName: "x-u", algorithm: "ringHash" })).value.apps[0].affinity.maglevTableSize, undefined);
+    });
+
+    it("keeps settings of a feature that is explicitly off, and accepts what is valid at the edges", () => {
+        const off = parseStackConfig({ [APPS_KEY]: [{ name: "web", direct: { enabled: false, podCidr: "10.244.0.0/16" } }], [TLS_KEY]: { enabled: false, hosts: ["w.example.com"] } }).value;
+        assert.deepEqual([off.apps[0].direct.enabled, off.apps[0].direct.podCidr, off.tls.enabled], [false, "10.244.0.0/16", false]);
+        const edges = parseStackConfig({
+            [APPS_KEY]: [
+                { name: "a", image: "registry.local:5000/team/app:1.2", affinity: { mode: "cookie", cookie: { name: "c", ttl: "2562047h" } } },
+                { name: "b", image: `ghcr.io/acme/app@sha256:${"a".repeat(64)}`, direct: { enabled: true, podCidr: "100.64.0.0/10" } },
+            ],
+            [MESH_KEY]: { chartRepository: "oci://registry.istio.io/release/charts", gateway: { labels: { "example.com/tier": "edge", istio: "edge" } } },
+        }).value;
+        assert.equal(edges.mesh.chartRepository, "oci://registry.istio.io/release/charts");
+        assert.equal(edges.apps[1].direct.podCidr, "100.64.0.0/10");
+        // kubernetes:context and other projects' keys that do not look like ours are left alone.
+        assert.doesNotThrow(() => parseStackConfig({ [APPS_KEY]: [{ name: "web" }], "kubernetes:context": "kind-kind", "aws:region": "eu-west-1" }));
     });
 
     it("keeps direct routing off unless asked, with its defaults", () => {
