@@ -5,11 +5,17 @@
  * protects: when a session moves to another pod, its count starts again at 1.
  *
  * Environment: PORT (8080), HOST (0.0.0.0), POD_NAME, POD_IP, POD_NAMESPACE,
- * TARGET, SESSION_SOURCE (header | cookie | query | none), SESSION_KEY,
- * MAX_SESSIONS (10000), DRAIN_TIMEOUT_MS (10000).
+ * TARGET, SESSION_SOURCE (header | cookie | issued-cookie | query | none),
+ * SESSION_KEY, MAX_SESSIONS (10000), DRAIN_TIMEOUT_MS (10000). A bad value
+ * stops it at start with a message; it never falls back to a default silently.
+ *
+ * issued-cookie: the app sets cookie SESSION_KEY to a new random id when the
+ * client has none, and counts by it (for persistent sessions, whose routing
+ * cookie names the pod rather than the client).
  */
 import * as http from "http";
 import * as os from "os";
+import { randomUUID } from "crypto";
 
 interface Config {
     port: number;
@@ -33,20 +39,38 @@ function firstIPv4(): string {
     return "127.0.0.1";
 }
 
+const SESSION_SOURCES = ["header", "cookie", "issued-cookie", "query", "none"];
+
+/** Reads the environment; throws one message listing every bad setting. */
 function readConfig(env: NodeJS.ProcessEnv): Config {
-    const int = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
-    return {
-        port: int(env.PORT, 8080),
+    const problems: string[] = [];
+    const int = (name: string, d: number, min: number, max: number) => {
+        const v = env[name];
+        if (v === undefined || v === "") return d;
+        if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+            problems.push(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+            return d;
+        }
+        return Number(v);
+    };
+    const sessionSource = env.SESSION_SOURCE || "none";
+    const sessionKey = (env.SESSION_KEY || "").trim();
+    if (!SESSION_SOURCES.includes(sessionSource)) problems.push(`SESSION_SOURCE must be one of ${SESSION_SOURCES.join(", ")} (got ${JSON.stringify(sessionSource)})`);
+    if (sessionSource !== "none" && !sessionKey) problems.push(`SESSION_KEY is required with SESSION_SOURCE=${sessionSource}`);
+    const cfg = {
+        port: int("PORT", 8080, 0, 65535),
         host: env.HOST || "0.0.0.0",
         pod: env.POD_NAME || os.hostname(),
         ip: env.POD_IP || firstIPv4(),
         namespace: env.POD_NAMESPACE || "",
         target: env.TARGET || "",
-        sessionSource: env.SESSION_SOURCE || "none",
-        sessionKey: (env.SESSION_KEY || "").trim(),
-        maxSessions: int(env.MAX_SESSIONS, 10000),
-        drainTimeoutMs: int(env.DRAIN_TIMEOUT_MS, 10000),
+        sessionSource,
+        sessionKey,
+        maxSessions: int("MAX_SESSIONS", 10000, 1, 10_000_000),
+        drainTimeoutMs: int("DRAIN_TIMEOUT_MS", 10000, 0, 3_600_000),
     };
+    if (problems.length) throw new Error(problems.join("; "));
+    return cfg;
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -59,19 +83,32 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     return undefined;
 }
 
+/** The client's session key; an empty or blank value is no session. */
 function sessionOf(cfg: Config, req: http.IncomingMessage, url: URL): string | undefined {
-    if (!cfg.sessionKey) return undefined;
+    let v: string | undefined;
     switch (cfg.sessionSource) {
         case "header": {
-            const v = req.headers[cfg.sessionKey.toLowerCase()];
-            return Array.isArray(v) ? v[0] : v;
+            const h = req.headers[cfg.sessionKey.toLowerCase()];
+            v = Array.isArray(h) ? h[0] : h;
+            break;
         }
         case "cookie":
-            return cookieValue(req.headers.cookie, cfg.sessionKey);
+        case "issued-cookie":
+            v = cookieValue(req.headers.cookie, cfg.sessionKey);
+            break;
         case "query":
-            return url.searchParams.get(cfg.sessionKey) ?? undefined;
-        default:
-            return undefined;
+            v = url.searchParams.get(cfg.sessionKey) ?? undefined;
+            break;
+    }
+    return v !== undefined && v.trim() !== "" ? v : undefined;
+}
+
+/** The request target as a URL, or undefined when it is not one (e.g. "http://["). */
+function parseTarget(target: string | undefined): URL | undefined {
+    try {
+        return new URL(target ?? "/", "http://app.invalid");
+    } catch {
+        return undefined;
     }
 }
 
@@ -93,37 +130,65 @@ class SessionCounters {
     }
 }
 
+interface Answer {
+    status: number;
+    body: Record<string, unknown>;
+    headers: Record<string, string>;
+    path: string | null;
+    session?: string;
+    count: number | null;
+}
+
 function main(): void {
-    const cfg = readConfig(process.env);
+    let cfg: Config;
+    try {
+        cfg = readConfig(process.env);
+    } catch (e) {
+        process.stderr.write(`demo app: ${(e as Error).message}\n`);
+        process.exit(2);
+    }
     const counters = new SessionCounters(cfg.maxSessions);
     let draining = false;
 
+    const answer = (req: http.IncomingMessage): Answer => {
+        const url = parseTarget(req.url);
+        if (!url) return { status: 400, body: { error: "the request target is not a valid URL path", pod: cfg.pod }, headers: {}, path: null, count: null };
+        if (url.pathname === "/healthz") {
+            return { status: draining ? 503 : 200, body: { status: draining ? "draining" : "ok", pod: cfg.pod, sessions: counters.size }, headers: {}, path: url.pathname, count: null };
+        }
+        const headers: Record<string, string> = {};
+        let session = sessionOf(cfg, req, url);
+        if (session === undefined && cfg.sessionSource === "issued-cookie") {
+            session = randomUUID();
+            headers["set-cookie"] = `${cfg.sessionKey}=${session}; Path=/; HttpOnly; SameSite=Lax`;
+        }
+        const count = session === undefined ? null : counters.next(session);
+        const body = {
+            pod: cfg.pod,
+            ip: cfg.ip,
+            namespace: cfg.namespace,
+            target: cfg.target,
+            method: req.method,
+            path: url.pathname,
+            session: { source: cfg.sessionSource, key: cfg.sessionKey || null, value: session ?? null },
+            count,
+        };
+        return { status: 200, body, headers, path: url.pathname, session, count };
+    };
+
     const server = http.createServer((req, res) => {
         const started = process.hrtime.bigint();
-        const url = new URL(req.url ?? "/", "http://app.invalid");
-        let status = 200;
-        let body: Record<string, unknown>;
-        let session: string | undefined;
-        let count: number | null = null;
-        if (url.pathname === "/healthz") {
-            status = draining ? 503 : 200;
-            body = { status: draining ? "draining" : "ok", pod: cfg.pod, sessions: counters.size };
-        } else {
-            session = sessionOf(cfg, req, url);
-            count = session === undefined ? null : counters.next(session);
-            body = {
-                pod: cfg.pod,
-                ip: cfg.ip,
-                namespace: cfg.namespace,
-                target: cfg.target,
-                method: req.method,
-                path: url.pathname,
-                session: { source: cfg.sessionSource, key: cfg.sessionKey || null, value: session ?? null },
-                count,
-            };
+        let a: Answer;
+        try {
+            a = answer(req);
+        } catch (e) {
+            // Every request gets an answer; none takes the process down.
+            a = { status: 500, body: { error: "internal error", pod: cfg.pod }, headers: {}, path: null, count: null };
+            process.stderr.write(`demo app: ${(e as Error).stack ?? e}\n`);
         }
-        const payload = JSON.stringify(body);
-        res.writeHead(status, {
+        const payload = JSON.stringify(a.body);
+        res.writeHead(a.status, {
+            ...a.headers,
             "content-type": "application/json",
             "content-length": Buffer.byteLength(payload),
             "x-served-by": cfg.pod,
@@ -132,8 +197,13 @@ function main(): void {
         res.end(payload);
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         process.stdout.write(
-            JSON.stringify({ time: new Date().toISOString(), method: req.method, path: url.pathname, status, pod: cfg.pod, session: session ?? null, count, ms: Math.round(ms * 1000) / 1000 }) + "\n",
+            JSON.stringify({ time: new Date().toISOString(), method: req.method, path: a.path, status: a.status, pod: cfg.pod, session: a.session ?? null, count: a.count, ms: Math.round(ms * 1000) / 1000 }) + "\n",
         );
+    });
+    // Malformed HTTP (not just a malformed target) gets a 400 and a closed connection, never a crash.
+    server.on("clientError", (_err, socket) => {
+        if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+        else socket.destroy();
     });
     server.keepAliveTimeout = 65_000;
 

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CertManager } from "@pulumi/kubernetes-cert-manager";
+import type * as k8s from "@pulumi/kubernetes";
 import { TlsIssuer } from "./settings/enums";
 import { tlsSchema, type TlsSettings } from "./settings/schema";
 import { fieldPath, SettingsError } from "./settings/validate";
 import { buildTlsPlan } from "./plan";
-import { createObject } from "./pulumi/objects";
+import { createObject, createRelease } from "./pulumi/objects";
 import { knownValue } from "./pulumi/known";
 
 export interface AcmeArgs {
@@ -21,6 +21,8 @@ export interface GatewayTlsArgs {
     /** Install cert-manager (CRDs included). Default true. */
     installCertManager?: pulumi.Input<boolean>;
     certManagerVersion?: pulumi.Input<string>;
+    /** Where the cert-manager chart comes from: an https:// repository or an oci:// registry. Default https://charts.jetstack.io. */
+    chartRepository?: pulumi.Input<string>;
     /** Default selfSigned. */
     issuer?: pulumi.Input<TlsIssuer>;
     acme?: pulumi.Input<AcmeArgs>;
@@ -39,7 +41,8 @@ export class GatewayTls extends pulumi.ComponentResource {
     readonly settings: TlsSettings;
     readonly certificate: pulumi.CustomResource;
     readonly issuer: pulumi.CustomResource;
-    readonly certManager?: CertManager;
+    /** cert-manager's Helm release, when this component installs it. */
+    readonly certManager?: k8s.helm.v3.Release;
 
     constructor(name: string, args: GatewayTlsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const { gatewayNamespace, dependsOn, ...rest } = args;
@@ -60,20 +63,7 @@ export class GatewayTls extends pulumi.ComponentResource {
         if (staticPlan.certManager) {
             const cm = staticPlan.certManager;
             const ns = createObject(`${name}-cert-manager-namespace`, typeOf(cm.namespace), cm.namespace, child);
-            this.certManager = new CertManager(
-                `${name}-cert-manager`,
-                {
-                    installCRDs: true,
-                    helmOptions: {
-                        name: cm.release.name,
-                        namespace: cm.release.namespace,
-                        version: cm.release.version,
-                        repositoryOpts: { repo: cm.release.repo },
-                        values: cm.release.values,
-                    },
-                },
-                { ...child, dependsOn: [ns] },
-            );
+            this.certManager = createRelease(`${name}-cert-manager`, cm.release, { ...child, dependsOn: [ns] });
             certManagerReady.push(this.certManager);
         }
         // Issuers and certificates need cert-manager's CRDs and its webhook.

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { GatewayServiceType } from "./settings/enums";
+import { ExternalTrafficPolicy, GatewayServiceType } from "./settings/enums";
 import type { MeshSettings } from "./settings/schema";
 import { parseMesh } from "./settings/validate";
 import { buildMeshReleases } from "./istio/releases";
@@ -20,11 +20,17 @@ export interface IstioGatewayArgs {
     labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Hosts the shared Istio Gateway serves. Default ["*"]. */
     hosts?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Local keeps client addresses (NodePort and LoadBalancer only). Default: the Kubernetes default, Cluster. */
+    externalTrafficPolicy?: pulumi.Input<ExternalTrafficPolicy>;
+    /** Proxies in front of the gateway that append to X-Forwarded-For. Default 0. */
+    numTrustedProxies?: pulumi.Input<number>;
 }
 
 export interface IstioMeshArgs {
     /** Istio version for all three charts. Default: the newest confirmed 1.30 patch. */
     version?: pulumi.Input<string>;
+    /** Where the charts come from: an https:// Helm repository or an oci:// registry such as oci://registry.istio.io/release/charts. */
+    chartRepository?: pulumi.Input<string>;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: pulumi.Input<string>;
     gateway?: pulumi.Input<IstioGatewayArgs>;

@@ -1,4 +1,4 @@
-import type { StackSettings } from "./settings/validate";
+import { needsClientAddress, type StackSettings } from "./settings/validate";
 import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsSettings } from "./settings/schema";
 import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE, mergeValues, MeshReleases } from "./istio/releases";
 import { acmeIngressMeshConfig, buildCertManagerRelease, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE, GATEWAY_TLS_SECRET } from "./objects/tls";
@@ -7,7 +7,7 @@ import { buildIstioGateway, gatewayRef } from "./objects/gateway";
 import { AppObjectSet, AppObjectsContext, buildAppObjects } from "./objects/app";
 import { buildRoutes, RouteContext } from "./objects/routes";
 import { PERSISTENT_SESSION_ENV } from "./policy/affinity";
-import { isPersistentMode } from "./settings/enums";
+import { ExternalTrafficPolicy, GatewayServiceType, isPersistentMode } from "./settings/enums";
 import type { HelmReleaseSpec, K8sObject } from "./objects/types";
 
 /** The Istio Gateway every app of a stack shares. */
@@ -49,11 +49,20 @@ export function buildTlsPlan(tls: TlsSettings, gatewayNamespace: string): TlsPla
     };
 }
 
-/** The mesh as the stack installs it: an ACME issuer makes the gateway istiod's ingress controller. */
-export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls">): MeshSettings {
+/**
+ * The mesh as the stack installs it: an ACME issuer makes the gateway istiod's
+ * ingress controller, and direct routing at the gateway keeps client addresses
+ * (externalTrafficPolicy Local) unless the stack says otherwise, since its
+ * guard keys on them.
+ */
+export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls" | "apps">): MeshSettings {
+    const g = stack.mesh.gateway;
+    const keepClients =
+        g.externalTrafficPolicy === undefined && g.serviceType !== GatewayServiceType.ClusterIP && g.numTrustedProxies === 0 && needsClientAddress(stack.apps);
+    const gateway = keepClients ? { ...g, externalTrafficPolicy: ExternalTrafficPolicy.Local } : g;
     const acme = acmeIngressMeshConfig(stack.tls, stack.mesh);
-    if (Object.keys(acme).length === 0) return stack.mesh;
-    return { ...stack.mesh, values: { ...stack.mesh.values, istiod: mergeValues(acme, stack.mesh.values.istiod) } };
+    const istiod = Object.keys(acme).length ? mergeValues(acme, stack.mesh.values.istiod) : stack.mesh.values.istiod;
+    return { ...stack.mesh, gateway, values: { ...stack.mesh.values, istiod } };
 }
 
 
@@ -85,6 +94,12 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
     ];
     const persistent = apps.filter((a) => isPersistentMode(a.affinity.mode));
     if (persistent.length) out.push(persistentSessionRequirement(persistent.map((a) => a.name)));
+    if (needsClientAddress(apps) && mesh.gateway.numTrustedProxies === 0) {
+        out.push(
+            `a gateway Service that keeps client addresses (externalTrafficPolicy: Local, or ClusterIP), or numTrustedProxies set behind a proxy ` +
+                `that adds X-Forwarded-For: the direct-routing guard checks the client address`,
+        );
+    }
     return out;
 }
 

@@ -1,7 +1,6 @@
 import type { MeshSettings } from "../settings/schema";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
 import type { HelmReleaseSpec } from "../objects/types";
-import { ISTIO_CHART_REPO } from "./versions";
 
 export const ISTIO_SYSTEM_NAMESPACE = "istio-system";
 
@@ -30,7 +29,7 @@ export function mergeValues(base: Record<string, unknown>, over: Record<string, 
  * switches persistent sessions on or off (one istiod env var, upgraded in place).
  */
 export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions: boolean }): MeshReleases {
-    const common = { repo: ISTIO_CHART_REPO, version: mesh.version };
+    const common = { repo: mesh.chartRepository, version: mesh.version };
     const revision = mesh.revision ? { revision: mesh.revision } : {};
     const istiodDefaults: Record<string, unknown> = {
         ...revision,
@@ -38,11 +37,16 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
         meshConfig: { accessLogFile: "/dev/stdout" },
         env: opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {},
     };
+    const g = mesh.gateway;
     const gatewayDefaults: Record<string, unknown> = {
         ...revision,
-        name: mesh.gateway.name,
-        labels: { ...mesh.gateway.labels },
-        service: { type: mesh.gateway.serviceType },
+        name: g.name,
+        labels: { ...g.labels },
+        service: { type: g.serviceType, ...(g.externalTrafficPolicy ? { externalTrafficPolicy: g.externalTrafficPolicy } : {}) },
+        // The gateway takes the client address from X-Forwarded-For past this many proxies (remoteIpBlocks use it).
+        ...(g.numTrustedProxies > 0
+            ? { podAnnotations: { "proxy.istio.io/config": JSON.stringify({ gatewayTopology: { numTrustedProxies: g.numTrustedProxies } }) } }
+            : {}),
     };
     return {
         base: {

@@ -53,7 +53,9 @@ export function buildSecurityObjects(app: AppSettings, ctx: DirectContextOptions
             action: "DENY",
             rules: [
                 {
-                    from: [{ source: { notIpBlocks: [...app.direct.allowedClients] } }],
+                    // remoteIpBlocks: the original client (the peer address, or X-Forwarded-For past
+                    // numTrustedProxies), not the packet source, which a Cluster-policy Service SNATs to a node.
+                    from: [{ source: { notRemoteIpBlocks: [...app.direct.allowedClients] } }],
                     to: [{ operation: { paths: [prefix] } }],
                     when: [{ key: `request.headers[${app.direct.header}]`, values: ["*"] }],
                 },

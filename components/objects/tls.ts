@@ -3,20 +3,23 @@ import type { MeshSettings, TlsSettings } from "../settings/schema";
 import { COMMON_LABELS, HelmReleaseSpec, K8sObject } from "./types";
 
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
-export const CERT_MANAGER_REPO = "https://charts.jetstack.io";
 /** The Secret cert-manager writes and the Istio Gateway reads (credentialName). */
 export const GATEWAY_TLS_SECRET = "sticky-gateway-tls";
 export const GATEWAY_CERTIFICATE = "sticky-gateway-cert";
 
-/** cert-manager's Helm release, CRDs included, as the CertManager component installs it. */
+/**
+ * cert-manager's Helm release with its CRDs, kept when the release is
+ * uninstalled (deleting them would delete every Certificate in the cluster).
+ * `crds.enabled`/`crds.keep` replace the deprecated `installCRDs`.
+ */
 export function buildCertManagerRelease(tls: TlsSettings): HelmReleaseSpec {
     return {
         name: "cert-manager",
         namespace: CERT_MANAGER_NAMESPACE,
         chart: "cert-manager",
-        repo: CERT_MANAGER_REPO,
+        repo: tls.chartRepository,
         version: tls.certManagerVersion,
-        values: { installCRDs: true },
+        values: { crds: { enabled: true, keep: true } },
     };
 }
 
@@ -33,7 +36,10 @@ export function buildClusterIssuer(tls: TlsSettings): K8sObject {
                       email: tls.acme!.email,
                       server: tls.acme!.server,
                       privateKeySecretRef: { name: "istio-sticky-acme-account" },
-                      solvers: [{ http01: { ingress: { ingressClassName: tls.acme!.ingressClass } } }],
+                      // `class` sets the kubernetes.io/ingress.class annotation, which istiod matches against
+                      // meshConfig.ingressClass; `ingressClassName` would need an IngressClass object, which no
+                      // Istio chart creates (pilot/pkg/config/kube/ingress: shouldProcessIngressWithClass).
+                      solvers: [{ http01: { ingress: { class: tls.acme!.ingressClass } } }],
                   },
               }
             : { selfSigned: {} };
@@ -60,7 +66,12 @@ export function buildGatewayCertificate(tls: TlsSettings, gatewayNamespace: stri
     };
 }
 
-/** What an ACME HTTP-01 solver needs from istiod: the gateway as the controller of ingress class `istio`. */
+/**
+ * What an ACME HTTP-01 solver needs from istiod: the gateway as the controller
+ * of the solver's ingress class. istiod looks `ingressService` up in
+ * K8S_INGRESS_NS (default istio-system), so that is the gateway's namespace, and
+ * selects the gateway pods by `istio: <ingressSelector>` (validation requires that label).
+ */
 export function acmeIngressMeshConfig(tls: TlsSettings, mesh: MeshSettings): Record<string, unknown> {
     if (!tls.enabled || tls.issuer !== TlsIssuer.Acme) return {};
     return {
@@ -68,7 +79,8 @@ export function acmeIngressMeshConfig(tls: TlsSettings, mesh: MeshSettings): Rec
             ingressClass: tls.acme!.ingressClass,
             ingressControllerMode: "STRICT",
             ingressService: mesh.gateway.name,
-            ingressSelector: mesh.gateway.labels.istio ?? mesh.gateway.name,
+            ingressSelector: mesh.gateway.labels.istio,
         },
+        env: { K8S_INGRESS_NS: mesh.gateway.namespace },
     };
 }

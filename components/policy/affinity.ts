@@ -1,5 +1,6 @@
 import { AffinityMode, HashAlgorithm, isHashMode } from "../settings/enums";
 import type { AffinitySettings } from "../settings/schema";
+import { DEMO_SESSION_COOKIE } from "../settings/validate";
 
 /** The Service labels Istio reads to turn on Envoy's stateful-session filter. */
 export const PERSISTENT_COOKIE_LABEL = "istio.io/persistent-session";
@@ -40,7 +41,8 @@ function consistentHashKey(a: AffinitySettings): Record<string, unknown> {
 
 function hashAlgorithm(a: AffinitySettings): Record<string, unknown> {
     if (a.algorithm === HashAlgorithm.Maglev) {
-        return { maglev: a.maglevTableSize !== undefined ? { tableSize: a.maglevTableSize } : {} };
+        // Validation fills in a size: istiod's webhook rejects maglev without one.
+        return { maglev: { tableSize: a.maglevTableSize } };
     }
     if (a.algorithm === HashAlgorithm.RingHash) {
         return { ringHash: a.minimumRingSize !== undefined ? { minimumRingSize: a.minimumRingSize } : {} };
@@ -73,19 +75,30 @@ export function serviceLabelsFor(a: AffinitySettings): Record<string, string> {
 export enum SessionKeySource {
     Header = "header",
     Cookie = "cookie",
+    /** A cookie the demo app sets itself when the client has none. */
+    IssuedCookie = "issued-cookie",
     Query = "query",
     None = "none",
 }
 
-/** Where the session key travels, so the demo app can report it and count per session. */
+/** The header a client names its own session with in persistentHeader mode (the routing header names the pod). */
+export const CLIENT_SESSION_HEADER = "x-session-id";
+
+/**
+ * Where the client's session key travels, so the demo app counts per client.
+ * In the persistent modes the routing cookie or header holds the pod's address,
+ * shared by every client on that pod, so the client is named apart from it.
+ */
 export function sessionKeyFor(a: AffinitySettings): { source: SessionKeySource; name?: string } {
     switch (a.mode) {
         case AffinityMode.Header:
-        case AffinityMode.PersistentHeader:
             return { source: SessionKeySource.Header, name: a.headerName };
+        case AffinityMode.PersistentHeader:
+            return { source: SessionKeySource.Header, name: CLIENT_SESSION_HEADER };
         case AffinityMode.Cookie:
-        case AffinityMode.PersistentCookie:
             return { source: SessionKeySource.Cookie, name: a.cookie!.name };
+        case AffinityMode.PersistentCookie:
+            return { source: SessionKeySource.IssuedCookie, name: DEMO_SESSION_COOKIE };
         case AffinityMode.QueryParameter:
             return { source: SessionKeySource.Query, name: a.queryParameterName };
         default:
@@ -134,7 +147,7 @@ export function stickinessProbe(a: AffinitySettings, url: string): string {
         case AffinityMode.PersistentHeader:
             return (
                 `h=$(curl -s -D - -o /dev/null '${url}' | awk -F': ' 'tolower($1)=="${a.headerName}" {print $2}' | tr -d '\\r'); ` +
-                loop(`curl -s -H "${a.headerName}: $h" '${url}'`)
+                loop(`curl -s -H "${a.headerName}: $h" -H '${CLIENT_SESSION_HEADER}: alice' '${url}'`)
             );
         default:
             return loop(`curl -s '${url}'`);

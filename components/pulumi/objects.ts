@@ -35,6 +35,17 @@ export function createObject(
     return ctor ? new ctor(name, fields, opts) : new k8s.apiextensions.CustomResource(name, fields, opts);
 }
 
+/** Helm revisions kept per release (Helm keeps every one unless told, each in a Secret). */
+export const HELM_MAX_HISTORY = 10;
+
+/**
+ * Where Helm finds a chart: from an https:// repository by name, or from an
+ * oci:// registry by its full reference (which takes no repository option).
+ */
+export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): { chart: string; repositoryOpts?: { repo: string } } {
+    return spec.repo.startsWith("oci://") ? { chart: `${spec.repo}/${spec.chart}` } : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
+}
+
 /** Registers a Helm release the pure layer planned; a failed install or upgrade rolls back. */
 export function createRelease(
     name: string,
@@ -42,18 +53,20 @@ export function createRelease(
     opts: pulumi.CustomResourceOptions,
 ): k8s.helm.v3.Release {
     const s = pulumi.output(spec);
+    const source = s.apply(chartSource);
     return new k8s.helm.v3.Release(
         name,
         {
             name: s.name,
             namespace: s.namespace,
-            chart: s.chart,
+            chart: source.chart,
             version: s.version,
-            repositoryOpts: { repo: s.repo },
+            repositoryOpts: source.apply((c) => c.repositoryOpts ?? {}),
             values: s.values,
             atomic: true,
             cleanupOnFail: true,
             timeout: 600,
+            maxHistory: HELM_MAX_HISTORY,
         },
         opts,
     );

@@ -1,4 +1,5 @@
 import { AffinityMode } from "../settings/enums";
+import { CLIENT_SESSION_HEADER } from "../policy/affinity";
 import type { AppSettings } from "../settings/schema";
 import { VerifyMode } from "./options";
 
@@ -35,6 +36,8 @@ export function verifyArgsFor(app: AppSettings, url: string): string[] {
         ...(key ? ["--key", key] : []),
         // One client has one source IP: every session must stay where it started.
         ...(a.mode === AffinityMode.SourceIp ? ["--min-stickiness", "1"] : []),
+        // The routing header names the pod; each session names itself to the app apart from it.
+        ...(a.mode === AffinityMode.PersistentHeader ? ["--id-header", CLIENT_SESSION_HEADER] : []),
         ...Object.entries(app.match?.headers ?? {}).flatMap(([k, v]) => ["--header", `${k}:${v}`]),
     ];
 }

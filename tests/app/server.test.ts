@@ -1,6 +1,30 @@
 import { strict as assert } from "assert";
 import * as http from "http";
-import { startDemoApp, RunningApp } from "../support/demoApp";
+import * as net from "net";
+import { spawnSync } from "child_process";
+import { startDemoApp, RunningApp, DEMO_APP_JS } from "../support/demoApp";
+import { AffinityMode } from "../../components/settings/enums";
+import { buildPlan } from "../../components/plan";
+import { stackWith } from "../support/fixtures";
+
+/** The literal env the Deployment gives the demo app for one mode. */
+function deploymentEnv(mode: AffinityMode): Record<string, string> {
+    const env = buildPlan(stackWith([mode]), "").apps[0].objects.deployment.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    return Object.fromEntries(env.filter((e) => e.value !== undefined && e.name !== "PORT").map((e) => [e.name, e.value!]));
+}
+
+/** Sends raw bytes and returns the status line of the answer ("" when the connection closed without one). */
+function rawRequest(url: string, request: string): Promise<string> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+        const s = net.connect(Number(port), hostname, () => s.write(request));
+        let out = "";
+        s.setTimeout(3000, () => s.destroy(new Error("no answer within 3 s")));
+        s.on("data", (d) => (out += d));
+        s.on("close", () => resolve(out.split("\r\n")[0]));
+        s.on("error", reject);
+    });
+}
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
     const res = await fetch(url, { headers });
@@ -35,6 +59,67 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         await app.stop();
         app = await startDemoApp({ SESSION_SOURCE: "query", SESSION_KEY: "user" });
         assert.deepEqual([(await get(`${app.url}/x?user=carol`)).body.count, (await get(`${app.url}/y?user=carol`)).body.count], [1, 2]);
+    });
+
+    it("answers a malformed request target with 400 and keeps serving", async () => {
+        app = await startDemoApp({});
+        assert.equal(await rawRequest(app.url, "GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+        assert.equal(await rawRequest(app.url, "NOT HTTP AT ALL\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+        assert.equal((await get(`${app.url}/after`)).status, 200);
+        assert.equal(app.proc.exitCode, null, "still running");
+    });
+
+    it("counts no session for an empty session header or parameter", async () => {
+        app = await startDemoApp({ SESSION_SOURCE: "header", SESSION_KEY: "x-user" });
+        assert.deepEqual([(await get(app.url, { "x-user": "" })).body.count, (await get(app.url, { "x-user": "   " })).body.count], [null, null]);
+        await app.stop();
+        app = await startDemoApp({ SESSION_SOURCE: "query", SESSION_KEY: "user" });
+        assert.equal((await get(`${app.url}/?user=`)).body.count, null);
+    });
+
+    it("refuses bad settings at start instead of falling back to defaults", () => {
+        for (const [env, message] of [
+            [{ PORT: "abc" }, /PORT must be a whole number from 0 to 65535 \(got "abc"\)/],
+            [{ MAX_SESSIONS: "0" }, /MAX_SESSIONS must be a whole number from 1/],
+            [{ SESSION_SOURCE: "cookies", SESSION_KEY: "c" }, /SESSION_SOURCE must be one of header, cookie, issued-cookie, query, none/],
+            [{ SESSION_SOURCE: "header" }, /SESSION_KEY is required with SESSION_SOURCE=header/],
+        ] as const) {
+            const r = spawnSync(process.execPath, [DEMO_APP_JS], { env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", ...env }, encoding: "utf8", timeout: 5000 });
+            assert.equal(r.status, 2, JSON.stringify(env));
+            assert.match(r.stderr, message);
+        }
+    });
+
+    it("counts per client under a persistent cookie: it issues each client a session cookie of its own", async () => {
+        app = await startDemoApp({ SESSION_SOURCE: "issued-cookie", SESSION_KEY: "demo-session" });
+        // Both clients carry the same persistent-session cookie (it names the pod), and each its own app cookie.
+        const pod = 'sticky-pod="MTAuMC4wLjc6ODA4MA=="';
+        const first = await get(app.url, { cookie: pod });
+        const issued = /^demo-session=([^;]+); Path=\/; HttpOnly; SameSite=Lax$/.exec(first.headers.get("set-cookie") ?? "");
+        assert.ok(issued, `set-cookie: ${first.headers.get("set-cookie")}`);
+        const alice = `${pod}; demo-session=${issued[1]}`;
+        const second = await get(app.url, { cookie: alice });
+        const bob = await get(app.url, { cookie: pod });
+        assert.deepEqual([first.body.count, second.body.count, bob.body.count], [1, 2, 1]);
+        assert.equal(second.headers.get("set-cookie"), null, "a client that has its cookie keeps it");
+        assert.notEqual(bob.body.session.value, issued[1]);
+    });
+
+    it("follows each client's own session in the persistent modes, as the Deployment configures it", async () => {
+        // The routing cookie or header holds the pod's address: every client on that pod sends the same value.
+        app = await startDemoApp(deploymentEnv(AffinityMode.PersistentCookie));
+        const podCookie = 'sticky-pod="MTAuMC4wLjc6ODA4MA=="';
+        const a1 = await get(app.url, { cookie: podCookie });
+        const aCookie = `${podCookie}; ${(a1.headers.get("set-cookie") ?? "").split(";")[0]}`;
+        const b1 = await get(app.url, { cookie: podCookie });
+        const a2 = await get(app.url, { cookie: aCookie });
+        assert.deepEqual([a1.body.count, b1.body.count, a2.body.count], [1, 1, 2]);
+        await app.stop();
+        app = await startDemoApp(deploymentEnv(AffinityMode.PersistentHeader));
+        const pod = { "x-session-pod": "MTAuMC4wLjc6ODA4MA==" };
+        const counts = [];
+        for (const id of ["alice", "bob", "alice"]) counts.push((await get(app.url, { ...pod, "x-session-id": id })).body.count);
+        assert.deepEqual(counts, [1, 1, 2]);
     });
 
     it("keeps memory bounded by forgetting the oldest session", async () => {

@@ -6,13 +6,13 @@ import { applyTlsDefaults, parseStackConfig, SettingsError } from "../../compone
 import { buildPlan } from "../../components/plan";
 import { planDocuments } from "../../components/render";
 import { demoAppSource } from "../../components/objects/demoApp";
+import { HELM_MAX_HISTORY } from "../../components/pulumi/objects";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 import { AFFINITY_BY_MODE, ALL_MODES, stackWith } from "../support/fixtures";
 import { validateUpstream } from "../support/schemas";
 import { sequentialWaits } from "../support/graph";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const CERT_MANAGER = "kubernetes-cert-manager:index:CertManager";
 const CR = (kind: string) => `kubernetes:networking.istio.io/v1:${kind}`;
 
 describe("StickySessions (Pulumi mocks)", () => {
@@ -100,19 +100,14 @@ describe("StickySessions (Pulumi mocks)", () => {
         const rendered = planDocuments(buildPlan(stack, demoAppSource()));
         for (const doc of rendered) {
             const match = rec.resources.find((r) =>
-                doc.kind === "HelmRelease" && doc.metadata.name === "cert-manager"
-                    ? r.type === CERT_MANAGER
-                    : doc.kind === "HelmRelease"
+                doc.kind === "HelmRelease"
                     ? r.type === RELEASE && r.inputs.name === doc.metadata.name
                     : r.inputs.kind === doc.kind && r.inputs.metadata?.name === doc.metadata.name && r.inputs.metadata?.namespace === doc.metadata.namespace,
             );
             assert.ok(match, `${doc.kind} ${doc.metadata.name} is rendered but not registered`);
-            if (match.type === CERT_MANAGER) {
-                const h = match.inputs.helmOptions;
-                assert.deepEqual({ chart: "cert-manager", version: h.version, repo: h.repositoryOpts.repo, values: h.values }, doc.spec);
-                assert.deepEqual([h.name, h.namespace, match.inputs.installCRDs], [doc.metadata.name, doc.metadata.namespace, true]);
-            } else if (doc.kind === "HelmRelease") {
+            if (doc.kind === "HelmRelease") {
                 assert.deepEqual({ chart: match.inputs.chart, version: match.inputs.version, repo: match.inputs.repositoryOpts.repo, values: match.inputs.values }, doc.spec);
+                assert.deepEqual([match.inputs.namespace, match.inputs.maxHistory, match.inputs.atomic], [doc.metadata.namespace, HELM_MAX_HISTORY, true]);
             } else {
                 assert.deepEqual({ metadata: match.inputs.metadata, spec: match.inputs.spec, data: match.inputs.data }, { metadata: doc.metadata, spec: doc.spec, data: doc.data });
             }
@@ -120,7 +115,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         const k8s = rec.resources.filter((r) => r.custom);
         const unrendered = k8s.filter((r) => !rendered.some((d) => (d.kind === "HelmRelease" ? r.inputs.name === d.metadata.name : d.kind === r.inputs.kind && d.metadata.name === r.inputs.metadata?.name && d.metadata.namespace === r.inputs.metadata?.namespace)));
         assert.deepEqual(unrendered.map((r) => r.name), [], "every registered object is rendered");
-        assert.equal(k8s.length + rec.ofType(CERT_MANAGER).length, rendered.length);
+        assert.equal(k8s.length, rendered.length);
     });
 
     it("exports the ingress, per-app endpoints and the gateway labels", async () => {
@@ -262,7 +257,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls: { enabled: true, hosts: ["web.test"], installCertManager: false } });
         await valueOf(sticky.endpoints);
         await settle(rec);
-        assert.equal(rec.ofType(CERT_MANAGER).length, 0);
+        assert.deepEqual(rec.ofType(RELEASE).map((r) => r.inputs.name), ["istio-base", "istiod", "istio-ingressgateway"]);
         assert.deepEqual(rec.byNameOf("sticky-tls-issuer").dependsOn, []);
     });
 

@@ -8,6 +8,19 @@ import { validateUpstream } from "../support/schemas";
 import { ALL_MODES, stackWith } from "../support/fixtures";
 
 describe("plan", () => {
+    it("tells an existing Istio to keep client addresses for the direct-routing guard", () => {
+        const existing = { install: false };
+        const reqs = buildPlan(stackWith([AffinityMode.None], existing, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }), "").meshRequirements;
+        assert.ok(reqs.some((r) => /externalTrafficPolicy: Local/.test(r)), reqs.join("\n"));
+        assert.ok(!buildPlan(stackWith([AffinityMode.None], existing), "").meshRequirements.some((r) => /externalTrafficPolicy/.test(r)));
+    });
+
+    it("sizes every maglev table, as istiod's webhook requires", () => {
+        const stack = stackWith([AffinityMode.Header], {}, { affinity: { mode: "header", headerName: "x-user", algorithm: "maglev" } });
+        const dr = buildPlan(stack, "").apps[0].objects.destinationRule;
+        assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.consistentHash, { httpHeaderName: "x-user", maglev: { tableSize: 65537 } });
+    });
+
     it("validates every object of every mode against the upstream schemas", async () => {
         const docs = planDocuments(buildPlan(stackWith(ALL_MODES), "// app"));
         const k8s = docs.filter((d) => d.kind !== "HelmRelease");

@@ -2,6 +2,8 @@ import { strict as assert } from "assert";
 import { AffinityMode } from "../../../components/settings/enums";
 import { needsPersistentSessions } from "../../../components/settings/schema";
 import { buildMeshReleases, mergeValues } from "../../../components/istio/releases";
+import { meshForStack } from "../../../components/plan";
+import { chartSource } from "../../../components/pulumi/objects";
 import { ISTIO_CHART_REPO } from "../../../components/istio/versions";
 import { stackWith } from "../../support/fixtures";
 
@@ -22,6 +24,26 @@ describe("istio/releases", () => {
             service: { type: "NodePort" },
         });
     });
+    it("takes the charts from a mirror or an OCI registry when the stack names one", () => {
+        const r = releasesFor(stackWith([AffinityMode.None], { chartRepository: "oci://registry.istio.io/release/charts" }));
+        assert.deepEqual([r.base.repo, r.istiod.repo, r.gateway.repo], Array(3).fill("oci://registry.istio.io/release/charts"));
+        // An OCI chart is pulled by its full reference and takes no repository option.
+        assert.deepEqual(chartSource(r.istiod), { chart: "oci://registry.istio.io/release/charts/istiod" });
+        assert.deepEqual(chartSource({ repo: ISTIO_CHART_REPO, chart: "base" }), { chart: "base", repositoryOpts: { repo: ISTIO_CHART_REPO } });
+    });
+    it("keeps client addresses at the gateway when an app's direct-routing guard needs them", () => {
+        const direct = { direct: { enabled: true, podCidr: "10.244.0.0/16" } };
+        const stack = stackWith([AffinityMode.None], {}, direct);
+        const gatewayService = (s: typeof stack) => buildMeshReleases(meshForStack(s), { persistentSessions: false }).gateway.values.service;
+        assert.deepEqual(gatewayService(stack), { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "NodePort" } }, direct)), { type: "NodePort", externalTrafficPolicy: "Local" });
+        // Not needed: no direct routing, a ClusterIP gateway, or a trusted proxy that passes the client on in X-Forwarded-For.
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None])), { type: "LoadBalancer" });
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "ClusterIP" } }, direct)), { type: "ClusterIP" });
+        const proxied = buildMeshReleases(meshForStack(stackWith([AffinityMode.None], { gateway: { numTrustedProxies: 1 } }, direct)), { persistentSessions: false }).gateway.values;
+        assert.deepEqual(proxied.service, { type: "LoadBalancer" });
+        assert.deepEqual(JSON.parse((proxied.podAnnotations as any)["proxy.istio.io/config"]), { gatewayTopology: { numTrustedProxies: 1 } });
+    });
     it("switches persistent sessions on in istiod (flat env) only when an app needs them", () => {
         assert.deepEqual(releasesFor(stackWith([AffinityMode.PersistentHeader])).istiod.values.env, { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" });
         assert.deepEqual(releasesFor(stackWith([AffinityMode.Cookie])).istiod.values.env, {});
@@ -29,11 +51,11 @@ describe("istio/releases", () => {
     it("merges per-chart overrides over its own values", () => {
         const r = releasesFor(
             stackWith([AffinityMode.None], {
-                values: { istiod: { meshConfig: { enableTracing: true }, pilot: { resources: { requests: { cpu: "1" } } } }, gateway: { service: { externalTrafficPolicy: "Local" } } },
+                values: { istiod: { meshConfig: { enableTracing: true }, pilot: { resources: { requests: { cpu: "1" } } } }, gateway: { service: { annotations: { "example.com/lb": "internal" } } } },
             }),
         );
         assert.deepEqual(r.istiod.values.meshConfig, { accessLogFile: "/dev/stdout", enableTracing: true });
-        assert.deepEqual(r.gateway.values.service, { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+        assert.deepEqual(r.gateway.values.service, { type: "LoadBalancer", annotations: { "example.com/lb": "internal" } });
         assert.deepEqual(mergeValues({ a: [1, 2], b: { c: 1 } }, { a: [3], b: { d: 2 } }), { a: [3], b: { c: 1, d: 2 } });
     });
     it("passes an Istio revision to istiod and the gateway", () => {

@@ -26,7 +26,7 @@ describe("objects/security", () => {
         const ap = buildSecurityObjects(app({ direct: { enabled: true, podCidr: "10.244.0.0/16", allowedClients: ["203.0.113.0/24"] } }), ctx).directAuthorizationPolicy!;
         assert.deepEqual([ap.metadata.namespace, ap.spec.action, ap.spec.selector], ["istio-ingress", "DENY", { matchLabels: ctx.gatewaySelector }]);
         assert.deepEqual(ap.spec.rules, [
-            { from: [{ source: { notIpBlocks: ["203.0.113.0/24"] } }], to: [{ operation: { paths: ["/web*"] } }], when: [{ key: "request.headers[use-direct]", values: ["*"] }] },
+            { from: [{ source: { notRemoteIpBlocks: ["203.0.113.0/24"] } }], to: [{ operation: { paths: ["/web*"] } }], when: [{ key: "request.headers[use-direct]", values: ["*"] }] },
         ]);
     });
 });

@@ -16,9 +16,11 @@ describe("objects/tls", () => {
             namespace: "cert-manager",
             chart: "cert-manager",
             repo: "https://charts.jetstack.io",
-            version: "v1.19.4",
-            values: { installCRDs: true },
+            version: "v1.21.2",
+            // installCRDs is deprecated; the CRDs stay when the release goes (deleting them deletes every Certificate).
+            values: { crds: { enabled: true, keep: true } },
         });
+        assert.equal(buildCertManagerRelease(stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "oci://quay.io/jetstack/charts" }).tls).repo, "oci://quay.io/jetstack/charts");
     });
     it("issues self-signed certificates, or ACME through the Istio ingress class", () => {
         assert.deepEqual(buildClusterIssuer(selfSigned.tls).spec, { selfSigned: {} });
@@ -26,7 +28,9 @@ describe("objects/tls", () => {
             email: "ops@example.com",
             server: "https://acme-v02.api.letsencrypt.org/directory",
             privateKeySecretRef: { name: "istio-sticky-acme-account" },
-            solvers: [{ http01: { ingress: { ingressClassName: "istio" } } }],
+            // The ingress.class annotation, which istiod matches against meshConfig.ingressClass: no Istio
+            // chart creates the IngressClass object an ingressClassName would need.
+            solvers: [{ http01: { ingress: { class: "istio" } } }],
         });
     });
     it("puts the certificate in the gateway's namespace, its Secret named as the Gateway's credentialName", () => {
@@ -52,6 +56,8 @@ describe("objects/tls", () => {
             ingressSelector: "ingressgateway",
             accessLogFile: "/dev/stdout",
         });
-        assert.equal(meshForStack(selfSigned), selfSigned.mesh);
+        // istiod looks meshConfig.ingressService up in K8S_INGRESS_NS (default istio-system), not the gateway's namespace.
+        assert.deepEqual(istiod.env, { K8S_INGRESS_NS: "istio-ingress" });
+        assert.deepEqual(meshForStack(selfSigned), selfSigned.mesh);
     });
 });

@@ -43,7 +43,9 @@ describe("policy/affinity", () => {
     });
     it("tells the demo app where the session key travels", () => {
         assert.deepEqual(sessionKeyFor(settings(AffinityMode.Header)), { source: "header", name: "x-user" });
-        assert.deepEqual(sessionKeyFor(settings(AffinityMode.PersistentCookie)), { source: "cookie", name: "sticky-pod" });
+        // The routing cookie or header names the pod, shared by every client on it: the app counts by a key of the client's own.
+        assert.deepEqual(sessionKeyFor(settings(AffinityMode.PersistentCookie)), { source: "issued-cookie", name: "demo-session" });
+        assert.deepEqual(sessionKeyFor(settings(AffinityMode.PersistentHeader)), { source: "header", name: "x-session-id" });
         assert.deepEqual(sessionKeyFor(settings(AffinityMode.QueryParameter)), { source: "query", name: "user" });
         assert.deepEqual(sessionKeyFor(settings(AffinityMode.SourceIp)), { source: "none" });
     });

@@ -38,7 +38,7 @@ describe("verify options and the exported command", () => {
         assert.deepEqual(verifyArgsFor(app({ mode: "header", headerName: "x-user" }, { match: { headers: { target: "b1" } } }), url), ["--url", url, "--mode", "header", "--key", "x-user", "--header", "target:b1"]);
         assert.deepEqual(verifyArgsFor(app({ mode: "cookie", cookie: { name: "s", ttl: "60s" } }), url).slice(2), ["--mode", "cookie"]);
         assert.deepEqual(verifyArgsFor(app({ mode: "cookie", cookie: { name: "app-s" } }), url).slice(2), ["--mode", "cookie", "--key", "app-s"]);
-        assert.deepEqual(verifyArgsFor(app({ mode: "persistentHeader", headerName: "x-pod" }), url).slice(2), ["--mode", "persistent-header", "--key", "x-pod"]);
+        assert.deepEqual(verifyArgsFor(app({ mode: "persistentHeader", headerName: "x-pod" }), url).slice(2), ["--mode", "persistent-header", "--key", "x-pod", "--id-header", "x-session-id"]);
         assert.deepEqual(verifyArgsFor(app({ mode: "sourceIp" }), url).slice(2), ["--mode", "none", "--min-stickiness", "1"]);
         assert.equal(verifyCommand(["--url", "http://$INGRESS/x/", "--header", "target:b 1"]), "npm run verify -- --url 'http://$INGRESS/x/' --header 'target:b 1'");
         // What the stack exports parses back into the same options.
