@@ -1,7 +1,8 @@
 /**
- * `npm run render -- --stack <name> [--out <dir>]`: every object the stack would
- * create, as multi-document YAML, built by the same code the components use.
- * Needs no cluster and no Pulumi CLI; fails with the same errors as `pulumi up`.
+ * `npm run -s render -- --stack <name> [--out <dir>]`: every object the stack
+ * would create, as multi-document YAML, built by the same code the components
+ * use. Needs no cluster and no Pulumi CLI; fails with the same errors as
+ * `pulumi up`. (`-s` keeps npm's own banner out of the YAML.)
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -12,11 +13,33 @@ import { parseStackConfig, SettingsError } from "../components/settings/validate
 import { demoAppSource } from "../components/objects/demoApp";
 import { PROJECT_DIR, readStackConfig } from "./stackFiles";
 
-export const RENDER_USAGE = "usage: npm run render -- --stack <name> [--out <dir>]";
+export const RENDER_USAGE = "usage: npm run -s render -- --stack <name> [--out <dir>]";
 
 export interface Io {
     out: (s: string) => void;
     err: (s: string) => void;
+    /** npm has already written its "> istio-sticky render" banner into stdout, which is a pipe or a file. */
+    bannerInStdout?: boolean;
+}
+
+/** Files render writes into --out: "001-namespace-istio-system.yaml". */
+const RENDERED_FILE = /^\d{3,}-[a-z0-9]+-[A-Za-z0-9.-]+\.yaml$/;
+
+/**
+ * Makes --out ready before anything is rendered: creates it, proves it is
+ * writable, and removes what an earlier render left there. A folder holding
+ * other files is refused rather than mixed with.
+ */
+function prepareOutDir(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const foreign = fs.readdirSync(dir).filter((f) => !RENDERED_FILE.test(f));
+    if (foreign.length) {
+        throw new Error(`--out ${dir} holds files render did not write (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); choose an empty or new folder`);
+    }
+    const probe = path.join(dir, `.render-probe-${process.pid}`);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
 }
 
 /** Runs the command; returns its exit status. */
@@ -41,12 +64,23 @@ export function runRender(argv: string[], io: Io, projectDir = PROJECT_DIR): num
         io.err(`--stack is required\n${RENDER_USAGE}\n`);
         return 2;
     }
+    if (io.bannerInStdout && !flags.out) {
+        io.err(`npm wrote its banner into the output, which is then not valid YAML: run "npm run -s render -- --stack ${flags.stack}" (or use --out <dir>)\n`);
+        return 2;
+    }
+    if (flags.out) {
+        try {
+            prepareOutDir(flags.out);
+        } catch (e) {
+            io.err(`error: cannot write to --out ${flags.out}: ${(e as Error).message}\n`);
+            return 1;
+        }
+    }
     try {
         const { value, warnings } = parseStackConfig(readStackConfig(projectDir, flags.stack));
         warnings.forEach((w) => io.err(`warning: ${w}\n`));
         const docs = planDocuments(buildPlan(value, demoAppSource()));
         if (flags.out) {
-            fs.mkdirSync(flags.out, { recursive: true });
             docs.forEach((doc, i) => fs.writeFileSync(path.join(flags.out!, documentFileName(doc, i)), toYaml([doc])));
             io.err(`wrote ${docs.length} documents to ${flags.out}\n`);
         } else {
@@ -63,5 +97,7 @@ if (require.main === module) {
     process.exitCode = runRender(process.argv.slice(2), {
         out: (s) => process.stdout.write(s),
         err: (s) => process.stderr.write(s),
+        // npm prints "> pkg script" on stdout unless run with -s (loglevel silent).
+        bannerInStdout: process.env.npm_lifecycle_event !== undefined && process.env.npm_config_loglevel !== "silent" && !process.stdout.isTTY,
     });
 }

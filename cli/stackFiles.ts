@@ -2,12 +2,21 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 
+/** Parses a YAML file; a syntax error names the file as well as the line and column. */
+function parseYamlFile(file: string): any {
+    try {
+        return parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new Error(`${path.relative(process.cwd(), file) || file}: ${(e as Error).message}`);
+    }
+}
+
 /** The folder holding Pulumi.yaml (this project). */
 export const PROJECT_DIR = path.join(__dirname, "..");
 
 /** Where Pulumi.yaml says the stack files are (`stackConfigDir`), else next to it. */
 export function stackConfigDir(projectDir: string): string {
-    const project = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {};
+    const project = parseYamlFile(path.join(projectDir, "Pulumi.yaml")) ?? {};
     return path.join(projectDir, typeof project.stackConfigDir === "string" ? project.stackConfigDir : ".");
 }
 
@@ -26,10 +35,12 @@ export function readStackConfig(projectDir: string, stack: string): Record<strin
         const known = listStacks(projectDir);
         throw new Error(`no stack "${stack}" in ${path.relative(process.cwd(), dir) || "."} (stacks: ${known.join(", ") || "none"})`);
     }
-    const doc = parse(fs.readFileSync(file, "utf8")) ?? {};
+    const doc = parseYamlFile(file) ?? {};
     const config = doc.config ?? {};
     if (typeof config !== "object" || Array.isArray(config)) {
         throw new Error(`${file}: "config" must be a map`);
     }
-    return config as Record<string, unknown>;
+    // Pulumi reads a key without a namespace as "<project name>:key".
+    const project = parseYamlFile(path.join(projectDir, "Pulumi.yaml"))?.name;
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") || typeof project !== "string" ? k : `${project}:${k}`, v]));
 }

@@ -33,7 +33,7 @@ describe("cli/render", () => {
             ["render.istio-sticky/v1", "istio-base", "base", "1.30.5"],
             ["render.istio-sticky/v1", "istiod", "istiod", "1.30.5"],
             ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", "1.30.5"],
-            ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.19.4"],
+            ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.21.2"],
         ]);
         const dr = docs.find((d) => d.kind === "DestinationRule");
         assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");
@@ -120,16 +120,66 @@ describe("cli/render", () => {
         assert.equal(render([]).code, 2);
         const unknown = render(["--stack", "dev", "--color"]);
         assert.equal(unknown.code, 2);
-        assert.match(unknown.err, /usage: npm run render/);
+        assert.match(unknown.err, /usage: npm run -s render/);
         const missing = render(["--stack", "qa"]);
         assert.equal(missing.code, 1);
         assert.match(missing.err, /no stack "qa" .*\(stacks: dev, prod, staging\)/);
     });
 
-    it("runs as `npm run render` in its own process", () => {
+    it("runs as `npm run -s render` in its own process, its whole stdout YAML a pipe can take as is", () => {
         const ok = execFileSync("npm", ["run", "-s", "render", "--", "--stack", "dev"], { cwd: PROJECT_DIR, encoding: "utf8" });
-        assert.match(ok, /kind: VirtualService/);
+        const docs = parseAllDocuments(ok);
+        assert.ok(docs.every((d) => d.errors.length === 0));
+        assert.ok(docs.every((d) => typeof d.toJS().apiVersion === "string" && typeof d.toJS().kind === "string"), "every document is an object, no banner lines");
+        assert.equal(docs[0].toJS().kind, "Namespace");
         const bad = spawnSync("npm", ["run", "-s", "render", "--", "--stack", "nope"], { cwd: PROJECT_DIR, encoding: "utf8" });
         assert.equal(bad.status, 1);
     });
+
+    it("refuses to write YAML into a pipe that npm's banner has already entered", () => {
+        // Without -s, npm prints "> istio-sticky@… render" on stdout before the script runs.
+        const r = spawnSync("npm", ["run", "render", "--", "--stack", "dev"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        assert.equal(r.status, 2);
+        assert.doesNotMatch(r.stdout, /kind:/);
+        assert.match(r.stderr, /npm wrote its banner into the output, which is then not valid YAML: run "npm run -s render -- --stack dev"/);
+    });
+
+    it("writes --out afresh: files of an earlier render are gone, other files are never mixed in", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-out-"));
+        assert.equal(render(["--stack", "dev", "--out", out]).code, 0);
+        const dev = fs.readdirSync(out);
+        assert.ok(dev.some((f) => /envoyfilter/.test(f)), "dev has direct routing");
+        assert.equal(render(["--stack", "staging", "--out", out]).code, 0);
+        const staging = fs.readdirSync(out);
+        assert.ok(!staging.some((f) => /envoyfilter/.test(f)), `no dev file left among staging's: ${staging.join(", ")}`);
+        assert.equal(staging.length, planDocsCount("staging"));
+        fs.writeFileSync(path.join(out, "notes.txt"), "mine");
+        const mixed = render(["--stack", "dev", "--out", out]);
+        assert.equal(mixed.code, 1);
+        assert.match(mixed.err, /--out .* holds files render did not write \(notes\.txt\); choose an empty or new folder/);
+        assert.ok(fs.existsSync(path.join(out, "notes.txt")), "nothing of the user's is deleted");
+    });
+
+    it("fails fast on an --out it cannot write, before rendering anything", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sticky-out-")), "a-file");
+        fs.writeFileSync(file, "");
+        const r = render(["--stack", "dev", "--out", path.join(file, "sub")]);
+        assert.equal(r.code, 1);
+        assert.match(r.err, /^error: cannot write to --out .*a-file\/sub: /);
+        assert.doesNotMatch(r.err, /wrote/);
+    });
+
+    it("names the stack file of a YAML syntax error, and reads keys without a namespace as the project's", () => {
+        const broken = render(["--stack", "t"], projectWith("config:\n  istio-sticky:apps: [\n"));
+        assert.equal(broken.code, 1);
+        assert.match(broken.err, /Pulumi\.t\.yaml: .*line 3/);
+        // Pulumi reads "apps" in a stack of project "t" as "t:apps": an unknown namespace for this program, so it is refused by name.
+        const bare = render(["--stack", "t"], projectWith("config:\n  apps:\n    - name: web\n  istio-sticky:apps:\n    - name: web\n"));
+        assert.equal(bare.code, 1);
+        assert.match(bare.err, /t:apps: not read: its namespace is "t", not "istio-sticky" \(did you mean istio-sticky:apps\?\)/);
+    });
 });
+
+function planDocsCount(stack: string): number {
+    return parseAllDocuments(render(["--stack", stack]).out).length;
+}
