@@ -174,9 +174,10 @@ export class StickySessions extends pulumi.ComponentResource {
             ? this.mesh.ingress
             : readIngress(`${name}-gateway-service`, mesh.gateway.namespace, mesh.gateway.name, undefined, child);
         this.gatewayLabels = pulumi.output(mesh.gateway.labels);
-        this.meshRequirements = pulumi.output(mesh.install ? [] : meshRequirements(mesh, apps));
-        // Each StickyApp warns about what it needs itself; this adds what the stack as a whole needs.
-        if (!mesh.install) meshRequirements(mesh, []).forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this));
+        const requirements = mesh.install ? [] : meshRequirements(mesh, apps, tls);
+        this.meshRequirements = pulumi.output(requirements);
+        // The StickyApps are quiet: the stack warns once for everything an existing Istio must provide.
+        requirements.forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this));
         // A self-signed certificate is not in any trust store: verify must skip the check.
         const verifyFlags = (app: StackSettings["apps"][number], url: string) => [
             ...verifyArgsFor(app, url),

@@ -86,8 +86,8 @@ export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObj
     });
 }
 
-/** What an already-installed Istio must offer for these apps to work. */
-export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[]): string[] {
+/** What an already-installed Istio must offer for these apps (and an ACME issuer) to work. */
+export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[], tls?: TlsSettings): string[] {
     const out = [
         `an Istio ${mesh.version.replace(/\.\d+$/, ".x")}-compatible control plane${mesh.revision ? ` with revision "${mesh.revision}"` : ""} with its CRDs installed`,
         `ingress gateway pods in namespace "${mesh.gateway.namespace}" labelled ${JSON.stringify(mesh.gateway.labels)}`,
@@ -99,6 +99,10 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
             `a gateway Service that keeps client addresses (externalTrafficPolicy: Local, or ClusterIP), or numTrustedProxies set behind a proxy ` +
                 `that adds X-Forwarded-For: the direct-routing guard checks the client address`,
         );
+    }
+    const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
+    if (Object.keys(acme).length) {
+        out.push(`istiod serving the ACME HTTP-01 challenge Ingress through the gateway: values ${JSON.stringify(acme)}`);
     }
     return out;
 }
@@ -132,6 +136,6 @@ export function buildPlan(stack: StackSettings, demoAppSource: string): Plan {
         gateway,
         apps: apps.map((settings) => ({ settings, objects: buildAppObjects(settings, ctx) })),
         routes: buildRoutes(apps, routeContext(mesh)),
-        meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps),
+        meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps, tls),
     };
 }

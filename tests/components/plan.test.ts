@@ -13,6 +13,12 @@ describe("plan", () => {
         const reqs = buildPlan(stackWith([AffinityMode.None], existing, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }), "").meshRequirements;
         assert.ok(reqs.some((r) => /externalTrafficPolicy: Local/.test(r)), reqs.join("\n"));
         assert.ok(!buildPlan(stackWith([AffinityMode.None], existing), "").meshRequirements.some((r) => /externalTrafficPolicy/.test(r)));
+        const acme = parseStackConfig({
+            "istio-sticky:apps": [{ name: "web" }],
+            "istio-sticky:mesh": existing,
+            "istio-sticky:tls": { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+        }).value;
+        assert.ok(buildPlan(acme, "").meshRequirements.some((r) => /ACME HTTP-01 .*"ingressClass":"istio".*"K8S_INGRESS_NS":"istio-ingress"/.test(r)));
     });
 
     it("sizes every maglev table, as istiod's webhook requires", () => {

@@ -1,0 +1,175 @@
+/**
+ * Istio's webhook and controller rules (tests/support/istioRules.ts) over every
+ * object of every shipped stack and of generated configs that cover every mode
+ * and option; and, for each rule, a broken object it must catch.
+ */
+import { strict as assert } from "assert";
+import { buildPlan, meshForStack } from "../../components/plan";
+import { acmeIngressMeshConfig } from "../../components/objects/tls";
+import { planDocuments } from "../../components/render";
+import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
+import type { K8sObject } from "../../components/objects/types";
+import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
+import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
+import { checkPlan, contextOf, Finding, RULES } from "../support/istioRules";
+
+/** Warnings Istio gives for what this project does on purpose. */
+const ACCEPTED_WARNINGS: Record<string, RegExp> = {
+    // Direct routing needs an EnvoyFilter; there is no other API for original_dst_lb_config.
+    "envoyfilter-patches": /EnvoyFilter exposes internal implementation details/,
+    // The guard is a DENY on an HTTP header; the gateway listens on HTTP ports only.
+    "authorizationpolicy-shape": /will deny all traffic to TCP ports/,
+};
+
+function docsOf(stack: StackSettings): K8sObject[] {
+    return planDocuments(buildPlan(stack, "// app"));
+}
+
+function findingsOf(stack: StackSettings, docs = docsOf(stack)): Finding[] {
+    // An existing Istio is taken to meet the plan's meshRequirements (tested in plan.test.ts).
+    const g = meshForStack(stack).gateway;
+    const istiod = acmeIngressMeshConfig(stack.tls, stack.mesh);
+    return checkPlan(
+        contextOf(docs, { labels: g.labels, namespace: g.namespace, serviceType: g.serviceType, externalTrafficPolicy: g.externalTrafficPolicy, numTrustedProxies: g.numTrustedProxies, istiod }),
+    );
+}
+
+function assertClean(what: string, findings: Finding[]): void {
+    const bad = findings.filter((f) => f.severity === "error" || !ACCEPTED_WARNINGS[f.rule]?.test(f.message));
+    assert.deepEqual(bad.map((f) => `${f.rule} ${f.object}: ${f.message}`), [], what);
+}
+
+/** Generated configs: every mode, with every option, on every gateway type, with and without TLS and an installed Istio. */
+function generatedConfigs(): [string, Record<string, unknown>][] {
+    const out: [string, Record<string, unknown>][] = [];
+    const extras: Record<string, (i: number) => Record<string, unknown>> = {
+        plain: () => ({}),
+        "direct (gateway and sidecar), autoscaling, one shared path": (i) => ({
+            path: "/shared",
+            namespace: "shared",
+            match: { headers: { target: `b${i}` } },
+            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
+            autoscaling: { minReplicas: 2, maxReplicas: 4 },
+            strictMtls: i % 2 === 0,
+        }),
+        "own image and port, replicas": (i) => ({ image: "ghcr.io/acme/app:1.2", port: 9000 + i, replicas: 2 }),
+    };
+    const tlsVariants: Record<string, Record<string, unknown>> = {
+        "no TLS": {},
+        "self-signed": { enabled: true, hosts: ["sticky.test"] },
+        ACME: { enabled: true, issuer: "acme", hosts: ["sticky.example.com"], acme: { email: "ops@example.com" } },
+    };
+    for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"]) {
+        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
+            for (const install of [true, false]) {
+                for (const [extraName, extra] of Object.entries(extras)) {
+                    const apps = ALL_MODES.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
+                    out.push([
+                        `${serviceType}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
+                        { [APPS_KEY]: apps, [MESH_KEY]: { install, gateway: { serviceType } }, [TLS_KEY]: tls },
+                    ]);
+                }
+            }
+        }
+    }
+    const more: [string, Record<string, unknown>][] = [
+        ["a revision, maglev and ring-hash sizes, a trusted proxy", {
+            [APPS_KEY]: [
+                { name: "m", affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+                { name: "r", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "ringHash", minimumRingSize: 4096 } },
+            ],
+            [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 1, hosts: ["*.example.com"] } },
+        }],
+        ["one app on the root path, with direct routing", {
+            [APPS_KEY]: [{ name: "root", path: "/", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
+            [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
+        }],
+        ["a custom gateway name, namespace and labels", {
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "172.16.0.0/12" } }],
+            [MESH_KEY]: { gateway: { name: "edge-gw", namespace: "edge", labels: { "example.com/role": "edge", istio: "edge" }, externalTrafficPolicy: "Local" } },
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+        }],
+    ];
+    return [...out, ...more];
+}
+
+describe("Istio's rules (webhook and controllers) over every plan", () => {
+    it("cites where Istio implements each rule", () => {
+        for (const r of RULES) assert.match(r.source, /\.go: \w+|\.go \(|\.proto/, r.id);
+        assert.equal(new Set(RULES.map((r) => r.id)).size, RULES.length);
+    });
+
+    for (const stack of listStacks(PROJECT_DIR)) {
+        it(`holds for every object of the ${stack} stack`, () => {
+            const settings = parseStackConfig(readStackConfig(PROJECT_DIR, stack)).value;
+            const docs = docsOf(settings);
+            assert.ok(docs.length > 10);
+            assertClean(stack, findingsOf(settings, docs));
+        });
+    }
+
+    it("holds for generated configs covering every mode and option", () => {
+        const configs = generatedConfigs();
+        assert.ok(configs.length >= 50);
+        const kinds = new Set<string>();
+        for (const [what, config] of configs) {
+            const stack = parseStackConfig(config).value;
+            const docs = docsOf(stack);
+            docs.forEach((d) => kinds.add(d.kind));
+            assertClean(what, findingsOf(stack, docs));
+        }
+        // Every kind a rule speaks of was generated at least once.
+        for (const r of RULES) assert.ok(r.kinds.some((k) => kinds.has(k)), `${r.id} never ran`);
+    });
+
+    describe("catches a broken object", () => {
+        const base = (config: Record<string, unknown> = {}) =>
+            parseStackConfig({
+                [APPS_KEY]: [{ name: "web", affinity: { mode: "header", headerName: "x-user" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
+                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+                ...config,
+            }).value;
+        const find = (docs: K8sObject[], kind: string, pred: (d: K8sObject) => boolean = () => true) => docs.find((d) => d.kind === kind && pred(d))!;
+        const cases: [string, (docs: K8sObject[]) => void, RegExp][] = [
+            ["maglev without a table size", (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: {} }), /destinationrule-load-balancer: tableSize must be set for maglev/],
+            ["a maglev table that is not prime", (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: { tableSize: 65536 } }), /tableSize must be a prime number/],
+            ["simple and consistentHash together", (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.simple = "ROUND_ROBIN"), /simple and consistentHash are one of lb_policy/],
+            ["a DestinationRule for no Service", (d) => (find(d, "DestinationRule").spec.host = "nope.web.svc.cluster.local"), /destinationrule-host-has-service/],
+            ["the solver's ingressClassName with no IngressClass object", (d) => (find(d, "ClusterIssuer").spec.acme.solvers = [{ http01: { ingress: { ingressClassName: "istio" } } }]), /acme-solver-ingress-served-by-istio: istiod ignores the challenge Ingress/],
+            ["ingressService looked up in istio-system", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "istiod").spec.values.env = {}), /is looked up in istio-system, not the gateway's namespace istio-ingress/],
+            ["the guard on the packet source behind a LoadBalancer", (d) => {
+                const ap = find(d, "AuthorizationPolicy");
+                ap.spec.rules[0].from = [{ source: { notIpBlocks: ["10.0.0.0/8"] } }];
+            }, /authorizationpolicy-client-address: ipBlocks\/notIpBlocks on the gateway see the peer address/],
+            ["the guard behind a Service that SNATs clients", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "LoadBalancer" }), /externalTrafficPolicy Cluster\) and trusts no proxy/],
+            ["a Gateway selector that misses the gateway pods", (d) => (find(d, "Gateway").spec.selector = { istio: "ingress" }), /gateway-selects-gateway-pods: selector .* matches no gateway pod/],
+            ["gateway labels changed in the chart values only", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.labels = { istio: "edge" }), /gateway-selects-gateway-pods/],
+            ["an HTTPS server without TLS settings", (d) => delete find(d, "Gateway").spec.servers[1].tls, /server must have TLS settings for HTTPS\/TLS protocols/],
+            ["a direct response with a rewrite", (d) => (find(d, "VirtualService").spec.http.find((r: any) => r.directResponse).rewrite = { uri: "/" }), /cannot contain both rewrite and direct_response/],
+            ["a regex over 1024 characters", (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "1".repeat(1025) }), /regex is too large, max length allowed is 1024/],
+            ["a lookahead RE2 rejects", (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "(?=10)10.*" }), /lookaround or a backreference/],
+            ["a route to a subset no DestinationRule defines", (d) => (find(d, "DestinationRule").spec.subsets = [find(d, "DestinationRule").spec.subsets[0]]), /subset direct of .* is defined by no DestinationRule/],
+            ["a route after a catch-all", (d) => {
+                const vs = find(d, "VirtualService");
+                vs.spec.http = [{ name: "all", route: vs.spec.http.at(-1).route }, ...vs.spec.http];
+            }, /not used \(route without matches defined before\)/],
+            ["a VirtualService host its Gateway does not serve", (d) => (find(d, "Gateway").spec.servers = find(d, "Gateway").spec.servers.map((s: any) => ({ ...s, hosts: ["other.example.com"] }))), /host \* is served by no server/],
+            ["an EnvoyFilter on a subset that is not PASSTHROUGH", (d) => (find(d, "DestinationRule").spec.subsets[1].trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }), /original_dst_lb_config needs an ORIGINAL_DST cluster/],
+            ["an EnvoyFilter for the gateway in the app's namespace", (d) => (find(d, "EnvoyFilter").metadata.namespace = "web"), /a GATEWAY patch in web reaches no gateway pod/],
+            ["an EnvoyFilter with an unknown cluster field", (d) => (find(d, "EnvoyFilter").spec.configPatches[0].patch.value = { original_dst_lb_config: { use_http_headers: true } }), /unknown OriginalDstLbConfig field use_http_headers/],
+            ["a PeerAuthentication that selects no pod", (d) => (find(d, "PeerAuthentication").spec.selector.matchLabels = { app: "other" }), /peerauthentication-shape: selector .* matches no pod/],
+            ["a DENY policy without rules", (d) => delete find(d, "AuthorizationPolicy").spec.rules, /DENY action without `rules` is meaningless/],
+            ["externalTrafficPolicy on a ClusterIP gateway Service", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "ClusterIP", externalTrafficPolicy: "Local" }), /may only be set for externally-accessible services/],
+        ];
+        for (const [what, breakIt, expected] of cases) {
+            it(what, () => {
+                const stack = base();
+                const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
+                assertClean("before breaking it", findingsOf(stack, docs));
+                breakIt(docs);
+                const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
+                assert.ok(found.some((f) => expected.test(f)), `expected ${expected}, found:\n${found.join("\n")}`);
+            });
+        }
+    });
+});
