@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { buildPlan } from "../components/plan";
-import { documentFileName, planDocuments, toYaml } from "../components/render";
+import { documentFileName, isDocumentFileName, planDocuments, toYaml } from "../components/render";
 import { parseStackConfig, SettingsError } from "../components/settings/validate";
 import { demoAppSource } from "../components/objects/demoApp";
 import { PROJECT_DIR, readStackConfig } from "./stackFiles";
@@ -22,9 +22,6 @@ export interface Io {
     bannerInStdout?: boolean;
 }
 
-/** Files render writes into --out: "001-namespace-istio-system.yaml". */
-const RENDERED_FILE = /^\d{3,}-[a-z0-9]+-[A-Za-z0-9.-]+\.yaml$/;
-
 /**
  * Makes --out ready before anything is rendered: creates it, proves it is
  * writable, and removes what an earlier render left there. A folder holding
@@ -32,7 +29,7 @@ const RENDERED_FILE = /^\d{3,}-[a-z0-9]+-[A-Za-z0-9.-]+\.yaml$/;
  */
 function prepareOutDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
-    const foreign = fs.readdirSync(dir).filter((f) => !RENDERED_FILE.test(f));
+    const foreign = fs.readdirSync(dir).filter((f) => !isDocumentFileName(f));
     if (foreign.length) {
         throw new Error(`--out ${dir} holds files render did not write (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); choose an empty or new folder`);
     }

@@ -15,9 +15,16 @@ function parseYamlFile(file: string): any {
 export const PROJECT_DIR = path.join(__dirname, "..");
 
 /** Where Pulumi.yaml says the stack files are (`stackConfigDir`), else next to it. */
-export function stackConfigDir(projectDir: string): string {
-    const project = parseYamlFile(path.join(projectDir, "Pulumi.yaml")) ?? {};
+function readProject(projectDir: string): Record<string, unknown> {
+    return parseYamlFile(path.join(projectDir, "Pulumi.yaml")) ?? {};
+}
+
+function configDirOf(projectDir: string, project: Record<string, unknown>): string {
     return path.join(projectDir, typeof project.stackConfigDir === "string" ? project.stackConfigDir : ".");
+}
+
+export function stackConfigDir(projectDir: string): string {
+    return configDirOf(projectDir, readProject(projectDir));
 }
 
 export function listStacks(projectDir: string): string[] {
@@ -29,7 +36,8 @@ export function listStacks(projectDir: string): string[] {
 
 /** The `config:` map of stack `stack`, as `pulumi up -s <stack>` would see it. */
 export function readStackConfig(projectDir: string, stack: string): Record<string, unknown> {
-    const dir = stackConfigDir(projectDir);
+    const project = readProject(projectDir);
+    const dir = configDirOf(projectDir, project);
     const file = ["yaml", "yml"].map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
     if (!file) {
         const known = listStacks(projectDir);
@@ -41,6 +49,6 @@ export function readStackConfig(projectDir: string, stack: string): Record<strin
         throw new Error(`${file}: "config" must be a map`);
     }
     // Pulumi reads a key without a namespace as "<project name>:key".
-    const project = parseYamlFile(path.join(projectDir, "Pulumi.yaml"))?.name;
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") || typeof project !== "string" ? k : `${project}:${k}`, v]));
+    const name = project.name;
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") || typeof name !== "string" ? k : `${name}:${k}`, v]));
 }

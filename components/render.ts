@@ -42,6 +42,11 @@ export function toYaml(docs: readonly K8sObject[]): string {
     return docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
 }
 
+/** True for the names documentFileName gives. */
+export function isDocumentFileName(file: string): boolean {
+    return /^\d{3,}-[a-z0-9]+-[A-Za-z0-9.-]+\.yaml$/.test(file);
+}
+
 /** A file name for a document that sorts in deploy order. */
 export function documentFileName(doc: K8sObject, index: number): string {
     const ns = doc.metadata.namespace ? `${doc.metadata.namespace}-` : "";

@@ -310,6 +310,10 @@ export function gatewayPodLabels(name: string): Record<string, string> {
 
 const valuesMap = z.record(z.string(), z.unknown(), { error: "must be a map of Helm values" });
 
+/** Where a chart comes from: an https:// Helm repository or an oci:// registry (a mirror). */
+const chartRepository = (fallback: string) =>
+    text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash", rules.isChartRepository).default(fallback);
+
 /**
  * Chart values a first-class setting owns, per chart: a value set here as well
  * would silently override it and let the objects aimed at the gateway drift
@@ -334,8 +338,8 @@ export function valueAt(values: Readonly<Record<string, unknown>>, dotted: strin
 
 export const meshSchema = strict({
     install: z.boolean({ error: "must be true or false" }).default(true),
-    /** Where the three Istio charts come from: an https:// Helm repository or an oci:// registry (a mirror). */
-    chartRepository: text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash", rules.isChartRepository).default(ISTIO_CHART_REPO),
+    /** Where the three Istio charts come from. */
+    chartRepository: chartRepository(ISTIO_CHART_REPO),
     version: text('an Istio version such as "1.30.5"', (s) => rules.parseVersion(s) !== undefined)
         .superRefine((s, ctx) => {
             const refused = REFUSED_ISTIO_VERSIONS[s];
@@ -382,10 +386,8 @@ const tlsFields = strict({
     enabled: z.boolean({ error: "must be true or false" }).optional(),
     installCertManager: z.boolean({ error: "must be true or false" }).default(true),
     certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s)).default(DEFAULT_CERT_MANAGER_VERSION),
-    /** Where the cert-manager chart comes from: an https:// Helm repository or an oci:// registry (a mirror). */
-    chartRepository: text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash", rules.isChartRepository).default(
-        CERT_MANAGER_CHART_REPO,
-    ),
+    /** Where the cert-manager chart comes from. */
+    chartRepository: chartRepository(CERT_MANAGER_CHART_REPO),
     issuer: enumOf(TlsIssuer).default(TlsIssuer.SelfSigned),
     acme: acmeSchema.optional(),
     hosts: z.array(hostName, { error: "must be a list of host names" }).default([]),

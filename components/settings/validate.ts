@@ -298,17 +298,15 @@ export function needsClientAddress(apps: readonly AppSettings[]): boolean {
  */
 function checkClientAddress(stack: StackSettings, where: SettingsPlaces): Findings {
     const g = stack.mesh.gateway;
-    if (!needsClientAddress(stack.apps) || g.serviceType === GatewayServiceType.ClusterIP || g.numTrustedProxies > 0) return { problems: [], warnings: [] };
-    if (g.externalTrafficPolicy === ExternalTrafficPolicy.Cluster) {
-        return {
-            problems: [
-                `${where.mesh}.gateway.externalTrafficPolicy: "Cluster" hides client addresses behind node addresses, so the direct-routing guard ` +
-                    `(direct.allowedClients) would admit everyone; use "Local", or set ${where.mesh}.gateway.numTrustedProxies when a proxy in front adds X-Forwarded-For`,
-            ],
-            warnings: [],
-        };
-    }
-    return { problems: [], warnings: [] };
+    const hidden =
+        needsClientAddress(stack.apps) && g.serviceType !== GatewayServiceType.ClusterIP && g.numTrustedProxies === 0 && g.externalTrafficPolicy === ExternalTrafficPolicy.Cluster;
+    const problems = hidden
+        ? [
+              `${where.mesh}.gateway.externalTrafficPolicy: "Cluster" hides client addresses behind node addresses, so the direct-routing guard ` +
+                  `(direct.allowedClients) would admit everyone; use "Local", or set ${where.mesh}.gateway.numTrustedProxies when a proxy in front adds X-Forwarded-For`,
+          ]
+        : [];
+    return { problems, warnings: [] };
 }
 
 /** Checks that look at the apps together and at the mesh they run on. */
