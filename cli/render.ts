@@ -7,10 +7,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { buildPlan } from "../components/plan";
-import { documentFileName, isDocumentFileName, planDocuments, toYaml } from "../components/render";
+import { buildPlan } from "../components/plan/stack";
+import { documentFileName, isDocumentFileName, planYaml } from "../components/plan/render";
 import { parseStackConfig, SettingsError } from "../components/settings/validate";
-import { demoAppSource } from "../components/objects/demoApp";
+import { demoAppSource } from "../components/registration/demoAppScript";
 import { PROJECT_DIR, readStackConfig } from "./stackFiles";
 
 export const RENDER_USAGE = "usage: npm run -s render -- --stack <name> [--out <dir>]";
@@ -76,12 +76,12 @@ export function runRender(argv: string[], io: Io, projectDir = PROJECT_DIR): num
     try {
         const { value, warnings } = parseStackConfig(readStackConfig(projectDir, flags.stack));
         warnings.forEach((w) => io.err(`warning: ${w}\n`));
-        const docs = planDocuments(buildPlan(value, demoAppSource()));
+        const plan = buildPlan(value, { demoAppSource: demoAppSource() });
         if (flags.out) {
-            docs.forEach((doc, i) => fs.writeFileSync(path.join(flags.out!, documentFileName(doc, i)), toYaml([doc])));
-            io.err(`wrote ${docs.length} documents to ${flags.out}\n`);
+            plan.objects.forEach((o, i) => fs.writeFileSync(path.join(flags.out!, documentFileName(o.object, i)), planYaml({ ...plan, objects: [o] })));
+            io.err(`wrote ${plan.objects.length} documents to ${flags.out}\n`);
         } else {
-            io.out(toYaml(docs));
+            io.out(planYaml(plan));
         }
         return 0;
     } catch (e) {

@@ -4,9 +4,9 @@
  * simulated users and exits 1 when it is below --min-stickiness.
  */
 import { parseArgs } from "util";
-import { parseVerifyOptions, VerifyOptions, VerifyUsageError } from "../components/verify/options";
-import { verifyStickiness } from "../components/verify/run";
-import { formatReport } from "../components/verify/report";
+import { parseVerifyOptions, VerifyOptions, VerifyUsageError } from "../verify/options";
+import { verifyStickiness } from "../verify/run";
+import { formatReport } from "../verify/report";
 
 export const VERIFY_USAGE = `usage: npm run verify -- --url <URL> [options]
   --mode header|cookie|query|persistent-header|none   how sessions keep their key (default header)

@@ -1,29 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
-import type * as k8s from "@pulumi/kubernetes";
 import { TlsIssuer } from "./settings/enums";
-import { tlsSchema, type TlsSettings } from "./settings/schema";
-import { fieldPath, SettingsError } from "./settings/validate";
-import { buildTlsPlan } from "./plan";
-import { createObject, createRelease } from "./pulumi/objects";
-import { knownValue } from "./pulumi/known";
-
-export interface AcmeArgs {
-    email: pulumi.Input<string>;
-    /** Default: Let's Encrypt's production directory. */
-    server?: pulumi.Input<string>;
-    /** The ingress class the HTTP-01 solver uses; Istio serves "istio". */
-    ingressClass?: pulumi.Input<string>;
-}
+import type { TlsSettings } from "./settings/schema";
+import { parseTls } from "./settings/validate";
+import { tlsKeys, tlsPart, TlsInputs } from "./plan/tls";
+import { ComponentType } from "./plan/types";
+import { Registrar } from "./registration/registrar";
+import { isKnown } from "./registration/known";
+import type { AcmeArgs, TlsArgs } from "./args";
+import { handoffOf } from "./handoff";
 
 export interface GatewayTlsArgs {
-    /** The certificate's names (also the gateway's hosts). */
+    /** The certificate's names. */
     hosts: pulumi.Input<pulumi.Input<string>[]>;
-    /** Install cert-manager (CRDs included). Default true. */
-    installCertManager?: pulumi.Input<boolean>;
+    /** Install cert-manager (CRDs included); it decides which resources exist. @default true */
+    installCertManager?: boolean;
+    /** @default the newest confirmed cert-manager patch */
     certManagerVersion?: pulumi.Input<string>;
-    /** Where the cert-manager chart comes from: an https:// repository or an oci:// registry. Default https://charts.jetstack.io. */
+    /** An https:// repository or an oci:// registry. @default "https://charts.jetstack.io" */
     chartRepository?: pulumi.Input<string>;
-    /** Default selfSigned. */
+    /** @default "selfSigned" */
     issuer?: pulumi.Input<TlsIssuer>;
     acme?: pulumi.Input<AcmeArgs>;
     /** The gateway's namespace: the Certificate and its Secret go there. */
@@ -32,46 +27,41 @@ export interface GatewayTlsArgs {
     dependsOn?: pulumi.Resource[];
 }
 
+/** The settings of TlsArgs GatewayTls takes (the rest is the stack's: enabled, httpsRedirect). */
+type GatewayTlsSettingsArgs = Omit<TlsArgs, "enabled" | "httpsRedirect">;
+
 /**
  * A certificate for the ingress gateway from cert-manager: cert-manager itself
  * (when asked), then a ClusterIssuer, then the Certificate in the gateway's
  * namespace, whose Secret the Istio Gateway's HTTPS server names.
  */
 export class GatewayTls extends pulumi.ComponentResource {
-    readonly settings: TlsSettings;
-    readonly certificate: pulumi.CustomResource;
-    readonly issuer: pulumi.CustomResource;
+    readonly settings: pulumi.Output<TlsSettings>;
+    readonly certificate: pulumi.Resource;
+    readonly issuer: pulumi.Resource;
     /** cert-manager's Helm release, when this component installs it. */
-    readonly certManager?: k8s.helm.v3.Release;
+    readonly certManager?: pulumi.Resource;
 
     constructor(name: string, args: GatewayTlsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const { gatewayNamespace, dependsOn, ...rest } = args;
-        const known = knownValue({ ...rest, enabled: true });
-        if (!known) throw new SettingsError([`GatewayTls ${name}: settings must be known when the component is created (they decide which resources exist)`]);
-        const parsed = tlsSchema.safeParse(known);
-        if (!parsed.success) throw new SettingsError(parsed.error.issues.map((i) => `${fieldPath(`GatewayTls ${name}`, i.path)}: ${i.message}`));
-        super("istio-sticky:index:GatewayTls", name, {}, opts);
-        this.settings = parsed.data;
+        const handoff = handoffOf(args);
+        const { gatewayNamespace, dependsOn, ...settings } = args;
+        const where = `GatewayTls ${name}`;
+        const parse = (s: GatewayTlsSettingsArgs, ns: string): TlsInputs => ({ tls: parseTls(s, where), gatewayNamespace: ns });
+        const input: pulumi.Input<TlsInputs> = handoff
+            ? { tls: handoff.plan.settings.tls, gatewayNamespace: handoff.plan.settings.mesh.gateway.namespace }
+            : isKnown(settings) && isKnown(gatewayNamespace)
+              ? parse(settings as GatewayTlsSettingsArgs, gatewayNamespace)
+              : pulumi.all([pulumi.output(settings), pulumi.output(gatewayNamespace)]).apply(([s, ns]) => parse(s as GatewayTlsSettingsArgs, ns));
+        super(ComponentType.GatewayTls, name, {}, opts);
 
-        const child = { parent: this };
-        const plan = pulumi.output(gatewayNamespace).apply((ns) => buildTlsPlan(this.settings, ns)!);
-        // Which objects exist does not depend on the namespace.
-        const staticPlan = buildTlsPlan(this.settings, "-")!;
-        const typeOf = (o: { apiVersion: string; kind: string }) => ({ apiVersion: o.apiVersion, kind: o.kind });
-
-        const certManagerReady: pulumi.Resource[] = [];
-        if (staticPlan.certManager) {
-            const cm = staticPlan.certManager;
-            const ns = createObject(`${name}-cert-manager-namespace`, typeOf(cm.namespace), cm.namespace, child);
-            this.certManager = createRelease(`${name}-cert-manager`, cm.release, { ...child, dependsOn: [ns] });
-            certManagerReady.push(this.certManager);
-        }
-        // Issuers and certificates need cert-manager's CRDs and its webhook.
-        this.issuer = createObject(`${name}-issuer`, typeOf(staticPlan.issuer), plan.issuer, { ...child, dependsOn: certManagerReady });
-        this.certificate = createObject(`${name}-certificate`, typeOf(staticPlan.certificate), plan.certificate, {
-            ...child,
-            dependsOn: [this.issuer, ...certManagerReady, ...(dependsOn ?? [])],
-        });
-        this.registerOutputs({ certificate: this.certificate.urn, issuer: this.issuer.urn, acme: this.settings.issuer === TlsIssuer.Acme });
+        const registrar = handoff?.registrar ?? new Registrar();
+        if (handoff) registrar.objects(handoff.plan.objects.filter((o) => o.owner === name), this);
+        else registrar.entries(tlsPart(name, { installCertManager: args.installCertManager ?? true }).entries, input, this, dependsOn ?? []);
+        const keys = tlsKeys(name);
+        this.settings = pulumi.output(input).tls;
+        this.certificate = registrar.resources.get(keys.certificate)!;
+        this.issuer = registrar.resources.get(keys.issuer)!;
+        this.certManager = registrar.resources.get(keys.certManager);
+        this.registerOutputs({ certificate: this.certificate.urn, issuer: this.issuer.urn });
     }
 }

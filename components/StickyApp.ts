@@ -1,99 +1,58 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AffinityMode, DirectContext, HashAlgorithm, isPersistentMode } from "./settings/enums";
+import { isPersistentMode } from "./settings/enums";
 import type { AppSettings } from "./settings/schema";
 import { DEFAULT_GATEWAY_NAMESPACE, gatewayPodLabels } from "./settings/schema";
-import { parseApp, SettingsError } from "./settings/validate";
-import { APP_OBJECT_TYPES, AppObjectSet, buildAppObjects, serviceHost } from "./objects/app";
-import { demoAppSource } from "./objects/demoApp";
-import { buildIstioGateway, gatewayRef } from "./objects/gateway";
-import { buildNamespace } from "./objects/namespace";
-import { buildRoutes } from "./objects/routes";
-import type { PodAddress } from "./objects/pods";
-import { ISTIO_SYSTEM_NAMESPACE } from "./istio/releases";
+import { parseApp, parseDirect, SettingsError } from "./settings/validate";
 import { describeAffinity } from "./policy/affinity";
-import { persistentSessionRequirement } from "./plan";
-import { createObject, readPods } from "./pulumi/objects";
-import { knownValue } from "./pulumi/known";
-import { waitsFor } from "./pulumi/ordering";
+import { serviceHost } from "./manifests/names";
+import { ISTIO_SYSTEM_NAMESPACE } from "./manifests/releases";
+import { appLayout, standaloneAppPart, standaloneDemoScript, StandaloneInputs, StandaloneLayout } from "./plan/app";
+import { persistentSessionRequirement } from "./plan/stack";
+import { ComponentType } from "./plan/types";
+import type { PodAddress } from "./outputs/pods";
+import { Registrar } from "./registration/registrar";
+import { allKnown, isKnown } from "./registration/known";
+import { demoAppSource } from "./registration/demoAppScript";
+import type { AffinityArgs, AppArgs, AutoscalingArgs, DirectArgs, MatchArgs } from "./args";
 import type { IstioMesh } from "./IstioMesh";
+import { handoffOf } from "./handoff";
 
-export interface CookieArgs {
-    name: pulumi.Input<string>;
-    /** Envoy sets the cookie itself when a TTL is given ("0s": a session cookie). */
-    ttl?: pulumi.Input<string>;
-    /** Default "/". */
-    path?: pulumi.Input<string>;
-    /** Extra attributes (Istio 1.28+), e.g. {name: "SameSite", value: "Lax"}. */
-    attributes?: pulumi.Input<pulumi.Input<{ name: pulumi.Input<string>; value?: pulumi.Input<string> }>[]>;
-}
-
-export interface AffinityArgs {
-    mode: pulumi.Input<AffinityMode>;
-    headerName?: pulumi.Input<string>;
-    cookie?: pulumi.Input<CookieArgs>;
-    queryParameterName?: pulumi.Input<string>;
-    algorithm?: pulumi.Input<HashAlgorithm>;
-    minimumRingSize?: pulumi.Input<number>;
-    /** A prime below 5000011. */
-    maglevTableSize?: pulumi.Input<number>;
-}
-
-export interface DirectArgs {
-    /** Default false. */
-    enabled?: boolean;
-    /** The opt-in request header; a request routes to a chosen pod only with "<header>: true". Default "use-direct". */
-    header?: string;
-    /** The pod network (IPv4 CIDR, /8 or narrower): the only addresses a direct request may name. Required when enabled. */
-    podCidr?: string;
-    /** Where direct routing is offered. Default ["gateway"]. */
-    contexts?: DirectContext[];
-}
-
-export interface AutoscalingArgs {
-    minReplicas: pulumi.Input<number>;
-    maxReplicas: pulumi.Input<number>;
-    /** Target average CPU utilization in percent. Default 80. */
-    cpuUtilization?: pulumi.Input<number>;
-}
-
-/** The settings of one app, as stack config and StickySessions take them. */
-export interface AppArgs {
+export interface StickyAppArgs {
     /** The app's Kubernetes name (DNS-1123 label). */
     name: pulumi.Input<string>;
-    /** Default: the app's name. */
+    /** @default the app's name */
     namespace?: pulumi.Input<string>;
-    /** Default 3; leave it out with autoscaling. */
+    /** Leave it out with autoscaling. @default 3 */
     replicas?: pulumi.Input<number>;
-    /** Path prefix on the gateway; requests reach the app with it removed. Default "/<name>". */
+    /** Path prefix on the gateway; requests reach the app with it removed. @default "/<name>" */
     path?: pulumi.Input<string>;
-    /** Your own image instead of the demo app; it must serve HTTP on `port` and /healthz. */
+    /** Your own image instead of the demo app (whether one is given decides if the demo script is shipped). */
     image?: pulumi.Input<string>;
-    /** Default 8080. */
+    /** @default 8080 */
     port?: pulumi.Input<number>;
-    /** A string the demo app returns (default: the app's name). */
+    /** A string the demo app returns. @default the app's name */
     target?: pulumi.Input<string>;
-    /** Default: round robin. */
+    /** @default round robin */
     affinity?: pulumi.Input<AffinityArgs>;
-    /** Route only requests with these exact header values here (apps may then share a path). */
-    match?: pulumi.Input<{ headers: pulumi.Input<Record<string, pulumi.Input<string>>> }>;
-    /** Direct routing to a chosen pod. Must be known when the component is created. */
+    /** Route only requests with these exact header values here. */
+    match?: pulumi.Input<MatchArgs>;
+    /** Direct routing to a chosen pod; it decides which resources exist. */
     direct?: DirectArgs;
-    /** A HorizontalPodAutoscaler and a PodDisruptionBudget instead of a fixed replica count. */
-    autoscaling?: pulumi.Input<AutoscalingArgs>;
-}
-
-export interface StickyAppArgs extends AppArgs {
+    /** A HorizontalPodAutoscaler and a PodDisruptionBudget instead of a fixed replica count; it decides which resources exist. */
+    autoscaling?: AutoscalingArgs;
+    /** @default true */
+    strictMtls?: pulumi.Input<boolean>;
     /** "namespace/name" of an Istio Gateway to bind to; when absent the app gets a Gateway of its own. */
     gateway?: pulumi.Input<string>;
-    /** Labels of the ingress gateway pods. Default: the mesh's, or Istio's default gateway's. */
+    /** Labels of the ingress gateway pods. @default the mesh's, or Istio's default gateway's */
     gatewaySelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Namespace of the ingress gateway pods (for direct routing's EnvoyFilter). Default: the mesh's, or "istio-ingress". */
+    /** Namespace of the ingress gateway pods. @default the mesh's, or "istio-ingress" */
     gatewayNamespace?: pulumi.Input<string>;
-    /** Hosts of the app's own Gateway and its VirtualService. Default ["*"]. */
+    /** Hosts of the app's own Gateway and its VirtualService. @default ["*"] */
     hosts?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Create (and label for injection) the app's namespace. Default true. */
+    /** Create (and label for injection) the app's namespace. @default true */
     createNamespace?: boolean;
-    /** Create the app's gateway VirtualService. Default true; false when the caller routes it with other apps. */
+    /** Create the app's gateway VirtualService. @default true */
     route?: boolean;
     /** Istio revision whose sidecar to inject. */
     revision?: pulumi.Input<string>;
@@ -101,44 +60,14 @@ export interface StickyAppArgs extends AppArgs {
     mesh?: IstioMesh;
     /** Resources every object of the app waits for, e.g. a namespace created elsewhere. */
     dependsOn?: pulumi.Resource[];
-    /** Do not log settings warnings (the caller already did). */
+    /** Do not log settings warnings. @default false */
     quiet?: boolean;
 }
 
-const SETTINGS_KEYS = ["name", "namespace", "replicas", "path", "image", "port", "target", "affinity", "match", "direct", "autoscaling"] as const;
-
-/** Pulumi names of an app's children, by object. */
-const CHILD_NAMES: Record<keyof AppObjectSet, string> = {
-    configMap: "script",
-    deployment: "deployment",
-    service: "service",
-    destinationRule: "destinationrule",
-    horizontalPodAutoscaler: "hpa",
-    podDisruptionBudget: "pdb",
-    gatewayEnvoyFilter: "direct-gateway",
-    meshEnvoyFilter: "direct-mesh",
-    meshVirtualService: "mesh-virtualservice",
-    peerAuthentication: "peerauthentication",
-    networkPolicy: "networkpolicy",
-    directAuthorizationPolicy: "direct-authorization",
-};
-
-/**
- * Which objects an app owns depends on whether it has an image, autoscaling and
- * direct routing. When its settings are Outputs, a stand-in with the same shape
- * tells, so the choice is made by the same builder.
- */
-function shapeOf(args: StickyAppArgs, direct: DirectArgs | undefined, where: string): AppSettings {
-    return parseApp(
-        {
-            name: "shape",
-            ...(args.image !== undefined ? { image: "shape" } : {}),
-            ...(args.autoscaling !== undefined ? { autoscaling: { minReplicas: 2, maxReplicas: 2 } } : {}),
-            ...(direct !== undefined ? { direct } : {}),
-        },
-        where,
-    ).value;
-}
+/** The app settings among StickyApp's args: exactly AppArgs' fields (checked at the end of this file). */
+const APP_FIELDS = ["name", "namespace", "replicas", "path", "image", "port", "target", "affinity", "match", "direct", "autoscaling", "strictMtls"] as const;
+type AppFieldsAgree = [Exclude<keyof AppArgs, (typeof APP_FIELDS)[number]>] extends [never] ? true : never;
+const appFieldsAgree: AppFieldsAgree = true;
 
 /** A stateful app behind the Istio ingress gateway with the session-affinity policy it asks for. */
 export class StickyApp extends pulumi.ComponentResource {
@@ -149,91 +78,84 @@ export class StickyApp extends pulumi.ComponentResource {
     /** Path prefix on the gateway. */
     readonly path: pulumi.Output<string>;
     readonly affinity: pulumi.Output<string>;
-    /** The ready pods (name, IP) after the rollout: a snapshot from `pulumi up` or `pulumi refresh`; empty in a preview. */
+    /** The ready pods (name, IP) after the rollout: a snapshot from `pulumi up` or `pulumi refresh`. */
     readonly pods: pulumi.Output<PodAddress[]>;
-    /** What an existing mesh must provide for this app (empty when `mesh` is given). */
+    /** What an existing mesh must provide for this app (empty when `mesh` is given or the stack plans the mesh). */
     readonly meshRequirements: pulumi.Output<string[]>;
 
     constructor(name: string, args: StickyAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const handoff = handoffOf(args);
         const where = `StickyApp ${name}`;
-        const raw = Object.fromEntries(SETTINGS_KEYS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
-        const known = knownValue(raw);
-        const early = known ? parseApp(known, where) : undefined; // throws before anything is registered
-        const direct = knownValue(args.direct);
-        if (args.direct !== undefined && direct === undefined) {
-            throw new SettingsError([`${where}.direct: must be known when the component is created (it decides which resources exist)`]);
-        }
-        const shape = early?.value ?? shapeOf(args, direct, where);
-        super("istio-sticky:index:StickyApp", name, {}, opts);
-
-        const checked = early ? pulumi.output(early) : pulumi.output(raw).apply((r) => parseApp(r, where));
-        if (!args.quiet) checked.warnings.apply((ws) => ws.forEach((w) => pulumi.log.warn(w, this)));
-        this.settings = checked.value;
-
-        const mesh = args.mesh;
-        const selector = pulumi.output(args.gatewaySelector ?? mesh?.gatewayLabels ?? gatewayPodLabels("istio-ingressgateway"));
-        const gatewayNamespace = pulumi.output(args.gatewayNamespace ?? mesh?.gatewayNamespace ?? DEFAULT_GATEWAY_NAMESPACE);
-        const hosts = pulumi.output(args.hosts ?? ["*"]);
-        const child = { parent: this };
-
-        const ns =
-            args.createNamespace === false
-                ? undefined
-                : createObject(
-                      `${name}-namespace`,
-                      { apiVersion: "v1", kind: "Namespace" },
-                      pulumi.all([this.settings, args.revision]).apply(([s, rev]) => buildNamespace(s.namespace, { injection: true, revision: rev })),
-                      child,
-                  );
-        const base = [...(ns ? [ns] : []), ...(args.dependsOn ?? [])];
-        const after = (type: { apiVersion: string; kind: string }, extra: pulumi.Resource[] = []) => ({
-            ...child,
-            dependsOn: [...base, ...waitsFor(type, mesh), ...extra],
-        });
-
-        const objects = pulumi.all([this.settings, selector, gatewayNamespace]).apply(([s, sel, gwNs]) =>
-            buildAppObjects(s, {
-                demoAppSource: s.image === undefined ? demoAppSource() : "",
-                gatewayNamespace: gwNs,
-                gatewaySelector: sel,
-                rootNamespace: ISTIO_SYSTEM_NAMESPACE,
-            }),
-        );
-        const shapeObjects = buildAppObjects(shape, { demoAppSource: "", gatewayNamespace: "-", gatewaySelector: {}, rootNamespace: "-" });
-        const created = new Map<keyof AppObjectSet, pulumi.CustomResource>();
-        for (const [key, type] of APP_OBJECT_TYPES) {
-            if (!shapeObjects[key]) continue;
-            // The gateway's EnvoyFilter lives in the gateway's namespace, which the mesh creates.
-            const inGatewayNamespace = key === "gatewayEnvoyFilter" || key === "directAuthorizationPolicy";
-            const extra = inGatewayNamespace && mesh ? [mesh.gatewayNamespaceResource] : [];
-            created.set(key, createObject(`${name}-${CHILD_NAMES[key]}`, type, objects.apply((o) => o[key]!), after(type, extra)));
-        }
-
-        if (args.route !== false) {
-            let gateway: pulumi.Input<string>;
-            if (args.gateway !== undefined) {
-                gateway = args.gateway;
-            } else {
-                const own = pulumi.all([this.settings, selector, hosts]).apply(([s, sel, h]) =>
-                    buildIstioGateway({ name: `${s.name}-gateway`, namespace: s.namespace, selector: sel, hosts: h }),
-                );
-                const type = { apiVersion: "networking.istio.io/v1", kind: "Gateway" };
-                createObject(`${name}-gateway`, type, own, after(type));
-                gateway = own.apply((g) => gatewayRef(g.metadata.name, g.metadata.namespace!));
+        const raw = Object.fromEntries(APP_FIELDS.filter((k) => appFieldsAgree && args[k] !== undefined).map((k) => [k, args[k]]));
+        // Known settings are checked before anything is registered; Outputs once they resolve.
+        for (const field of ["direct", "autoscaling"] as const) {
+            if (!handoff && args[field] !== undefined && !isKnown(args[field])) {
+                throw new SettingsError([`${where}.${field}: must be known when the component is created (it decides which resources exist)`]);
             }
-            const type = { apiVersion: "networking.istio.io/v1", kind: "VirtualService" };
-            const route = pulumi.all([this.settings, gateway, hosts]).apply(([s, gw, h]) => buildRoutes([s], { gateway: gw, hosts: h })[0]);
-            createObject(`${name}-virtualservice`, type, route, after(type));
         }
+        const early = !handoff && isKnown(raw) ? parseApp(raw, where) : undefined;
+        const layout: StandaloneLayout | undefined = handoff
+            ? undefined
+            : {
+                  ...(early ? appLayout(early.value) : { autoscaling: args.autoscaling !== undefined, direct: parseDirect(args.direct, where) }),
+                  createNamespace: args.createNamespace ?? true,
+                  demo: args.image === undefined,
+                  route: args.route ?? true,
+                  ownGateway: args.gateway === undefined,
+              };
+        super(ComponentType.StickyApp, name, {}, opts);
 
+        if (handoff) {
+            // A stack's app: its part of the stack's plan, settings validated with the stack.
+            const { plan, registrar, app } = handoff;
+            registrar.objects(plan.objects.filter((o) => o.owner === name), this);
+            const read = plan.reads.find((r) => r.owner === name)!;
+            this.settings = pulumi.output(app!);
+            this.pods = registrar.readyPods(read, read, this);
+        } else {
+            const registrar = new Registrar(args.mesh?.registered);
+            const checked = early ? pulumi.output(early) : pulumi.output(raw).apply((r) => parseApp(r, where));
+            if (!args.quiet) checked.warnings.apply((ws) => ws.forEach((w) => pulumi.log.warn(w, this)));
+            const mesh = args.mesh;
+            const source = layout!.demo ? demoAppSource() : undefined;
+            const context = {
+                app: early ? early.value : checked.value,
+                selector: args.gatewaySelector ?? mesh?.gatewayLabels ?? gatewayPodLabels("istio-ingressgateway"),
+                gatewayNamespace: args.gatewayNamespace ?? mesh?.gatewayNamespace ?? DEFAULT_GATEWAY_NAMESPACE,
+                hosts: args.hosts ?? ["*"],
+                gateway: args.gateway,
+                revision: args.revision,
+            };
+            const build = (c: pulumi.Unwrap<typeof context>): StandaloneInputs => ({
+                app: c.app,
+                ctx: {
+                    demoScript: standaloneDemoScript(c.app, source),
+                    gatewayNamespace: c.gatewayNamespace,
+                    gatewaySelector: c.selector,
+                    rootNamespace: ISTIO_SYSTEM_NAMESPACE,
+                },
+                hosts: c.hosts,
+                gateway: c.gateway,
+                revision: c.revision,
+                demoSource: source,
+            });
+            const input: pulumi.Input<StandaloneInputs> = allKnown(context)
+                ? build(context as pulumi.Unwrap<typeof context>)
+                : (pulumi.output(context) as pulumi.Output<pulumi.Unwrap<typeof context>>).apply(build);
+            const part = standaloneAppPart(name, layout!, mesh?.keys);
+            registrar.entries(part.entries, input, this, args.dependsOn ?? []);
+            const [read] = part.reads;
+            this.settings = pulumi.output(input).app;
+            this.pods = registrar.readyPods(read, registrar.readOf(read, input), this);
+        }
         this.namespace = this.settings.namespace;
         this.serviceHost = this.settings.apply(serviceHost);
         this.path = this.settings.path;
         this.affinity = this.settings.apply((s) => describeAffinity(s.affinity));
-        this.pods = readPods(`${name}-endpoints`, this.namespace, this.settings.name, created.get("deployment")!.id, child);
-        this.meshRequirements = mesh
-            ? pulumi.output([])
-            : this.settings.apply((s) => (isPersistentMode(s.affinity.mode) ? [persistentSessionRequirement([s.name])] : []));
+        this.meshRequirements =
+            args.mesh || handoff
+                ? pulumi.output([])
+                : this.settings.apply((s) => (isPersistentMode(s.affinity.mode) ? [persistentSessionRequirement([s.name])] : []));
         if (!args.quiet) {
             this.meshRequirements.apply((reqs) => reqs.forEach((r) => pulumi.log.warn(`this app uses an existing Istio, which must run ${r}`, this)));
         }

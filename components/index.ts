@@ -1,21 +1,35 @@
-/** istio-sticky: Pulumi components for sticky sessions on Kubernetes through Istio. */
-export { IstioMesh, IstioMeshArgs, IstioGatewayArgs } from "./IstioMesh";
-export { StickyApp, StickyAppArgs, AppArgs, AffinityArgs, CookieArgs, DirectArgs, AutoscalingArgs } from "./StickyApp";
-export { StickySessions, StickySessionsArgs, StickySessionsMeshArgs, StickySessionsTlsArgs, AppEndpoint, validateStack } from "./StickySessions";
-export { GatewayTls, GatewayTlsArgs, AcmeArgs } from "./GatewayTls";
-export * from "./settings";
-export { buildPlan, Plan, AppPlan, SHARED_GATEWAY_NAME } from "./plan";
-export { planDocuments, toYaml, helmReleaseDocument } from "./render";
-export { buildAppObjects, serviceHost, AppObjects, AppObjectSet } from "./objects/app";
-export { buildRoutes } from "./objects/routes";
-export { podsFromEndpoints, directCurl, PodAddress } from "./objects/pods";
-export { podAddressRegex } from "./policy/direct";
-export { buildMeshReleases, MeshReleases } from "./istio/releases";
-export { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO } from "./istio/versions";
-export { IngressAddress } from "./objects/ingress";
-export { K8sObject, HelmReleaseSpec } from "./objects/types";
-export { describeAffinity, stickinessProbe, loadBalancerFor, serviceLabelsFor } from "./policy/affinity";
-export { verifyStickiness, VerifyHooks } from "./verify/run";
-export { VerifyMode, VerifyOptions, VerifyInput, parseVerifyOptions, VerifyUsageError } from "./verify/options";
-export { buildReport, formatReport, Report, SessionReport, Sample } from "./verify/report";
-export { verifyArgsFor, verifyCommand } from "./verify/command";
+/**
+ * istio-sticky: Pulumi components for sticky sessions on Kubernetes through Istio.
+ *
+ * The public API: the four components with their args and outputs, the enums,
+ * and the pure functions that validate settings, plan a stack and render it.
+ */
+export { StickySessions, StickySessionsArgs } from "./StickySessions";
+export { IstioMesh, IstioMeshArgs } from "./IstioMesh";
+export { StickyApp, StickyAppArgs } from "./StickyApp";
+export { GatewayTls, GatewayTlsArgs } from "./GatewayTls";
+export {
+    AppArgs,
+    AffinityArgs,
+    CookieArgs,
+    CookieAttributeArgs,
+    MatchArgs,
+    DirectArgs,
+    AutoscalingArgs,
+    MeshArgs,
+    GatewayArgs,
+    MeshValuesArgs,
+    TlsArgs,
+    AcmeArgs,
+} from "./args";
+export { AffinityMode, HashAlgorithm, DirectContext, GatewayServiceType, ExternalTrafficPolicy, TlsIssuer } from "./settings/enums";
+export { parseStackConfig, parseStack, SettingsError, StackSettings, Checked } from "./settings/validate";
+export { AppSettings, MeshSettings, TlsSettings } from "./settings/schema";
+export { buildPlan, Plan, PlanOptions } from "./plan/stack";
+export { PlannedObject, PlannedRead, PlannedComponent, ComponentType, ReadKind } from "./plan/types";
+export { planDocuments, planYaml, toYaml } from "./plan/render";
+export { K8sObject } from "./manifests/types";
+export { AppEndpoint } from "./outputs/endpoints";
+export { IngressAddress } from "./outputs/ingress";
+export { PodAddress } from "./outputs/pods";
+export { demoAppSource } from "./registration/demoAppScript";

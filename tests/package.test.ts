@@ -7,14 +7,14 @@ describe("the built package (what other programs import)", () => {
 
     it("exports the components, enums and pure layer from package.json main", () => {
         const lib = require(entry);
-        for (const name of ["IstioMesh", "StickyApp", "StickySessions", "parseStackConfig", "buildPlan", "planDocuments", "AffinityMode", "HashAlgorithm", "GatewayServiceType"]) {
+        for (const name of ["IstioMesh", "StickyApp", "StickySessions", "GatewayTls", "parseStackConfig", "parseStack", "buildPlan", "planDocuments", "planYaml", "AffinityMode", "HashAlgorithm", "GatewayServiceType", "demoAppSource"]) {
             assert.ok(lib[name], `${name} is not exported by ${pkg.main}`);
         }
         assert.equal(lib.AffinityMode.PersistentCookie, "persistentCookie");
     });
 
     it("finds the demo app from the built files", () => {
-        const { demoAppSource } = require(path.join(path.dirname(entry), "objects", "demoApp.js"));
+        const { demoAppSource } = require(entry);
         assert.match(demoAppSource(), /SessionCounters/);
     });
 });

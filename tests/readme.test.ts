@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../components/settings/validate";
-import { buildPlan } from "../components/plan";
-import { planDocuments } from "../components/render";
+import { buildPlan } from "../components/plan/stack";
+import { planDocuments } from "../components/plan/render";
 import { PROJECT_DIR } from "../cli/stackFiles";
 
 describe("README", () => {
@@ -14,7 +14,7 @@ describe("README", () => {
         const section = readme.slice(readme.indexOf("## Configuration"));
         const block = /```yaml\n([\s\S]*?)```/.exec(section)![1];
         const { value } = parseStackConfig(parse(block).config);
-        const kinds = new Set(planDocuments(buildPlan(value, "// app")).map((d) => d.kind));
+        const kinds = new Set(planDocuments(buildPlan(value, { demoAppSource: "// app" })).map((d) => d.kind));
         for (const kind of ["HelmRelease", "DestinationRule", "EnvoyFilter", "HorizontalPodAutoscaler", "Certificate"]) assert.ok(kinds.has(kind), kind);
         assert.equal(value.apps[0].affinity.maglevTableSize, 65537);
     });

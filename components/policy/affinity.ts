@@ -1,6 +1,6 @@
 import { AffinityMode, HashAlgorithm, isHashMode } from "../settings/enums";
 import type { AffinitySettings } from "../settings/schema";
-import { DEMO_SESSION_COOKIE } from "../settings/validate";
+import { DEMO_SESSION_COOKIE } from "../settings/wellKnown";
 
 /** The Service labels Istio reads to turn on Envoy's stateful-session filter. */
 export const PERSISTENT_COOKIE_LABEL = "istio.io/persistent-session";
@@ -124,32 +124,5 @@ export function describeAffinity(a: AffinitySettings): string {
             return `persistent session: pod address kept in header ${a.headerName}`;
         default:
             return "round robin (no affinity)";
-    }
-}
-
-/**
- * A shell loop that shows stickiness against `url`: ten requests of one session,
- * printing the pod that answered each.
- */
-export function stickinessProbe(a: AffinitySettings, url: string): string {
-    const loop = (curl: string) => `for i in $(seq 1 10); do ${curl} | jq -r '.pod + " count=" + (.count|tostring)'; done`;
-    switch (a.mode) {
-        case AffinityMode.Header:
-            return loop(`curl -s -H '${a.headerName}: alice' '${url}'`);
-        case AffinityMode.QueryParameter:
-            return loop(`curl -s '${url}?${a.queryParameterName}=alice'`);
-        case AffinityMode.Cookie:
-            return a.cookie!.ttl !== undefined
-                ? `rm -f /tmp/sticky.jar; ${loop(`curl -s -b /tmp/sticky.jar -c /tmp/sticky.jar '${url}'`)}`
-                : loop(`curl -s -b '${a.cookie!.name}=alice' '${url}'`);
-        case AffinityMode.PersistentCookie:
-            return `rm -f /tmp/sticky.jar; ${loop(`curl -s -b /tmp/sticky.jar -c /tmp/sticky.jar '${url}'`)}`;
-        case AffinityMode.PersistentHeader:
-            return (
-                `h=$(curl -s -D - -o /dev/null '${url}' | awk -F': ' 'tolower($1)=="${a.headerName}" {print $2}' | tr -d '\\r'); ` +
-                loop(`curl -s -H "${a.headerName}: $h" -H '${CLIENT_SESSION_HEADER}: alice' '${url}'`)
-            );
-        default:
-            return loop(`curl -s '${url}'`);
     }
 }

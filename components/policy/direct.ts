@@ -1,6 +1,6 @@
 import toRegexRange from "to-regex-range";
 import { parseCidr } from "../settings/rules";
-import { ORIGINAL_DST_HEADER } from "../settings/schema";
+import { ORIGINAL_DST_HEADER } from "../settings/wellKnown";
 import type { AppSettings } from "../settings/schema";
 
 /** Istio's validation webhook rejects regular expressions longer than this. */

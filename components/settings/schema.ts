@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode, TlsIssuer } from "./enums";
 import * as rules from "./rules";
-import { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "../istio/versions";
+import { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "./versions";
+import { ORIGINAL_DST_HEADER } from "./wellKnown";
 
 /** A strict object whose unknown-key error lists the keys it does accept. */
 function strict<S extends z.ZodRawShape>(shape: S) {
@@ -140,8 +141,6 @@ export const affinitySchema = strict({
 export const DEFAULT_APP_PORT = 8080;
 export const DEFAULT_REPLICAS = 3;
 export const DEFAULT_DIRECT_HEADER = "use-direct";
-/** The header Envoy reads the chosen pod from, on an ORIGINAL_DST cluster. */
-export const ORIGINAL_DST_HEADER = "x-envoy-original-dst-host";
 
 const autoscalingSchema = strict({
     minReplicas: intIn(1, 1000, "a whole number from 1 to 1000"),
@@ -194,8 +193,9 @@ const cidrAny = text('an IPv4 CIDR such as "203.0.113.0/24"', (s) => rules.parse
  * `enabled` they would silently do nothing, so that is refused (checked on the
  * raw input, before defaults fill in). An explicit `enabled: false` keeps them for later.
  */
-function requiringEnabled<S extends z.ZodType>(feature: string, fields: z.ZodObject, schema: S) {
+function requiringEnabled<S extends z.ZodType>(feature: string, fields: z.ZodObject, schema: S): z.ZodType<z.output<S>, z.input<S>> {
     const known = Object.keys(fields.shape);
+    // A preprocess step types its input as unknown; the input is still what `schema` takes.
     return z.preprocess((raw, ctx) => {
         if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && (raw as Record<string, unknown>).enabled === undefined) {
             // Unknown keys are left to the strict schema, which names them.
@@ -222,7 +222,7 @@ const directFields = strict({
     contexts: z.array(enumOf(DirectContext), { error: "must be a list" }).min(1, { message: "must list at least one context" }).default([DirectContext.Gateway]),
 });
 
-const directSchema = requiringEnabled("direct routing", directFields, directFields.superRefine((d, ctx) => {
+export const directSchema = requiringEnabled("direct routing", directFields, directFields.superRefine((d, ctx) => {
     if (d.enabled && d.podCidr === undefined) {
         ctx.addIssue({ code: "custom", path: ["podCidr"], message: "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)" });
     }

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { distance } from "fastest-levenshtein";
 import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, isHashMode, TlsIssuer } from "./enums";
-import { appSchema, AppSettings, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
+import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
 import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
-import { COOKIE_ATTRIBUTES_MINOR } from "../istio/versions";
+import { COOKIE_ATTRIBUTES_MINOR } from "./versions";
+import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
 /** The Pulumi config namespace of this project. */
 export const CONFIG_NAMESPACE = "istio-sticky";
@@ -23,8 +24,6 @@ export function reservedNamespace(ns: string): string | undefined {
     return undefined;
 }
 
-/** The demo app's own session cookie in persistentCookie mode (the routing cookie names the pod, not the client). */
-export const DEMO_SESSION_COOKIE = "demo-session";
 
 /** Config keys that look like this project's, misspelled: "istio-stiky:mesh", "istiosticky:apps", "myproj:tls". */
 function misspelledKeys(config: Readonly<Record<string, unknown>>): string[] {
@@ -130,12 +129,46 @@ export function parseStackConfig(config: Readonly<Record<string, unknown>>): Che
     throw new SettingsError(problems);
 }
 
+/**
+ * Validates a whole stack given as component args (StickySessions): names,
+ * paths and policies against each other and against the mesh, before any
+ * resource is registered.
+ */
+export function parseStack(raw: { mesh?: unknown; apps: readonly unknown[]; tls?: unknown }, where: string): Checked<StackSettings> {
+    const problems: string[] = [];
+    const mesh = parseWith(meshSchema, raw.mesh ?? {}, `${where} mesh`, problems);
+    const apps = raw.apps.map((a, i) => parseWith(appSchema, a, `${where} apps[${i}]`, problems));
+    if (apps.length === 0) problems.push(`${where} apps: must list at least one app`);
+    const tls = parseWith(tlsSchema, raw.tls ?? {}, `${where} tls`, problems);
+    if (problems.length || !mesh || !tls) throw new SettingsError(problems);
+    const stack = { mesh, apps: apps as AppSettings[], tls };
+    const checked = checkStack(stack, { mesh: `${where} mesh`, apps: `${where} apps`, tls: `${where} tls` });
+    if (checked.problems.length) throw new SettingsError(checked.problems);
+    return { value: applyTlsDefaults(stack), warnings: checked.warnings };
+}
+
 /** Validates one mesh's settings (component args). */
 export function parseMesh(raw: unknown, where: string): MeshSettings {
     const problems: string[] = [];
     const mesh = parseWith(meshSchema, raw ?? {}, where, problems);
     if (!mesh) throw new SettingsError(problems);
     return mesh;
+}
+
+/** Validates a gateway certificate's settings (component args); TLS is on. */
+export function parseTls(raw: unknown, where: string): TlsSettings {
+    const problems: string[] = [];
+    const tls = parseWith(tlsSchema, { ...(raw as object), enabled: true }, where, problems);
+    if (!tls) throw new SettingsError(problems);
+    return tls;
+}
+
+/** Validates direct-routing settings on their own (they decide which objects an app has). */
+export function parseDirect(raw: unknown, where: string): AppSettings["direct"] {
+    const problems: string[] = [];
+    const direct = parseWith(directSchema, raw ?? {}, `${where}.direct`, problems);
+    if (!direct) throw new SettingsError(problems);
+    return direct;
 }
 
 /** Validates one app's settings (component args). */

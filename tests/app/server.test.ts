@@ -4,12 +4,12 @@ import * as net from "net";
 import { spawnSync } from "child_process";
 import { startDemoApp, RunningApp, DEMO_APP_JS } from "../support/demoApp";
 import { AffinityMode } from "../../components/settings/enums";
-import { buildPlan } from "../../components/plan";
+import { buildPlan } from "../../components/plan/stack";
 import { stackWith } from "../support/fixtures";
 
 /** The literal env the Deployment gives the demo app for one mode. */
 function deploymentEnv(mode: AffinityMode): Record<string, string> {
-    const env = buildPlan(stackWith([mode]), "").apps[0].objects.deployment.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    const env = buildPlan(stackWith([mode]), { demoAppSource: "" }).objects.find((o) => o.object.kind === "Deployment")!.object.spec.template.spec.containers[0].env as { name: string; value?: string }[];
     return Object.fromEntries(env.filter((e) => e.value !== undefined && e.name !== "PORT").map((e) => [e.name, e.value!]));
 }
 

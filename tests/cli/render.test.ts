@@ -50,12 +50,12 @@ describe("cli/render", () => {
 
     it("renders staging's three backends on one path, routed by target, sticky on x-user", () => {
         const docs = parseAllDocuments(render(["--stack", "staging"]).out).map((d) => d.toJS());
-        const route = docs.find((d) => d.kind === "VirtualService" && d.metadata.name === "backend-1");
+        const route = docs.find((d) => d.kind === "VirtualService" && d.metadata.name === "path-backends");
         assert.deepEqual(route.spec.http.map((r: any) => [r.name, r.match?.[0].headers?.target?.exact ?? null, r.directResponse?.status ?? null]), [
             ["backend-1", "backend-1", null],
             ["backend-2", "backend-2", null],
             ["backend-3", "backend-3", null],
-            ["backend-1-unmatched", null, 404],
+            ["unmatched", null, 404],
         ]);
         const drs = docs.filter((d) => d.kind === "DestinationRule" && d.metadata.namespace === "backends");
         assert.deepEqual(drs.map((d) => d.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName), ["x-user", "x-user", "x-user"]);

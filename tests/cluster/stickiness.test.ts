@@ -14,8 +14,8 @@ import * as net from "net";
 import { PROJECT_DIR } from "../../cli/stackFiles";
 import { freePort } from "../support/proxies";
 import { parseVerifyArgs } from "../../cli/verify";
-import { verifyStickiness } from "../../components/verify/run";
-import { formatReport } from "../../components/verify/report";
+import { verifyStickiness } from "../../verify/run";
+import { formatReport } from "../../verify/report";
 
 const onPath = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 

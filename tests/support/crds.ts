@@ -5,7 +5,7 @@
  * the x-kubernetes-validations CEL rules with a CEL evaluator.
  */
 import Ajv, { ValidateFunction } from "ajv";
-import type { K8sObject } from "../../components/objects/types";
+import type { K8sObject } from "../../components/manifests/types";
 
 // @marcbachmann/cel-js is ESM-only; a native import() keeps the CommonJS transform from turning it into require().
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;

@@ -8,7 +8,7 @@
  * `checkPlan` runs every rule over every document of a plan, plus the Helm
  * release values that decide what the gateway pods and istiod look like.
  */
-import type { K8sObject } from "../../components/objects/types";
+import type { K8sObject } from "../../components/manifests/types";
 
 export type Severity = "error" | "warning";
 

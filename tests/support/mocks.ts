@@ -3,6 +3,7 @@
  * (wrapping the mock monitor, since mock newResource calls do not carry them).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { EndpointSliceView, podsFromEndpointSlices } from "../../components/outputs/pods";
 
 export interface Registered {
     type: string;
@@ -20,19 +21,21 @@ export interface MockOptions {
     gatewayService?: { type: string; ip?: string; hostname?: string };
 }
 
-/** What the Endpoints read returns for Service `name`: two ready pods and one that is not ready. */
-export function endpointSubsets(name: string) {
+/**
+ * The EndpointSlices of Service `name`, as the API returns them: two ready pods
+ * in two slices, one that is not ready, and an IPv6 slice of the same pods.
+ */
+export function endpointSlicesOf(name: string): EndpointSliceView[] {
+    const pod = (ip: string, suffix: string, ready: boolean) => ({ addresses: [ip], conditions: { ready }, targetRef: { kind: "Pod", name: `${name}-7d9f-${suffix}` } });
     return [
-        {
-            addresses: [
-                { ip: "10.244.2.12", targetRef: { kind: "Pod", name: `${name}-7d9f-b` } },
-                { ip: "10.244.1.11", targetRef: { kind: "Pod", name: `${name}-7d9f-a` } },
-            ],
-            notReadyAddresses: [{ ip: "10.244.3.13", targetRef: { kind: "Pod", name: `${name}-7d9f-c` } }],
-            ports: [{ name: "http", port: 8080 }],
-        },
+        { addressType: "IPv4", endpoints: [pod("10.244.2.12", "b", true), pod("10.244.3.13", "c", false)] },
+        { addressType: "IPv4", endpoints: [pod("10.244.1.11", "a", true)] },
+        { addressType: "IPv6", endpoints: [pod("fd00::11", "a", true)] },
     ];
 }
+
+/** The type token of the ready-pods read (a dynamic resource). */
+export const READY_PODS_TYPE = "pulumi-nodejs:dynamic/istio-sticky:ReadyPods";
 
 export const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
@@ -72,9 +75,6 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
                 if (args.id !== undefined && args.id !== "") {
                     recorder.reads.push({ type: args.type, name: args.name, id: args.id });
                     const [namespace, name] = args.id.split("/");
-                    if (args.type === "kubernetes:core/v1:Endpoints") {
-                        return { id: args.id, state: { metadata: { name, namespace }, subsets: endpointSubsets(name) } };
-                    }
                     const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
                     return {
                         id: args.id,
@@ -96,7 +96,9 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
                 const extra =
                     args.type === "kubernetes:helm.sh/v3:Release"
                         ? { status: { name: args.inputs.name, namespace: args.inputs.namespace, status: "deployed", version: args.inputs.version } }
-                        : {};
+                        : args.type === READY_PODS_TYPE
+                          ? { pods: podsFromEndpointSlices(endpointSlicesOf(args.inputs.service)) }
+                          : {};
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
             call(args: pulumi.runtime.MockCallArgs) {

@@ -2,7 +2,7 @@
  * Validates generated objects against the upstream schemas: the Kubernetes
  * OpenAPI models (kubernetes-models) and Istio's CRD schemas (@kubernetes-models/istio).
  */
-import type { K8sObject } from "../../components/objects/types";
+import type { K8sObject } from "../../components/manifests/types";
 
 // These packages are ESM-only; a native import() keeps the CommonJS transform from turning it into require().
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;

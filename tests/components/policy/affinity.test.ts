@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { AffinityMode } from "../../../components/settings/enums";
 import { affinitySchema } from "../../../components/settings/schema";
-import { loadBalancerFor, serviceLabelsFor, sessionKeyFor, stickinessProbe, describeAffinity } from "../../../components/policy/affinity";
+import { loadBalancerFor, serviceLabelsFor, sessionKeyFor, describeAffinity } from "../../../components/policy/affinity";
+import { stickinessProbe } from "../../../components/outputs/endpoints";
 import { AFFINITY_BY_MODE, ALL_MODES } from "../../support/fixtures";
 
 const settings = (mode: AffinityMode) => affinitySchema.parse(AFFINITY_BY_MODE[mode]);

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { AffinityMode, HashAlgorithm } from "../../../components/settings/enums";
 import { hostCovered, parseApp, parseStackConfig, SettingsError, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
-import { DEFAULT_ISTIO_VERSION } from "../../../components/istio/versions";
+import { DEFAULT_ISTIO_VERSION } from "../../../components/settings/versions";
 
 function problemsOf(config: Record<string, unknown>): string[] {
     try {

@@ -1,0 +1,203 @@
+/**
+ * The settings the components take, as named interfaces. Each agrees with the
+ * validation schema (components/settings/schema.ts) field for field: the
+ * checks at the end of this file fail the build when a field is added to one
+ * and not the other.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, TlsIssuer } from "./settings/enums";
+import type { affinitySchema, appSchema, meshSchema, tlsSchema } from "./settings/schema";
+
+export interface CookieAttributeArgs {
+    /** e.g. SameSite, Secure, HttpOnly. */
+    name: string;
+    value?: string;
+}
+
+export interface CookieArgs {
+    name: string;
+    /** Envoy sets the cookie itself when a TTL is given ("0s": a session cookie). Default: the app sets it. */
+    ttl?: string;
+    /** @default "/" */
+    path?: string;
+    /** Extra attributes (Istio 1.28+), e.g. {name: "SameSite", value: "Lax"}. @default [] */
+    attributes?: CookieAttributeArgs[];
+}
+
+export interface AffinityArgs {
+    mode: AffinityMode;
+    /** The header to hash on (header) or that carries the pod's address (persistentHeader). */
+    headerName?: string;
+    /** The cookie to hash on (cookie) or that carries the pod's address (persistentCookie). */
+    cookie?: CookieArgs;
+    queryParameterName?: string;
+    /** Hash modes: ringHash or maglev. @default Envoy's ring hash */
+    algorithm?: HashAlgorithm;
+    minimumRingSize?: number;
+    /** A prime below 5000011. @default 65537 with maglev */
+    maglevTableSize?: number;
+}
+
+export interface MatchArgs {
+    /** Exact header values a request must carry to reach this app. */
+    headers: Record<string, string>;
+}
+
+export interface DirectArgs {
+    /** Settings without `enabled` are refused; `false` keeps them while it is off. @default false */
+    enabled?: boolean;
+    /** Clients (by original address) allowed to send the direct header. @default loopback and the private ranges */
+    allowedClients?: string[];
+    /** The opt-in request header; a request routes to a chosen pod only with "<header>: true". @default "use-direct" */
+    header?: string;
+    /** The pod network (IPv4 CIDR, /8 or narrower): the only addresses a direct request may name. Required when enabled. */
+    podCidr?: string;
+    /** Where direct routing is offered. @default ["gateway"] */
+    contexts?: DirectContext[];
+}
+
+export interface AutoscalingArgs {
+    minReplicas: number;
+    maxReplicas: number;
+    /** Target average CPU utilization in percent. @default 80 */
+    cpuUtilization?: number;
+}
+
+/** The settings of one app, as stack config and StickySessions take them. */
+export interface AppArgs {
+    /** The app's Kubernetes name (DNS-1123 label). */
+    name: string;
+    /** @default the app's name */
+    namespace?: string;
+    /** Leave it out with autoscaling. @default 3 */
+    replicas?: number;
+    /** Path prefix on the gateway; requests reach the app with it removed. @default "/<name>" */
+    path?: string;
+    /** Your own image (with a tag or digest) instead of the demo app; it must serve HTTP on `port` and /healthz. */
+    image?: string;
+    /** @default 8080 */
+    port?: number;
+    /** A string the demo app returns. @default the app's name */
+    target?: string;
+    /** @default {mode: "none"} (round robin) */
+    affinity?: AffinityArgs;
+    /** Route only requests with these exact header values here (apps may then share a path). */
+    match?: MatchArgs;
+    /** Direct routing to a chosen pod. */
+    direct?: DirectArgs;
+    /** A HorizontalPodAutoscaler and a PodDisruptionBudget instead of a fixed replica count. */
+    autoscaling?: AutoscalingArgs;
+    /** Require mutual TLS for traffic to the app (PeerAuthentication STRICT); false: PERMISSIVE. @default true */
+    strictMtls?: boolean;
+}
+
+export interface GatewayArgs {
+    /** Helm release name of the gateway; also its Deployment and Service name. @default "istio-ingressgateway" */
+    name?: string;
+    /** @default "istio-ingress" */
+    namespace?: string;
+    /** NodePort for kind and minikube. @default "LoadBalancer" */
+    serviceType?: GatewayServiceType;
+    /** Gateway pod labels. @default {app: <name>, istio: <name without "istio-">} */
+    labels?: Record<string, string>;
+    /** Hosts the shared Istio Gateway serves. @default ["*"] */
+    hosts?: string[];
+    /** Local keeps client addresses (NodePort and LoadBalancer only). @default "Local" with direct routing at the gateway, else Kubernetes' "Cluster" */
+    externalTrafficPolicy?: ExternalTrafficPolicy;
+    /** Proxies in front of the gateway that append to X-Forwarded-For. @default 0 */
+    numTrustedProxies?: number;
+}
+
+/** Extra Helm values per chart, merged over the ones the package sets. */
+export interface MeshValuesArgs {
+    /** @default {} */
+    base?: Record<string, unknown>;
+    /** @default {} */
+    istiod?: Record<string, unknown>;
+    /** @default {} */
+    gateway?: Record<string, unknown>;
+}
+
+export interface MeshArgs {
+    /** Install Istio, or use one already in the cluster. @default true */
+    install?: boolean;
+    /** Where the charts come from: an https:// Helm repository or an oci:// registry. @default Istio's chart repository */
+    chartRepository?: string;
+    /** Istio version for all three charts. @default the newest confirmed 1.30 patch */
+    version?: string;
+    /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
+    revision?: string;
+    gateway?: GatewayArgs;
+    values?: MeshValuesArgs;
+}
+
+export interface AcmeArgs {
+    email: string;
+    /** @default Let's Encrypt's production directory */
+    server?: string;
+    /** The ingress class the HTTP-01 solver uses; Istio serves "istio". @default "istio" */
+    ingressClass?: string;
+}
+
+export interface TlsArgs {
+    /** Settings without `enabled` are refused; `false` keeps them while it is off. @default false */
+    enabled?: boolean;
+    /** Install cert-manager (CRDs included). @default true */
+    installCertManager?: boolean;
+    /** @default the newest confirmed cert-manager patch */
+    certManagerVersion?: string;
+    /** An https:// repository or an oci:// registry. @default "https://charts.jetstack.io" */
+    chartRepository?: string;
+    /** @default "selfSigned" */
+    issuer?: TlsIssuer;
+    acme?: AcmeArgs;
+    /** The certificate's names (each among the gateway's hosts). */
+    hosts?: string[];
+    /** Redirect HTTP to HTTPS. @default true, except with ACME (HTTP-01 answers on port 80) */
+    httpsRedirect?: boolean;
+}
+
+// ---- Agreement with the schema, checked by the compiler ----
+
+/** T with every pulumi.Input unwrapped, deeply. */
+export type Plain<T> =
+    T extends pulumi.Resource
+        ? T
+        : T extends pulumi.OutputInstance<infer U>
+          ? Plain<U>
+          : T extends Promise<infer U>
+            ? Plain<U>
+            : T extends readonly (infer E)[]
+              ? Plain<E>[]
+              : T extends object
+                ? { [K in keyof T]: Plain<T[K]> }
+                : T;
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+/** The same field names, and the same ones optional. */
+type KeysEqual<A, B> = [Same<keyof A, keyof B>, Same<OptionalKeys<A>, OptionalKeys<B>>] extends [true, true] ? true : false;
+type AllTrue<T> = [T] extends [true] ? true : false;
+
+/** True when A and B have the same fields at every depth, optional in both or in neither, and the same leaf types. */
+export type Agree<A, B> = [NonNullable<A>] extends [readonly (infer EA)[]]
+    ? [NonNullable<B>] extends [readonly (infer EB)[]]
+        ? Agree<EA, EB>
+        : false
+    : [NonNullable<A>] extends [object]
+      ? [NonNullable<B>] extends [object]
+          ? KeysEqual<NonNullable<A>, NonNullable<B>> extends true
+              ? AllTrue<{ [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<NonNullable<A>[K], NonNullable<B>[K]> }[keyof NonNullable<A> & keyof NonNullable<B>]>
+              : false
+          : false
+      : Same<NonNullable<A>, NonNullable<B>>;
+
+/** Compiles only when its argument is `true`. */
+export type Check<T extends true> = T;
+
+// Each line below names the args and the schema input they must agree with.
+export type AppArgsAgree = Check<Agree<AppArgs, z.input<typeof appSchema>>>;
+export type AffinityArgsAgree = Check<Agree<AffinityArgs, z.input<typeof affinitySchema>>>;
+export type MeshArgsAgree = Check<Agree<MeshArgs, z.input<typeof meshSchema>>>;
+export type TlsArgsAgree = Check<Agree<TlsArgs, z.input<typeof tlsSchema>>>;

@@ -1,0 +1,175 @@
+import type { AppSettings } from "../settings/schema";
+import { loadBalancerFor, serviceLabelsFor, sessionKeyFor } from "../policy/affinity";
+import { DIRECT_SUBSET, NORMAL_SUBSET } from "../policy/direct";
+import { DEMO_APP_IMAGE, DEMO_SCRIPT_DIR, DEMO_SCRIPT_KEY, DemoScriptRef } from "./demoApp";
+import type { K8sObject } from "./types";
+import { appLabels, serviceHost } from "./names";
+import { buildDirectObjects, DirectObjects, DirectContextOptions } from "./direct";
+import { buildSecurityObjects, SecurityObjects } from "./security";
+
+export { appLabels, serviceHost };
+
+export interface AppObjectsContext extends DirectContextOptions {
+    /** The namespace's demo script; absent when the app brings its own image. */
+    demoScript?: DemoScriptRef;
+}
+
+/** The objects one app owns. Its gateway route is built with the other apps on its path (objects/routes). */
+export interface AppObjects {
+    deployment: K8sObject;
+    service: K8sObject;
+    destinationRule: K8sObject;
+    /** Only with autoscaling. */
+    horizontalPodAutoscaler?: K8sObject;
+    podDisruptionBudget?: K8sObject;
+}
+
+/** Everything one app owns; direct-routing objects only when it is enabled. */
+export type AppObjectSet = AppObjects & DirectObjects & SecurityObjects;
+
+function demoEnv(app: AppSettings): { name: string; value?: string; valueFrom?: unknown }[] {
+    const key = sessionKeyFor(app.affinity);
+    const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+    return [
+        { name: "POD_NAME", ...fieldRef("metadata.name") },
+        { name: "POD_NAMESPACE", ...fieldRef("metadata.namespace") },
+        { name: "POD_IP", ...fieldRef("status.podIP") },
+        { name: "PORT", value: String(app.port) },
+        { name: "TARGET", value: app.target },
+        { name: "SESSION_SOURCE", value: key.source },
+        ...(key.name ? [{ name: "SESSION_KEY", value: key.name }] : []),
+    ];
+}
+
+function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
+    const labels = appLabels(app);
+    const script = app.image === undefined ? ctx.demoScript : undefined;
+    if (app.image === undefined && !script) throw new Error(`app ${app.name} runs the demo app but its namespace has no demo script`);
+    const demo = script !== undefined;
+    const probe = (period: number) => ({
+        httpGet: { path: "/healthz", port: "http" },
+        periodSeconds: period,
+        timeoutSeconds: 2,
+        failureThreshold: 3,
+    });
+    return {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: app.name, namespace: app.namespace, labels },
+        spec: {
+            // With autoscaling the HorizontalPodAutoscaler owns the count; setting it here would fight it.
+            ...(app.replicas !== undefined ? { replicas: app.replicas } : {}),
+            selector: { matchLabels: { app: app.name } },
+            template: {
+                metadata: {
+                    labels: { ...labels, "sidecar.istio.io/inject": "true" },
+                    // A changed script must roll the pods, since it arrives through a ConfigMap.
+                    annotations: script ? { "istio-sticky/script-sha256": script.sha256 } : {},
+                },
+                spec: {
+                    automountServiceAccountToken: false,
+                    terminationGracePeriodSeconds: 30,
+                    securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                    containers: [
+                        {
+                            name: "app",
+                            image: app.image ?? DEMO_APP_IMAGE,
+                            ...(demo ? { command: ["node", `${DEMO_SCRIPT_DIR}/${DEMO_SCRIPT_KEY}`] } : {}),
+                            ports: [{ name: "http", containerPort: app.port, protocol: "TCP" }],
+                            env: demoEnv(app),
+                            readinessProbe: probe(5),
+                            livenessProbe: probe(10),
+                            resources: {
+                                requests: { cpu: "50m", memory: "64Mi" },
+                                limits: { cpu: "500m", memory: "128Mi" },
+                            },
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: 1000,
+                                runAsGroup: 1000,
+                                readOnlyRootFilesystem: true,
+                                allowPrivilegeEscalation: false,
+                                capabilities: { drop: ["ALL"] },
+                            },
+                            volumeMounts: [
+                                ...(demo ? [{ name: "script", mountPath: DEMO_SCRIPT_DIR, readOnly: true }] : []),
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
+                        },
+                    ],
+                    volumes: [
+                        ...(script ? [{ name: "script", configMap: { name: script.configMap } }] : []),
+                        { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+function buildDestinationRule(app: AppSettings): K8sObject {
+    const loadBalancer = loadBalancerFor(app.affinity);
+    const subsets = app.direct.enabled
+        ? {
+              // Routes send normal traffic to "normal" and guarded direct requests to "direct",
+              // an ORIGINAL_DST cluster that goes to the pod the client names.
+              subsets: [
+                  { name: NORMAL_SUBSET, labels: { app: app.name }, trafficPolicy: { loadBalancer } },
+                  { name: DIRECT_SUBSET, labels: { app: app.name }, trafficPolicy: { loadBalancer: { simple: "PASSTHROUGH" } } },
+              ],
+          }
+        : {};
+    return {
+        apiVersion: "networking.istio.io/v1",
+        kind: "DestinationRule",
+        metadata: { name: app.name, namespace: app.namespace, labels: appLabels(app) },
+        spec: { host: serviceHost(app), trafficPolicy: { loadBalancer }, ...subsets },
+    };
+}
+
+function buildAutoscaling(app: AppSettings): Pick<AppObjects, "horizontalPodAutoscaler" | "podDisruptionBudget"> {
+    const a = app.autoscaling;
+    if (!a) return {};
+    const metadata = { name: app.name, namespace: app.namespace, labels: appLabels(app) };
+    return {
+        horizontalPodAutoscaler: {
+            apiVersion: "autoscaling/v2",
+            kind: "HorizontalPodAutoscaler",
+            metadata,
+            spec: {
+                scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: app.name },
+                minReplicas: a.minReplicas,
+                maxReplicas: a.maxReplicas,
+                metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.cpuUtilization } } }],
+            },
+        },
+        podDisruptionBudget: {
+            apiVersion: "policy/v1",
+            kind: "PodDisruptionBudget",
+            metadata,
+            spec: { minAvailable: 1, selector: { matchLabels: { app: app.name } } },
+        },
+    };
+}
+
+/** Every object one app owns, built from its validated settings. */
+export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppObjectSet {
+    const labels = appLabels(app);
+    return {
+        deployment: buildDeployment(app, ctx),
+        service: {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: app.name, namespace: app.namespace, labels: { ...labels, ...serviceLabelsFor(app.affinity) } },
+            spec: {
+                type: "ClusterIP",
+                selector: { app: app.name },
+                ports: [{ name: "http", port: app.port, targetPort: "http", protocol: "TCP", appProtocol: "http" }],
+            },
+        },
+        destinationRule: buildDestinationRule(app),
+        ...buildAutoscaling(app),
+        ...buildDirectObjects(app, ctx),
+        ...buildSecurityObjects(app, ctx),
+    };
+}

@@ -1,0 +1,74 @@
+import type { MeshSettings } from "../settings/schema";
+import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
+import type { HelmReleaseSpec } from "./types";
+
+export const ISTIO_SYSTEM_NAMESPACE = "istio-system";
+
+export interface MeshReleases {
+    base: HelmReleaseSpec;
+    istiod: HelmReleaseSpec;
+    gateway: HelmReleaseSpec;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Helm-style merge: maps merge key by key, anything else in `over` replaces. */
+export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+        out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeValues(out[k] as Record<string, unknown>, v) : v;
+    }
+    return out;
+}
+
+/**
+ * The three Istio releases. Only `persistentSessions` depends on the apps, so
+ * changing an app's policy or replicas leaves the releases as they are unless it
+ * switches persistent sessions on or off (one istiod env var, upgraded in place).
+ */
+export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions: boolean }): MeshReleases {
+    const common = { repo: mesh.chartRepository, version: mesh.version };
+    const revision = mesh.revision ? { revision: mesh.revision } : {};
+    const istiodDefaults: Record<string, unknown> = {
+        ...revision,
+        // Access logs show which pod served each request: the first place to look when a session moves.
+        meshConfig: { accessLogFile: "/dev/stdout" },
+        env: opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {},
+    };
+    const g = mesh.gateway;
+    const gatewayDefaults: Record<string, unknown> = {
+        ...revision,
+        name: g.name,
+        labels: { ...g.labels },
+        service: { type: g.serviceType, ...(g.externalTrafficPolicy ? { externalTrafficPolicy: g.externalTrafficPolicy } : {}) },
+        // The gateway takes the client address from X-Forwarded-For past this many proxies (remoteIpBlocks use it).
+        ...(g.numTrustedProxies > 0
+            ? { podAnnotations: { "proxy.istio.io/config": JSON.stringify({ gatewayTopology: { numTrustedProxies: g.numTrustedProxies } }) } }
+            : {}),
+    };
+    return {
+        base: {
+            ...common,
+            name: "istio-base",
+            namespace: ISTIO_SYSTEM_NAMESPACE,
+            chart: "base",
+            values: mergeValues(mesh.revision ? { defaultRevision: mesh.revision } : {}, mesh.values.base),
+        },
+        istiod: {
+            ...common,
+            name: mesh.revision ? `istiod-${mesh.revision}` : "istiod",
+            namespace: ISTIO_SYSTEM_NAMESPACE,
+            chart: "istiod",
+            values: mergeValues(istiodDefaults, mesh.values.istiod),
+        },
+        gateway: {
+            ...common,
+            name: mesh.gateway.name,
+            namespace: mesh.gateway.namespace,
+            chart: "gateway",
+            values: mergeValues(gatewayDefaults, mesh.values.gateway),
+        },
+    };
+}

@@ -1,0 +1,120 @@
+import type { AppSettings } from "../settings/schema";
+import { ORIGINAL_DST_HEADER } from "../settings/wellKnown";
+import { DIRECT_SUBSET, directRefusal, NORMAL_SUBSET, podAddressRegex } from "../policy/direct";
+import { createHash } from "crypto";
+import { serviceHost } from "./names";
+import { COMMON_LABELS, K8sObject } from "./types";
+
+export interface RouteContext {
+    /** "namespace/name" of the Istio Gateway the routes bind to. */
+    gateway: string;
+    hosts: string[];
+    /** Where the routes live: the gateway's namespace, which outlives any one app. */
+    namespace: string;
+}
+
+/**
+ * The name of a path's VirtualService, decided by the path alone, so adding,
+ * removing or reordering apps renames (replaces) no route. Paths whose
+ * segments are lower-case words joined by single hyphens read as they are,
+ * segments joined by "--" ("/shop-api" → "path-shop-api", "/shop/api" →
+ * "path-shop--api"); any other path gets a digest of itself instead.
+ */
+export function routeName(path: string): string {
+    if (path === "/") return "path-root";
+    const segments = path.slice(1).split("/");
+    if (segments.every((s) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(s))) return `path-${segments.join("--")}`;
+    const slug = path.slice(1).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 200);
+    return `path-${slug}-${createHash("sha256").update(path).digest("hex").slice(0, 8)}`;
+}
+
+type StringMatch = { exact?: string; prefix?: string; regex?: string };
+type MatchRequest = { uri?: StringMatch; headers?: Record<string, StringMatch> };
+
+function destination(app: AppSettings, subset?: string) {
+    return { host: serviceHost(app), ...(subset ? { subset } : {}), port: { number: app.port } };
+}
+
+/**
+ * The routes of one app: with direct routing, first the guarded direct route,
+ * then a route that refuses every other direct request, then the app's normal
+ * route (which drops any original-destination header it was sent).
+ * `base` are the request matches the app's routes share (path, headers).
+ */
+export function guardedRoutes(app: AppSettings, base: MatchRequest[], rewrite?: { uri: string }): Record<string, unknown>[] {
+    const withHeaders = (extra: Record<string, StringMatch>) =>
+        (base.length ? base : [{}]).map((m) => ({ ...m, headers: { ...(m.headers ?? {}), ...extra } }));
+    const r = rewrite ? { rewrite } : {};
+    const normal = {
+        name: app.name,
+        ...(base.length ? { match: base } : {}),
+        ...r,
+        route: [{ destination: destination(app, app.direct.enabled ? NORMAL_SUBSET : undefined) }],
+        ...(app.direct.enabled ? { headers: { request: { remove: [ORIGINAL_DST_HEADER] } } } : {}),
+    };
+    if (!app.direct.enabled) return [normal];
+    return [
+        {
+            name: `${app.name}-direct`,
+            match: withHeaders({ [app.direct.header]: { exact: "true" }, [ORIGINAL_DST_HEADER]: { regex: podAddressRegex(app.direct.podCidr!, app.port) } }),
+            ...r,
+            route: [{ destination: destination(app, DIRECT_SUBSET) }],
+        },
+        {
+            name: `${app.name}-direct-refused`,
+            match: withHeaders({ [app.direct.header]: { regex: ".*" } }),
+            directResponse: { status: 403, body: { string: directRefusal(app) } },
+        },
+        normal,
+    ];
+}
+
+function pathMatches(path: string): { matches: MatchRequest[]; rewrite?: { uri: string } } {
+    // "/shop" and "/shop/..." reach the app as "/" and "/..."; a bare prefix "/shop"
+    // would also catch "/shopping" and rewrite "/shop/x" to "//x".
+    return path === "/"
+        ? { matches: [{ uri: { prefix: "/" } }] }
+        : { matches: [{ uri: { exact: path } }, { uri: { prefix: `${path}/` } }], rewrite: { uri: "/" } };
+}
+
+function appGatewayRoutes(app: AppSettings): Record<string, unknown>[] {
+    const { matches, rewrite } = pathMatches(app.path);
+    const headers = app.match ? Object.fromEntries(Object.entries(app.match.headers).map(([k, v]) => [k, { exact: v }])) : undefined;
+    return guardedRoutes(app, matches.map((m) => (headers ? { ...m, headers } : m)), rewrite);
+}
+
+/**
+ * One VirtualService per path on the gateway, named by the path (routeName), in the gateway's namespace.
+ * Apps that share a path are told apart by their header match, in config order;
+ * the path's app without a match takes what no match took, and without one such
+ * app the path answers 404. One VirtualService per path keeps that order
+ * deterministic (Istio merges several VirtualServices of one host in no set order).
+ */
+export function buildRoutes(apps: readonly AppSettings[], ctx: RouteContext): K8sObject[] {
+    const groups = new Map<string, AppSettings[]>();
+    for (const app of apps) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
+    return [...groups.values()].map((group) => {
+        const owner = group[0];
+        const matched = group.filter((a) => a.match);
+        const fallback = group.find((a) => !a.match);
+        const keys = [...new Set(matched.flatMap((a) => Object.keys(a.match!.headers)))];
+        const notFound = {
+            name: "unmatched",
+            match: pathMatches(owner.path).matches,
+            directResponse: {
+                status: 404,
+                body: { string: `no backend matches this request: route it with ${keys.map((k) => `header ${k}`).join(" or ")}` },
+            },
+        };
+        return {
+            apiVersion: "networking.istio.io/v1",
+            kind: "VirtualService",
+            metadata: { name: routeName(owner.path), namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
+            spec: {
+                hosts: [...ctx.hosts],
+                gateways: [ctx.gateway],
+                http: [...matched.flatMap(appGatewayRoutes), ...(fallback ? appGatewayRoutes(fallback) : [notFound])],
+            },
+        };
+    });
+}

@@ -1,0 +1,29 @@
+import { stringify } from "yaml";
+import type { Plan } from "./stack";
+import type { K8sObject } from "../manifests/types";
+
+/** Every document of a plan, in the order a deploy creates them: exactly the plan's objects. */
+export function planDocuments(plan: Plan): K8sObject[] {
+    return plan.objects.map((o) => o.object);
+}
+
+/** Multi-document YAML. */
+export function toYaml(docs: readonly K8sObject[]): string {
+    return docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+}
+
+/** The plan as multi-document YAML, each document headed by a comment with its Pulumi name and owner. */
+export function planYaml(plan: Plan): string {
+    return plan.objects.map((o) => `# ${o.key} (${o.owner})\n${stringify(o.object, { lineWidth: 0 })}`).join("---\n");
+}
+
+/** True for the names documentFileName gives. */
+export function isDocumentFileName(file: string): boolean {
+    return /^\d{3,}-[a-z0-9]+-[A-Za-z0-9.-]+\.yaml$/.test(file);
+}
+
+/** A file name for a document that sorts in deploy order. */
+export function documentFileName(doc: K8sObject, index: number): string {
+    const ns = doc.metadata.namespace ? `${doc.metadata.namespace}-` : "";
+    return `${String(index + 1).padStart(3, "0")}-${doc.kind.toLowerCase()}-${ns}${doc.metadata.name}.yaml`;
+}

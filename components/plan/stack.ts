@@ -1,0 +1,184 @@
+import { needsClientAddress, type StackSettings } from "../settings/validate";
+import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsSettings } from "../settings/schema";
+import { ExternalTrafficPolicy, GatewayServiceType, isPersistentMode } from "../settings/enums";
+import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
+import { ISTIO_SYSTEM_NAMESPACE, mergeValues } from "../manifests/releases";
+import { acmeIngressMeshConfig, GATEWAY_TLS_SECRET } from "../manifests/tls";
+import { buildNamespace } from "../manifests/namespace";
+import { buildIstioGateway, gatewayRef } from "../manifests/gateway";
+import { buildRoutes, RouteContext } from "../manifests/routes";
+import { buildDemoScript, demoScriptRef } from "../manifests/demoApp";
+import type { K8sObject } from "../manifests/types";
+import { ComponentType, fillPart, PlannedComponent, PlannedObject, PlannedRead, ReadKind } from "./types";
+import { meshKeys, meshPart } from "./mesh";
+import { tlsKeys, tlsPart } from "./tls";
+import { appLayout, appPart } from "./app";
+import { meshWaits } from "./waits";
+
+export const SHARED_GATEWAY_NAME = "sticky-gateway";
+
+/**
+ * The mesh as the stack installs it: an ACME issuer makes the gateway istiod's
+ * ingress controller, and direct routing at the gateway keeps client addresses
+ * (externalTrafficPolicy Local) unless the stack says otherwise, since its
+ * guard keys on them.
+ */
+export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls" | "apps">): MeshSettings {
+    const g = stack.mesh.gateway;
+    const keepClients =
+        g.externalTrafficPolicy === undefined && g.serviceType !== GatewayServiceType.ClusterIP && g.numTrustedProxies === 0 && needsClientAddress(stack.apps);
+    const gateway = keepClients ? { ...g, externalTrafficPolicy: ExternalTrafficPolicy.Local } : g;
+    const acme = acmeIngressMeshConfig(stack.tls, stack.mesh);
+    const istiod = Object.keys(acme).length ? mergeValues(acme, stack.mesh.values.istiod) : stack.mesh.values.istiod;
+    return { ...stack.mesh, gateway, values: { ...stack.mesh.values, istiod } };
+}
+
+
+export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObject {
+    return buildIstioGateway({
+        name: SHARED_GATEWAY_NAME,
+        namespace: mesh.gateway.namespace,
+        selector: mesh.gateway.labels,
+        hosts: mesh.gateway.hosts,
+        tls: tls.enabled ? { credentialName: GATEWAY_TLS_SECRET, hosts: tls.hosts, httpsRedirect: tls.httpsRedirect } : undefined,
+    });
+}
+
+/** What an already-installed Istio must offer for these apps (and an ACME issuer) to work. */
+export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[], tls?: TlsSettings): string[] {
+    const out = [
+        `an Istio ${mesh.version.replace(/\.\d+$/, ".x")}-compatible control plane${mesh.revision ? ` with revision "${mesh.revision}"` : ""} with its CRDs installed`,
+        `ingress gateway pods in namespace "${mesh.gateway.namespace}" labelled ${JSON.stringify(mesh.gateway.labels)}`,
+    ];
+    const persistent = apps.filter((a) => isPersistentMode(a.affinity.mode));
+    if (persistent.length) out.push(persistentSessionRequirement(persistent.map((a) => a.name)));
+    if (needsClientAddress(apps) && mesh.gateway.numTrustedProxies === 0) {
+        out.push(
+            `a gateway Service that keeps client addresses (externalTrafficPolicy: Local, or ClusterIP), or numTrustedProxies set behind a proxy ` +
+                `that adds X-Forwarded-For: the direct-routing guard checks the client address`,
+        );
+    }
+    const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
+    if (Object.keys(acme).length) {
+        out.push(`istiod serving the ACME HTTP-01 challenge Ingress through the gateway: values ${JSON.stringify(acme)}`);
+    }
+    return out;
+}
+
+/** What istiod must run for persistent modes, naming the apps that need it. */
+export function persistentSessionRequirement(apps: readonly string[]): string {
+    return `istiod with env ${PERSISTENT_SESSION_ENV}=true (needed by ${apps.join(", ")})`;
+}
+
+/** Routes serve the gateway's hosts; with TLS those cover the certificate's names (checked at validation). */
+export function routeContext(mesh: MeshSettings): RouteContext {
+    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: mesh.gateway.hosts, namespace: mesh.gateway.namespace };
+}
+
+/** The demo script's ConfigMap, once in each namespace that runs the demo app. */
+export const DEMO_SCRIPT_CONFIGMAP = "istio-sticky-demo-app";
+
+/** The name a stack's program gives its StickySessions component (index.ts), and render's default. */
+export const DEFAULT_STACK_NAME = "sticky";
+
+/** Everything a stack deploys, as plain objects: what `pulumi up` registers and `render` prints. */
+export interface Plan {
+    /** The settings the plan was built from, with the mesh as the stack installs it (meshForStack). */
+    settings: StackSettings;
+    /** The components, parents first. */
+    components: PlannedComponent[];
+    /** Every object, in the order a deploy creates them. */
+    objects: PlannedObject[];
+    /** The Services whose state the stack reads and exports. */
+    reads: PlannedRead[];
+    /** What an existing mesh must provide (empty when the stack installs Istio). */
+    meshRequirements: string[];
+}
+
+export interface PlanOptions {
+    /** The StickySessions component's name: every key starts with it. Default "sticky". */
+    name?: string;
+    /** The demo app's script. */
+    demoAppSource: string;
+}
+
+/** The key of a stack's object that creates app namespace `ns`. */
+const namespaceKey = (name: string, ns: string) => `${name}-ns-${ns}`;
+
+/**
+ * The whole plan of a stack. Keys depend only on what they name (the component
+ * name, an app's name, a namespace, a path), never on the order of apps, so
+ * adding, removing or reordering apps leaves every other key as it was.
+ */
+export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
+    const name = options.name ?? DEFAULT_STACK_NAME;
+    const { apps, tls } = stack;
+    const mesh = meshForStack(stack);
+    const objects: PlannedObject[] = [];
+    const reads: PlannedRead[] = [];
+    const components: PlannedComponent[] = [{ key: name, type: ComponentType.StickySessions }];
+    const add = (part: { objects: PlannedObject[]; reads: PlannedRead[] }) => {
+        objects.push(...part.objects);
+        reads.push(...part.reads);
+    };
+    const own = (key: string, object: K8sObject, dependsOn: string[] = []) => objects.push({ key, owner: name, object, dependsOn });
+
+    const meshOwner = `${name}-mesh`;
+    const installed = mesh.install ? meshKeys(meshOwner) : undefined;
+    if (installed) {
+        components.push({ key: meshOwner, type: ComponentType.IstioMesh, parent: name });
+        add(fillPart(meshPart(meshOwner), { mesh, persistentSessions: needsPersistentSessions(apps) }));
+    }
+    const tlsOwner = `${name}-tls`;
+    if (tls.enabled) {
+        components.push({ key: tlsOwner, type: ComponentType.GatewayTls, parent: name });
+        const part = tlsPart(tlsOwner, { installCertManager: tls.installCertManager }, installed ? [installed.gatewayNamespace] : []);
+        add(fillPart(part, { tls, gatewayNamespace: mesh.gateway.namespace }));
+    }
+
+    const namespaces = [...new Set(apps.map((a) => a.namespace))];
+    const scriptNamespaces = new Set(apps.filter((a) => a.image === undefined).map((a) => a.namespace));
+    const script = demoScriptRef(DEMO_SCRIPT_CONFIGMAP, options.demoAppSource);
+    for (const ns of namespaces) {
+        own(namespaceKey(name, ns), buildNamespace(ns, { injection: true, revision: mesh.revision }));
+        if (scriptNamespaces.has(ns)) own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), [namespaceKey(name, ns)]);
+    }
+    const gateway = buildSharedGateway(mesh, tls);
+    // With TLS the HTTPS server is of use once its certificate exists.
+    own(`${name}-gateway`, gateway, [
+        ...meshWaits(gateway, installed),
+        ...(installed ? [installed.gatewayNamespace] : []),
+        ...(tls.enabled ? [tlsKeys(tlsOwner).certificate] : []),
+    ]);
+    if (!installed) {
+        reads.push({ key: `${name}-gateway-service`, owner: name, kind: ReadKind.GatewayService, namespace: mesh.gateway.namespace, service: mesh.gateway.name, dependsOn: [] });
+    }
+
+    for (const app of apps) {
+        const owner = `${name}-${app.name}`;
+        components.push({ key: owner, type: ComponentType.StickyApp, parent: name });
+        const refs = {
+            namespace: namespaceKey(name, app.namespace),
+            demoScript: app.image === undefined ? `${name}-demo-app-${app.namespace}` : undefined,
+            mesh: installed,
+        };
+        const ctx = {
+            demoScript: app.image === undefined ? script : undefined,
+            gatewayNamespace: mesh.gateway.namespace,
+            gatewaySelector: mesh.gateway.labels,
+            rootNamespace: ISTIO_SYSTEM_NAMESPACE,
+        };
+        add(fillPart(appPart(owner, appLayout(app), refs), { app, ctx }));
+    }
+
+    for (const route of buildRoutes(apps, routeContext(mesh))) {
+        own(`${name}-route-${route.metadata.name}`, route, [...(installed ? [installed.gatewayNamespace] : []), ...meshWaits(route, installed)]);
+    }
+    return {
+        settings: { ...stack, mesh },
+        components,
+        objects,
+        reads,
+        meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps, tls),
+    };
+}

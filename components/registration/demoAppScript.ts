@@ -1,0 +1,24 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/**
+ * Where `npm run build:app` (run by `npm install`) writes the demo app, seen
+ * from this file as source (components/registration) or as the built package
+ * (dist/components/registration). Looked up when first needed, not at import.
+ */
+function demoAppScriptPath(): string {
+    const candidates = [path.join(__dirname, "..", "..", "app", "dist", "server.js"), path.join(__dirname, "..", "..", "..", "app", "dist", "server.js")];
+    return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
+}
+
+let cached: string | undefined;
+
+/** The demo app's JavaScript, shipped to the cluster in a ConfigMap. */
+export function demoAppSource(): string {
+    if (cached === undefined) {
+        const file = demoAppScriptPath();
+        if (!fs.existsSync(file)) throw new Error(`the demo app is not built (${file} is missing): run "npm run build:app"`);
+        cached = fs.readFileSync(file, "utf8");
+    }
+    return cached;
+}

@@ -1,0 +1,73 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
+import { HELM_RELEASE_TYPE, type ObjectType } from "../plan/types";
+
+type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+/** Typed classes for the built-in kinds; anything else is a custom resource. */
+const BUILT_IN: Record<string, Ctor> = {
+    "v1/Namespace": k8s.core.v1.Namespace,
+    "v1/ConfigMap": k8s.core.v1.ConfigMap,
+    "v1/Service": k8s.core.v1.Service,
+    "apps/v1/Deployment": k8s.apps.v1.Deployment,
+    "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+};
+
+/** The top-level fields of a planned object besides its type. */
+const BODY_FIELDS = ["metadata", "spec", "data"] as const satisfies readonly (keyof K8sObject)[];
+
+const isKnown = <T>(v: pulumi.Input<T>): v is T => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+
+/** Resource args from a value that may still be an Output: as they are when known, field by field otherwise. */
+function argsOf<T extends object>(value: pulumi.Input<T>, fields: readonly (keyof T)[]): any {
+    if (isKnown(value)) return { ...value };
+    const o = pulumi.output(value) as unknown as pulumi.Output<T>;
+    return Object.fromEntries(fields.map((f) => [f, o.apply((x) => x[f])]));
+}
+
+/** Helm revisions kept per release (Helm keeps every one unless told, each in a Secret). */
+export const HELM_MAX_HISTORY = 10;
+
+/**
+ * Where Helm finds a chart: from an https:// repository by name, or from an
+ * oci:// registry by its full reference (which takes no repository option).
+ */
+export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): { chart: string; repositoryOpts?: { repo: string } } {
+    return spec.repo.startsWith("oci://") ? { chart: `${spec.repo}/${spec.chart}` } : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
+}
+
+const RELEASE_FIELDS = ["name", "namespace", "chart", "version", "repositoryOpts", "values", "atomic", "cleanupOnFail", "timeout", "maxHistory"] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs)[];
+
+/** A Helm release's args: a failed install or upgrade rolls back. */
+function releaseArgs(spec: HelmReleaseSpec): k8s.helm.v3.ReleaseArgs {
+    const source = chartSource(spec);
+    return {
+        name: spec.name,
+        namespace: spec.namespace,
+        chart: source.chart,
+        version: spec.version,
+        repositoryOpts: source.repositoryOpts ?? {},
+        values: spec.values,
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: 600,
+        maxHistory: HELM_MAX_HISTORY,
+    };
+}
+
+/**
+ * Registers one planned object: a Helm release for a HelmRelease document, the
+ * typed class for a built-in kind, a CustomResource otherwise. `type` is known
+ * up front (it picks the class); the content may still be an Output.
+ */
+export function registerObject(key: string, type: ObjectType, object: pulumi.Input<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    if (type.apiVersion === HELM_RELEASE_TYPE.apiVersion && type.kind === HELM_RELEASE_TYPE.kind) {
+        const args = isKnown(object) ? releaseArgs(releaseOfDocument(object)) : pulumi.output(object).apply((doc) => releaseArgs(releaseOfDocument(doc)));
+        return new k8s.helm.v3.Release(key, argsOf(args, RELEASE_FIELDS), opts);
+    }
+    const ctor = BUILT_IN[`${type.apiVersion}/${type.kind}`] ?? k8s.apiextensions.CustomResource;
+    return new ctor(key, { ...type, ...argsOf(object, BODY_FIELDS) }, opts);
+}

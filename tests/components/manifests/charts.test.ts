@@ -1,0 +1,173 @@
+/**
+ * The Helm releases of every stack held against the real charts
+ * (../shared/charts: Istio 1.30 and cert-manager), rendered with `helm template`
+ * and exactly the values the stack renders. Without those charts (a fresh
+ * machine elsewhere) the suite prints one "skipped: …" line.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { buildPlan } from "../../../components/plan/stack";
+import { planDocuments } from "../../../components/plan/render";
+import { releaseOfDocument, type HelmReleaseSpec, type K8sObject } from "../../../components/manifests/types";
+import { needsPersistentSessions } from "../../../components/settings/schema";
+import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
+import { PERSISTENT_SESSION_ENV } from "../../../components/policy/affinity";
+import { listStacks, PROJECT_DIR, readStackConfig } from "../../../cli/stackFiles";
+import { Charts, ensureHelm, findCharts, helmTemplate } from "../../support/helm";
+import { CrdValidator } from "../../support/crds";
+import { chartGatewayPodLabels } from "../../support/istioRules";
+
+/** Values the charts pass through whole (toYaml into a ConfigMap, env or metadata): any key is used. */
+const FREE_FORM: Record<string, readonly string[]> = {
+    base: [],
+    istiod: ["meshConfig", "env"],
+    gateway: ["labels", "podAnnotations", "env", "service.annotations"],
+    "cert-manager": [],
+};
+
+/** Leaf paths of a values map ("service.type"), stopping at free-form maps. */
+function leafPaths(v: Record<string, unknown>, freeForm: readonly string[], prefix = ""): string[] {
+    return Object.entries(v).flatMap(([k, x]) => {
+        const p = prefix ? `${prefix}.${k}` : k;
+        if (freeForm.includes(p) || x === null || typeof x !== "object" || Array.isArray(x)) return [p];
+        return leafPaths(x as Record<string, unknown>, freeForm, p);
+    });
+}
+
+/** True when the chart's values.yaml declares the path (at its root or under _internal_defaults_do_not_set). */
+function chartDeclares(chartDir: string, dotted: string): boolean {
+    const values = parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")) ?? {};
+    const has = (root: any) => dotted.split(".").reduce<any>((v, k) => (v !== undefined && v !== null && typeof v === "object" && k in v ? v[k] : undefined), root) !== undefined;
+    return has(values) || has(values._internal_defaults_do_not_set);
+}
+
+const shippedStacks = () => listStacks(PROJECT_DIR).map((s) => [`the ${s} stack`, parseStackConfig(readStackConfig(PROJECT_DIR, s)).value] as const);
+
+/** More configs: the options that change Helm values. */
+const generatedStacks = (): (readonly [string, StackSettings])[] =>
+    (
+        [
+            ["a revision, a trusted proxy and direct routing", { [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 2 } } }],
+            ["NodePort, direct routing (client addresses kept), persistent header", { [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { gateway: { serviceType: "NodePort" } } }],
+            ["ACME on a gateway with its own name, namespace and labels", {
+                [APPS_KEY]: [{ name: "web" }],
+                [MESH_KEY]: { gateway: { name: "edge", namespace: "edge-ns", labels: { "example.com/role": "edge", istio: "edge" } } },
+                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+            }],
+            ["ClusterIP and user values for every chart", {
+                [APPS_KEY]: [{ name: "web" }],
+                [MESH_KEY]: { gateway: { serviceType: "ClusterIP" }, values: { base: {}, istiod: { meshConfig: { enableTracing: true } }, gateway: { service: { annotations: { "example.com/lb": "internal" } } } } },
+            }],
+        ] as [string, Record<string, unknown>][]
+    ).map(([what, config]) => [what, parseStackConfig(JSON.parse(JSON.stringify(config))).value] as const);
+
+describe("the real charts (helm template with each stack's exact values)", function () {
+    this.timeout(600_000);
+    let charts: Charts | undefined;
+    let helm: string;
+    let istioCrds: CrdValidator;
+    let certManagerCrds: CrdValidator;
+
+    before(async function () {
+        charts = findCharts();
+        if (!charts) {
+            console.log("      skipped: needs ../shared/charts (Istio 1.30 and cert-manager charts; or set ISTIO_STICKY_CHARTS)");
+            this.skip();
+        }
+        helm = ensureHelm();
+        istioCrds = await CrdValidator.from(helmTemplate(helm, charts!.base, "istio-base", "istio-system", {}));
+        certManagerCrds = await CrdValidator.from(helmTemplate(helm, charts!.certManager, "cert-manager", "cert-manager", { crds: { enabled: true } }));
+    });
+
+    const chartDir = (r: HelmReleaseSpec) => ({ base: charts!.base, istiod: charts!.istiod, gateway: charts!.gateway, "cert-manager": charts!.certManager })[r.chart]!;
+    const render = (r: HelmReleaseSpec) => helmTemplate(helm, chartDir(r), r.name, r.namespace, r.values);
+
+    it("holds Istio's own CRDs, whose schema and CEL rules refuse what istiod's would", () => {
+        assert.ok(istioCrds.kinds.includes("networking.istio.io/v1/DestinationRule"));
+        const dr = { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "x", namespace: "y" }, spec: { host: "x", trafficPolicy: { loadBalancer: { bogus: 1 } } } };
+        assert.match(istioCrds.problems(dr).join("\n"), /must NOT have additional properties \(bogus\)/);
+        // A CEL rule of the CRD (x-kubernetes-validations), evaluated.
+        const cel = { ...dr, spec: { host: "x", trafficPolicy: { connectionPool: { tcp: { connectTimeout: "0s" } } } } };
+        assert.match(istioCrds.problems(cel).join("\n"), /connectTimeout: must be a valid duration greater than 1ms/);
+        assert.deepEqual(istioCrds.problems({ ...cel, spec: { host: "x", trafficPolicy: { connectionPool: { tcp: { connectTimeout: "2s" } } } } }), []);
+        assert.throws(() => helmTemplate(helm, charts!.gateway, "g", "g", { notAValue: true }), /additional properties|notAValue/);
+    });
+
+    for (const [what, stack] of [...shippedStacks(), ...generatedStacks()]) {
+        describe(what, () => {
+            const plan = buildPlan(stack, { demoAppSource: "// app" });
+            const docs = planDocuments(plan);
+            const releases = docs.filter((d) => d.kind === "HelmRelease").map(releaseOfDocument);
+            const release = (chart: string) => releases.find((r) => r.chart === chart);
+
+            it("every chart renders with those values, and no value is silently ignored", () => {
+                for (const r of releases) {
+                    assert.ok(render(r).length > 0, r.chart);
+                    const unknown = leafPaths(r.values, FREE_FORM[r.chart]).filter((p) => !chartDeclares(chartDir(r), p));
+                    assert.deepEqual(unknown, [], `${r.chart} values the chart does not declare`);
+                }
+            });
+
+            const gw = release("gateway");
+            if (gw) it("the gateway pods carry every label a selector aimed at them names, and the Service keeps clients as planned", () => {
+                const out = render(gw);
+                const deployment = out.find((d) => d.kind === "Deployment");
+                const service = out.find((d) => d.kind === "Service");
+                const podLabels: Record<string, string> = deployment.spec.template.metadata.labels;
+                assert.equal(deployment.metadata.namespace ?? gw.namespace, gw.namespace);
+                // The oracle's model of the chart is the chart.
+                for (const [k, v] of Object.entries(chartGatewayPodLabels(gw.values, gw.name))) assert.equal(podLabels[k], v, k);
+                const selectors: [string, Record<string, string> | undefined][] = [];
+                for (const d of docs as K8sObject[]) {
+                    if (d.kind === "Gateway") selectors.push([`Gateway ${d.metadata.name}`, d.spec.selector]);
+                    if (d.kind === "EnvoyFilter" && d.metadata.namespace === gw.namespace) selectors.push([`EnvoyFilter ${d.metadata.name}`, d.spec.workloadSelector?.labels]);
+                    if (d.kind === "AuthorizationPolicy" && d.metadata.namespace === gw.namespace) selectors.push([`AuthorizationPolicy ${d.metadata.name}`, d.spec.selector?.matchLabels]);
+                    if (d.kind === "NetworkPolicy") {
+                        for (const rule of d.spec.ingress) for (const from of rule.from ?? []) if (from.podSelector) selectors.push([`NetworkPolicy ${d.metadata.name}`, from.podSelector.matchLabels]);
+                    }
+                }
+                assert.ok(selectors.length > 0);
+                for (const [who, sel] of selectors) {
+                    assert.ok(sel && Object.keys(sel).length, `${who} has a selector`);
+                    for (const [k, v] of Object.entries(sel!)) assert.equal(podLabels[k], v, `${who} selects ${k}=${v}; the pods have ${JSON.stringify(podLabels)}`);
+                }
+                assert.equal(service.spec.type, stack.mesh.gateway.serviceType);
+                assert.equal(service.spec.externalTrafficPolicy, gw.values.service && (gw.values.service as any).externalTrafficPolicy, "externalTrafficPolicy reaches the Service");
+                for (const [k, v] of Object.entries((gw.values.podAnnotations as Record<string, string>) ?? {})) assert.equal(deployment.spec.template.metadata.annotations[k], v);
+            });
+
+            const istiod = release("istiod");
+            if (istiod) it("istiod runs with the persistent-session switch exactly when an app needs it, and with every env and meshConfig value", () => {
+                const out = render(istiod);
+                const env = Object.fromEntries(
+                    out.find((d) => d.kind === "Deployment").spec.template.spec.containers.find((c: any) => c.name === "discovery").env.map((e: any) => [e.name, e.value]),
+                );
+                assert.equal(env[PERSISTENT_SESSION_ENV] === "true", needsPersistentSessions(stack.apps), PERSISTENT_SESSION_ENV);
+                for (const [k, v] of Object.entries((istiod.values.env as Record<string, string>) ?? {})) assert.equal(env[k], v, k);
+                const meshCm = out.find((d) => d.kind === "ConfigMap" && d.metadata.name === (stack.mesh.revision ? `istio-${stack.mesh.revision}` : "istio"));
+                const mesh = parse(meshCm.data.mesh);
+                for (const [k, v] of Object.entries((istiod.values.meshConfig as Record<string, unknown>) ?? {})) assert.deepEqual(mesh[k], v, `meshConfig.${k}`);
+            });
+
+            const tls = docs.filter((d) => d.kind === "ClusterIssuer" || d.kind === "Certificate");
+            if (tls.length) it("cert-manager keeps its CRDs, and the issuer and certificate pass them", () => {
+                const cm = release("cert-manager");
+                if (cm) {
+                    const crds = render(cm).filter((d) => d.kind === "CustomResourceDefinition");
+                    assert.equal(crds.length, 6);
+                    for (const crd of crds) assert.equal(crd.metadata.annotations?.["helm.sh/resource-policy"], "keep", crd.metadata.name);
+                }
+                assert.equal(tls.length, 2);
+                for (const o of tls) assert.deepEqual(certManagerCrds.problems(o), [], `${o.kind} ${o.metadata.name}`);
+            });
+
+            it("every Istio object passes the CRDs (schema and CEL rules) that base renders", () => {
+                const istio = (docs as K8sObject[]).filter((d) => /\.istio\.io\//.test(d.apiVersion));
+                assert.ok(istio.length >= 3);
+                for (const o of istio) assert.deepEqual(istioCrds.problems(o), [], `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+            });
+        });
+    }
+});

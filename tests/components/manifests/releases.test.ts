@@ -1,0 +1,80 @@
+import { strict as assert } from "assert";
+import { AffinityMode } from "../../../components/settings/enums";
+import { needsPersistentSessions } from "../../../components/settings/schema";
+import { buildMeshReleases, mergeValues } from "../../../components/manifests/releases";
+import { meshForStack } from "../../../components/plan/stack";
+import { chartSource } from "../../../components/registration/objects";
+import { ISTIO_CHART_REPO } from "../../../components/settings/versions";
+import { stackWith } from "../../support/fixtures";
+
+const releasesFor = (stack: ReturnType<typeof stackWith>) =>
+    buildMeshReleases(stack.mesh, { persistentSessions: needsPersistentSessions(stack.apps) });
+
+describe("istio/releases", () => {
+    it("plans base, istiod and gateway from the official repo at one version", () => {
+        const r = releasesFor(stackWith([AffinityMode.Header], { version: "1.30.4", gateway: { serviceType: "NodePort" } }));
+        assert.deepEqual([r.base, r.istiod, r.gateway].map((x) => [x.name, x.chart, x.namespace, x.version, x.repo]), [
+            ["istio-base", "base", "istio-system", "1.30.4", ISTIO_CHART_REPO],
+            ["istiod", "istiod", "istio-system", "1.30.4", ISTIO_CHART_REPO],
+            ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.4", ISTIO_CHART_REPO],
+        ]);
+        assert.deepEqual(r.gateway.values, {
+            name: "istio-ingressgateway",
+            labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+            service: { type: "NodePort" },
+        });
+    });
+    it("takes the charts from a mirror or an OCI registry when the stack names one", () => {
+        const r = releasesFor(stackWith([AffinityMode.None], { chartRepository: "oci://registry.istio.io/release/charts" }));
+        assert.deepEqual([r.base.repo, r.istiod.repo, r.gateway.repo], Array(3).fill("oci://registry.istio.io/release/charts"));
+        // An OCI chart is pulled by its full reference and takes no repository option.
+        assert.deepEqual(chartSource(r.istiod), { chart: "oci://registry.istio.io/release/charts/istiod" });
+        assert.deepEqual(chartSource({ repo: ISTIO_CHART_REPO, chart: "base" }), { chart: "base", repositoryOpts: { repo: ISTIO_CHART_REPO } });
+    });
+    it("keeps client addresses at the gateway when an app's direct-routing guard needs them", () => {
+        const direct = { direct: { enabled: true, podCidr: "10.244.0.0/16" } };
+        const stack = stackWith([AffinityMode.None], {}, direct);
+        const gatewayService = (s: typeof stack) => buildMeshReleases(meshForStack(s), { persistentSessions: false }).gateway.values.service;
+        assert.deepEqual(gatewayService(stack), { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "NodePort" } }, direct)), { type: "NodePort", externalTrafficPolicy: "Local" });
+        // Not needed: no direct routing, a ClusterIP gateway, or a trusted proxy that passes the client on in X-Forwarded-For.
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None])), { type: "LoadBalancer" });
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "ClusterIP" } }, direct)), { type: "ClusterIP" });
+        const proxied = buildMeshReleases(meshForStack(stackWith([AffinityMode.None], { gateway: { numTrustedProxies: 1 } }, direct)), { persistentSessions: false }).gateway.values;
+        assert.deepEqual(proxied.service, { type: "LoadBalancer" });
+        assert.deepEqual(JSON.parse((proxied.podAnnotations as any)["proxy.istio.io/config"]), { gatewayTopology: { numTrustedProxies: 1 } });
+    });
+    it("switches persistent sessions on in istiod (flat env) only when an app needs them", () => {
+        assert.deepEqual(releasesFor(stackWith([AffinityMode.PersistentHeader])).istiod.values.env, { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" });
+        assert.deepEqual(releasesFor(stackWith([AffinityMode.Cookie])).istiod.values.env, {});
+    });
+    it("merges per-chart overrides over its own values", () => {
+        const r = releasesFor(
+            stackWith([AffinityMode.None], {
+                values: { istiod: { meshConfig: { enableTracing: true }, pilot: { resources: { requests: { cpu: "1" } } } }, gateway: { service: { annotations: { "example.com/lb": "internal" } } } },
+            }),
+        );
+        assert.deepEqual(r.istiod.values.meshConfig, { accessLogFile: "/dev/stdout", enableTracing: true });
+        assert.deepEqual(r.gateway.values.service, { type: "LoadBalancer", annotations: { "example.com/lb": "internal" } });
+        assert.deepEqual(mergeValues({ a: [1, 2], b: { c: 1 } }, { a: [3], b: { d: 2 } }), { a: [3], b: { c: 1, d: 2 } });
+    });
+    it("passes an Istio revision to istiod and the gateway", () => {
+        const r = releasesFor(stackWith([AffinityMode.None], { revision: "canary" }));
+        assert.equal(r.istiod.name, "istiod-canary");
+        assert.equal(r.istiod.values.revision, "canary");
+        assert.equal(r.gateway.values.revision, "canary");
+    });
+    it("keeps every release as it is when an app's hash policy or replicas change", () => {
+        const before = releasesFor(stackWith([AffinityMode.Header], {}, { replicas: 2 }));
+        for (const mode of [AffinityMode.Cookie, AffinityMode.QueryParameter, AffinityMode.SourceIp, AffinityMode.None]) {
+            assert.deepEqual(releasesFor(stackWith([mode], {}, { replicas: 7 })), before, mode);
+        }
+    });
+    it("changes only istiod's env when an app moves to a persistent mode", () => {
+        const before = releasesFor(stackWith([AffinityMode.Header]));
+        const after = releasesFor(stackWith([AffinityMode.PersistentCookie]));
+        assert.deepEqual(after.base, before.base);
+        assert.deepEqual(after.gateway, before.gateway);
+        assert.deepEqual({ ...after.istiod, values: { ...after.istiod.values, env: {} } }, before.istiod);
+    });
+});
