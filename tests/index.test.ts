@@ -1,7 +1,13 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, Recorder, settle, valueOf } from "./support/mocks";
-import { PROJECT_DIR, readStackConfig } from "../cli/stackFiles";
+import { installMocks, READY_PODS_TYPE, Recorder, Registered, settle, valueOf } from "./support/mocks";
+import { generatedConfigs } from "./support/fixtures";
+import { PROJECT_DIR, readStackConfig, listStacks } from "../cli/stackFiles";
+import { parseStackConfig } from "../components/settings/validate";
+import { buildPlan, DEFAULT_STACK_NAME, Plan } from "../components/plan/stack";
+import { HELM_RELEASE_TYPE } from "../components/plan/types";
+import { chartSource, HELM_MAX_HISTORY } from "../components/registration/objects";
+import { demoAppSource } from "../components/registration/demoAppScript";
 
 /** Loads the program with a stack's config, as `pulumi up -s <stack>` would. */
 function runProgram(config: Record<string, unknown>): Record<string, pulumi.Output<any> | string> {
@@ -10,6 +16,54 @@ function runProgram(config: Record<string, unknown>): Record<string, pulumi.Outp
     const path = require.resolve("../index");
     delete require.cache[path];
     return require(path);
+}
+
+/** What render prints for a config: the same plan index.ts builds. */
+function renderedPlan(config: Record<string, unknown>): Plan {
+    return buildPlan(parseStackConfig(config).value, { name: DEFAULT_STACK_NAME, demoAppSource: demoAppSource() });
+}
+
+/** Registered inputs as the engine gets them: fields that are undefined are not sent. */
+const sent = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+
+/**
+ * Asserts that what was registered is exactly the plan: the same keys, each
+ * with the planned owner, waits and content (Helm releases by chart, version,
+ * repository and values), and nothing besides the components and reads.
+ */
+function assertRegisteredIsPlan(what: string, registered: readonly Registered[], plan: Plan): void {
+    const byName = new Map(registered.map((r) => [r.name, r]));
+    for (const o of plan.objects) {
+        const r = byName.get(o.key);
+        assert.ok(r, `${what}: ${o.key} is planned (rendered) but not registered`);
+        assert.equal(r.parent, o.owner, `${what}: ${o.key} parent`);
+        assert.deepEqual([...r.dependsOn].sort(), [...o.dependsOn].sort(), `${what}: ${o.key} waits`);
+        if (o.object.apiVersion === HELM_RELEASE_TYPE.apiVersion && o.object.kind === HELM_RELEASE_TYPE.kind) {
+            const spec = o.object.spec;
+            const source = chartSource(spec);
+            assert.deepEqual(
+                { name: r.inputs.name, namespace: r.inputs.namespace, chart: r.inputs.chart, version: r.inputs.version, repo: r.inputs.repositoryOpts?.repo, values: r.inputs.values },
+                sent({ name: o.object.metadata.name, namespace: o.object.metadata.namespace, chart: source.chart, version: spec.version, repo: source.repositoryOpts?.repo, values: spec.values }),
+                `${what}: release ${o.key}`,
+            );
+            assert.deepEqual([r.inputs.atomic, r.inputs.maxHistory], [true, HELM_MAX_HISTORY]);
+        } else {
+            const { apiVersion, kind, metadata, spec, data } = r.inputs;
+            assert.deepEqual(sent({ apiVersion, kind, metadata, spec, data }), sent({ ...o.object }), `${what}: ${o.key} field by field`);
+        }
+    }
+    const expected = new Set([...plan.objects.map((o) => o.key), ...plan.components.map((c) => c.key)]);
+    const pods = plan.reads.filter((r) => r.kind === "readyPods");
+    for (const read of pods) {
+        const r = byName.get(read.key);
+        assert.ok(r && r.type === READY_PODS_TYPE, `${what}: read ${read.key}`);
+        assert.deepEqual([r.inputs.namespace, r.inputs.service, r.parent], [read.namespace, read.service, read.owner]);
+        assert.deepEqual([...r.dependsOn].sort(), [...read.dependsOn].sort());
+        expected.add(read.key);
+    }
+    const extra = registered.filter((r) => !expected.has(r.name)).map((r) => `${r.type} ${r.name}`);
+    assert.deepEqual(extra, [], `${what}: registered but not planned`);
+    for (const c of plan.components) assert.equal(byName.get(c.key)?.type, c.type, `${what}: component ${c.key}`);
 }
 
 describe("index.ts (the program, under Pulumi mocks)", () => {
@@ -38,4 +92,70 @@ describe("index.ts (the program, under Pulumi mocks)", () => {
         await settle(rec);
         assert.equal(rec.resources.length, 0);
     });
+});
+
+/** Keeps the runs quiet: warnings are tested where they are made. */
+function muteWarnings(): void {
+    const warn = pulumi.log.warn;
+    before(() => void ((pulumi.log as any).warn = async () => {}));
+    after(() => void ((pulumi.log as any).warn = warn));
+}
+
+describe("render is deploy: what index.ts registers equals what render prints", () => {
+    const rec = new Recorder();
+    before(() => installMocks(rec, { gatewayService: { type: "NodePort" } }));
+    beforeEach(() => rec.reset());
+    after(() => pulumi.runtime.setAllConfig({}));
+    muteWarnings();
+
+    async function registered(config: Record<string, unknown>): Promise<Registered[]> {
+        const out = runProgram(config);
+        await valueOf(pulumi.all([out.apps as pulumi.Output<any>, out.meshRequirements as pulumi.Output<any>]));
+        await settle(rec);
+        return [...rec.resources];
+    }
+
+    const configs: [string, Record<string, unknown>][] = [
+        ...listStacks(PROJECT_DIR).map((s) => [`stack ${s}`, readStackConfig(PROJECT_DIR, s)] as [string, Record<string, unknown>]),
+        ...generatedConfigs(),
+    ];
+    it(`covers every stack and ${configs.length - listStacks(PROJECT_DIR).length} generated configs`, () => {
+        assert.ok(configs.length > 50);
+    });
+    for (const [what, config] of configs) {
+        it(what, async () => assertRegisteredIsPlan(what, await registered(config), renderedPlan(config)));
+    }
+
+    it("the comparison fails when one field differs (it can fail)", async () => {
+        const config = readStackConfig(PROJECT_DIR, "dev");
+        const regs = await registered(config);
+        const plan = renderedPlan(config);
+        const dr = plan.objects.find((o) => o.object.kind === "DestinationRule")!;
+        dr.object = structuredClone(dr.object);
+        dr.object.spec.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" };
+        assert.throws(() => assertRegisteredIsPlan("dev", regs, plan), /field by field/);
+        const release = plan.objects.find((o) => o.object.kind === "HelmRelease")!;
+        const plan2 = renderedPlan(config);
+        plan2.objects.find((o) => o.key === release.key)!.object.spec.values = { changed: true };
+        assert.throws(() => assertRegisteredIsPlan("dev", regs, plan2), /release/);
+    });
+});
+
+describe("preview and up register the same set", () => {
+    after(() => pulumi.runtime.setAllConfig({}));
+    muteWarnings();
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`stack ${stack}`, async () => {
+            const sets: string[][] = [];
+            for (const preview of [true, false]) {
+                const rec = new Recorder();
+                await installMocks(rec, { preview, gatewayService: { type: "NodePort" } });
+                runProgram(readStackConfig(PROJECT_DIR, stack));
+                await settle(rec);
+                sets.push(rec.resources.map((r) => `${r.type} ${r.name} <- ${r.dependsOn.join(",")}`).sort());
+            }
+            assert.ok(sets[0].some((r) => r.startsWith(READY_PODS_TYPE)), "the pods are read in preview too");
+            assert.deepEqual(sets[0], sets[1]);
+        });
+    }
 });

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AffinityMode } from "../../components/settings/enums";
 import { StickySessions } from "../../components/StickySessions";
 import { SettingsError } from "../../components/settings/validate";
-import { installMocks, READY_PODS_TYPE, Recorder, settle, valueOf } from "../support/mocks";
+import { installMocks, READY_PODS_TYPE, Recorder, Registered, settle, valueOf } from "../support/mocks";
 import { AFFINITY_BY_MODE, ALL_MODES, stackWith } from "../support/fixtures";
 import { validateUpstream } from "../support/schemas";
 import { sequentialWaits } from "../support/graph";
@@ -234,6 +234,51 @@ describe("StickySessions (Pulumi mocks)", () => {
 
     it("offers every mode through the affinity fixtures", () => {
         assert.deepEqual(Object.keys(AFFINITY_BY_MODE).sort(), [...ALL_MODES].sort());
+    });
+});
+
+describe("StickySessions names that survive edits (Pulumi mocks)", () => {
+    const rec = new Recorder();
+    before(() => installMocks(rec, { gatewayService: { type: "NodePort" } }));
+
+    /** Each resource's URN (type chain and name, as Pulumi forms it) with the inputs it was registered with. */
+    async function urns(apps: Record<string, unknown>[]): Promise<Map<string, Record<string, any>>> {
+        rec.reset();
+        const stack = stackWith(apps.map(() => AffinityMode.None), { gateway: { serviceType: "NodePort" } }, (i) => apps[i]);
+        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
+        await valueOf(sticky.endpoints);
+        await settle(rec);
+        const byName = new Map(rec.resources.map((r) => [r.name, r]));
+        const chain = (r: Registered): string => (r.parent ? `${chain(byName.get(r.parent)!)}$${r.type}` : r.type);
+        return new Map(rec.resources.map((r) => [`urn:pulumi:test::istio-sticky::${chain(r)}::${r.name}`, r.inputs]));
+    }
+
+    const a = { name: "a", namespace: "shop", affinity: AFFINITY_BY_MODE[AffinityMode.Header] };
+    const b = { name: "b", path: "/api", match: { headers: { target: "b" } } };
+    const c = { name: "c", path: "/api" };
+    const d = { name: "d", namespace: "shop", affinity: AFFINITY_BY_MODE[AffinityMode.Cookie] };
+
+    /** Every resource of `base` is in `after` with the same URN and inputs, but those of what was removed. */
+    function assertKept(what: string, base: Map<string, Record<string, any>>, after: Map<string, Record<string, any>>, removed: string[] = []): void {
+        for (const [urn, inputs] of base) {
+            if (removed.some((r) => urn.endsWith(`::${r}`) || urn.includes(`::${r}-`))) continue;
+            assert.ok(after.has(urn), `${what}: ${urn} is gone (a replace)`);
+            assert.deepEqual(after.get(urn), inputs, `${what}: ${urn} changed`);
+        }
+    }
+
+    it("reordering apps, adding one or removing one changes no other resource's URN or inputs", async () => {
+        const base = await urns([a, b, c, d]);
+        assertKept("reordered", base, await urns([d, c, b, a]));
+        assertKept("one added", base, await urns([a, b, c, d, { name: "e", path: "/e" }]));
+        // Removing "a" removes its objects and its path's route; the namespace it shares with "d" stays.
+        assertKept("the first removed", base, await urns([b, c, d]), ["sticky-a", "sticky-route-path-a"]);
+    });
+
+    it("the check can fail: it sees a changed input and a renamed resource", async () => {
+        const base = await urns([a, b, c, d]);
+        assert.throws(() => assertKept("replicas", base, new Map([...base].map(([u, i]) => [u, u.endsWith("::sticky-a-deployment") ? { ...i, spec: { ...i.spec, replicas: 5 } } : i]))), /sticky-a-deployment changed/);
+        assert.throws(() => assertKept("renamed", base, new Map([...base].map(([u, i]) => [u.replace("sticky-route-path-api", "sticky-route-b"), i]))), /sticky-route-path-api is gone/);
     });
 });
 

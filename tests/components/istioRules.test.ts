@@ -7,10 +7,10 @@ import { strict as assert } from "assert";
 import { buildPlan, meshForStack } from "../../components/plan/stack";
 import { acmeIngressMeshConfig } from "../../components/manifests/tls";
 import { planDocuments } from "../../components/plan/render";
-import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
+import { parseStackConfig, StackSettings, APPS_KEY, TLS_KEY } from "../../components/settings/validate";
 import type { K8sObject } from "../../components/manifests/types";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
-import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
+import { generatedConfigs } from "../support/fixtures";
 import { checkPlan, contextOf, Finding, RULES } from "../support/istioRules";
 
 /** Warnings Istio gives for what this project does on purpose. */
@@ -39,59 +39,6 @@ function assertClean(what: string, findings: Finding[]): void {
     assert.deepEqual(bad.map((f) => `${f.rule} ${f.object}: ${f.message}`), [], what);
 }
 
-/** Generated configs: every mode, with every option, on every gateway type, with and without TLS and an installed Istio. */
-function generatedConfigs(): [string, Record<string, unknown>][] {
-    const out: [string, Record<string, unknown>][] = [];
-    const extras: Record<string, (i: number) => Record<string, unknown>> = {
-        plain: () => ({}),
-        "direct (gateway and sidecar), autoscaling, one shared path": (i) => ({
-            path: "/shared",
-            namespace: "shared",
-            match: { headers: { target: `b${i}` } },
-            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
-            autoscaling: { minReplicas: 2, maxReplicas: 4 },
-            strictMtls: i % 2 === 0,
-        }),
-        "own image and port, replicas": (i) => ({ image: "ghcr.io/acme/app:1.2", port: 9000 + i, replicas: 2 }),
-    };
-    const tlsVariants: Record<string, Record<string, unknown>> = {
-        "no TLS": {},
-        "self-signed": { enabled: true, hosts: ["sticky.test"] },
-        ACME: { enabled: true, issuer: "acme", hosts: ["sticky.example.com"], acme: { email: "ops@example.com" } },
-    };
-    for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"]) {
-        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
-            for (const install of [true, false]) {
-                for (const [extraName, extra] of Object.entries(extras)) {
-                    const apps = ALL_MODES.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
-                    out.push([
-                        `${serviceType}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
-                        { [APPS_KEY]: apps, [MESH_KEY]: { install, gateway: { serviceType } }, [TLS_KEY]: tls },
-                    ]);
-                }
-            }
-        }
-    }
-    const more: [string, Record<string, unknown>][] = [
-        ["a revision, maglev and ring-hash sizes, a trusted proxy", {
-            [APPS_KEY]: [
-                { name: "m", affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
-                { name: "r", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "ringHash", minimumRingSize: 4096 } },
-            ],
-            [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 1, hosts: ["*.example.com"] } },
-        }],
-        ["one app on the root path, with direct routing", {
-            [APPS_KEY]: [{ name: "root", path: "/", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
-            [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
-        }],
-        ["a custom gateway name, namespace and labels", {
-            [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "172.16.0.0/12" } }],
-            [MESH_KEY]: { gateway: { name: "edge-gw", namespace: "edge", labels: { "example.com/role": "edge", istio: "edge" }, externalTrafficPolicy: "Local" } },
-            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
-        }],
-    ];
-    return [...out, ...more];
-}
 
 describe("Istio's rules (webhook and controllers) over every plan", () => {
     it("cites where Istio implements each rule", () => {

@@ -1,6 +1,6 @@
 import { AffinityMode } from "../../components/settings/enums";
 import type { AffinityInput } from "../../components/settings/schema";
-import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY } from "../../components/settings/validate";
+import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
 
 /** One valid affinity per mode, with the options users set most. */
 export const AFFINITY_BY_MODE: Record<AffinityMode, AffinityInput> = {
@@ -26,4 +26,58 @@ export function stackWith(
         [MESH_KEY]: mesh,
         [APPS_KEY]: modes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) })),
     }).value;
+}
+
+/** Generated configs: every mode, with every option, on every gateway type, with and without TLS and an installed Istio. */
+export function generatedConfigs(): [string, Record<string, unknown>][] {
+    const out: [string, Record<string, unknown>][] = [];
+    const extras: Record<string, (i: number) => Record<string, unknown>> = {
+        plain: () => ({}),
+        "direct (gateway and sidecar), autoscaling, one shared path": (i) => ({
+            path: "/shared",
+            namespace: "shared",
+            match: { headers: { target: `b${i}` } },
+            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
+            autoscaling: { minReplicas: 2, maxReplicas: 4 },
+            strictMtls: i % 2 === 0,
+        }),
+        "own image and port, replicas": (i) => ({ image: "ghcr.io/acme/app:1.2", port: 9000 + i, replicas: 2 }),
+    };
+    const tlsVariants: Record<string, Record<string, unknown>> = {
+        "no TLS": {},
+        "self-signed": { enabled: true, hosts: ["sticky.test"] },
+        ACME: { enabled: true, issuer: "acme", hosts: ["sticky.example.com"], acme: { email: "ops@example.com" } },
+    };
+    for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"]) {
+        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
+            for (const install of [true, false]) {
+                for (const [extraName, extra] of Object.entries(extras)) {
+                    const apps = ALL_MODES.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
+                    out.push([
+                        `${serviceType}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
+                        { [APPS_KEY]: apps, [MESH_KEY]: { install, gateway: { serviceType } }, [TLS_KEY]: tls },
+                    ]);
+                }
+            }
+        }
+    }
+    const more: [string, Record<string, unknown>][] = [
+        ["a revision, maglev and ring-hash sizes, a trusted proxy", {
+            [APPS_KEY]: [
+                { name: "m", affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+                { name: "r", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "ringHash", minimumRingSize: 4096 } },
+            ],
+            [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 1, hosts: ["*.example.com"] } },
+        }],
+        ["one app on the root path, with direct routing", {
+            [APPS_KEY]: [{ name: "root", path: "/", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
+            [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
+        }],
+        ["a custom gateway name, namespace and labels", {
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "172.16.0.0/12" } }],
+            [MESH_KEY]: { gateway: { name: "edge-gw", namespace: "edge", labels: { "example.com/role": "edge", istio: "edge" }, externalTrafficPolicy: "Local" } },
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+        }],
+    ];
+    return [...out, ...more];
 }

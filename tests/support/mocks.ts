@@ -17,6 +17,8 @@ export interface Registered {
 }
 
 export interface MockOptions {
+    /** Run as `pulumi preview` (isDryRun). Default false. */
+    preview?: boolean;
     /** What the gateway Service read returns. */
     gatewayService?: { type: string; ip?: string; hostname?: string };
 }
@@ -107,7 +109,7 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
         },
         "istio-sticky",
         "test",
-        false,
+        opts.preview ?? false,
     );
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
