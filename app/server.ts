@@ -55,7 +55,8 @@ function readConfig(env: NodeJS.ProcessEnv): Config {
     };
     const sessionSource = env.SESSION_SOURCE || "none";
     const sessionKey = (env.SESSION_KEY || "").trim();
-    if (!SESSION_SOURCES.includes(sessionSource)) problems.push(`SESSION_SOURCE must be one of ${SESSION_SOURCES.join(", ")} (got ${JSON.stringify(sessionSource)})`);
+    if (!SESSION_SOURCES.includes(sessionSource))
+        problems.push(`SESSION_SOURCE must be one of ${SESSION_SOURCES.join(", ")} (got ${JSON.stringify(sessionSource)})`);
     if (sessionSource !== "none" && !sessionKey) problems.push(`SESSION_KEY is required with SESSION_SOURCE=${sessionSource}`);
     const cfg = {
         port: int("PORT", 8080, 0, 65535),
@@ -77,7 +78,10 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     for (const part of (header ?? "").split(";")) {
         const eq = part.indexOf("=");
         if (eq > 0 && part.slice(0, eq).trim() === name) {
-            return part.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+            return part
+                .slice(eq + 1)
+                .trim()
+                .replace(/^"(.*)"$/, "$1");
         }
     }
     return undefined;
@@ -154,7 +158,13 @@ function main(): void {
         const url = parseTarget(req.url);
         if (!url) return { status: 400, body: { error: "the request target is not a valid URL path", pod: cfg.pod }, headers: {}, path: null, count: null };
         if (url.pathname === "/healthz") {
-            return { status: draining ? 503 : 200, body: { status: draining ? "draining" : "ok", pod: cfg.pod, sessions: counters.size }, headers: {}, path: url.pathname, count: null };
+            return {
+                status: draining ? 503 : 200,
+                body: { status: draining ? "draining" : "ok", pod: cfg.pod, sessions: counters.size },
+                headers: {},
+                path: url.pathname,
+                count: null,
+            };
         }
         const headers: Record<string, string> = {};
         let session = sessionOf(cfg, req, url);
@@ -197,7 +207,16 @@ function main(): void {
         res.end(payload);
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         process.stdout.write(
-            JSON.stringify({ time: new Date().toISOString(), method: req.method, path: a.path, status: a.status, pod: cfg.pod, session: a.session ?? null, count: a.count, ms: Math.round(ms * 1000) / 1000 }) + "\n",
+            JSON.stringify({
+                time: new Date().toISOString(),
+                method: req.method,
+                path: a.path,
+                status: a.status,
+                pod: cfg.pod,
+                session: a.session ?? null,
+                count: a.count,
+                ms: Math.round(ms * 1000) / 1000,
+            }) + "\n",
         );
     });
     // Malformed HTTP (not just a malformed target) gets a 400 and a closed connection, never a crash.

@@ -31,7 +31,9 @@ function prepareOutDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     const foreign = fs.readdirSync(dir).filter((f) => !isDocumentFileName(f));
     if (foreign.length) {
-        throw new Error(`--out ${dir} holds files render did not write (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); choose an empty or new folder`);
+        throw new Error(
+            `--out ${dir} holds files render did not write (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); choose an empty or new folder`,
+        );
     }
     const probe = path.join(dir, `.render-probe-${process.pid}`);
     fs.writeFileSync(probe, "");

@@ -30,7 +30,10 @@ export function stackConfigDir(projectDir: string): string {
 export function listStacks(projectDir: string): string[] {
     const dir = stackConfigDir(projectDir);
     return fs.existsSync(dir)
-        ? fs.readdirSync(dir).flatMap((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1] ?? []).sort()
+        ? fs
+              .readdirSync(dir)
+              .flatMap((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1] ?? [])
+              .sort()
         : [];
 }
 

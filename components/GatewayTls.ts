@@ -55,7 +55,11 @@ export class GatewayTls extends pulumi.ComponentResource {
         super(ComponentType.GatewayTls, name, {}, opts);
 
         const registrar = handoff?.registrar ?? new Registrar();
-        if (handoff) registrar.objects(handoff.plan.objects.filter((o) => o.owner === name), this);
+        if (handoff)
+            registrar.objects(
+                handoff.plan.objects.filter((o) => o.owner === name),
+                this,
+            );
         else registrar.entries(tlsPart(name, { installCertManager: args.installCertManager ?? true }).entries, input, this, dependsOn ?? []);
         const keys = tlsKeys(name);
         this.settings = pulumi.output(input).tls;

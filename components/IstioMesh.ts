@@ -47,12 +47,18 @@ export class IstioMesh extends pulumi.ComponentResource {
             ? { mesh: handoff.plan.settings.mesh, persistentSessions: needsPersistentSessions(handoff.plan.settings.apps) }
             : isKnown(meshArgs) && isKnown(persistentSessions)
               ? { mesh: parseMesh({ install: true, ...meshArgs }, where), persistentSessions: persistentSessions ?? false }
-              : pulumi.all([pulumi.output(meshArgs), pulumi.output(persistentSessions)]).apply(([m, p]) => ({ mesh: parseMesh({ install: true, ...m }, where), persistentSessions: p ?? false }));
+              : pulumi
+                    .all([pulumi.output(meshArgs), pulumi.output(persistentSessions)])
+                    .apply(([m, p]) => ({ mesh: parseMesh({ install: true, ...m }, where), persistentSessions: p ?? false }));
         super(ComponentType.IstioMesh, name, {}, opts);
 
         const registrar = handoff?.registrar ?? new Registrar();
         const part = meshPart(name);
-        if (handoff) registrar.objects(handoff.plan.objects.filter((o) => o.owner === name), this);
+        if (handoff)
+            registrar.objects(
+                handoff.plan.objects.filter((o) => o.owner === name),
+                this,
+            );
         else registrar.entries(part.entries, input, this);
         const [read] = part.reads;
         const keys = meshKeys(name);

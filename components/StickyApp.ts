@@ -108,7 +108,10 @@ export class StickyApp extends pulumi.ComponentResource {
         if (handoff) {
             // A stack's app: its part of the stack's plan, settings validated with the stack.
             const { plan, registrar, app } = handoff;
-            registrar.objects(plan.objects.filter((o) => o.owner === name), this);
+            registrar.objects(
+                plan.objects.filter((o) => o.owner === name),
+                this,
+            );
             const read = plan.reads.find((r) => r.owner === name)!;
             this.settings = pulumi.output(app!);
             this.pods = registrar.readyPods(read, read, this);

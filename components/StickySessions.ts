@@ -54,7 +54,10 @@ export class StickySessions extends pulumi.ComponentResource {
         if (meshComponent) this.mesh = new IstioMesh(meshComponent.key, handoff() as WithHandoff<IstioMeshArgs>, child);
         if (tlsComponent) this.tls = new GatewayTls(tlsComponent.key, handoff() as unknown as WithHandoff<GatewayTlsArgs>, child);
         // The namespaces, demo scripts, shared Gateway and routes: what the apps share.
-        registrar.objects(plan.objects.filter((o) => o.owner === name), this);
+        registrar.objects(
+            plan.objects.filter((o) => o.owner === name),
+            this,
+        );
         this.apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, handoff(app) as unknown as WithHandoff<StickyAppArgs>, child));
 
         const ownRead = plan.reads.find((r) => r.owner === name);

@@ -161,18 +161,17 @@ export interface TlsArgs {
 // ---- Agreement with the schema, checked by the compiler ----
 
 /** T with every pulumi.Input unwrapped, deeply. */
-export type Plain<T> =
-    T extends pulumi.Resource
-        ? T
-        : T extends pulumi.OutputInstance<infer U>
-          ? Plain<U>
-          : T extends Promise<infer U>
-            ? Plain<U>
-            : T extends readonly (infer E)[]
-              ? Plain<E>[]
-              : T extends object
-                ? { [K in keyof T]: Plain<T[K]> }
-                : T;
+export type Plain<T> = T extends pulumi.Resource
+    ? T
+    : T extends pulumi.OutputInstance<infer U>
+      ? Plain<U>
+      : T extends Promise<infer U>
+        ? Plain<U>
+        : T extends readonly (infer E)[]
+          ? Plain<E>[]
+          : T extends object
+            ? { [K in keyof T]: Plain<T[K]> }
+            : T;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
@@ -188,7 +187,10 @@ export type Agree<A, B> = [NonNullable<A>] extends [readonly (infer EA)[]]
     : [NonNullable<A>] extends [object]
       ? [NonNullable<B>] extends [object]
           ? KeysEqual<NonNullable<A>, NonNullable<B>> extends true
-              ? AllTrue<{ [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<NonNullable<A>[K], NonNullable<B>[K]> }[keyof NonNullable<A> & keyof NonNullable<B>]>
+              ? AllTrue<
+                    { [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<NonNullable<A>[K], NonNullable<B>[K]> }[keyof NonNullable<A> &
+                        keyof NonNullable<B>]
+                >
               : false
           : false
       : Same<NonNullable<A>, NonNullable<B>>;

@@ -29,7 +29,11 @@ const EVERYTHING = { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts
 /** The dev stack's mesh with `apps` apps, cycling through every affinity mode. */
 function stackOf(apps: number, extra: Record<string, unknown> = {}): StackSettings {
     const devMesh = readStackConfig(PROJECT_DIR, "dev")["istio-sticky:mesh"] as Record<string, unknown>;
-    return stackWith(Array.from({ length: apps }, (_, i) => ALL_MODES[i % ALL_MODES.length]), devMesh, extra);
+    return stackWith(
+        Array.from({ length: apps }, (_, i) => ALL_MODES[i % ALL_MODES.length]),
+        devMesh,
+        extra,
+    );
 }
 
 function median(xs: number[]): number {
@@ -92,18 +96,25 @@ async function main() {
     for (const [label, m, r] of rows) console.log(`${label.padEnd(10)}${fmt(m).padStart(14)}${fmt(r).padStart(14)}`);
     const byLabel = Object.fromEntries(rows.map(([l, m, r]) => [l, { m, r }]));
     const perApp = (byLabel["20 apps"].m - byLabel["1 apps"].m) / 19;
-    const ratio = (byLabel["20 apps"].m - byLabel["10 apps"].m) / Math.max(byLabel["10 apps"].m - byLabel["1 apps"].m, 1e-9) * 9 / 10;
+    const ratio = (((byLabel["20 apps"].m - byLabel["10 apps"].m) / Math.max(byLabel["10 apps"].m - byLabel["1 apps"].m, 1e-9)) * 9) / 10;
     console.log(`\ngrowth under mocks: ${perApp.toFixed(1)} ms per app; slope 10→20 apps / slope 1→10 apps = ${ratio.toFixed(2)} (1.00 is linear)`);
     console.log(`sequential waits on the critical path: ${waits} (${chain.join(" → ")})`);
     const mark = (ok: boolean) => (ok ? "met" : "MISSED");
     const slowest20 = Math.max(byLabel["20 apps"].m, byLabel["20 apps"].r, byLabel["20 apps+"].m, byLabel["20 apps+"].r);
-    console.log(`\ntargets: dev < 500 ms: ${mark(Math.max(byLabel.dev.m, byLabel.dev.r) < 500)}; 20 apps < 3000 ms: ${mark(slowest20 < 3000)}; at most 3 sequential waits: ${mark(waits <= 3)}`);
+    console.log(
+        `\ntargets: dev < 500 ms: ${mark(Math.max(byLabel.dev.m, byLabel.dev.r) < 500)}; 20 apps < 3000 ms: ${mark(slowest20 < 3000)}; at most 3 sequential waits: ${mark(waits <= 3)}`,
+    );
 }
 
 /** The verifier against nginx + 3 demo apps on loopback, and wrk against the same proxy. */
 async function benchVerifier() {
-    const pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" }, { keepLogs: false })));
-    const proxy = await startNginx(pods.map((p) => Number(new URL(p.url).port)), "hash $http_x_user consistent;");
+    const pods = await Promise.all(
+        [1, 2, 3].map((i) => startDemoApp({ POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" }, { keepLogs: false })),
+    );
+    const proxy = await startNginx(
+        pods.map((p) => Number(new URL(p.url).port)),
+        "hash $http_x_user consistent;",
+    );
     try {
         const opts = parseVerifyOptions({ url: proxy.url, mode: "header", sessions: 100, requests: 50, concurrency: 32 });
         await verifyStickiness({ ...opts, sessions: 16, requests: 20 }); // warm-up
@@ -114,8 +125,12 @@ async function benchVerifier() {
         const cpu = process.cpuUsage(cpu0);
         const share = (cpu.user + cpu.system) / 1000 / wall;
         console.log(`\nverifier vs nginx (hash $http_x_user consistent) + 3 demo apps on 127.0.0.1, 100 sessions × 50 requests, concurrency 32:`);
-        console.log(`  ${r.requestsPerSecond.toFixed(0)} requests/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, stickiness ${(r.stickiness * 100).toFixed(1)} %, errors ${r.errors}`);
-        console.log(`  verifier CPU: ${(share * 100).toFixed(0)} % of one core (${((share / os.cpus().length) * 100).toFixed(0)} % of this ${os.cpus().length}-core machine)`);
+        console.log(
+            `  ${r.requestsPerSecond.toFixed(0)} requests/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, stickiness ${(r.stickiness * 100).toFixed(1)} %, errors ${r.errors}`,
+        );
+        console.log(
+            `  verifier CPU: ${(share * 100).toFixed(0)} % of one core (${((share / os.cpus().length) * 100).toFixed(0)} % of this ${os.cpus().length}-core machine)`,
+        );
         const wrk = spawnSync("sh", ["-c", "command -v wrk"], { encoding: "utf8" }).stdout.trim();
         let wrkRps: number | undefined;
         if (wrk) {
@@ -125,7 +140,9 @@ async function benchVerifier() {
             fs.rmSync(script, { force: true });
             wrkRps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
             const p99 = /99%\s+(\S+)/.exec(out)?.[1];
-            console.log(`  wrk, same proxy, 32 connections, 5 s: ${wrkRps.toFixed(0)} requests/s${p99 ? `, p99 ${p99}` : ""} (${(wrkRps / r.requestsPerSecond).toFixed(1)}× the verifier's rate)`);
+            console.log(
+                `  wrk, same proxy, 32 connections, 5 s: ${wrkRps.toFixed(0)} requests/s${p99 ? `, p99 ${p99}` : ""} (${(wrkRps / r.requestsPerSecond).toFixed(1)}× the verifier's rate)`,
+            );
         } else {
             console.log("  wrk is not installed (apt-get install wrk): no comparison this run");
         }
@@ -143,6 +160,6 @@ async function benchVerifier() {
 main()
     .then(benchVerifier)
     .catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-});
+        console.error(e);
+        process.exitCode = 1;
+    });

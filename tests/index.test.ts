@@ -42,8 +42,22 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
             const spec = o.object.spec;
             const source = chartSource(spec);
             assert.deepEqual(
-                { name: r.inputs.name, namespace: r.inputs.namespace, chart: r.inputs.chart, version: r.inputs.version, repo: r.inputs.repositoryOpts?.repo, values: r.inputs.values },
-                sent({ name: o.object.metadata.name, namespace: o.object.metadata.namespace, chart: source.chart, version: spec.version, repo: source.repositoryOpts?.repo, values: spec.values }),
+                {
+                    name: r.inputs.name,
+                    namespace: r.inputs.namespace,
+                    chart: r.inputs.chart,
+                    version: r.inputs.version,
+                    repo: r.inputs.repositoryOpts?.repo,
+                    values: r.inputs.values,
+                },
+                sent({
+                    name: o.object.metadata.name,
+                    namespace: o.object.metadata.namespace,
+                    chart: source.chart,
+                    version: spec.version,
+                    repo: source.repositoryOpts?.repo,
+                    values: spec.values,
+                }),
                 `${what}: release ${o.key}`,
             );
             assert.deepEqual([r.inputs.atomic, r.inputs.maxHistory], [true, HELM_MAX_HISTORY]);
@@ -81,7 +95,12 @@ describe("index.ts (the program, under Pulumi mocks)", () => {
         assert.deepEqual(Object.keys(apps), ["sticky"]);
         assert.match(apps.sticky.affinity, /header x-user/);
         assert.equal(out.istioVersion, "1.30.5");
-        assert.deepEqual(await valueOf(out.pods as pulumi.Output<any>), { sticky: [{ name: "sticky-7d9f-a", ip: "10.244.1.11" }, { name: "sticky-7d9f-b", ip: "10.244.2.12" }] });
+        assert.deepEqual(await valueOf(out.pods as pulumi.Output<any>), {
+            sticky: [
+                { name: "sticky-7d9f-a", ip: "10.244.1.11" },
+                { name: "sticky-7d9f-b", ip: "10.244.2.12" },
+            ],
+        });
         assert.equal(apps.sticky.directCurls.length, 2);
         assert.equal(rec.byNameOf("sticky-mesh-gateway").inputs.values.service.type, "NodePort");
         assert.equal(rec.byNameOf("sticky-sticky-deployment").inputs.spec.replicas, 3);
@@ -154,7 +173,10 @@ describe("preview and up register the same set", () => {
                 await settle(rec);
                 sets.push(rec.resources.map((r) => `${r.type} ${r.name} <- ${r.dependsOn.join(",")}`).sort());
             }
-            assert.ok(sets[0].some((r) => r.startsWith(READY_PODS_TYPE)), "the pods are read in preview too");
+            assert.ok(
+                sets[0].some((r) => r.startsWith(READY_PODS_TYPE)),
+                "the pods are read in preview too",
+            );
             assert.deepEqual(sets[0], sets[1]);
         });
     }

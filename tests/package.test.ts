@@ -7,7 +7,21 @@ describe("the built package (what other programs import)", () => {
 
     it("exports the components, enums and pure layer from package.json main", () => {
         const lib = require(entry);
-        for (const name of ["IstioMesh", "StickyApp", "StickySessions", "GatewayTls", "parseStackConfig", "parseStack", "buildPlan", "planDocuments", "planYaml", "AffinityMode", "HashAlgorithm", "GatewayServiceType", "demoAppSource"]) {
+        for (const name of [
+            "IstioMesh",
+            "StickyApp",
+            "StickySessions",
+            "GatewayTls",
+            "parseStackConfig",
+            "parseStack",
+            "buildPlan",
+            "planDocuments",
+            "planYaml",
+            "AffinityMode",
+            "HashAlgorithm",
+            "GatewayServiceType",
+            "demoAppSource",
+        ]) {
             assert.ok(lib[name], `${name} is not exported by ${pkg.main}`);
         }
         assert.equal(lib.AffinityMode.PersistentCookie, "persistentCookie");

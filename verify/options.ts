@@ -46,7 +46,11 @@ export const DEFAULT_KEYS: Partial<Record<VerifyMode, string>> = {
 };
 
 const count = (what: string, max: number) =>
-    z.number({ error: `must be ${what}` }).int({ message: `must be ${what}` }).min(1, { message: `must be ${what}` }).max(max, { message: `must be ${what}` });
+    z
+        .number({ error: `must be ${what}` })
+        .int({ message: `must be ${what}` })
+        .min(1, { message: `must be ${what}` })
+        .max(max, { message: `must be ${what}` });
 
 export const verifyOptionsSchema = z
     .strictObject({
@@ -54,15 +58,29 @@ export const verifyOptionsSchema = z
             message: "must be an http:// or https:// URL",
         }),
         mode: z.enum(VerifyMode, { error: `must be one of ${Object.values(VerifyMode).join(", ")}` }).default(VerifyMode.Header),
-        key: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be a header, cookie or parameter name" }).optional(),
+        key: z
+            .string()
+            .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be a header, cookie or parameter name" })
+            .optional(),
         sessions: count("a whole number from 1 to 100000", 100_000).default(20),
         requests: count("a whole number from 1 to 100000", 100_000).default(20),
         concurrency: count("a whole number from 1 to 1000", 1000).default(8),
-        minStickiness: z.number({ error: "must be a number from 0 to 1" }).min(0, { message: "must be a number from 0 to 1" }).max(1, { message: "must be a number from 0 to 1" }).optional(),
+        minStickiness: z
+            .number({ error: "must be a number from 0 to 1" })
+            .min(0, { message: "must be a number from 0 to 1" })
+            .max(1, { message: "must be a number from 0 to 1" })
+            .optional(),
         timeoutMs: count("a whole number of milliseconds from 1 to 600000", 600_000).default(5000),
-        maxSeconds: z.number({ error: "must be a number of seconds above 0" }).positive({ message: "must be a number of seconds above 0" }).max(3600, { message: "must be at most 3600" }).default(120),
+        maxSeconds: z
+            .number({ error: "must be a number of seconds above 0" })
+            .positive({ message: "must be a number of seconds above 0" })
+            .max(3600, { message: "must be at most 3600" })
+            .default(120),
         headers: z.record(z.string(), z.string()).default({}),
-        idHeader: z.string().regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" }).optional(),
+        idHeader: z
+            .string()
+            .regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" })
+            .optional(),
         insecure: z.boolean().default(false),
     })
     .superRefine((o, ctx) => {
@@ -70,14 +88,12 @@ export const verifyOptionsSchema = z
             ctx.addIssue({ code: "custom", path: ["key"], message: "is required with mode persistent-header (the header the proxy returns)" });
         }
     })
-    .transform(
-        (o): VerifyOptions => ({
-            ...o,
-            key: o.key ?? DEFAULT_KEYS[o.mode],
-            // Sticky modes must keep every request; without a key there is nothing to keep.
-            minStickiness: o.minStickiness ?? (o.mode === VerifyMode.None ? 0 : 1),
-        }),
-    );
+    .transform((o): VerifyOptions => ({
+        ...o,
+        key: o.key ?? DEFAULT_KEYS[o.mode],
+        // Sticky modes must keep every request; without a key there is nothing to keep.
+        minStickiness: o.minStickiness ?? (o.mode === VerifyMode.None ? 0 : 1),
+    }));
 
 export type VerifyInput = z.input<typeof verifyOptionsSchema>;
 

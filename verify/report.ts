@@ -68,7 +68,8 @@ function sessionReport(id: string, samples: readonly Sample[]): SessionReport {
     const pods: Record<string, number> = {};
     for (const s of ok) pods[s.pod!] = (pods[s.pod!] ?? 0) + 1;
     const counts = ok.map((s) => s.count);
-    const stateKept = counts.length === 0 || counts.some((c) => typeof c !== "number") ? null : counts.every((c, i) => i === 0 || c === (counts[i - 1] as number) + 1);
+    const stateKept =
+        counts.length === 0 || counts.some((c) => typeof c !== "number") ? null : counts.every((c, i) => i === 0 || c === (counts[i - 1] as number) + 1);
     return {
         id,
         requests: samples.length,
@@ -84,7 +85,12 @@ function sessionReport(id: string, samples: readonly Sample[]): SessionReport {
 
 /** Turns what the verifier saw into the report; pure, so it is tested on its own. */
 export function buildReport(opts: VerifyOptions, sessionIds: readonly string[], samples: readonly Sample[], durationMs: number): Report {
-    const bySession = sessionIds.map((id, i) => sessionReport(id, samples.filter((s) => s.session === i)));
+    const bySession = sessionIds.map((id, i) =>
+        sessionReport(
+            id,
+            samples.filter((s) => s.session === i),
+        ),
+    );
     const ok = samples.filter((s) => s.pod !== undefined);
     const errorKinds: Record<string, number> = {};
     for (const s of samples) if (s.error) errorKinds[s.error] = (errorKinds[s.error] ?? 0) + 1;
@@ -135,30 +141,55 @@ const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 /** The report as a readable table. */
 export function formatReport(r: Report): string {
     const rows: [string, string][] = [
-        ["target", `${r.url} — mode ${r.mode}${r.key ? ` (${r.key})` : ""}, ${r.sessions} sessions × ${r.requestsPerSession} requests, concurrency ${r.concurrency}`],
+        [
+            "target",
+            `${r.url} — mode ${r.mode}${r.key ? ` (${r.key})` : ""}, ${r.sessions} sessions × ${r.requestsPerSession} requests, concurrency ${r.concurrency}`,
+        ],
         [
             "requests",
-            `${r.requests} sent, ${r.ok} ok, ${r.errors} errors${r.errors ? ` (${Object.entries(r.errorKinds).map(([k, n]) => `${k}: ${n}`).join(", ")})` : ""} ` +
-                `in ${(r.durationMs / 1000).toFixed(2)} s = ${r.requestsPerSecond.toFixed(0)} req/s${r.truncated ? " (stopped at --max-seconds)" : ""}`,
+            `${r.requests} sent, ${r.ok} ok, ${r.errors} errors${
+                r.errors
+                    ? ` (${Object.entries(r.errorKinds)
+                          .map(([k, n]) => `${k}: ${n}`)
+                          .join(", ")})`
+                    : ""
+            } ` + `in ${(r.durationMs / 1000).toFixed(2)} s = ${r.requestsPerSecond.toFixed(0)} req/s${r.truncated ? " (stopped at --max-seconds)" : ""}`,
         ],
         ["latency", `p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)}`],
-        ["stickiness", `${pct(r.stickiness)} of requests on their session's first pod; ${r.fullySticky}/${r.sessions} sessions fully sticky, ${r.movedSessions} moved`],
+        [
+            "stickiness",
+            `${pct(r.stickiness)} of requests on their session's first pod; ${r.fullySticky}/${r.sessions} sessions fully sticky, ${r.movedSessions} moved`,
+        ],
         ["state", r.stateUnknown === r.sessions ? "not reported by the app" : `counter rose by one on every request in ${r.stateKept}/${r.sessions} sessions`],
         [
             "pods",
-            `${Object.entries(r.distribution.sessionsByPod).map(([p, n]) => `${p}: ${n}`).join(", ") || "none answered"}` +
+            `${
+                Object.entries(r.distribution.sessionsByPod)
+                    .map(([p, n]) => `${p}: ${n}`)
+                    .join(", ") || "none answered"
+            }` +
                 (Object.keys(r.distribution.sessionsByPod).length
                     ? ` (sessions per pod: min ${r.distribution.min}, max ${r.distribution.max}, mean ${r.distribution.mean.toFixed(1)}, max/mean ${r.distribution.maxOverMean.toFixed(2)})`
                     : ""),
         ],
-        ["result", `${r.pass ? "PASS" : "FAIL"}: ${pct(r.stickiness)} ${r.pass ? "≥" : "<"} ${pct(r.minStickiness)} required${r.ok === 0 ? " (no request succeeded)" : ""}`],
+        [
+            "result",
+            `${r.pass ? "PASS" : "FAIL"}: ${pct(r.stickiness)} ${r.pass ? "≥" : "<"} ${pct(r.minStickiness)} required${r.ok === 0 ? " (no request succeeded)" : ""}`,
+        ],
     ];
-    const worst = r.perSession.filter((s) => s.moved || s.errors > 0).sort((a, b) => a.stickiness - b.stickiness).slice(0, 10);
+    const worst = r.perSession
+        .filter((s) => s.moved || s.errors > 0)
+        .sort((a, b) => a.stickiness - b.stickiness)
+        .slice(0, 10);
     const lines = rows.map(([k, v]) => `${k.padEnd(11)}${v}`);
     if (worst.length) {
         lines.push("", `${"session".padEnd(14)}${"first pod".padEnd(22)}${"sticky".padStart(8)}${"errors".padStart(8)}  pods`);
         for (const s of worst) {
-            lines.push(`${s.id.padEnd(14)}${(s.firstPod ?? "-").padEnd(22)}${pct(s.stickiness).padStart(8)}${String(s.errors).padStart(8)}  ${Object.entries(s.pods).map(([p, n]) => `${p}×${n}`).join(" ")}`);
+            lines.push(
+                `${s.id.padEnd(14)}${(s.firstPod ?? "-").padEnd(22)}${pct(s.stickiness).padStart(8)}${String(s.errors).padStart(8)}  ${Object.entries(s.pods)
+                    .map(([p, n]) => `${p}×${n}`)
+                    .join(" ")}`,
+            );
         }
     }
     return lines.join("\n") + "\n";

@@ -121,5 +121,10 @@ export async function verifyStickiness(opts: VerifyOptions, hooks: VerifyHooks =
     } finally {
         await agent.close();
     }
-    return buildReport(opts, states.map((s) => s.id), samples, performance.now() - started);
+    return buildReport(
+        opts,
+        states.map((s) => s.id),
+        samples,
+        performance.now() - started,
+    );
 }

@@ -97,10 +97,7 @@ function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
                             ],
                         },
                     ],
-                    volumes: [
-                        ...(script ? [{ name: "script", configMap: { name: script.configMap } }] : []),
-                        { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
-                    ],
+                    volumes: [...(script ? [{ name: "script", configMap: { name: script.configMap } }] : []), { name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
                 },
             },
         },

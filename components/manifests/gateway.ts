@@ -19,9 +19,19 @@ export function buildIstioGateway(o: IstioGatewayOptions): K8sObject {
         spec: {
             selector: { ...o.selector },
             servers: [
-                { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [...o.hosts], ...(o.tls?.httpsRedirect ? { tls: { httpsRedirect: true } } : {}) },
+                {
+                    port: { number: 80, name: "http", protocol: "HTTP" },
+                    hosts: [...o.hosts],
+                    ...(o.tls?.httpsRedirect ? { tls: { httpsRedirect: true } } : {}),
+                },
                 ...(o.tls
-                    ? [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [...o.tls.hosts], tls: { mode: "SIMPLE", credentialName: o.tls.credentialName } }]
+                    ? [
+                          {
+                              port: { number: 443, name: "https", protocol: "HTTPS" },
+                              hosts: [...o.tls.hosts],
+                              tls: { mode: "SIMPLE", credentialName: o.tls.credentialName },
+                          },
+                      ]
                     : []),
             ],
         },

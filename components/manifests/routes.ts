@@ -24,7 +24,12 @@ export function routeName(path: string): string {
     if (path === "/") return "path-root";
     const segments = path.slice(1).split("/");
     if (segments.every((s) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(s))) return `path-${segments.join("--")}`;
-    const slug = path.slice(1).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 200);
+    const slug = path
+        .slice(1)
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "")
+        .slice(0, 200);
     return `path-${slug}-${createHash("sha256").update(path).digest("hex").slice(0, 8)}`;
 }
 
@@ -42,8 +47,7 @@ function destination(app: AppSettings, subset?: string) {
  * `base` are the request matches the app's routes share (path, headers).
  */
 export function guardedRoutes(app: AppSettings, base: MatchRequest[], rewrite?: { uri: string }): Record<string, unknown>[] {
-    const withHeaders = (extra: Record<string, StringMatch>) =>
-        (base.length ? base : [{}]).map((m) => ({ ...m, headers: { ...(m.headers ?? {}), ...extra } }));
+    const withHeaders = (extra: Record<string, StringMatch>) => (base.length ? base : [{}]).map((m) => ({ ...m, headers: { ...(m.headers ?? {}), ...extra } }));
     const r = rewrite ? { rewrite } : {};
     const normal = {
         name: app.name,
@@ -80,7 +84,11 @@ function pathMatches(path: string): { matches: MatchRequest[]; rewrite?: { uri: 
 function appGatewayRoutes(app: AppSettings): Record<string, unknown>[] {
     const { matches, rewrite } = pathMatches(app.path);
     const headers = app.match ? Object.fromEntries(Object.entries(app.match.headers).map(([k, v]) => [k, { exact: v }])) : undefined;
-    return guardedRoutes(app, matches.map((m) => (headers ? { ...m, headers } : m)), rewrite);
+    return guardedRoutes(
+        app,
+        matches.map((m) => (headers ? { ...m, headers } : m)),
+        rewrite,
+    );
 }
 
 /**

@@ -35,7 +35,12 @@ export function buildSecurityObjects(app: AppSettings, ctx: DirectContextOptions
             ingress: [
                 // The gateway pods: the app port and nothing else, whatever a direct request names.
                 {
-                    from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ctx.gatewayNamespace } }, podSelector: { matchLabels: { ...ctx.gatewaySelector } } }],
+                    from: [
+                        {
+                            namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ctx.gatewayNamespace } },
+                            podSelector: { matchLabels: { ...ctx.gatewaySelector } },
+                        },
+                    ],
                     ports: [{ protocol: "TCP", port: app.port }],
                 },
                 // Every other namespace keeps the access it had.

@@ -42,5 +42,12 @@ export function helmReleaseDocument(r: HelmReleaseSpec): K8sObject {
 
 /** The release a HelmRelease document describes. */
 export function releaseOfDocument(doc: K8sObject): HelmReleaseSpec {
-    return { name: doc.metadata.name, namespace: doc.metadata.namespace!, chart: doc.spec.chart, repo: doc.spec.repo, version: doc.spec.version, values: doc.spec.values };
+    return {
+        name: doc.metadata.name,
+        namespace: doc.metadata.namespace!,
+        chart: doc.spec.chart,
+        repo: doc.spec.repo,
+        version: doc.spec.version,
+        values: doc.spec.values,
+    };
 }

@@ -36,7 +36,9 @@ export function stickinessProbe(a: AffinitySettings, url: string): string {
 
 /** A curl that sends one request through the ingress to this very pod. */
 export function directCurl(app: AppSettings, pod: PodAddress, url: string): string {
-    const match = Object.entries(app.match?.headers ?? {}).map(([k, v]) => `-H '${k}: ${v}' `).join("");
+    const match = Object.entries(app.match?.headers ?? {})
+        .map(([k, v]) => `-H '${k}: ${v}' `)
+        .join("");
     return `curl -s ${match}-H '${app.direct.header}: true' -H '${ORIGINAL_DST_HEADER}: ${pod.ip}:${app.port}' '${url}'`;
 }
 

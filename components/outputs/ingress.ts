@@ -35,7 +35,13 @@ export function ingressFromService(svc: ServiceView): IngressAddress {
         const lb = svc.status?.loadBalancer?.ingress?.[0];
         const host = lb?.ip ?? lb?.hostname;
         if (host) {
-            return { type, host, port: http?.port ?? 80, url: `http://${host}${http?.port && http.port !== 80 ? `:${http.port}` : ""}`, howToReach: `http://${host}` };
+            return {
+                type,
+                host,
+                port: http?.port ?? 80,
+                url: `http://${host}${http?.port && http.port !== 80 ? `:${http.port}` : ""}`,
+                howToReach: `http://${host}`,
+            };
         }
         return {
             type,

@@ -62,7 +62,11 @@ const APP_OBJECTS: { readonly [F in keyof Required<AppObjectSet>]: AppObjectSpec
         when: directAt(DirectContext.Sidecar),
         placement: Placement.Root,
     },
-    meshVirtualService: { suffix: "mesh-virtualservice", type: { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" }, when: directAt(DirectContext.Sidecar) },
+    meshVirtualService: {
+        suffix: "mesh-virtualservice",
+        type: { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" },
+        when: directAt(DirectContext.Sidecar),
+    },
     peerAuthentication: { suffix: "peerauthentication", type: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" } },
     networkPolicy: { suffix: "networkpolicy", type: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" }, when: direct },
     directAuthorizationPolicy: {

@@ -39,7 +39,13 @@ export function meshPart(owner: string): Part<MeshInputs> {
             { key: k.gatewayNamespace, owner, type: NAMESPACE, dependsOn: [], build: (s) => buildNamespace(s.mesh.gateway.namespace) },
             { key: k.base, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.systemNamespace], build: (s) => helmReleaseDocument(releases(s).base) },
             { key: k.istiod, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.base], build: (s) => helmReleaseDocument(releases(s).istiod) },
-            { key: k.gateway, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.istiod, k.gatewayNamespace], build: (s) => helmReleaseDocument(releases(s).gateway) },
+            {
+                key: k.gateway,
+                owner,
+                type: HELM_RELEASE_TYPE,
+                dependsOn: [k.istiod, k.gatewayNamespace],
+                build: (s) => helmReleaseDocument(releases(s).gateway),
+            },
         ],
         reads: [
             {

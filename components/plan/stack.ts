@@ -33,7 +33,6 @@ export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls" | "apps">
     return { ...stack.mesh, gateway, values: { ...stack.mesh.values, istiod } };
 }
 
-
 export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObject {
     return buildIstioGateway({
         name: SHARED_GATEWAY_NAME,
@@ -151,7 +150,14 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
         ...(tls.enabled ? [tlsKeys(tlsOwner).certificate] : []),
     ]);
     if (!installed) {
-        reads.push({ key: `${name}-gateway-service`, owner: name, kind: ReadKind.GatewayService, namespace: mesh.gateway.namespace, service: mesh.gateway.name, dependsOn: [] });
+        reads.push({
+            key: `${name}-gateway-service`,
+            owner: name,
+            kind: ReadKind.GatewayService,
+            namespace: mesh.gateway.namespace,
+            service: mesh.gateway.name,
+            dependsOn: [],
+        });
     }
 
     for (const app of apps) {

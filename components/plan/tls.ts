@@ -36,8 +36,20 @@ export function tlsPart(owner: string, layout: TlsLayout, certificateWaits: stri
     const k = tlsKeys(owner);
     const certManager: Entry<TlsInputs>[] = layout.installCertManager
         ? [
-              { key: k.certManagerNamespace, owner, type: { apiVersion: "v1", kind: "Namespace" }, dependsOn: [], build: () => buildNamespace(CERT_MANAGER_NAMESPACE) },
-              { key: k.certManager, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.certManagerNamespace], build: (s) => helmReleaseDocument(buildCertManagerRelease(s.tls)) },
+              {
+                  key: k.certManagerNamespace,
+                  owner,
+                  type: { apiVersion: "v1", kind: "Namespace" },
+                  dependsOn: [],
+                  build: () => buildNamespace(CERT_MANAGER_NAMESPACE),
+              },
+              {
+                  key: k.certManager,
+                  owner,
+                  type: HELM_RELEASE_TYPE,
+                  dependsOn: [k.certManagerNamespace],
+                  build: (s) => helmReleaseDocument(buildCertManagerRelease(s.tls)),
+              },
           ]
         : [];
     // Issuers and certificates need cert-manager's CRDs and its webhook.

@@ -39,7 +39,18 @@ export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): { ch
     return spec.repo.startsWith("oci://") ? { chart: `${spec.repo}/${spec.chart}` } : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
 }
 
-const RELEASE_FIELDS = ["name", "namespace", "chart", "version", "repositoryOpts", "values", "atomic", "cleanupOnFail", "timeout", "maxHistory"] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs)[];
+const RELEASE_FIELDS = [
+    "name",
+    "namespace",
+    "chart",
+    "version",
+    "repositoryOpts",
+    "values",
+    "atomic",
+    "cleanupOnFail",
+    "timeout",
+    "maxHistory",
+] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs)[];
 
 /** A Helm release's args: a failed install or upgrade rolls back. */
 function releaseArgs(spec: HelmReleaseSpec): k8s.helm.v3.ReleaseArgs {

@@ -41,7 +41,6 @@ interface ReadyPodsInputs {
  * stack's kubernetes:context).
  */
 async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const client = require("@kubernetes/client-node");
     const config = new client.KubeConfig();
     config.loadFromDefault();

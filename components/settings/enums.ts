@@ -38,17 +38,9 @@ export enum GatewayServiceType {
     ClusterIP = "ClusterIP",
 }
 
-export const HASH_MODES: readonly AffinityMode[] = [
-    AffinityMode.Header,
-    AffinityMode.Cookie,
-    AffinityMode.QueryParameter,
-    AffinityMode.SourceIp,
-];
+export const HASH_MODES: readonly AffinityMode[] = [AffinityMode.Header, AffinityMode.Cookie, AffinityMode.QueryParameter, AffinityMode.SourceIp];
 
-export const PERSISTENT_MODES: readonly AffinityMode[] = [
-    AffinityMode.PersistentCookie,
-    AffinityMode.PersistentHeader,
-];
+export const PERSISTENT_MODES: readonly AffinityMode[] = [AffinityMode.PersistentCookie, AffinityMode.PersistentHeader];
 
 export function isHashMode(mode: AffinityMode): boolean {
     return HASH_MODES.includes(mode);

@@ -9,9 +9,7 @@ export const MAGLEV_TABLE_SIZE_LIMIT = 5_000_011;
 export const MAX_RING_SIZE = 8_388_608;
 
 /** Ports the Istio sidecar and agent listen on; an app port must not collide with them. */
-export const ISTIO_RESERVED_PORTS: readonly number[] = [
-    15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090,
-];
+export const ISTIO_RESERVED_PORTS: readonly number[] = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090];
 
 export function isPrime(n: number): boolean {
     if (!Number.isInteger(n) || n < 2) return false;
@@ -124,8 +122,8 @@ export const MAX_GO_DURATION_NS = 2n ** 63n - 1n;
 const DURATION_UNIT_NS: Readonly<Record<string, bigint>> = {
     ns: 1n,
     us: 1_000n,
-    "µs": 1_000n,
-    "μs": 1_000n,
+    µs: 1_000n,
+    μs: 1_000n,
     ms: 1_000_000n,
     s: 1_000_000_000n,
     m: 60_000_000_000n,

@@ -8,10 +8,7 @@ import { ORIGINAL_DST_HEADER } from "./wellKnown";
 function strict<S extends z.ZodRawShape>(shape: S) {
     const allowed = Object.keys(shape).join(", ");
     return z.strictObject(shape, {
-        error: (issue) =>
-            issue.code === "unrecognized_keys"
-                ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})`
-                : undefined,
+        error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})` : undefined),
     });
 }
 
@@ -22,11 +19,14 @@ function enumOf<E extends Record<string, string>>(e: E) {
     });
 }
 
-const text = (what: string, check: (s: string) => boolean) =>
-    z.string({ error: `must be ${what}` }).refine(check, { message: `must be ${what}` });
+const text = (what: string, check: (s: string) => boolean) => z.string({ error: `must be ${what}` }).refine(check, { message: `must be ${what}` });
 
 const intIn = (min: number, max: number, what = `a whole number from ${min} to ${max}`) =>
-    z.number({ error: `must be ${what}` }).int({ message: `must be ${what}` }).min(min, { message: `must be ${what}` }).max(max, { message: `must be ${what}` });
+    z
+        .number({ error: `must be ${what}` })
+        .int({ message: `must be ${what}` })
+        .min(min, { message: `must be ${what}` })
+        .max(max, { message: `must be ${what}` });
 
 const dnsLabel = text("a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)", rules.isDnsLabel);
 const headerName = text("a lower-case HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", rules.isLowercaseHeaderName);
@@ -84,59 +84,65 @@ export const affinitySchema = strict({
             message: `must be a prime number below ${rules.MAGLEV_TABLE_SIZE_LIMIT} (Envoy's default is 65537)`,
         })
         .optional(),
-}).superRefine((a, ctx) => {
-    const taken = MODE_KEYS[a.mode];
-    for (const key of Object.keys(a)) {
-        if (key === "mode" || (a as Record<string, unknown>)[key] === undefined) continue;
-        if (!taken.includes(key)) {
-            const takes = taken.length ? `it takes ${taken.join(", ")}` : "it takes no other keys";
-            ctx.addIssue({ code: "custom", path: [key], message: `is not used by mode "${a.mode}" (${takes})` });
+})
+    .superRefine((a, ctx) => {
+        const taken = MODE_KEYS[a.mode];
+        for (const key of Object.keys(a)) {
+            if (key === "mode" || (a as Record<string, unknown>)[key] === undefined) continue;
+            if (!taken.includes(key)) {
+                const takes = taken.length ? `it takes ${taken.join(", ")}` : "it takes no other keys";
+                ctx.addIssue({ code: "custom", path: [key], message: `is not used by mode "${a.mode}" (${takes})` });
+            }
         }
-    }
-    const required = REQUIRED_KEY[a.mode];
-    if (required && (a as Record<string, unknown>)[required] === undefined) {
-        ctx.addIssue({ code: "custom", path: [required], message: `is required by mode "${a.mode}"` });
-    }
-    if (a.minimumRingSize !== undefined && a.algorithm === HashAlgorithm.Maglev) {
-        ctx.addIssue({ code: "custom", path: ["minimumRingSize"], message: 'belongs to algorithm "ringHash", not "maglev"' });
-    }
-    if (a.maglevTableSize !== undefined && a.algorithm === HashAlgorithm.RingHash) {
-        ctx.addIssue({ code: "custom", path: ["maglevTableSize"], message: 'belongs to algorithm "maglev", not "ringHash"' });
-    }
-    if (a.mode === AffinityMode.PersistentCookie && a.cookie) {
-        if (a.cookie.ttl !== undefined) {
-            ctx.addIssue({ code: "custom", path: ["cookie", "ttl"], message: "cannot be set: Istio's persistent-session cookie is always a session cookie" });
+        const required = REQUIRED_KEY[a.mode];
+        if (required && (a as Record<string, unknown>)[required] === undefined) {
+            ctx.addIssue({ code: "custom", path: [required], message: `is required by mode "${a.mode}"` });
         }
-        if (a.cookie.attributes.length > 0) {
-            ctx.addIssue({ code: "custom", path: ["cookie", "attributes"], message: "cannot be set for a persistent-session cookie" });
+        if (a.minimumRingSize !== undefined && a.algorithm === HashAlgorithm.Maglev) {
+            ctx.addIssue({ code: "custom", path: ["minimumRingSize"], message: 'belongs to algorithm "ringHash", not "maglev"' });
         }
-        if (a.cookie.path !== "/") {
-            ctx.addIssue({
-                code: "custom",
-                path: ["cookie", "path"],
-                message: 'must be "/": Istio reads "<cookie>:<path>" from a Service label, and label values cannot hold ":" or "/"',
-            });
+        if (a.maglevTableSize !== undefined && a.algorithm === HashAlgorithm.RingHash) {
+            ctx.addIssue({ code: "custom", path: ["maglevTableSize"], message: 'belongs to algorithm "maglev", not "ringHash"' });
         }
-        if (!rules.isLabelValue(a.cookie.name)) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["cookie", "name"],
-                message: "must also be a Kubernetes label value (letters, digits, '-', '_', '.'; at most 63 characters): Istio reads it from a Service label",
-            });
+        if (a.mode === AffinityMode.PersistentCookie && a.cookie) {
+            if (a.cookie.ttl !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["cookie", "ttl"],
+                    message: "cannot be set: Istio's persistent-session cookie is always a session cookie",
+                });
+            }
+            if (a.cookie.attributes.length > 0) {
+                ctx.addIssue({ code: "custom", path: ["cookie", "attributes"], message: "cannot be set for a persistent-session cookie" });
+            }
+            if (a.cookie.path !== "/") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["cookie", "path"],
+                    message: 'must be "/": Istio reads "<cookie>:<path>" from a Service label, and label values cannot hold ":" or "/"',
+                });
+            }
+            if (!rules.isLabelValue(a.cookie.name)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["cookie", "name"],
+                    message:
+                        "must also be a Kubernetes label value (letters, digits, '-', '_', '.'; at most 63 characters): Istio reads it from a Service label",
+                });
+            }
         }
-    }
-    if (a.mode === AffinityMode.PersistentHeader && a.headerName && !rules.isLabelValue(a.headerName)) {
-        ctx.addIssue({ code: "custom", path: ["headerName"], message: "must also be a Kubernetes label value: Istio reads it from a Service label" });
-    }
-}).transform((a) => {
-    const algorithm = isHashMode(a.mode)
-        ? (a.algorithm ??
-          (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : a.minimumRingSize !== undefined ? HashAlgorithm.RingHash : undefined))
-        : undefined;
-    // istiod's webhook rejects a maglev table without a size (validateLoadBalancer: "tableSize must be set for maglev").
-    const maglevTableSize = algorithm === HashAlgorithm.Maglev ? (a.maglevTableSize ?? rules.DEFAULT_MAGLEV_TABLE_SIZE) : a.maglevTableSize;
-    return { ...a, algorithm, maglevTableSize };
-});
+        if (a.mode === AffinityMode.PersistentHeader && a.headerName && !rules.isLabelValue(a.headerName)) {
+            ctx.addIssue({ code: "custom", path: ["headerName"], message: "must also be a Kubernetes label value: Istio reads it from a Service label" });
+        }
+    })
+    .transform((a) => {
+        const algorithm = isHashMode(a.mode)
+            ? (a.algorithm ?? (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : a.minimumRingSize !== undefined ? HashAlgorithm.RingHash : undefined))
+            : undefined;
+        // istiod's webhook rejects a maglev table without a size (validateLoadBalancer: "tableSize must be set for maglev").
+        const maglevTableSize = algorithm === HashAlgorithm.Maglev ? (a.maglevTableSize ?? rules.DEFAULT_MAGLEV_TABLE_SIZE) : a.maglevTableSize;
+        return { ...a, algorithm, maglevTableSize };
+    });
 
 export const DEFAULT_APP_PORT = 8080;
 export const DEFAULT_REPLICAS = 3;
@@ -154,16 +160,21 @@ const autoscalingSchema = strict({
 
 const matchSchema = strict({
     headers: z
-        .record(headerName, text("an exact header value (printable, no leading or trailing space)", (v) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v)), {
-            error: (issue) =>
-                issue.code === "invalid_key" ? "must be a lower-case HTTP header name" : "must be a map of lower-case header names to exact values",
-        })
+        .record(
+            headerName,
+            text("an exact header value (printable, no leading or trailing space)", (v) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v)),
+            {
+                error: (issue) =>
+                    issue.code === "invalid_key" ? "must be a lower-case HTTP header name" : "must be a map of lower-case header names to exact values",
+            },
+        )
         .refine((h) => Object.keys(h).length > 0, { message: "must name at least one header" }),
 });
 
 const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr(s) !== undefined).superRefine((s, ctx) => {
     const c = rules.parseCidr(s);
-    if (c && c.prefix < 8) ctx.addIssue({ code: "custom", message: `must be /8 or narrower: /${c.prefix} would let the gateway reach far more than the pod network` });
+    if (c && c.prefix < 8)
+        ctx.addIssue({ code: "custom", message: `must be /8 or narrower: /${c.prefix} would let the gateway reach far more than the pod network` });
     else if (c && !rules.isNetworkAddress(c)) ctx.addIssue({ code: "custom", message: "must be a network address (no host bits set after the prefix)" });
     else if (c && !rules.isPrivateCidr(c)) {
         ctx.addIssue({
@@ -216,17 +227,33 @@ function requiringEnabled<S extends z.ZodType>(feature: string, fields: z.ZodObj
 const directFields = strict({
     // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
     enabled: z.boolean({ error: "must be true or false" }).optional(),
-    allowedClients: z.array(cidrAny, { error: "must be a list of IPv4 CIDRs" }).min(1, { message: "must list at least one CIDR" }).default(DEFAULT_DIRECT_CLIENTS),
+    allowedClients: z
+        .array(cidrAny, { error: "must be a list of IPv4 CIDRs" })
+        .min(1, { message: "must list at least one CIDR" })
+        .default(DEFAULT_DIRECT_CLIENTS),
     header: headerName.refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` }).default(DEFAULT_DIRECT_HEADER),
     podCidr: cidr.optional(),
-    contexts: z.array(enumOf(DirectContext), { error: "must be a list" }).min(1, { message: "must list at least one context" }).default([DirectContext.Gateway]),
+    contexts: z
+        .array(enumOf(DirectContext), { error: "must be a list" })
+        .min(1, { message: "must list at least one context" })
+        .default([DirectContext.Gateway]),
 });
 
-export const directSchema = requiringEnabled("direct routing", directFields, directFields.superRefine((d, ctx) => {
-    if (d.enabled && d.podCidr === undefined) {
-        ctx.addIssue({ code: "custom", path: ["podCidr"], message: "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)" });
-    }
-}).transform((d) => ({ ...d, enabled: d.enabled ?? false })));
+export const directSchema = requiringEnabled(
+    "direct routing",
+    directFields,
+    directFields
+        .superRefine((d, ctx) => {
+            if (d.enabled && d.podCidr === undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["podCidr"],
+                    message: "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)",
+                });
+            }
+        })
+        .transform((d) => ({ ...d, enabled: d.enabled ?? false })),
+);
 
 export const appSchema = strict({
     name: dnsLabel,
@@ -234,7 +261,9 @@ export const appSchema = strict({
     replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").optional(),
     path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath).optional(),
     image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s))
-        .refine(rules.hasTagOrDigest, { message: 'must name a tag or a digest (e.g. "ghcr.io/acme/app:1.2" or "…@sha256:…"): without one Kubernetes pulls whatever ":latest" is that day' })
+        .refine(rules.hasTagOrDigest, {
+            message: 'must name a tag or a digest (e.g. "ghcr.io/acme/app:1.2" or "…@sha256:…"): without one Kubernetes pulls whatever ":latest" is that day',
+        })
         .optional(),
     port: intIn(1, 65535, "a port number from 1 to 65535")
         .refine((p) => !rules.ISTIO_RESERVED_PORTS.includes(p), {
@@ -248,32 +277,38 @@ export const appSchema = strict({
     autoscaling: autoscalingSchema.optional(),
     /** Require mutual TLS for traffic to the app (Istio PeerAuthentication STRICT); false opts out (PERMISSIVE). */
     strictMtls: z.boolean({ error: "must be true or false" }).default(true),
-}).superRefine((a, ctx) => {
-    if (a.direct.enabled) {
-        const routing = [
-            ...(a.affinity.headerName ? [[a.affinity.headerName, "affinity.headerName"]] : []),
-            ...Object.keys(a.match?.headers ?? {}).map((h) => [h, `match.headers.${h}`]),
-        ];
-        for (const [header, field] of routing) {
-            if (header === a.direct.header) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["direct", "header"],
-                    message: `must differ from ${field} ("${header}"): the route that refuses unguarded direct requests would match every request carrying it, and answer 403`,
-                });
+})
+    .superRefine((a, ctx) => {
+        if (a.direct.enabled) {
+            const routing = [
+                ...(a.affinity.headerName ? [[a.affinity.headerName, "affinity.headerName"]] : []),
+                ...Object.keys(a.match?.headers ?? {}).map((h) => [h, `match.headers.${h}`]),
+            ];
+            for (const [header, field] of routing) {
+                if (header === a.direct.header) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["direct", "header"],
+                        message: `must differ from ${field} ("${header}"): the route that refuses unguarded direct requests would match every request carrying it, and answer 403`,
+                    });
+                }
             }
         }
-    }
-    if (a.autoscaling && a.replicas !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["replicas"], message: "must be left out when autoscaling is set: the HorizontalPodAutoscaler owns the replica count" });
-    }
-}).transform((a) => ({
-    ...a,
-    replicas: a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
-    namespace: a.namespace ?? a.name,
-    path: a.path ?? `/${a.name}`,
-    target: a.target ?? a.name,
-}));
+        if (a.autoscaling && a.replicas !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["replicas"],
+                message: "must be left out when autoscaling is set: the HorizontalPodAutoscaler owns the replica count",
+            });
+        }
+    })
+    .transform((a) => ({
+        ...a,
+        replicas: a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
+        namespace: a.namespace ?? a.name,
+        path: a.path ?? `/${a.name}`,
+        target: a.target ?? a.name,
+    }));
 
 export const DEFAULT_GATEWAY_NAME = "istio-ingressgateway";
 export const DEFAULT_GATEWAY_NAMESPACE = "istio-ingress";
@@ -284,24 +319,30 @@ const gatewaySchema = strict({
     serviceType: enumOf(GatewayServiceType).default(GatewayServiceType.LoadBalancer),
     labels: z
         .record(text('a Kubernetes label key such as "app" or "example.com/tier"', rules.isLabelKey), text("a Kubernetes label value", rules.isLabelValue), {
-            error: (issue) => (issue.code === "invalid_key" ? 'must be a Kubernetes label key such as "app" or "example.com/tier"' : "must be a map of label names to values"),
+            error: (issue) =>
+                issue.code === "invalid_key" ? 'must be a Kubernetes label key such as "app" or "example.com/tier"' : "must be a map of label names to values",
         })
         .refine((l) => Object.keys(l).length > 0, { message: "must hold at least one label (the gateway's selectors match on them)" })
         .optional(),
-    hosts: z.array(text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s))).min(1, { message: "must list at least one host" }).default(["*"]),
+    hosts: z
+        .array(text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s)))
+        .min(1, { message: "must list at least one host" })
+        .default(["*"]),
     /** Default: Local when an app offers direct routing at the gateway (its guard needs client addresses), else the Kubernetes default (Cluster). */
     externalTrafficPolicy: enumOf(ExternalTrafficPolicy).optional(),
     /** Proxies in front of the gateway that append to X-Forwarded-For (a cloud L7 load balancer): the gateway then takes the client address from it. */
     numTrustedProxies: intIn(0, 10).default(0),
-}).superRefine((g, ctx) => {
-    if (g.externalTrafficPolicy !== undefined && g.serviceType === GatewayServiceType.ClusterIP) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["externalTrafficPolicy"],
-            message: "applies to NodePort and LoadBalancer Services only: Kubernetes rejects it on a ClusterIP Service",
-        });
-    }
-}).transform((g) => ({ ...g, labels: g.labels ?? gatewayPodLabels(g.name) }));
+})
+    .superRefine((g, ctx) => {
+        if (g.externalTrafficPolicy !== undefined && g.serviceType === GatewayServiceType.ClusterIP) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["externalTrafficPolicy"],
+                message: "applies to NodePort and LoadBalancer Services only: Kubernetes rejects it on a ClusterIP Service",
+            });
+        }
+    })
+    .transform((g) => ({ ...g, labels: g.labels ?? gatewayPodLabels(g.name) }));
 
 /** The pod labels the gateway chart gives release `name`; set explicitly so the selector cannot drift. */
 export function gatewayPodLabels(name: string): Record<string, string> {
@@ -333,7 +374,9 @@ const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway", readonly [str
 
 /** The value at a dotted path of a values map, or undefined. */
 export function valueAt(values: Readonly<Record<string, unknown>>, dotted: string): unknown {
-    return dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), values);
+    return dotted
+        .split(".")
+        .reduce<unknown>((v, k) => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), values);
 }
 
 export const meshSchema = strict({
@@ -373,7 +416,10 @@ export const DEFAULT_CERT_MANAGER_VERSION = "v1.21.2";
 export const CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io";
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
-const hostName = text("a DNS host name such as shop.example.com", (s) => s.length <= 253 && /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s));
+const hostName = text(
+    "a DNS host name such as shop.example.com",
+    (s) => s.length <= 253 && /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s),
+);
 
 const acmeSchema = strict({
     email: text("an email address for the ACME account", (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)),
@@ -394,29 +440,36 @@ const tlsFields = strict({
     httpsRedirect: z.boolean({ error: "must be true or false" }).optional(),
 });
 
-export const tlsSchema = requiringEnabled("TLS", tlsFields, tlsFields.superRefine((t, ctx) => {
-    if (t.enabled && t.hosts.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["hosts"], message: "must list at least one host when TLS is enabled (the certificate's names)" });
-    }
-    if (t.issuer === TlsIssuer.Acme && !t.acme) {
-        ctx.addIssue({ code: "custom", path: ["acme"], message: 'is required with issuer "acme" (at least an email)' });
-    }
-    if (t.issuer !== TlsIssuer.Acme && t.acme) {
-        ctx.addIssue({ code: "custom", path: ["acme"], message: `is not used by issuer "${t.issuer}"` });
-    }
-    if (t.issuer === TlsIssuer.Acme) {
-        t.hosts.forEach((h, i) => {
-            if (h.startsWith("*.")) ctx.addIssue({ code: "custom", path: ["hosts", i], message: "cannot be a wildcard with ACME HTTP-01 (it needs a DNS-01 solver)" });
-        });
-        if (t.httpsRedirect === true) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["httpsRedirect"],
-                message: "cannot be true with issuer \"acme\": HTTP-01 challenges (issuance and every renewal) are answered over plain HTTP on port 80",
-            });
-        }
-    }
-}).transform((t) => ({ ...t, enabled: t.enabled ?? false, httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme })));
+export const tlsSchema = requiringEnabled(
+    "TLS",
+    tlsFields,
+    tlsFields
+        .superRefine((t, ctx) => {
+            if (t.enabled && t.hosts.length === 0) {
+                ctx.addIssue({ code: "custom", path: ["hosts"], message: "must list at least one host when TLS is enabled (the certificate's names)" });
+            }
+            if (t.issuer === TlsIssuer.Acme && !t.acme) {
+                ctx.addIssue({ code: "custom", path: ["acme"], message: 'is required with issuer "acme" (at least an email)' });
+            }
+            if (t.issuer !== TlsIssuer.Acme && t.acme) {
+                ctx.addIssue({ code: "custom", path: ["acme"], message: `is not used by issuer "${t.issuer}"` });
+            }
+            if (t.issuer === TlsIssuer.Acme) {
+                t.hosts.forEach((h, i) => {
+                    if (h.startsWith("*."))
+                        ctx.addIssue({ code: "custom", path: ["hosts", i], message: "cannot be a wildcard with ACME HTTP-01 (it needs a DNS-01 solver)" });
+                });
+                if (t.httpsRedirect === true) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["httpsRedirect"],
+                        message: 'cannot be true with issuer "acme": HTTP-01 challenges (issuance and every renewal) are answered over plain HTTP on port 80',
+                    });
+                }
+            }
+        })
+        .transform((t) => ({ ...t, enabled: t.enabled ?? false, httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme })),
+);
 
 export type TlsSettings = z.output<typeof tlsSchema>;
 export type AffinitySettings = z.output<typeof affinitySchema>;

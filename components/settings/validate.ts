@@ -24,7 +24,6 @@ export function reservedNamespace(ns: string): string | undefined {
     return undefined;
 }
 
-
 /** Config keys that look like this project's, misspelled: "istio-stiky:mesh", "istiosticky:apps", "myproj:tls". */
 function misspelledKeys(config: Readonly<Record<string, unknown>>): string[] {
     const names = KNOWN_KEYS.map((k) => k.slice(CONFIG_NAMESPACE.length + 1));
@@ -36,7 +35,9 @@ function misspelledKeys(config: Readonly<Record<string, unknown>>): string[] {
         const likeOurs = distance(ns, CONFIG_NAMESPACE) <= 2 || ns.replace(/[^a-z]/g, "") === CONFIG_NAMESPACE.replace(/[^a-z]/g, "");
         if (!likeOurs && !names.includes(name)) return [];
         const guess = names.includes(name) ? name : (names.find((n) => distance(n, name) <= 2) ?? name);
-        return [`${key}: not read: its namespace is "${ns}", not "${CONFIG_NAMESPACE}" (did you mean ${CONFIG_NAMESPACE}:${guess}?); defaults would apply instead`];
+        return [
+            `${key}: not read: its namespace is "${ns}", not "${CONFIG_NAMESPACE}" (did you mean ${CONFIG_NAMESPACE}:${guess}?); defaults would apply instead`,
+        ];
     });
 }
 
@@ -68,10 +69,7 @@ export interface Checked<T> {
 }
 
 export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
-    return path.reduce<string>(
-        (out, seg) => (typeof seg === "number" ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)),
-        prefix,
-    );
+    return path.reduce<string>((out, seg) => (typeof seg === "number" ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)), prefix);
 }
 
 function issuesToProblems(prefix: string, error: z.ZodError): string[] {
@@ -198,7 +196,9 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
         problems.push(`${where}.affinity.cookie.name: "${DEMO_SESSION_COOKIE}" is the demo app's own session cookie; choose another name`);
     }
     if (mesh && app.namespace === mesh.gateway.namespace) {
-        problems.push(`${where}.namespace: "${app.namespace}" is the gateway's namespace (${meshWhere}.gateway.namespace); give the app a namespace of its own`);
+        problems.push(
+            `${where}.namespace: "${app.namespace}" is the gateway's namespace (${meshWhere}.gateway.namespace); give the app a namespace of its own`,
+        );
     }
     if (a.mode === AffinityMode.Cookie && a.cookie && a.cookie.ttl === undefined) {
         warnings.push(
@@ -221,9 +221,16 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
         );
     }
     if (app.autoscaling?.minReplicas === 1) {
-        warnings.push(`${where}.autoscaling.minReplicas is 1: the PodDisruptionBudget (minAvailable 1) then blocks node drains while a single pod runs; use 2 or more`);
+        warnings.push(
+            `${where}.autoscaling.minReplicas is 1: the PodDisruptionBudget (minAvailable 1) then blocks node drains while a single pod runs; use 2 or more`,
+        );
     }
-    if (mesh && a.mode === AffinityMode.SourceIp && mesh.gateway.serviceType !== GatewayServiceType.ClusterIP && mesh.gateway.externalTrafficPolicy !== ExternalTrafficPolicy.Local) {
+    if (
+        mesh &&
+        a.mode === AffinityMode.SourceIp &&
+        mesh.gateway.serviceType !== GatewayServiceType.ClusterIP &&
+        mesh.gateway.externalTrafficPolicy !== ExternalTrafficPolicy.Local
+    ) {
         warnings.push(
             `${where}.affinity.mode "sourceIp": behind a ${mesh.gateway.serviceType} Service the gateway may see a node or load-balancer address ` +
                 `instead of the client's; set ${meshWhere}.gateway.externalTrafficPolicy to "Local" to keep client addresses`,
@@ -264,7 +271,13 @@ export function hostCovered(host: string, patterns: readonly string[]): boolean 
 }
 
 /** istiod values an ACME issuer sets (see objects/tls acmeIngressValues): set as well, they would drift from the solver. */
-const ACME_OWNED_ISTIOD_VALUES = ["meshConfig.ingressClass", "meshConfig.ingressControllerMode", "meshConfig.ingressService", "meshConfig.ingressSelector", "env.K8S_INGRESS_NS"];
+const ACME_OWNED_ISTIOD_VALUES = [
+    "meshConfig.ingressClass",
+    "meshConfig.ingressControllerMode",
+    "meshConfig.ingressService",
+    "meshConfig.ingressSelector",
+    "env.K8S_INGRESS_NS",
+];
 
 function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
@@ -272,7 +285,9 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
     if (stack.tls.enabled && stack.tls.installCertManager) {
         stack.apps.forEach((app, i) => {
             if (app.namespace === "cert-manager") {
-                problems.push(`${where.apps}[${i}].namespace: "cert-manager" is where ${where.tls}.installCertManager installs cert-manager; give the app a namespace of its own`);
+                problems.push(
+                    `${where.apps}[${i}].namespace: "cert-manager" is where ${where.tls}.installCertManager installs cert-manager; give the app a namespace of its own`,
+                );
             }
         });
     }
@@ -285,14 +300,18 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
         }
         for (const key of ACME_OWNED_ISTIOD_VALUES) {
             if (valueAt(stack.mesh.values.istiod, key) !== undefined) {
-                problems.push(`${where.mesh}.values.istiod.${key}: is set by ${where.tls}.issuer "acme" (the gateway answers the HTTP-01 challenges); leave it out`);
+                problems.push(
+                    `${where.mesh}.values.istiod.${key}: is set by ${where.tls}.issuer "acme" (the gateway answers the HTTP-01 challenges); leave it out`,
+                );
             }
         }
     }
     if (stack.tls.enabled) {
         stack.tls.hosts.forEach((h, i) => {
             if (!hostCovered(h, stack.mesh.gateway.hosts)) {
-                problems.push(`${where.tls}.hosts[${i}]: "${h}" is not among the gateway's hosts (${where.mesh}.gateway.hosts), so no route would serve it over HTTPS`);
+                problems.push(
+                    `${where.tls}.hosts[${i}]: "${h}" is not among the gateway's hosts (${where.mesh}.gateway.hosts), so no route would serve it over HTTPS`,
+                );
             }
         });
     }
@@ -332,7 +351,10 @@ export function needsClientAddress(apps: readonly AppSettings[]): boolean {
 function checkClientAddress(stack: StackSettings, where: SettingsPlaces): Findings {
     const g = stack.mesh.gateway;
     const hidden =
-        needsClientAddress(stack.apps) && g.serviceType !== GatewayServiceType.ClusterIP && g.numTrustedProxies === 0 && g.externalTrafficPolicy === ExternalTrafficPolicy.Cluster;
+        needsClientAddress(stack.apps) &&
+        g.serviceType !== GatewayServiceType.ClusterIP &&
+        g.numTrustedProxies === 0 &&
+        g.externalTrafficPolicy === ExternalTrafficPolicy.Cluster;
     const problems = hidden
         ? [
               `${where.mesh}.gateway.externalTrafficPolicy: "Cluster" hides client addresses behind node addresses, so the direct-routing guard ` +
@@ -361,7 +383,10 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
                 problems.push(`${at}.name: "${app.name}" is already used by ${where.apps}[${j}]`);
             }
             if (other.path === app.path) {
-                for (const [d, m, dAt, mAt] of [[app, other, at, `${where.apps}[${j}]`], [other, app, `${where.apps}[${j}]`, at]] as const) {
+                for (const [d, m, dAt, mAt] of [
+                    [app, other, at, `${where.apps}[${j}]`],
+                    [other, app, `${where.apps}[${j}]`, at],
+                ] as const) {
                     if (d.direct.enabled && m.match && d.direct.header in m.match.headers) {
                         problems.push(
                             `${dAt}.direct.header: "${d.direct.header}" is also the routing header of ${mAt}.match on path "${app.path}": ` +

@@ -15,7 +15,5 @@ export const COOKIE_ATTRIBUTES_MINOR = { major: 1, minor: 28 } as const;
 
 /** Versions that must not be installed, with the reason shown to the user. */
 export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
-    "1.30.0":
-        "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " +
-        "(istio/istio#60312, fixed in 1.30.1)",
+    "1.30.0": "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " + "(istio/istio#60312, fixed in 1.30.1)",
 };

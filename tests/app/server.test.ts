@@ -9,7 +9,8 @@ import { stackWith } from "../support/fixtures";
 
 /** The literal env the Deployment gives the demo app for one mode. */
 function deploymentEnv(mode: AffinityMode): Record<string, string> {
-    const env = buildPlan(stackWith([mode]), { demoAppSource: "" }).objects.find((o) => o.object.kind === "Deployment")!.object.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    const env = buildPlan(stackWith([mode]), { demoAppSource: "" }).objects.find((o) => o.object.kind === "Deployment")!.object.spec.template.spec.containers[0]
+        .env as { name: string; value?: string }[];
     return Object.fromEntries(env.filter((e) => e.value !== undefined && e.name !== "PORT").map((e) => [e.name, e.value!]));
 }
 
@@ -84,7 +85,11 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
             [{ SESSION_SOURCE: "cookies", SESSION_KEY: "c" }, /SESSION_SOURCE must be one of header, cookie, issued-cookie, query, none/],
             [{ SESSION_SOURCE: "header" }, /SESSION_KEY is required with SESSION_SOURCE=header/],
         ] as const) {
-            const r = spawnSync(process.execPath, [DEMO_APP_JS], { env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", ...env }, encoding: "utf8", timeout: 5000 });
+            const r = spawnSync(process.execPath, [DEMO_APP_JS], {
+                env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", ...env },
+                encoding: "utf8",
+                timeout: 5000,
+            });
             assert.equal(r.status, 2, JSON.stringify(env));
             assert.match(r.stderr, message);
         }
@@ -138,7 +143,14 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         await get(`${app.url}/b`);
         await new Promise((r) => setTimeout(r, 50));
         const requests = app.logs.filter((l) => l.method);
-        assert.deepEqual(requests.map((l) => [l.path, l.status]), [["/healthz", 200], ["/a", 200], ["/b", 200]]);
+        assert.deepEqual(
+            requests.map((l) => [l.path, l.status]),
+            [
+                ["/healthz", 200],
+                ["/a", 200],
+                ["/b", 200],
+            ],
+        );
         assert.ok(requests.every((l) => typeof l.ms === "number" && l.time));
     });
 

@@ -29,12 +29,15 @@ describe("cli/render", () => {
         assert.equal(code, 0);
         const docs = parseAllDocuments(out).map((d) => d.toJS());
         const releases = docs.filter((d) => d.kind === "HelmRelease");
-        assert.deepEqual(releases.map((r) => [r.apiVersion, r.metadata.name, r.spec.chart, r.spec.version]), [
-            ["render.istio-sticky/v1", "istio-base", "base", "1.30.5"],
-            ["render.istio-sticky/v1", "istiod", "istiod", "1.30.5"],
-            ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", "1.30.5"],
-            ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.21.2"],
-        ]);
+        assert.deepEqual(
+            releases.map((r) => [r.apiVersion, r.metadata.name, r.spec.chart, r.spec.version]),
+            [
+                ["render.istio-sticky/v1", "istio-base", "base", "1.30.5"],
+                ["render.istio-sticky/v1", "istiod", "istiod", "1.30.5"],
+                ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", "1.30.5"],
+                ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.21.2"],
+            ],
+        );
         const dr = docs.find((d) => d.kind === "DestinationRule");
         assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");
         assert.match(docs.find((d) => d.kind === "ConfigMap").data["server.js"], /SessionCounters/);
@@ -42,7 +45,11 @@ describe("cli/render", () => {
 
     it("renders staging with an Envoy-set cookie and prod with a persistent cookie", () => {
         const staging = parseAllDocuments(render(["-s", "staging"]).out).map((d) => d.toJS());
-        assert.deepEqual(staging.find((d) => d.kind === "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash.httpCookie, { name: "sticky-session", path: "/", ttl: "60s" });
+        assert.deepEqual(staging.find((d) => d.kind === "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash.httpCookie, {
+            name: "sticky-session",
+            path: "/",
+            ttl: "60s",
+        });
         const prod = parseAllDocuments(render(["--stack", "prod"]).out).map((d) => d.toJS());
         assert.equal(prod.find((d) => d.kind === "Service").metadata.labels["istio.io/persistent-session"], "sticky-pod");
         assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER, "true");
@@ -51,14 +58,20 @@ describe("cli/render", () => {
     it("renders staging's three backends on one path, routed by target, sticky on x-user", () => {
         const docs = parseAllDocuments(render(["--stack", "staging"]).out).map((d) => d.toJS());
         const route = docs.find((d) => d.kind === "VirtualService" && d.metadata.name === "path-backends");
-        assert.deepEqual(route.spec.http.map((r: any) => [r.name, r.match?.[0].headers?.target?.exact ?? null, r.directResponse?.status ?? null]), [
-            ["backend-1", "backend-1", null],
-            ["backend-2", "backend-2", null],
-            ["backend-3", "backend-3", null],
-            ["unmatched", null, 404],
-        ]);
+        assert.deepEqual(
+            route.spec.http.map((r: any) => [r.name, r.match?.[0].headers?.target?.exact ?? null, r.directResponse?.status ?? null]),
+            [
+                ["backend-1", "backend-1", null],
+                ["backend-2", "backend-2", null],
+                ["backend-3", "backend-3", null],
+                ["unmatched", null, 404],
+            ],
+        );
         const drs = docs.filter((d) => d.kind === "DestinationRule" && d.metadata.namespace === "backends");
-        assert.deepEqual(drs.map((d) => d.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName), ["x-user", "x-user", "x-user"]);
+        assert.deepEqual(
+            drs.map((d) => d.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName),
+            ["x-user", "x-user", "x-user"],
+        );
         assert.equal(docs.filter((d) => d.kind === "Namespace" && d.metadata.name === "backends").length, 1);
     });
 
@@ -77,7 +90,13 @@ describe("cli/render", () => {
         assert.deepEqual(dev.find((d) => d.kind === "ClusterIssuer").spec, { selfSigned: {} });
         assert.deepEqual(dev.find((d) => d.kind === "Certificate").spec.dnsNames, ["sticky.test"]);
         const servers = dev.find((d) => d.kind === "Gateway").spec.servers;
-        assert.deepEqual(servers.map((s: any) => [s.port.number, s.tls?.mode ?? null, s.tls?.httpsRedirect ?? null]), [[80, null, null], [443, "SIMPLE", null]]);
+        assert.deepEqual(
+            servers.map((s: any) => [s.port.number, s.tls?.mode ?? null, s.tls?.httpsRedirect ?? null]),
+            [
+                [80, null, null],
+                [443, "SIMPLE", null],
+            ],
+        );
         const prodText = render(["--stack", "prod"]).out;
         const prod = parseAllDocuments(prodText).map((d) => d.toJS());
         assert.equal(prod.find((d) => d.kind === "ClusterIssuer").spec.acme.email, "ops@example.com");
@@ -130,7 +149,10 @@ describe("cli/render", () => {
         const ok = execFileSync("npm", ["run", "-s", "render", "--", "--stack", "dev"], { cwd: PROJECT_DIR, encoding: "utf8" });
         const docs = parseAllDocuments(ok);
         assert.ok(docs.every((d) => d.errors.length === 0));
-        assert.ok(docs.every((d) => typeof d.toJS().apiVersion === "string" && typeof d.toJS().kind === "string"), "every document is an object, no banner lines");
+        assert.ok(
+            docs.every((d) => typeof d.toJS().apiVersion === "string" && typeof d.toJS().kind === "string"),
+            "every document is an object, no banner lines",
+        );
         assert.equal(docs[0].toJS().kind, "Namespace");
         const bad = spawnSync("npm", ["run", "-s", "render", "--", "--stack", "nope"], { cwd: PROJECT_DIR, encoding: "utf8" });
         assert.equal(bad.status, 1);
@@ -148,7 +170,10 @@ describe("cli/render", () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-out-"));
         assert.equal(render(["--stack", "dev", "--out", out]).code, 0);
         const dev = fs.readdirSync(out);
-        assert.ok(dev.some((f) => /envoyfilter/.test(f)), "dev has direct routing");
+        assert.ok(
+            dev.some((f) => /envoyfilter/.test(f)),
+            "dev has direct routing",
+        );
         assert.equal(render(["--stack", "staging", "--out", out]).code, 0);
         const staging = fs.readdirSync(out);
         assert.ok(!staging.some((f) => /envoyfilter/.test(f)), `no dev file left among staging's: ${staging.join(", ")}`);

@@ -18,7 +18,10 @@ describe("cli/verify", function () {
     let proxy: RunningProxy;
     before(async () => {
         pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" })));
-        proxy = await startNginx(pods.map((p) => Number(new URL(p.url).port)), "hash $http_x_user consistent;");
+        proxy = await startNginx(
+            pods.map((p) => Number(new URL(p.url).port)),
+            "hash $http_x_user consistent;",
+        );
     });
     after(async () => {
         await proxy?.stop();
@@ -55,10 +58,16 @@ describe("cli/verify", function () {
     });
 
     it("runs as `npm run verify` in its own process", () => {
-        const ok = spawnSync("npm", ["run", "-s", "verify", "--", "--url", proxy.url, "--sessions", "3", "--requests", "3"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        const ok = spawnSync("npm", ["run", "-s", "verify", "--", "--url", proxy.url, "--sessions", "3", "--requests", "3"], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+        });
         assert.equal(ok.status, 0, ok.stderr);
         assert.match(ok.stdout, /PASS/);
-        const refused = spawnSync("npm", ["run", "-s", "verify", "--", "--url", "http://127.0.0.1:1/", "--sessions", "1", "--requests", "1"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        const refused = spawnSync("npm", ["run", "-s", "verify", "--", "--url", "http://127.0.0.1:1/", "--sessions", "1", "--requests", "1"], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+        });
         assert.equal(refused.status, 1);
         assert.match(refused.stdout, /ECONNREFUSED: 1/);
     });

@@ -30,7 +30,15 @@ export function missingForCluster(env = process.env): string[] {
 async function waitForPort(port: number, deadlineMs: number): Promise<void> {
     const until = Date.now() + deadlineMs;
     while (Date.now() < until) {
-        const ok = await new Promise<boolean>((r) => net.connect(port, "127.0.0.1").once("connect", function (this: net.Socket) { this.destroy(); r(true); }).once("error", () => r(false)));
+        const ok = await new Promise<boolean>((r) =>
+            net
+                .connect(port, "127.0.0.1")
+                .once("connect", function (this: net.Socket) {
+                    this.destroy();
+                    r(true);
+                })
+                .once("error", () => r(false)),
+        );
         if (ok) return;
         await new Promise((r) => setTimeout(r, 250));
     }
@@ -83,10 +91,14 @@ describe("cluster: pulumi up, then sticky sessions through the ingress", functio
         for (const [name, app] of direct) {
             assert.ok(app.pods.length > 0, `${name} exported no pods`);
             for (const pod of app.pods) {
-                const res = await fetch(`http://127.0.0.1:${port}${app.path}/`, { headers: { "use-direct": "true", "x-envoy-original-dst-host": `${pod.ip}:8080` } });
+                const res = await fetch(`http://127.0.0.1:${port}${app.path}/`, {
+                    headers: { "use-direct": "true", "x-envoy-original-dst-host": `${pod.ip}:8080` },
+                });
                 assert.equal(((await res.json()) as { pod: string }).pod, pod.name, `${name}: direct to ${pod.ip}`);
             }
-            const refused = await fetch(`http://127.0.0.1:${port}${app.path}/`, { headers: { "use-direct": "true", "x-envoy-original-dst-host": "169.254.169.254:80" } });
+            const refused = await fetch(`http://127.0.0.1:${port}${app.path}/`, {
+                headers: { "use-direct": "true", "x-envoy-original-dst-host": "169.254.169.254:80" },
+            });
             assert.equal(refused.status, 403, `${name}: a metadata-service address must be refused`);
         }
     });

@@ -59,8 +59,14 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
     });
 
     it("needs direct routing settings known when it is created", () => {
-        assert.throws(() => new StickyApp("d", { name: "d", direct: pulumi.output({ enabled: true }) as any }), /StickyApp d\.direct: must be known when the component is created/);
-        assert.throws(() => new StickyApp("d", { name: pulumi.output("d"), direct: { enabled: true } }), /StickyApp d\.direct\.podCidr: is required when direct routing is enabled/);
+        assert.throws(
+            () => new StickyApp("d", { name: "d", direct: pulumi.output({ enabled: true }) as any }),
+            /StickyApp d\.direct: must be known when the component is created/,
+        );
+        assert.throws(
+            () => new StickyApp("d", { name: pulumi.output("d"), direct: { enabled: true } }),
+            /StickyApp d\.direct\.podCidr: is required when direct routing is enabled/,
+        );
     });
 
     it("rejects known bad args before registering anything", async () => {

@@ -51,7 +51,10 @@ describe("StickySessions (Pulumi mocks)", () => {
             if (expectedLb) assert.deepEqual(dr.spec.trafficPolicy.loadBalancer, expectedLb);
             else assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.localityLbSetting, { enabled: false });
             const istiod = rec.byNameOf("sticky-mesh-istiod").inputs;
-            assert.deepEqual([istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo], [true, true, "https://istio-release.storage.googleapis.com/charts"]);
+            assert.deepEqual(
+                [istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo],
+                [true, true, "https://istio-release.storage.googleapis.com/charts"],
+            );
             assert.equal(istiod.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER === "true", mode.startsWith("persistent"));
             // What was registered passes the upstream schemas too.
             for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && x.type !== READY_PODS_TYPE)) await validateUpstream(r.inputs as any);
@@ -61,7 +64,14 @@ describe("StickySessions (Pulumi mocks)", () => {
     it("parents every child under its component", async () => {
         await deploy([AffinityMode.Header]);
         for (const r of rec.resources) {
-            const expected = r.name === "sticky" ? "" : r.name.startsWith("sticky-mesh") && r.name !== "sticky-mesh" ? "sticky-mesh" : r.name.startsWith("sticky-app-0-") ? "sticky-app-0" : "sticky";
+            const expected =
+                r.name === "sticky"
+                    ? ""
+                    : r.name.startsWith("sticky-mesh") && r.name !== "sticky-mesh"
+                      ? "sticky-mesh"
+                      : r.name.startsWith("sticky-app-0-")
+                        ? "sticky-app-0"
+                        : "sticky";
             if (r.name === "sticky-route-path-app-0") assert.equal(r.parent, "sticky");
             assert.equal(r.parent, expected, r.name);
         }
@@ -98,7 +108,10 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
         assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);
         assert.deepEqual(requirements, []);
-        assert.deepEqual(rec.reads.map((r) => r.id), ["istio-ingress/istio-ingressgateway"]);
+        assert.deepEqual(
+            rec.reads.map((r) => r.id),
+            ["istio-ingress/istio-ingressgateway"],
+        );
         assert.deepEqual(rec.byNameOf("sticky-app-0-ready-pods").inputs.service, "app-0");
         assert.deepEqual(endpoints["app-0"].pods, [
             { name: "app-0-7d9f-a", ip: "10.244.1.11" },
@@ -131,12 +144,25 @@ describe("StickySessions (Pulumi mocks)", () => {
     it("registers nothing when the settings are invalid", async () => {
         const before = rec.resources.length;
         assert.throws(
-            () => new StickySessions("bad", { apps: [{ name: "a", path: "/x" }, { name: "b", path: "/x/y", affinity: { mode: AffinityMode.Header } }] }),
-            (e: unknown) =>
-                e instanceof SettingsError &&
-                e.problems.some((p) => /bad: apps\[1\]\.affinity\.headerName: is required/.test(p)),
+            () =>
+                new StickySessions("bad", {
+                    apps: [
+                        { name: "a", path: "/x" },
+                        { name: "b", path: "/x/y", affinity: { mode: AffinityMode.Header } },
+                    ],
+                }),
+            (e: unknown) => e instanceof SettingsError && e.problems.some((p) => /bad: apps\[1\]\.affinity\.headerName: is required/.test(p)),
         );
-        assert.throws(() => new StickySessions("bad", { apps: [{ name: "a", path: "/x" }, { name: "b", path: "/x/y" }] }), /apps\[1\]\.path: "\/x\/y" overlaps/);
+        assert.throws(
+            () =>
+                new StickySessions("bad", {
+                    apps: [
+                        { name: "a", path: "/x" },
+                        { name: "b", path: "/x/y" },
+                    ],
+                }),
+            /apps\[1\]\.path: "\/x\/y" overlaps/,
+        );
         await settle(rec);
         assert.equal(rec.resources.length, before);
     });
@@ -145,7 +171,11 @@ describe("StickySessions (Pulumi mocks)", () => {
         const releases = () => rec.ofType(RELEASE).map((r) => ({ name: r.name, inputs: r.inputs }));
         await deploy([AffinityMode.Header], undefined, { replicas: 2 });
         const first = releases();
-        for (const [mode, replicas] of [[AffinityMode.Cookie, 5], [AffinityMode.SourceIp, 1], [AffinityMode.None, 9]] as const) {
+        for (const [mode, replicas] of [
+            [AffinityMode.Cookie, 5],
+            [AffinityMode.SourceIp, 1],
+            [AffinityMode.None, 9],
+        ] as const) {
             rec.reset();
             await deploy([mode], undefined, { replicas });
             assert.deepEqual(releases(), first, `${mode} x${replicas}`);
@@ -161,18 +191,28 @@ describe("StickySessions (Pulumi mocks)", () => {
         await valueOf(sticky.endpoints);
         await settle(rec);
         const routes = rec.ofType(CR("VirtualService"));
-        assert.deepEqual(routes.map((r) => r.name), ["sticky-route-path-api"]);
-        assert.deepEqual(routes[0].inputs.spec.http.map((r: any) => r.name), ["app-0", "app-1", "app-2"]);
+        assert.deepEqual(
+            routes.map((r) => r.name),
+            ["sticky-route-path-api"],
+        );
+        assert.deepEqual(
+            routes[0].inputs.spec.http.map((r: any) => r.name),
+            ["app-0", "app-1", "app-2"],
+        );
         assert.deepEqual(routes[0].dependsOn, ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
         // One demo script for the namespace... here each app has its own namespace.
         assert.equal(rec.ofType("kubernetes:core/v1:ConfigMap").length, 3);
     });
 
     it("deploys direct routing and autoscaling, and exports pods with a curl each", async () => {
-        const stack = stackWith([AffinityMode.PersistentCookie], { gateway: { serviceType: "LoadBalancer" } }, {
-            direct: { enabled: true, podCidr: "10.244.0.0/16" },
-            autoscaling: { minReplicas: 2, maxReplicas: 6 },
-        });
+        const stack = stackWith(
+            [AffinityMode.PersistentCookie],
+            { gateway: { serviceType: "LoadBalancer" } },
+            {
+                direct: { enabled: true, podCidr: "10.244.0.0/16" },
+                autoscaling: { minReplicas: 2, maxReplicas: 6 },
+            },
+        );
         rec.reset();
         await installMocks(rec, { gatewayService: { type: "LoadBalancer", ip: "203.0.113.10" } });
         const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
@@ -219,16 +259,27 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual([cert.metadata.namespace, cert.spec.secretName], ["istio-ingress", "sticky-gateway-tls"]);
         assert.equal(rec.byNameOf("sticky-gateway").inputs.spec.servers[1].tls.credentialName, "sticky-gateway-tls");
         const lb = rec.byNameOf("sticky-app-0-destinationrule").inputs.spec.trafficPolicy.loadBalancer;
-        assert.deepEqual(lb.consistentHash.httpCookie.attributes.map((a: any) => a.name), ["SameSite", "HttpOnly", "Secure"]);
-        for (const name of ["sticky-tls-issuer", "sticky-tls-certificate", "sticky-app-0-peerauthentication"]) await validateUpstream(rec.byNameOf(name).inputs as any);
+        assert.deepEqual(
+            lb.consistentHash.httpCookie.attributes.map((a: any) => a.name),
+            ["SameSite", "HttpOnly", "Secure"],
+        );
+        for (const name of ["sticky-tls-issuer", "sticky-tls-certificate", "sticky-app-0-peerauthentication"])
+            await validateUpstream(rec.byNameOf(name).inputs as any);
     });
 
     it("uses an existing cert-manager when told", async () => {
         const stack = stackWith([AffinityMode.None]);
-        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls: { enabled: true, hosts: ["web.test"], installCertManager: false } });
+        const sticky = new StickySessions("sticky", {
+            mesh: stack.mesh,
+            apps: stack.apps,
+            tls: { enabled: true, hosts: ["web.test"], installCertManager: false },
+        });
         await valueOf(sticky.endpoints);
         await settle(rec);
-        assert.deepEqual(rec.ofType(RELEASE).map((r) => r.inputs.name), ["istio-base", "istiod", "istio-ingressgateway"]);
+        assert.deepEqual(
+            rec.ofType(RELEASE).map((r) => r.inputs.name),
+            ["istio-base", "istiod", "istio-ingressgateway"],
+        );
         assert.deepEqual(rec.byNameOf("sticky-tls-issuer").dependsOn, []);
     });
 
@@ -244,7 +295,11 @@ describe("StickySessions names that survive edits (Pulumi mocks)", () => {
     /** Each resource's URN (type chain and name, as Pulumi forms it) with the inputs it was registered with. */
     async function urns(apps: Record<string, unknown>[]): Promise<Map<string, Record<string, any>>> {
         rec.reset();
-        const stack = stackWith(apps.map(() => AffinityMode.None), { gateway: { serviceType: "NodePort" } }, (i) => apps[i]);
+        const stack = stackWith(
+            apps.map(() => AffinityMode.None),
+            { gateway: { serviceType: "NodePort" } },
+            (i) => apps[i],
+        );
         const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
         await valueOf(sticky.endpoints);
         await settle(rec);
@@ -277,8 +332,19 @@ describe("StickySessions names that survive edits (Pulumi mocks)", () => {
 
     it("the check can fail: it sees a changed input and a renamed resource", async () => {
         const base = await urns([a, b, c, d]);
-        assert.throws(() => assertKept("replicas", base, new Map([...base].map(([u, i]) => [u, u.endsWith("::sticky-a-deployment") ? { ...i, spec: { ...i.spec, replicas: 5 } } : i]))), /sticky-a-deployment changed/);
-        assert.throws(() => assertKept("renamed", base, new Map([...base].map(([u, i]) => [u.replace("sticky-route-path-api", "sticky-route-b"), i]))), /sticky-route-path-api is gone/);
+        assert.throws(
+            () =>
+                assertKept(
+                    "replicas",
+                    base,
+                    new Map([...base].map(([u, i]) => [u, u.endsWith("::sticky-a-deployment") ? { ...i, spec: { ...i.spec, replicas: 5 } } : i])),
+                ),
+            /sticky-a-deployment changed/,
+        );
+        assert.throws(
+            () => assertKept("renamed", base, new Map([...base].map(([u, i]) => [u.replace("sticky-route-path-api", "sticky-route-b"), i]))),
+            /sticky-route-path-api is gone/,
+        );
     });
 });
 

@@ -30,15 +30,25 @@ function findingsOf(stack: StackSettings, docs = docsOf(stack)): Finding[] {
     const g = meshForStack(stack).gateway;
     const istiod = acmeIngressMeshConfig(stack.tls, stack.mesh);
     return checkPlan(
-        contextOf(docs, { labels: g.labels, namespace: g.namespace, serviceType: g.serviceType, externalTrafficPolicy: g.externalTrafficPolicy, numTrustedProxies: g.numTrustedProxies, istiod }),
+        contextOf(docs, {
+            labels: g.labels,
+            namespace: g.namespace,
+            serviceType: g.serviceType,
+            externalTrafficPolicy: g.externalTrafficPolicy,
+            numTrustedProxies: g.numTrustedProxies,
+            istiod,
+        }),
     );
 }
 
 function assertClean(what: string, findings: Finding[]): void {
     const bad = findings.filter((f) => f.severity === "error" || !ACCEPTED_WARNINGS[f.rule]?.test(f.message));
-    assert.deepEqual(bad.map((f) => `${f.rule} ${f.object}: ${f.message}`), [], what);
+    assert.deepEqual(
+        bad.map((f) => `${f.rule} ${f.object}: ${f.message}`),
+        [],
+        what,
+    );
 }
-
 
 describe("Istio's rules (webhook and controllers) over every plan", () => {
     it("cites where Istio implements each rule", () => {
@@ -66,7 +76,11 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             assertClean(what, findingsOf(stack, docs));
         }
         // Every kind a rule speaks of was generated at least once.
-        for (const r of RULES) assert.ok(r.kinds.some((k) => kinds.has(k)), `${r.id} never ran`);
+        for (const r of RULES)
+            assert.ok(
+                r.kinds.some((k) => kinds.has(k)),
+                `${r.id} never ran`,
+            );
     });
 
     describe("catches a broken object", () => {
@@ -78,35 +92,123 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             }).value;
         const find = (docs: K8sObject[], kind: string, pred: (d: K8sObject) => boolean = () => true) => docs.find((d) => d.kind === kind && pred(d))!;
         const cases: [string, (docs: K8sObject[]) => void, RegExp][] = [
-            ["maglev without a table size", (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: {} }), /destinationrule-load-balancer: tableSize must be set for maglev/],
-            ["a maglev table that is not prime", (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: { tableSize: 65536 } }), /tableSize must be a prime number/],
-            ["simple and consistentHash together", (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.simple = "ROUND_ROBIN"), /simple and consistentHash are one of lb_policy/],
-            ["a DestinationRule for no Service", (d) => (find(d, "DestinationRule").spec.host = "nope.web.svc.cluster.local"), /destinationrule-host-has-service/],
-            ["the solver's ingressClassName with no IngressClass object", (d) => (find(d, "ClusterIssuer").spec.acme.solvers = [{ http01: { ingress: { ingressClassName: "istio" } } }]), /acme-solver-ingress-served-by-istio: istiod ignores the challenge Ingress/],
-            ["ingressService looked up in istio-system", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "istiod").spec.values.env = {}), /is looked up in istio-system, not the gateway's namespace istio-ingress/],
-            ["the guard on the packet source behind a LoadBalancer", (d) => {
-                const ap = find(d, "AuthorizationPolicy");
-                ap.spec.rules[0].from = [{ source: { notIpBlocks: ["10.0.0.0/8"] } }];
-            }, /authorizationpolicy-client-address: ipBlocks\/notIpBlocks on the gateway see the peer address/],
-            ["the guard behind a Service that SNATs clients", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "LoadBalancer" }), /externalTrafficPolicy Cluster\) and trusts no proxy/],
-            ["a Gateway selector that misses the gateway pods", (d) => (find(d, "Gateway").spec.selector = { istio: "ingress" }), /gateway-selects-gateway-pods: selector .* matches no gateway pod/],
-            ["gateway labels changed in the chart values only", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.labels = { istio: "edge" }), /gateway-selects-gateway-pods/],
-            ["an HTTPS server without TLS settings", (d) => delete find(d, "Gateway").spec.servers[1].tls, /server must have TLS settings for HTTPS\/TLS protocols/],
-            ["a direct response with a rewrite", (d) => (find(d, "VirtualService").spec.http.find((r: any) => r.directResponse).rewrite = { uri: "/" }), /cannot contain both rewrite and direct_response/],
-            ["a regex over 1024 characters", (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "1".repeat(1025) }), /regex is too large, max length allowed is 1024/],
-            ["a lookahead RE2 rejects", (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "(?=10)10.*" }), /lookaround or a backreference/],
-            ["a route to a subset no DestinationRule defines", (d) => (find(d, "DestinationRule").spec.subsets = [find(d, "DestinationRule").spec.subsets[0]]), /subset direct of .* is defined by no DestinationRule/],
-            ["a route after a catch-all", (d) => {
-                const vs = find(d, "VirtualService");
-                vs.spec.http = [{ name: "all", route: vs.spec.http.at(-1).route }, ...vs.spec.http];
-            }, /not used \(route without matches defined before\)/],
-            ["a VirtualService host its Gateway does not serve", (d) => (find(d, "Gateway").spec.servers = find(d, "Gateway").spec.servers.map((s: any) => ({ ...s, hosts: ["other.example.com"] }))), /host \* is served by no server/],
-            ["an EnvoyFilter on a subset that is not PASSTHROUGH", (d) => (find(d, "DestinationRule").spec.subsets[1].trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }), /original_dst_lb_config needs an ORIGINAL_DST cluster/],
-            ["an EnvoyFilter for the gateway in the app's namespace", (d) => (find(d, "EnvoyFilter").metadata.namespace = "web"), /a GATEWAY patch in web reaches no gateway pod/],
-            ["an EnvoyFilter with an unknown cluster field", (d) => (find(d, "EnvoyFilter").spec.configPatches[0].patch.value = { original_dst_lb_config: { use_http_headers: true } }), /unknown OriginalDstLbConfig field use_http_headers/],
-            ["a PeerAuthentication that selects no pod", (d) => (find(d, "PeerAuthentication").spec.selector.matchLabels = { app: "other" }), /peerauthentication-shape: selector .* matches no pod/],
+            [
+                "maglev without a table size",
+                (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: {} }),
+                /destinationrule-load-balancer: tableSize must be set for maglev/,
+            ],
+            [
+                "a maglev table that is not prime",
+                (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: { tableSize: 65536 } }),
+                /tableSize must be a prime number/,
+            ],
+            [
+                "simple and consistentHash together",
+                (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.simple = "ROUND_ROBIN"),
+                /simple and consistentHash are one of lb_policy/,
+            ],
+            [
+                "a DestinationRule for no Service",
+                (d) => (find(d, "DestinationRule").spec.host = "nope.web.svc.cluster.local"),
+                /destinationrule-host-has-service/,
+            ],
+            [
+                "the solver's ingressClassName with no IngressClass object",
+                (d) => (find(d, "ClusterIssuer").spec.acme.solvers = [{ http01: { ingress: { ingressClassName: "istio" } } }]),
+                /acme-solver-ingress-served-by-istio: istiod ignores the challenge Ingress/,
+            ],
+            [
+                "ingressService looked up in istio-system",
+                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "istiod").spec.values.env = {}),
+                /is looked up in istio-system, not the gateway's namespace istio-ingress/,
+            ],
+            [
+                "the guard on the packet source behind a LoadBalancer",
+                (d) => {
+                    const ap = find(d, "AuthorizationPolicy");
+                    ap.spec.rules[0].from = [{ source: { notIpBlocks: ["10.0.0.0/8"] } }];
+                },
+                /authorizationpolicy-client-address: ipBlocks\/notIpBlocks on the gateway see the peer address/,
+            ],
+            [
+                "the guard behind a Service that SNATs clients",
+                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "LoadBalancer" }),
+                /externalTrafficPolicy Cluster\) and trusts no proxy/,
+            ],
+            [
+                "a Gateway selector that misses the gateway pods",
+                (d) => (find(d, "Gateway").spec.selector = { istio: "ingress" }),
+                /gateway-selects-gateway-pods: selector .* matches no gateway pod/,
+            ],
+            [
+                "gateway labels changed in the chart values only",
+                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.labels = { istio: "edge" }),
+                /gateway-selects-gateway-pods/,
+            ],
+            [
+                "an HTTPS server without TLS settings",
+                (d) => delete find(d, "Gateway").spec.servers[1].tls,
+                /server must have TLS settings for HTTPS\/TLS protocols/,
+            ],
+            [
+                "a direct response with a rewrite",
+                (d) => (find(d, "VirtualService").spec.http.find((r: any) => r.directResponse).rewrite = { uri: "/" }),
+                /cannot contain both rewrite and direct_response/,
+            ],
+            [
+                "a regex over 1024 characters",
+                (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "1".repeat(1025) }),
+                /regex is too large, max length allowed is 1024/,
+            ],
+            [
+                "a lookahead RE2 rejects",
+                (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "(?=10)10.*" }),
+                /lookaround or a backreference/,
+            ],
+            [
+                "a route to a subset no DestinationRule defines",
+                (d) => (find(d, "DestinationRule").spec.subsets = [find(d, "DestinationRule").spec.subsets[0]]),
+                /subset direct of .* is defined by no DestinationRule/,
+            ],
+            [
+                "a route after a catch-all",
+                (d) => {
+                    const vs = find(d, "VirtualService");
+                    vs.spec.http = [{ name: "all", route: vs.spec.http.at(-1).route }, ...vs.spec.http];
+                },
+                /not used \(route without matches defined before\)/,
+            ],
+            [
+                "a VirtualService host its Gateway does not serve",
+                (d) => (find(d, "Gateway").spec.servers = find(d, "Gateway").spec.servers.map((s: any) => ({ ...s, hosts: ["other.example.com"] }))),
+                /host \* is served by no server/,
+            ],
+            [
+                "an EnvoyFilter on a subset that is not PASSTHROUGH",
+                (d) => (find(d, "DestinationRule").spec.subsets[1].trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }),
+                /original_dst_lb_config needs an ORIGINAL_DST cluster/,
+            ],
+            [
+                "an EnvoyFilter for the gateway in the app's namespace",
+                (d) => (find(d, "EnvoyFilter").metadata.namespace = "web"),
+                /a GATEWAY patch in web reaches no gateway pod/,
+            ],
+            [
+                "an EnvoyFilter with an unknown cluster field",
+                (d) => (find(d, "EnvoyFilter").spec.configPatches[0].patch.value = { original_dst_lb_config: { use_http_headers: true } }),
+                /unknown OriginalDstLbConfig field use_http_headers/,
+            ],
+            [
+                "a PeerAuthentication that selects no pod",
+                (d) => (find(d, "PeerAuthentication").spec.selector.matchLabels = { app: "other" }),
+                /peerauthentication-shape: selector .* matches no pod/,
+            ],
             ["a DENY policy without rules", (d) => delete find(d, "AuthorizationPolicy").spec.rules, /DENY action without `rules` is meaningless/],
-            ["externalTrafficPolicy on a ClusterIP gateway Service", (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "ClusterIP", externalTrafficPolicy: "Local" }), /may only be set for externally-accessible services/],
+            [
+                "externalTrafficPolicy on a ClusterIP gateway Service",
+                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "ClusterIP", externalTrafficPolicy: "Local" }),
+                /may only be set for externally-accessible services/,
+            ],
         ];
         for (const [what, breakIt, expected] of cases) {
             it(what, () => {
@@ -115,7 +217,10 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 assertClean("before breaking it", findingsOf(stack, docs));
                 breakIt(docs);
                 const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
-                assert.ok(found.some((f) => expected.test(f)), `expected ${expected}, found:\n${found.join("\n")}`);
+                assert.ok(
+                    found.some((f) => expected.test(f)),
+                    `expected ${expected}, found:\n${found.join("\n")}`,
+                );
             });
         }
     });

@@ -34,7 +34,8 @@ function toJsonSchema(s: Schema): Schema {
     }
     if (s.nullable && out.type) out.type = [out.type, "null"];
     // Unknown fields are pruned (or, with strict field validation, refused): either way they are lost.
-    if (out.type === "object" && out.properties && out.additionalProperties === undefined && !s["x-kubernetes-preserve-unknown-fields"]) out.additionalProperties = false;
+    if (out.type === "object" && out.properties && out.additionalProperties === undefined && !s["x-kubernetes-preserve-unknown-fields"])
+        out.additionalProperties = false;
     return out;
 }
 
@@ -79,7 +80,8 @@ export class CrdValidator {
         const doc = JSON.parse(JSON.stringify(obj));
         const out: string[] = [];
         if (!c.validate(doc)) {
-            for (const e of c.validate.errors ?? []) out.push(`${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`);
+            for (const e of c.validate.errors ?? [])
+                out.push(`${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`);
         }
         this.celRules(c.schema, doc, "", out);
         return out;

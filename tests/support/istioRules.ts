@@ -57,9 +57,13 @@ function envoyIsPrime(x: number): boolean {
     return true;
 }
 /** A CIDR or an address, as security.ValidateIPs accepts (IPv4 here). */
-const isIpOrCidr = (s: string) => /^(\d{1,3})(\.\d{1,3}){3}(\/(\d|[12]\d|3[0-2]))?$/.test(s) && s.split("/")[0].split(".").every((o) => Number(o) <= 255);
-const subsetOf = (sel: Record<string, string> | undefined, labels: Record<string, string>) =>
-    Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
+const isIpOrCidr = (s: string) =>
+    /^(\d{1,3})(\.\d{1,3}){3}(\/(\d|[12]\d|3[0-2]))?$/.test(s) &&
+    s
+        .split("/")[0]
+        .split(".")
+        .every((o) => Number(o) <= 255);
+const subsetOf = (sel: Record<string, string> | undefined, labels: Record<string, string>) => Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
 const id = (o: K8sObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
 
 /**
@@ -103,7 +107,11 @@ export const RULES: readonly Rule[] = [
         check(o, _ctx, report) {
             const policies = [o.spec.trafficPolicy, ...(o.spec.subsets ?? []).map((s: any) => s.trafficPolicy)].filter((p) => p !== undefined);
             for (const p of policies) {
-                if (!["outlierDetection", "connectionPool", "loadBalancer", "tls", "portLevelSettings", "tunnel", "proxyProtocol"].some((k) => p[k] !== undefined)) {
+                if (
+                    !["outlierDetection", "connectionPool", "loadBalancer", "tls", "portLevelSettings", "tunnel", "proxyProtocol"].some(
+                        (k) => p[k] !== undefined,
+                    )
+                ) {
                     report("error", "traffic policy must have at least one field");
                 }
             }
@@ -131,7 +139,8 @@ export const RULES: readonly Rule[] = [
                     if (size >= 5000011) report("error", "tableSize must be less than 5000011 for maglev");
                     if (!envoyIsPrime(size)) report("error", "tableSize must be a prime number for maglev");
                 }
-                if (ch.httpHeaderName !== undefined && !isHeaderName(ch.httpHeaderName)) report("error", `hash header ${ch.httpHeaderName} is not a valid header name`);
+                if (ch.httpHeaderName !== undefined && !isHeaderName(ch.httpHeaderName))
+                    report("error", `hash header ${ch.httpHeaderName} is not a valid header name`);
             }
         },
     },
@@ -150,14 +159,15 @@ export const RULES: readonly Rule[] = [
         source: "pilot/pkg/model/push_context.go: SetDestinationRules (a rule applies to the Service whose hostname equals its host)",
         kinds: ["DestinationRule"],
         check(o, ctx, report) {
-            if (!services(ctx).some((s) => fqdn(s) === o.spec.host)) report("error", `host ${o.spec.host} names no Service of the plan: the rule applies to nothing`);
+            if (!services(ctx).some((s) => fqdn(s) === o.spec.host))
+                report("error", `host ${o.spec.host} names no Service of the plan: the rule applies to nothing`);
         },
     },
 
     // VirtualService -------------------------------------------------------------------------------
     {
         id: "virtualservice-hosts-and-gateways",
-        source: "pkg/config/validation/validation.go: ValidateVirtualService (hosts; \"*\" not for the mesh gateway; http, tcp or tls required), validateGatewayNames (namespace/name, DNS labels)",
+        source: 'pkg/config/validation/validation.go: ValidateVirtualService (hosts; "*" not for the mesh gateway; http, tcp or tls required), validateGatewayNames (namespace/name, DNS labels)',
         kinds: ["VirtualService"],
         check(o, _ctx, report) {
             const gateways: string[] = o.spec.gateways ?? [];
@@ -200,7 +210,12 @@ export const RULES: readonly Rule[] = [
                         if (p) report("error", `route ${r.name}: header ${name}: ${p}`);
                     }
                     if (m.uri !== undefined) {
-                        const p = m.uri.regex !== undefined ? re2Problem(m.uri.regex) : ["exact", "prefix", "regex"].filter((k) => m.uri[k] !== undefined).length === 1 ? undefined : "uri takes one of exact, prefix, regex";
+                        const p =
+                            m.uri.regex !== undefined
+                                ? re2Problem(m.uri.regex)
+                                : ["exact", "prefix", "regex"].filter((k) => m.uri[k] !== undefined).length === 1
+                                  ? undefined
+                                  : "uri takes one of exact, prefix, regex";
                         if (p) report("error", `route ${r.name}: uri: ${p}`);
                     }
                 }
@@ -224,11 +239,12 @@ export const RULES: readonly Rule[] = [
     },
     {
         id: "virtualservice-rewrite-and-headers",
-        source: "pkg/config/validation/validation.go: validateHTTPRewrite (URI, regex rewrite or authority), ValidateHTTPHeaderOperationName (no Host, no \":\" headers removed); validateDestination (host not \"*\", subset a DNS label, port 1-65535)",
+        source: 'pkg/config/validation/validation.go: validateHTTPRewrite (URI, regex rewrite or authority), ValidateHTTPHeaderOperationName (no Host, no ":" headers removed); validateDestination (host not "*", subset a DNS label, port 1-65535)',
         kinds: ["VirtualService"],
         check(o, _ctx, report) {
             for (const r of o.spec.http ?? []) {
-                if (r.rewrite && !r.rewrite.uri && !r.rewrite.uriRegexRewrite && !r.rewrite.authority) report("error", `route ${r.name}: rewrite must specify at least one of URI, UriRegexRewrite, or authority`);
+                if (r.rewrite && !r.rewrite.uri && !r.rewrite.uriRegexRewrite && !r.rewrite.authority)
+                    report("error", `route ${r.name}: rewrite must specify at least one of URI, UriRegexRewrite, or authority`);
                 for (const h of r.headers?.request?.remove ?? []) {
                     if (h.toLowerCase() === "host" || h.startsWith(":")) report("error", `route ${r.name}: invalid header ${h} to remove`);
                 }
@@ -272,8 +288,12 @@ export const RULES: readonly Rule[] = [
                         report("error", `route ${r.name}: destination ${d.host} is no Service of the plan`);
                         continue;
                     }
-                    if (d.port && !svc.spec.ports.some((p: any) => p.port === d.port.number)) report("error", `route ${r.name}: ${d.host} has no port ${d.port.number}`);
-                    if (d.subset && !destinationRules(ctx).some((dr) => dr.spec.host === d.host && (dr.spec.subsets ?? []).some((s: any) => s.name === d.subset))) {
+                    if (d.port && !svc.spec.ports.some((p: any) => p.port === d.port.number))
+                        report("error", `route ${r.name}: ${d.host} has no port ${d.port.number}`);
+                    if (
+                        d.subset &&
+                        !destinationRules(ctx).some((dr) => dr.spec.host === d.host && (dr.spec.subsets ?? []).some((s: any) => s.name === d.subset))
+                    ) {
                         report("error", `route ${r.name}: subset ${d.subset} of ${d.host} is defined by no DestinationRule`);
                     }
                 }
@@ -317,11 +337,14 @@ export const RULES: readonly Rule[] = [
                 if (!(s.hosts ?? []).length) report("error", "server config must contain at least one host");
                 if (!s.port?.name) report("error", "port name must be set");
                 const proto = String(s.port?.protocol ?? "").toUpperCase();
-                if (!["HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP", "MONGO", "REDIS", "MYSQL", "GRPC-WEB"].includes(proto)) report("error", `invalid protocol ${proto}`);
+                if (!["HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP", "MONGO", "REDIS", "MYSQL", "GRPC-WEB"].includes(proto))
+                    report("error", `invalid protocol ${proto}`);
                 const tlsProto = proto === "HTTPS" || proto === "TLS";
                 if (tlsProto && !s.tls) report("error", "server must have TLS settings for HTTPS/TLS protocols");
-                if (!tlsProto && s.tls && Object.keys(s.tls).some((k) => k !== "httpsRedirect")) report("error", "server cannot have TLS settings for plain text HTTP ports");
-                if (s.tls?.mode === "SIMPLE" && !s.tls.credentialName && !(s.tls.serverCertificate && s.tls.privateKey)) report("error", "SIMPLE TLS requires a server certificate");
+                if (!tlsProto && s.tls && Object.keys(s.tls).some((k) => k !== "httpsRedirect"))
+                    report("error", "server cannot have TLS settings for plain text HTTP ports");
+                if (s.tls?.mode === "SIMPLE" && !s.tls.credentialName && !(s.tls.serverCertificate && s.tls.privateKey))
+                    report("error", "SIMPLE TLS requires a server certificate");
             }
         },
     },
@@ -330,7 +353,8 @@ export const RULES: readonly Rule[] = [
         source: "pilot/pkg/model/push_context.go: mergeGateways / gatewayWithInstances (a Gateway applies to the proxies whose labels its selector is a subset of)",
         kinds: ["Gateway"],
         check(o, ctx, report) {
-            if (!subsetOf(o.spec.selector, ctx.gatewayPodLabels)) report("error", `selector ${JSON.stringify(o.spec.selector)} matches no gateway pod (labels ${JSON.stringify(ctx.gatewayPodLabels)})`);
+            if (!subsetOf(o.spec.selector, ctx.gatewayPodLabels))
+                report("error", `selector ${JSON.stringify(o.spec.selector)} matches no gateway pod (labels ${JSON.stringify(ctx.gatewayPodLabels)})`);
             if (!Object.keys(o.spec.selector ?? {}).length) report("error", "an empty selector selects every gateway proxy in the mesh");
         },
     },
@@ -346,18 +370,22 @@ export const RULES: readonly Rule[] = [
             if (sel) {
                 const labels = sel.labels ?? {};
                 if (!Object.keys(labels).length) report("warning", "workload selector without labels: applies to all services in the namespace");
-                for (const [k, v] of Object.entries<string>(labels)) if (!k || k.includes("*") || v.includes("*")) report("error", `wildcard or empty key in selector: ${k}=${v}`);
+                for (const [k, v] of Object.entries<string>(labels))
+                    if (!k || k.includes("*") || v.includes("*")) report("error", `wildcard or empty key in selector: ${k}=${v}`);
             }
             for (const cp of o.spec.configPatches ?? []) {
                 if (!cp.applyTo) report("error", "missing applyTo");
                 if (!cp.patch?.operation) report("error", "missing patch operation");
                 if (cp.patch?.operation !== "REMOVE" && cp.patch?.value === undefined) report("error", "missing patch value for non-remove operation");
-                if (cp.applyTo === "CLUSTER" && cp.match && !cp.match.cluster) report("error", "applyTo for cluster class objects cannot have non cluster match");
+                if (cp.applyTo === "CLUSTER" && cp.match && !cp.match.cluster)
+                    report("error", "applyTo for cluster class objects cannot have non cluster match");
                 if (cp.applyTo === "CLUSTER") {
                     // The fields of envoy.config.cluster.v3.Cluster this project patches, and those of its OriginalDstLbConfig.
                     const clusterFields = ["original_dst_lb_config", "originalDstLbConfig"];
                     const odFields = ["use_http_header", "http_header_name", "upstream_port_override", "metadata_key", "useHttpHeader", "httpHeaderName"];
-                    for (const k of Object.keys(cp.patch?.value ?? {})) if (!clusterFields.includes(k)) report("error", `patch value field ${k} is not one this oracle knows on envoy.config.cluster.v3.Cluster`);
+                    for (const k of Object.keys(cp.patch?.value ?? {}))
+                        if (!clusterFields.includes(k))
+                            report("error", `patch value field ${k} is not one this oracle knows on envoy.config.cluster.v3.Cluster`);
                     const od = cp.patch?.value?.original_dst_lb_config ?? {};
                     for (const k of Object.keys(od)) if (!odFields.includes(k)) report("error", `unknown OriginalDstLbConfig field ${k}`);
                     if (od.use_http_header !== undefined && typeof od.use_http_header !== "boolean") report("error", "use_http_header must be a boolean");
@@ -376,14 +404,17 @@ export const RULES: readonly Rule[] = [
                 const svc = services(ctx).find((s) => fqdn(s) === c.service);
                 if (!svc) report("error", `cluster match service ${c.service} is no Service of the plan: the patch matches nothing`);
                 else if (c.portNumber && !svc.spec.ports.some((p: any) => p.port === c.portNumber)) report("error", `${c.service} has no port ${c.portNumber}`);
-                const subset = destinationRules(ctx).flatMap((dr) => (dr.spec.host === c.service ? (dr.spec.subsets ?? []) : [])).find((s: any) => s.name === c.subset);
+                const subset = destinationRules(ctx)
+                    .flatMap((dr) => (dr.spec.host === c.service ? (dr.spec.subsets ?? []) : []))
+                    .find((s: any) => s.name === c.subset);
                 if (c.subset && !subset) report("error", `subset ${c.subset} of ${c.service} is defined by no DestinationRule: no such cluster`);
                 if (cp.patch?.value?.original_dst_lb_config && subset?.trafficPolicy?.loadBalancer?.simple !== "PASSTHROUGH") {
                     report("error", `original_dst_lb_config needs an ORIGINAL_DST cluster: subset ${c.subset} must be PASSTHROUGH`);
                 }
                 const context = cp.match?.context;
                 if (context === "GATEWAY") {
-                    if (o.metadata.namespace !== ctx.gatewayNamespace && o.metadata.namespace !== ctx.rootNamespace) report("error", `a GATEWAY patch in ${o.metadata.namespace} reaches no gateway pod (they run in ${ctx.gatewayNamespace})`);
+                    if (o.metadata.namespace !== ctx.gatewayNamespace && o.metadata.namespace !== ctx.rootNamespace)
+                        report("error", `a GATEWAY patch in ${o.metadata.namespace} reaches no gateway pod (they run in ${ctx.gatewayNamespace})`);
                     if (!o.spec.workloadSelector) report("error", "a GATEWAY patch without a workloadSelector reaches every gateway of its namespace");
                     else if (!subsetOf(o.spec.workloadSelector.labels, ctx.gatewayPodLabels)) report("error", "workloadSelector matches no gateway pod");
                 } else if (context === "SIDECAR_OUTBOUND" && o.metadata.namespace !== ctx.rootNamespace) {
@@ -407,26 +438,45 @@ export const RULES: readonly Rule[] = [
                 let tcpTo = false;
                 for (const f of r.from ?? []) {
                     const src = f.source ?? {};
-                    const lists = ["principals", "requestPrincipals", "namespaces", "ipBlocks", "remoteIpBlocks", "notPrincipals", "notRequestPrincipals", "notNamespaces", "notIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts"];
+                    const lists = [
+                        "principals",
+                        "requestPrincipals",
+                        "namespaces",
+                        "ipBlocks",
+                        "remoteIpBlocks",
+                        "notPrincipals",
+                        "notRequestPrincipals",
+                        "notNamespaces",
+                        "notIpBlocks",
+                        "notRemoteIpBlocks",
+                        "serviceAccounts",
+                        "notServiceAccounts",
+                    ];
                     if (!lists.some((k) => (src[k] ?? []).length)) report("error", `\`from.source\` must not be empty, found at rule ${i}`);
-                    for (const k of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"]) for (const ip of src[k] ?? []) if (!isIpOrCidr(ip)) report("error", `invalid IP or CIDR ${ip}`);
+                    for (const k of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"])
+                        for (const ip of src[k] ?? []) if (!isIpOrCidr(ip)) report("error", `invalid IP or CIDR ${ip}`);
                     // As tcpRulesInFrom: every source field but (not)requestPrincipals is a TCP attribute.
                     tcpFrom ||= lists.filter((k) => !/equestPrincipals$/.test(k)).some((k) => src[k] !== undefined);
                 }
                 for (const t of r.to ?? []) {
                     const op = t.operation ?? {};
-                    if (!["ports", "methods", "paths", "hosts", "notPorts", "notMethods", "notPaths", "notHosts"].some((k) => (op[k] ?? []).length)) report("error", `\`to.operation\` must not be empty, found at rule ${i}`);
+                    if (!["ports", "methods", "paths", "hosts", "notPorts", "notMethods", "notPaths", "notHosts"].some((k) => (op[k] ?? []).length))
+                        report("error", `\`to.operation\` must not be empty, found at rule ${i}`);
                     tcpTo ||= op.ports !== undefined || op.notPorts !== undefined;
                 }
                 for (const w of r.when ?? []) {
                     if (!w.key) report("error", "`key` must not be empty");
-                    if (!(w.values ?? []).length && !(w.notValues ?? []).length) report("error", `at least one of \`values\` or \`notValues\` must be set for key ${w.key}`);
+                    if (!(w.values ?? []).length && !(w.notValues ?? []).length)
+                        report("error", `at least one of \`values\` or \`notValues\` must be set for key ${w.key}`);
                     if (/^request\.headers\[/.test(w.key) && !/^request\.headers\[[^\]]+\]$/.test(w.key)) report("error", `invalid key ${w.key}`);
                 }
                 const fromExists = (r.from ?? []).length > 0;
                 const toExists = (r.to ?? []).length > 0;
                 if (o.spec.action === "DENY" && ((fromExists && !toExists && !tcpFrom) || (toExists && !tcpTo))) {
-                    report("warning", "configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule");
+                    report(
+                        "warning",
+                        "configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule",
+                    );
                 }
             }
         },
@@ -442,10 +492,22 @@ export const RULES: readonly Rule[] = [
                 for (const f of r.from ?? []) {
                     const src = f.source ?? {};
                     if (src.ipBlocks || src.notIpBlocks) {
-                        if (external) report("error", "ipBlocks/notIpBlocks on the gateway see the peer address, which a NodePort or LoadBalancer Service may SNAT to a node: use remoteIpBlocks");
+                        if (external)
+                            report(
+                                "error",
+                                "ipBlocks/notIpBlocks on the gateway see the peer address, which a NodePort or LoadBalancer Service may SNAT to a node: use remoteIpBlocks",
+                            );
                     }
-                    if ((src.remoteIpBlocks || src.notRemoteIpBlocks) && external && ctx.gatewayExternalTrafficPolicy !== "Local" && ctx.gatewayTrustedProxies === 0) {
-                        report("error", "the gateway Service SNATs clients to node addresses (externalTrafficPolicy Cluster) and trusts no proxy: remoteIpBlocks would see a node");
+                    if (
+                        (src.remoteIpBlocks || src.notRemoteIpBlocks) &&
+                        external &&
+                        ctx.gatewayExternalTrafficPolicy !== "Local" &&
+                        ctx.gatewayTrustedProxies === 0
+                    ) {
+                        report(
+                            "error",
+                            "the gateway Service SNATs clients to node addresses (externalTrafficPolicy Cluster) and trusts no proxy: remoteIpBlocks would see a node",
+                        );
                     }
                 }
             }
@@ -457,7 +519,8 @@ export const RULES: readonly Rule[] = [
         kinds: ["AuthorizationPolicy"],
         check(o, ctx, report) {
             const sel = o.spec.selector?.matchLabels;
-            if (sel && Object.entries<string>(sel).some(([k, v]) => !k || k.includes("*") || v.includes("*"))) report("error", "wildcard or empty key in selector");
+            if (sel && Object.entries<string>(sel).some(([k, v]) => !k || k.includes("*") || v.includes("*")))
+                report("error", "wildcard or empty key in selector");
             if (o.metadata.namespace === ctx.gatewayNamespace && !subsetOf(sel, ctx.gatewayPodLabels)) report("error", "selector matches no gateway pod");
         },
     },
@@ -471,10 +534,12 @@ export const RULES: readonly Rule[] = [
             const sel = o.spec.selector?.matchLabels ?? {};
             const empty = Object.keys(sel).length === 0;
             if (empty && o.spec.portLevelMtls) report("error", "mesh/namespace peer authentication cannot have port level mTLS");
-            for (const p of Object.keys(o.spec.portLevelMtls ?? {})) if (!(Number(p) >= 1 && Number(p) <= 65535)) report("error", "port must be in range 1..65535");
+            for (const p of Object.keys(o.spec.portLevelMtls ?? {}))
+                if (!(Number(p) >= 1 && Number(p) <= 65535)) report("error", "port must be in range 1..65535");
             if (!["UNSET", "DISABLE", "PERMISSIVE", "STRICT", undefined].includes(o.spec.mtls?.mode)) report("error", `unknown mTLS mode ${o.spec.mtls?.mode}`);
             const pods = ctx.docs.filter((d) => d.kind === "Deployment" && d.metadata.namespace === o.metadata.namespace);
-            if (!empty && !pods.some((d) => subsetOf(sel, d.spec.template.metadata.labels))) report("error", `selector ${JSON.stringify(sel)} matches no pod of the plan in ${o.metadata.namespace}`);
+            if (!empty && !pods.some((d) => subsetOf(sel, d.spec.template.metadata.labels)))
+                report("error", `selector ${JSON.stringify(sel)} matches no pod of the plan in ${o.metadata.namespace}`);
         },
     },
 
@@ -496,13 +561,26 @@ export const RULES: readonly Rule[] = [
                 // cert-manager: `class` sets the kubernetes.io/ingress.class annotation, `ingressClassName` sets spec.ingressClassName.
                 let served: boolean;
                 if (ing.class !== undefined) served = mode !== "OFF" && ing.class === (mc.ingressClass ?? "istio");
-                else if (ing.ingressClassName !== undefined) served = ctx.docs.some((d) => d.kind === "IngressClass" && d.metadata.name === ing.ingressClassName && d.spec?.controller === "istio.io/ingress-controller");
+                else if (ing.ingressClassName !== undefined)
+                    served = ctx.docs.some(
+                        (d) => d.kind === "IngressClass" && d.metadata.name === ing.ingressClassName && d.spec?.controller === "istio.io/ingress-controller",
+                    );
                 else served = mode === "DEFAULT";
-                if (!served) report("error", `istiod ignores the challenge Ingress (${JSON.stringify(ing)}; mode ${mode}, ingressClass ${mc.ingressClass}): the certificate is never issued`);
-                const selector = { istio: mc.ingressSelector ?? (mc.ingressService && mc.ingressService !== "istio-ingressgateway" ? mc.ingressService : "ingressgateway") };
-                if (!subsetOf(selector, ctx.gatewayPodLabels)) report("error", `the Ingress gateway selector ${JSON.stringify(selector)} matches no gateway pod`);
+                if (!served)
+                    report(
+                        "error",
+                        `istiod ignores the challenge Ingress (${JSON.stringify(ing)}; mode ${mode}, ingressClass ${mc.ingressClass}): the certificate is never issued`,
+                    );
+                const selector = {
+                    istio: mc.ingressSelector ?? (mc.ingressService && mc.ingressService !== "istio-ingressgateway" ? mc.ingressService : "ingressgateway"),
+                };
+                if (!subsetOf(selector, ctx.gatewayPodLabels))
+                    report("error", `the Ingress gateway selector ${JSON.stringify(selector)} matches no gateway pod`);
                 if (mc.ingressService && (ctx.istiod.env.K8S_INGRESS_NS ?? "istio-system") !== ctx.gatewayNamespace) {
-                    report("error", `ingressService ${mc.ingressService} is looked up in ${ctx.istiod.env.K8S_INGRESS_NS ?? "istio-system"}, not the gateway's namespace ${ctx.gatewayNamespace}`);
+                    report(
+                        "error",
+                        `ingressService ${mc.ingressService} is looked up in ${ctx.istiod.env.K8S_INGRESS_NS ?? "istio-system"}, not the gateway's namespace ${ctx.gatewayNamespace}`,
+                    );
                 }
             }
         },
@@ -516,7 +594,8 @@ export const RULES: readonly Rule[] = [
         check(o, _ctx, report) {
             if (o.spec.chart !== "gateway") return;
             const svc = o.spec.values.service ?? {};
-            if (svc.externalTrafficPolicy && !["NodePort", "LoadBalancer"].includes(svc.type ?? "LoadBalancer")) report("error", "externalTrafficPolicy may only be set for externally-accessible services");
+            if (svc.externalTrafficPolicy && !["NodePort", "LoadBalancer"].includes(svc.type ?? "LoadBalancer"))
+                report("error", "externalTrafficPolicy may only be set for externally-accessible services");
         },
     },
 ];

@@ -28,7 +28,11 @@ export interface MockOptions {
  * in two slices, one that is not ready, and an IPv6 slice of the same pods.
  */
 export function endpointSlicesOf(name: string): EndpointSliceView[] {
-    const pod = (ip: string, suffix: string, ready: boolean) => ({ addresses: [ip], conditions: { ready }, targetRef: { kind: "Pod", name: `${name}-7d9f-${suffix}` } });
+    const pod = (ip: string, suffix: string, ready: boolean) => ({
+        addresses: [ip],
+        conditions: { ready },
+        targetRef: { kind: "Pod", name: `${name}-7d9f-${suffix}` },
+    });
     return [
         { addressType: "IPv4", endpoints: [pod("10.244.2.12", "b", true), pod("10.244.3.13", "c", false)] },
         { addressType: "IPv4", endpoints: [pod("10.244.1.11", "a", true)] },

@@ -20,10 +20,13 @@ function binary(name: string): string {
 
 export async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
-        const srv = net.createServer().once("error", reject).listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
+        const srv = net
+            .createServer()
+            .once("error", reject)
+            .listen(0, "127.0.0.1", () => {
+                const port = (srv.address() as net.AddressInfo).port;
+                srv.close(() => resolve(port));
+            });
     });
 }
 

@@ -35,12 +35,31 @@ describe("verify options and the exported command", () => {
     it("exports the verify command that matches each app's policy", () => {
         const app = (affinity: unknown, extra = {}) => parseApp({ name: "web", affinity, ...extra }, "t").value;
         const url = "http://203.0.113.10/web/";
-        assert.deepEqual(verifyArgsFor(app({ mode: "header", headerName: "x-user" }, { match: { headers: { target: "b1" } } }), url), ["--url", url, "--mode", "header", "--key", "x-user", "--header", "target:b1"]);
+        assert.deepEqual(verifyArgsFor(app({ mode: "header", headerName: "x-user" }, { match: { headers: { target: "b1" } } }), url), [
+            "--url",
+            url,
+            "--mode",
+            "header",
+            "--key",
+            "x-user",
+            "--header",
+            "target:b1",
+        ]);
         assert.deepEqual(verifyArgsFor(app({ mode: "cookie", cookie: { name: "s", ttl: "60s" } }), url).slice(2), ["--mode", "cookie"]);
         assert.deepEqual(verifyArgsFor(app({ mode: "cookie", cookie: { name: "app-s" } }), url).slice(2), ["--mode", "cookie", "--key", "app-s"]);
-        assert.deepEqual(verifyArgsFor(app({ mode: "persistentHeader", headerName: "x-pod" }), url).slice(2), ["--mode", "persistent-header", "--key", "x-pod", "--id-header", "x-session-id"]);
+        assert.deepEqual(verifyArgsFor(app({ mode: "persistentHeader", headerName: "x-pod" }), url).slice(2), [
+            "--mode",
+            "persistent-header",
+            "--key",
+            "x-pod",
+            "--id-header",
+            "x-session-id",
+        ]);
         assert.deepEqual(verifyArgsFor(app({ mode: "sourceIp" }), url).slice(2), ["--mode", "none", "--min-stickiness", "1"]);
-        assert.equal(verifyCommand(["--url", "http://$INGRESS/x/", "--header", "target:b 1"]), "npm run verify -- --url 'http://$INGRESS/x/' --header 'target:b 1'");
+        assert.equal(
+            verifyCommand(["--url", "http://$INGRESS/x/", "--header", "target:b 1"]),
+            "npm run verify -- --url 'http://$INGRESS/x/' --header 'target:b 1'",
+        );
         // What the stack exports parses back into the same options.
         const args = verifyArgsFor(app({ mode: "queryParameter", queryParameterName: "u" }), url);
         assert.deepEqual([parseVerifyArgs(args).mode, parseVerifyArgs(args).key], ["query", "u"]);

@@ -33,7 +33,15 @@ describe("verify/report", () => {
 
     it("passes a round-robin baseline that asks for nothing, and says when the app reports no state", () => {
         const none = parseVerifyOptions({ url: "http://x/", mode: VerifyMode.None, sessions: 1, requests: 2 });
-        const r = buildReport(none, ["s1"], [{ session: 0, pod: "a", count: null, ms: 1 }, { session: 0, pod: "b", count: null, ms: 1 }], 10);
+        const r = buildReport(
+            none,
+            ["s1"],
+            [
+                { session: 0, pod: "a", count: null, ms: 1 },
+                { session: 0, pod: "b", count: null, ms: 1 },
+            ],
+            10,
+        );
         assert.equal(r.minStickiness, 0);
         assert.equal(r.pass, true);
         assert.equal(r.stateUnknown, 1);

@@ -78,7 +78,10 @@ describe("verify against real proxies on 127.0.0.1 (demo app behind nginx and ha
         assert.ok(killed);
         assert.equal(r.requests, 800, "every planned request was made");
         assert.ok(r.errors >= 1, `errors ${r.errors}`);
-        assert.ok(Object.keys(r.errorKinds).every((k) => /^HTTP 50[24]$/.test(k)), JSON.stringify(r.errorKinds));
+        assert.ok(
+            Object.keys(r.errorKinds).every((k) => /^HTTP 50[24]$/.test(k)),
+            JSON.stringify(r.errorKinds),
+        );
         assert.ok(r.movedSessions >= 1, `moved ${r.movedSessions}`);
         assert.ok(r.stickiness < 1);
         assert.equal(r.pass, false);
@@ -107,8 +110,27 @@ describe("verify against real proxies on 127.0.0.1 (demo app behind nginx and ha
 
     it("checks TLS certificates, and accepts a self-signed one only with --insecure", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-tls-"));
-        const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-            "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { encoding: "utf8" });
+        const made = spawnSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                path.join(dir, "key.pem"),
+                "-out",
+                path.join(dir, "cert.pem"),
+            ],
+            { encoding: "utf8" },
+        );
         assert.equal(made.status, 0, made.stderr);
         const server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (req, res) =>
             res.end(JSON.stringify({ pod: "pod-1", count: null })),

@@ -6,7 +6,12 @@ import { buildDemoScript, demoScriptRef } from "../../../components/manifests/de
 import { stackWith } from "../../support/fixtures";
 
 const source = "console.log('hi')";
-const ctx = { demoScript: demoScriptRef("istio-sticky-demo-app", source), gatewayNamespace: "istio-ingress", gatewaySelector: { istio: "ingressgateway" }, rootNamespace: "istio-system" };
+const ctx = {
+    demoScript: demoScriptRef("istio-sticky-demo-app", source),
+    gatewayNamespace: "istio-ingress",
+    gatewaySelector: { istio: "ingressgateway" },
+    rootNamespace: "istio-system",
+};
 const routeCtx = { gateway: "istio-ingress/sticky-gateway", hosts: ["*"], namespace: "istio-ingress" };
 
 describe("objects/app", () => {
@@ -22,7 +27,11 @@ describe("objects/app", () => {
         assert.equal(o.deployment.spec.template.spec.volumes[0].configMap.name, script.metadata.name);
         assert.match(o.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"], /^[0-9a-f]{64}$/);
         const changed = buildAppObjects(app, { ...ctx, demoScript: demoScriptRef("istio-sticky-demo-app", `${source};`) });
-        assert.notEqual(changed.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"], o.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"], "a changed script rolls the pods");
+        assert.notEqual(
+            changed.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"],
+            o.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"],
+            "a changed script rolls the pods",
+        );
     });
     it("runs pods non-root, read-only, with limits and probes", () => {
         assert.equal(container.securityContext.runAsNonRoot, true);
@@ -97,9 +106,15 @@ describe("objects/app", () => {
             patch: { operation: "MERGE", value: { original_dst_lb_config: { use_http_header: true } } },
         });
         const mesh = objs.meshEnvoyFilter!;
-        assert.deepEqual([mesh.metadata.namespace, mesh.spec.workloadSelector, mesh.spec.configPatches[0].match.context], ["istio-system", undefined, "SIDECAR_OUTBOUND"]);
+        assert.deepEqual(
+            [mesh.metadata.namespace, mesh.spec.workloadSelector, mesh.spec.configPatches[0].match.context],
+            ["istio-system", undefined, "SIDECAR_OUTBOUND"],
+        );
         assert.deepEqual(objs.meshVirtualService!.spec.gateways, ["mesh"]);
-        assert.deepEqual(objs.meshVirtualService!.spec.http.map((r: any) => r.name), ["app-0-direct", "app-0-direct-refused", "app-0"]);
+        assert.deepEqual(
+            objs.meshVirtualService!.spec.http.map((r: any) => r.name),
+            ["app-0-direct", "app-0-direct-refused", "app-0"],
+        );
         assert.equal(o.gatewayEnvoyFilter, undefined);
         assert.equal(o.destinationRule.spec.subsets, undefined);
     });

@@ -39,7 +39,8 @@ function leafPaths(v: Record<string, unknown>, freeForm: readonly string[], pref
 /** True when the chart's values.yaml declares the path (at its root or under _internal_defaults_do_not_set). */
 function chartDeclares(chartDir: string, dotted: string): boolean {
     const values = parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")) ?? {};
-    const has = (root: any) => dotted.split(".").reduce<any>((v, k) => (v !== undefined && v !== null && typeof v === "object" && k in v ? v[k] : undefined), root) !== undefined;
+    const has = (root: any) =>
+        dotted.split(".").reduce<any>((v, k) => (v !== undefined && v !== null && typeof v === "object" && k in v ? v[k] : undefined), root) !== undefined;
     return has(values) || has(values._internal_defaults_do_not_set);
 }
 
@@ -49,17 +50,44 @@ const shippedStacks = () => listStacks(PROJECT_DIR).map((s) => [`the ${s} stack`
 const generatedStacks = (): (readonly [string, StackSettings])[] =>
     (
         [
-            ["a revision, a trusted proxy and direct routing", { [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 2 } } }],
-            ["NodePort, direct routing (client addresses kept), persistent header", { [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { gateway: { serviceType: "NodePort" } } }],
-            ["ACME on a gateway with its own name, namespace and labels", {
-                [APPS_KEY]: [{ name: "web" }],
-                [MESH_KEY]: { gateway: { name: "edge", namespace: "edge-ns", labels: { "example.com/role": "edge", istio: "edge" } } },
-                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
-            }],
-            ["ClusterIP and user values for every chart", {
-                [APPS_KEY]: [{ name: "web" }],
-                [MESH_KEY]: { gateway: { serviceType: "ClusterIP" }, values: { base: {}, istiod: { meshConfig: { enableTracing: true } }, gateway: { service: { annotations: { "example.com/lb": "internal" } } } } },
-            }],
+            [
+                "a revision, a trusted proxy and direct routing",
+                {
+                    [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
+                    [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 2 } },
+                },
+            ],
+            [
+                "NodePort, direct routing (client addresses kept), persistent header",
+                {
+                    [APPS_KEY]: [
+                        { name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+                    ],
+                    [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
+                },
+            ],
+            [
+                "ACME on a gateway with its own name, namespace and labels",
+                {
+                    [APPS_KEY]: [{ name: "web" }],
+                    [MESH_KEY]: { gateway: { name: "edge", namespace: "edge-ns", labels: { "example.com/role": "edge", istio: "edge" } } },
+                    [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+                },
+            ],
+            [
+                "ClusterIP and user values for every chart",
+                {
+                    [APPS_KEY]: [{ name: "web" }],
+                    [MESH_KEY]: {
+                        gateway: { serviceType: "ClusterIP" },
+                        values: {
+                            base: {},
+                            istiod: { meshConfig: { enableTracing: true } },
+                            gateway: { service: { annotations: { "example.com/lb": "internal" } } },
+                        },
+                    },
+                },
+            ],
         ] as [string, Record<string, unknown>][]
     ).map(([what, config]) => [what, parseStackConfig(JSON.parse(JSON.stringify(config))).value] as const);
 
@@ -81,12 +109,18 @@ describe("the real charts (helm template with each stack's exact values)", funct
         certManagerCrds = await CrdValidator.from(helmTemplate(helm, charts!.certManager, "cert-manager", "cert-manager", { crds: { enabled: true } }));
     });
 
-    const chartDir = (r: HelmReleaseSpec) => ({ base: charts!.base, istiod: charts!.istiod, gateway: charts!.gateway, "cert-manager": charts!.certManager })[r.chart]!;
+    const chartDir = (r: HelmReleaseSpec) =>
+        ({ base: charts!.base, istiod: charts!.istiod, gateway: charts!.gateway, "cert-manager": charts!.certManager })[r.chart]!;
     const render = (r: HelmReleaseSpec) => helmTemplate(helm, chartDir(r), r.name, r.namespace, r.values);
 
     it("holds Istio's own CRDs, whose schema and CEL rules refuse what istiod's would", () => {
         assert.ok(istioCrds.kinds.includes("networking.istio.io/v1/DestinationRule"));
-        const dr = { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "x", namespace: "y" }, spec: { host: "x", trafficPolicy: { loadBalancer: { bogus: 1 } } } };
+        const dr = {
+            apiVersion: "networking.istio.io/v1",
+            kind: "DestinationRule",
+            metadata: { name: "x", namespace: "y" },
+            spec: { host: "x", trafficPolicy: { loadBalancer: { bogus: 1 } } },
+        };
         assert.match(istioCrds.problems(dr).join("\n"), /must NOT have additional properties \(bogus\)/);
         // A CEL rule of the CRD (x-kubernetes-validations), evaluated.
         const cel = { ...dr, spec: { host: "x", trafficPolicy: { connectionPool: { tcp: { connectTimeout: "0s" } } } } };
@@ -111,57 +145,76 @@ describe("the real charts (helm template with each stack's exact values)", funct
             });
 
             const gw = release("gateway");
-            if (gw) it("the gateway pods carry every label a selector aimed at them names, and the Service keeps clients as planned", () => {
-                const out = render(gw);
-                const deployment = out.find((d) => d.kind === "Deployment");
-                const service = out.find((d) => d.kind === "Service");
-                const podLabels: Record<string, string> = deployment.spec.template.metadata.labels;
-                assert.equal(deployment.metadata.namespace ?? gw.namespace, gw.namespace);
-                // The oracle's model of the chart is the chart.
-                for (const [k, v] of Object.entries(chartGatewayPodLabels(gw.values, gw.name))) assert.equal(podLabels[k], v, k);
-                const selectors: [string, Record<string, string> | undefined][] = [];
-                for (const d of docs as K8sObject[]) {
-                    if (d.kind === "Gateway") selectors.push([`Gateway ${d.metadata.name}`, d.spec.selector]);
-                    if (d.kind === "EnvoyFilter" && d.metadata.namespace === gw.namespace) selectors.push([`EnvoyFilter ${d.metadata.name}`, d.spec.workloadSelector?.labels]);
-                    if (d.kind === "AuthorizationPolicy" && d.metadata.namespace === gw.namespace) selectors.push([`AuthorizationPolicy ${d.metadata.name}`, d.spec.selector?.matchLabels]);
-                    if (d.kind === "NetworkPolicy") {
-                        for (const rule of d.spec.ingress) for (const from of rule.from ?? []) if (from.podSelector) selectors.push([`NetworkPolicy ${d.metadata.name}`, from.podSelector.matchLabels]);
+            if (gw)
+                it("the gateway pods carry every label a selector aimed at them names, and the Service keeps clients as planned", () => {
+                    const out = render(gw);
+                    const deployment = out.find((d) => d.kind === "Deployment");
+                    const service = out.find((d) => d.kind === "Service");
+                    const podLabels: Record<string, string> = deployment.spec.template.metadata.labels;
+                    assert.equal(deployment.metadata.namespace ?? gw.namespace, gw.namespace);
+                    // The oracle's model of the chart is the chart.
+                    for (const [k, v] of Object.entries(chartGatewayPodLabels(gw.values, gw.name))) assert.equal(podLabels[k], v, k);
+                    const selectors: [string, Record<string, string> | undefined][] = [];
+                    for (const d of docs as K8sObject[]) {
+                        if (d.kind === "Gateway") selectors.push([`Gateway ${d.metadata.name}`, d.spec.selector]);
+                        if (d.kind === "EnvoyFilter" && d.metadata.namespace === gw.namespace)
+                            selectors.push([`EnvoyFilter ${d.metadata.name}`, d.spec.workloadSelector?.labels]);
+                        if (d.kind === "AuthorizationPolicy" && d.metadata.namespace === gw.namespace)
+                            selectors.push([`AuthorizationPolicy ${d.metadata.name}`, d.spec.selector?.matchLabels]);
+                        if (d.kind === "NetworkPolicy") {
+                            for (const rule of d.spec.ingress)
+                                for (const from of rule.from ?? [])
+                                    if (from.podSelector) selectors.push([`NetworkPolicy ${d.metadata.name}`, from.podSelector.matchLabels]);
+                        }
                     }
-                }
-                assert.ok(selectors.length > 0);
-                for (const [who, sel] of selectors) {
-                    assert.ok(sel && Object.keys(sel).length, `${who} has a selector`);
-                    for (const [k, v] of Object.entries(sel!)) assert.equal(podLabels[k], v, `${who} selects ${k}=${v}; the pods have ${JSON.stringify(podLabels)}`);
-                }
-                assert.equal(service.spec.type, stack.mesh.gateway.serviceType);
-                assert.equal(service.spec.externalTrafficPolicy, gw.values.service && (gw.values.service as any).externalTrafficPolicy, "externalTrafficPolicy reaches the Service");
-                for (const [k, v] of Object.entries((gw.values.podAnnotations as Record<string, string>) ?? {})) assert.equal(deployment.spec.template.metadata.annotations[k], v);
-            });
+                    assert.ok(selectors.length > 0);
+                    for (const [who, sel] of selectors) {
+                        assert.ok(sel && Object.keys(sel).length, `${who} has a selector`);
+                        for (const [k, v] of Object.entries(sel!))
+                            assert.equal(podLabels[k], v, `${who} selects ${k}=${v}; the pods have ${JSON.stringify(podLabels)}`);
+                    }
+                    assert.equal(service.spec.type, stack.mesh.gateway.serviceType);
+                    assert.equal(
+                        service.spec.externalTrafficPolicy,
+                        gw.values.service && (gw.values.service as any).externalTrafficPolicy,
+                        "externalTrafficPolicy reaches the Service",
+                    );
+                    for (const [k, v] of Object.entries((gw.values.podAnnotations as Record<string, string>) ?? {}))
+                        assert.equal(deployment.spec.template.metadata.annotations[k], v);
+                });
 
             const istiod = release("istiod");
-            if (istiod) it("istiod runs with the persistent-session switch exactly when an app needs it, and with every env and meshConfig value", () => {
-                const out = render(istiod);
-                const env = Object.fromEntries(
-                    out.find((d) => d.kind === "Deployment").spec.template.spec.containers.find((c: any) => c.name === "discovery").env.map((e: any) => [e.name, e.value]),
-                );
-                assert.equal(env[PERSISTENT_SESSION_ENV] === "true", needsPersistentSessions(stack.apps), PERSISTENT_SESSION_ENV);
-                for (const [k, v] of Object.entries((istiod.values.env as Record<string, string>) ?? {})) assert.equal(env[k], v, k);
-                const meshCm = out.find((d) => d.kind === "ConfigMap" && d.metadata.name === (stack.mesh.revision ? `istio-${stack.mesh.revision}` : "istio"));
-                const mesh = parse(meshCm.data.mesh);
-                for (const [k, v] of Object.entries((istiod.values.meshConfig as Record<string, unknown>) ?? {})) assert.deepEqual(mesh[k], v, `meshConfig.${k}`);
-            });
+            if (istiod)
+                it("istiod runs with the persistent-session switch exactly when an app needs it, and with every env and meshConfig value", () => {
+                    const out = render(istiod);
+                    const env = Object.fromEntries(
+                        out
+                            .find((d) => d.kind === "Deployment")
+                            .spec.template.spec.containers.find((c: any) => c.name === "discovery")
+                            .env.map((e: any) => [e.name, e.value]),
+                    );
+                    assert.equal(env[PERSISTENT_SESSION_ENV] === "true", needsPersistentSessions(stack.apps), PERSISTENT_SESSION_ENV);
+                    for (const [k, v] of Object.entries((istiod.values.env as Record<string, string>) ?? {})) assert.equal(env[k], v, k);
+                    const meshCm = out.find(
+                        (d) => d.kind === "ConfigMap" && d.metadata.name === (stack.mesh.revision ? `istio-${stack.mesh.revision}` : "istio"),
+                    );
+                    const mesh = parse(meshCm.data.mesh);
+                    for (const [k, v] of Object.entries((istiod.values.meshConfig as Record<string, unknown>) ?? {}))
+                        assert.deepEqual(mesh[k], v, `meshConfig.${k}`);
+                });
 
             const tls = docs.filter((d) => d.kind === "ClusterIssuer" || d.kind === "Certificate");
-            if (tls.length) it("cert-manager keeps its CRDs, and the issuer and certificate pass them", () => {
-                const cm = release("cert-manager");
-                if (cm) {
-                    const crds = render(cm).filter((d) => d.kind === "CustomResourceDefinition");
-                    assert.equal(crds.length, 6);
-                    for (const crd of crds) assert.equal(crd.metadata.annotations?.["helm.sh/resource-policy"], "keep", crd.metadata.name);
-                }
-                assert.equal(tls.length, 2);
-                for (const o of tls) assert.deepEqual(certManagerCrds.problems(o), [], `${o.kind} ${o.metadata.name}`);
-            });
+            if (tls.length)
+                it("cert-manager keeps its CRDs, and the issuer and certificate pass them", () => {
+                    const cm = release("cert-manager");
+                    if (cm) {
+                        const crds = render(cm).filter((d) => d.kind === "CustomResourceDefinition");
+                        assert.equal(crds.length, 6);
+                        for (const crd of crds) assert.equal(crd.metadata.annotations?.["helm.sh/resource-policy"], "keep", crd.metadata.name);
+                    }
+                    assert.equal(tls.length, 2);
+                    for (const o of tls) assert.deepEqual(certManagerCrds.problems(o), [], `${o.kind} ${o.metadata.name}`);
+                });
 
             it("every Istio object passes the CRDs (schema and CEL rules) that base renders", () => {
                 const istio = (docs as K8sObject[]).filter((d) => /\.istio\.io\//.test(d.apiVersion));

@@ -7,17 +7,19 @@ import { chartSource } from "../../../components/registration/objects";
 import { ISTIO_CHART_REPO } from "../../../components/settings/versions";
 import { stackWith } from "../../support/fixtures";
 
-const releasesFor = (stack: ReturnType<typeof stackWith>) =>
-    buildMeshReleases(stack.mesh, { persistentSessions: needsPersistentSessions(stack.apps) });
+const releasesFor = (stack: ReturnType<typeof stackWith>) => buildMeshReleases(stack.mesh, { persistentSessions: needsPersistentSessions(stack.apps) });
 
 describe("istio/releases", () => {
     it("plans base, istiod and gateway from the official repo at one version", () => {
         const r = releasesFor(stackWith([AffinityMode.Header], { version: "1.30.4", gateway: { serviceType: "NodePort" } }));
-        assert.deepEqual([r.base, r.istiod, r.gateway].map((x) => [x.name, x.chart, x.namespace, x.version, x.repo]), [
-            ["istio-base", "base", "istio-system", "1.30.4", ISTIO_CHART_REPO],
-            ["istiod", "istiod", "istio-system", "1.30.4", ISTIO_CHART_REPO],
-            ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.4", ISTIO_CHART_REPO],
-        ]);
+        assert.deepEqual(
+            [r.base, r.istiod, r.gateway].map((x) => [x.name, x.chart, x.namespace, x.version, x.repo]),
+            [
+                ["istio-base", "base", "istio-system", "1.30.4", ISTIO_CHART_REPO],
+                ["istiod", "istiod", "istio-system", "1.30.4", ISTIO_CHART_REPO],
+                ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.4", ISTIO_CHART_REPO],
+            ],
+        );
         assert.deepEqual(r.gateway.values, {
             name: "istio-ingressgateway",
             labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
@@ -36,11 +38,16 @@ describe("istio/releases", () => {
         const stack = stackWith([AffinityMode.None], {}, direct);
         const gatewayService = (s: typeof stack) => buildMeshReleases(meshForStack(s), { persistentSessions: false }).gateway.values.service;
         assert.deepEqual(gatewayService(stack), { type: "LoadBalancer", externalTrafficPolicy: "Local" });
-        assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "NodePort" } }, direct)), { type: "NodePort", externalTrafficPolicy: "Local" });
+        assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "NodePort" } }, direct)), {
+            type: "NodePort",
+            externalTrafficPolicy: "Local",
+        });
         // Not needed: no direct routing, a ClusterIP gateway, or a trusted proxy that passes the client on in X-Forwarded-For.
         assert.deepEqual(gatewayService(stackWith([AffinityMode.None])), { type: "LoadBalancer" });
         assert.deepEqual(gatewayService(stackWith([AffinityMode.None], { gateway: { serviceType: "ClusterIP" } }, direct)), { type: "ClusterIP" });
-        const proxied = buildMeshReleases(meshForStack(stackWith([AffinityMode.None], { gateway: { numTrustedProxies: 1 } }, direct)), { persistentSessions: false }).gateway.values;
+        const proxied = buildMeshReleases(meshForStack(stackWith([AffinityMode.None], { gateway: { numTrustedProxies: 1 } }, direct)), {
+            persistentSessions: false,
+        }).gateway.values;
         assert.deepEqual(proxied.service, { type: "LoadBalancer" });
         assert.deepEqual(JSON.parse((proxied.podAnnotations as any)["proxy.istio.io/config"]), { gatewayTopology: { numTrustedProxies: 1 } });
     });
@@ -51,7 +58,10 @@ describe("istio/releases", () => {
     it("merges per-chart overrides over its own values", () => {
         const r = releasesFor(
             stackWith([AffinityMode.None], {
-                values: { istiod: { meshConfig: { enableTracing: true }, pilot: { resources: { requests: { cpu: "1" } } } }, gateway: { service: { annotations: { "example.com/lb": "internal" } } } },
+                values: {
+                    istiod: { meshConfig: { enableTracing: true }, pilot: { resources: { requests: { cpu: "1" } } } },
+                    gateway: { service: { annotations: { "example.com/lb": "internal" } } },
+                },
             }),
         );
         assert.deepEqual(r.istiod.values.meshConfig, { accessLogFile: "/dev/stdout", enableTracing: true });

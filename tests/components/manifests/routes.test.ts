@@ -16,9 +16,15 @@ describe("objects/routes", () => {
             ]),
             ctx,
         );
-        assert.deepEqual(vss.map((v) => `${v.metadata.namespace}/${v.metadata.name}`), ["istio-ingress/path-api", "istio-ingress/path-other"]);
+        assert.deepEqual(
+            vss.map((v) => `${v.metadata.namespace}/${v.metadata.name}`),
+            ["istio-ingress/path-api", "istio-ingress/path-other"],
+        );
         const http = vss[0].spec.http;
-        assert.deepEqual(http.map((r: any) => r.name), ["backend-1", "backend-2", "fallback"]);
+        assert.deepEqual(
+            http.map((r: any) => r.name),
+            ["backend-1", "backend-2", "fallback"],
+        );
         assert.deepEqual(http[1].match, [
             { uri: { exact: "/api" }, headers: { target: { exact: "backend-2" } } },
             { uri: { prefix: "/api/" }, headers: { target: { exact: "backend-2" } } },
@@ -51,7 +57,10 @@ describe("objects/routes", () => {
     });
 
     it("keeps an app's header match on its direct routes", () => {
-        const [vs] = buildRoutes(apps([{ name: "b1", path: "/api", match: { headers: { target: "b1" } }, direct: { enabled: true, podCidr: "10.0.0.0/8" } }]), ctx);
+        const [vs] = buildRoutes(
+            apps([{ name: "b1", path: "/api", match: { headers: { target: "b1" } }, direct: { enabled: true, podCidr: "10.0.0.0/8" } }]),
+            ctx,
+        );
         for (const r of vs.spec.http.slice(0, 3)) assert.deepEqual(r.match[0].headers.target, { exact: "b1" }, r.name);
     });
 });

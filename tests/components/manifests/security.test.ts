@@ -16,17 +16,28 @@ describe("objects/security", () => {
         assert.deepEqual(np.spec.podSelector, { matchLabels: { app: "web" } });
         const [fromGateway, fromOthers] = np.spec.ingress;
         assert.deepEqual(fromGateway, {
-            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-ingress" } }, podSelector: { matchLabels: ctx.gatewaySelector } }],
+            from: [
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-ingress" } }, podSelector: { matchLabels: ctx.gatewaySelector } },
+            ],
             ports: [{ protocol: "TCP", port: 8080 }],
         });
-        assert.deepEqual(fromOthers.from[0].namespaceSelector.matchExpressions, [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["istio-ingress"] }]);
+        assert.deepEqual(fromOthers.from[0].namespaceSelector.matchExpressions, [
+            { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["istio-ingress"] },
+        ]);
         assert.equal(fromOthers.ports, undefined);
     });
     it("with direct routing, denies the direct header to clients outside the allowed ranges", () => {
-        const ap = buildSecurityObjects(app({ direct: { enabled: true, podCidr: "10.244.0.0/16", allowedClients: ["203.0.113.0/24"] } }), ctx).directAuthorizationPolicy!;
+        const ap = buildSecurityObjects(
+            app({ direct: { enabled: true, podCidr: "10.244.0.0/16", allowedClients: ["203.0.113.0/24"] } }),
+            ctx,
+        ).directAuthorizationPolicy!;
         assert.deepEqual([ap.metadata.namespace, ap.spec.action, ap.spec.selector], ["istio-ingress", "DENY", { matchLabels: ctx.gatewaySelector }]);
         assert.deepEqual(ap.spec.rules, [
-            { from: [{ source: { notRemoteIpBlocks: ["203.0.113.0/24"] } }], to: [{ operation: { paths: ["/web*"] } }], when: [{ key: "request.headers[use-direct]", values: ["*"] }] },
+            {
+                from: [{ source: { notRemoteIpBlocks: ["203.0.113.0/24"] } }],
+                to: [{ operation: { paths: ["/web*"] } }],
+                when: [{ key: "request.headers[use-direct]", values: ["*"] }],
+            },
         ]);
     });
 });

@@ -20,7 +20,10 @@ describe("objects/tls", () => {
             // installCRDs is deprecated; the CRDs stay when the release goes (deleting them deletes every Certificate).
             values: { crds: { enabled: true, keep: true } },
         });
-        assert.equal(buildCertManagerRelease(stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "oci://quay.io/jetstack/charts" }).tls).repo, "oci://quay.io/jetstack/charts");
+        assert.equal(
+            buildCertManagerRelease(stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "oci://quay.io/jetstack/charts" }).tls).repo,
+            "oci://quay.io/jetstack/charts",
+        );
     });
     it("issues self-signed certificates, or ACME through the Istio ingress class", () => {
         assert.deepEqual(buildClusterIssuer(selfSigned.tls).spec, { selfSigned: {} });
@@ -35,15 +38,17 @@ describe("objects/tls", () => {
     });
     it("puts the certificate in the gateway's namespace, its Secret named as the Gateway's credentialName", () => {
         const cert = buildGatewayCertificate(acme.tls, "edge");
-        assert.deepEqual([cert.metadata.namespace, cert.spec.secretName, cert.spec.dnsNames, cert.spec.issuerRef], [
-            "edge",
-            GATEWAY_TLS_SECRET,
-            ["web.example.com"],
-            { name: "istio-sticky-acme", kind: "ClusterIssuer", group: "cert-manager.io" },
-        ]);
+        assert.deepEqual(
+            [cert.metadata.namespace, cert.spec.secretName, cert.spec.dnsNames, cert.spec.issuerRef],
+            ["edge", GATEWAY_TLS_SECRET, ["web.example.com"], { name: "istio-sticky-acme", kind: "ClusterIssuer", group: "cert-manager.io" }],
+        );
         const [http, https] = buildSharedGateway(selfSigned.mesh, selfSigned.tls).spec.servers;
         assert.deepEqual(http, { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"], tls: { httpsRedirect: true } });
-        assert.deepEqual(https, { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["web.test"], tls: { mode: "SIMPLE", credentialName: GATEWAY_TLS_SECRET } });
+        assert.deepEqual(https, {
+            port: { number: 443, name: "https", protocol: "HTTPS" },
+            hosts: ["web.test"],
+            tls: { mode: "SIMPLE", credentialName: GATEWAY_TLS_SECRET },
+        });
         assert.equal(buildSharedGateway(acme.mesh, acme.tls).spec.servers[0].tls, undefined, "no redirect with ACME: HTTP-01 answers on port 80");
         assert.equal(buildSharedGateway(stackOf({}).mesh, stackOf({}).tls).spec.servers.length, 1);
     });

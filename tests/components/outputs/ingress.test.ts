@@ -9,7 +9,10 @@ const ports = [
 
 describe("objects/ingress", () => {
     it("reads a load balancer's IP or hostname", () => {
-        assert.deepEqual(ingressFromService({ spec: { type: "LoadBalancer", ports }, status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } }).url, "http://203.0.113.7");
+        assert.deepEqual(
+            ingressFromService({ spec: { type: "LoadBalancer", ports }, status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } }).url,
+            "http://203.0.113.7",
+        );
         const byName = ingressFromService({ spec: { type: "LoadBalancer", ports }, status: { loadBalancer: { ingress: [{ hostname: "lb.example.com" }] } } });
         assert.equal(byName.host, "lb.example.com");
         assert.equal(byName.port, 80);
@@ -25,6 +28,9 @@ describe("objects/ingress", () => {
         assert.match(r.howToReach, /http:\/\/<node-ip>:30080/);
     });
     it("gives a port-forward for ClusterIP", () => {
-        assert.match(ingressFromService({ metadata: { name: "gw", namespace: "edge" }, spec: { type: "ClusterIP", ports } }).howToReach, /kubectl -n edge port-forward svc\/gw 8080:80/);
+        assert.match(
+            ingressFromService({ metadata: { name: "gw", namespace: "edge" }, spec: { type: "ClusterIP", ports } }).howToReach,
+            /kubectl -n edge port-forward svc\/gw 8080:80/,
+        );
     });
 });

@@ -19,7 +19,10 @@ describe("outputs/pods", () => {
 
 describe("outputs/endpoints", () => {
     it("writes a curl that reaches one pod through the ingress", () => {
-        const app = parseApp({ name: "b1", path: "/api", match: { headers: { target: "b1" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }, "t").value;
+        const app = parseApp(
+            { name: "b1", path: "/api", match: { headers: { target: "b1" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+            "t",
+        ).value;
         assert.equal(
             directCurl(app, { name: "b1-x", ip: "10.244.1.11" }, "http://203.0.113.10/api/"),
             "curl -s -H 'target: b1' -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' 'http://203.0.113.10/api/'",

@@ -11,15 +11,24 @@ import { ALL_MODES, stackWith } from "../../support/fixtures";
 describe("plan", () => {
     it("tells an existing Istio to keep client addresses for the direct-routing guard", () => {
         const existing = { install: false };
-        const reqs = buildPlan(stackWith([AffinityMode.None], existing, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }), { demoAppSource: "" }).meshRequirements;
-        assert.ok(reqs.some((r) => /externalTrafficPolicy: Local/.test(r)), reqs.join("\n"));
+        const reqs = buildPlan(stackWith([AffinityMode.None], existing, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }), {
+            demoAppSource: "",
+        }).meshRequirements;
+        assert.ok(
+            reqs.some((r) => /externalTrafficPolicy: Local/.test(r)),
+            reqs.join("\n"),
+        );
         assert.ok(!buildPlan(stackWith([AffinityMode.None], existing), { demoAppSource: "" }).meshRequirements.some((r) => /externalTrafficPolicy/.test(r)));
         const acme = parseStackConfig({
             "istio-sticky:apps": [{ name: "web" }],
             "istio-sticky:mesh": existing,
             "istio-sticky:tls": { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
         }).value;
-        assert.ok(buildPlan(acme, { demoAppSource: "" }).meshRequirements.some((r) => /ACME HTTP-01 .*"ingressClass":"istio".*"K8S_INGRESS_NS":"istio-ingress"/.test(r)));
+        assert.ok(
+            buildPlan(acme, { demoAppSource: "" }).meshRequirements.some((r) =>
+                /ACME HTTP-01 .*"ingressClass":"istio".*"K8S_INGRESS_NS":"istio-ingress"/.test(r),
+            ),
+        );
     });
 
     it("sizes every maglev table, as istiod's webhook requires", () => {
@@ -97,9 +106,19 @@ describe("plan", () => {
             ],
         }).value;
         const plan = buildPlan(stack, { demoAppSource: "// app" });
-        assert.deepEqual(plan.components.map((c) => c.type), [ComponentType.StickySessions, ComponentType.StickyApp, ComponentType.StickyApp]);
-        assert.deepEqual(plan.objects.filter((o) => o.object.kind === "Namespace").map((o) => o.object.metadata.name), ["shop"]);
-        assert.deepEqual(plan.objects.filter((o) => o.object.kind === "ConfigMap").map((o) => [o.key, o.object.metadata.namespace]), [["sticky-demo-app-shop", "shop"]], "one demo script per namespace");
+        assert.deepEqual(
+            plan.components.map((c) => c.type),
+            [ComponentType.StickySessions, ComponentType.StickyApp, ComponentType.StickyApp],
+        );
+        assert.deepEqual(
+            plan.objects.filter((o) => o.object.kind === "Namespace").map((o) => o.object.metadata.name),
+            ["shop"],
+        );
+        assert.deepEqual(
+            plan.objects.filter((o) => o.object.kind === "ConfigMap").map((o) => [o.key, o.object.metadata.namespace]),
+            [["sticky-demo-app-shop", "shop"]],
+            "one demo script per namespace",
+        );
         assert.ok(plan.meshRequirements.some((r) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true \(needed by a\)/.test(r)));
         assert.ok(plan.meshRequirements.some((r) => /labelled \{"app":"istio-ingressgateway","istio":"ingressgateway"\}/.test(r)));
     });

@@ -17,20 +17,56 @@ const app = (affinity: unknown, extra: Record<string, unknown> = {}) => ({ [APPS
 
 /** Each bad input, and a piece of the message that must name the field and the reason. */
 const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
-    ["unknown mode", app({ mode: "sticky" }), /apps\[0\]\.affinity\.mode: must be one of header, cookie, queryParameter, sourceIp, persistentCookie, persistentHeader, none \(got "sticky"\)/],
-    ["a key of another mode", app({ mode: "header", headerName: "x-user", cookie: { name: "c" } }), /apps\[0\]\.affinity\.cookie: is not used by mode "header"/],
-    ["query key with cookie mode", app({ mode: "cookie", cookie: { name: "c", ttl: "1s" }, queryParameterName: "u" }), /affinity\.queryParameterName: is not used by mode "cookie"/],
-    ["hash algorithm on a persistent mode", app({ mode: "persistentHeader", headerName: "x-s", algorithm: "maglev" }), /affinity\.algorithm: is not used by mode "persistentHeader"/],
+    [
+        "unknown mode",
+        app({ mode: "sticky" }),
+        /apps\[0\]\.affinity\.mode: must be one of header, cookie, queryParameter, sourceIp, persistentCookie, persistentHeader, none \(got "sticky"\)/,
+    ],
+    [
+        "a key of another mode",
+        app({ mode: "header", headerName: "x-user", cookie: { name: "c" } }),
+        /apps\[0\]\.affinity\.cookie: is not used by mode "header"/,
+    ],
+    [
+        "query key with cookie mode",
+        app({ mode: "cookie", cookie: { name: "c", ttl: "1s" }, queryParameterName: "u" }),
+        /affinity\.queryParameterName: is not used by mode "cookie"/,
+    ],
+    [
+        "hash algorithm on a persistent mode",
+        app({ mode: "persistentHeader", headerName: "x-s", algorithm: "maglev" }),
+        /affinity\.algorithm: is not used by mode "persistentHeader"/,
+    ],
     ["any key on none", app({ mode: "none", headerName: "x-user" }), /affinity\.headerName: is not used by mode "none" \(it takes no other keys\)/],
     ["cookie without name", app({ mode: "cookie", cookie: { ttl: "60s" } }), /affinity\.cookie\.name: must be a cookie name/],
     ["header mode without header", app({ mode: "header" }), /affinity\.headerName: is required by mode "header"/],
     ["TTL that is not a duration", app({ mode: "cookie", cookie: { name: "c", ttl: "60" } }), /affinity\.cookie\.ttl: must be a duration/],
-    ["maglev size not prime", app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 65536 }), /affinity\.maglevTableSize: must be a prime number below 5000011/],
-    ["maglev size too big", app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 5000011 }), /affinity\.maglevTableSize: must be a prime number below 5000011/],
-    ["maglev size with ringHash", app({ mode: "header", headerName: "x-u", algorithm: "ringHash", maglevTableSize: 65537 }), /affinity\.maglevTableSize: belongs to algorithm "maglev", not "ringHash"/],
-    ["ring size out of range", app({ mode: "sourceIp", algorithm: "ringHash", minimumRingSize: 0 }), /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/],
+    [
+        "maglev size not prime",
+        app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 65536 }),
+        /affinity\.maglevTableSize: must be a prime number below 5000011/,
+    ],
+    [
+        "maglev size too big",
+        app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 5000011 }),
+        /affinity\.maglevTableSize: must be a prime number below 5000011/,
+    ],
+    [
+        "maglev size with ringHash",
+        app({ mode: "header", headerName: "x-u", algorithm: "ringHash", maglevTableSize: 65537 }),
+        /affinity\.maglevTableSize: belongs to algorithm "maglev", not "ringHash"/,
+    ],
+    [
+        "ring size out of range",
+        app({ mode: "sourceIp", algorithm: "ringHash", minimumRingSize: 0 }),
+        /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/,
+    ],
     ["ring size too big", app({ mode: "sourceIp", minimumRingSize: 8388609 }), /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/],
-    ["ring size with maglev", app({ mode: "sourceIp", algorithm: "maglev", minimumRingSize: 1024 }), /affinity\.minimumRingSize: belongs to algorithm "ringHash"/],
+    [
+        "ring size with maglev",
+        app({ mode: "sourceIp", algorithm: "maglev", minimumRingSize: 1024 }),
+        /affinity\.minimumRingSize: belongs to algorithm "ringHash"/,
+    ],
     ["unknown algorithm", app({ mode: "sourceIp", algorithm: "random" }), /affinity\.algorithm: must be one of ringHash, maglev/],
     ["replicas below 1", app({ mode: "none" }, { replicas: 0 }), /apps\[0\]\.replicas: must be a whole number of at least 1/],
     ["replicas not whole", app({ mode: "none" }, { replicas: 1.5 }), /apps\[0\]\.replicas: must be a whole number/],
@@ -39,86 +75,379 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["header name in upper case", app({ mode: "header", headerName: "X-User" }), /affinity\.headerName: must be a lower-case HTTP header name/],
     ["header name with a space", app({ mode: "persistentHeader", headerName: "x user" }), /affinity\.headerName: must be a lower-case HTTP header name/],
     ["path without a leading slash", app({ mode: "none" }, { path: "web" }), /apps\[0\]\.path: must be a path starting with "\/"/],
-    ["unknown stack config key", { [APPS_KEY]: [{ name: "web" }], "istio-sticky:appz": [] }, /istio-sticky:appz: unknown config key \(allowed: istio-sticky:mesh, istio-sticky:apps, istio-sticky:tls\)/],
+    [
+        "unknown stack config key",
+        { [APPS_KEY]: [{ name: "web" }], "istio-sticky:appz": [] },
+        /istio-sticky:appz: unknown config key \(allowed: istio-sticky:mesh, istio-sticky:apps, istio-sticky:tls\)/,
+    ],
     ["unknown key inside an app", app({ mode: "none" }, { replica: 2 }), /apps\[0\]: unknown key "replica" \(allowed: name, namespace, replicas/],
     ["unknown key inside the mesh", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { verison: "1.30.5" } }, /istio-sticky:mesh: unknown key "verison"/],
-    ["two apps with the same name", { [APPS_KEY]: [{ name: "web" }, { name: "web", path: "/other" }] }, /apps\[1\]\.name: "web" is already used by istio-sticky:apps\[0\]/],
-    ["two apps with the same path", { [APPS_KEY]: [{ name: "a", path: "/x" }, { name: "b", path: "/x" }] }, /apps\[1\]\.path: "\/x" is already used by istio-sticky:apps\[0\]/],
-    ["nested paths", { [APPS_KEY]: [{ name: "a", path: "/x" }, { name: "b", path: "/x/y" }] }, /apps\[1\]\.path: "\/x\/y" overlaps istio-sticky:apps\[0\]\.path "\/x"/],
+    [
+        "two apps with the same name",
+        { [APPS_KEY]: [{ name: "web" }, { name: "web", path: "/other" }] },
+        /apps\[1\]\.name: "web" is already used by istio-sticky:apps\[0\]/,
+    ],
+    [
+        "two apps with the same path",
+        {
+            [APPS_KEY]: [
+                { name: "a", path: "/x" },
+                { name: "b", path: "/x" },
+            ],
+        },
+        /apps\[1\]\.path: "\/x" is already used by istio-sticky:apps\[0\]/,
+    ],
+    [
+        "nested paths",
+        {
+            [APPS_KEY]: [
+                { name: "a", path: "/x" },
+                { name: "b", path: "/x/y" },
+            ],
+        },
+        /apps\[1\]\.path: "\/x\/y" overlaps istio-sticky:apps\[0\]\.path "\/x"/,
+    ],
     ["no apps", { [APPS_KEY]: [] }, /istio-sticky:apps: must list at least one app/],
     ["apps missing", {}, /istio-sticky:apps: is required/],
     ["Istio 1.30.0", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0" } }, /mesh\.version: 1\.30\.0 must not be used: .*istio\/istio#60312/],
     ["Istio too old", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.22.3" } }, /mesh\.version: must be 1\.24 or newer/],
-    ["bad gateway service type", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "Ingress" } } }, /mesh\.gateway\.serviceType: must be one of LoadBalancer, NodePort, ClusterIP/],
-    ["cookie attributes on old Istio", { [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "SameSite", value: "Lax" }] } } }], [MESH_KEY]: { version: "1.27.3" } }, /cookie\.attributes: need Istio 1\.28 or newer \(istio-sticky:mesh\.version is 1\.27\.3\)/],
-    ["Path as a cookie attribute", app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Path", value: "/" }] } }), /cookie\.attributes\[0\]\.name: is set by the cookie's own field/],
-    ["persistent cookie with a TTL", app({ mode: "persistentCookie", cookie: { name: "s", ttl: "60s" } }), /cookie\.ttl: cannot be set: Istio's persistent-session cookie is always a session cookie/],
-    ["persistent cookie with a path", app({ mode: "persistentCookie", cookie: { name: "s", path: "/web" } }), /cookie\.path: must be "\/": Istio reads "<cookie>:<path>" from a Service label/],
+    [
+        "bad gateway service type",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "Ingress" } } },
+        /mesh\.gateway\.serviceType: must be one of LoadBalancer, NodePort, ClusterIP/,
+    ],
+    [
+        "cookie attributes on old Istio",
+        {
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "SameSite", value: "Lax" }] } } }],
+            [MESH_KEY]: { version: "1.27.3" },
+        },
+        /cookie\.attributes: need Istio 1\.28 or newer \(istio-sticky:mesh\.version is 1\.27\.3\)/,
+    ],
+    [
+        "Path as a cookie attribute",
+        app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Path", value: "/" }] } }),
+        /cookie\.attributes\[0\]\.name: is set by the cookie's own field/,
+    ],
+    [
+        "persistent cookie with a TTL",
+        app({ mode: "persistentCookie", cookie: { name: "s", ttl: "60s" } }),
+        /cookie\.ttl: cannot be set: Istio's persistent-session cookie is always a session cookie/,
+    ],
+    [
+        "persistent cookie with a path",
+        app({ mode: "persistentCookie", cookie: { name: "s", path: "/web" } }),
+        /cookie\.path: must be "\/": Istio reads "<cookie>:<path>" from a Service label/,
+    ],
     ["app port the sidecar uses", app({ mode: "none" }, { port: 15001 }), /apps\[0\]\.port: must not be one of the ports the Istio sidecar uses/],
     ["app in istio-system", app({ mode: "none" }, { namespace: "istio-system" }), /apps\[0\]\.namespace: "istio-system" is reserved/],
     ["app in the gateway namespace", app({ mode: "none" }, { namespace: "istio-ingress" }), /apps\[0\]\.namespace: "istio-ingress" is the gateway's namespace/],
     ["apps given as text", { [APPS_KEY]: "web" }, /istio-sticky:apps: must be a structured value/],
-    ["direct routing without a pod CIDR", app({ mode: "none" }, { direct: { enabled: true } }), /apps\[0\]\.direct\.podCidr: is required when direct routing is enabled: .*open proxy/],
+    [
+        "direct routing without a pod CIDR",
+        app({ mode: "none" }, { direct: { enabled: true } }),
+        /apps\[0\]\.direct\.podCidr: is required when direct routing is enabled: .*open proxy/,
+    ],
     ["a pod CIDR that is not one", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0" } }), /direct\.podCidr: must be an IPv4 CIDR/],
     ["a pod CIDR wider than /8", app({ mode: "none" }, { direct: { enabled: true, podCidr: "0.0.0.0/0" } }), /direct\.podCidr: must be \/8 or narrower/],
     ["a pod CIDR with host bits", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.1.0/16" } }), /direct\.podCidr: must be a network address/],
-    ["the original-destination header as opt-in", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", header: "x-envoy-original-dst-host" } }), /direct\.header: must differ from x-envoy-original-dst-host/],
-    ["an unknown direct context", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", contexts: ["egress"] } }), /direct\.contexts\[0\]: must be one of gateway, sidecar/],
+    [
+        "the original-destination header as opt-in",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", header: "x-envoy-original-dst-host" } }),
+        /direct\.header: must differ from x-envoy-original-dst-host/,
+    ],
+    [
+        "an unknown direct context",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", contexts: ["egress"] } }),
+        /direct\.contexts\[0\]: must be one of gateway, sidecar/,
+    ],
     ["an unknown direct key", app({ mode: "none" }, { direct: { enable: true } }), /direct: unknown key "enable"/],
-    ["autoscaling min above max", app({ mode: "none" }, { autoscaling: { minReplicas: 5, maxReplicas: 2 } }), /autoscaling\.minReplicas: must not exceed maxReplicas \(5 > 2\)/],
-    ["autoscaling min below 1", app({ mode: "none" }, { autoscaling: { minReplicas: 0, maxReplicas: 2 } }), /autoscaling\.minReplicas: must be a whole number from 1 to 1000/],
-    ["autoscaling CPU above 100 %", app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilization: 101 } }), /autoscaling\.cpuUtilization: must be a percentage from 1 to 100/],
-    ["autoscaling CPU at 0 %", app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilization: 0 } }), /autoscaling\.cpuUtilization: must be a percentage from 1 to 100/],
-    ["replicas next to autoscaling", app({ mode: "none" }, { replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 4 } }), /apps\[0\]\.replicas: must be left out when autoscaling is set/],
+    [
+        "autoscaling min above max",
+        app({ mode: "none" }, { autoscaling: { minReplicas: 5, maxReplicas: 2 } }),
+        /autoscaling\.minReplicas: must not exceed maxReplicas \(5 > 2\)/,
+    ],
+    [
+        "autoscaling min below 1",
+        app({ mode: "none" }, { autoscaling: { minReplicas: 0, maxReplicas: 2 } }),
+        /autoscaling\.minReplicas: must be a whole number from 1 to 1000/,
+    ],
+    [
+        "autoscaling CPU above 100 %",
+        app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilization: 101 } }),
+        /autoscaling\.cpuUtilization: must be a percentage from 1 to 100/,
+    ],
+    [
+        "autoscaling CPU at 0 %",
+        app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilization: 0 } }),
+        /autoscaling\.cpuUtilization: must be a percentage from 1 to 100/,
+    ],
+    [
+        "replicas next to autoscaling",
+        app({ mode: "none" }, { replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 4 } }),
+        /apps\[0\]\.replicas: must be left out when autoscaling is set/,
+    ],
     ["a match without headers", app({ mode: "none" }, { match: { headers: {} } }), /match\.headers: must name at least one header/],
-    ["a match on an upper-case header", app({ mode: "none" }, { match: { headers: { Target: "a" } } }), /match\.headers\.Target: must be a lower-case HTTP header name/],
-    ["overlapping matches on one path", { [APPS_KEY]: [{ name: "a", path: "/b", match: { headers: { target: "x" } } }, { name: "b", path: "/b", match: { headers: { target: "x", user: "u" } } }] }, /apps\[1\]\.match: overlaps istio-sticky:apps\[0\]\.match on path "\/b"/],
-    ["matches on different headers overlap", { [APPS_KEY]: [{ name: "a", path: "/b", match: { headers: { target: "x" } } }, { name: "b", path: "/b", match: { headers: { user: "u" } } }] }, /apps\[1\]\.match: overlaps/],
-    ["two defaults on one path", { [APPS_KEY]: [{ name: "a", path: "/b" }, { name: "c", path: "/b", match: { headers: { t: "1" } } }, { name: "d", path: "/b" }] }, /apps\[2\]\.path: "\/b" is already used by istio-sticky:apps\[0\]; give one of them a match/],
-    ["TLS on with no hosts", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true } }, /istio-sticky:tls\.hosts: must list at least one host when TLS is enabled/],
-    ["an invalid TLS host", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["Shop_1"] } }, /istio-sticky:tls\.hosts\[0\]: must be a DNS host name/],
-    ["an invalid ACME email", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "ops" } } }, /istio-sticky:tls\.acme\.email: must be an email address/],
-    ["ACME over plain HTTP", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com", server: "http://acme.example.com/directory" } } }, /istio-sticky:tls\.acme\.server: must be an https:\/\/ ACME directory URL/],
-    ["ACME with an HTTPS redirect", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" }, httpsRedirect: true } }, /istio-sticky:tls\.httpsRedirect: cannot be true with issuer "acme": HTTP-01 challenges/],
-    ["ACME with a wildcard host", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["*.example.com"], acme: { email: "o@example.com" } } }, /istio-sticky:tls\.hosts\[0\]: cannot be a wildcard with ACME HTTP-01/],
-    ["ACME without its settings", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"] } }, /istio-sticky:tls\.acme: is required with issuer "acme"/],
-    ["ACME settings with a self-signed issuer", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], acme: { email: "o@example.com" } } }, /istio-sticky:tls\.acme: is not used by issuer "selfSigned"/],
-    ["an unknown issuer", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], issuer: "vault" } }, /istio-sticky:tls\.issuer: must be one of selfSigned, acme/],
-    ["a TLS host no route serves", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { hosts: ["a.example.com"] } }, [TLS_KEY]: { enabled: true, hosts: ["b.example.com"] } }, /istio-sticky:tls\.hosts\[0\]: "b\.example\.com" is not among the gateway's hosts/],
+    [
+        "a match on an upper-case header",
+        app({ mode: "none" }, { match: { headers: { Target: "a" } } }),
+        /match\.headers\.Target: must be a lower-case HTTP header name/,
+    ],
+    [
+        "overlapping matches on one path",
+        {
+            [APPS_KEY]: [
+                { name: "a", path: "/b", match: { headers: { target: "x" } } },
+                { name: "b", path: "/b", match: { headers: { target: "x", user: "u" } } },
+            ],
+        },
+        /apps\[1\]\.match: overlaps istio-sticky:apps\[0\]\.match on path "\/b"/,
+    ],
+    [
+        "matches on different headers overlap",
+        {
+            [APPS_KEY]: [
+                { name: "a", path: "/b", match: { headers: { target: "x" } } },
+                { name: "b", path: "/b", match: { headers: { user: "u" } } },
+            ],
+        },
+        /apps\[1\]\.match: overlaps/,
+    ],
+    [
+        "two defaults on one path",
+        {
+            [APPS_KEY]: [
+                { name: "a", path: "/b" },
+                { name: "c", path: "/b", match: { headers: { t: "1" } } },
+                { name: "d", path: "/b" },
+            ],
+        },
+        /apps\[2\]\.path: "\/b" is already used by istio-sticky:apps\[0\]; give one of them a match/,
+    ],
+    [
+        "TLS on with no hosts",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true } },
+        /istio-sticky:tls\.hosts: must list at least one host when TLS is enabled/,
+    ],
+    [
+        "an invalid TLS host",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["Shop_1"] } },
+        /istio-sticky:tls\.hosts\[0\]: must be a DNS host name/,
+    ],
+    [
+        "an invalid ACME email",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "ops" } } },
+        /istio-sticky:tls\.acme\.email: must be an email address/,
+    ],
+    [
+        "ACME over plain HTTP",
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: {
+                enabled: true,
+                issuer: "acme",
+                hosts: ["a.example.com"],
+                acme: { email: "o@example.com", server: "http://acme.example.com/directory" },
+            },
+        },
+        /istio-sticky:tls\.acme\.server: must be an https:\/\/ ACME directory URL/,
+    ],
+    [
+        "ACME with an HTTPS redirect",
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" }, httpsRedirect: true },
+        },
+        /istio-sticky:tls\.httpsRedirect: cannot be true with issuer "acme": HTTP-01 challenges/,
+    ],
+    [
+        "ACME with a wildcard host",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["*.example.com"], acme: { email: "o@example.com" } } },
+        /istio-sticky:tls\.hosts\[0\]: cannot be a wildcard with ACME HTTP-01/,
+    ],
+    [
+        "ACME without its settings",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"] } },
+        /istio-sticky:tls\.acme: is required with issuer "acme"/,
+    ],
+    [
+        "ACME settings with a self-signed issuer",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], acme: { email: "o@example.com" } } },
+        /istio-sticky:tls\.acme: is not used by issuer "selfSigned"/,
+    ],
+    [
+        "an unknown issuer",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], issuer: "vault" } },
+        /istio-sticky:tls\.issuer: must be one of selfSigned, acme/,
+    ],
+    [
+        "a TLS host no route serves",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { hosts: ["a.example.com"] } }, [TLS_KEY]: { enabled: true, hosts: ["b.example.com"] } },
+        /istio-sticky:tls\.hosts\[0\]: "b\.example\.com" is not among the gateway's hosts/,
+    ],
     ["an unknown TLS key", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enable: true } }, /istio-sticky:tls: unknown key "enable"/],
-    ["a Secure cookie with TLS off", app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Secure" }] } }), /affinity\.cookie\.attributes\[0\]: "Secure" contradicts TLS being off \(istio-sticky:tls\.enabled\)/],
+    [
+        "a Secure cookie with TLS off",
+        app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Secure" }] } }),
+        /affinity\.cookie\.attributes\[0\]: "Secure" contradicts TLS being off \(istio-sticky:tls\.enabled\)/,
+    ],
     ["strictMtls that is not a boolean", app({ mode: "none" }, { strictMtls: "yes" }), /apps\[0\]\.strictMtls: must be true or false/],
-    ["a direct client range that is not a CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", allowedClients: ["203.0.113.7"] } }), /direct\.allowedClients\[0\]: must be an IPv4 CIDR/],
+    [
+        "a direct client range that is not a CIDR",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", allowedClients: ["203.0.113.7"] } }),
+        /direct\.allowedClients\[0\]: must be an IPv4 CIDR/,
+    ],
     // Accepted once, though each breaks at deploy time or routes wrong.
-    ["the direct header equal to the affinity header", app({ mode: "header", headerName: "x-user" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-user" } }), /apps\[0\]\.direct\.header: must differ from affinity\.headerName \("x-user"\): .*403/],
-    ["the direct header equal to the persistent header", app({ mode: "persistentHeader", headerName: "x-pod" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-pod" } }), /direct\.header: must differ from affinity\.headerName/],
-    ["the direct header equal to the app's match header", app({ mode: "none" }, { match: { headers: { target: "a" } }, direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } }), /apps\[0\]\.direct\.header: must differ from match\.headers\.target/],
-    ["the direct header equal to another app's match header on the path", { [APPS_KEY]: [{ name: "a", path: "/p", match: { headers: { target: "a" } } }, { name: "b", path: "/p", direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } }] }, /apps\[1\]\.direct\.header: "target" is also the routing header of istio-sticky:apps\[0\]\.match on path "\/p"/],
-    ["gateway labels overridden through Helm values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { labels: { istio: "edge" } } } } }, /mesh\.values\.gateway\.labels: is set by mesh\.gateway\.labels .*select the pods by them/],
-    ["the gateway name overridden through Helm values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { name: "other" } } } }, /mesh\.values\.gateway\.name: is set by mesh\.gateway\.name/],
-    ["the gateway Service type overridden through Helm values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { service: { type: "ClusterIP" } } } } }, /mesh\.values\.gateway\.service\.type: is set by mesh\.gateway\.serviceType/],
-    ["the revision overridden through istiod values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { revision: "x" } } } }, /mesh\.values\.istiod\.revision: is set by mesh\.revision/],
-    ["a gateway label key with a space", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: { "app name": "gw" } } } }, /mesh\.gateway\.labels\.app name: must be a Kubernetes label key/],
-    ["no gateway labels at all", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: {} } } }, /mesh\.gateway\.labels: must hold at least one label/],
+    [
+        "the direct header equal to the affinity header",
+        app({ mode: "header", headerName: "x-user" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-user" } }),
+        /apps\[0\]\.direct\.header: must differ from affinity\.headerName \("x-user"\): .*403/,
+    ],
+    [
+        "the direct header equal to the persistent header",
+        app({ mode: "persistentHeader", headerName: "x-pod" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-pod" } }),
+        /direct\.header: must differ from affinity\.headerName/,
+    ],
+    [
+        "the direct header equal to the app's match header",
+        app({ mode: "none" }, { match: { headers: { target: "a" } }, direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } }),
+        /apps\[0\]\.direct\.header: must differ from match\.headers\.target/,
+    ],
+    [
+        "the direct header equal to another app's match header on the path",
+        {
+            [APPS_KEY]: [
+                { name: "a", path: "/p", match: { headers: { target: "a" } } },
+                { name: "b", path: "/p", direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } },
+            ],
+        },
+        /apps\[1\]\.direct\.header: "target" is also the routing header of istio-sticky:apps\[0\]\.match on path "\/p"/,
+    ],
+    [
+        "gateway labels overridden through Helm values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { labels: { istio: "edge" } } } } },
+        /mesh\.values\.gateway\.labels: is set by mesh\.gateway\.labels .*select the pods by them/,
+    ],
+    [
+        "the gateway name overridden through Helm values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { name: "other" } } } },
+        /mesh\.values\.gateway\.name: is set by mesh\.gateway\.name/,
+    ],
+    [
+        "the gateway Service type overridden through Helm values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { gateway: { service: { type: "ClusterIP" } } } } },
+        /mesh\.values\.gateway\.service\.type: is set by mesh\.gateway\.serviceType/,
+    ],
+    [
+        "the revision overridden through istiod values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { revision: "x" } } } },
+        /mesh\.values\.istiod\.revision: is set by mesh\.revision/,
+    ],
+    [
+        "a gateway label key with a space",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: { "app name": "gw" } } } },
+        /mesh\.gateway\.labels\.app name: must be a Kubernetes label key/,
+    ],
+    [
+        "no gateway labels at all",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: {} } } },
+        /mesh\.gateway\.labels: must hold at least one label/,
+    ],
     ["an app in default", app({ mode: "none" }, { namespace: "default" }), /apps\[0\]\.namespace: "default" is reserved \(labelling it for sidecar injection/],
-    ["an app in a kube-* namespace", app({ mode: "none" }, { namespace: "kube-extra" }), /apps\[0\]\.namespace: "kube-extra" is reserved \(the kube-\* namespaces belong to Kubernetes\)/],
-    ["an app in cert-manager's namespace when TLS installs it", { [APPS_KEY]: [{ name: "web", namespace: "cert-manager" }], [TLS_KEY]: { enabled: true, hosts: ["web.test"] } }, /apps\[0\]\.namespace: "cert-manager" is where istio-sticky:tls\.installCertManager installs cert-manager/],
-    ["a public pod CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "8.8.0.0/16" } }), /direct\.podCidr: must lie inside a private range \(10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10\)/],
-    ["loopback as the pod CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "127.0.0.0/8" } }), /direct\.podCidr: must lie inside a private range/],
-    ["link-local (cloud metadata) as the pod CIDR", app({ mode: "none" }, { direct: { enabled: true, podCidr: "169.254.0.0/16" } }), /direct\.podCidr: must lie inside a private range/],
-    ["a misspelled config namespace", { [APPS_KEY]: [{ name: "web" }], "istio-stiky:mesh": { gateway: { serviceType: "NodePort" } } }, /istio-stiky:mesh: not read: its namespace is "istio-stiky", not "istio-sticky" \(did you mean istio-sticky:mesh\?\)/],
-    ["the project's keys under another namespace", { [APPS_KEY]: [{ name: "web" }], "myproject:tls": { enabled: true } }, /myproject:tls: not read: .*did you mean istio-sticky:tls\?/],
-    ["TLS hosts without enabled", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { hosts: ["web.example.com"] } }, /istio-sticky:tls\.enabled: is required with hosts: TLS is off unless "enabled: true"/],
-    ["a pod CIDR without enabled", app({ mode: "none" }, { direct: { podCidr: "10.244.0.0/16" } }), /apps\[0\]\.direct\.enabled: is required with podCidr: direct routing is off unless "enabled: true"/],
-    ["a cookie TTL beyond what Istio parses", app({ mode: "cookie", cookie: { name: "c", ttl: "2562048h" } }), /affinity\.cookie\.ttl: must be at most 2562047h \(Istio parses durations with Go's time\.ParseDuration/],
+    [
+        "an app in a kube-* namespace",
+        app({ mode: "none" }, { namespace: "kube-extra" }),
+        /apps\[0\]\.namespace: "kube-extra" is reserved \(the kube-\* namespaces belong to Kubernetes\)/,
+    ],
+    [
+        "an app in cert-manager's namespace when TLS installs it",
+        { [APPS_KEY]: [{ name: "web", namespace: "cert-manager" }], [TLS_KEY]: { enabled: true, hosts: ["web.test"] } },
+        /apps\[0\]\.namespace: "cert-manager" is where istio-sticky:tls\.installCertManager installs cert-manager/,
+    ],
+    [
+        "a public pod CIDR",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "8.8.0.0/16" } }),
+        /direct\.podCidr: must lie inside a private range \(10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10\)/,
+    ],
+    [
+        "loopback as the pod CIDR",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "127.0.0.0/8" } }),
+        /direct\.podCidr: must lie inside a private range/,
+    ],
+    [
+        "link-local (cloud metadata) as the pod CIDR",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "169.254.0.0/16" } }),
+        /direct\.podCidr: must lie inside a private range/,
+    ],
+    [
+        "a misspelled config namespace",
+        { [APPS_KEY]: [{ name: "web" }], "istio-stiky:mesh": { gateway: { serviceType: "NodePort" } } },
+        /istio-stiky:mesh: not read: its namespace is "istio-stiky", not "istio-sticky" \(did you mean istio-sticky:mesh\?\)/,
+    ],
+    [
+        "the project's keys under another namespace",
+        { [APPS_KEY]: [{ name: "web" }], "myproject:tls": { enabled: true } },
+        /myproject:tls: not read: .*did you mean istio-sticky:tls\?/,
+    ],
+    [
+        "TLS hosts without enabled",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { hosts: ["web.example.com"] } },
+        /istio-sticky:tls\.enabled: is required with hosts: TLS is off unless "enabled: true"/,
+    ],
+    [
+        "a pod CIDR without enabled",
+        app({ mode: "none" }, { direct: { podCidr: "10.244.0.0/16" } }),
+        /apps\[0\]\.direct\.enabled: is required with podCidr: direct routing is off unless "enabled: true"/,
+    ],
+    [
+        "a cookie TTL beyond what Istio parses",
+        app({ mode: "cookie", cookie: { name: "c", ttl: "2562048h" } }),
+        /affinity\.cookie\.ttl: must be at most 2562047h \(Istio parses durations with Go's time\.ParseDuration/,
+    ],
     ["an image without a tag", app({ mode: "none" }, { image: "nginx" }), /apps\[0\]\.image: must name a tag or a digest/],
-    ["an image on a registry port without a tag", app({ mode: "none" }, { image: "registry.local:5000/team/app" }), /apps\[0\]\.image: must name a tag or a digest/],
-    ["externalTrafficPolicy Cluster under a direct-routing guard", { [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { gateway: { externalTrafficPolicy: "Cluster" } } }, /mesh\.gateway\.externalTrafficPolicy: "Cluster" hides client addresses .*would admit everyone/],
-    ["externalTrafficPolicy on a ClusterIP gateway", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "ClusterIP", externalTrafficPolicy: "Local" } } }, /mesh\.gateway\.externalTrafficPolicy: applies to NodePort and LoadBalancer Services only/],
-    ["ACME with gateway labels that have no istio label", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: { app: "edge" } } }, [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } } }, /mesh\.gateway\.labels: must hold an "istio" label with issuer "acme"/],
-    ["ACME with the ingress class overridden in istiod values", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { meshConfig: { ingressClass: "nginx" } } } }, [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } } }, /mesh\.values\.istiod\.meshConfig\.ingressClass: is set by istio-sticky:tls\.issuer "acme"/],
-    ["a chart repository over plain HTTP", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "http://charts.example.com" } }, /mesh\.chartRepository: must be an https:\/\/ Helm repository URL or an oci:\/\/ registry path/],
-    ["the demo app's own cookie as the persistent cookie", app({ mode: "persistentCookie", cookie: { name: "demo-session" } }), /affinity\.cookie\.name: "demo-session" is the demo app's own session cookie/],
+    [
+        "an image on a registry port without a tag",
+        app({ mode: "none" }, { image: "registry.local:5000/team/app" }),
+        /apps\[0\]\.image: must name a tag or a digest/,
+    ],
+    [
+        "externalTrafficPolicy Cluster under a direct-routing guard",
+        { [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { gateway: { externalTrafficPolicy: "Cluster" } } },
+        /mesh\.gateway\.externalTrafficPolicy: "Cluster" hides client addresses .*would admit everyone/,
+    ],
+    [
+        "externalTrafficPolicy on a ClusterIP gateway",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "ClusterIP", externalTrafficPolicy: "Local" } } },
+        /mesh\.gateway\.externalTrafficPolicy: applies to NodePort and LoadBalancer Services only/,
+    ],
+    [
+        "ACME with gateway labels that have no istio label",
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { gateway: { labels: { app: "edge" } } },
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+        },
+        /mesh\.gateway\.labels: must hold an "istio" label with issuer "acme"/,
+    ],
+    [
+        "ACME with the ingress class overridden in istiod values",
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { values: { istiod: { meshConfig: { ingressClass: "nginx" } } } },
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+        },
+        /mesh\.values\.istiod\.meshConfig\.ingressClass: is set by istio-sticky:tls\.issuer "acme"/,
+    ],
+    [
+        "a chart repository over plain HTTP",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "http://charts.example.com" } },
+        /mesh\.chartRepository: must be an https:\/\/ Helm repository URL or an oci:\/\/ registry path/,
+    ],
+    [
+        "the demo app's own cookie as the persistent cookie",
+        app({ mode: "persistentCookie", cookie: { name: "demo-session" } }),
+        /affinity\.cookie\.name: "demo-session" is the demo app's own session cookie/,
+    ],
 ];
 
 describe("settings/validate", () => {
@@ -126,7 +455,10 @@ describe("settings/validate", () => {
         for (const [what, config, message] of BAD_INPUTS) {
             it(what, () => {
                 const problems = problemsOf(config);
-                assert.ok(problems.some((p) => message.test(p)), `no problem matched ${message}:\n${problems.join("\n")}`);
+                assert.ok(
+                    problems.some((p) => message.test(p)),
+                    `no problem matched ${message}:\n${problems.join("\n")}`,
+                );
             });
         }
     });
@@ -162,7 +494,10 @@ describe("settings/validate", () => {
     });
 
     it("reads structured values that Pulumi hands over as JSON text", () => {
-        const { value } = parseStackConfig({ [APPS_KEY]: JSON.stringify([{ name: "web", affinity: { mode: "header", headerName: "x-user" } }]), "kubernetes:context": "kind-kind" });
+        const { value } = parseStackConfig({
+            [APPS_KEY]: JSON.stringify([{ name: "web", affinity: { mode: "header", headerName: "x-user" } }]),
+            "kubernetes:context": "kind-kind",
+        });
         assert.equal(value.apps[0].affinity.headerName, "x-user");
     });
 
@@ -173,13 +508,21 @@ describe("settings/validate", () => {
     });
 
     it("accepts its own output again unchanged (components re-validate settings)", () => {
-        const { value } = parseStackConfig({ [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } } }], [MESH_KEY]: { gateway: { serviceType: "NodePort" } } });
+        const { value } = parseStackConfig({
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } } }],
+            [MESH_KEY]: { gateway: { serviceType: "NodePort" } },
+        });
         const again = parseStackConfig({ [APPS_KEY]: value.apps, [MESH_KEY]: value.mesh }).value;
         assert.deepEqual(again, value);
     });
 
     it("warns when a cookie has no TTL, and when source-IP hashing sits behind a load balancer", () => {
-        const { warnings } = parseStackConfig({ [APPS_KEY]: [{ name: "a", affinity: { mode: "cookie", cookie: { name: "c" } } }, { name: "b", affinity: { mode: "sourceIp" } }] });
+        const { warnings } = parseStackConfig({
+            [APPS_KEY]: [
+                { name: "a", affinity: { mode: "cookie", cookie: { name: "c" } } },
+                { name: "b", affinity: { mode: "sourceIp" } },
+            ],
+        });
         assert.equal(warnings.length, 2);
         assert.match(warnings[0], /apps\[0\]\.affinity\.cookie\.ttl is not set: .*new clients are not sticky/);
         assert.match(warnings[1], /apps\[1\]\.affinity\.mode "sourceIp": .*externalTrafficPolicy/);
@@ -193,7 +536,10 @@ describe("settings/validate", () => {
                 { name: "fallback", path: "/api" },
             ],
         });
-        assert.deepEqual(value.apps.map((a) => a.match?.headers.target ?? null), ["backend-1", "backend-2", null]);
+        assert.deepEqual(
+            value.apps.map((a) => a.match?.headers.target ?? null),
+            ["backend-1", "backend-2", null],
+        );
     });
 
     it("leaves replicas to the autoscaler and warns once about hash policies that scale", () => {
@@ -201,7 +547,10 @@ describe("settings/validate", () => {
         assert.equal(value.apps[0].replicas, undefined);
         assert.equal(value.apps[0].autoscaling!.cpuUtilization, 80);
         assert.equal(warnings.length, 1);
-        assert.match(warnings[0], /apps\[0\]\.autoscaling: with hash mode "header" each scale event moves about 1\/N of the sessions .*persistentCookie or persistentHeader/);
+        assert.match(
+            warnings[0],
+            /apps\[0\]\.autoscaling: with hash mode "header" each scale event moves about 1\/N of the sessions .*persistentCookie or persistentHeader/,
+        );
         const persistent = parseStackConfig(app({ mode: "persistentCookie", cookie: { name: "p" } }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }));
         assert.deepEqual(persistent.warnings, []);
         const single = parseStackConfig(app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 3 } }));
@@ -215,7 +564,10 @@ describe("settings/validate", () => {
     });
 
     it("keeps settings of a feature that is explicitly off, and accepts what is valid at the edges", () => {
-        const off = parseStackConfig({ [APPS_KEY]: [{ name: "web", direct: { enabled: false, podCidr: "10.244.0.0/16" } }], [TLS_KEY]: { enabled: false, hosts: ["w.example.com"] } }).value;
+        const off = parseStackConfig({
+            [APPS_KEY]: [{ name: "web", direct: { enabled: false, podCidr: "10.244.0.0/16" } }],
+            [TLS_KEY]: { enabled: false, hosts: ["w.example.com"] },
+        }).value;
         assert.deepEqual([off.apps[0].direct.enabled, off.apps[0].direct.podCidr, off.tls.enabled], [false, "10.244.0.0/16", false]);
         const edges = parseStackConfig({
             [APPS_KEY]: [
@@ -252,14 +604,27 @@ describe("settings/validate", () => {
         assert.deepEqual(warnings, []);
         assert.deepEqual(parseStackConfig({ ...config, [APPS_KEY]: value.apps, [TLS_KEY]: value.tls }).value, value, "applying it twice changes nothing");
         assert.equal(value.tls.httpsRedirect, true);
-        assert.equal(parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } } }).value.tls.httpsRedirect, false);
+        assert.equal(
+            parseStackConfig({
+                [APPS_KEY]: [{ name: "web" }],
+                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+            }).value.tls.httpsRedirect,
+            false,
+        );
     });
 
     it("says what happens to cookies under TLS where Istio cannot set their attributes", () => {
-        const old = parseStackConfig({ [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s" } } }], [MESH_KEY]: { version: "1.27.3" }, [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] } });
+        const old = parseStackConfig({
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s" } } }],
+            [MESH_KEY]: { version: "1.27.3" },
+            [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] },
+        });
         assert.deepEqual(old.value.apps[0].affinity.cookie!.attributes, []);
         assert.match(old.warnings[0], /Istio 1\.27\.3 cannot set cookie attributes \(1\.28\+\), so the cookie "c" goes out without Secure/);
-        const persistent = parseStackConfig({ [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentCookie", cookie: { name: "p" } } }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] } });
+        const persistent = parseStackConfig({
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentCookie", cookie: { name: "p" } } }],
+            [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] },
+        });
         assert.match(persistent.warnings[0], /Istio sets the persistent-session cookie "p" without Secure, HttpOnly or SameSite/);
     });
 
@@ -271,7 +636,10 @@ describe("settings/validate", () => {
     });
 
     it("validates one app for a component, prefixing its messages", () => {
-        assert.throws(() => parseApp({ name: "web", affinity: { mode: "header" } }, "StickyApp web"), /StickyApp web\.affinity\.headerName: is required by mode "header"/);
+        assert.throws(
+            () => parseApp({ name: "web", affinity: { mode: "header" } }, "StickyApp web"),
+            /StickyApp web\.affinity\.headerName: is required by mode "header"/,
+        );
         assert.equal(parseApp({ name: "web" }, "StickyApp web").value.path, "/web");
     });
 });

@@ -1,0 +1,66 @@
+// Lint rules that keep the layers apart: imports flow one way,
+// settings → policy → manifests → plan → outputs → registration → components → program, CLIs and the verify tool.
+import tseslint from "typescript-eslint";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
+
+const C = "./components";
+/** Each layer and the layers it may not import (everything above it). */
+const LAYERS = [
+    ["settings", ["policy", "manifests", "plan", "outputs", "registration"]],
+    ["policy", ["manifests", "plan", "outputs", "registration"]],
+    ["manifests", ["plan", "outputs", "registration"]],
+    ["plan", ["outputs", "registration"]],
+    ["outputs", ["registration"]],
+];
+/** The component files (the shells) sit above every layer. */
+const SHELLS = [`${C}/*.ts`];
+
+export default [
+    { ignores: ["dist/**", "app/dist/**", "node_modules/**", "**/*.js", "**/*.mjs"] },
+    {
+        files: ["**/*.ts"],
+        languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: "module" } },
+        plugins: { "import-x": importX },
+        settings: { "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json"] })] },
+        rules: {
+            "import-x/no-restricted-paths": [
+                "error",
+                {
+                    zones: [
+                        ...LAYERS.map(([layer, above]) => ({
+                            target: `${C}/${layer}`,
+                            from: [...above.map((l) => `${C}/${l}/**`), ...SHELLS],
+                            message: `components/${layer} may not import the layers after it (settings → policy → manifests → plan → outputs → registration → components)`,
+                        })),
+                        { target: `${C}/registration`, from: SHELLS, message: "registration turns plans into resources; it does not know the components" },
+                        {
+                            target: "./components",
+                            from: ["./cli/**", "./verify/**", "./tests/**", "./app/**"],
+                            message: "the package does not import its CLIs, verify tool, tests or demo app source",
+                        },
+                        { target: "./components", from: "./index.ts", message: "the package does not import the program" },
+                        { target: ["./cli", "./verify", "./index.ts"], from: "./tests/**", message: "programs and tools do not import tests" },
+                        { target: "./verify", from: `${C}/registration/**`, message: "the verify tool does not register resources" },
+                    ],
+                },
+            ],
+            // The pure layers hold no Pulumi: what they build is plain data.
+            "no-restricted-imports": "off",
+        },
+    },
+    {
+        files: [
+            "components/settings/**/*.ts",
+            "components/policy/**/*.ts",
+            "components/manifests/**/*.ts",
+            "components/plan/**/*.ts",
+            "components/outputs/**/*.ts",
+        ],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                { patterns: [{ group: ["@pulumi/*"], message: "the pure layers build plain data; Pulumi belongs to registration and the components" }] },
+            ],
+        },
+    },
+];

@@ -1,0 +1,43 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { ESLint } from "eslint";
+
+/** The layering rule (eslint.config.mjs) refuses an import that runs against the layers. */
+describe("lint: imports flow one way through the layers", () => {
+    const eslint = new ESLint({ cwd: path.join(__dirname, "..") });
+    const lint = async (file: string, code: string) =>
+        (await eslint.lintText(code, { filePath: path.join(__dirname, "..", file) }))[0].messages.map((m) => m.message);
+
+    it("refuses a pure layer importing a later one, or Pulumi", async () => {
+        assert.match(
+            (await lint("components/settings/probe.ts", 'import { buildPlan } from "../plan/stack";\nexport const x = buildPlan;\n')).join(),
+            /components\/settings may not import/,
+        );
+        assert.match(
+            (await lint("components/manifests/probe.ts", 'import * as p from "@pulumi/pulumi";\nexport const x = p;\n')).join(),
+            /pure layers build plain data/,
+        );
+        assert.match(
+            (await lint("components/plan/probe.ts", 'import { Registrar } from "../registration/registrar";\nexport const x = Registrar;\n')).join(),
+            /components\/plan may not import/,
+        );
+    });
+
+    it("refuses the components importing the verify tool, and tools importing tests", async () => {
+        assert.match(
+            (await lint("components/probe.ts", 'import { verifyStickiness } from "../verify/run";\nexport const x = verifyStickiness;\n')).join(),
+            /does not import its CLIs, verify tool/,
+        );
+        assert.match(
+            (await lint("cli/probe.ts", 'import { stackWith } from "../tests/support/fixtures";\nexport const x = stackWith;\n')).join(),
+            /do not import tests/,
+        );
+    });
+
+    it("accepts imports that follow the layers", async () => {
+        assert.deepEqual(
+            await lint("components/plan/probe.ts", 'import { buildNamespace } from "../manifests/namespace";\nexport const x = buildNamespace;\n'),
+            [],
+        );
+    });
+});
