@@ -1,7 +1,7 @@
 // Lint rules that keep the layers apart: imports flow one way,
 // settings → policy → manifests → plan → outputs → registration → components → program, CLIs and the verify tool.
 import tseslint from "typescript-eslint";
-import { createNodeResolver, importX } from "eslint-plugin-import-x";
+import importPlugin from "eslint-plugin-import";
 
 const C = "./components";
 /** Each layer and the layers it may not import (everything above it). */
@@ -20,10 +20,10 @@ export default [
     {
         files: ["**/*.ts"],
         languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: "module" } },
-        plugins: { "import-x": importX },
-        settings: { "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json"] })] },
+        plugins: { import: importPlugin },
+        settings: { "import/resolver": { node: { extensions: [".ts", ".js", ".json"] } } },
         rules: {
-            "import-x/no-restricted-paths": [
+            "import/no-restricted-paths": [
                 "error",
                 {
                     zones: [
