@@ -44,8 +44,6 @@ export default [
                     ],
                 },
             ],
-            // The pure layers hold no Pulumi: what they build is plain data.
-            "no-restricted-imports": "off",
         },
     },
     {

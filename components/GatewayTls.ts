@@ -6,7 +6,7 @@ import { tlsKeys, tlsPart, TlsInputs } from "./plan/tls";
 import { ComponentType } from "./plan/types";
 import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
-import type { AcmeArgs, TlsArgs } from "./args";
+import type { AcmeArgs, Agree, Check, Plain, TlsArgs } from "./args";
 import { handoffOf } from "./handoff";
 
 export interface GatewayTlsArgs {
@@ -27,8 +27,11 @@ export interface GatewayTlsArgs {
     dependsOn?: pulumi.Resource[];
 }
 
-/** The settings of TlsArgs GatewayTls takes (the rest is the stack's: enabled, httpsRedirect). */
-type GatewayTlsSettingsArgs = Omit<TlsArgs, "enabled" | "httpsRedirect">;
+/** The settings of TlsArgs GatewayTls takes (the rest is the stack's: enabled, httpsRedirect); with TLS on, hosts are required. */
+type GatewayTlsSettingsArgs = Omit<TlsArgs, "enabled" | "httpsRedirect" | "hosts"> & Required<Pick<TlsArgs, "hosts">>;
+
+/** GatewayTlsArgs, Inputs unwrapped, agree with those settings (and so with the schema): the build fails otherwise. */
+export type GatewayTlsArgsAgree = Check<Agree<Plain<Omit<GatewayTlsArgs, "gatewayNamespace" | "dependsOn">>, GatewayTlsSettingsArgs>>;
 
 /**
  * A certificate for the ingress gateway from cert-manager: cert-manager itself

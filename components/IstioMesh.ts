@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { needsPersistentSessions, type MeshSettings } from "./settings/schema";
+import type { MeshSettings } from "./settings/schema";
 import { parseMesh } from "./settings/validate";
 import { meshKeys, meshPart, MeshInputs } from "./plan/mesh";
 import { ComponentType } from "./plan/types";
@@ -7,7 +7,7 @@ import type { MeshKeys } from "./plan/waits";
 import type { IngressAddress } from "./outputs/ingress";
 import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
-import type { MeshArgs } from "./args";
+import type { Agree, Check, MeshArgs, Plain } from "./args";
 import { handoffOf } from "./handoff";
 
 export interface IstioMeshArgs {
@@ -23,6 +23,9 @@ export interface IstioMeshArgs {
     /** Turn on Envoy's stateful-session filter in istiod (persistent affinity modes need it). @default false */
     persistentSessions?: pulumi.Input<boolean>;
 }
+
+/** IstioMeshArgs, Inputs unwrapped, agree with MeshArgs (and so with the schema) but for `install` (this component installs): the build fails otherwise. */
+export type IstioMeshArgsAgree = Check<Agree<Plain<Omit<IstioMeshArgs, "persistentSessions">>, Omit<MeshArgs, "install">>>;
 
 /** Istio from its official Helm charts: base, then istiod, then an ingress gateway. */
 export class IstioMesh extends pulumi.ComponentResource {
@@ -43,8 +46,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         const { persistentSessions, ...meshArgs } = args;
         const where = `IstioMesh ${name}`;
         // Known settings are checked before anything is registered; Outputs once they resolve.
-        const input: pulumi.Input<MeshInputs> = handoff
-            ? { mesh: handoff.plan.settings.mesh, persistentSessions: needsPersistentSessions(handoff.plan.settings.apps) }
+        const input: pulumi.Input<MeshInputs> | undefined = handoff
+            ? undefined
             : isKnown(meshArgs) && isKnown(persistentSessions)
               ? { mesh: parseMesh({ install: true, ...meshArgs }, where), persistentSessions: persistentSessions ?? false }
               : pulumi
@@ -52,24 +55,31 @@ export class IstioMesh extends pulumi.ComponentResource {
                     .apply(([m, p]) => ({ mesh: parseMesh({ install: true, ...m }, where), persistentSessions: p ?? false }));
         super(ComponentType.IstioMesh, name, {}, opts);
 
-        const registrar = handoff?.registrar ?? new Registrar();
-        const part = meshPart(name);
-        if (handoff)
+        let registrar: Registrar;
+        if (handoff) {
+            // A stack's mesh: its part of the stack's plan, settings validated with the stack.
+            registrar = handoff.registrar;
             registrar.objects(
                 handoff.plan.objects.filter((o) => o.owner === name),
                 this,
             );
-        else registrar.entries(part.entries, input, this);
-        const [read] = part.reads;
-        const keys = meshKeys(name);
-        this.keys = keys;
+            const read = handoff.plan.reads.find((r) => r.owner === name)!;
+            this.settings = pulumi.output(handoff.plan.settings.mesh);
+            this.ingress = registrar.gatewayService(read, read, this);
+        } else {
+            registrar = new Registrar();
+            const part = meshPart(name);
+            registrar.entries(part.entries, input!, this);
+            const [read] = part.reads;
+            this.settings = pulumi.output(input!).mesh;
+            this.ingress = registrar.gatewayService(read, registrar.readOf(read, input!), this);
+        }
+        this.keys = meshKeys(name);
         this.registered = registrar.resources;
-        this.settings = pulumi.output(input).mesh;
         this.gatewayLabels = this.settings.gateway.labels;
         this.gatewayNamespace = this.settings.gateway.namespace;
         this.gatewayServiceName = this.settings.gateway.name;
         this.version = this.settings.version;
-        this.ingress = registrar.gatewayService(read, registrar.readOf(read, input), this);
 
         this.registerOutputs({ gatewayLabels: this.gatewayLabels, gatewayNamespace: this.gatewayNamespace, version: this.version, ingress: this.ingress });
     }

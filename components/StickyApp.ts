@@ -11,9 +11,9 @@ import { persistentSessionRequirement } from "./plan/stack";
 import { ComponentType } from "./plan/types";
 import type { PodAddress } from "./outputs/pods";
 import { Registrar } from "./registration/registrar";
-import { allKnown, isKnown } from "./registration/known";
+import { isKnown } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
-import type { AffinityArgs, AppArgs, AutoscalingArgs, DirectArgs, MatchArgs } from "./args";
+import type { AffinityArgs, Agree, AppArgs, AutoscalingArgs, Check, DirectArgs, MatchArgs, Plain } from "./args";
 import type { IstioMesh } from "./IstioMesh";
 import { handoffOf } from "./handoff";
 
@@ -64,10 +64,11 @@ export interface StickyAppArgs {
     quiet?: boolean;
 }
 
-/** The app settings among StickyApp's args: exactly AppArgs' fields (checked at the end of this file). */
+/** The app settings among StickyApp's args. */
 const APP_FIELDS = ["name", "namespace", "replicas", "path", "image", "port", "target", "affinity", "match", "direct", "autoscaling", "strictMtls"] as const;
-type AppFieldsAgree = [Exclude<keyof AppArgs, (typeof APP_FIELDS)[number]>] extends [never] ? true : never;
-const appFieldsAgree: AppFieldsAgree = true;
+
+/** Those args, Inputs unwrapped, agree with AppArgs (and so with the schema) field for field: the build fails otherwise. */
+export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof APP_FIELDS)[number]>>, AppArgs>>;
 
 /** A stateful app behind the Istio ingress gateway with the session-affinity policy it asks for. */
 export class StickyApp extends pulumi.ComponentResource {
@@ -86,7 +87,7 @@ export class StickyApp extends pulumi.ComponentResource {
     constructor(name: string, args: StickyAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const handoff = handoffOf(args);
         const where = `StickyApp ${name}`;
-        const raw = Object.fromEntries(APP_FIELDS.filter((k) => appFieldsAgree && args[k] !== undefined).map((k) => [k, args[k]]));
+        const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
         // Known settings are checked before anything is registered; Outputs once they resolve.
         for (const field of ["direct", "autoscaling"] as const) {
             if (!handoff && args[field] !== undefined && !isKnown(args[field])) {
@@ -142,9 +143,10 @@ export class StickyApp extends pulumi.ComponentResource {
                 revision: c.revision,
                 demoSource: source,
             });
-            const input: pulumi.Input<StandaloneInputs> = allKnown(context)
-                ? build(context as pulumi.Unwrap<typeof context>)
-                : (pulumi.output(context) as pulumi.Output<pulumi.Unwrap<typeof context>>).apply(build);
+            type Context = pulumi.Unwrap<typeof context>;
+            const input: pulumi.Input<StandaloneInputs> = isKnown(context as unknown)
+                ? build(context as Context)
+                : (pulumi.output(context) as pulumi.Output<Context>).apply(build);
             const part = standaloneAppPart(name, layout!, mesh?.keys);
             registrar.entries(part.entries, input, this, args.dependsOn ?? []);
             const [read] = part.reads;

@@ -50,7 +50,7 @@ export function verifyArgsFor(app: AppSettings, url: string): string[] {
     ];
 }
 
-export const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The command line a person runs: `npm run verify -- …`. */
 export function verifyCommand(args: readonly string[]): string {

@@ -183,8 +183,9 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
     const ns = namespace ? [namespace] : [];
     const entries: Entry<StandaloneInputs>[] = [];
     const gatewayType = { apiVersion: ISTIO_NETWORKING, kind: "Gateway" };
+    const ownGatewayName = (s: StandaloneInputs) => `${s.app.name}-gateway`;
     const ownGateway = (s: StandaloneInputs): K8sObject =>
-        buildIstioGateway({ name: `${s.app.name}-gateway`, namespace: s.app.namespace, selector: s.ctx.gatewaySelector, hosts: s.hosts });
+        buildIstioGateway({ name: ownGatewayName(s), namespace: s.app.namespace, selector: s.ctx.gatewaySelector, hosts: s.hosts });
     if (namespace) {
         entries.push({
             key: namespace,
@@ -216,7 +217,7 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
             type: routeType,
             dependsOn: [...ns, ...meshWaits(routeType, mesh)],
             build: (s) => {
-                const g = s.gateway ?? gatewayRef(ownGateway(s).metadata.name, s.app.namespace);
+                const g = s.gateway ?? gatewayRef(ownGatewayName(s), s.app.namespace);
                 return buildRoutes([s.app], { gateway: g, hosts: s.hosts, namespace: s.app.namespace })[0];
             },
         });

@@ -99,8 +99,3 @@ export function fillPart<S>(part: Part<S>, s: S): { objects: PlannedObject[]; re
         reads: part.reads.map((r) => ({ key: r.key, owner: r.owner, kind: r.kind, dependsOn: r.dependsOn, ...r.target(s) })),
     };
 }
-
-/** An entry for an object that is known already. */
-export function knownEntry(key: string, owner: string, object: K8sObject, dependsOn: string[] = []): Entry<unknown> {
-    return { key, owner, type: { apiVersion: object.apiVersion, kind: object.kind }, dependsOn, build: () => object };
-}

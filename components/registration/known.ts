@@ -15,8 +15,3 @@ export function isKnown<T>(input: pulumi.Input<T> | undefined): input is T {
     };
     return known(input);
 }
-
-/** isKnown as a plain boolean, for values whose static type should not be narrowed. */
-export function allKnown(input: unknown): boolean {
-    return isKnown(input);
-}

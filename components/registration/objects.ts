@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isKnown } from "./known";
 import * as k8s from "@pulumi/kubernetes";
 import { K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
 import { HELM_RELEASE_TYPE, type ObjectType } from "../plan/types";
@@ -16,10 +17,11 @@ const BUILT_IN: Record<string, Ctor> = {
     "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 };
 
-/** The top-level fields of a planned object besides its type. */
-const BODY_FIELDS = ["metadata", "spec", "data"] as const satisfies readonly (keyof K8sObject)[];
-
-const isKnown = <T>(v: pulumi.Input<T>): v is T => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+/** The top-level fields of a planned object besides its type: every one K8sObject has (a field added there and not here fails the build). */
+const BODY_FIELDS = Object.keys({ metadata: true, spec: true, data: true } satisfies Record<
+    Exclude<keyof K8sObject, "apiVersion" | "kind">,
+    true
+>) as (keyof K8sObject)[];
 
 /** Resource args from a value that may still be an Output: as they are when known, field by field otherwise. */
 function argsOf<T extends object>(value: pulumi.Input<T>, fields: readonly (keyof T)[]): any {
@@ -52,8 +54,8 @@ const RELEASE_FIELDS = [
     "maxHistory",
 ] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs)[];
 
-/** A Helm release's args: a failed install or upgrade rolls back. */
-function releaseArgs(spec: HelmReleaseSpec): k8s.helm.v3.ReleaseArgs {
+/** A Helm release's args: a failed install or upgrade rolls back. Typed by RELEASE_FIELDS, so the list and the args cannot part. */
+function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (typeof RELEASE_FIELDS)[number]> {
     const source = chartSource(spec);
     return {
         name: spec.name,

@@ -29,7 +29,7 @@ interface ReadyPodsInputs {
     service: string;
     /** The kubeconfig context to read from ("kubernetes:context"); the current one when empty. */
     context: string;
-    /** Ids of what the read waits for: a new rollout reads again. */
+    /** Versions of what the read waits for: a new rollout (a new resourceVersion) reads again. */
     after: string[];
 }
 
@@ -75,6 +75,15 @@ class ReadyPods extends pulumi.dynamic.Resource {
 }
 
 /**
+ * What changes when a waited-for object changes: a Kubernetes object's id
+ * stays "namespace/name", its resourceVersion does not.
+ */
+function versionOf(r: pulumi.CustomResource): pulumi.Output<string> {
+    const metadata = (r as { metadata?: pulumi.Output<{ resourceVersion?: string } | undefined> }).metadata;
+    return metadata ? pulumi.all([r.id, metadata]).apply(([id, m]) => `${id}@${m?.resourceVersion ?? ""}`) : r.id;
+}
+
+/**
  * The ready pods behind a Service, from its discovery.k8s.io/v1 EndpointSlices,
  * read once what it waits for (the Deployment's rollout, the Service) is done.
  * Registered the same way in preview and up; in a preview of new pods the list is unknown.
@@ -87,6 +96,6 @@ export function readReadyPods(
 ): pulumi.Output<PodAddress[]> {
     const t = pulumi.output(target);
     const context = new pulumi.Config("kubernetes").get("context") ?? "";
-    const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, context, after: after.map((r) => r.id) }, { ...opts, dependsOn: [...after] });
+    const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, context, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
     return pods.pods;
 }

@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isKnown } from "./known";
 import type { K8sObject } from "../manifests/types";
-import { buildEntry, Entry, PlannedObject, PlannedRead, ReadEntry, ReadKind, ReadTarget } from "../plan/types";
+import { buildEntry, Entry, PlannedObject, PlannedRead, ReadEntry, ReadTarget } from "../plan/types";
 import type { IngressAddress } from "../outputs/ingress";
 import type { PodAddress } from "../outputs/pods";
 import { registerObject } from "./objects";
 import { readGatewayService, readReadyPods } from "./reads";
-
-const isKnown = <T>(v: pulumi.Input<T>): v is T => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
 
 /**
  * Turns planned objects and reads into resources: the one place resources are
@@ -70,5 +69,3 @@ export class Registrar {
         return isKnown(input) ? read.target(input) : pulumi.output(input).apply((s) => read.target(s as S));
     }
 }
-
-export { ReadKind };

@@ -112,19 +112,7 @@ export function parseStackConfig(config: Readonly<Record<string, unknown>>): Che
     if (rawApps === undefined && !(APPS_KEY in config)) {
         problems.push(`${APPS_KEY}: is required (a list of apps, each with at least a name)`);
     }
-    const mesh = parseWith(meshSchema, rawMesh, MESH_KEY, problems);
-    const tls = parseWith(tlsSchema, rawTls, TLS_KEY, problems);
-    const apps =
-        rawApps === undefined
-            ? undefined
-            : parseWith(z.array(appSchema, { error: "must be a list of apps" }).min(1, { message: "must list at least one app" }), rawApps, APPS_KEY, problems);
-    if (mesh && apps && tls) {
-        const stack = { mesh, apps, tls };
-        const checked = checkStack(stack, { mesh: MESH_KEY, apps: APPS_KEY, tls: TLS_KEY });
-        problems.push(...checked.problems);
-        if (problems.length === 0) return { value: applyTlsDefaults(stack), warnings: checked.warnings };
-    }
-    throw new SettingsError(problems);
+    return parseStackParts({ mesh: rawMesh, apps: rawApps, tls: rawTls }, { mesh: MESH_KEY, apps: APPS_KEY, tls: TLS_KEY }, problems);
 }
 
 /**
@@ -133,16 +121,23 @@ export function parseStackConfig(config: Readonly<Record<string, unknown>>): Che
  * resource is registered.
  */
 export function parseStack(raw: { mesh?: unknown; apps: readonly unknown[]; tls?: unknown }, where: string): Checked<StackSettings> {
-    const problems: string[] = [];
-    const mesh = parseWith(meshSchema, raw.mesh ?? {}, `${where} mesh`, problems);
-    const apps = raw.apps.map((a, i) => parseWith(appSchema, a, `${where} apps[${i}]`, problems));
-    if (apps.length === 0) problems.push(`${where} apps: must list at least one app`);
-    const tls = parseWith(tlsSchema, raw.tls ?? {}, `${where} tls`, problems);
-    if (problems.length || !mesh || !tls) throw new SettingsError(problems);
-    const stack = { mesh, apps: apps as AppSettings[], tls };
-    const checked = checkStack(stack, { mesh: `${where} mesh`, apps: `${where} apps`, tls: `${where} tls` });
-    if (checked.problems.length) throw new SettingsError(checked.problems);
-    return { value: applyTlsDefaults(stack), warnings: checked.warnings };
+    return parseStackParts(raw, { mesh: `${where} mesh`, apps: `${where} apps`, tls: `${where} tls` }, []);
+}
+
+const appsSchema = z.array(appSchema, { error: "must be a list of apps" }).min(1, { message: "must list at least one app" });
+
+/** Parses the three parts, then checks them together; throws every problem found (with those already in `problems`). */
+function parseStackParts(raw: { mesh?: unknown; apps: unknown; tls?: unknown }, places: SettingsPlaces, problems: string[]): Checked<StackSettings> {
+    const mesh = parseWith(meshSchema, raw.mesh ?? {}, places.mesh, problems);
+    const tls = parseWith(tlsSchema, raw.tls ?? {}, places.tls, problems);
+    const apps = raw.apps === undefined ? undefined : parseWith(appsSchema, raw.apps, places.apps, problems);
+    if (mesh && apps && tls) {
+        const stack = { mesh, apps, tls };
+        const checked = checkStack(stack, places);
+        problems.push(...checked.problems);
+        if (problems.length === 0) return { value: applyTlsDefaults(stack), warnings: checked.warnings };
+    }
+    throw new SettingsError(problems);
 }
 
 /** Validates one mesh's settings (component args). */

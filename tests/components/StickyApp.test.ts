@@ -1,8 +1,9 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
+import { AffinityMode, GatewayServiceType, TlsIssuer } from "../../components/settings/enums";
 import { StickyApp } from "../../components/StickyApp";
 import { IstioMesh } from "../../components/IstioMesh";
+import { GatewayTls } from "../../components/GatewayTls";
 import { SettingsError } from "../../components/settings/validate";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 
@@ -97,5 +98,19 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.deepEqual([istiod.version, istiod.values.env], ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }]);
         assert.equal(rec.byNameOf("mesh-gateway").inputs.namespace, "edge");
         assert.deepEqual(await valueOf(app.meshRequirements), []);
+    });
+    it("GatewayTls takes Outputs where they only fill objects, and plain installCertManager decides the release", async () => {
+        const tls = new GatewayTls("certs", {
+            hosts: pulumi.output(["a.test"]),
+            gatewayNamespace: pulumi.output("edge"),
+            issuer: pulumi.output(TlsIssuer.SelfSigned),
+            installCertManager: false,
+        });
+        assert.deepEqual((await valueOf(tls.settings)).hosts, ["a.test"]);
+        await settle(rec);
+        const cert = rec.byNameOf("certs-certificate").inputs;
+        assert.deepEqual([cert.metadata.namespace, cert.spec.dnsNames], ["edge", ["a.test"]]);
+        assert.deepEqual(rec.byNameOf("certs-certificate").dependsOn, ["certs-issuer"]);
+        assert.equal(rec.ofType("kubernetes:helm.sh/v3:Release").length, 0);
     });
 });

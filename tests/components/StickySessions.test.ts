@@ -182,6 +182,24 @@ describe("StickySessions (Pulumi mocks)", () => {
         }
     });
 
+    it("reads the pods again when the Deployment changes (its resourceVersion), not when nothing did", async () => {
+        const after = async (replicas: number) => {
+            rec.reset();
+            await deploy([AffinityMode.Header], undefined, { replicas });
+            return rec.byNameOf("sticky-app-0-ready-pods").inputs.after as string[];
+        };
+        const first = await after(2);
+        assert.equal(first.length, 2);
+        assert.ok(
+            first.every((v) => /^sticky-app-0-(deployment|service)-id@[0-9a-f]{8}$/.test(v)),
+            first.join(),
+        );
+        assert.deepEqual(await after(2), first);
+        const changed = await after(3);
+        assert.notEqual(changed[0], first[0], "the Deployment changed");
+        assert.equal(changed[1], first[1], "the Service did not");
+    });
+
     it("routes header-matched backends on one path through one VirtualService", async () => {
         const stack = stackWith([AffinityMode.Header, AffinityMode.Header, AffinityMode.Cookie], { gateway: { serviceType: "NodePort" } }, (i) => ({
             path: "/api",

@@ -2,6 +2,7 @@
  * Pulumi mocks that record every registration with its parent and dependencies
  * (wrapping the mock monitor, since mock newResource calls do not carry them).
  */
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { EndpointSliceView, podsFromEndpointSlices } from "../../components/outputs/pods";
 
@@ -105,7 +106,16 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
                         : args.type === READY_PODS_TYPE
                           ? { pods: podsFromEndpointSlices(endpointSlicesOf(args.inputs.service)) }
                           : {};
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+                // The API server's resourceVersion: it changes whenever the object does.
+                const metadata = args.inputs.metadata
+                    ? {
+                          metadata: {
+                              ...args.inputs.metadata,
+                              resourceVersion: createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex").slice(0, 8),
+                          },
+                      }
+                    : {};
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...metadata, ...extra } };
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 return args.inputs;
