@@ -1,8 +1,10 @@
+#!/usr/bin/env node
 /**
- * `npm run -s render -- --stack <name> [--out <dir>]`: every object the stack
- * would create, as multi-document YAML, built by the same code the components
- * use. Needs no cluster and no Pulumi CLI; fails with the same errors as
- * `pulumi up`. (`-s` keeps npm's own banner out of the YAML.)
+ * `istio-sticky-render --stack <name> [--out <dir>]` (in this repository:
+ * `npm run -s render -- …`): every object the stack of the Pulumi project in
+ * the working directory would create, as multi-document YAML, built by the
+ * same code the components use. Needs no cluster and no Pulumi CLI; fails with
+ * the same errors as `pulumi up`. (`-s` keeps npm's own banner out of the YAML.)
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -11,9 +13,9 @@ import { buildPlan } from "../components/plan/stack";
 import { documentFileName, isDocumentFileName, planYaml } from "../components/plan/render";
 import { parseStackConfig, SettingsError } from "../components/settings/validate";
 import { demoAppSource } from "../components/registration/demoAppScript";
-import { PROJECT_DIR, readStackConfig } from "./stackFiles";
+import { readStackConfig } from "./stackFiles";
 
-export const RENDER_USAGE = "usage: npm run -s render -- --stack <name> [--out <dir>]";
+export const RENDER_USAGE = "usage: istio-sticky-render --stack <name> [--out <dir>]   (in this repository: npm run -s render -- …)";
 
 export interface Io {
     out: (s: string) => void;
@@ -41,8 +43,8 @@ function prepareOutDir(dir: string): void {
     for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
 }
 
-/** Runs the command; returns its exit status. */
-export function runRender(argv: string[], io: Io, projectDir = PROJECT_DIR): number {
+/** Runs the command for the Pulumi project in `projectDir` (Pulumi.yaml and its stack files); returns its exit status. */
+export function runRender(argv: string[], io: Io, projectDir = process.cwd()): number {
     let flags;
     try {
         flags = parseArgs({

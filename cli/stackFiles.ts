@@ -11,7 +11,7 @@ function parseYamlFile(file: string): any {
     }
 }
 
-/** The folder holding Pulumi.yaml (this project). */
+/** The folder holding this repository's Pulumi.yaml. */
 export const PROJECT_DIR = path.join(__dirname, "..");
 
 /** Where Pulumi.yaml says the stack files are (`stackConfigDir`), else next to it. */

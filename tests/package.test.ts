@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as path from "path";
+import { packagesImportedBy, sourceFiles } from "./support/imports";
 
 describe("the built package (what other programs import)", () => {
     const pkg = require("../package.json");
@@ -30,5 +31,30 @@ describe("the built package (what other programs import)", () => {
     it("finds the demo app from the built files", () => {
         const { demoAppSource } = require(entry);
         assert.match(demoAppSource(), /SessionCounters/);
+    });
+});
+
+describe("the package's dependencies", () => {
+    const pkg = require("../package.json");
+    const root = path.join(__dirname, "..");
+    const shipped = [...sourceFiles(path.join(root, "components")), path.join(root, "cli", "render.ts"), path.join(root, "cli", "stackFiles.ts")];
+
+    it("declares every package the shipped code loads, the Pulumi SDKs as peers", () => {
+        const used = [...new Set(shipped.flatMap(packagesImportedBy))].sort();
+        const declared = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)].sort();
+        assert.deepEqual(used, declared);
+        assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), ["@pulumi/kubernetes", "@pulumi/pulumi"]);
+        for (const sdk of Object.keys(pkg.peerDependencies)) {
+            assert.ok(!(sdk in pkg.dependencies), `${sdk} is a peer, not a dependency (one copy per program)`);
+            assert.match(pkg.devDependencies[sdk], /^\d+\.\d+\.\d+$/, `${sdk} is pinned exactly for development`);
+        }
+    });
+
+    it("keeps the verify tool's HTTP client out of programs that use the components", () => {
+        for (const heavy of ["undici", "tough-cookie", "istio-sticky-verify"]) assert.ok(!(heavy in pkg.dependencies), heavy);
+    });
+
+    it("asks for @pulumi/kubernetes ≥ 4.32.0, the first that resolves Helm-installed CRDs in preview (pulumi/pulumi-kubernetes#3176, #4419)", () => {
+        assert.equal(pkg.peerDependencies["@pulumi/kubernetes"], "^4.32.0");
     });
 });

@@ -56,7 +56,7 @@ export interface AppEndpoint {
     pods: PodAddress[];
     /** With direct routing: one curl per pod that reaches exactly that pod through the ingress. */
     directCurls?: string[];
-    /** `npm run verify -- …` that measures this app's stickiness through the ingress. */
+    /** `npx istio-sticky-verify@<version> …` that measures this app's stickiness through the ingress. */
     verify: string;
     /** The same as flags, for verify's library function or a script. */
     verifyArgs: string[];

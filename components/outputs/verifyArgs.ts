@@ -1,6 +1,7 @@
 import { AffinityMode } from "../settings/enums";
 import { CLIENT_SESSION_HEADER } from "../policy/affinity";
 import type { AppSettings } from "../settings/schema";
+import { VERIFY_TOOL } from "../settings/versions";
 
 /**
  * The verify tool's --mode for each policy. The tool is a separate entry the
@@ -52,7 +53,7 @@ export function verifyArgsFor(app: AppSettings, url: string): string[] {
 
 const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** The command line a person runs: `npm run verify -- …`. */
+/** The command line a person runs anywhere: `npx istio-sticky-verify@<version> …`. */
 export function verifyCommand(args: readonly string[]): string {
-    return ["npm", "run", "verify", "--", ...args].map(shellQuote).join(" ");
+    return ["npx", VERIFY_TOOL, ...args].map(shellQuote).join(" ");
 }

@@ -2,12 +2,13 @@ import * as fs from "fs";
 import * as path from "path";
 
 /**
- * Where `npm run build:app` (run by `npm install`) writes the demo app, seen
- * from this file as source (components/registration) or as the built package
- * (dist/components/registration). Looked up when first needed, not at import.
+ * Where `npm run build:app` (part of the build the package ships) writes the
+ * demo app, dist/app/server.js, seen from this file in the built package
+ * (dist/components/registration) or as source (components/registration).
+ * Looked up when first needed, not at import.
  */
 function demoAppScriptPath(): string {
-    const candidates = [path.join(__dirname, "..", "..", "app", "dist", "server.js"), path.join(__dirname, "..", "..", "..", "app", "dist", "server.js")];
+    const candidates = [path.join(__dirname, "..", "..", "app", "server.js"), path.join(__dirname, "..", "..", "dist", "app", "server.js")];
     return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
 }
 

@@ -17,3 +17,9 @@ export const COOKIE_ATTRIBUTES_MINOR = { major: 1, minor: 28 } as const;
 export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
     "1.30.0": "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " + "(istio/istio#60312, fixed in 1.30.1)",
 };
+
+/**
+ * The verify tool, a package of its own released with this one: stack outputs
+ * print `npx <this> …`, which works in any project (npx fetches it once).
+ */
+export const VERIFY_TOOL = "istio-sticky-verify@0.1.0";

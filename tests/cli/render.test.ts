@@ -139,7 +139,7 @@ describe("cli/render", () => {
         assert.equal(render([]).code, 2);
         const unknown = render(["--stack", "dev", "--color"]);
         assert.equal(unknown.code, 2);
-        assert.match(unknown.err, /usage: npm run -s render/);
+        assert.match(unknown.err, /usage: istio-sticky-render --stack/);
         const missing = render(["--stack", "qa"]);
         assert.equal(missing.code, 1);
         assert.match(missing.err, /no stack "qa" .*\(stacks: dev, prod, staging\)/);

@@ -13,7 +13,7 @@ import { spawn, spawnSync, ChildProcess } from "child_process";
 import * as net from "net";
 import { PROJECT_DIR } from "../../cli/stackFiles";
 import { freePort } from "../support/proxies";
-import { parseVerifyArgs } from "../../cli/verify";
+import { parseVerifyArgs } from "../../verify/cli";
 import { verifyStickiness } from "../../verify/run";
 import { formatReport } from "../../verify/report";
 

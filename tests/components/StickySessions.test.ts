@@ -103,7 +103,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.match(ingress.howToReach, /<node-ip>:31080/);
         assert.deepEqual(endpoints["app-0"].serviceHost, "app-0.app-0.svc.cluster.local");
         assert.match(endpoints["app-0"].probe, /x-user: alice/);
-        assert.equal(endpoints["app-0"].verify, "npm run verify -- --url 'http://$INGRESS/app-0/' --mode header --key x-user");
+        assert.equal(endpoints["app-0"].verify, "npx istio-sticky-verify@0.1.0 --url 'http://$INGRESS/app-0/' --mode header --key x-user");
         assert.deepEqual(labels, { app: "istio-ingressgateway", istio: "ingressgateway" });
         assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
         assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);

@@ -2,7 +2,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 
-export const DEMO_APP_JS = path.join(__dirname, "..", "..", "app", "dist", "server.js");
+export const DEMO_APP_JS = path.join(__dirname, "..", "..", "dist", "app", "server.js");
 
 export interface RunningApp {
     url: string;

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { parseVerifyArgs } from "../../cli/verify";
+import { parseVerifyArgs } from "../../verify/cli";
 import { VerifyUsageError } from "../../verify/options";
 import { verifyArgsFor, verifyCommand } from "../../components/outputs/verifyArgs";
 import { parseApp } from "../../components/settings/validate";
@@ -58,7 +58,7 @@ describe("verify options and the exported command", () => {
         assert.deepEqual(verifyArgsFor(app({ mode: "sourceIp" }), url).slice(2), ["--mode", "none", "--min-stickiness", "1"]);
         assert.equal(
             verifyCommand(["--url", "http://$INGRESS/x/", "--header", "target:b 1"]),
-            "npm run verify -- --url 'http://$INGRESS/x/' --header 'target:b 1'",
+            "npx istio-sticky-verify@0.1.0 --url 'http://$INGRESS/x/' --header 'target:b 1'",
         );
         // What the stack exports parses back into the same options.
         const args = verifyArgsFor(app({ mode: "queryParameter", queryParameterName: "u" }), url);

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { runVerify } from "../../cli/verify";
+import { runVerify } from "../../verify/cli";
 import { PROJECT_DIR } from "../../cli/stackFiles";
 import { startDemoApp, RunningApp } from "../support/demoApp";
 import { startNginx, RunningProxy } from "../support/proxies";
@@ -12,7 +12,7 @@ async function run(argv: string[], isTTY = false) {
     return { code, out, err };
 }
 
-describe("cli/verify", function () {
+describe("verify/cli", function () {
     this.timeout(60_000);
     let pods: RunningApp[] = [];
     let proxy: RunningProxy;
@@ -54,7 +54,7 @@ describe("cli/verify", function () {
         const bad = await run(["--url", proxy.url, "--sessions", "0"]);
         assert.equal(bad.code, 2);
         assert.match(bad.err, /--sessions: must be a whole number/);
-        assert.match(bad.err, /usage: npm run verify/);
+        assert.match(bad.err, /usage: istio-sticky-verify --url/);
     });
 
     it("runs as `npm run verify` in its own process", () => {

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
- * `npm run verify -- --url <ingress URL> [--mode …] …`: measures stickiness with
+ * `istio-sticky-verify --url <ingress URL> [--mode …] …`: measures stickiness with
  * simulated users and exits 1 when it is below --min-stickiness.
  */
 import { parseArgs } from "util";
-import { parseVerifyOptions, VerifyOptions, VerifyUsageError } from "../verify/options";
-import { verifyStickiness } from "../verify/run";
-import { formatReport } from "../verify/report";
+import { parseVerifyOptions, VerifyOptions, VerifyUsageError } from "./options";
+import { verifyStickiness } from "./run";
+import { formatReport } from "./report";
 
-export const VERIFY_USAGE = `usage: npm run verify -- --url <URL> [options]
+export const VERIFY_USAGE = `usage: istio-sticky-verify --url <URL> [options]
   --mode header|cookie|query|persistent-header|none   how sessions keep their key (default header)
   --key <name>             header, cookie or query parameter name (header: x-user, query: user)
   --sessions <n>           simulated users (default 20)
