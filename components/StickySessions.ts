@@ -46,7 +46,10 @@ export class StickySessions extends pulumi.ComponentResource {
         warnings.forEach((w) => pulumi.log.warn(w, this));
 
         const registrar = new Registrar();
-        const child = { parent: this };
+        // Child components name the Kubernetes provider themselves: the engine records a component's providers from
+        // its own options, and a component constructed remotely (another language) sees only those.
+        const provider = this.getProvider("kubernetes::");
+        const child: pulumi.ComponentResourceOptions = { parent: this, ...(provider ? { providers: [provider] } : {}) };
         const handoff = (app?: (typeof plan.settings.apps)[number]) => ({ [PLANNED]: { plan, registrar, app } });
         const componentOf = (type: ComponentType) => plan.components.find((c) => c.type === type && c.parent === name);
         const meshComponent = componentOf(ComponentType.IstioMesh);

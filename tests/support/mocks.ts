@@ -15,6 +15,10 @@ export interface Registered {
     dependsOn: string[];
     inputs: Record<string, any>;
     custom: boolean;
+    /** The provider reference a custom resource was registered with ("<urn>::<id>"), else "". */
+    provider: string;
+    /** A component's providers by package, as its children inherit them. */
+    providers: Record<string, string>;
 }
 
 export interface MockOptions {
@@ -48,7 +52,7 @@ export const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
 export class Recorder {
     readonly resources: Registered[] = [];
-    readonly reads: { type: string; name: string; id: string }[] = [];
+    readonly reads: { type: string; name: string; id: string; provider: string }[] = [];
     private readonly byName = new Map<string, Registered>();
 
     byNameOf(name: string): Registered {
@@ -80,7 +84,7 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 if (args.id !== undefined && args.id !== "") {
-                    recorder.reads.push({ type: args.type, name: args.name, id: args.id });
+                    recorder.reads.push({ type: args.type, name: args.name, id: args.id, provider: args.provider ?? "" });
                     const [namespace, name] = args.id.split("/");
                     const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
                     return {
@@ -138,6 +142,8 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
             dependsOn: [...deps].map(nameOfUrn).sort(),
             inputs: {},
             custom: req.getCustom(),
+            provider: req.getProvider(),
+            providers: Object.fromEntries(req.getProvidersMap().toArray()),
         });
         return register(req, callback);
     };

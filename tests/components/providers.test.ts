@@ -1,0 +1,70 @@
+import { strict as assert } from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import { AffinityMode } from "../../components/settings/enums";
+import { StickySessions } from "../../components/StickySessions";
+import { StickyApp } from "../../components/StickyApp";
+import { IstioMesh } from "../../components/IstioMesh";
+import { GatewayTls } from "../../components/GatewayTls";
+import { installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
+
+/**
+ * An explicit Kubernetes provider (another cluster, another context) must reach
+ * every object, and every child component must carry it in its own providers:
+ * the engine records a component's providers from its options, and a component
+ * constructed from another language sees nothing else.
+ */
+describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", () => {
+    const rec = new Recorder();
+    before(() => installMocks(rec));
+    beforeEach(() => rec.reset());
+
+    /** The provider reference the SDK sends: "<urn>::<id>". */
+    const refOf = (name: string) => `urn:pulumi:test::istio-sticky::pulumi:providers:kubernetes::${name}::${name}-id`;
+
+    function assertAllUse(name: string, components: string[]): void {
+        const ref = refOf(name);
+        const kube = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+        assert.ok(kube.length > 5);
+        for (const r of kube) assert.equal(r.provider, ref, `${r.name} (${r.type}) uses the default provider`);
+        for (const read of rec.reads) assert.equal(read.provider, ref, `the read ${read.name} uses the default provider`);
+        const comps = rec.resources.filter((r) => r.type.startsWith("istio-sticky:index:"));
+        assert.deepEqual(comps.map((c) => c.name).sort(), [...components].sort());
+        for (const c of comps) assert.deepEqual(c.providers, { kubernetes: ref }, `${c.name} (${c.type}) has providers ${JSON.stringify(c.providers)}`);
+    }
+
+    const stack = {
+        mesh: { gateway: { hosts: ["shop.test"] } },
+        tls: { enabled: true, hosts: ["shop.test"] },
+        apps: [{ name: "shop", affinity: { mode: AffinityMode.Header, headerName: "x-user" } }],
+    };
+
+    it("StickySessions with providers: [p]: the mesh, the cert-manager component (GatewayTls) and the apps get p", async () => {
+        const p = new k8s.Provider("kind", { context: "kind-sticky" });
+        new StickySessions("sticky", stack, { providers: [p] });
+        await settle(rec);
+        assertAllUse("kind", ["sticky", "sticky-mesh", "sticky-tls", "sticky-shop"]);
+        assert.ok(rec.byNameOf("sticky-tls-cert-manager").provider, "cert-manager's release");
+    });
+
+    it("StickySessions with provider: p (shorthand for providers) and as a map", async () => {
+        const p = new k8s.Provider("other", { context: "other" });
+        new StickySessions("single", stack, { provider: p });
+        await settle(rec);
+        assertAllUse("other", ["single", "single-mesh", "single-tls", "single-shop"]);
+        rec.reset();
+        new StickySessions("mapped", stack, { providers: { kubernetes: p } });
+        await settle(rec);
+        assertAllUse("other", ["mapped", "mapped-mesh", "mapped-tls", "mapped-shop"]);
+    });
+
+    it("IstioMesh, GatewayTls (installing cert-manager) and StickyApp on their own", async () => {
+        const p = new k8s.Provider("solo", { context: "solo" });
+        new IstioMesh("mesh", {}, { providers: [p] });
+        new GatewayTls("tls", { hosts: ["a.test"], gatewayNamespace: "istio-ingress" }, { providers: [p] });
+        new StickyApp("app", { name: "app", direct: { enabled: true, podCidr: "10.244.0.0/16" } }, { providers: [p] });
+        await settle(rec);
+        assertAllUse("solo", ["mesh", "tls", "app"]);
+        // The pods read lists EndpointSlices through the Kubernetes client, not a Kubernetes provider.
+        assert.equal(rec.ofType(READY_PODS_TYPE)[0].provider, "");
+    });
+});
