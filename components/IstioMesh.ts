@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshSettings } from "./settings/schema";
+import { needsPersistentSessions, type MeshSettings } from "./settings/schema";
 import { parseMesh } from "./settings/validate";
 import { meshKeys, meshPart, MeshInputs } from "./plan/mesh";
 import { ComponentType } from "./plan/types";
@@ -7,7 +7,7 @@ import type { MeshKeys } from "./plan/waits";
 import type { IngressAddress } from "./outputs/ingress";
 import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
-import type { Agree, Check, MeshArgs, Plain } from "./args";
+import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from "./args";
 import { handoffOf } from "./handoff";
 
 export interface IstioMeshArgs {
@@ -17,9 +17,9 @@ export interface IstioMeshArgs {
     chartRepository?: pulumi.Input<string>;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: pulumi.Input<string>;
-    gateway?: pulumi.Input<NonNullable<MeshArgs["gateway"]>>;
+    gateway?: pulumi.Input<GatewayArgs>;
     /** Extra Helm values per chart, merged over the ones this component sets. */
-    values?: pulumi.Input<NonNullable<MeshArgs["values"]>>;
+    values?: pulumi.Input<MeshValuesArgs>;
     /** Turn on Envoy's stateful-session filter in istiod (persistent affinity modes need it). @default false */
     persistentSessions?: pulumi.Input<boolean>;
 }
@@ -27,19 +27,44 @@ export interface IstioMeshArgs {
 /** IstioMeshArgs, Inputs unwrapped, agree with MeshArgs (and so with the schema) but for `install` (this component installs): the build fails otherwise. */
 export type IstioMeshArgsAgree = Check<Agree<Plain<Omit<IstioMeshArgs, "persistentSessions">>, Omit<MeshArgs, "install">>>;
 
-/** Istio from its official Helm charts: base, then istiod, then an ingress gateway. */
+/** What a mesh keeps besides its outputs: for TypeScript callers and for a StickyApp that depends on it. */
+interface MeshInternals {
+    settings: pulumi.Output<MeshSettings>;
+    /** The keys of the objects other components wait for. */
+    keys: MeshKeys;
+    /** Its resources by planned key. */
+    registered: ReadonlyMap<string, pulumi.Resource>;
+    persistentSessions: pulumi.Output<boolean>;
+}
+
+const internals = new WeakMap<IstioMesh, MeshInternals>();
+
+/** The waits and gateway a StickyApp takes from a mesh it depends on. @internal */
+export function meshInternals(mesh: IstioMesh): MeshInternals {
+    return internals.get(mesh)!;
+}
+
+/**
+ * Istio from its official Helm charts: base, then istiod, then an ingress gateway.
+ * A StickyApp with this mesh among its `dependsOn` waits for exactly the mesh
+ * objects each of its objects needs and binds to this gateway.
+ */
 export class IstioMesh extends pulumi.ComponentResource {
-    readonly settings: pulumi.Output<MeshSettings>;
     /** The gateway pods' labels: use them as the selector of any Istio Gateway. */
     readonly gatewayLabels: pulumi.Output<Record<string, string>>;
+    /** The gateway's namespace. */
     readonly gatewayNamespace: pulumi.Output<string>;
+    /** The gateway's Service (and Deployment and Helm release) name. */
     readonly gatewayServiceName: pulumi.Output<string>;
+    /** The Istio version installed. */
     readonly version: pulumi.Output<string>;
+    /** Where clients reach the gateway. */
     readonly ingress: pulumi.Output<IngressAddress>;
-    /** @internal The keys of the objects other components wait for. */
-    readonly keys: MeshKeys;
-    /** @internal Its resources by planned key. */
-    readonly registered: ReadonlyMap<string, pulumi.Resource>;
+
+    /** The validated settings (TypeScript only; not an output). */
+    get settings(): pulumi.Output<MeshSettings> {
+        return internals.get(this)!.settings;
+    }
 
     constructor(name: string, args: IstioMeshArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         const handoff = handoffOf(args);
@@ -56,6 +81,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         super(ComponentType.IstioMesh, name, {}, opts);
 
         let registrar: Registrar;
+        let settings: pulumi.Output<MeshSettings>;
         if (handoff) {
             // A stack's mesh: its part of the stack's plan, settings validated with the stack.
             registrar = handoff.registrar;
@@ -64,23 +90,33 @@ export class IstioMesh extends pulumi.ComponentResource {
                 this,
             );
             const read = handoff.plan.reads.find((r) => r.owner === name)!;
-            this.settings = pulumi.output(handoff.plan.settings.mesh);
+            settings = pulumi.output(handoff.plan.settings.mesh);
             this.ingress = registrar.gatewayService(read, read, this);
         } else {
             registrar = new Registrar();
             const part = meshPart(name);
             registrar.entries(part.entries, input!, this);
             const [read] = part.reads;
-            this.settings = pulumi.output(input!).mesh;
+            settings = pulumi.output(input!).mesh;
             this.ingress = registrar.gatewayService(read, registrar.readOf(read, input!), this);
         }
-        this.keys = meshKeys(name);
-        this.registered = registrar.resources;
-        this.gatewayLabels = this.settings.gateway.labels;
-        this.gatewayNamespace = this.settings.gateway.namespace;
-        this.gatewayServiceName = this.settings.gateway.name;
-        this.version = this.settings.version;
+        internals.set(this, {
+            settings,
+            keys: meshKeys(name),
+            registered: registrar.resources,
+            persistentSessions: handoff ? pulumi.output(needsPersistentSessions(handoff.plan.settings.apps)) : pulumi.output(input!).persistentSessions,
+        });
+        this.gatewayLabels = settings.gateway.labels;
+        this.gatewayNamespace = settings.gateway.namespace;
+        this.gatewayServiceName = settings.gateway.name;
+        this.version = settings.version;
 
-        this.registerOutputs({ gatewayLabels: this.gatewayLabels, gatewayNamespace: this.gatewayNamespace, version: this.version, ingress: this.ingress });
+        this.registerOutputs({
+            gatewayLabels: this.gatewayLabels,
+            gatewayNamespace: this.gatewayNamespace,
+            gatewayServiceName: this.gatewayServiceName,
+            version: this.version,
+            ingress: this.ingress,
+        });
     }
 }

@@ -14,7 +14,7 @@ import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
 import type { AffinityArgs, Agree, AppArgs, AutoscalingArgs, Check, DirectArgs, MatchArgs, Plain } from "./args";
-import type { IstioMesh } from "./IstioMesh";
+import { IstioMesh, meshInternals } from "./IstioMesh";
 import { handoffOf } from "./handoff";
 
 export interface StickyAppArgs {
@@ -56,10 +56,6 @@ export interface StickyAppArgs {
     route?: boolean;
     /** Istio revision whose sidecar to inject. */
     revision?: pulumi.Input<string>;
-    /** The mesh installed in the same program: the app's objects then wait for it. Absent: an existing Istio. */
-    mesh?: IstioMesh;
-    /** Resources every object of the app waits for, e.g. a namespace created elsewhere. */
-    dependsOn?: pulumi.Resource[];
     /** Do not log settings warnings. @default false */
     quiet?: boolean;
 }
@@ -70,9 +66,25 @@ const APP_FIELDS = ["name", "namespace", "replicas", "path", "image", "port", "t
 /** Those args, Inputs unwrapped, agree with AppArgs (and so with the schema) field for field: the build fails otherwise. */
 export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof APP_FIELDS)[number]>>, AppArgs>>;
 
-/** A stateful app behind the Istio ingress gateway with the session-affinity policy it asks for. */
+const internals = new WeakMap<StickyApp, { settings: pulumi.Output<AppSettings> }>();
+
+/** The IstioMesh among a `dependsOn` option given as a list or a resource, and the rest of it. */
+function meshAmong(dependsOn: pulumi.ResourceOptions["dependsOn"]): { mesh?: IstioMesh; others: pulumi.ResourceOptions["dependsOn"] } {
+    const list = Array.isArray(dependsOn) ? dependsOn : dependsOn instanceof IstioMesh ? [dependsOn] : undefined;
+    if (!list) return { others: dependsOn };
+    const meshes = list.filter((d): d is IstioMesh => d instanceof IstioMesh);
+    if (meshes.length > 1) throw new SettingsError(["dependsOn: name at most one IstioMesh (an app binds to one gateway)"]);
+    return { mesh: meshes[0], others: list.filter((d) => !(d instanceof IstioMesh)) };
+}
+
+/**
+ * A stateful app behind the Istio ingress gateway with the session-affinity policy it asks for.
+ * Every object of the app waits for the component's `dependsOn`. With an IstioMesh of the
+ * same program among them, each waits for exactly the mesh objects it needs (CRDs, istiod)
+ * rather than the whole mesh, and the app binds to that mesh's gateway unless told otherwise.
+ */
 export class StickyApp extends pulumi.ComponentResource {
-    readonly settings: pulumi.Output<AppSettings>;
+    /** The app's namespace. */
     readonly namespace: pulumi.Output<string>;
     /** In-cluster host of the app's Service. */
     readonly serviceHost: pulumi.Output<string>;
@@ -81,12 +93,18 @@ export class StickyApp extends pulumi.ComponentResource {
     readonly affinity: pulumi.Output<string>;
     /** The ready pods (name, IP) after the rollout: a snapshot from `pulumi up` or `pulumi refresh`. */
     readonly pods: pulumi.Output<PodAddress[]>;
-    /** What an existing mesh must provide for this app (empty when `mesh` is given or the stack plans the mesh). */
+    /** What the Istio it runs on must provide (empty when the stack plans the mesh, or an IstioMesh it depends on does). */
     readonly meshRequirements: pulumi.Output<string[]>;
+
+    /** The validated settings (TypeScript only; not an output). */
+    get settings(): pulumi.Output<AppSettings> {
+        return internals.get(this)!.settings;
+    }
 
     constructor(name: string, args: StickyAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const handoff = handoffOf(args);
         const where = `StickyApp ${name}`;
+        const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn);
         const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
         // Known settings are checked before anything is registered; Outputs once they resolve.
         for (const field of ["direct", "autoscaling"] as const) {
@@ -106,6 +124,7 @@ export class StickyApp extends pulumi.ComponentResource {
               };
         super(ComponentType.StickyApp, name, {}, opts);
 
+        let settings: pulumi.Output<AppSettings>;
         if (handoff) {
             // A stack's app: its part of the stack's plan, settings validated with the stack.
             const { plan, registrar, app } = handoff;
@@ -114,13 +133,12 @@ export class StickyApp extends pulumi.ComponentResource {
                 this,
             );
             const read = plan.reads.find((r) => r.owner === name)!;
-            this.settings = pulumi.output(app!);
+            settings = pulumi.output(app!);
             this.pods = registrar.readyPods(read, read, this);
         } else {
-            const registrar = new Registrar(args.mesh?.registered);
+            const registrar = new Registrar(mesh ? meshInternals(mesh).registered : undefined);
             const checked = early ? pulumi.output(early) : pulumi.output(raw).apply((r) => parseApp(r, where));
             if (!args.quiet) checked.warnings.apply((ws) => ws.forEach((w) => pulumi.log.warn(w, this)));
-            const mesh = args.mesh;
             const source = layout!.demo ? demoAppSource() : undefined;
             const context = {
                 app: early ? early.value : checked.value,
@@ -147,22 +165,23 @@ export class StickyApp extends pulumi.ComponentResource {
             const input: pulumi.Input<StandaloneInputs> = isKnown(context as unknown)
                 ? build(context as Context)
                 : (pulumi.output(context) as pulumi.Output<Context>).apply(build);
-            const part = standaloneAppPart(name, layout!, mesh?.keys);
-            registrar.entries(part.entries, input, this, args.dependsOn ?? []);
+            const part = standaloneAppPart(name, layout!, mesh ? meshInternals(mesh).keys : undefined);
+            registrar.entries(part.entries, input, this, others);
             const [read] = part.reads;
-            this.settings = pulumi.output(input).app;
+            settings = pulumi.output(input).app;
             this.pods = registrar.readyPods(read, registrar.readOf(read, input), this);
         }
-        this.namespace = this.settings.namespace;
-        this.serviceHost = this.settings.apply(serviceHost);
-        this.path = this.settings.path;
-        this.affinity = this.settings.apply((s) => describeAffinity(s.affinity));
-        this.meshRequirements =
-            args.mesh || handoff
-                ? pulumi.output([])
-                : this.settings.apply((s) => (isPersistentMode(s.affinity.mode) ? [persistentSessionRequirement([s.name])] : []));
+        internals.set(this, { settings });
+        this.namespace = settings.namespace;
+        this.serviceHost = settings.apply(serviceHost);
+        this.path = settings.path;
+        this.affinity = settings.apply((s) => describeAffinity(s.affinity));
+        const provided = handoff ? pulumi.output(true) : mesh ? meshInternals(mesh).persistentSessions : pulumi.output(false);
+        this.meshRequirements = pulumi
+            .all([settings, provided])
+            .apply(([s, p]) => (isPersistentMode(s.affinity.mode) && !p ? [persistentSessionRequirement([s.name])] : []));
         if (!args.quiet) {
-            this.meshRequirements.apply((reqs) => reqs.forEach((r) => pulumi.log.warn(`this app uses an existing Istio, which must run ${r}`, this)));
+            this.meshRequirements.apply((reqs) => reqs.forEach((r) => pulumi.log.warn(`the Istio this app runs on must run ${r}`, this)));
         }
 
         this.registerOutputs({

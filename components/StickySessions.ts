@@ -21,6 +21,15 @@ export interface StickySessionsArgs {
     apps: AppArgs[];
 }
 
+interface SessionsInternals {
+    plan: Plan;
+    mesh?: IstioMesh;
+    tls?: GatewayTls;
+    apps: StickyApp[];
+}
+
+const internals = new WeakMap<StickySessions, SessionsInternals>();
+
 /**
  * The whole thing a stack deploys: Istio (or an existing one), one shared Istio
  * Gateway, and one StickyApp per app. Every setting is plain: together they
@@ -28,21 +37,36 @@ export interface StickySessionsArgs {
  * anything is registered. Its outputs are the stack's outputs.
  */
 export class StickySessions extends pulumi.ComponentResource {
-    /** The plan this component registered: the same objects `render` prints. */
-    readonly plan: Plan;
-    readonly mesh?: IstioMesh;
-    readonly tls?: GatewayTls;
-    readonly apps: StickyApp[];
+    /** Where clients reach the ingress gateway. */
     readonly ingress: pulumi.Output<IngressAddress>;
+    /** Per app: namespace, Service host, path, policy, URL, a probe loop, pods, direct-routing curls and a verify command. */
     readonly endpoints: pulumi.Output<Record<string, AppEndpoint>>;
+    /** The gateway pod labels, also the Istio Gateway's selector. */
     readonly gatewayLabels: pulumi.Output<Record<string, string>>;
+    /** What an existing Istio must provide (empty when this component installs Istio). */
     readonly meshRequirements: pulumi.Output<string[]>;
+
+    /** The plan this component registered: the same objects `render` prints (TypeScript only; not an output). */
+    get plan(): Plan {
+        return internals.get(this)!.plan;
+    }
+    /** The IstioMesh child, when this component installs Istio (TypeScript only). */
+    get mesh(): IstioMesh | undefined {
+        return internals.get(this)!.mesh;
+    }
+    /** The GatewayTls child, with TLS on (TypeScript only). */
+    get tls(): GatewayTls | undefined {
+        return internals.get(this)!.tls;
+    }
+    /** The StickyApp children, in the order of the settings (TypeScript only). */
+    get apps(): StickyApp[] {
+        return internals.get(this)!.apps;
+    }
 
     constructor(name: string, args: StickySessionsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const { value: stack, warnings } = parseStack(args, `StickySessions ${name}:`);
         const plan = buildPlan(stack, { name, demoAppSource: demoAppSource() });
         super(ComponentType.StickySessions, name, {}, opts);
-        this.plan = plan;
         warnings.forEach((w) => pulumi.log.warn(w, this));
 
         const registrar = new Registrar();
@@ -54,24 +78,25 @@ export class StickySessions extends pulumi.ComponentResource {
         const componentOf = (type: ComponentType) => plan.components.find((c) => c.type === type && c.parent === name);
         const meshComponent = componentOf(ComponentType.IstioMesh);
         const tlsComponent = componentOf(ComponentType.GatewayTls);
-        if (meshComponent) this.mesh = new IstioMesh(meshComponent.key, handoff() as WithHandoff<IstioMeshArgs>, child);
-        if (tlsComponent) this.tls = new GatewayTls(tlsComponent.key, handoff() as unknown as WithHandoff<GatewayTlsArgs>, child);
+        const mesh = meshComponent && new IstioMesh(meshComponent.key, handoff() as WithHandoff<IstioMeshArgs>, child);
+        const tls = tlsComponent && new GatewayTls(tlsComponent.key, handoff() as unknown as WithHandoff<GatewayTlsArgs>, child);
         // The namespaces, demo scripts, shared Gateway and routes: what the apps share.
         registrar.objects(
             plan.objects.filter((o) => o.owner === name),
             this,
         );
-        this.apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, handoff(app) as unknown as WithHandoff<StickyAppArgs>, child));
+        const apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, handoff(app) as unknown as WithHandoff<StickyAppArgs>, child));
+        internals.set(this, { plan, mesh, tls, apps });
 
         const ownRead = plan.reads.find((r) => r.owner === name);
-        this.ingress = this.mesh ? this.mesh.ingress : registrar.gatewayService(ownRead!, ownRead!, this);
+        this.ingress = mesh ? mesh.ingress : registrar.gatewayService(ownRead!, ownRead!, this);
         this.gatewayLabels = pulumi.output(plan.settings.mesh.gateway.labels);
         this.meshRequirements = pulumi.output(plan.meshRequirements);
         plan.meshRequirements.forEach((r) => pulumi.log.warn(`the existing Istio must provide ${r}`, this));
-        const { apps, tls } = plan.settings;
+        const settings = plan.settings;
         this.endpoints = pulumi
-            .all([this.ingress, pulumi.all(this.apps.map((a) => a.pods))])
-            .apply(([ingress, pods]) => Object.fromEntries(apps.map((app, i) => [app.name, appEndpoint(app, tls, ingress, pods[i])])));
+            .all([this.ingress, pulumi.all(apps.map((a) => a.pods))])
+            .apply(([ingress, pods]) => Object.fromEntries(settings.apps.map((app, i) => [app.name, appEndpoint(app, settings.tls, ingress, pods[i])])));
 
         this.registerOutputs({
             ingress: this.ingress,

@@ -112,11 +112,11 @@ export interface GatewayArgs {
 /** Extra Helm values per chart, merged over the ones the package sets. */
 export interface MeshValuesArgs {
     /** @default {} */
-    base?: Record<string, unknown>;
+    base?: Record<string, any>;
     /** @default {} */
-    istiod?: Record<string, unknown>;
+    istiod?: Record<string, any>;
     /** @default {} */
-    gateway?: Record<string, unknown>;
+    gateway?: Record<string, any>;
 }
 
 export interface MeshArgs {
@@ -179,21 +179,27 @@ type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[k
 type KeysEqual<A, B> = [Same<keyof A, keyof B>, Same<OptionalKeys<A>, OptionalKeys<B>>] extends [true, true] ? true : false;
 type AllTrue<T> = [T] extends [true] ? true : false;
 
+/** `any` (a free-form value such as Helm values; Pulumi's schema calls it Any) agrees with the schema's `unknown`. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
 /** True when A and B have the same fields at every depth, optional in both or in neither, and the same leaf types. */
-export type Agree<A, B> = [NonNullable<A>] extends [readonly (infer EA)[]]
-    ? [NonNullable<B>] extends [readonly (infer EB)[]]
-        ? Agree<EA, EB>
-        : false
-    : [NonNullable<A>] extends [object]
-      ? [NonNullable<B>] extends [object]
-          ? KeysEqual<NonNullable<A>, NonNullable<B>> extends true
-              ? AllTrue<
-                    { [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<NonNullable<A>[K], NonNullable<B>[K]> }[keyof NonNullable<A> &
-                        keyof NonNullable<B>]
-                >
+export type Agree<A, B> =
+    IsAny<A> extends true
+        ? Same<unknown, B>
+        : [NonNullable<A>] extends [readonly (infer EA)[]]
+          ? [NonNullable<B>] extends [readonly (infer EB)[]]
+              ? Agree<EA, EB>
               : false
-          : false
-      : Same<NonNullable<A>, NonNullable<B>>;
+          : [NonNullable<A>] extends [object]
+            ? [NonNullable<B>] extends [object]
+                ? KeysEqual<NonNullable<A>, NonNullable<B>> extends true
+                    ? AllTrue<
+                          { [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<NonNullable<A>[K], NonNullable<B>[K]> }[keyof NonNullable<A> &
+                              keyof NonNullable<B>]
+                      >
+                    : false
+                : false
+            : Same<NonNullable<A>, NonNullable<B>>;
 
 /** Compiles only when its argument is `true`. */
 export type Check<T extends true> = T;

@@ -5,6 +5,12 @@ export interface ServiceView {
     status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
+/** Node ports of the gateway's HTTP and HTTPS listeners. */
+export interface NodePorts {
+    http?: number;
+    https?: number;
+}
+
 export interface IngressAddress {
     /** The gateway Service type. */
     type: string;
@@ -13,7 +19,7 @@ export interface IngressAddress {
     /** The port to use with `host` (80 for a load balancer). */
     port?: number;
     /** Node ports of the HTTP and HTTPS listeners (NodePort Services). */
-    nodePorts?: { http?: number; https?: number };
+    nodePorts?: NodePorts;
     /** A base URL to put in front of an app's path, when one can be known. */
     url?: string;
     /** How to reach the gateway when there is no single address. */

@@ -7,6 +7,14 @@ import type { PodAddress } from "../outputs/pods";
 import { registerObject } from "./objects";
 import { readGatewayService, readReadyPods } from "./reads";
 
+/** Planned waits and a `dependsOn` option given as a resource, a list, or an Output or Promise of either. */
+function withExternal(waits: pulumi.Resource[], external: pulumi.ResourceOptions["dependsOn"]): pulumi.ResourceOptions["dependsOn"] {
+    if (external === undefined) return waits;
+    if (Array.isArray(external)) return [...waits, ...external];
+    if (pulumi.Resource.isInstance(external)) return [...waits, external];
+    return pulumi.output(external as pulumi.Input<pulumi.Resource | pulumi.Resource[]>).apply((e) => [...waits, ...(Array.isArray(e) ? e : [e])]);
+}
+
 /**
  * Turns planned objects and reads into resources: the one place resources are
  * created. Each is registered under its planned key, parented to the component
@@ -39,11 +47,14 @@ export class Registrar {
         return r;
     }
 
-    /** Registers entries whose settings may still be Outputs: the type and waits are known now, the objects once `input` resolves. */
-    entries<S>(entries: readonly Entry<S>[], input: pulumi.Input<S>, parent: pulumi.Resource, external: pulumi.Input<pulumi.Resource>[] = []): void {
+    /**
+     * Registers entries whose settings may still be Outputs: the type and waits are known now, the objects once `input` resolves.
+     * Each also waits for `external` (a component's own `dependsOn`, in any form Pulumi takes it).
+     */
+    entries<S>(entries: readonly Entry<S>[], input: pulumi.Input<S>, parent: pulumi.Resource, external?: pulumi.ResourceOptions["dependsOn"]): void {
         for (const e of entries) {
             const object: pulumi.Input<K8sObject> = isKnown(input) ? buildEntry(e, input) : pulumi.output(input).apply((s) => buildEntry(e, s as S));
-            this.add(e.key, registerObject(e.key, e.type, object, { parent, dependsOn: [...this.waits(e.key, e.dependsOn), ...external] }));
+            this.add(e.key, registerObject(e.key, e.type, object, { parent, dependsOn: withExternal(this.waits(e.key, e.dependsOn), external) }));
         }
     }
 

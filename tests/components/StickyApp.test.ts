@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
 import { AffinityMode, GatewayServiceType, TlsIssuer } from "../../components/settings/enums";
 import { StickyApp } from "../../components/StickyApp";
 import { IstioMesh } from "../../components/IstioMesh";
@@ -86,7 +87,7 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
             gateway: { name: "istio-ingress", namespace: "edge", serviceType: GatewayServiceType.LoadBalancer },
             persistentSessions: true,
         });
-        const app = new StickyApp("web", { name: "web", mesh });
+        const app = new StickyApp("web", { name: "web" }, { dependsOn: [mesh] });
         const ingress = await valueOf(mesh.ingress);
         await settle(rec);
         assert.equal(ingress.url, "http://lb.example.com");
@@ -99,6 +100,32 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.equal(rec.byNameOf("mesh-gateway").inputs.namespace, "edge");
         assert.deepEqual(await valueOf(app.meshRequirements), []);
     });
+    it("makes every object wait for the component's other dependsOn, in any form Pulumi takes it", async () => {
+        const ns = new k8s.core.v1.Namespace("shared-ns", {});
+        new StickyApp("dep", { name: "dep", createNamespace: false }, { dependsOn: [ns] });
+        new StickyApp("later", { name: "later", createNamespace: false }, { dependsOn: pulumi.output([ns]) });
+        await settle(rec);
+        for (const app of ["dep", "later"]) {
+            const children = rec.resources.filter((r) => r.parent === app && r.type.startsWith("kubernetes:"));
+            assert.ok(children.length >= 5);
+            for (const c of children) assert.ok(c.dependsOn.includes("shared-ns"), `${c.name} waits for shared-ns: ${c.dependsOn}`);
+        }
+        // A mesh named in dependsOn gives the waits; anything else is waited for as a whole.
+        const mesh = new IstioMesh("m2", {});
+        new StickyApp("both", { name: "both" }, { dependsOn: [mesh, ns] });
+        await settle(rec);
+        assert.deepEqual(rec.byNameOf("both-deployment").dependsOn, ["both-namespace", "both-script", "m2-istiod", "shared-ns"]);
+        assert.throws(() => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, new IstioMesh("m3", {})] }), /at most one IstioMesh/);
+    });
+
+    it("lists what the mesh must run unless the IstioMesh it depends on runs it", async () => {
+        const cart = { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } };
+        const off = new StickyApp("c1", cart, { dependsOn: [new IstioMesh("plain-mesh", {})] });
+        const on = new StickyApp("c2", cart, { dependsOn: [new IstioMesh("persistent-mesh", { persistentSessions: true })] });
+        assert.equal((await valueOf(off.meshRequirements)).length, 1);
+        assert.deepEqual(await valueOf(on.meshRequirements), []);
+    });
+
     it("GatewayTls takes Outputs where they only fill objects, and plain installCertManager decides the release", async () => {
         const tls = new GatewayTls("certs", {
             hosts: pulumi.output(["a.test"]),
