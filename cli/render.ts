@@ -98,7 +98,11 @@ if (require.main === module) {
     process.exitCode = runRender(process.argv.slice(2), {
         out: (s) => process.stdout.write(s),
         err: (s) => process.stderr.write(s),
-        // npm prints "> pkg script" on stdout unless run with -s (loglevel silent).
-        bannerInStdout: process.env.npm_lifecycle_event !== undefined && process.env.npm_config_loglevel !== "silent" && !process.stdout.isTTY,
+        // `npm run` prints "> pkg script" on stdout unless run with -s (loglevel silent); npx prints nothing.
+        bannerInStdout:
+            process.env.npm_lifecycle_event !== undefined &&
+            process.env.npm_lifecycle_event !== "npx" &&
+            process.env.npm_config_loglevel !== "silent" &&
+            !process.stdout.isTTY,
     });
 }

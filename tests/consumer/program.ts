@@ -1,0 +1,50 @@
+/**
+ * A consumer's program, as another project writes it after `npm install istio-sticky`:
+ * an IstioMesh and a StickyApp with the demo app, run under Pulumi mocks. It prints
+ * what was registered as JSON on its last line.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { AffinityMode, IstioMesh, StickyApp, type StickyAppArgs } from "istio-sticky";
+
+interface Registered {
+    type: string;
+    name: string;
+    parent: string;
+    inputs: Record<string, any>;
+}
+
+async function main(): Promise<void> {
+    const registered: Registered[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                registered.push({ type: args.type, name: args.name, parent: "", inputs: args.inputs });
+                const state = args.type === "kubernetes:helm.sh/v3:Release" ? { ...args.inputs, status: { status: "deployed" } } : args.inputs;
+                return { id: args.id || `${args.name}-id`, state: args.type.includes("ReadyPods") ? { ...state, pods: [] } : state };
+            },
+            call: (args) => args.inputs,
+        },
+        "consumer",
+        "test",
+        false,
+    );
+    const provider = new k8s.Provider("kind", { context: "kind-consumer" });
+    const mesh = new IstioMesh("mesh", { persistentSessions: true }, { providers: [provider] });
+    const args: StickyAppArgs = {
+        name: "cart",
+        affinity: { mode: AffinityMode.Cookie, cookie: { name: "cart-session", ttl: "0s" } },
+        gatewayNamespace: mesh.gatewayNamespace,
+        gatewaySelector: mesh.gatewayLabels,
+    };
+    const app = new StickyApp("cart", args, { providers: [provider], dependsOn: [mesh] });
+    const affinity = await new Promise<string>((resolve) => app.affinity.apply(resolve));
+    // Let the registrations that wait on Outputs arrive.
+    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 5));
+    process.stdout.write(`${JSON.stringify({ affinity, registered })}\n`);
+}
+
+main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(1);
+});
