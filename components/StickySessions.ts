@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStack } from "./settings/validate";
+import { parseStack, SettingsError } from "./settings/validate";
 import { buildPlan, Plan } from "./plan/stack";
 import { ComponentType } from "./plan/types";
 import type { IngressAddress } from "./outputs/ingress";
 import { appEndpoint, AppEndpoint } from "./outputs/endpoints";
 import { Registrar } from "./registration/registrar";
+import { unknownPaths } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
 import type { AppArgs, MeshArgs, TlsArgs } from "./args";
 import { PLANNED, WithHandoff } from "./handoff";
@@ -64,6 +65,15 @@ export class StickySessions extends pulumi.ComponentResource {
     }
 
     constructor(name: string, args: StickySessionsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const late = unknownPaths(args);
+        if (late.length) {
+            throw new SettingsError(
+                late.map(
+                    (p) =>
+                        `StickySessions ${name}: ${p}: must be a plain value, not an Output or a Promise (these settings decide which resources exist; StickyApp, IstioMesh and GatewayTls take Outputs)`,
+                ),
+            );
+        }
         const { value: stack, warnings } = parseStack(args, `StickySessions ${name}:`);
         const plan = buildPlan(stack, { name, demoAppSource: demoAppSource() });
         super(ComponentType.StickySessions, name, {}, opts);

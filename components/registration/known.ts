@@ -5,13 +5,22 @@ import * as pulumi from "@pulumi/pulumi";
  * validated now, before any resource is registered.
  */
 export function isKnown<T>(input: pulumi.Input<T> | undefined): input is T {
+    return unknownPaths(input).length === 0;
+}
+
+/** Where the value holds an Output or a Promise, as paths like `apps[0].name` under `root`. */
+export function unknownPaths(input: unknown, root = ""): string[] {
     const seen = new Set<unknown>();
-    const known = (v: unknown): boolean => {
-        if (pulumi.Output.isInstance(v) || v instanceof Promise) return false;
-        if (v === null || typeof v !== "object" || seen.has(v)) return true;
-        if (pulumi.Resource.isInstance(v)) return true;
+    const paths: string[] = [];
+    const visit = (v: unknown, at: string): void => {
+        if (pulumi.Output.isInstance(v) || v instanceof Promise) {
+            paths.push(at || "(the value)");
+            return;
+        }
+        if (v === null || typeof v !== "object" || seen.has(v) || pulumi.Resource.isInstance(v)) return;
         seen.add(v);
-        return Object.values(v as object).every(known);
+        for (const [k, child] of Object.entries(v as object)) visit(child, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k);
     };
-    return known(input);
+    visit(input, root);
+    return paths;
 }

@@ -163,6 +163,16 @@ describe("StickySessions (Pulumi mocks)", () => {
                 }),
             /apps\[1\]\.path: "\/x\/y" overlaps/,
         );
+        // A JavaScript caller can hand in an Output anyway: it is named where it is, not misread as a wrong type.
+        assert.throws(
+            () => new StickySessions("late", { apps: [{ name: pulumi.output("a") as unknown as string }], mesh: pulumi.output({}) as never }),
+            (e: unknown) =>
+                e instanceof SettingsError &&
+                e.problems.length === 2 &&
+                e.problems.every((p) => /must be a plain value, not an Output/.test(p)) &&
+                /late: apps\[0\]\.name:/.test(e.problems.join()) &&
+                /late: mesh:/.test(e.problems.join()),
+        );
         await settle(rec);
         assert.equal(rec.resources.length, before);
     });
