@@ -9,28 +9,28 @@ import type { z } from "zod";
 import type { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, TlsIssuer } from "./settings/enums";
 import type { affinitySchema, appSchema, meshSchema, tlsSchema } from "./settings/schema";
 
-export interface CookieAttributeArgs {
+export interface CookieAttribute {
     /** e.g. SameSite, Secure, HttpOnly. */
     name: string;
     value?: string;
 }
 
-export interface CookieArgs {
+export interface Cookie {
     name: string;
     /** Envoy sets the cookie itself when a TTL is given ("0s": a session cookie). Default: the app sets it. */
     ttl?: string;
     /** @default "/" */
     path?: string;
     /** Extra attributes (Istio 1.28+), e.g. {name: "SameSite", value: "Lax"}. @default [] */
-    attributes?: CookieAttributeArgs[];
+    attributes?: CookieAttribute[];
 }
 
-export interface AffinityArgs {
+export interface Affinity {
     mode: AffinityMode;
     /** The header to hash on (header) or that carries the pod's address (persistentHeader). */
     headerName?: string;
     /** The cookie to hash on (cookie) or that carries the pod's address (persistentCookie). */
-    cookie?: CookieArgs;
+    cookie?: Cookie;
     queryParameterName?: string;
     /** Hash modes: ringHash or maglev. @default Envoy's ring hash */
     algorithm?: HashAlgorithm;
@@ -39,12 +39,12 @@ export interface AffinityArgs {
     maglevTableSize?: number;
 }
 
-export interface MatchArgs {
+export interface Match {
     /** Exact header values a request must carry to reach this app. */
     headers: Record<string, string>;
 }
 
-export interface DirectArgs {
+export interface Direct {
     /** Settings without `enabled` are refused; `false` keeps them while it is off. @default false */
     enabled?: boolean;
     /** Clients (by original address) allowed to send the direct header. @default loopback and the private ranges */
@@ -57,7 +57,7 @@ export interface DirectArgs {
     contexts?: DirectContext[];
 }
 
-export interface AutoscalingArgs {
+export interface Autoscaling {
     minReplicas: number;
     maxReplicas: number;
     /** Target average CPU utilization in percent. @default 80 */
@@ -65,7 +65,7 @@ export interface AutoscalingArgs {
 }
 
 /** The settings of one app, as stack config and StickySessions take them. */
-export interface AppArgs {
+export interface App {
     /** The app's Kubernetes name (DNS-1123 label). */
     name: string;
     /** @default the app's name */
@@ -81,18 +81,18 @@ export interface AppArgs {
     /** A string the demo app returns. @default the app's name */
     target?: string;
     /** @default {mode: "none"} (round robin) */
-    affinity?: AffinityArgs;
+    affinity?: Affinity;
     /** Route only requests with these exact header values here (apps may then share a path). */
-    match?: MatchArgs;
+    match?: Match;
     /** Direct routing to a chosen pod. */
-    direct?: DirectArgs;
+    direct?: Direct;
     /** A HorizontalPodAutoscaler and a PodDisruptionBudget instead of a fixed replica count. */
-    autoscaling?: AutoscalingArgs;
+    autoscaling?: Autoscaling;
     /** Require mutual TLS for traffic to the app (PeerAuthentication STRICT); false: PERMISSIVE. @default true */
     strictMtls?: boolean;
 }
 
-export interface GatewayArgs {
+export interface Gateway {
     /** Helm release name of the gateway; also its Deployment and Service name. @default "istio-ingressgateway" */
     name?: string;
     /** @default "istio-ingress" */
@@ -110,7 +110,7 @@ export interface GatewayArgs {
 }
 
 /** Extra Helm values per chart, merged over the ones the package sets. */
-export interface MeshValuesArgs {
+export interface MeshValues {
     /** @default {} */
     base?: Record<string, any>;
     /** @default {} */
@@ -119,7 +119,7 @@ export interface MeshValuesArgs {
     gateway?: Record<string, any>;
 }
 
-export interface MeshArgs {
+export interface Mesh {
     /** Install Istio, or use one already in the cluster. @default true */
     install?: boolean;
     /** Where the charts come from: an https:// Helm repository or an oci:// registry. @default Istio's chart repository */
@@ -128,11 +128,11 @@ export interface MeshArgs {
     version?: string;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: string;
-    gateway?: GatewayArgs;
-    values?: MeshValuesArgs;
+    gateway?: Gateway;
+    values?: MeshValues;
 }
 
-export interface AcmeArgs {
+export interface Acme {
     email: string;
     /** @default Let's Encrypt's production directory */
     server?: string;
@@ -140,7 +140,7 @@ export interface AcmeArgs {
     ingressClass?: string;
 }
 
-export interface TlsArgs {
+export interface Tls {
     /** Settings without `enabled` are refused; `false` keeps them while it is off. @default false */
     enabled?: boolean;
     /** Install cert-manager (CRDs included). @default true */
@@ -151,12 +151,29 @@ export interface TlsArgs {
     chartRepository?: string;
     /** @default "selfSigned" */
     issuer?: TlsIssuer;
-    acme?: AcmeArgs;
+    acme?: Acme;
     /** The certificate's names (each among the gateway's hosts). */
     hosts?: string[];
     /** Redirect HTTP to HTTPS. @default true, except with ACME (HTTP-01 answers on port 80) */
     httpsRedirect?: boolean;
 }
+
+// ---- The names the args go by in TypeScript ----
+// The interfaces above are named as other languages see them: Pulumi's SDK generators add "Args"
+// to input types (Python's sticky.AffinityArgs, Go's istiosticky.AffinityArgs).
+
+export type CookieAttributeArgs = CookieAttribute;
+export type CookieArgs = Cookie;
+export type AffinityArgs = Affinity;
+export type MatchArgs = Match;
+export type DirectArgs = Direct;
+export type AutoscalingArgs = Autoscaling;
+export type AppArgs = App;
+export type GatewayArgs = Gateway;
+export type MeshValuesArgs = MeshValues;
+export type MeshArgs = Mesh;
+export type AcmeArgs = Acme;
+export type TlsArgs = Tls;
 
 // ---- Agreement with the schema, checked by the compiler ----
 
@@ -205,7 +222,7 @@ export type Agree<A, B> =
 export type Check<T extends true> = T;
 
 // Each line below names the args and the schema input they must agree with.
-export type AppArgsAgree = Check<Agree<AppArgs, z.input<typeof appSchema>>>;
-export type AffinityArgsAgree = Check<Agree<AffinityArgs, z.input<typeof affinitySchema>>>;
-export type MeshArgsAgree = Check<Agree<MeshArgs, z.input<typeof meshSchema>>>;
-export type TlsArgsAgree = Check<Agree<TlsArgs, z.input<typeof tlsSchema>>>;
+export type AppArgsAgree = Check<Agree<App, z.input<typeof appSchema>>>;
+export type AffinityArgsAgree = Check<Agree<Affinity, z.input<typeof affinitySchema>>>;
+export type MeshArgsAgree = Check<Agree<Mesh, z.input<typeof meshSchema>>>;
+export type TlsArgsAgree = Check<Agree<Tls, z.input<typeof tlsSchema>>>;

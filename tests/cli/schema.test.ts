@@ -53,7 +53,7 @@ describe("multi-language use (the component analyzer's schema)", function () {
         assert.deepEqual(plain("StickyApp"), ["autoscaling", "createNamespace", "direct", "quiet", "route"]);
         assert.deepEqual(plain("GatewayTls"), ["installCertManager"]);
         assert.deepEqual(plain("IstioMesh"), []);
-        assert.equal(inputs("StickyApp").affinity.$ref, "#/types/istio-sticky:index:AffinityArgs");
+        assert.equal(inputs("StickyApp").affinity.$ref, "#/types/istio-sticky:index:Affinity");
         assert.deepEqual(schema.types["istio-sticky:index:AffinityMode"].enum.map((e: any) => e.value).sort(), [
             "cookie",
             "header",
@@ -64,8 +64,14 @@ describe("multi-language use (the component analyzer's schema)", function () {
             "sourceIp",
         ]);
         // Free-form Helm values are the only Any.
-        assert.deepEqual(schema.types["istio-sticky:index:MeshValuesArgs"].properties.istiod.additionalProperties, { $ref: "pulumi.json#/Any" });
+        assert.deepEqual(schema.types["istio-sticky:index:MeshValues"].properties.istiod.additionalProperties, { $ref: "pulumi.json#/Any" });
         assert.deepEqual(JSON.stringify(schema).match(/pulumi\.json#\/Any/g)?.length, 3);
+    });
+
+    it("names input types so the generated SDKs call them <Name>Args, as TypeScript does (no AffinityArgsArgs)", () => {
+        for (const name of Object.keys(schema.types)) assert.doesNotMatch(name, /Args$/, name);
+        for (const name of ["App", "Affinity", "Cookie", "Mesh", "Gateway", "Tls", "Acme", "Direct", "Autoscaling", "Match"])
+            assert.ok(schema.types[`istio-sticky:index:${name}`], name);
     });
 
     it("exports the outputs another language reads", () => {

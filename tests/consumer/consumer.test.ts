@@ -175,6 +175,16 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         assert.deepEqual(copiesOf(tool, "@pulumi/pulumi"), [], "the verify tool needs no Pulumi SDK");
         const refused = run("npx", ["--no-install", "istio-sticky-verify", "--url", "http://127.0.0.1:1/", "--sessions", "1", "--requests", "1"], tool);
         assert.equal(refused.status, 1);
+        // And as a library, from its package main.
+        const lib = run(
+            "node",
+            [
+                "-e",
+                "const v = require('istio-sticky-verify'); console.log([typeof v.verifyStickiness, typeof v.parseVerifyOptions, typeof v.formatReport].join())",
+            ],
+            tool,
+        );
+        assert.equal(ok(lib, "require('istio-sticky-verify')").trim(), "function,function,function");
     });
 
     it("works with the oldest SDKs of the peer ranges (@pulumi/pulumi 3.142.0, @pulumi/kubernetes 4.32.0)", () => {
