@@ -61,6 +61,13 @@ function broughtBy(tree: any, root: string, peers: string[]): Set<string> {
     return seen;
 }
 
+/** The TypeScript example of README's "Use it in your own program". */
+function readmeExample(): string {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Use it in your own program"));
+    return /```ts\n([\s\S]*?)```/.exec(section)![1];
+}
+
 /** A scratch program that depends on the packed package and the SDK versions given. */
 function scratchProgram(dir: string, tarball: string, sdks: Record<string, string>): void {
     fs.mkdirSync(dir, { recursive: true });
@@ -69,11 +76,12 @@ function scratchProgram(dir: string, tarball: string, sdks: Record<string, strin
         JSON.stringify({ name: "consumer", private: true, dependencies: { "istio-sticky": `file:${tarball}`, ...sdks } }, null, 2),
     );
     fs.copyFileSync(path.join(__dirname, "program.ts"), path.join(dir, "program.ts"));
+    fs.writeFileSync(path.join(dir, "readme.ts"), readmeExample());
     fs.writeFileSync(
         path.join(dir, "tsconfig.json"),
         JSON.stringify({
             compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, outDir: "out", types: [] },
-            files: ["program.ts"],
+            files: ["program.ts", "readme.ts"],
         }),
     );
 }
