@@ -69,11 +69,11 @@ export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof A
 const internals = new WeakMap<StickyApp, { settings: pulumi.Output<AppSettings> }>();
 
 /** The IstioMesh among a `dependsOn` option given as a list or a resource, and the rest of it. */
-function meshAmong(dependsOn: pulumi.ResourceOptions["dependsOn"]): { mesh?: IstioMesh; others: pulumi.ResourceOptions["dependsOn"] } {
+function meshAmong(dependsOn: pulumi.ResourceOptions["dependsOn"], where: string): { mesh?: IstioMesh; others: pulumi.ResourceOptions["dependsOn"] } {
     const list = Array.isArray(dependsOn) ? dependsOn : dependsOn instanceof IstioMesh ? [dependsOn] : undefined;
     if (!list) return { others: dependsOn };
     const meshes = list.filter((d): d is IstioMesh => d instanceof IstioMesh);
-    if (meshes.length > 1) throw new SettingsError(["dependsOn: name at most one IstioMesh (an app binds to one gateway)"]);
+    if (meshes.length > 1) throw new SettingsError([`${where}: dependsOn: name at most one IstioMesh (an app binds to one gateway)`]);
     return { mesh: meshes[0], others: list.filter((d) => !(d instanceof IstioMesh)) };
 }
 
@@ -104,7 +104,7 @@ export class StickyApp extends pulumi.ComponentResource {
     constructor(name: string, args: StickyAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const handoff = handoffOf(args);
         const where = `StickyApp ${name}`;
-        const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn);
+        const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn, where);
         const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
         // Known settings are checked before anything is registered; Outputs once they resolve.
         for (const field of ["direct", "autoscaling"] as const) {

@@ -30,6 +30,6 @@ export { PlannedObject, PlannedRead, PlannedComponent, ComponentType, ReadKind }
 export { planDocuments, planYaml, toYaml } from "./plan/render";
 export { K8sObject } from "./manifests/types";
 export { AppEndpoint } from "./outputs/endpoints";
-export { IngressAddress } from "./outputs/ingress";
+export { IngressAddress, NodePorts } from "./outputs/ingress";
 export { PodAddress } from "./outputs/pods";
 export { demoAppSource } from "./registration/demoAppScript";

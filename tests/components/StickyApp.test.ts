@@ -115,7 +115,10 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         new StickyApp("both", { name: "both" }, { dependsOn: [mesh, ns] });
         await settle(rec);
         assert.deepEqual(rec.byNameOf("both-deployment").dependsOn, ["both-namespace", "both-script", "m2-istiod", "shared-ns"]);
-        assert.throws(() => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, new IstioMesh("m3", {})] }), /at most one IstioMesh/);
+        assert.throws(
+            () => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, new IstioMesh("m3", {})] }),
+            /StickyApp two: dependsOn: name at most one IstioMesh/,
+        );
     });
 
     it("lists what the mesh must run unless the IstioMesh it depends on runs it", async () => {
