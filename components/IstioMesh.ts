@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { needsPersistentSessions, type MeshSettings } from "./settings/schema";
-import { parseMesh } from "./settings/validate";
-import { meshKeys, meshPart, MeshInputs } from "./plan/mesh";
+import { parseMesh, SettingsError } from "./settings/validate";
+import { IngressApi } from "./settings/enums";
+import { meshKeys, meshLayout, meshPart, MeshInputs } from "./plan/mesh";
 import { ComponentType } from "./plan/types";
 import type { MeshKeys } from "./plan/waits";
 import type { IngressAddress } from "./outputs/ingress";
@@ -17,7 +18,8 @@ export interface IstioMeshArgs {
     chartRepository?: pulumi.Input<string>;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: pulumi.Input<string>;
-    gateway?: pulumi.Input<GatewayArgs>;
+    /** The gateway; plain, since gateway.api decides whether the Gateway API's CRDs are installed. */
+    gateway?: GatewayArgs;
     /** Extra Helm values per chart, merged over the ones this component sets. */
     values?: pulumi.Input<MeshValuesArgs>;
     /** Turn on Envoy's stateful-session filter in istiod (persistent affinity modes need it). @default false */
@@ -70,6 +72,12 @@ export class IstioMesh extends pulumi.ComponentResource {
         const handoff = handoffOf(args);
         const { persistentSessions, ...meshArgs } = args;
         const where = `IstioMesh ${name}`;
+        // gateway.api decides whether the Gateway API's CRDs are installed: it must be known now.
+        const api = args.gateway?.api;
+        if (!handoff && args.gateway !== undefined && !isKnown(args.gateway)) {
+            throw new SettingsError([`${where}.gateway: must be known when the component is created (gateway.api decides which resources exist)`]);
+        }
+        const layout = meshLayout({ gateway: { api: api === IngressApi.GatewayApi ? IngressApi.GatewayApi : IngressApi.Istio } });
         // Known settings are checked before anything is registered; Outputs once they resolve.
         const input: pulumi.Input<MeshInputs> | undefined = handoff
             ? undefined
@@ -94,7 +102,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             this.ingress = registrar.gatewayService(read, read, this);
         } else {
             registrar = new Registrar();
-            const part = meshPart(name);
+            const part = meshPart(name, layout);
             registrar.entries(part.entries, input!, this);
             const [read] = part.reads;
             settings = pulumi.output(input!).mesh;
@@ -102,7 +110,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         }
         internals.set(this, {
             settings,
-            keys: meshKeys(name),
+            keys: meshKeys(name, handoff ? meshLayout(handoff.plan.settings.mesh) : layout),
             registered: registrar.resources,
             persistentSessions: handoff ? pulumi.output(needsPersistentSessions(handoff.plan.settings.apps)) : pulumi.output(input!).persistentSessions,
         });

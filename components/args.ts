@@ -6,7 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, TlsIssuer } from "./settings/enums";
+import type { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, IngressApi, TlsIssuer } from "./settings/enums";
 import type { affinitySchema, appSchema, meshSchema, tlsSchema } from "./settings/schema";
 
 export interface CookieAttribute {
@@ -107,6 +107,8 @@ export interface Gateway {
     externalTrafficPolicy?: ExternalTrafficPolicy;
     /** Proxies in front of the gateway that append to X-Forwarded-For. @default 0 */
     numTrustedProxies?: number;
+    /** Istio's Gateway and VirtualServices, or the Kubernetes Gateway API's Gateway and HTTPRoutes (CRDs installed with the mesh). @default "istio" */
+    api?: IngressApi;
 }
 
 /** Extra Helm values per chart, merged over the ones the package sets. */

@@ -1,4 +1,4 @@
-import { TlsIssuer } from "../settings/enums";
+import { IngressApi, TlsIssuer } from "../settings/enums";
 import type { MeshSettings, TlsSettings } from "../settings/schema";
 import { COMMON_LABELS, HelmReleaseSpec, K8sObject } from "./types";
 
@@ -12,14 +12,20 @@ export const GATEWAY_CERTIFICATE = "sticky-gateway-cert";
  * uninstalled (deleting them would delete every Certificate in the cluster).
  * `crds.enabled`/`crds.keep` replace the deprecated `installCRDs`.
  */
-export function buildCertManagerRelease(tls: TlsSettings): HelmReleaseSpec {
+export function buildCertManagerRelease(tls: TlsSettings, opts: { gatewayApi?: boolean } = {}): HelmReleaseSpec {
     return {
         name: "cert-manager",
         namespace: CERT_MANAGER_NAMESPACE,
         chart: "cert-manager",
         repo: tls.chartRepository,
         version: tls.certManagerVersion,
-        values: { crds: { enabled: true, keep: true } },
+        values: {
+            crds: { enabled: true, keep: true },
+            // The HTTP-01 solver's HTTPRoutes: cert-manager watches Gateway API kinds only when told (its chart's `config`).
+            ...(opts.gatewayApi && tls.issuer === TlsIssuer.Acme
+                ? { config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true } }
+                : {}),
+        },
     };
 }
 
@@ -27,8 +33,18 @@ export function issuerName(tls: TlsSettings): string {
     return tls.issuer === TlsIssuer.Acme ? "istio-sticky-acme" : "istio-sticky-selfsigned";
 }
 
-/** The ClusterIssuer: self-signed, or ACME answering HTTP-01 through the Istio ingress gateway. */
-export function buildClusterIssuer(tls: TlsSettings): K8sObject {
+/** A Gateway API Gateway, by name and namespace. */
+export interface GatewayRef {
+    name: string;
+    namespace: string;
+}
+
+/**
+ * The ClusterIssuer: self-signed, or ACME answering HTTP-01 through the Istio ingress
+ * gateway: with an Ingress of istiod's ingress class, or, given `solverGateway`, with
+ * an HTTPRoute cert-manager attaches to that Gateway's HTTP listener.
+ */
+export function buildClusterIssuer(tls: TlsSettings, solverGateway?: GatewayRef): K8sObject {
     const spec =
         tls.issuer === TlsIssuer.Acme
             ? {
@@ -39,7 +55,11 @@ export function buildClusterIssuer(tls: TlsSettings): K8sObject {
                       // `class` sets the kubernetes.io/ingress.class annotation, which istiod matches against
                       // meshConfig.ingressClass; `ingressClassName` would need an IngressClass object, which no
                       // Istio chart creates (pilot/pkg/config/kube/ingress: shouldProcessIngressWithClass).
-                      solvers: [{ http01: { ingress: { class: tls.acme!.ingressClass } } }],
+                      solvers: [
+                          solverGateway
+                              ? { http01: { gatewayHTTPRoute: { parentRefs: [{ ...solverGateway, kind: "Gateway", sectionName: "http" }] } } }
+                              : { http01: { ingress: { class: tls.acme!.ingressClass } } },
+                      ],
                   },
               }
             : { selfSigned: {} };
@@ -73,7 +93,8 @@ export function buildGatewayCertificate(tls: TlsSettings, gatewayNamespace: stri
  * selects the gateway pods by `istio: <ingressSelector>` (validation requires that label).
  */
 export function acmeIngressMeshConfig(tls: TlsSettings, mesh: MeshSettings): Record<string, unknown> {
-    if (!tls.enabled || tls.issuer !== TlsIssuer.Acme) return {};
+    // On the Gateway API the solver attaches an HTTPRoute to the Gateway: istiod serves no Ingress for it.
+    if (!tls.enabled || tls.issuer !== TlsIssuer.Acme || mesh.gateway.api === IngressApi.GatewayApi) return {};
     return {
         meshConfig: {
             ingressClass: tls.acme!.ingressClass,

@@ -2,7 +2,10 @@ import type { MeshSettings } from "../settings/schema";
 import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE } from "../manifests/releases";
 import { buildNamespace } from "../manifests/namespace";
 import { helmReleaseDocument } from "../manifests/types";
-import { HELM_RELEASE_TYPE, Part, ReadKind } from "./types";
+import { Entry, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, Part, ReadKind } from "./types";
+import { IngressApi } from "../settings/enums";
+import { GATEWAY_API_VERSION } from "../settings/versions";
+import { buildGatewayApiCrds } from "../manifests/gatewayApi";
 import type { MeshKeys } from "./waits";
 
 /** What the mesh is built from. */
@@ -12,7 +15,16 @@ export interface MeshInputs {
     persistentSessions: boolean;
 }
 
-export function meshKeys(owner: string): MeshKeys & { systemNamespace: string; gateway: string; gatewayService: string } {
+/** What decides which mesh objects exist. */
+export interface MeshLayout {
+    /** Install the Gateway API's CRDs (gateway.api "gatewayApi"). */
+    gatewayApiCrds: boolean;
+}
+
+export function meshKeys(
+    owner: string,
+    layout: MeshLayout = { gatewayApiCrds: false },
+): MeshKeys & { systemNamespace: string; gateway: string; gatewayService: string } {
     return {
         systemNamespace: `${owner}-ns-istio-system`,
         gatewayNamespace: `${owner}-ns-gateway`,
@@ -20,25 +32,41 @@ export function meshKeys(owner: string): MeshKeys & { systemNamespace: string; g
         istiod: `${owner}-istiod`,
         gateway: `${owner}-gateway`,
         gatewayService: `${owner}-gateway-service`,
+        ...(layout.gatewayApiCrds ? { gatewayApiCrds: `${owner}-gateway-api-crds` } : {}),
     };
 }
 
 const NAMESPACE = { apiVersion: "v1", kind: "Namespace" };
 
+/** The layout a mesh's settings ask for. */
+export function meshLayout(mesh: { gateway: { api: IngressApi } }): MeshLayout {
+    return { gatewayApiCrds: mesh.gateway.api === IngressApi.GatewayApi };
+}
+
 /**
  * Istio from its charts: istiod's and the gateway's namespaces, then base →
  * istiod → gateway, and a read of the gateway's Service once it is installed.
- * Which objects exist does not depend on the settings.
+ * On the Gateway API, its CRDs first (istiod starts with them).
  */
-export function meshPart(owner: string): Part<MeshInputs> {
-    const k = meshKeys(owner);
+export function meshPart(owner: string, layout: MeshLayout = { gatewayApiCrds: false }): Part<MeshInputs> {
+    const k = meshKeys(owner, layout);
     const releases = (s: MeshInputs) => buildMeshReleases(s.mesh, { persistentSessions: s.persistentSessions });
+    const crds: Entry<MeshInputs>[] = k.gatewayApiCrds
+        ? [{ key: k.gatewayApiCrds, owner, type: MANIFEST_FILE_TYPE, dependsOn: [], build: () => buildGatewayApiCrds(GATEWAY_API_VERSION) }]
+        : [];
     return {
         entries: [
+            ...crds,
             { key: k.systemNamespace, owner, type: NAMESPACE, dependsOn: [], build: () => buildNamespace(ISTIO_SYSTEM_NAMESPACE) },
             { key: k.gatewayNamespace, owner, type: NAMESPACE, dependsOn: [], build: (s) => buildNamespace(s.mesh.gateway.namespace) },
             { key: k.base, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.systemNamespace], build: (s) => helmReleaseDocument(releases(s).base) },
-            { key: k.istiod, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.base], build: (s) => helmReleaseDocument(releases(s).istiod) },
+            {
+                key: k.istiod,
+                owner,
+                type: HELM_RELEASE_TYPE,
+                dependsOn: [k.base, ...(k.gatewayApiCrds ? [k.gatewayApiCrds] : [])],
+                build: (s) => helmReleaseDocument(releases(s).istiod),
+            },
             {
                 key: k.gateway,
                 owner,

@@ -1,16 +1,18 @@
 import { needsClientAddress, type StackSettings } from "../settings/validate";
 import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsSettings } from "../settings/schema";
-import { ExternalTrafficPolicy, GatewayServiceType, isPersistentMode } from "../settings/enums";
+import { ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
+import { GATEWAY_API_VERSION } from "../settings/versions";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
 import { ISTIO_SYSTEM_NAMESPACE, mergeValues } from "../manifests/releases";
 import { acmeIngressMeshConfig, GATEWAY_TLS_SECRET } from "../manifests/tls";
 import { buildNamespace } from "../manifests/namespace";
 import { buildIstioGateway, gatewayRef } from "../manifests/gateway";
 import { buildRoutes, RouteContext } from "../manifests/routes";
+import { buildGatewayApiGateway, buildHttpRoutes, buildHttpsRedirectRoute, buildReferenceGrant, HTTP_LISTENER, HTTPS_LISTENER } from "../manifests/gatewayApi";
 import { buildDemoScript, demoScriptRef } from "../manifests/demoApp";
 import type { K8sObject } from "../manifests/types";
 import { ComponentType, fillPart, PlannedComponent, PlannedObject, PlannedRead, ReadKind } from "./types";
-import { meshKeys, meshPart } from "./mesh";
+import { meshKeys, meshLayout, meshPart } from "./mesh";
 import { tlsKeys, tlsPart } from "./tls";
 import { appLayout, appPart } from "./app";
 import { meshWaits } from "./waits";
@@ -33,7 +35,16 @@ export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls" | "apps">
     return { ...stack.mesh, gateway, values: { ...stack.mesh.values, istiod } };
 }
 
+/** The gateway's listeners: an Istio Gateway, or on the Gateway API a Gateway bound to the Helm-installed gateway. */
 export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObject {
+    if (mesh.gateway.api === IngressApi.GatewayApi) {
+        return buildGatewayApiGateway({
+            name: SHARED_GATEWAY_NAME,
+            namespace: mesh.gateway.namespace,
+            serviceName: mesh.gateway.name,
+            tls: tls.enabled ? { secretName: GATEWAY_TLS_SECRET } : undefined,
+        });
+    }
     return buildIstioGateway({
         name: SHARED_GATEWAY_NAME,
         namespace: mesh.gateway.namespace,
@@ -57,6 +68,9 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
                 `that adds X-Forwarded-For: the direct-routing guard checks the client address`,
         );
     }
+    if (mesh.gateway.api === IngressApi.GatewayApi) {
+        out.push(`the Gateway API's standard-channel CRDs at ${GATEWAY_API_VERSION} or newer (the version Istio 1.30 is built against)`);
+    }
     const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
     if (Object.keys(acme).length) {
         out.push(`istiod serving the ACME HTTP-01 challenge Ingress through the gateway: values ${JSON.stringify(acme)}`);
@@ -67,6 +81,31 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
 /** What istiod must run for persistent modes, naming the apps that need it. */
 export function persistentSessionRequirement(apps: readonly string[]): string {
     return `istiod with env ${PERSISTENT_SESSION_ENV}=true (needed by ${apps.join(", ")})`;
+}
+
+/**
+ * The gateway routes and what they need, as objects with their keys: VirtualServices on
+ * Istio's API; on the Gateway API, HTTPRoutes beside the Gateway, an HTTP-to-HTTPS
+ * redirect with TLS (except with ACME, whose challenges answer on HTTP), and a
+ * ReferenceGrant in each app namespace for the routes' backendRefs.
+ */
+export function buildGatewayRoutes(
+    apps: readonly AppSettings[],
+    mesh: MeshSettings,
+    tls: TlsSettings,
+): { name: string; object: K8sObject; namespace?: string }[] {
+    if (mesh.gateway.api !== IngressApi.GatewayApi)
+        return buildRoutes(apps, routeContext(mesh)).map((object) => ({ name: `route-${object.metadata.name}`, object }));
+    const ctx = { gateway: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts };
+    const redirect = tls.enabled && tls.httpsRedirect;
+    const listeners = !tls.enabled ? [HTTP_LISTENER] : redirect ? [HTTPS_LISTENER] : [HTTP_LISTENER, HTTPS_LISTENER];
+    const routes = buildHttpRoutes(apps, { ...ctx, listeners }).map((object) => ({ name: `route-${object.metadata.name}`, object }));
+    const namespaces = [...new Set(apps.map((a) => a.namespace))];
+    return [
+        ...(redirect ? [{ name: "route-https-redirect", object: buildHttpsRedirectRoute(ctx) }] : []),
+        ...routes,
+        ...namespaces.map((ns) => ({ name: `grant-${ns}`, object: buildReferenceGrant(ns, apps, ctx.namespace), namespace: ns })),
+    ];
 }
 
 /** Routes serve the gateway's hosts; with TLS those cover the certificate's names (checked at validation). */
@@ -123,16 +162,26 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
     const own = (key: string, object: K8sObject, dependsOn: string[] = []) => objects.push({ key, owner: name, object, dependsOn });
 
     const meshOwner = `${name}-mesh`;
-    const installed = mesh.install ? meshKeys(meshOwner) : undefined;
+    const layout = meshLayout(mesh);
+    const installed = mesh.install ? meshKeys(meshOwner, layout) : undefined;
     if (installed) {
         components.push({ key: meshOwner, type: ComponentType.IstioMesh, parent: name });
-        add(fillPart(meshPart(meshOwner), { mesh, persistentSessions: needsPersistentSessions(apps) }));
+        add(fillPart(meshPart(meshOwner, layout), { mesh, persistentSessions: needsPersistentSessions(apps) }));
     }
     const tlsOwner = `${name}-tls`;
     if (tls.enabled) {
         components.push({ key: tlsOwner, type: ComponentType.GatewayTls, parent: name });
-        const part = tlsPart(tlsOwner, { installCertManager: tls.installCertManager }, installed ? [installed.gatewayNamespace] : []);
-        add(fillPart(part, { tls, gatewayNamespace: mesh.gateway.namespace }));
+        const gatewayApi = mesh.gateway.api === IngressApi.GatewayApi;
+        const part = tlsPart(
+            tlsOwner,
+            { installCertManager: tls.installCertManager },
+            {
+                certificate: installed ? [installed.gatewayNamespace] : [],
+                certManager: gatewayApi && tls.issuer === TlsIssuer.Acme && installed?.gatewayApiCrds ? [installed.gatewayApiCrds] : [],
+            },
+        );
+        const solverGateway = gatewayApi ? { name: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace } : undefined;
+        add(fillPart(part, { tls, gatewayNamespace: mesh.gateway.namespace, ...(solverGateway ? { solverGateway } : {}) }));
     }
 
     const namespaces = [...new Set(apps.map((a) => a.namespace))];
@@ -177,8 +226,9 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
         add(fillPart(appPart(owner, appLayout(app), refs), { app, ctx }));
     }
 
-    for (const route of buildRoutes(apps, routeContext(mesh))) {
-        own(`${name}-route-${route.metadata.name}`, route, [...(installed ? [installed.gatewayNamespace] : []), ...meshWaits(route, installed)]);
+    for (const route of buildGatewayRoutes(apps, mesh, tls)) {
+        const where = route.namespace ? [namespaceKey(name, route.namespace)] : installed ? [installed.gatewayNamespace] : [];
+        own(`${name}-${route.name}`, route.object, [...where, ...meshWaits(route.object, installed)]);
     }
     return {
         settings: { ...stack, mesh },

@@ -1,5 +1,5 @@
 import type { TlsSettings } from "../settings/schema";
-import { buildCertManagerRelease, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE } from "../manifests/tls";
+import { buildCertManagerRelease, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE, type GatewayRef } from "../manifests/tls";
 import { buildNamespace } from "../manifests/namespace";
 import { helmReleaseDocument } from "../manifests/types";
 import { Entry, HELM_RELEASE_TYPE, Part } from "./types";
@@ -9,6 +9,8 @@ export interface TlsInputs {
     tls: TlsSettings;
     /** The gateway's namespace: the Certificate and its Secret go there. */
     gatewayNamespace: string;
+    /** On the Gateway API: the Gateway whose HTTP listener the ACME solver's HTTPRoutes attach to. */
+    solverGateway?: GatewayRef;
 }
 
 /** What decides which TLS objects exist. */
@@ -27,12 +29,19 @@ export function tlsKeys(owner: string) {
 
 const CERT_MANAGER = { apiVersion: "cert-manager.io/v1" };
 
+/** Keys outside the part that TLS objects wait for. */
+export interface TlsWaits {
+    /** The gateway's namespace, for the Certificate. */
+    certificate?: string[];
+    /** The Gateway API's CRDs, for cert-manager (it watches Gateway API kinds from its start). */
+    certManager?: string[];
+}
+
 /**
  * cert-manager itself (when asked), then a ClusterIssuer, then the Certificate
- * in the gateway's namespace, whose Secret the Istio Gateway's HTTPS server
- * names. `certificateWaits`: keys the Certificate also waits for (the gateway's namespace).
+ * in the gateway's namespace, whose Secret the gateway's HTTPS server names.
  */
-export function tlsPart(owner: string, layout: TlsLayout, certificateWaits: string[] = []): Part<TlsInputs> {
+export function tlsPart(owner: string, layout: TlsLayout, waits: TlsWaits = {}): Part<TlsInputs> {
     const k = tlsKeys(owner);
     const certManager: Entry<TlsInputs>[] = layout.installCertManager
         ? [
@@ -47,8 +56,8 @@ export function tlsPart(owner: string, layout: TlsLayout, certificateWaits: stri
                   key: k.certManager,
                   owner,
                   type: HELM_RELEASE_TYPE,
-                  dependsOn: [k.certManagerNamespace],
-                  build: (s) => helmReleaseDocument(buildCertManagerRelease(s.tls)),
+                  dependsOn: [k.certManagerNamespace, ...(waits.certManager ?? [])],
+                  build: (s) => helmReleaseDocument(buildCertManagerRelease(s.tls, { gatewayApi: s.solverGateway !== undefined })),
               },
           ]
         : [];
@@ -57,12 +66,18 @@ export function tlsPart(owner: string, layout: TlsLayout, certificateWaits: stri
     return {
         entries: [
             ...certManager,
-            { key: k.issuer, owner, type: { ...CERT_MANAGER, kind: "ClusterIssuer" }, dependsOn: ready, build: (s) => buildClusterIssuer(s.tls) },
+            {
+                key: k.issuer,
+                owner,
+                type: { ...CERT_MANAGER, kind: "ClusterIssuer" },
+                dependsOn: ready,
+                build: (s) => buildClusterIssuer(s.tls, s.solverGateway),
+            },
             {
                 key: k.certificate,
                 owner,
                 type: { ...CERT_MANAGER, kind: "Certificate" },
-                dependsOn: [k.issuer, ...ready, ...certificateWaits],
+                dependsOn: [k.issuer, ...ready, ...(waits.certificate ?? [])],
                 build: (s) => buildGatewayCertificate(s.tls, s.gatewayNamespace),
             },
         ],

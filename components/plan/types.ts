@@ -1,4 +1,5 @@
 import { HELM_RELEASE_API_VERSION, K8sObject } from "../manifests/types";
+import { MANIFEST_FILE_KIND } from "../manifests/gatewayApi";
 
 /** The Pulumi type token of each component. */
 export enum ComponentType {
@@ -15,6 +16,8 @@ export interface ObjectType {
 
 /** How render prints a Helm release, and how the plan carries one. */
 export const HELM_RELEASE_TYPE: ObjectType = { apiVersion: HELM_RELEASE_API_VERSION, kind: "HelmRelease" };
+/** A manifest applied from its URL (the Gateway API's CRDs). */
+export const MANIFEST_FILE_TYPE: ObjectType = { apiVersion: HELM_RELEASE_API_VERSION, kind: MANIFEST_FILE_KIND };
 
 /** One object of a plan: what `pulumi up` registers under `key` and `render` prints. */
 export interface PlannedObject {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isKnown } from "./known";
 import * as k8s from "@pulumi/kubernetes";
 import { K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
-import { HELM_RELEASE_TYPE, type ObjectType } from "../plan/types";
+import { HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, type ObjectType } from "../plan/types";
 
 type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
@@ -72,11 +72,16 @@ function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (type
 }
 
 /**
- * Registers one planned object: a Helm release for a HelmRelease document, the
+ * Registers one planned object: a ConfigFile for a ManifestFile document, a Helm release for a HelmRelease document, the
  * typed class for a built-in kind, a CustomResource otherwise. `type` is known
  * up front (it picks the class); the content may still be an Output.
  */
-export function registerObject(key: string, type: ObjectType, object: pulumi.Input<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function registerObject(key: string, type: ObjectType, object: pulumi.Input<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.Resource {
+    if (type.apiVersion === MANIFEST_FILE_TYPE.apiVersion && type.kind === MANIFEST_FILE_TYPE.kind) {
+        // Applied from its URL (the objects it holds are its children); the document pins the version in the URL.
+        const file = isKnown(object) ? object.spec.url : pulumi.output(object).apply((doc) => doc.spec.url as string);
+        return new k8s.yaml.v2.ConfigFile(key, { file }, opts);
+    }
     if (type.apiVersion === HELM_RELEASE_TYPE.apiVersion && type.kind === HELM_RELEASE_TYPE.kind) {
         const args = isKnown(object) ? releaseArgs(releaseOfDocument(object)) : pulumi.output(object).apply((doc) => releaseArgs(releaseOfDocument(doc)));
         return new k8s.helm.v3.Release(key, argsOf(args, RELEASE_FIELDS), opts);

@@ -31,6 +31,16 @@ export enum ExternalTrafficPolicy {
     Local = "Local",
 }
 
+/**
+ * How the ingress is configured: Istio's own API (networking.istio.io Gateway and
+ * VirtualServices) or the Kubernetes Gateway API (gateway.networking.k8s.io Gateway
+ * and HTTPRoutes), both served by the Helm-installed gateway.
+ */
+export enum IngressApi {
+    Istio = "istio",
+    GatewayApi = "gatewayApi",
+}
+
 /** The Kubernetes Service type of the ingress gateway. */
 export enum GatewayServiceType {
     LoadBalancer = "LoadBalancer",

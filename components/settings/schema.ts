@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, isHashMode, isPersistentMode, TlsIssuer } from "./enums";
+import {
+    AffinityMode,
+    DirectContext,
+    ExternalTrafficPolicy,
+    GatewayServiceType,
+    HashAlgorithm,
+    IngressApi,
+    isHashMode,
+    isPersistentMode,
+    TlsIssuer,
+} from "./enums";
 import * as rules from "./rules";
 import { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "./versions";
 import { ORIGINAL_DST_HEADER } from "./wellKnown";
@@ -332,6 +342,8 @@ const gatewaySchema = strict({
     externalTrafficPolicy: enumOf(ExternalTrafficPolicy).optional(),
     /** Proxies in front of the gateway that append to X-Forwarded-For (a cloud L7 load balancer): the gateway then takes the client address from it. */
     numTrustedProxies: intIn(0, 10).default(0),
+    /** Istio's Gateway and VirtualServices, or the Kubernetes Gateway API's Gateway and HTTPRoutes. */
+    api: enumOf(IngressApi).default(IngressApi.Istio),
 })
     .superRefine((g, ctx) => {
         if (g.externalTrafficPolicy !== undefined && g.serviceType === GatewayServiceType.ClusterIP) {

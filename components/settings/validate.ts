@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { distance } from "fastest-levenshtein";
-import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, isHashMode, TlsIssuer } from "./enums";
+import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isHashMode, TlsIssuer } from "./enums";
 import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
 import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
 import { COOKIE_ATTRIBUTES_MINOR } from "./versions";
@@ -360,10 +360,32 @@ function checkClientAddress(stack: StackSettings, where: SettingsPlaces): Findin
 }
 
 /** Checks that look at the apps together and at the mesh they run on. */
+/**
+ * What the Gateway API cannot carry. Direct routing at the gateway sends a guarded
+ * request to the DestinationRule's PASSTHROUGH subset; an HTTPRoute's backendRefs
+ * name Services, never subsets, so neither the guarded route nor the route that
+ * refuses unguarded direct requests can be written (direct routing for in-mesh
+ * callers, the sidecar context, does not use the gateway and stays available).
+ */
+function checkIngressApi(stack: StackSettings, where: SettingsPlaces): Findings {
+    const problems: string[] = [];
+    if (stack.mesh.gateway.api !== IngressApi.GatewayApi) return { problems, warnings: [] };
+    stack.apps.forEach((app, i) => {
+        if (app.direct.enabled && app.direct.contexts.includes(DirectContext.Gateway)) {
+            problems.push(
+                `${where.apps}[${i}].direct.contexts: "gateway" cannot be offered with ${where.mesh}.gateway.api "gatewayApi": the guarded route ` +
+                    `must send a request to the DestinationRule's passthrough subset, and an HTTPRoute can only name Services; ` +
+                    `use api "istio" for direct routing at the gateway, or contexts ["sidecar"] for in-mesh callers`,
+            );
+        }
+    });
+    return { problems, warnings: [] };
+}
+
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
-    for (const found of [checkTls(stack, where), checkClientAddress(stack, where)]) {
+    for (const found of [checkTls(stack, where), checkClientAddress(stack, where), checkIngressApi(stack, where)]) {
         problems.push(...found.problems);
         warnings.push(...found.warnings);
     }

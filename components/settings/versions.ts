@@ -23,3 +23,16 @@ export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
  * print `npx <this> …`, which works in any project (npx fetches it once).
  */
 export const VERIFY_TOOL = "istio-sticky-verify@0.1.0";
+
+/**
+ * The Gateway API release whose standard-channel CRDs a stack on the Gateway API
+ * installs: the one Istio 1.30 is built against (istio/istio 1.30.3 go.mod:
+ * sigs.k8s.io/gateway-api v1.5.1). Istio 1.30 ignores kinds whose CRDs are older than
+ * it needs (pkg/config/schema/gatewayapi/minimumversions.go: TLSRoute needs 1.5.0).
+ */
+export const GATEWAY_API_VERSION = "v1.5.1";
+
+/** The standard-channel install manifest of a Gateway API release (the CRDs only). */
+export function gatewayApiCrdsUrl(version: string): string {
+    return `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/standard-install.yaml`;
+}

@@ -52,7 +52,7 @@ describe("multi-language use (the component analyzer's schema)", function () {
         assert.deepEqual(plain("StickySessions"), ["apps", "mesh", "tls"]);
         assert.deepEqual(plain("StickyApp"), ["autoscaling", "createNamespace", "direct", "quiet", "route"]);
         assert.deepEqual(plain("GatewayTls"), ["installCertManager"]);
-        assert.deepEqual(plain("IstioMesh"), []);
+        assert.deepEqual(plain("IstioMesh"), ["gateway"]);
         assert.equal(inputs("StickyApp").affinity.$ref, "#/types/istio-sticky:index:Affinity");
         assert.deepEqual(schema.types["istio-sticky:index:AffinityMode"].enum.map((e: any) => e.value).sort(), [
             "cookie",

@@ -479,6 +479,7 @@ describe("settings/validate", () => {
             hosts: ["*"],
             labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
             numTrustedProxies: 0,
+            api: "istio",
         });
         assert.equal(value.mesh.chartRepository, "https://istio-release.storage.googleapis.com/charts");
         const [web] = value.apps;
