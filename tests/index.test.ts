@@ -5,7 +5,7 @@ import { generatedConfigs } from "./support/fixtures";
 import { PROJECT_DIR, readStackConfig, listStacks } from "../cli/stackFiles";
 import { parseStackConfig } from "../components/settings/validate";
 import { buildPlan, DEFAULT_STACK_NAME, Plan } from "../components/plan/stack";
-import { HELM_RELEASE_TYPE } from "../components/plan/types";
+import { HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../components/plan/types";
 import { chartSource, HELM_MAX_HISTORY } from "../components/registration/objects";
 import { demoAppSource } from "../components/registration/demoAppScript";
 
@@ -38,7 +38,9 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
         assert.ok(r, `${what}: ${o.key} is planned (rendered) but not registered`);
         assert.equal(r.parent, o.owner, `${what}: ${o.key} parent`);
         assert.deepEqual([...r.dependsOn].sort(), [...o.dependsOn].sort(), `${what}: ${o.key} waits`);
-        if (o.object.apiVersion === HELM_RELEASE_TYPE.apiVersion && o.object.kind === HELM_RELEASE_TYPE.kind) {
+        if (o.object.kind === MANIFEST_FILE_TYPE.kind && o.object.apiVersion === MANIFEST_FILE_TYPE.apiVersion) {
+            assert.deepEqual([r.type, r.inputs.file], ["kubernetes:yaml/v2:ConfigFile", o.object.spec.url], `${what}: manifest ${o.key}`);
+        } else if (o.object.apiVersion === HELM_RELEASE_TYPE.apiVersion && o.object.kind === HELM_RELEASE_TYPE.kind) {
             const spec = o.object.spec;
             const source = chartSource(spec);
             assert.deepEqual(

@@ -55,18 +55,24 @@ describe("cli/render", () => {
         assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER, "true");
     });
 
-    it("renders staging's three backends on one path, routed by target, sticky on x-user", () => {
+    it("renders staging's three backends on one path, routed by target, sticky on x-user, on the Gateway API", () => {
         const docs = parseAllDocuments(render(["--stack", "staging"]).out).map((d) => d.toJS());
-        const route = docs.find((d) => d.kind === "VirtualService" && d.metadata.name === "path-backends");
+        const route = docs.find((d) => d.kind === "HTTPRoute" && d.metadata.name === "path-backends");
         assert.deepEqual(
-            route.spec.http.map((r: any) => [r.name, r.match?.[0].headers?.target?.exact ?? null, r.directResponse?.status ?? null]),
+            route.spec.rules.map((r: any) => [r.backendRefs[0].name, r.matches[0].headers[0].value, r.matches[0].path.value]),
             [
-                ["backend-1", "backend-1", null],
-                ["backend-2", "backend-2", null],
-                ["backend-3", "backend-3", null],
-                ["unmatched", null, 404],
+                ["backend-1", "backend-1", "/backends"],
+                ["backend-2", "backend-2", "/backends"],
+                ["backend-3", "backend-3", "/backends"],
             ],
         );
+        const grant = docs.find((d) => d.kind === "ReferenceGrant" && d.metadata.namespace === "backends");
+        assert.deepEqual(
+            grant.spec.to.map((t: any) => t.name),
+            ["backend-1", "backend-2", "backend-3"],
+        );
+        assert.equal(docs.find((d) => d.kind === "ManifestFile").spec.version, "v1.5.1");
+        assert.equal(docs.filter((d) => d.kind === "VirtualService").length, 0);
         const drs = docs.filter((d) => d.kind === "DestinationRule" && d.metadata.namespace === "backends");
         assert.deepEqual(
             drs.map((d) => d.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName),

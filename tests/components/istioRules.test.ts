@@ -7,11 +7,11 @@ import { strict as assert } from "assert";
 import { buildPlan, meshForStack } from "../../components/plan/stack";
 import { acmeIngressMeshConfig } from "../../components/manifests/tls";
 import { planDocuments } from "../../components/plan/render";
-import { parseStackConfig, StackSettings, APPS_KEY, TLS_KEY } from "../../components/settings/validate";
+import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
 import type { K8sObject } from "../../components/manifests/types";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { generatedConfigs } from "../support/fixtures";
-import { checkPlan, contextOf, Finding, RULES } from "../support/istioRules";
+import { checkPlan, contextOf, Finding, kindOf, RULES } from "../support/istioRules";
 
 /** Warnings Istio gives for what this project does on purpose. */
 const ACCEPTED_WARNINGS: Record<string, RegExp> = {
@@ -33,6 +33,7 @@ function findingsOf(stack: StackSettings, docs = docsOf(stack)): Finding[] {
         contextOf(docs, {
             labels: g.labels,
             namespace: g.namespace,
+            serviceName: g.name,
             serviceType: g.serviceType,
             externalTrafficPolicy: g.externalTrafficPolicy,
             numTrustedProxies: g.numTrustedProxies,
@@ -72,7 +73,7 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
         for (const [what, config] of configs) {
             const stack = parseStackConfig(config).value;
             const docs = docsOf(stack);
-            docs.forEach((d) => kinds.add(d.kind));
+            docs.forEach((d) => kinds.add(kindOf(d)));
             assertClean(what, findingsOf(stack, docs));
         }
         // Every kind a rule speaks of was generated at least once.
@@ -210,6 +211,67 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 /may only be set for externally-accessible services/,
             ],
         ];
+        // On the Gateway API: two apps on one path in their own namespace, TLS from ACME (the Gateway solver).
+        const gatewayApiBase = () =>
+            parseStackConfig({
+                [APPS_KEY]: [
+                    { name: "b1", namespace: "backends", path: "/b", match: { headers: { target: "b1" } }, affinity: { mode: "header", headerName: "x-user" } },
+                    { name: "b2", namespace: "backends", path: "/b", affinity: { mode: "cookie", cookie: { name: "s", ttl: "0s" } } },
+                ],
+                [MESH_KEY]: { gateway: { api: "gatewayApi", hosts: ["a.example.com"] } },
+                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+            }).value;
+        const gw = (docs: K8sObject[], kind: string) => docs.find((d) => kindOf(d) === `gateway.networking.k8s.io/${kind}`)!;
+        const gatewayApiCases: [string, (docs: K8sObject[]) => void, RegExp][] = [
+            ["a Gateway of another class", (d) => (gw(d, "Gateway").spec.gatewayClassName = "envoy"), /is not Istio's/],
+            ["a Gateway without an address: Istio deploys its own", (d) => delete gw(d, "Gateway").spec.addresses, /deploys a gateway of its own/],
+            ["a Gateway bound to another Service", (d) => (gw(d, "Gateway").spec.addresses[0].value = "other-gw"), /not the gateway's Service/],
+            [
+                "an HTTPS listener with a Secret nothing writes",
+                (d) => (gw(d, "Gateway").spec.listeners[1].tls.certificateRefs[0].name = "nope"),
+                /no Certificate of the plan writes/,
+            ],
+            ["a route on a listener that does not exist", (d) => (gw(d, "HTTPRoute").spec.parentRefs[0].sectionName = "web"), /names listener web/],
+            [
+                "a route in another namespace than a Same listener's",
+                (d) => {
+                    const route = gw(d, "HTTPRoute");
+                    route.metadata.namespace = "backends";
+                    route.spec.parentRefs.forEach((p: Record<string, string>) => (p.namespace = "istio-ingress"));
+                },
+                /admits routes from istio-ingress only/,
+            ],
+            ["a backend without a ReferenceGrant", (d) => (gw(d, "ReferenceGrant").spec.to = []), /no ReferenceGrant there allows it/],
+            ["a backend port the Service lacks", (d) => (gw(d, "HTTPRoute").spec.rules[0].backendRefs[0].port = 81), /has no port 81/],
+            [
+                "a prefix rewrite on an exact path",
+                (d) => (gw(d, "HTTPRoute").spec.rules[0].matches[0].path.type = "Exact"),
+                /ReplacePrefixMatch needs a PathPrefix/,
+            ],
+            [
+                "the ACME solver on the HTTPS listener",
+                (d) => (find(d, "ClusterIssuer").spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].sectionName = "https"),
+                /HTTP-01 answers on plain HTTP/,
+            ],
+            [
+                "cert-manager without its Gateway API support",
+                (d) => delete find(d, "HelmRelease", (r) => r.spec.chart === "cert-manager").spec.values.config,
+                /without enableGatewayAPI/,
+            ],
+        ];
+        for (const [what, breakIt, expected] of gatewayApiCases) {
+            it(`Gateway API: ${what}`, () => {
+                const stack = gatewayApiBase();
+                const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
+                assertClean("before breaking it", findingsOf(stack, docs));
+                breakIt(docs);
+                const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
+                assert.ok(
+                    found.some((f) => expected.test(f)),
+                    `expected ${expected}, found:\n${found.join("\n")}`,
+                );
+            });
+        }
         for (const [what, breakIt, expected] of cases) {
             it(what, () => {
                 const stack = base();

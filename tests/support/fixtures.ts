@@ -64,6 +64,33 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
             }
         }
     }
+    // On the Gateway API: every mode and TLS variant, Istio installed or not; direct routing only for in-mesh callers.
+    const gatewayApiExtras: Record<string, (i: number) => Record<string, unknown>> = {
+        plain: () => ({}),
+        "direct (sidecar), autoscaling, one shared path": (i) => ({
+            path: "/shared",
+            namespace: "shared",
+            match: { headers: { target: `b${i}` } },
+            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["sidecar"] },
+            autoscaling: { minReplicas: 2, maxReplicas: 4 },
+        }),
+    };
+    for (const [tlsName, tls] of Object.entries(tlsVariants)) {
+        for (const install of [true, false]) {
+            for (const [extraName, extra] of Object.entries(gatewayApiExtras)) {
+                const apps = ALL_MODES.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
+                out.push([
+                    `Gateway API, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
+                    {
+                        [APPS_KEY]: apps,
+                        // The gateway's DENY on the direct header keys on client addresses, which Local keeps.
+                        [MESH_KEY]: { install, gateway: { serviceType: "NodePort", api: "gatewayApi", externalTrafficPolicy: "Local" } },
+                        [TLS_KEY]: tls,
+                    },
+                ]);
+            }
+        }
+    }
     const more: [string, Record<string, unknown>][] = [
         [
             "a revision, maglev and ring-hash sizes, a trusted proxy",

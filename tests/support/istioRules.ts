@@ -12,6 +12,8 @@ import type { K8sObject } from "../../components/manifests/types";
 
 export type Severity = "error" | "warning";
 
+const GATEWAY_API = "gateway.networking.k8s.io";
+
 export interface Finding {
     rule: string;
     severity: Severity;
@@ -25,6 +27,8 @@ export interface PlanContext {
     /** Labels of the ingress gateway pods (from the gateway release, or what an existing mesh is required to have). */
     gatewayPodLabels: Record<string, string>;
     gatewayNamespace: string;
+    /** The gateway's Service (the gateway release's name). */
+    gatewayServiceName: string;
     /** The gateway Service's externalTrafficPolicy ("" when Kubernetes' default, Cluster, applies). */
     gatewayExternalTrafficPolicy: string;
     gatewayServiceType: string;
@@ -586,6 +590,158 @@ export const RULES: readonly Rule[] = [
         },
     },
 
+    // The Kubernetes Gateway API, as Istio's gateway controller reads it -------------------------------
+    {
+        id: "gatewayapi-gateway-bound-to-helm-gateway",
+        source:
+            "pilot/pkg/config/kube/gatewaycommon/gateway_utils.go: IsManaged (one address of type Hostname: a manual deployment, nothing deployed); " +
+            "pilot/pkg/config/kube/gateway/conversion.go: extractGatewayServices (a name without a dot is the Service in the Gateway's namespace); " +
+            "class istio is served by istio.io/gateway-controller",
+        kinds: [`${GATEWAY_API}/Gateway`],
+        check(o, ctx, report) {
+            if (o.spec.gatewayClassName !== "istio")
+                report("error", `class ${o.spec.gatewayClassName} is not Istio's ("istio"): no Istio controller serves it`);
+            const addrs = o.spec.addresses ?? [];
+            if (addrs.length !== 1 || (addrs[0].type ?? "IPAddress") !== "Hostname") {
+                report("error", "without exactly one Hostname address Istio deploys a gateway of its own instead of using the Helm-installed one");
+                return;
+            }
+            const value: string = addrs[0].value;
+            const fqdn = value.includes(".") ? value : `${value}.${o.metadata.namespace}.svc.cluster.local`;
+            const want = `${ctx.gatewayServiceName}.${ctx.gatewayNamespace}.svc.cluster.local`;
+            if (fqdn !== want) report("error", `its address names ${fqdn}, not the gateway's Service ${want}: no pod serves its listeners`);
+            const names = (o.spec.listeners ?? []).map((l: any) => l.name);
+            if (new Set(names).size !== names.length) report("error", `listener names must be unique (${names})`);
+        },
+    },
+    {
+        id: "gatewayapi-listener-certificate",
+        source: "pilot/pkg/config/kube/gateway/conversion.go: buildListener (TLS Terminate needs certificateRefs; a Secret in another namespace needs a ReferenceGrant)",
+        kinds: [`${GATEWAY_API}/Gateway`],
+        check(o, ctx, report) {
+            for (const l of o.spec.listeners ?? []) {
+                if (l.protocol !== "HTTPS") continue;
+                const refs = l.tls?.certificateRefs ?? [];
+                if ((l.tls?.mode ?? "Terminate") !== "Terminate" || refs.length === 0) {
+                    report("error", `listener ${l.name}: HTTPS needs tls.mode Terminate and a certificateRef`);
+                    continue;
+                }
+                for (const ref of refs) {
+                    const ns = ref.namespace ?? o.metadata.namespace;
+                    if ((ref.kind ?? "Secret") !== "Secret" || ns !== o.metadata.namespace)
+                        report("error", `listener ${l.name}: certificateRef ${JSON.stringify(ref)} is not a Secret beside the Gateway`);
+                    const written = ctx.docs.some((d) => d.kind === "Certificate" && d.metadata.namespace === ns && d.spec.secretName === ref.name);
+                    if (!written) report("error", `listener ${l.name}: no Certificate of the plan writes Secret ${ns}/${ref.name}`);
+                }
+            }
+        },
+    },
+    {
+        id: "gatewayapi-route-parents",
+        source:
+            "pilot/pkg/config/kube/gateway/conversion.go: extractParentReferenceInfo (a parentRef names a Gateway and, with sectionName, one of its listeners) " +
+            "and namespacesFromSelector (allowedRoutes: Same admits only the Gateway's namespace)",
+        kinds: [`${GATEWAY_API}/HTTPRoute`],
+        check(o, ctx, report) {
+            for (const p of o.spec.parentRefs ?? []) {
+                const ns = p.namespace ?? o.metadata.namespace;
+                const gw = ctx.docs.find((d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === p.name && d.metadata.namespace === ns);
+                if (!gw) {
+                    report("error", `parentRef ${ns}/${p.name} names no Gateway of the plan: the route attaches nowhere`);
+                    continue;
+                }
+                const listeners = (gw.spec.listeners ?? []).filter((l: any) => p.sectionName === undefined || l.name === p.sectionName);
+                if (listeners.length === 0) report("error", `parentRef ${ns}/${p.name} names listener ${p.sectionName}, which the Gateway does not have`);
+                for (const l of listeners) {
+                    const from = l.allowedRoutes?.namespaces?.from ?? "Same";
+                    if (from === "Same" && o.metadata.namespace !== gw.metadata.namespace)
+                        report("error", `listener ${l.name} admits routes from ${gw.metadata.namespace} only; this route is in ${o.metadata.namespace}`);
+                }
+            }
+        },
+    },
+    {
+        id: "gatewayapi-route-backends",
+        source:
+            "pilot/pkg/config/kube/gateway/conversion.go: buildDestination (a backendRef is a Service by name, not a hostname; one in another namespace " +
+            "needs a ReferenceGrant there, gatewaycommon ReferenceGrants.BackendAllowed; a missing Service is an invalid backend)",
+        kinds: [`${GATEWAY_API}/HTTPRoute`],
+        check(o, ctx, report) {
+            for (const rule of o.spec.rules ?? []) {
+                for (const b of rule.backendRefs ?? []) {
+                    const ns = b.namespace ?? o.metadata.namespace;
+                    if ((b.kind ?? "Service") !== "Service" || (b.group ?? "") !== "") continue;
+                    if (String(b.name).includes(".")) report("error", `backendRef ${b.name}: the name of the Service must be used, not the hostname`);
+                    const svc = ctx.docs.find((d) => d.kind === "Service" && d.metadata.name === b.name && d.metadata.namespace === ns);
+                    if (!svc) report("error", `backendRef ${ns}/${b.name}: no Service of the plan`);
+                    else if (!(svc.spec.ports ?? []).some((p: any) => p.port === b.port))
+                        report("error", `backendRef ${ns}/${b.name}: the Service has no port ${b.port}`);
+                    if (ns !== o.metadata.namespace) {
+                        const granted = ctx.docs.some(
+                            (d) =>
+                                d.kind === "ReferenceGrant" &&
+                                d.metadata.namespace === ns &&
+                                (d.spec.from ?? []).some(
+                                    (f: any) => f.group === GATEWAY_API && f.kind === "HTTPRoute" && f.namespace === o.metadata.namespace,
+                                ) &&
+                                (d.spec.to ?? []).some(
+                                    (t: any) => (t.group ?? "") === "" && t.kind === "Service" && (t.name === undefined || t.name === b.name),
+                                ),
+                        );
+                        if (!granted)
+                            report("error", `backendRef ${ns}/${b.name} is in another namespace and no ReferenceGrant there allows it: the backend is refused`);
+                    }
+                }
+            }
+        },
+    },
+    {
+        id: "gatewayapi-route-filters",
+        source:
+            "gateway-api apis/v1/httproute_types.go: ReplacePrefixMatch is only compatible with a PathPrefix match (a CEL rule of the HTTPRoute CRD); " +
+            "RequestRedirect and URLRewrite together, or a redirect with backends, are refused; pilot/pkg/config/kube/gateway/conversion.go: convertHTTPRoute",
+        kinds: [`${GATEWAY_API}/HTTPRoute`],
+        check(o, _ctx, report) {
+            (o.spec.rules ?? []).forEach((rule: any, i: number) => {
+                const types = (rule.filters ?? []).map((f: any) => f.type);
+                if (types.includes("RequestRedirect") && types.includes("URLRewrite")) report("error", `rule ${i}: RequestRedirect and URLRewrite together`);
+                if (types.includes("RequestRedirect") && (rule.backendRefs ?? []).length) report("error", `rule ${i}: a redirect takes no backendRefs`);
+                if (!types.includes("RequestRedirect") && !(rule.backendRefs ?? []).length)
+                    report("error", `rule ${i}: no backendRefs: every request it matches fails`);
+                const prefixRewrite = (rule.filters ?? []).some((f: any) => f.urlRewrite?.path?.type === "ReplacePrefixMatch");
+                if (prefixRewrite && !(rule.matches ?? []).every((m: any) => m.path?.type === "PathPrefix"))
+                    report("error", `rule ${i}: ReplacePrefixMatch needs a PathPrefix path match in every match`);
+            });
+        },
+    },
+    {
+        id: "acme-solver-gateway-route",
+        source:
+            "cert-manager pkg/issuer/acme/http/httproute.go: createHTTPRoute (the solver's HTTPRoute is made in the Challenge's, i.e. the Certificate's, " +
+            "namespace with the parentRefs given; the controller watches Gateway API kinds only with enableGatewayAPI); Istio then treats it as any HTTPRoute",
+        kinds: ["ClusterIssuer"],
+        check(o, ctx, report) {
+            for (const s of o.spec.acme?.solvers ?? []) {
+                const route = s.http01?.gatewayHTTPRoute;
+                if (!route) continue;
+                const cert = ctx.docs.find((d) => d.kind === "Certificate" && d.spec.issuerRef?.name === o.metadata.name);
+                for (const p of route.parentRefs ?? []) {
+                    const gw = ctx.docs.find(
+                        (d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === p.name && d.metadata.namespace === p.namespace,
+                    );
+                    const l = gw?.spec.listeners?.find((x: any) => x.name === p.sectionName);
+                    if (!l) report("error", `solver parentRef ${p.namespace}/${p.name}#${p.sectionName} names no listener of the plan`);
+                    else if (l.protocol !== "HTTP") report("error", `solver listener ${p.sectionName} is ${l.protocol}: HTTP-01 answers on plain HTTP`);
+                    else if ((l.allowedRoutes?.namespaces?.from ?? "Same") === "Same" && cert && cert.metadata.namespace !== gw!.metadata.namespace)
+                        report("error", `the challenge HTTPRoute (in ${cert.metadata.namespace}) is not admitted by listener ${l.name}`);
+                }
+                const cm = ctx.docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "cert-manager");
+                if (cm && cm.spec.values.config?.enableGatewayAPI !== true)
+                    report("error", "cert-manager runs without enableGatewayAPI: the Gateway solver never creates its HTTPRoute");
+            }
+        },
+    },
+
     // The gateway Service ------------------------------------------------------------------------
     {
         id: "gateway-service-traffic-policy",
@@ -611,6 +767,8 @@ export function chartGatewayPodLabels(values: Record<string, any>, releaseName: 
 export interface ExistingGateway {
     labels: Record<string, string>;
     namespace: string;
+    /** The gateway's Service name. */
+    serviceName: string;
     serviceType: string;
     externalTrafficPolicy?: string;
     numTrustedProxies: number;
@@ -629,6 +787,7 @@ export function contextOf(docs: readonly K8sObject[], existing: ExistingGateway)
         docs,
         gatewayPodLabels: gw ? chartGatewayPodLabels(values, gw.metadata.name) : existing.labels,
         gatewayNamespace: gw?.metadata.namespace ?? existing.namespace,
+        gatewayServiceName: gw ? values.name || gw.metadata.name : existing.serviceName,
         gatewayServiceType: values.service?.type ?? (gw ? "LoadBalancer" : existing.serviceType),
         gatewayExternalTrafficPolicy: gw ? (values.service?.externalTrafficPolicy ?? "") : (existing.externalTrafficPolicy ?? ""),
         gatewayTrustedProxies: gw ? (proxyConfig ? (JSON.parse(proxyConfig).gatewayTopology?.numTrustedProxies ?? 0) : 0) : existing.numTrustedProxies,
@@ -639,12 +798,17 @@ export function contextOf(docs: readonly K8sObject[], existing: ExistingGateway)
     };
 }
 
+/** A rule's name for a kind: Gateway API kinds carry their group ("gateway.networking.k8s.io/Gateway" is not Istio's Gateway). */
+export function kindOf(o: K8sObject): string {
+    return o.apiVersion.startsWith(`${GATEWAY_API}/`) ? `${GATEWAY_API}/${o.kind}` : o.kind;
+}
+
 /** Every finding of every rule over every document. */
 export function checkPlan(ctx: PlanContext, rules: readonly Rule[] = RULES): Finding[] {
     const out: Finding[] = [];
     for (const obj of ctx.docs) {
         for (const rule of rules) {
-            if (!rule.kinds.includes(obj.kind)) continue;
+            if (!rule.kinds.includes(kindOf(obj))) continue;
             rule.check(obj, ctx, (severity, message) => out.push({ rule: rule.id, severity, object: id(obj), message }));
         }
     }

@@ -23,6 +23,9 @@ const MODULES: Record<string, [string, string]> = {
     "networking.istio.io/v1/Gateway": ["@kubernetes-models/istio/networking.istio.io/v1/Gateway", "Gateway"],
     "networking.istio.io/v1/VirtualService": ["@kubernetes-models/istio/networking.istio.io/v1/VirtualService", "VirtualService"],
     "networking.istio.io/v1/DestinationRule": ["@kubernetes-models/istio/networking.istio.io/v1/DestinationRule", "DestinationRule"],
+    "gateway.networking.k8s.io/v1/Gateway": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway", "Gateway"],
+    "gateway.networking.k8s.io/v1/HTTPRoute": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute", "HTTPRoute"],
+    "gateway.networking.k8s.io/v1beta1/ReferenceGrant": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant", "ReferenceGrant"],
 };
 
 const cache = new Map<string, any>();

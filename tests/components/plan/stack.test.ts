@@ -1,3 +1,4 @@
+import { HELM_RELEASE_API_VERSION } from "../../../components/manifests/types";
 import { strict as assert } from "assert";
 import { AffinityMode } from "../../../components/settings/enums";
 import { buildPlan } from "../../../components/plan/stack";
@@ -39,7 +40,7 @@ describe("plan", () => {
 
     it("validates every object of every mode against the upstream schemas", async () => {
         const docs = planDocuments(buildPlan(stackWith(ALL_MODES), { demoAppSource: "// app" }));
-        const k8s = docs.filter((d) => d.kind !== "HelmRelease");
+        const k8s = docs.filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION);
         assert.equal(k8s.filter((d) => d.kind === "DestinationRule").length, ALL_MODES.length);
         for (const doc of k8s) await validateUpstream(doc);
     });
@@ -51,7 +52,7 @@ describe("plan", () => {
             direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] },
             autoscaling: { minReplicas: 2, maxReplicas: 5 },
         }));
-        const docs = planDocuments(buildPlan(stack, { demoAppSource: "// app" })).filter((d) => d.kind !== "HelmRelease");
+        const docs = planDocuments(buildPlan(stack, { demoAppSource: "// app" })).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION);
         const kinds = new Set(docs.map((d) => d.kind));
         for (const kind of ["EnvoyFilter", "HorizontalPodAutoscaler", "PodDisruptionBudget", "VirtualService"]) assert.ok(kinds.has(kind), kind);
         for (const doc of docs) await validateUpstream(doc);
@@ -60,7 +61,8 @@ describe("plan", () => {
     for (const stack of ["dev", "staging", "prod"]) {
         it(`validates every object of the ${stack} stack against the upstream schemas`, async () => {
             const { value } = parseStackConfig(readStackConfig(PROJECT_DIR, stack));
-            for (const doc of planDocuments(buildPlan(value, { demoAppSource: "// app" })).filter((d) => d.kind !== "HelmRelease")) await validateUpstream(doc);
+            for (const doc of planDocuments(buildPlan(value, { demoAppSource: "// app" })).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION))
+                await validateUpstream(doc);
         });
     }
 
