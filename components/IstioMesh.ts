@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { needsPersistentSessions, type MeshSettings } from "./settings/schema";
 import { parseMesh, SettingsError } from "./settings/validate";
-import { IngressApi } from "./settings/enums";
+import { Dataplane, IngressApi } from "./settings/enums";
 import { meshKeys, meshLayout, meshPart, MeshInputs } from "./plan/mesh";
 import { ComponentType } from "./plan/types";
 import type { MeshKeys } from "./plan/waits";
@@ -18,6 +18,8 @@ export interface IstioMeshArgs {
     chartRepository?: pulumi.Input<string>;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: pulumi.Input<string>;
+    /** Sidecars, or ambient (istio-cni and ztunnel too); plain, since it decides which releases exist. @default "sidecar" */
+    dataplane?: Dataplane;
     /** The gateway; plain, since gateway.api decides whether the Gateway API's CRDs are installed. */
     gateway?: GatewayArgs;
     /** Extra Helm values per chart, merged over the ones this component sets. */
@@ -74,10 +76,16 @@ export class IstioMesh extends pulumi.ComponentResource {
         const where = `IstioMesh ${name}`;
         // gateway.api decides whether the Gateway API's CRDs are installed: it must be known now.
         const api = args.gateway?.api;
+        if (!handoff && args.dataplane !== undefined && !isKnown(args.dataplane)) {
+            throw new SettingsError([`${where}.dataplane: must be known when the component is created (it decides which releases exist)`]);
+        }
         if (!handoff && args.gateway !== undefined && !isKnown(args.gateway)) {
             throw new SettingsError([`${where}.gateway: must be known when the component is created (gateway.api decides which resources exist)`]);
         }
-        const layout = meshLayout({ gateway: { api: api === IngressApi.GatewayApi ? IngressApi.GatewayApi : IngressApi.Istio } });
+        const layout = meshLayout({
+            gateway: { api: api === IngressApi.GatewayApi ? IngressApi.GatewayApi : IngressApi.Istio },
+            dataplane: args.dataplane === Dataplane.Ambient ? Dataplane.Ambient : Dataplane.Sidecar,
+        });
         // Known settings are checked before anything is registered; Outputs once they resolve.
         const input: pulumi.Input<MeshInputs> | undefined = handoff
             ? undefined

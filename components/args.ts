@@ -6,7 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, IngressApi, TlsIssuer } from "./settings/enums";
+import type { AffinityMode, Dataplane, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, IngressApi, TlsIssuer } from "./settings/enums";
 import type { affinitySchema, appSchema, meshSchema, tlsSchema } from "./settings/schema";
 
 export interface CookieAttribute {
@@ -119,6 +119,10 @@ export interface MeshValues {
     istiod?: Record<string, any>;
     /** @default {} */
     gateway?: Record<string, any>;
+    /** istio-cni (ambient only). @default {} */
+    cni?: Record<string, any>;
+    /** ztunnel (ambient only). @default {} */
+    ztunnel?: Record<string, any>;
 }
 
 export interface Mesh {
@@ -130,6 +134,8 @@ export interface Mesh {
     version?: string;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: string;
+    /** Sidecars, or ambient: istio-cni and ztunnel installed too, app namespaces enrolled, waypoints for in-mesh L7. @default "sidecar" */
+    dataplane?: Dataplane;
     gateway?: Gateway;
     values?: MeshValues;
 }

@@ -165,7 +165,7 @@ describe("render is deploy: what index.ts registers equals what render prints", 
 describe("preview and up register the same set", () => {
     after(() => pulumi.runtime.setAllConfig({}));
     muteWarnings();
-    for (const stack of ["dev", "staging", "prod"]) {
+    for (const stack of ["dev", "staging", "prod", "ambient"]) {
         it(`stack ${stack}`, async () => {
             const sets: string[][] = [];
             for (const preview of [true, false]) {

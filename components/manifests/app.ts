@@ -6,12 +6,15 @@ import type { K8sObject } from "./types";
 import { appLabels, serviceHost } from "./names";
 import { buildDirectObjects, DirectObjects, DirectContextOptions } from "./direct";
 import { buildSecurityObjects, SecurityObjects } from "./security";
+import { USE_WAYPOINT_LABEL } from "./waypoint";
 
 export { appLabels, serviceHost };
 
 export interface AppObjectsContext extends DirectContextOptions {
     /** The namespace's demo script; absent when the app brings its own image. */
     demoScript?: DemoScriptRef;
+    /** Ambient: the waypoint the app's Service sends in-mesh traffic through (hash modes need an L7 proxy). */
+    waypoint?: string;
 }
 
 /** The objects one app owns. Its gateway route is built with the other apps on its path (objects/routes). */
@@ -157,7 +160,11 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
         service: {
             apiVersion: "v1",
             kind: "Service",
-            metadata: { name: app.name, namespace: app.namespace, labels: { ...labels, ...serviceLabelsFor(app.affinity) } },
+            metadata: {
+                name: app.name,
+                namespace: app.namespace,
+                labels: { ...labels, ...serviceLabelsFor(app.affinity), ...(ctx.waypoint ? { [USE_WAYPOINT_LABEL]: ctx.waypoint } : {}) },
+            },
             spec: {
                 type: "ClusterIP",
                 selector: { app: app.name },

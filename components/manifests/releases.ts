@@ -1,5 +1,6 @@
 import type { MeshSettings } from "../settings/schema";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
+import { Dataplane } from "../settings/enums";
 import type { HelmReleaseSpec } from "./types";
 
 export const ISTIO_SYSTEM_NAMESPACE = "istio-system";
@@ -8,7 +9,14 @@ export interface MeshReleases {
     base: HelmReleaseSpec;
     istiod: HelmReleaseSpec;
     gateway: HelmReleaseSpec;
+    /** Ambient only: the node agent that enrols pods into ambient (redirects their traffic to ztunnel). */
+    cni?: HelmReleaseSpec;
+    /** Ambient only: the per-node proxy carrying L4 traffic and mutual TLS (HBONE). */
+    ztunnel?: HelmReleaseSpec;
 }
+
+/** Istio's ambient profile, as each chart's templates/zzz_profile.yaml reads it (files/profile-ambient.yaml). */
+const AMBIENT_PROFILE = { profile: "ambient" } as const;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -30,9 +38,11 @@ export function mergeValues(base: Record<string, unknown>, over: Record<string, 
  */
 export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions: boolean }): MeshReleases {
     const common = { repo: mesh.chartRepository, version: mesh.version };
+    const ambient = mesh.dataplane === Dataplane.Ambient;
     const revision = mesh.revision ? { revision: mesh.revision } : {};
     const istiodDefaults: Record<string, unknown> = {
         ...revision,
+        ...(ambient ? AMBIENT_PROFILE : {}),
         // Access logs show which pod served each request: the first place to look when a session moves.
         meshConfig: { accessLogFile: "/dev/stdout" },
         env: opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {},
@@ -70,5 +80,17 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
             chart: "gateway",
             values: mergeValues(gatewayDefaults, mesh.values.gateway),
         },
+        ...(ambient
+            ? {
+                  cni: { ...common, name: "istio-cni", namespace: ISTIO_SYSTEM_NAMESPACE, chart: "cni", values: mergeValues(AMBIENT_PROFILE, mesh.values.cni) },
+                  ztunnel: {
+                      ...common,
+                      name: "ztunnel",
+                      namespace: ISTIO_SYSTEM_NAMESPACE,
+                      chart: "ztunnel",
+                      values: mergeValues(AMBIENT_PROFILE, mesh.values.ztunnel),
+                  },
+              }
+            : {}),
     };
 }

@@ -3,7 +3,7 @@ import { buildMeshReleases, ISTIO_SYSTEM_NAMESPACE } from "../manifests/releases
 import { buildNamespace } from "../manifests/namespace";
 import { helmReleaseDocument } from "../manifests/types";
 import { Entry, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, Part, ReadKind } from "./types";
-import { IngressApi } from "../settings/enums";
+import { Dataplane, IngressApi } from "../settings/enums";
 import { GATEWAY_API_VERSION } from "../settings/versions";
 import { buildGatewayApiCrds } from "../manifests/gatewayApi";
 import type { MeshKeys } from "./waits";
@@ -17,8 +17,10 @@ export interface MeshInputs {
 
 /** What decides which mesh objects exist. */
 export interface MeshLayout {
-    /** Install the Gateway API's CRDs (gateway.api "gatewayApi"). */
+    /** Install the Gateway API's CRDs (gateway.api "gatewayApi", or ambient's waypoints). */
     gatewayApiCrds: boolean;
+    /** Ambient: istio-cni and ztunnel too. */
+    ambient?: boolean;
 }
 
 export function meshKeys(
@@ -33,14 +35,17 @@ export function meshKeys(
         gateway: `${owner}-gateway`,
         gatewayService: `${owner}-gateway-service`,
         ...(layout.gatewayApiCrds ? { gatewayApiCrds: `${owner}-gateway-api-crds` } : {}),
+        ...(layout.ambient ? { cni: `${owner}-cni`, ztunnel: `${owner}-ztunnel` } : {}),
     };
 }
 
 const NAMESPACE = { apiVersion: "v1", kind: "Namespace" };
 
 /** The layout a mesh's settings ask for. */
-export function meshLayout(mesh: { gateway: { api: IngressApi } }): MeshLayout {
-    return { gatewayApiCrds: mesh.gateway.api === IngressApi.GatewayApi };
+export function meshLayout(mesh: { gateway: { api: IngressApi }; dataplane: Dataplane }): MeshLayout {
+    const ambient = mesh.dataplane === Dataplane.Ambient;
+    // Waypoints are Gateway API Gateways (class istio-waypoint): ambient needs the CRDs too.
+    return { gatewayApiCrds: mesh.gateway.api === IngressApi.GatewayApi || ambient, ambient };
 }
 
 /**
@@ -74,6 +79,26 @@ export function meshPart(owner: string, layout: MeshLayout = { gatewayApiCrds: f
                 dependsOn: [k.istiod, k.gatewayNamespace],
                 build: (s) => helmReleaseDocument(releases(s).gateway),
             },
+            // Ambient: istio-cni needs no control plane (it enrols pods as they start); ztunnel gets its
+            // certificates from istiod. Both run beside the gateway, so a deploy still waits three times in a row.
+            ...(k.cni && k.ztunnel
+                ? [
+                      {
+                          key: k.cni,
+                          owner,
+                          type: HELM_RELEASE_TYPE,
+                          dependsOn: [k.systemNamespace],
+                          build: (s: MeshInputs) => helmReleaseDocument(releases(s).cni!),
+                      },
+                      {
+                          key: k.ztunnel,
+                          owner,
+                          type: HELM_RELEASE_TYPE,
+                          dependsOn: [k.istiod],
+                          build: (s: MeshInputs) => helmReleaseDocument(releases(s).ztunnel!),
+                      },
+                  ]
+                : []),
         ],
         reads: [
             {

@@ -1,6 +1,8 @@
 import { needsClientAddress, type StackSettings } from "../settings/validate";
 import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsSettings } from "../settings/schema";
-import { ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
+import { Dataplane, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
+import { needsWaypoint } from "../policy/affinity";
+import { buildWaypoint, WAYPOINT_NAME } from "../manifests/waypoint";
 import { GATEWAY_API_VERSION } from "../settings/versions";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
 import { ISTIO_SYSTEM_NAMESPACE, mergeValues } from "../manifests/releases";
@@ -68,7 +70,10 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
                 `that adds X-Forwarded-For: the direct-routing guard checks the client address`,
         );
     }
-    if (mesh.gateway.api === IngressApi.GatewayApi) {
+    if (mesh.dataplane === Dataplane.Ambient) {
+        out.push(`Istio's ambient data plane: istiod with the ambient profile, istio-cni and ztunnel`);
+    }
+    if (meshLayout(mesh).gatewayApiCrds) {
         out.push(`the Gateway API's standard-channel CRDs at ${GATEWAY_API_VERSION} or newer (the version Istio 1.30 is built against)`);
     }
     const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
@@ -187,9 +192,16 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
     const namespaces = [...new Set(apps.map((a) => a.namespace))];
     const scriptNamespaces = new Set(apps.filter((a) => a.image === undefined).map((a) => a.namespace));
     const script = demoScriptRef(DEMO_SCRIPT_CONFIGMAP, options.demoAppSource);
+    const ambient = mesh.dataplane === Dataplane.Ambient;
+    const waypointFor = (app: AppSettings) => (ambient && needsWaypoint(app.affinity.mode) ? WAYPOINT_NAME : undefined);
+    const waypointNamespaces = new Set(apps.filter(waypointFor).map((a) => a.namespace));
     for (const ns of namespaces) {
-        own(namespaceKey(name, ns), buildNamespace(ns, { injection: true, revision: mesh.revision }));
+        own(namespaceKey(name, ns), buildNamespace(ns, ambient ? { ambient: true } : { injection: true, revision: mesh.revision }));
         if (scriptNamespaces.has(ns)) own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), [namespaceKey(name, ns)]);
+        if (waypointNamespaces.has(ns)) {
+            const waypoint = buildWaypoint(ns);
+            own(`${name}-waypoint-${ns}`, waypoint, [namespaceKey(name, ns), ...meshWaits(waypoint, installed)]);
+        }
     }
     const gateway = buildSharedGateway(mesh, tls);
     // With TLS the HTTPS server is of use once its certificate exists.
@@ -222,6 +234,7 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
             gatewayNamespace: mesh.gateway.namespace,
             gatewaySelector: mesh.gateway.labels,
             rootNamespace: ISTIO_SYSTEM_NAMESPACE,
+            waypoint: waypointFor(app),
         };
         add(fillPart(appPart(owner, appLayout(app), refs), { app, ctx }));
     }

@@ -10,6 +10,9 @@ export interface MeshKeys {
     gatewayNamespace: string;
     /** The Gateway API's CRDs, when the mesh installs them. */
     gatewayApiCrds?: string;
+    /** Ambient: istio-cni (which enrols pods) and ztunnel. */
+    cni?: string;
+    ztunnel?: string;
 }
 
 /**
@@ -24,6 +27,7 @@ export function meshWaits(type: ObjectType, mesh: MeshKeys | undefined): string[
     if (/\.istio\.io\//.test(type.apiVersion)) return [mesh.base, mesh.istiod];
     // Gateway API objects need their CRDs; istiod picks them up once it runs (no webhook of its own checks them).
     if (type.apiVersion.startsWith("gateway.networking.k8s.io/")) return mesh.gatewayApiCrds ? [mesh.gatewayApiCrds] : [];
-    if (type.kind === "Deployment") return [mesh.istiod];
+    // Sidecars come from istiod's injection webhook; ambient pods are enrolled by istio-cni instead.
+    if (type.kind === "Deployment") return mesh.cni ? [mesh.cni] : [mesh.istiod];
     return [];
 }

@@ -126,3 +126,14 @@ export function describeAffinity(a: AffinitySettings): string {
             return "round robin (no affinity)";
     }
 }
+
+/**
+ * Whether in-mesh callers of an ambient app need a waypoint to be sticky: ztunnel
+ * carries L4 only, and a hash policy (header, cookie, query parameter, source IP) is
+ * applied by an L7 proxy. A waypoint applies the Service's DestinationRule load
+ * balancer to its inbound clusters (pilot/pkg/networking/core/cluster_waypoint.go:
+ * buildWaypointInboundVIPCluster → applyLoadBalancer).
+ */
+export function needsWaypoint(mode: AffinityMode): boolean {
+    return isHashMode(mode);
+}

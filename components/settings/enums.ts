@@ -41,6 +41,15 @@ export enum IngressApi {
     GatewayApi = "gatewayApi",
 }
 
+/**
+ * Istio's data plane for the apps: a sidecar in every pod, or ambient (a ztunnel
+ * per node for L4 and mTLS, waypoints for L7, no sidecars).
+ */
+export enum Dataplane {
+    Sidecar = "sidecar",
+    Ambient = "ambient",
+}
+
 /** The Kubernetes Service type of the ingress gateway. */
 export enum GatewayServiceType {
     LoadBalancer = "LoadBalancer",

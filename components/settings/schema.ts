@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
     AffinityMode,
+    Dataplane,
     DirectContext,
     ExternalTrafficPolicy,
     GatewayServiceType,
@@ -372,9 +373,14 @@ const chartRepository = (fallback: string) =>
  * would silently override it and let the objects aimed at the gateway drift
  * from the gateway (selectors, labels, revision).
  */
-const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway", readonly [string, string][]>> = {
+const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway" | "cni" | "ztunnel", readonly [string, string][]>> = {
     base: [["defaultRevision", "mesh.revision"]],
-    istiod: [["revision", "mesh.revision"]],
+    istiod: [
+        ["revision", "mesh.revision"],
+        ["profile", "mesh.dataplane"],
+    ],
+    cni: [["profile", "mesh.dataplane"]],
+    ztunnel: [["profile", "mesh.dataplane"]],
     gateway: [
         ["name", "mesh.gateway.name"],
         ["labels", "mesh.gateway.labels (the Gateway, EnvoyFilter, AuthorizationPolicy and NetworkPolicy select the pods by them)"],
@@ -406,14 +412,25 @@ export const meshSchema = strict({
         })
         .default(DEFAULT_ISTIO_VERSION),
     revision: dnsLabel.optional(),
+    /** Sidecars, or ambient (istio-cni and ztunnel installed too). */
+    dataplane: enumOf(Dataplane).default(Dataplane.Sidecar),
     gateway: gatewaySchema.prefault({}),
     values: strict({
         base: valuesMap.default({}),
         istiod: valuesMap.default({}),
         gateway: valuesMap.default({}),
+        cni: valuesMap.default({}),
+        ztunnel: valuesMap.default({}),
     }).prefault({}),
 }).superRefine((m, ctx) => {
-    for (const chart of ["base", "istiod", "gateway"] as const) {
+    if (m.dataplane === Dataplane.Ambient && m.revision !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["revision"],
+            message: 'is not supported with dataplane "ambient" by this package (ztunnel and istio-cni serve one control plane here); leave it out',
+        });
+    }
+    for (const chart of ["base", "istiod", "gateway", "cni", "ztunnel"] as const) {
         for (const [key, owner] of OWNED_VALUES[chart]) {
             if (valueAt(m.values[chart], key) !== undefined) {
                 ctx.addIssue({ code: "custom", path: ["values", chart, ...key.split(".")], message: `is set by ${owner}; set it there` });

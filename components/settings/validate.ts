@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { distance } from "fastest-levenshtein";
-import { AffinityMode, DirectContext, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isHashMode, TlsIssuer } from "./enums";
+import {
+    AffinityMode,
+    Dataplane,
+    DirectContext,
+    ExternalTrafficPolicy,
+    GatewayServiceType,
+    IngressApi,
+    isHashMode,
+    isPersistentMode,
+    TlsIssuer,
+} from "./enums";
 import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
 import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
 import { COOKIE_ATTRIBUTES_MINOR } from "./versions";
@@ -382,10 +392,39 @@ function checkIngressApi(stack: StackSettings, where: SettingsPlaces): Findings 
     return { problems, warnings: [] };
 }
 
+/**
+ * What ambient cannot give. Persistent sessions: Envoy's stateful-session filter is added
+ * to sidecar and gateway routes (pilot/pkg/networking/core/httproute.go and gateway.go:
+ * MaybeBuildStatefulSessionFilterConfig), never to a waypoint's (listener_waypoint.go), so
+ * in-mesh callers would not be sticky. Direct routing: its sidecar context needs sidecars,
+ * and at the gateway the passthrough cluster connects to the pod address itself, outside
+ * ztunnel's HBONE tunnel, where mutual TLS refuses it.
+ */
+function checkAmbient(stack: StackSettings, where: SettingsPlaces): Findings {
+    const problems: string[] = [];
+    if (stack.mesh.dataplane !== Dataplane.Ambient) return { problems, warnings: [] };
+    stack.apps.forEach((app, i) => {
+        if (isPersistentMode(app.affinity.mode)) {
+            problems.push(
+                `${where.apps}[${i}].affinity.mode: "${app.affinity.mode}" is not honoured with ${where.mesh}.dataplane "ambient": ` +
+                    `Envoy's stateful-session filter runs on sidecar and gateway routes, not on waypoints, so in-mesh callers would not be sticky; ` +
+                    `use a hash mode (cookie, header, queryParameter, sourceIp), which a waypoint applies from the DestinationRule`,
+            );
+        }
+        if (app.direct.enabled) {
+            problems.push(
+                `${where.apps}[${i}].direct: is not available with ${where.mesh}.dataplane "ambient": the sidecar context needs sidecars, and at the gateway ` +
+                    `the passthrough cluster connects to the pod address itself, outside ztunnel's HBONE tunnel, which mutual TLS refuses`,
+            );
+        }
+    });
+    return { problems, warnings: [] };
+}
+
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
-    for (const found of [checkTls(stack, where), checkClientAddress(stack, where), checkIngressApi(stack, where)]) {
+    for (const found of [checkTls(stack, where), checkClientAddress(stack, where), checkIngressApi(stack, where), checkAmbient(stack, where)]) {
         problems.push(...found.problems);
         warnings.push(...found.warnings);
     }

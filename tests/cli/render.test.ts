@@ -107,7 +107,7 @@ describe("cli/render", () => {
         const prod = parseAllDocuments(prodText).map((d) => d.toJS());
         assert.equal(prod.find((d) => d.kind === "ClusterIssuer").spec.acme.email, "ops@example.com");
         assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.meshConfig.ingressClass, "istio");
-        for (const stack of ["dev", "staging", "prod"]) {
+        for (const stack of ["dev", "staging", "prod", "ambient"]) {
             const text = render(["--stack", stack]).out;
             assert.ok(!/^kind: Secret$/m.test(text), `${stack} renders no Secret`);
             assert.ok(!/PRIVATE KEY/.test(text), `${stack} renders no key`);
@@ -148,7 +148,7 @@ describe("cli/render", () => {
         assert.match(unknown.err, /usage: istio-sticky-render --stack/);
         const missing = render(["--stack", "qa"]);
         assert.equal(missing.code, 1);
-        assert.match(missing.err, /no stack "qa" .*\(stacks: dev, prod, staging\)/);
+        assert.match(missing.err, /no stack "qa" .*\(stacks: ambient, dev, prod, staging\)/);
     });
 
     it("runs as `npm run -s render` in its own process, its whole stdout YAML a pipe can take as is", () => {

@@ -52,7 +52,7 @@ describe("multi-language use (the component analyzer's schema)", function () {
         assert.deepEqual(plain("StickySessions"), ["apps", "mesh", "tls"]);
         assert.deepEqual(plain("StickyApp"), ["autoscaling", "createNamespace", "direct", "quiet", "route"]);
         assert.deepEqual(plain("GatewayTls"), ["installCertManager"]);
-        assert.deepEqual(plain("IstioMesh"), ["gateway"]);
+        assert.deepEqual(plain("IstioMesh"), ["dataplane", "gateway"]);
         assert.equal(inputs("StickyApp").affinity.$ref, "#/types/istio-sticky:index:Affinity");
         assert.deepEqual(schema.types["istio-sticky:index:AffinityMode"].enum.map((e: any) => e.value).sort(), [
             "cookie",
@@ -65,7 +65,7 @@ describe("multi-language use (the component analyzer's schema)", function () {
         ]);
         // Free-form Helm values are the only Any.
         assert.deepEqual(schema.types["istio-sticky:index:MeshValues"].properties.istiod.additionalProperties, { $ref: "pulumi.json#/Any" });
-        assert.deepEqual(JSON.stringify(schema).match(/pulumi\.json#\/Any/g)?.length, 3);
+        assert.deepEqual(JSON.stringify(schema).match(/pulumi\.json#\/Any/g)?.length, 5);
     });
 
     it("names input types so the generated SDKs call them <Name>Args, as TypeScript does (no AffinityArgsArgs)", () => {

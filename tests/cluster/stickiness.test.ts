@@ -6,8 +6,8 @@
  *
  * Runs when KUBECONFIG is set and the pulumi and kubectl CLIs are on PATH:
  *   KUBECONFIG=~/.kube/config PULUMI_CONFIG_PASSPHRASE= npm test
- * Two variants: Istio's API (STICKY_STACK, default dev) and the Kubernetes Gateway
- * API (staging). KEEP_STACK=1 leaves them deployed.
+ * Three variants: Istio's API (STICKY_STACK, default dev), the Kubernetes Gateway
+ * API (staging) and the ambient data plane (ambient). KEEP_STACK=1 leaves them deployed.
  */
 import { strict as assert } from "assert";
 import { spawn, spawnSync, ChildProcess } from "child_process";
@@ -47,9 +47,10 @@ async function waitForPort(port: number, deadlineMs: number): Promise<void> {
 }
 
 /** The stacks the cluster test deploys, one per ingress API. */
-export const CLUSTER_VARIANTS: { stack: string; api: "istio" | "gatewayApi" }[] = [
+export const CLUSTER_VARIANTS: { stack: string; api: "istio" | "gatewayApi"; ambient?: boolean }[] = [
     { stack: process.env.STICKY_STACK ?? "dev", api: "istio" },
     { stack: "staging", api: "gatewayApi" },
+    { stack: "ambient", api: "istio", ambient: true },
 ];
 
 /** A Gateway API object's condition status, as its controller (istiod) reports it. */
@@ -65,7 +66,8 @@ function conditionOf(kind: string, namespace: string, name: string, type: string
 }
 
 for (const variant of CLUSTER_VARIANTS) {
-    describe(`cluster (${variant.api === "istio" ? "Istio's API" : "the Gateway API"}, stack ${variant.stack}): pulumi up, then sticky sessions through the ingress`, function () {
+    const label = `${variant.api === "istio" ? "Istio's API" : "the Gateway API"}${variant.ambient ? ", ambient" : ""}`;
+    describe(`cluster (${label}, stack ${variant.stack}): pulumi up, then sticky sessions through the ingress`, function () {
         this.timeout(30 * 60 * 1000);
         const missing = missingForCluster();
         let forward: ChildProcess | undefined;
@@ -98,6 +100,16 @@ for (const variant of CLUSTER_VARIANTS) {
                     assert.match(conditionOf(route, "istio-ingress", "", "Accepted"), /^True( True)*$/, `${route} accepted`);
                     assert.match(conditionOf(route, "istio-ingress", "", "ResolvedRefs"), /^True( True)*$/, `${route} resolved its backends`);
                 }
+            }
+            if (variant.ambient) {
+                // istio-cni enrolled the app pods (no sidecars), and istiod programmed each waypoint.
+                const pods = spawnSync("kubectl", ["get", "pods", "-A", "-l", "app.kubernetes.io/part-of=istio-sticky", "-o", "json"], { encoding: "utf8" });
+                for (const pod of JSON.parse(pods.stdout).items) {
+                    assert.equal(pod.metadata.annotations?.["ambient.istio.io/redirection"], "enabled", `${pod.metadata.name} is in ambient`);
+                    assert.ok(!pod.spec.containers.some((c: { name: string }) => c.name === "istio-proxy"), `${pod.metadata.name} has no sidecar`);
+                }
+                for (const ns of ["sticky", "carts"])
+                    assert.equal(conditionOf("gateways.gateway.networking.k8s.io", ns, "waypoint", "Programmed"), "True", `${ns}/waypoint`);
             }
             const apps = result.outputs.apps.value as Record<string, { path: string; verifyArgs: string[] }>;
             port = await freePort();

@@ -390,4 +390,23 @@ describe("StickySessions critical path (Pulumi mocks)", () => {
         assert.equal(waits, 3, chain.join(" → "));
         assert.deepEqual(chain.slice(0, 2), ["sticky-mesh-base", "sticky-mesh-istiod"]);
     });
+
+    it("waits at most three times in a row in ambient too (istio-cni and ztunnel beside the gateway), on both ingress APIs", async () => {
+        for (const api of ["istio", "gatewayApi"]) {
+            rec.reset();
+            const modes = Array.from({ length: 10 }, (_, i) => [AffinityMode.Header, AffinityMode.Cookie, AffinityMode.None][i % 3]);
+            const stack = stackWith(modes, { dataplane: "ambient", gateway: { api, serviceType: "NodePort" } });
+            const sticky = new StickySessions(`amb-${api}`, { mesh: stack.mesh, apps: stack.apps });
+            await valueOf(sticky.endpoints);
+            await settle(rec);
+            const { waits, chain } = sequentialWaits(rec.resources);
+            assert.equal(waits, 3, chain.join(" → "));
+            const deployment = rec.byNameOf(`amb-${api}-app-0-deployment`);
+            assert.ok(
+                deployment.dependsOn.includes(`amb-${api}-mesh-cni`) && !deployment.dependsOn.includes(`amb-${api}-mesh-istiod`),
+                deployment.dependsOn.join(),
+            );
+            assert.deepEqual(rec.byNameOf(`amb-${api}-mesh-ztunnel`).dependsOn, [`amb-${api}-mesh-istiod`]);
+        }
+    });
 });

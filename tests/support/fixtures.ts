@@ -91,6 +91,30 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
             }
         }
     }
+    // Ambient: every mode a waypoint honours, on both ingress APIs, every TLS variant, Istio installed or not.
+    const ambientModes = ALL_MODES.filter((m) => !["persistentCookie", "persistentHeader"].includes(m));
+    const ambientExtras: Record<string, (i: number) => Record<string, unknown>> = {
+        plain: () => ({}),
+        "autoscaling, one shared path": (i) => ({
+            path: "/shared",
+            namespace: "shared",
+            match: { headers: { target: `b${i}` } },
+            autoscaling: { minReplicas: 2, maxReplicas: 4 },
+        }),
+    };
+    for (const api of ["istio", "gatewayApi"]) {
+        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
+            for (const install of [true, false]) {
+                for (const [extraName, extra] of Object.entries(ambientExtras)) {
+                    const apps = ambientModes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
+                    out.push([
+                        `ambient, ${api}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
+                        { [APPS_KEY]: apps, [MESH_KEY]: { install, dataplane: "ambient", gateway: { serviceType: "NodePort", api } }, [TLS_KEY]: tls },
+                    ]);
+                }
+            }
+        }
+    }
     const more: [string, Record<string, unknown>][] = [
         [
             "a revision, maglev and ring-hash sizes, a trusted proxy",

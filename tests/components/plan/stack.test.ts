@@ -58,7 +58,7 @@ describe("plan", () => {
         for (const doc of docs) await validateUpstream(doc);
     });
 
-    for (const stack of ["dev", "staging", "prod"]) {
+    for (const stack of ["dev", "staging", "prod", "ambient"]) {
         it(`validates every object of the ${stack} stack against the upstream schemas`, async () => {
             const { value } = parseStackConfig(readStackConfig(PROJECT_DIR, stack));
             for (const doc of planDocuments(buildPlan(value, { demoAppSource: "// app" })).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION))
@@ -67,7 +67,7 @@ describe("plan", () => {
     }
 
     it("has the stacks the project promises", () => {
-        assert.deepEqual(listStacks(PROJECT_DIR), ["dev", "prod", "staging"]);
+        assert.deepEqual(listStacks(PROJECT_DIR), ["ambient", "dev", "prod", "staging"]);
     });
 
     it("fails the schema check on a broken object (the check can fail)", async () => {
