@@ -259,6 +259,50 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 /without enableGatewayAPI/,
             ],
         ];
+        // Ambient: a header-hashed app and a round-robin one in one namespace.
+        const ambientBase = () =>
+            parseStackConfig({
+                [APPS_KEY]: [
+                    { name: "cart", namespace: "shop", affinity: { mode: "header", headerName: "x-user" } },
+                    { name: "list", namespace: "shop", affinity: { mode: "none" } },
+                ],
+                [MESH_KEY]: { dataplane: "ambient" },
+            }).value;
+        const ambientCases: [string, (docs: K8sObject[]) => void, RegExp][] = [
+            [
+                "an ambient namespace that also asks for sidecars",
+                (d) => (find(d, "Namespace", (n) => n.metadata.name === "shop").metadata.labels!["istio-injection"] = "enabled"),
+                /ambient-namespace-enrolment: labelled for ambient and for sidecar injection/,
+            ],
+            [
+                "a Service naming a waypoint the plan lacks",
+                (d) => (find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/use-waypoint"] = "other"),
+                /ambient-waypoint: uses waypoint other/,
+            ],
+            [
+                "consistent hashing in ambient without a waypoint",
+                (d) => delete find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/use-waypoint"],
+                /ambient-hash-needs-waypoint: consistent hashing for cart\.shop\.svc\.cluster\.local in ambient without a waypoint/,
+            ],
+            [
+                "a persistent-session label behind a waypoint",
+                (d) => (find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/persistent-session"] = "pod"),
+                /ambient-no-persistent-session/,
+            ],
+        ];
+        for (const [what, breakIt, expected] of ambientCases) {
+            it(`ambient: ${what}`, () => {
+                const stack = ambientBase();
+                const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
+                assertClean("before breaking it", findingsOf(stack, docs));
+                breakIt(docs);
+                const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
+                assert.ok(
+                    found.some((f) => expected.test(f)),
+                    `expected ${expected}, found:\n${found.join("\n")}`,
+                );
+            });
+        }
         for (const [what, breakIt, expected] of gatewayApiCases) {
             it(`Gateway API: ${what}`, () => {
                 const stack = gatewayApiBase();
