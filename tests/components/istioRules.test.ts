@@ -51,6 +51,23 @@ function assertClean(what: string, findings: Finding[]): void {
     );
 }
 
+/** For each case: the plan is clean, then broken as the case says, and the expected finding appears. */
+function breakageTests(prefix: string, base: () => StackSettings, cases: [string, (docs: K8sObject[]) => void, RegExp][]): void {
+    for (const [what, breakIt, expected] of cases) {
+        it(`${prefix}${what}`, () => {
+            const stack = base();
+            const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
+            assertClean("before breaking it", findingsOf(stack, docs));
+            breakIt(docs);
+            const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
+            assert.ok(
+                found.some((f) => expected.test(f)),
+                `expected ${expected}, found:\n${found.join("\n")}`,
+            );
+        });
+    }
+}
+
 describe("Istio's rules (webhook and controllers) over every plan", () => {
     it("cites where Istio implements each rule", () => {
         for (const r of RULES) assert.match(r.source, /\.go: \w+|\.go \(|\.proto/, r.id);
@@ -290,44 +307,8 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 /ambient-no-persistent-session/,
             ],
         ];
-        for (const [what, breakIt, expected] of ambientCases) {
-            it(`ambient: ${what}`, () => {
-                const stack = ambientBase();
-                const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
-                assertClean("before breaking it", findingsOf(stack, docs));
-                breakIt(docs);
-                const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
-                assert.ok(
-                    found.some((f) => expected.test(f)),
-                    `expected ${expected}, found:\n${found.join("\n")}`,
-                );
-            });
-        }
-        for (const [what, breakIt, expected] of gatewayApiCases) {
-            it(`Gateway API: ${what}`, () => {
-                const stack = gatewayApiBase();
-                const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
-                assertClean("before breaking it", findingsOf(stack, docs));
-                breakIt(docs);
-                const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
-                assert.ok(
-                    found.some((f) => expected.test(f)),
-                    `expected ${expected}, found:\n${found.join("\n")}`,
-                );
-            });
-        }
-        for (const [what, breakIt, expected] of cases) {
-            it(what, () => {
-                const stack = base();
-                const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
-                assertClean("before breaking it", findingsOf(stack, docs));
-                breakIt(docs);
-                const found = findingsOf(stack, docs).map((f) => `${f.rule}: ${f.message}`);
-                assert.ok(
-                    found.some((f) => expected.test(f)),
-                    `expected ${expected}, found:\n${found.join("\n")}`,
-                );
-            });
-        }
+        breakageTests("ambient: ", ambientBase, ambientCases);
+        breakageTests("Gateway API: ", gatewayApiBase, gatewayApiCases);
+        breakageTests("", base, cases);
     });
 });
