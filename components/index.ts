@@ -22,7 +22,7 @@ export {
     TlsArgs,
     AcmeArgs,
 } from "./args";
-export { AffinityMode, HashAlgorithm, DirectContext, GatewayServiceType, ExternalTrafficPolicy, IngressApi, TlsIssuer } from "./settings/enums";
+export { AffinityMode, HashAlgorithm, DirectContext, Dataplane, GatewayServiceType, ExternalTrafficPolicy, IngressApi, TlsIssuer } from "./settings/enums";
 export { parseStackConfig, parseStack, SettingsError, StackSettings, Checked } from "./settings/validate";
 export { AppSettings, MeshSettings, TlsSettings } from "./settings/schema";
 export { buildPlan, Plan, PlanOptions } from "./plan/stack";

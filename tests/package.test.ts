@@ -21,6 +21,8 @@ describe("the built package (what other programs import)", () => {
             "AffinityMode",
             "HashAlgorithm",
             "GatewayServiceType",
+            "IngressApi",
+            "Dataplane",
             "demoAppSource",
         ]) {
             assert.ok(lib[name], `${name} is not exported by ${pkg.main}`);
