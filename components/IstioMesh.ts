@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { needsPersistentSessions, type MeshSettings } from "./settings/schema";
-import { parseMesh, SettingsError } from "./settings/validate";
+import { parseMesh } from "./settings/validate";
 import { Dataplane, IngressApi } from "./settings/enums";
 import { meshKeys, meshLayout, meshPart, MeshInputs } from "./plan/mesh";
 import { ComponentType } from "./plan/types";
 import type { MeshKeys } from "./plan/waits";
 import type { IngressAddress } from "./outputs/ingress";
 import { Registrar } from "./registration/registrar";
-import { isKnown } from "./registration/known";
+import { isKnown, requireKnown } from "./registration/known";
 import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from "./args";
 import { handoffOf } from "./handoff";
 
@@ -74,18 +74,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         const handoff = handoffOf(args);
         const { persistentSessions, ...meshArgs } = args;
         const where = `IstioMesh ${name}`;
-        // gateway.api decides whether the Gateway API's CRDs are installed: it must be known now.
-        const api = args.gateway?.api;
-        if (!handoff && args.dataplane !== undefined && !isKnown(args.dataplane)) {
-            throw new SettingsError([`${where}.dataplane: must be known when the component is created (it decides which releases exist)`]);
-        }
-        if (!handoff && args.gateway !== undefined && !isKnown(args.gateway)) {
-            throw new SettingsError([`${where}.gateway: must be known when the component is created (gateway.api decides which resources exist)`]);
-        }
-        const layout = meshLayout({
-            gateway: { api: api === IngressApi.GatewayApi ? IngressApi.GatewayApi : IngressApi.Istio },
-            dataplane: args.dataplane === Dataplane.Ambient ? Dataplane.Ambient : Dataplane.Sidecar,
-        });
+        // dataplane and gateway.api decide which releases and CRDs exist: they must be known now.
+        if (!handoff) requireKnown(args, ["dataplane", "gateway"], where);
+        const layout = meshLayout({ gateway: { api: args.gateway?.api ?? IngressApi.Istio }, dataplane: args.dataplane ?? Dataplane.Sidecar });
         // Known settings are checked before anything is registered; Outputs once they resolve.
         const input: pulumi.Input<MeshInputs> | undefined = handoff
             ? undefined

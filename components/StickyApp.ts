@@ -11,7 +11,7 @@ import { persistentSessionRequirement } from "./plan/stack";
 import { ComponentType } from "./plan/types";
 import type { PodAddress } from "./outputs/pods";
 import { Registrar } from "./registration/registrar";
-import { isKnown } from "./registration/known";
+import { isKnown, requireKnown } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
 import type { AffinityArgs, Agree, AppArgs, AutoscalingArgs, Check, DirectArgs, MatchArgs, Plain } from "./args";
 import { IstioMesh, meshInternals } from "./IstioMesh";
@@ -107,11 +107,7 @@ export class StickyApp extends pulumi.ComponentResource {
         const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn, where);
         const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
         // Known settings are checked before anything is registered; Outputs once they resolve.
-        for (const field of ["direct", "autoscaling"] as const) {
-            if (!handoff && args[field] !== undefined && !isKnown(args[field])) {
-                throw new SettingsError([`${where}.${field}: must be known when the component is created (it decides which resources exist)`]);
-            }
-        }
+        if (!handoff) requireKnown(args, ["direct", "autoscaling"], where);
         const early = !handoff && isKnown(raw) ? parseApp(raw, where) : undefined;
         const layout: StandaloneLayout | undefined = handoff
             ? undefined

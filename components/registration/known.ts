@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SettingsError } from "../settings/validate";
 
 /**
  * True when the value holds no Output or Promise anywhere, so it can be
@@ -23,4 +24,13 @@ export function unknownPaths(input: unknown, root = ""): string[] {
     };
     visit(input, root);
     return paths;
+}
+
+/** Refuses an Output or a Promise in args that decide which resources exist: they must be known when the component is created. */
+export function requireKnown<A extends object>(args: A, fields: readonly (keyof A & string)[], where: string): void {
+    for (const field of fields) {
+        if (args[field] !== undefined && !isKnown(args[field])) {
+            throw new SettingsError([`${where}.${field}: must be known when the component is created (it decides which resources exist)`]);
+        }
+    }
 }

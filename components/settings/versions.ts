@@ -20,7 +20,7 @@ export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
 
 /**
  * The verify tool, a package of its own released with this one: stack outputs
- * print `npx <this> …`, which works in any project (npx fetches it once).
+ * print `npx <this> …`, which runs it where it is installed and fetches it from the registry otherwise.
  */
 export const VERIFY_TOOL = "istio-sticky-verify@0.1.0";
 

@@ -103,7 +103,6 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
     let work: string;
     let tarball: string;
     let app: string;
-    let skipped = "";
 
     before(function () {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-consumer-"));
@@ -115,8 +114,7 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         });
         const install = run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], app);
         if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|offline/.test(install.stderr)) {
-            skipped = "skipped: needs the npm registry (or npm's cache) to install the Pulumi SDKs";
-            console.log(skipped);
+            console.log("      skipped: needs the npm registry (or npm's cache) to install the Pulumi SDKs");
             this.skip();
         }
         ok(install, "npm install in the consumer program");
@@ -208,6 +206,4 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         const { registered } = runProgram(floor);
         assert.ok(registered.some((r) => r.name === "cart-deployment"));
     });
-
-    it("says why when it cannot run", () => assert.equal(skipped, ""));
 });

@@ -1,4 +1,4 @@
-import { AffinityMode } from "../../components/settings/enums";
+import { AffinityMode, isPersistentMode } from "../../components/settings/enums";
 import type { AffinityInput } from "../../components/settings/schema";
 import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
 
@@ -34,86 +34,61 @@ export function stackWith(
 /** Generated configs: every mode, with every option, on every gateway type, with and without TLS and an installed Istio. */
 export function generatedConfigs(): [string, Record<string, unknown>][] {
     const out: [string, Record<string, unknown>][] = [];
-    const extras: Record<string, (i: number) => Record<string, unknown>> = {
+    type Extras = Record<string, (i: number) => Record<string, unknown>>;
+    /** Every app on one path in one namespace, told apart by a header. */
+    const sharedPath = (i: number) => ({ path: "/shared", namespace: "shared", match: { headers: { target: `b${i}` } } });
+    const tlsVariants: Record<string, Record<string, unknown>> = {
+        "no TLS": {},
+        "self-signed": { enabled: true, hosts: ["sticky.test"] },
+        ACME: { enabled: true, issuer: "acme", hosts: ["sticky.example.com"], acme: { email: "ops@example.com" } },
+    };
+    /** One app per mode, for every TLS variant × Istio installed or not × extra, on the mesh `mesh` gives. */
+    const matrix = (label: string, modes: readonly AffinityMode[], extras: Extras, mesh: (install: boolean) => Record<string, unknown>) => {
+        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
+            for (const install of [true, false]) {
+                for (const [extraName, extra] of Object.entries(extras)) {
+                    const apps = modes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
+                    out.push([
+                        `${label}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
+                        { [APPS_KEY]: apps, [MESH_KEY]: mesh(install), [TLS_KEY]: tls },
+                    ]);
+                }
+            }
+        }
+    };
+    const extras: Extras = {
         plain: () => ({}),
         "direct (gateway and sidecar), autoscaling, one shared path": (i) => ({
-            path: "/shared",
-            namespace: "shared",
-            match: { headers: { target: `b${i}` } },
+            ...sharedPath(i),
             direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
             autoscaling: { minReplicas: 2, maxReplicas: 4 },
             strictMtls: i % 2 === 0,
         }),
         "own image and port, replicas": (i) => ({ image: "ghcr.io/acme/app:1.2", port: 9000 + i, replicas: 2 }),
     };
-    const tlsVariants: Record<string, Record<string, unknown>> = {
-        "no TLS": {},
-        "self-signed": { enabled: true, hosts: ["sticky.test"] },
-        ACME: { enabled: true, issuer: "acme", hosts: ["sticky.example.com"], acme: { email: "ops@example.com" } },
-    };
-    for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"]) {
-        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
-            for (const install of [true, false]) {
-                for (const [extraName, extra] of Object.entries(extras)) {
-                    const apps = ALL_MODES.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
-                    out.push([
-                        `${serviceType}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
-                        { [APPS_KEY]: apps, [MESH_KEY]: { install, gateway: { serviceType } }, [TLS_KEY]: tls },
-                    ]);
-                }
-            }
-        }
-    }
-    // On the Gateway API: every mode and TLS variant, Istio installed or not; direct routing only for in-mesh callers.
-    const gatewayApiExtras: Record<string, (i: number) => Record<string, unknown>> = {
+    for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"])
+        matrix(serviceType, ALL_MODES, extras, (install) => ({ install, gateway: { serviceType } }));
+    // On the Gateway API: direct routing only for in-mesh callers. The gateway's DENY on the direct header keys on client addresses, which Local keeps.
+    const gatewayApiExtras: Extras = {
         plain: () => ({}),
         "direct (sidecar), autoscaling, one shared path": (i) => ({
-            path: "/shared",
-            namespace: "shared",
-            match: { headers: { target: `b${i}` } },
+            ...sharedPath(i),
             direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["sidecar"] },
             autoscaling: { minReplicas: 2, maxReplicas: 4 },
         }),
     };
-    for (const [tlsName, tls] of Object.entries(tlsVariants)) {
-        for (const install of [true, false]) {
-            for (const [extraName, extra] of Object.entries(gatewayApiExtras)) {
-                const apps = ALL_MODES.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
-                out.push([
-                    `Gateway API, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
-                    {
-                        [APPS_KEY]: apps,
-                        // The gateway's DENY on the direct header keys on client addresses, which Local keeps.
-                        [MESH_KEY]: { install, gateway: { serviceType: "NodePort", api: "gatewayApi", externalTrafficPolicy: "Local" } },
-                        [TLS_KEY]: tls,
-                    },
-                ]);
-            }
-        }
-    }
-    // Ambient: every mode a waypoint honours, on both ingress APIs, every TLS variant, Istio installed or not.
-    const ambientModes = ALL_MODES.filter((m) => !["persistentCookie", "persistentHeader"].includes(m));
-    const ambientExtras: Record<string, (i: number) => Record<string, unknown>> = {
+    matrix("Gateway API", ALL_MODES, gatewayApiExtras, (install) => ({
+        install,
+        gateway: { serviceType: "NodePort", api: "gatewayApi", externalTrafficPolicy: "Local" },
+    }));
+    // Ambient: every mode a waypoint honours, on both ingress APIs.
+    const ambientModes = ALL_MODES.filter((m) => !isPersistentMode(m));
+    const ambientExtras: Extras = {
         plain: () => ({}),
-        "autoscaling, one shared path": (i) => ({
-            path: "/shared",
-            namespace: "shared",
-            match: { headers: { target: `b${i}` } },
-            autoscaling: { minReplicas: 2, maxReplicas: 4 },
-        }),
+        "autoscaling, one shared path": (i) => ({ ...sharedPath(i), autoscaling: { minReplicas: 2, maxReplicas: 4 } }),
     };
     for (const api of ["istio", "gatewayApi"]) {
-        for (const [tlsName, tls] of Object.entries(tlsVariants)) {
-            for (const install of [true, false]) {
-                for (const [extraName, extra] of Object.entries(ambientExtras)) {
-                    const apps = ambientModes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
-                    out.push([
-                        `ambient, ${api}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
-                        { [APPS_KEY]: apps, [MESH_KEY]: { install, dataplane: "ambient", gateway: { serviceType: "NodePort", api } }, [TLS_KEY]: tls },
-                    ]);
-                }
-            }
-        }
+        matrix(`ambient, ${api}`, ambientModes, ambientExtras, (install) => ({ install, dataplane: "ambient", gateway: { serviceType: "NodePort", api } }));
     }
     const more: [string, Record<string, unknown>][] = [
         [

@@ -70,6 +70,14 @@ const isIpOrCidr = (s: string) =>
 const subsetOf = (sel: Record<string, string> | undefined, labels: Record<string, string>) => Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
 const id = (o: K8sObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
 
+/** A Gateway API Gateway of the plan, by namespace and name. */
+function gatewayApiGateway(ctx: PlanContext, namespace: string, name: string): K8sObject | undefined {
+    return ctx.docs.find((d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === name && d.metadata.namespace === namespace);
+}
+
+/** Whether a listener admits routes from its Gateway's namespace only (allowedRoutes from Same, the default). */
+const admitsOwnNamespaceOnly = (listener: any) => (listener.allowedRoutes?.namespaces?.from ?? "Same") === "Same";
+
 /**
  * RE2 accepts a subset of JavaScript's syntax: it compiles here and uses no
  * lookaround or backreference (which RE2 rejects). pkg/config/validation/validation.go
@@ -646,7 +654,7 @@ export const RULES: readonly Rule[] = [
         check(o, ctx, report) {
             for (const p of o.spec.parentRefs ?? []) {
                 const ns = p.namespace ?? o.metadata.namespace;
-                const gw = ctx.docs.find((d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === p.name && d.metadata.namespace === ns);
+                const gw = gatewayApiGateway(ctx, ns, p.name);
                 if (!gw) {
                     report("error", `parentRef ${ns}/${p.name} names no Gateway of the plan: the route attaches nowhere`);
                     continue;
@@ -654,8 +662,7 @@ export const RULES: readonly Rule[] = [
                 const listeners = (gw.spec.listeners ?? []).filter((l: any) => p.sectionName === undefined || l.name === p.sectionName);
                 if (listeners.length === 0) report("error", `parentRef ${ns}/${p.name} names listener ${p.sectionName}, which the Gateway does not have`);
                 for (const l of listeners) {
-                    const from = l.allowedRoutes?.namespaces?.from ?? "Same";
-                    if (from === "Same" && o.metadata.namespace !== gw.metadata.namespace)
+                    if (admitsOwnNamespaceOnly(l) && o.metadata.namespace !== gw.metadata.namespace)
                         report("error", `listener ${l.name} admits routes from ${gw.metadata.namespace} only; this route is in ${o.metadata.namespace}`);
                 }
             }
@@ -727,13 +734,11 @@ export const RULES: readonly Rule[] = [
                 if (!route) continue;
                 const cert = ctx.docs.find((d) => d.kind === "Certificate" && d.spec.issuerRef?.name === o.metadata.name);
                 for (const p of route.parentRefs ?? []) {
-                    const gw = ctx.docs.find(
-                        (d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === p.name && d.metadata.namespace === p.namespace,
-                    );
+                    const gw = gatewayApiGateway(ctx, p.namespace, p.name);
                     const l = gw?.spec.listeners?.find((x: any) => x.name === p.sectionName);
                     if (!l) report("error", `solver parentRef ${p.namespace}/${p.name}#${p.sectionName} names no listener of the plan`);
                     else if (l.protocol !== "HTTP") report("error", `solver listener ${p.sectionName} is ${l.protocol}: HTTP-01 answers on plain HTTP`);
-                    else if ((l.allowedRoutes?.namespaces?.from ?? "Same") === "Same" && cert && cert.metadata.namespace !== gw!.metadata.namespace)
+                    else if (admitsOwnNamespaceOnly(l) && cert && cert.metadata.namespace !== gw!.metadata.namespace)
                         report("error", `the challenge HTTPRoute (in ${cert.metadata.namespace}) is not admitted by listener ${l.name}`);
                 }
                 const cm = ctx.docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "cert-manager");
@@ -763,9 +768,7 @@ export const RULES: readonly Rule[] = [
         check(o, ctx, report) {
             const name = o.metadata.labels?.["istio.io/use-waypoint"];
             if (name === undefined) return;
-            const wp = ctx.docs.find(
-                (d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === name && d.metadata.namespace === o.metadata.namespace,
-            );
+            const wp = gatewayApiGateway(ctx, o.metadata.namespace!, name);
             if (!wp) {
                 report("error", `uses waypoint ${name}, which the plan does not have in ${o.metadata.namespace}: in-mesh traffic to it fails`);
                 return;
