@@ -12,10 +12,14 @@ import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from 
 import { handoffOf } from "./handoff";
 
 export interface IstioMeshArgs {
-    /** Istio version for all three charts. @default the newest confirmed 1.30 patch */
+    /** Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch */
     version?: pulumi.Input<string>;
-    /** Where the charts come from: an https:// Helm repository or an oci:// registry such as oci://registry.istio.io/release/charts. */
+    /** Where the charts come from: an https:// Helm repository or an oci:// registry such as oci://ghcr.io/istio/release/charts. @default "https://blob.istio.io/istio-release/charts" */
     chartRepository?: pulumi.Input<string>;
+    /** Where Istio's images come from (a registry path, no tag). @default "docker.io/istio" */
+    hub?: pulumi.Input<string>;
+    /** Where the Gateway API's CRDs come from: <this>/<version>/standard-install.yaml. @default the Gateway API's GitHub releases */
+    gatewayApiCrdsRepository?: pulumi.Input<string>;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: pulumi.Input<string>;
     /** Sidecars, or ambient (istio-cni and ztunnel too); plain, since it decides which releases exist. @default "sidecar" */

@@ -128,10 +128,14 @@ export interface MeshValues {
 export interface Mesh {
     /** Install Istio, or use one already in the cluster. @default true */
     install?: boolean;
-    /** Where the charts come from: an https:// Helm repository or an oci:// registry. @default Istio's chart repository */
+    /** Where the charts come from: an https:// Helm repository or an oci:// registry. @default "https://blob.istio.io/istio-release/charts" */
     chartRepository?: string;
-    /** Istio version for all three charts. @default the newest confirmed 1.30 patch */
+    /** Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch */
     version?: string;
+    /** Where Istio's images come from (a registry path, no tag). @default "docker.io/istio" */
+    hub?: string;
+    /** Where the Gateway API's CRDs come from: <this>/<version>/standard-install.yaml. @default the Gateway API's GitHub releases */
+    gatewayApiCrdsRepository?: string;
     /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
     revision?: string;
     /** Sidecars, or ambient: istio-cni and ztunnel installed too, app namespaces enrolled, waypoints for in-mesh L7. @default "sidecar" */

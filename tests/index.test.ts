@@ -8,6 +8,7 @@ import { buildPlan, DEFAULT_STACK_NAME, Plan } from "../components/plan/stack";
 import { HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../components/plan/types";
 import { chartSource, HELM_MAX_HISTORY } from "../components/registration/objects";
 import { demoAppSource } from "../components/registration/demoAppScript";
+import { DEFAULT_ISTIO_VERSION } from "../components/settings/versions";
 
 /** Loads the program with a stack's config, as `pulumi up -s <stack>` would. */
 function runProgram(config: Record<string, unknown>): Record<string, pulumi.Output<any> | string> {
@@ -96,7 +97,7 @@ describe("index.ts (the program, under Pulumi mocks)", () => {
         assert.equal(ingress.type, "NodePort");
         assert.deepEqual(Object.keys(apps), ["sticky"]);
         assert.match(apps.sticky.affinity, /header x-user/);
-        assert.equal(out.istioVersion, "1.30.5");
+        assert.equal(out.istioVersion, DEFAULT_ISTIO_VERSION);
         assert.deepEqual(await valueOf(out.pods as pulumi.Output<any>), {
             sticky: [
                 { name: "sticky-7d9f-a", ip: "10.244.1.11" },

@@ -20,9 +20,9 @@ export function manifestFileDocument(name: string, url: string, version: string)
     return { apiVersion: HELM_RELEASE_API_VERSION, kind: MANIFEST_FILE_KIND, metadata: { name }, spec: { url, version } };
 }
 
-/** The Gateway API's standard-channel CRDs at `version` (GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, …). */
-export function buildGatewayApiCrds(version: string): K8sObject {
-    return manifestFileDocument("gateway-api-standard-crds", gatewayApiCrdsUrl(version), version);
+/** The Gateway API's standard-channel CRDs at `version` (GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, …), from `releases`. */
+export function buildGatewayApiCrds(version: string, releases: string): K8sObject {
+    return manifestFileDocument("gateway-api-standard-crds", gatewayApiCrdsUrl(version, releases), version);
 }
 
 /** The listener names routes attach to (a route's parentRefs[].sectionName). */

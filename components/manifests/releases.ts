@@ -40,9 +40,13 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
     const common = { repo: mesh.chartRepository, version: mesh.version };
     const ambient = mesh.dataplane === Dataplane.Ambient;
     const revision = mesh.revision ? { revision: mesh.revision } : {};
+    // Images pinned to the hub and the version asked for: published charts of some 1.30 patches default their hub
+    // to registry.istio.io (retired), and source charts to a testing hub and "latest".
+    const images = { global: { hub: mesh.hub, tag: mesh.version } };
     const istiodDefaults: Record<string, unknown> = {
         ...revision,
         ...(ambient ? AMBIENT_PROFILE : {}),
+        ...images,
         // Access logs show which pod served each request: the first place to look when a session moves.
         meshConfig: { accessLogFile: "/dev/stdout" },
         env: opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {},
@@ -82,13 +86,20 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
         },
         ...(ambient
             ? {
-                  cni: { ...common, name: "istio-cni", namespace: ISTIO_SYSTEM_NAMESPACE, chart: "cni", values: mergeValues(AMBIENT_PROFILE, mesh.values.cni) },
+                  cni: {
+                      ...common,
+                      name: "istio-cni",
+                      namespace: ISTIO_SYSTEM_NAMESPACE,
+                      chart: "cni",
+                      values: mergeValues({ ...AMBIENT_PROFILE, ...images }, mesh.values.cni),
+                  },
                   ztunnel: {
                       ...common,
                       name: "ztunnel",
                       namespace: ISTIO_SYSTEM_NAMESPACE,
                       chart: "ztunnel",
-                      values: mergeValues(AMBIENT_PROFILE, mesh.values.ztunnel),
+                      // ztunnel's chart takes its hub and tag at the top level.
+                      values: mergeValues({ ...AMBIENT_PROFILE, hub: mesh.hub, tag: mesh.version }, mesh.values.ztunnel),
                   },
               }
             : {}),

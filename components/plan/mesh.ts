@@ -4,7 +4,7 @@ import { buildNamespace } from "../manifests/namespace";
 import { helmReleaseDocument } from "../manifests/types";
 import { Entry, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, Part, ReadKind } from "./types";
 import { Dataplane, IngressApi } from "../settings/enums";
-import { GATEWAY_API_VERSION } from "../settings/versions";
+import { gatewayApiVersionFor } from "../settings/versions";
 import { buildGatewayApiCrds } from "../manifests/gatewayApi";
 import type { MeshKeys } from "./waits";
 
@@ -57,7 +57,15 @@ export function meshPart(owner: string, layout: MeshLayout = { gatewayApiCrds: f
     const k = meshKeys(owner, layout);
     const releases = (s: MeshInputs) => buildMeshReleases(s.mesh, { persistentSessions: s.persistentSessions });
     const crds: Entry<MeshInputs>[] = k.gatewayApiCrds
-        ? [{ key: k.gatewayApiCrds, owner, type: MANIFEST_FILE_TYPE, dependsOn: [], build: () => buildGatewayApiCrds(GATEWAY_API_VERSION) }]
+        ? [
+              {
+                  key: k.gatewayApiCrds,
+                  owner,
+                  type: MANIFEST_FILE_TYPE,
+                  dependsOn: [],
+                  build: (s) => buildGatewayApiCrds(gatewayApiVersionFor(s.mesh.version), s.mesh.gatewayApiCrdsRepository),
+              },
+          ]
         : [];
     return {
         entries: [

@@ -3,7 +3,7 @@ import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsS
 import { Dataplane, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
 import { needsWaypoint } from "../policy/affinity";
 import { buildWaypoint, WAYPOINT_NAME } from "../manifests/waypoint";
-import { GATEWAY_API_VERSION } from "../settings/versions";
+import { gatewayApiVersionFor, istioLineOf } from "../settings/versions";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
 import { ISTIO_SYSTEM_NAMESPACE, mergeValues } from "../manifests/releases";
 import { acmeIngressMeshConfig, GATEWAY_TLS_SECRET } from "../manifests/tls";
@@ -74,7 +74,9 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
         out.push(`Istio's ambient data plane: istiod with the ambient profile, istio-cni and ztunnel`);
     }
     if (meshLayout(mesh).gatewayApiCrds) {
-        out.push(`the Gateway API's standard-channel CRDs at ${GATEWAY_API_VERSION} or newer (the version Istio 1.30 is built against)`);
+        out.push(
+            `the Gateway API's standard-channel CRDs at ${gatewayApiVersionFor(mesh.version)} or newer (the version Istio ${istioLineOf(mesh.version)!.minor} is built against)`,
+        );
     }
     const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
     if (Object.keys(acme).length) {

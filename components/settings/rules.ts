@@ -177,9 +177,28 @@ export function isPrivateCidr(c: Cidr): boolean {
     return PRIVATE_RANGES.some((r) => cidrWithin(c, parseCidr(r)!));
 }
 
-/** A Helm chart repository: an https:// repository URL or an oci:// registry path. */
-export function isChartRepository(s: string): boolean {
+/** A loopback host: a mirror on this machine may serve plain HTTP. */
+export function isLoopbackHost(host: string): boolean {
+    return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Where artifacts are fetched from: https://, or http:// on a loopback host (a local mirror); no trailing slash, query or fragment. */
+export function isArtifactUrl(s: string, schemes: readonly string[] = ["https:"]): boolean {
     if (!URL.canParse(s)) return false;
     const u = new URL(s);
-    return (u.protocol === "https:" || u.protocol === "oci:") && u.hostname !== "" && !s.endsWith("/");
+    const scheme = schemes.includes(u.protocol) || (u.protocol === "http:" && isLoopbackHost(u.hostname));
+    return scheme && u.hostname !== "" && !s.endsWith("/") && u.search === "" && u.hash === "";
+}
+
+/** A Helm chart repository: an https:// repository URL (http:// on loopback) or an oci:// registry path. */
+export function isChartRepository(s: string): boolean {
+    return isArtifactUrl(s, ["https:", "oci:"]);
+}
+
+/**
+ * An image hub: a registry host (with an optional port) and a path, lower case, as
+ * Istio's charts prepend it to image names ("docker.io/istio", "registry.example.com:5000/mirror/istio").
+ */
+export function isImageHub(s: string): boolean {
+    return s.length <= 255 && /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(s);
 }

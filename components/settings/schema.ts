@@ -12,7 +12,8 @@ import {
     TlsIssuer,
 } from "./enums";
 import * as rules from "./rules";
-import { DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, MIN_ISTIO_MINOR, REFUSED_ISTIO_VERSIONS } from "./versions";
+import { DEFAULT_ISTIO_VERSION, unsupportedIstioVersion } from "./versions";
+import { GATEWAY_API_RELEASES, ISTIO_CHART_REPO, ISTIO_IMAGE_HUB, retiredHostOf, retiredMessage, retiredReferencesIn } from "./artifacts";
 import { ORIGINAL_DST_HEADER } from "./wellKnown";
 
 /** A strict object whose unknown-key error lists the keys it does accept. */
@@ -364,9 +365,14 @@ export function gatewayPodLabels(name: string): Record<string, string> {
 
 const valuesMap = z.record(z.string(), z.unknown(), { error: "must be a map of Helm values" });
 
-/** Where a chart comes from: an https:// Helm repository or an oci:// registry (a mirror). */
+/** Where a chart comes from: an https:// Helm repository or an oci:// registry (a mirror); never a retired host. */
 const chartRepository = (fallback: string) =>
-    text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash", rules.isChartRepository).default(fallback);
+    text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash (http:// only on loopback)", rules.isChartRepository)
+        .superRefine((s, ctx) => {
+            const retired = retiredHostOf(s);
+            if (retired) ctx.addIssue({ code: "custom", message: retiredMessage(retired, s, "chartRepository") });
+        })
+        .default(fallback);
 
 /**
  * Chart values a first-class setting owns, per chart: a value set here as well
@@ -378,9 +384,19 @@ const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway" | "cni" | "ztu
     istiod: [
         ["revision", "mesh.revision"],
         ["profile", "mesh.dataplane"],
+        ["global.hub", "mesh.hub"],
+        ["global.tag", "mesh.version"],
     ],
-    cni: [["profile", "mesh.dataplane"]],
-    ztunnel: [["profile", "mesh.dataplane"]],
+    cni: [
+        ["profile", "mesh.dataplane"],
+        ["global.hub", "mesh.hub"],
+        ["global.tag", "mesh.version"],
+    ],
+    ztunnel: [
+        ["profile", "mesh.dataplane"],
+        ["hub", "mesh.hub"],
+        ["tag", "mesh.version"],
+    ],
     gateway: [
         ["name", "mesh.gateway.name"],
         ["labels", "mesh.gateway.labels (the Gateway, EnvoyFilter, AuthorizationPolicy and NetworkPolicy select the pods by them)"],
@@ -401,16 +417,29 @@ export const meshSchema = strict({
     install: z.boolean({ error: "must be true or false" }).default(true),
     /** Where the three Istio charts come from. */
     chartRepository: chartRepository(ISTIO_CHART_REPO),
-    version: text('an Istio version such as "1.30.5"', (s) => rules.parseVersion(s) !== undefined)
+    version: text('an Istio version such as "1.31.1"', (s) => rules.parseVersion(s) !== undefined)
         .superRefine((s, ctx) => {
-            const refused = REFUSED_ISTIO_VERSIONS[s];
-            if (refused) ctx.addIssue({ code: "custom", message: `${s} must not be used: ${refused}` });
-            const v = rules.parseVersion(s);
-            if (v && rules.compareMinor(v, MIN_ISTIO_MINOR.major, MIN_ISTIO_MINOR.minor) < 0) {
-                ctx.addIssue({ code: "custom", message: `must be ${MIN_ISTIO_MINOR.major}.${MIN_ISTIO_MINOR.minor} or newer (got ${s})` });
-            }
+            const why = unsupportedIstioVersion(s);
+            if (why) ctx.addIssue({ code: "custom", message: why });
         })
         .default(DEFAULT_ISTIO_VERSION),
+    /**
+     * Where Istio's images come from (istiod's and istio-cni's global.hub, ztunnel's hub, and through
+     * injection the gateway's and sidecars' proxy): Docker Hub, or a mirror of it.
+     */
+    hub: text('an image registry path such as "docker.io/istio" or "registry.example.com/istio" (no scheme, no tag)', rules.isImageHub)
+        .superRefine((s, ctx) => {
+            const retired = retiredHostOf(s);
+            if (retired) ctx.addIssue({ code: "custom", message: retiredMessage(retired, s, "hub") });
+        })
+        .default(ISTIO_IMAGE_HUB),
+    /**
+     * Where the Gateway API's CRDs come from, when the stack installs them: <this>/<version>/standard-install.yaml,
+     * as on the Gateway API's GitHub releases (a mirror keeps that layout).
+     */
+    gatewayApiCrdsRepository: text("an https:// URL without a trailing slash (http:// only on loopback)", (s) => rules.isArtifactUrl(s)).default(
+        GATEWAY_API_RELEASES,
+    ),
     revision: dnsLabel.optional(),
     /** Sidecars, or ambient (istio-cni and ztunnel installed too). */
     dataplane: enumOf(Dataplane).default(Dataplane.Sidecar),
@@ -435,6 +464,9 @@ export const meshSchema = strict({
             if (valueAt(m.values[chart], key) !== undefined) {
                 ctx.addIssue({ code: "custom", path: ["values", chart, ...key.split(".")], message: `is set by ${owner}; set it there` });
             }
+        }
+        for (const [path, value, retired] of retiredReferencesIn(m.values[chart])) {
+            ctx.addIssue({ code: "custom", path: ["values", chart, ...path], message: `"${value}" ${retiredMessage(retired, value, "value")}` });
         }
     }
 });

@@ -12,8 +12,7 @@ import {
     TlsIssuer,
 } from "./enums";
 import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
-import { compareMinor, headerMatchesOverlap, parseVersion, pathsOverlap } from "./rules";
-import { COOKIE_ATTRIBUTES_MINOR } from "./versions";
+import { headerMatchesOverlap, pathsOverlap } from "./rules";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
 /** The Pulumi config namespace of this project. */
@@ -211,14 +210,6 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
                 `so new clients are not sticky until the app sets it (set a ttl, "0s" for a session cookie, to have Envoy set it)`,
         );
     }
-    if (mesh && a.cookie && a.cookie.attributes.length > 0) {
-        const v = parseVersion(mesh.version);
-        if (v && compareMinor(v, COOKIE_ATTRIBUTES_MINOR.major, COOKIE_ATTRIBUTES_MINOR.minor) < 0) {
-            problems.push(
-                `${where}.affinity.cookie.attributes: need Istio ${COOKIE_ATTRIBUTES_MINOR.major}.${COOKIE_ATTRIBUTES_MINOR.minor} or newer (${meshWhere}.version is ${mesh.version})`,
-            );
-        }
-    }
     if (app.autoscaling && isHashMode(a.mode)) {
         warnings.push(
             `${where}.autoscaling: with hash mode "${a.mode}" each scale event moves about 1/N of the sessions to other pods; ` +
@@ -247,17 +238,12 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
 /** Cookie attributes a TLS gateway gives hash-mode cookies Envoy sets. */
 export const TLS_COOKIE_ATTRIBUTES = [{ name: "Secure" }, { name: "HttpOnly" }, { name: "SameSite", value: "Lax" }];
 
-function canSetCookieAttributes(mesh: MeshSettings): boolean {
-    const v = parseVersion(mesh.version);
-    return !v || compareMinor(v, COOKIE_ATTRIBUTES_MINOR.major, COOKIE_ATTRIBUTES_MINOR.minor) >= 0;
-}
-
 /**
  * With TLS on, the cookies Envoy sets for cookie-hash apps get Secure, HttpOnly
- * and SameSite=Lax (those the user did not set already), where Istio can set them.
+ * and SameSite=Lax (those the user did not set already; every supported Istio sets attributes).
  */
 export function applyTlsDefaults(stack: StackSettings): StackSettings {
-    if (!stack.tls.enabled || !canSetCookieAttributes(stack.mesh)) return stack;
+    if (!stack.tls.enabled) return stack;
     return {
         ...stack,
         apps: stack.apps.map((app) => {
@@ -333,10 +319,6 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
         if (!stack.tls.enabled) return;
         if (app.affinity.mode === AffinityMode.PersistentCookie) {
             warnings.push(`${at}: Istio sets the persistent-session cookie "${c.name}" without Secure, HttpOnly or SameSite; it cannot be configured`);
-        } else if (!canSetCookieAttributes(stack.mesh)) {
-            warnings.push(
-                `${at}: Istio ${stack.mesh.version} cannot set cookie attributes (1.28+), so the cookie "${c.name}" goes out without Secure, HttpOnly and SameSite=Lax`,
-            );
         }
     });
     return { problems, warnings };

@@ -1,38 +1,80 @@
-/** Istio's official Helm chart repository. */
-export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+import { GATEWAY_API_RELEASES } from "./artifacts";
+import { compareMinor, parseVersion } from "./rules";
 
 /**
- * The default Istio version: the newest 1.30 patch confirmed in Istio's release
- * announcements. 1.30 supports Kubernetes 1.32 to 1.36.
+ * The Istio minors this package installs and configures, each with what depends on
+ * the minor. Istio supports two minors at a time; 1.29 reached its end of life on
+ * 2026-10-15. Both supported minors run on Kubernetes 1.32 to 1.36.
  */
-export const DEFAULT_ISTIO_VERSION = "1.30.5";
+export interface IstioLine {
+    /** "1.31" */
+    minor: string;
+    /**
+     * The Gateway API release whose standard-channel CRDs the stack installs: the one
+     * this minor's istiod is built against (its go.mod), which it also requires at least
+     * (pkg/config/schema/gatewayapi/minimumversions.go: older CRDs are ignored).
+     */
+    gatewayApi: string;
+}
 
-/** The oldest minor this package supports: flat istiod values and templated CRDs arrived in 1.24. */
-export const MIN_ISTIO_MINOR = { major: 1, minor: 24 } as const;
+export const ISTIO_LINES: readonly IstioLine[] = [
+    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1.
+    { minor: "1.30", gatewayApi: "v1.5.1" },
+    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch.
+    { minor: "1.31", gatewayApi: "v1.6.1" },
+];
 
-/** Cookie attributes in `consistentHash.httpCookie` arrived in 1.28. */
-export const COOKIE_ATTRIBUTES_MINOR = { major: 1, minor: 28 } as const;
+/** Minors past their end of life, with the date, for the message that refuses them. */
+export const ISTIO_END_OF_LIFE: Readonly<Record<string, string>> = { "1.29": "2026-10-15" };
+
+/** The default Istio version: the newest 1.31 patch confirmed in Istio's release announcements. */
+export const DEFAULT_ISTIO_VERSION = "1.31.1";
 
 /** Versions that must not be installed, with the reason shown to the user. */
 export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
     "1.30.0": "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " + "(istio/istio#60312, fixed in 1.30.1)",
 };
 
+const minorOf = (version: string): string | undefined => {
+    const v = parseVersion(version);
+    return v && `${v.major}.${v.minor}`;
+};
+
+/** The supported line of a version, or undefined. */
+export function istioLineOf(version: string): IstioLine | undefined {
+    const minor = minorOf(version);
+    return ISTIO_LINES.find((l) => l.minor === minor);
+}
+
+/** Why a version cannot be used, or undefined when it can. */
+export function unsupportedIstioVersion(version: string): string | undefined {
+    const refused = REFUSED_ISTIO_VERSIONS[version.replace(/-.*$/, "")];
+    if (refused) return `${version} must not be used: ${refused}`;
+    const minor = minorOf(version);
+    if (!minor || istioLineOf(version)) return undefined;
+    const supported = `this package supports ${ISTIO_LINES.map((l) => l.minor).join(" and ")} (the minors Istio supports)`;
+    const [major, oldest] = ISTIO_LINES[0].minor.split(".").map(Number);
+    if (compareMinor(parseVersion(version)!, major, oldest) < 0) {
+        const eol = ISTIO_END_OF_LIFE[minor];
+        return `Istio ${minor} is past its end of life${eol ? ` (${eol})` : ""}: ${supported}; upgrade Istio first`;
+    }
+    return `Istio ${minor} is newer than this package knows: ${supported}; the Gateway API CRDs and chart values it installs are checked per minor`;
+}
+
+/** The Gateway API release to install with a supported Istio version. */
+export function gatewayApiVersionFor(istioVersion: string): string {
+    const line = istioLineOf(istioVersion);
+    if (!line) throw new Error(`no Gateway API version is known for Istio ${istioVersion}`);
+    return line.gatewayApi;
+}
+
+/** The standard-channel install manifest (the CRDs only) of a Gateway API release, from `releases` (a mirror, or GitHub's releases). */
+export function gatewayApiCrdsUrl(version: string, releases: string = GATEWAY_API_RELEASES): string {
+    return `${releases}/${version}/standard-install.yaml`;
+}
+
 /**
  * The verify tool, a package of its own released with this one: stack outputs
  * print `npx <this> …`, which runs it where it is installed and fetches it from the registry otherwise.
  */
 export const VERIFY_TOOL = "istio-sticky-verify@0.1.0";
-
-/**
- * The Gateway API release whose standard-channel CRDs a stack on the Gateway API
- * installs: the one Istio 1.30 is built against (istio/istio 1.30.3 go.mod:
- * sigs.k8s.io/gateway-api v1.5.1). Istio 1.30 ignores kinds whose CRDs are older than
- * it needs (pkg/config/schema/gatewayapi/minimumversions.go: TLSRoute needs 1.5.0).
- */
-export const GATEWAY_API_VERSION = "v1.5.1";
-
-/** The standard-channel install manifest of a Gateway API release (the CRDs only). */
-export function gatewayApiCrdsUrl(version: string): string {
-    return `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/standard-install.yaml`;
-}

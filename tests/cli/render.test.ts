@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { parseAllDocuments } from "yaml";
 import { runRender } from "../../cli/render";
 import { PROJECT_DIR } from "../../cli/stackFiles";
+import { DEFAULT_ISTIO_VERSION } from "../../components/settings/versions";
 
 function render(argv: string[], projectDir = PROJECT_DIR) {
     let out = "";
@@ -32,9 +33,9 @@ describe("cli/render", () => {
         assert.deepEqual(
             releases.map((r) => [r.apiVersion, r.metadata.name, r.spec.chart, r.spec.version]),
             [
-                ["render.istio-sticky/v1", "istio-base", "base", "1.30.5"],
-                ["render.istio-sticky/v1", "istiod", "istiod", "1.30.5"],
-                ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", "1.30.5"],
+                ["render.istio-sticky/v1", "istio-base", "base", DEFAULT_ISTIO_VERSION],
+                ["render.istio-sticky/v1", "istiod", "istiod", DEFAULT_ISTIO_VERSION],
+                ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", DEFAULT_ISTIO_VERSION],
                 ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.21.2"],
             ],
         );
@@ -71,7 +72,7 @@ describe("cli/render", () => {
             grant.spec.to.map((t: any) => t.name),
             ["backend-1", "backend-2", "backend-3"],
         );
-        assert.equal(docs.find((d) => d.kind === "ManifestFile").spec.version, "v1.5.1");
+        assert.equal(docs.find((d) => d.kind === "ManifestFile").spec.version, "v1.6.1");
         assert.equal(docs.filter((d) => d.kind === "VirtualService").length, 0);
         const drs = docs.filter((d) => d.kind === "DestinationRule" && d.metadata.namespace === "backends");
         assert.deepEqual(

@@ -51,10 +51,7 @@ describe("StickySessions (Pulumi mocks)", () => {
             if (expectedLb) assert.deepEqual(dr.spec.trafficPolicy.loadBalancer, expectedLb);
             else assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.localityLbSetting, { enabled: false });
             const istiod = rec.byNameOf("sticky-mesh-istiod").inputs;
-            assert.deepEqual(
-                [istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo],
-                [true, true, "https://istio-release.storage.googleapis.com/charts"],
-            );
+            assert.deepEqual([istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo], [true, true, "https://blob.istio.io/istio-release/charts"]);
             assert.equal(istiod.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER === "true", mode.startsWith("persistent"));
             // What was registered passes the upstream schemas too.
             for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && x.type !== READY_PODS_TYPE)) await validateUpstream(r.inputs as any);

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { parseStackConfig, SettingsError, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
 import { buildPlan } from "../../../components/plan/stack";
-import { GATEWAY_API_VERSION, gatewayApiCrdsUrl } from "../../../components/settings/versions";
+import { gatewayApiCrdsUrl } from "../../../components/settings/versions";
 import { IstioMesh } from "../../../components/IstioMesh";
 import { IngressApi } from "../../../components/settings/enums";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,14 +24,21 @@ const planOf = (stack = gatewayApi()) => buildPlan(stack, { demoAppSource: "// a
 const byKey = (plan: ReturnType<typeof planOf>, key: string) => plan.objects.find((o) => o.key === key)!;
 
 describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => {
-    it("installs the standard-channel CRDs at the version Istio 1.30 builds against, before istiod", () => {
+    it("installs the standard-channel CRDs at the version the Istio minor builds against, before istiod", () => {
         const plan = planOf();
         const crds = byKey(plan, "sticky-mesh-gateway-api-crds");
         assert.deepEqual(
             [crds.object.kind, crds.object.spec.version, crds.object.spec.url],
-            ["ManifestFile", "v1.5.1", gatewayApiCrdsUrl(GATEWAY_API_VERSION)],
+            ["ManifestFile", "v1.6.1", "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"],
         );
-        assert.match(crds.object.spec.url, /\/v1\.5\.1\/standard-install\.yaml$/);
+        // Istio 1.30 builds against v1.5.1; a mirror keeps the releases' layout (<mirror>/<version>/standard-install.yaml).
+        const on130 = byKey(planOf(gatewayApi({}, { version: "1.30.5" })), "sticky-mesh-gateway-api-crds").object.spec;
+        assert.deepEqual(
+            [on130.version, on130.url],
+            ["v1.5.1", "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"],
+        );
+        const mirrored = byKey(planOf(gatewayApi({}, { gatewayApiCrdsRepository: "https://mirror.example.com/gateway-api" })), "sticky-mesh-gateway-api-crds");
+        assert.equal(mirrored.object.spec.url, "https://mirror.example.com/gateway-api/v1.6.1/standard-install.yaml");
         assert.ok(byKey(plan, "sticky-mesh-istiod").dependsOn.includes(crds.key));
         for (const key of ["sticky-gateway", "sticky-route-path-b", "sticky-grant-backends"]) assert.ok(byKey(plan, key).dependsOn.includes(crds.key), key);
         assert.equal(plan.objects.filter((o) => o.object.kind === "VirtualService" && o.owner === "sticky").length, 0);
@@ -117,7 +124,9 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
     it("with an existing Istio: the CRDs are a requirement, not installed", () => {
         const plan = planOf(gatewayApi({}, { install: false }));
         assert.equal(plan.objects.filter((o) => o.object.kind === "ManifestFile").length, 0);
-        assert.ok(plan.meshRequirements.some((r) => /Gateway API's standard-channel CRDs at v1\.5\.1/.test(r)));
+        assert.ok(
+            plan.meshRequirements.some((r) => /Gateway API's standard-channel CRDs at v1\.6\.1 or newer \(the version Istio 1\.31 is built against\)/.test(r)),
+        );
     });
 
     describe("IstioMesh on its own (Pulumi mocks)", () => {
@@ -129,7 +138,7 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
             new IstioMesh("gm", { gateway: { api: IngressApi.GatewayApi } });
             await settle(rec);
             const crds = rec.byNameOf("gm-gateway-api-crds");
-            assert.deepEqual([crds.type, crds.inputs.file], ["kubernetes:yaml/v2:ConfigFile", gatewayApiCrdsUrl(GATEWAY_API_VERSION)]);
+            assert.deepEqual([crds.type, crds.inputs.file], ["kubernetes:yaml/v2:ConfigFile", gatewayApiCrdsUrl("v1.6.1")]);
             assert.ok(rec.byNameOf("gm-istiod").dependsOn.includes("gm-gateway-api-crds"));
             new IstioMesh("plain", {});
             await settle(rec);

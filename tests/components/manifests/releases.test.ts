@@ -4,7 +4,7 @@ import { needsPersistentSessions } from "../../../components/settings/schema";
 import { buildMeshReleases, mergeValues } from "../../../components/manifests/releases";
 import { meshForStack } from "../../../components/plan/stack";
 import { chartSource } from "../../../components/registration/objects";
-import { ISTIO_CHART_REPO } from "../../../components/settings/versions";
+import { ISTIO_CHART_REPO, ISTIO_OCI_CHART_REPO } from "../../../components/settings/artifacts";
 import { stackWith } from "../../support/fixtures";
 
 const releasesFor = (stack: ReturnType<typeof stackWith>) => buildMeshReleases(stack.mesh, { persistentSessions: needsPersistentSessions(stack.apps) });
@@ -26,11 +26,29 @@ describe("istio/releases", () => {
             service: { type: "NodePort" },
         });
     });
+    it("pins every Istio image to Docker Hub's istio project at the version, or to the mirror hub the stack names", () => {
+        const images = (r: ReturnType<typeof releasesFor>) => [
+            (r.istiod.values.global as any)?.hub,
+            (r.istiod.values.global as any)?.tag,
+            (r.cni?.values.global as any)?.hub,
+            (r.cni?.values.global as any)?.tag,
+            r.ztunnel?.values.hub,
+            r.ztunnel?.values.tag,
+        ];
+        const ambient = { version: "1.30.4", dataplane: "ambient" };
+        assert.deepEqual(images(releasesFor(stackWith([AffinityMode.None], ambient))), [...Array(3).fill(["docker.io/istio", "1.30.4"])].flat());
+        const mirrored = releasesFor(stackWith([AffinityMode.None], { ...ambient, hub: "registry.example.com:5000/istio" }));
+        assert.deepEqual(images(mirrored), [...Array(3).fill(["registry.example.com:5000/istio", "1.30.4"])].flat());
+        // Sidecar stacks: istiod only (the gateway's and sidecars' proxy image comes from istiod's injection template).
+        const sidecar = releasesFor(stackWith([AffinityMode.None]));
+        assert.deepEqual(sidecar.istiod.values.global, { hub: "docker.io/istio", tag: "1.31.1" });
+        assert.equal(sidecar.gateway.values.global, undefined);
+    });
     it("takes the charts from a mirror or an OCI registry when the stack names one", () => {
-        const r = releasesFor(stackWith([AffinityMode.None], { chartRepository: "oci://registry.istio.io/release/charts" }));
-        assert.deepEqual([r.base.repo, r.istiod.repo, r.gateway.repo], Array(3).fill("oci://registry.istio.io/release/charts"));
+        const r = releasesFor(stackWith([AffinityMode.None], { chartRepository: ISTIO_OCI_CHART_REPO }));
+        assert.deepEqual([r.base.repo, r.istiod.repo, r.gateway.repo], Array(3).fill("oci://ghcr.io/istio/release/charts"));
         // An OCI chart is pulled by its full reference and takes no repository option.
-        assert.deepEqual(chartSource(r.istiod), { chart: "oci://registry.istio.io/release/charts/istiod" });
+        assert.deepEqual(chartSource(r.istiod), { chart: "oci://ghcr.io/istio/release/charts/istiod" });
         assert.deepEqual(chartSource({ repo: ISTIO_CHART_REPO, chart: "base" }), { chart: "base", repositoryOpts: { repo: ISTIO_CHART_REPO } });
     });
     it("keeps client addresses at the gateway when an app's direct-routing guard needs them", () => {

@@ -4,6 +4,7 @@ import { buildPlan } from "../../../components/plan/stack";
 import { planDocuments } from "../../../components/plan/render";
 import { HELM_RELEASE_API_VERSION } from "../../../components/manifests/types";
 import { validateUpstream } from "../../support/schemas";
+import { DEFAULT_ISTIO_VERSION } from "../../../components/settings/versions";
 
 const ambient = (apps: unknown[], mesh: Record<string, unknown> = {}) =>
     parseStackConfig({ [APPS_KEY]: apps, [MESH_KEY]: { dataplane: "ambient", ...mesh } }).value;
@@ -26,7 +27,7 @@ describe("plan: Istio's ambient data plane", () => {
             const r = release(key).object;
             assert.deepEqual(
                 [r.spec.chart, r.metadata.namespace, r.spec.repo, r.spec.version, r.spec.values.profile],
-                [chart, "istio-system", release("sticky-mesh-istiod").object.spec.repo, "1.30.5", "ambient"],
+                [chart, "istio-system", release("sticky-mesh-istiod").object.spec.repo, DEFAULT_ISTIO_VERSION, "ambient"],
             );
         }
         assert.ok(release("sticky-mesh-gateway-api-crds"), "waypoints are Gateway API Gateways: the CRDs come with ambient");

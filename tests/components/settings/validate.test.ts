@@ -110,19 +110,78 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["no apps", { [APPS_KEY]: [] }, /istio-sticky:apps: must list at least one app/],
     ["apps missing", {}, /istio-sticky:apps: is required/],
     ["Istio 1.30.0", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0" } }, /mesh\.version: 1\.30\.0 must not be used: .*istio\/istio#60312/],
-    ["Istio too old", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.22.3" } }, /mesh\.version: must be 1\.24 or newer/],
+    ["Istio 1.30.0 as a release candidate", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0-rc.1" } }, /1\.30\.0-rc\.1 must not be used/],
+    [
+        "Istio past its end of life",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.29.4" } },
+        /mesh\.version: Istio 1\.29 is past its end of life \(2026-10-15\): this package supports 1\.30 and 1\.31/,
+    ],
+    ["Istio far too old", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.22.3" } }, /Istio 1\.22 is past its end of life: this package supports/],
+    [
+        "an Istio minor this package does not know yet",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.32.0" } },
+        /mesh\.version: Istio 1\.32 is newer than this package knows: this package supports 1\.30 and 1\.31/,
+    ],
+    [
+        "Istio's retired chart bucket",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "https://istio-release.storage.googleapis.com/charts" } },
+        /mesh\.chartRepository: names istio-release\.storage\.googleapis\.com, which is retired: .*2026-12-08 15:00 UTC.*; use https:\/\/blob\.istio\.io\/istio-release\/charts instead/,
+    ],
+    [
+        "the same bucket by its path-style URL",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "https://storage.googleapis.com/istio-release/charts" } },
+        /mesh\.chartRepository: names istio-release\.storage\.googleapis\.com, which is retired/,
+    ],
+    [
+        "Istio's retired OCI charts on gcr.io",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "oci://gcr.io/istio-release/charts" } },
+        /mesh\.chartRepository: names gcr\.io\/istio-release, which is retired: .*; use oci:\/\/ghcr\.io\/istio\/release\/charts instead/,
+    ],
+    [
+        "registry.istio.io as an OCI chart registry",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "oci://registry.istio.io/release/charts" } },
+        /mesh\.chartRepository: names registry\.istio\.io, which is retired: .*decommissions it.*; use oci:\/\/ghcr\.io\/istio\/release\/charts instead/,
+    ],
+    [
+        "registry.istio.io as the image hub",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "registry.istio.io/release" } },
+        /mesh\.hub: names registry\.istio\.io, which is retired: .*; use docker\.io\/istio instead/,
+    ],
+    ["a regional gcr.io hub", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "eu.gcr.io/istio-release" } }, /mesh\.hub: names gcr\.io\/istio-release/],
+    [
+        "an image hub with a scheme",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "https://docker.io/istio" } },
+        /mesh\.hub: must be an image registry path such as "docker\.io\/istio"/,
+    ],
+    [
+        "a retired image among the Helm values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { pilot: { image: "gcr.io/istio-release/pilot:1.31.1" } } } } },
+        /mesh\.values\.istiod\.pilot\.image: "gcr\.io\/istio-release\/pilot:1\.31\.1" names gcr\.io\/istio-release, which is retired: .*; use images from docker\.io\/istio, charts from https:\/\/blob\.istio\.io\/istio-release\/charts instead/,
+    ],
+    [
+        "the hub among istiod's values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { global: { hub: "docker.io/istio" } } } } },
+        /mesh\.values\.istiod\.global\.hub: is set by mesh\.hub; set it there/,
+    ],
+    [
+        "ztunnel's tag among its values",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { dataplane: "ambient", values: { ztunnel: { tag: "1.31.0" } } } },
+        /mesh\.values\.ztunnel\.tag: is set by mesh\.version; set it there/,
+    ],
+    [
+        "a Gateway API CRD mirror over plain HTTP",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gatewayApiCrdsRepository: "http://mirror.example.com/gateway-api" } },
+        /mesh\.gatewayApiCrdsRepository: must be an https:\/\/ URL without a trailing slash \(http:\/\/ only on loopback\)/,
+    ],
+    [
+        "a chart mirror over plain HTTP off loopback",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "http://charts.example.com" } },
+        /mesh\.chartRepository: must be an https:\/\/ Helm repository URL/,
+    ],
     [
         "bad gateway service type",
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "Ingress" } } },
         /mesh\.gateway\.serviceType: must be one of LoadBalancer, NodePort, ClusterIP/,
-    ],
-    [
-        "cookie attributes on old Istio",
-        {
-            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "SameSite", value: "Lax" }] } } }],
-            [MESH_KEY]: { version: "1.27.3" },
-        },
-        /cookie\.attributes: need Istio 1\.28 or newer \(istio-sticky:mesh\.version is 1\.27\.3\)/,
     ],
     [
         "Path as a cookie attribute",
@@ -481,7 +540,9 @@ describe("settings/validate", () => {
             numTrustedProxies: 0,
             api: "istio",
         });
-        assert.equal(value.mesh.chartRepository, "https://istio-release.storage.googleapis.com/charts");
+        assert.equal(value.mesh.chartRepository, "https://blob.istio.io/istio-release/charts");
+        assert.equal(value.mesh.hub, "docker.io/istio");
+        assert.equal(value.mesh.gatewayApiCrdsRepository, "https://github.com/kubernetes-sigs/gateway-api/releases/download");
         const [web] = value.apps;
         assert.deepEqual(
             { ns: web.namespace, path: web.path, replicas: web.replicas, port: web.port, target: web.target, mode: web.affinity.mode },
@@ -575,9 +636,20 @@ describe("settings/validate", () => {
                 { name: "a", image: "registry.local:5000/team/app:1.2", affinity: { mode: "cookie", cookie: { name: "c", ttl: "2562047h" } } },
                 { name: "b", image: `ghcr.io/acme/app@sha256:${"a".repeat(64)}`, direct: { enabled: true, podCidr: "100.64.0.0/10" } },
             ],
-            [MESH_KEY]: { chartRepository: "oci://registry.istio.io/release/charts", gateway: { labels: { "example.com/tier": "edge", istio: "edge" } } },
+            [MESH_KEY]: {
+                chartRepository: "oci://ghcr.io/istio/release/charts",
+                hub: "registry.local:5000/mirror/istio",
+                version: "1.30.1",
+                gateway: { labels: { "example.com/tier": "edge", istio: "edge" } },
+            },
         }).value;
-        assert.equal(edges.mesh.chartRepository, "oci://registry.istio.io/release/charts");
+        assert.deepEqual([edges.mesh.chartRepository, edges.mesh.hub], ["oci://ghcr.io/istio/release/charts", "registry.local:5000/mirror/istio"]);
+        // A mirror on this machine may serve plain HTTP (loopback only).
+        const local = { chartRepository: "http://127.0.0.1:8879/charts", gatewayApiCrdsRepository: "http://localhost:8879/gateway-api", hub: "localhost:5000" };
+        assert.deepEqual(
+            parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: local }).value.mesh.gatewayApiCrdsRepository,
+            local.gatewayApiCrdsRepository,
+        );
         assert.equal(edges.apps[1].direct.podCidr, "100.64.0.0/10");
         // kubernetes:context and other projects' keys that do not look like ours are left alone.
         assert.doesNotThrow(() => parseStackConfig({ [APPS_KEY]: [{ name: "web" }], "kubernetes:context": "kind-kind", "aws:region": "eu-west-1" }));
@@ -614,14 +686,7 @@ describe("settings/validate", () => {
         );
     });
 
-    it("says what happens to cookies under TLS where Istio cannot set their attributes", () => {
-        const old = parseStackConfig({
-            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "1s" } } }],
-            [MESH_KEY]: { version: "1.27.3" },
-            [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] },
-        });
-        assert.deepEqual(old.value.apps[0].affinity.cookie!.attributes, []);
-        assert.match(old.warnings[0], /Istio 1\.27\.3 cannot set cookie attributes \(1\.28\+\), so the cookie "c" goes out without Secure/);
+    it("says what happens to the persistent-session cookie under TLS", () => {
         const persistent = parseStackConfig({
             [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentCookie", cookie: { name: "p" } } }],
             [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] },
