@@ -15,20 +15,22 @@ export interface IstioLine {
      * (pkg/config/schema/gatewayapi/minimumversions.go: older CRDs are ignored).
      */
     gatewayApi: string;
+    /** Its newest patch confirmed in Istio's release announcements (istio.io news/releases). */
+    latest: string;
 }
 
 export const ISTIO_LINES: readonly IstioLine[] = [
-    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1.
-    { minor: "1.30", gatewayApi: "v1.5.1" },
-    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch.
-    { minor: "1.31", gatewayApi: "v1.6.1" },
+    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21.
+    { minor: "1.30", gatewayApi: "v1.5.1", latest: "1.30.5" },
+    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch. 1.31.1: announced 2026-09-21.
+    { minor: "1.31", gatewayApi: "v1.6.1", latest: "1.31.1" },
 ];
 
 /** Minors past their end of life, with the date, for the message that refuses them. */
 export const ISTIO_END_OF_LIFE: Readonly<Record<string, string>> = { "1.29": "2026-10-15" };
 
-/** The default Istio version: the newest 1.31 patch confirmed in Istio's release announcements. */
-export const DEFAULT_ISTIO_VERSION = "1.31.1";
+/** The default Istio version: the newest patch of the newest supported minor. */
+export const DEFAULT_ISTIO_VERSION = ISTIO_LINES[ISTIO_LINES.length - 1].latest;
 
 /** Versions that must not be installed, with the reason shown to the user. */
 export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
