@@ -151,6 +151,7 @@ export class StickyApp extends pulumi.ComponentResource {
                     gatewayNamespace: c.gatewayNamespace,
                     gatewaySelector: c.selector,
                     rootNamespace: ISTIO_SYSTEM_NAMESPACE,
+                    revision: c.revision,
                 },
                 hosts: c.hosts,
                 gateway: c.gateway,

@@ -6,15 +6,21 @@ import type { K8sObject } from "./types";
 import { appLabels, serviceHost } from "./names";
 import { buildDirectObjects, DirectObjects, DirectContextOptions } from "./direct";
 import { buildSecurityObjects, SecurityObjects } from "./security";
-import { USE_WAYPOINT_LABEL } from "./waypoint";
+import { buildWaypointVirtualService, USE_WAYPOINT_LABEL } from "./waypoint";
 
 export { appLabels, serviceHost };
 
 export interface AppObjectsContext extends DirectContextOptions {
     /** The namespace's demo script; absent when the app brings its own image. */
     demoScript?: DemoScriptRef;
+    /** The ambient data plane: pods without sidecars, enrolled by their namespace. */
+    ambient?: boolean;
+    /** The Istio revision whose sidecar the pods get (sidecars only). */
+    revision?: string;
     /** Ambient: the waypoint the app's Service sends in-mesh traffic through (hash modes need an L7 proxy). */
     waypoint?: string;
+    /** Ambient on Istio 1.30: the waypoint hashes only on a VirtualService's routes, so the app gets one. */
+    waypointVirtualService?: boolean;
 }
 
 /** The objects one app owns. Its gateway route is built with the other apps on its path (objects/routes). */
@@ -25,6 +31,8 @@ export interface AppObjects {
     /** Only with autoscaling. */
     horizontalPodAutoscaler?: K8sObject;
     podDisruptionBudget?: K8sObject;
+    /** Only in ambient on Istio 1.30, for hash modes. */
+    waypointVirtualService?: K8sObject;
 }
 
 /** Everything one app owns; direct-routing objects only when it is enabled. */
@@ -42,6 +50,19 @@ function demoEnv(app: AppSettings): { name: string; value?: string; valueFrom?: 
         { name: "SESSION_SOURCE", value: key.source },
         ...(key.name ? [{ name: "SESSION_KEY", value: key.name }] : []),
     ];
+}
+
+/**
+ * The pod labels istiod's injection webhook selects on (its chart's templates/mutatingwebhook.yaml).
+ * With sidecars, `sidecar.istio.io/inject: "true"` gets a sidecar even in a namespace without an
+ * injection label (webhook object.sidecar-injector), and `istio.io/rev` picks the revision's
+ * injector (rev.object.sidecar-injector). In ambient the pods must get none: a pod with a sidecar
+ * is never enrolled (cni/pkg/util/podutil.go: podHasSidecar), so they opt out explicitly, which
+ * every injection webhook honours (sidecar.istio.io/inject NotIn ["false"]).
+ */
+export function injectionLabels(ctx: Pick<AppObjectsContext, "ambient" | "revision">): Record<string, string> {
+    if (ctx.ambient) return { "sidecar.istio.io/inject": "false" };
+    return { "sidecar.istio.io/inject": "true", ...(ctx.revision ? { "istio.io/rev": ctx.revision } : {}) };
 }
 
 function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
@@ -65,7 +86,7 @@ function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
             selector: { matchLabels: { app: app.name } },
             template: {
                 metadata: {
-                    labels: { ...labels, "sidecar.istio.io/inject": "true" },
+                    labels: { ...labels, ...injectionLabels(ctx) },
                     // A changed script must roll the pods, since it arrives through a ConfigMap.
                     annotations: script ? { "istio-sticky/script-sha256": script.sha256 } : {},
                 },
@@ -173,6 +194,7 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
         },
         destinationRule: buildDestinationRule(app),
         ...buildAutoscaling(app),
+        ...(ctx.waypoint && ctx.waypointVirtualService ? { waypointVirtualService: buildWaypointVirtualService(app) } : {}),
         ...buildDirectObjects(app, ctx),
         ...buildSecurityObjects(app, ctx),
     };

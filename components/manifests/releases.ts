@@ -1,5 +1,6 @@
 import type { MeshSettings } from "../settings/schema";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
+import { unhealthyEndpointsEnv } from "../policy/health";
 import { Dataplane } from "../settings/enums";
 import type { HelmReleaseSpec } from "./types";
 
@@ -49,7 +50,7 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
         ...images,
         // Access logs show which pod served each request: the first place to look when a session moves.
         meshConfig: { accessLogFile: "/dev/stdout" },
-        env: opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {},
+        env: { ...(opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {}), ...unhealthyEndpointsEnv(mesh) },
     };
     const g = mesh.gateway;
     const gatewayDefaults: Record<string, unknown> = {

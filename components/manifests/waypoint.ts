@@ -1,4 +1,6 @@
+import type { AppSettings } from "../settings/schema";
 import { GATEWAY_API_GROUP } from "./gatewayApi";
+import { appLabels, serviceHost } from "./names";
 import { COMMON_LABELS, K8sObject } from "./types";
 
 /** The namespace waypoint's name (pkg/config/constants: DefaultNamespaceWaypoint). */
@@ -20,5 +22,23 @@ export function buildWaypoint(namespace: string): K8sObject {
         kind: "Gateway",
         metadata: { name: WAYPOINT_NAME, namespace, labels: { ...COMMON_LABELS, "istio.io/waypoint-for": "service" } },
         spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
+    };
+}
+
+/**
+ * What a waypoint of Istio 1.30 needs to hash an app's requests: a VirtualService for the
+ * Service's host, bound to the mesh (no gateways) and in the Service's namespace, with an
+ * HTTP route to it. The waypoint then builds its routes from it and takes each route's
+ * hash_policy from the DestinationRule (listener_waypoint.go: getVirtualServiceForWaypoint,
+ * waypointInboundRoute → route.go: HashForHTTPDestination); without one it builds a default
+ * route with no hash_policy (istio/istio#61045, fixed in 1.31).
+ */
+export function buildWaypointVirtualService(app: Pick<AppSettings, "name" | "namespace" | "port">): K8sObject {
+    const host = serviceHost(app);
+    return {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: `${app.name}-waypoint`, namespace: app.namespace, labels: appLabels(app) },
+        spec: { hosts: [host], http: [{ name: "waypoint", route: [{ destination: { host, port: { number: app.port } } }] }] },
     };
 }

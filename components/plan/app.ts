@@ -13,10 +13,16 @@ import { MeshKeys, meshWaits } from "./waits";
 export interface AppLayout {
     autoscaling: boolean;
     direct: { enabled: boolean; contexts: readonly DirectContext[] };
+    /** Ambient on Istio 1.30, hash modes: a VirtualService for the waypoint to hash on. */
+    waypointVirtualService?: boolean;
 }
 
-export function appLayout(app: Pick<AppSettings, "autoscaling" | "direct">): AppLayout {
-    return { autoscaling: app.autoscaling !== undefined, direct: { enabled: app.direct.enabled, contexts: app.direct.contexts } };
+export function appLayout(app: Pick<AppSettings, "autoscaling" | "direct">, waypointVirtualService = false): AppLayout {
+    return {
+        autoscaling: app.autoscaling !== undefined,
+        direct: { enabled: app.direct.enabled, contexts: app.direct.contexts },
+        ...(waypointVirtualService ? { waypointVirtualService } : {}),
+    };
 }
 
 /** Where an object lives: the app's namespace, the gateway's, or Istio's root namespace. */
@@ -50,6 +56,11 @@ const APP_OBJECTS: { readonly [F in keyof Required<AppObjectSet>]: AppObjectSpec
     destinationRule: { suffix: "destinationrule", type: { apiVersion: ISTIO_NETWORKING, kind: "DestinationRule" } },
     horizontalPodAutoscaler: { suffix: "hpa", type: { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" }, when: autoscaling },
     podDisruptionBudget: { suffix: "pdb", type: { apiVersion: "policy/v1", kind: "PodDisruptionBudget" }, when: autoscaling },
+    waypointVirtualService: {
+        suffix: "waypoint-virtualservice",
+        type: { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" },
+        when: (l) => l.waypointVirtualService === true,
+    },
     gatewayEnvoyFilter: {
         suffix: "direct-gateway",
         type: { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" },

@@ -3,7 +3,7 @@ import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsS
 import { Dataplane, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
 import { needsWaypoint } from "../policy/affinity";
 import { buildWaypoint, WAYPOINT_NAME } from "../manifests/waypoint";
-import { gatewayApiVersionFor, istioLineOf } from "../settings/versions";
+import { gatewayApiVersionFor, istioLine } from "../settings/versions";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
 import { ISTIO_SYSTEM_NAMESPACE, mergeValues } from "../manifests/releases";
 import { acmeIngressMeshConfig, GATEWAY_TLS_SECRET } from "../manifests/tls";
@@ -75,7 +75,7 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
     }
     if (meshLayout(mesh).gatewayApiCrds) {
         out.push(
-            `the Gateway API's standard-channel CRDs at ${gatewayApiVersionFor(mesh.version)} or newer (the version Istio ${istioLineOf(mesh.version)!.minor} is built against)`,
+            `the Gateway API's standard-channel CRDs at ${gatewayApiVersionFor(mesh.version)} or newer (the version Istio ${istioLine(mesh.version).minor} is built against)`,
         );
     }
     const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
@@ -231,14 +231,19 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
             demoScript: app.image === undefined ? `${name}-demo-app-${app.namespace}` : undefined,
             mesh: installed,
         };
+        const waypoint = waypointFor(app);
+        const waypointVirtualService = waypoint !== undefined && istioLine(mesh.version).waypointHashNeedsVirtualService;
         const ctx = {
             demoScript: app.image === undefined ? script : undefined,
             gatewayNamespace: mesh.gateway.namespace,
             gatewaySelector: mesh.gateway.labels,
             rootNamespace: ISTIO_SYSTEM_NAMESPACE,
-            waypoint: waypointFor(app),
+            ambient,
+            revision: mesh.revision,
+            waypoint,
+            waypointVirtualService,
         };
-        add(fillPart(appPart(owner, appLayout(app), refs), { app, ctx }));
+        add(fillPart(appPart(owner, appLayout(app, waypointVirtualService), refs), { app, ctx }));
     }
 
     for (const route of buildGatewayRoutes(apps, mesh, tls)) {

@@ -17,13 +17,29 @@ export interface IstioLine {
     gatewayApi: string;
     /** Its newest patch confirmed in Istio's release announcements (istio.io news/releases). */
     latest: string;
+    /**
+     * A waypoint hashes (a route hash_policy from the DestinationRule's consistentHash) only on routes
+     * of a VirtualService for the Service: without one, 1.30's waypoint builds a default route with no
+     * hash_policy (pilot/pkg/networking/core/listener_waypoint.go: buildWaypointInboundHTTPRouteConfig falls
+     * back to httproute.go: buildSidecarInboundHTTPRouteConfig), over a RING_HASH cluster, so the pick is
+     * random. 1.31 adds the DestinationRule's top-level hash to that default route (istio/istio#61045,
+     * PR #61048; not backported).
+     */
+    waypointHashNeedsVirtualService: boolean;
+    /**
+     * istiod sends not-ready endpoints to Envoy (EDS health UNHEALTHY) unless a DestinationRule's
+     * outlierDetection sets minHealthPercent (pilot/pkg/features/experimental.go:
+     * PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS, default true from 1.31; pilot/pkg/xds/endpoints/endpoint_builder.go:
+     * supportsUnhealthyEndpoints).
+     */
+    sendsUnhealthyEndpoints: boolean;
 }
 
 export const ISTIO_LINES: readonly IstioLine[] = [
     // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21.
-    { minor: "1.30", gatewayApi: "v1.5.1", latest: "1.30.5" },
+    { minor: "1.30", gatewayApi: "v1.5.1", latest: "1.30.5", waypointHashNeedsVirtualService: true, sendsUnhealthyEndpoints: false },
     // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch. 1.31.1: announced 2026-09-21.
-    { minor: "1.31", gatewayApi: "v1.6.1", latest: "1.31.1" },
+    { minor: "1.31", gatewayApi: "v1.6.1", latest: "1.31.1", waypointHashNeedsVirtualService: false, sendsUnhealthyEndpoints: true },
 ];
 
 /** Minors past their end of life, with the date, for the message that refuses them. */
@@ -63,11 +79,16 @@ export function unsupportedIstioVersion(version: string): string | undefined {
     return `Istio ${minor} is newer than this package knows: ${supported}; the Gateway API CRDs and chart values it installs are checked per minor`;
 }
 
+/** The supported line of a version that validation has accepted. */
+export function istioLine(version: string): IstioLine {
+    const line = istioLineOf(version);
+    if (!line) throw new Error(`Istio ${version} is not a supported version`);
+    return line;
+}
+
 /** The Gateway API release to install with a supported Istio version. */
 export function gatewayApiVersionFor(istioVersion: string): string {
-    const line = istioLineOf(istioVersion);
-    if (!line) throw new Error(`no Gateway API version is known for Istio ${istioVersion}`);
-    return line.gatewayApi;
+    return istioLine(istioVersion).gatewayApi;
 }
 
 /** The standard-channel install manifest (the CRDs only) of a Gateway API release, from `releases` (a mirror, or GitHub's releases). */

@@ -38,6 +38,7 @@ function findingsOf(stack: StackSettings, docs = docsOf(stack)): Finding[] {
             externalTrafficPolicy: g.externalTrafficPolicy,
             numTrustedProxies: g.numTrustedProxies,
             istiod,
+            istioVersion: stack.mesh.version,
         }),
     );
 }
@@ -308,6 +309,27 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
         ];
         breakageTests("ambient: ", ambientBase, ambientCases);
+        const ambient130 = () =>
+            parseStackConfig({
+                [APPS_KEY]: [{ name: "cart", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } } }],
+                [MESH_KEY]: { dataplane: "ambient", version: "1.30.5" },
+            }).value;
+        breakageTests("ambient on Istio 1.30: ", ambient130, [
+            [
+                "a hash-mode app without its waypoint VirtualService",
+                (d) =>
+                    d.splice(
+                        d.findIndex((x) => x.kind === "VirtualService" && x.metadata.name === "cart-waypoint"),
+                        1,
+                    ),
+                /ambient-waypoint-hash-needs-virtualservice-1\.30: Istio 1\.30\.5's waypoint waypoint hashes cart\.cart\.svc\.cluster\.local only on a mesh VirtualService's routes/,
+            ],
+            [
+                "a waypoint VirtualService bound to a gateway instead of the mesh",
+                (d) => (find(d, "VirtualService", (x) => x.metadata.name === "cart-waypoint").spec.gateways = ["istio-ingress/sticky-gateway"]),
+                /ambient-waypoint-hash-needs-virtualservice-1\.30/,
+            ],
+        ]);
         breakageTests("Gateway API: ", gatewayApiBase, gatewayApiCases);
         breakageTests("", base, cases);
     });

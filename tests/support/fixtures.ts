@@ -90,7 +90,23 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
     for (const api of ["istio", "gatewayApi"]) {
         matrix(`ambient, ${api}`, ambientModes, ambientExtras, (install) => ({ install, dataplane: "ambient", gateway: { serviceType: "NodePort", api } }));
     }
+    // Istio 1.30's waypoints hash only on a VirtualService's routes: hash-mode apps get one.
+    matrix("ambient on Istio 1.30", ambientModes, { plain: () => ({}) }, (install) => ({
+        install,
+        version: "1.30.5",
+        dataplane: "ambient",
+        gateway: { serviceType: "NodePort" },
+    }));
+    // Sidecars of a revision: namespaces and pods select the revision's injector.
+    matrix("a revision", ALL_MODES, { plain: () => ({}) }, (install) => ({ install, revision: "canary", gateway: { serviceType: "NodePort" } }));
     const more: [string, Record<string, unknown>][] = [
+        [
+            "a mesh-wide outlier detection with minHealthPercent (Istio 1.31)",
+            {
+                [APPS_KEY]: [{ name: "h", affinity: { mode: "header", headerName: "x-u" } }],
+                [MESH_KEY]: { values: { istiod: { meshConfig: { defaultTrafficPolicy: { outlierDetection: { minHealthPercent: 50 } } } } } },
+            },
+        ],
         [
             "a revision, maglev and ring-hash sizes, a trusted proxy",
             {

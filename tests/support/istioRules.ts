@@ -37,6 +37,8 @@ export interface PlanContext {
     istiod?: { meshConfig: Record<string, any>; env: Record<string, string> };
     /** Istio's root namespace (meshConfig.rootNamespace, default istio-system). */
     rootNamespace: string;
+    /** The Istio version the plan installs or runs on ("1.31.1"). */
+    istioVersion: string;
 }
 
 export interface Rule {
@@ -798,6 +800,36 @@ export const RULES: readonly Rule[] = [
         },
     },
     {
+        id: "ambient-waypoint-hash-needs-virtualservice-1.30",
+        source:
+            "pilot/pkg/networking/core/listener_waypoint.go: buildWaypointInboundHTTPRouteConfig (1.30.3) builds routes from the VirtualServices for the Service " +
+            "(getVirtualServiceForWaypoint: in the Service's or the waypoint's namespace, bound to the mesh, with http routes) and takes their hash_policy from the " +
+            "DestinationRule (route.go: HashForHTTPDestination); without one it falls back to httproute.go: buildSidecarInboundHTTPRouteConfig, a default route " +
+            "with no hash_policy. 1.31 adds the DestinationRule's top-level hash to that route (istio/istio#61045, PR #61048, not backported)",
+        kinds: ["DestinationRule"],
+        check(o, ctx, report) {
+            if (!o.spec.trafficPolicy?.loadBalancer?.consistentHash || !/^1\.30\./.test(ctx.istioVersion)) return;
+            const host = String(o.spec.host);
+            const [svcName, svcNs] = host.split(".");
+            const svc = ctx.docs.find((d) => d.kind === "Service" && d.metadata.name === svcName && d.metadata.namespace === svcNs);
+            const waypoint = svc?.metadata.labels?.["istio.io/use-waypoint"];
+            if (!waypoint) return;
+            const routes = ctx.docs.some(
+                (d) =>
+                    d.kind === "VirtualService" &&
+                    d.metadata.namespace === svcNs &&
+                    (d.spec.hosts ?? []).includes(host) &&
+                    (d.spec.gateways === undefined || d.spec.gateways.includes("mesh")) &&
+                    (d.spec.http ?? []).some((r: any) => (r.route ?? []).some((dst: any) => dst.destination?.host === host)),
+            );
+            if (!routes)
+                report(
+                    "error",
+                    `Istio ${ctx.istioVersion}'s waypoint ${waypoint} hashes ${host} only on a mesh VirtualService's routes, and the plan has none: in-mesh callers are not sticky`,
+                );
+        },
+    },
+    {
         id: "ambient-no-persistent-session",
         source:
             "pilot/pkg/networking/core/httproute.go: MaybeBuildStatefulSessionFilterConfig (also in gateway.go) adds the stateful-session filter; " +
@@ -842,6 +874,8 @@ export interface ExistingGateway {
     numTrustedProxies: number;
     /** istiod's meshConfig and env as the plan requires them, if it requires any. */
     istiod?: { meshConfig?: Record<string, any>; env?: Record<string, string> };
+    /** The Istio version it runs. */
+    istioVersion: string;
 }
 
 /** Builds the context from a plan's documents; `existing` stands in for an Istio the plan does not install. */
@@ -863,6 +897,7 @@ export function contextOf(docs: readonly K8sObject[], existing: ExistingGateway)
             ? { meshConfig: istiod.spec.values.meshConfig ?? {}, env: istiod.spec.values.env ?? {} }
             : existing.istiod && { meshConfig: existing.istiod.meshConfig ?? {}, env: existing.istiod.env ?? {} },
         rootNamespace: istiod?.spec.values.meshConfig?.rootNamespace ?? "istio-system",
+        istioVersion: istiod?.spec.version ?? existing.istioVersion,
     };
 }
 

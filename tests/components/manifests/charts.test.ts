@@ -116,6 +116,13 @@ const generatedStacks = (version: string): (readonly [string, StackSettings])[] 
                 },
             ],
             [
+                "a mesh-wide outlier detection with minHealthPercent (the unhealthy-endpoint switch on 1.31)",
+                {
+                    [APPS_KEY]: [{ name: "web", affinity: { mode: "header", headerName: "x-user" } }],
+                    [MESH_KEY]: { values: { istiod: { meshConfig: { defaultTrafficPolicy: { outlierDetection: { minHealthPercent: 50 } } } } } },
+                },
+            ],
+            [
                 "ambient from a mirror hub, with a waypoint",
                 {
                     [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "0s" } } }],

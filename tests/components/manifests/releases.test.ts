@@ -73,6 +73,18 @@ describe("istio/releases", () => {
         assert.deepEqual(releasesFor(stackWith([AffinityMode.PersistentHeader])).istiod.values.env, { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" });
         assert.deepEqual(releasesFor(stackWith([AffinityMode.Cookie])).istiod.values.env, {});
     });
+    it("keeps Istio 1.31's unhealthy endpoints (stickiness is as on 1.30), unless a mesh-wide minHealthPercent would let Envoy panic onto pods that are not ready", () => {
+        const env = (mesh: Record<string, unknown>) => releasesFor(stackWith([AffinityMode.Header], mesh)).istiod.values.env as Record<string, string>;
+        const baseline = { meshConfig: { defaultTrafficPolicy: { outlierDetection: { minHealthPercent: 50 } } } };
+        assert.deepEqual(env({}), {});
+        assert.deepEqual(env({ values: { istiod: baseline } }), { PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS: "false" });
+        // The switch does not exist before 1.31; a value the user sets wins; no panic threshold, nothing to guard.
+        assert.deepEqual(env({ version: "1.30.5", values: { istiod: baseline } }), {});
+        assert.deepEqual(env({ values: { istiod: { ...baseline, env: { PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS: "true" } } } }), {
+            PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS: "true",
+        });
+        assert.deepEqual(env({ values: { istiod: { meshConfig: { defaultTrafficPolicy: { outlierDetection: { minHealthPercent: 0 } } } } } }), {});
+    });
     it("merges per-chart overrides over its own values", () => {
         const r = releasesFor(
             stackWith([AffinityMode.None], {

@@ -52,9 +52,42 @@ describe("plan: Istio's ambient data plane", () => {
         assert.equal(ns("catalog").metadata.labels!["istio.io/dataplane-mode"], "ambient");
     });
 
+    it("keeps app pods out of every sidecar injector: they opt out (sidecar.istio.io/inject: false) instead of asking for one", () => {
+        const docs = planDocuments(planOf(ambient(apps)));
+        for (const d of docs.filter((x) => x.kind === "Deployment"))
+            assert.equal(d.spec.template.metadata.labels["sidecar.istio.io/inject"], "false", d.metadata.name);
+        const sidecar = planDocuments(planOf(parseStackConfig({ [APPS_KEY]: apps, [MESH_KEY]: { revision: "canary" } }).value));
+        for (const d of sidecar.filter((x) => x.kind === "Deployment"))
+            assert.deepEqual(
+                [d.spec.template.metadata.labels["sidecar.istio.io/inject"], d.spec.template.metadata.labels["istio.io/rev"]],
+                ["true", "canary"],
+                d.metadata.name,
+            );
+    });
+
+    it("on Istio 1.30 gives each hash-mode app a mesh VirtualService, the only routes a 1.30 waypoint hashes on; 1.31 needs none", () => {
+        const plan = planOf(ambient(apps, { version: "1.30.5" }));
+        // The apps' own VirtualServices (the gateway's routes are the stack's).
+        const routes = plan.objects.filter((o) => o.object.kind === "VirtualService" && o.owner !== "sticky");
+        assert.deepEqual(
+            routes.map((o) => [o.key, o.owner, o.object.metadata.namespace, o.object.metadata.name]),
+            [
+                ["sticky-cart-waypoint-virtualservice", "sticky-cart", "cart", "cart-waypoint"],
+                ["sticky-search-waypoint-virtualservice", "sticky-search", "cart", "search-waypoint"],
+            ],
+        );
+        // Bound to the mesh (no gateways), the Service's host, one route to its port: the DestinationRule supplies the hash.
+        assert.deepEqual(routes[1].object.spec, {
+            hosts: ["search.cart.svc.cluster.local"],
+            http: [{ name: "waypoint", route: [{ destination: { host: "search.cart.svc.cluster.local", port: { number: 8080 } } }] }],
+        });
+        assert.ok(routes.every((o) => o.dependsOn.includes("sticky-mesh-istiod") && o.dependsOn.includes("sticky-ns-cart")));
+        assert.equal(planOf(ambient(apps)).objects.filter((o) => o.object.kind === "VirtualService" && o.owner !== "sticky").length, 0);
+    });
+
     it("passes the upstream schemas", async () => {
-        for (const doc of planDocuments(planOf(ambient(apps, { gateway: { api: "gatewayApi" } }))).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION))
-            await validateUpstream(doc);
+        for (const mesh of [{ gateway: { api: "gatewayApi" } }, { version: "1.30.5" }])
+            for (const doc of planDocuments(planOf(ambient(apps, mesh))).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION)) await validateUpstream(doc);
     });
 
     it("refuses persistent sessions, direct routing and a revision, saying why", () => {
