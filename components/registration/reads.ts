@@ -24,48 +24,133 @@ export function readGatewayService(
     return pulumi.all([svc.metadata, svc.spec, svc.status]).apply(([metadata, spec, status]) => ingressFromService({ metadata, spec, status } as ServiceView));
 }
 
-interface ReadyPodsInputs {
+/**
+ * Which cluster the read lists slices in, and with which credentials: those of the
+ * component's Kubernetes provider, or of the stack's `kubernetes:` config, as the
+ * provider plugin takes them (pulumi-kubernetes provider.go Configure): a kubeconfig as a
+ * path or as its contents (absent: KUBECONFIG or ~/.kube/config), a context, and a cluster
+ * that replaces the context's own.
+ */
+export interface ClusterAccess {
+    kubeconfig?: string;
+    context?: string;
+    cluster?: string;
+}
+
+interface ReadyPodsInputs extends ClusterAccess {
     namespace: string;
     service: string;
-    /** The kubeconfig context to read from ("kubernetes:context"); the current one when empty. */
-    context: string;
     /** Versions of what the read waits for: a new rollout (a new resourceVersion) reads again. */
     after: string[];
 }
+
+/** Where this file's process finds the Kubernetes client; the dynamic provider's own process falls back to its working directory. */
+const CLIENT_MODULE = require.resolve("@kubernetes/client-node");
 
 /**
  * Lists a Service's EndpointSlices by the label the EndpointSlice controller
  * gives them. The Kubernetes provider reads single objects by name only, and
  * slices are named by the controller, so the list goes through the Kubernetes
- * client with the same kubeconfig (KUBECONFIG or ~/.kube/config, and the
- * stack's kubernetes:context).
+ * client, pointed at the cluster the component's provider (or the stack) names.
  */
 async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
-    const client = require("@kubernetes/client-node");
+    const fs = require("fs");
+    const os = require("os");
+    const path = require("path");
+    let client: any;
+    try {
+        client = require(CLIENT_MODULE);
+    } catch {
+        client = require("@kubernetes/client-node");
+    }
     const config = new client.KubeConfig();
-    config.loadFromDefault();
+    const source = inputs.kubeconfig ?? "";
+    const files = source
+        .split(path.delimiter)
+        .map((f: string) => f.replace(/^~(?=$|\/)/, os.homedir()))
+        .filter((f: string) => f !== "" && fs.existsSync(f));
+    if (source === "") config.loadFromDefault();
+    else if (files.length === 0) config.loadFromString(source);
+    else
+        files.forEach((f: string, i: number) => {
+            // A KUBECONFIG-style list: merged, the first file's current context kept.
+            if (i === 0) config.loadFromFile(f);
+            else {
+                const more = new client.KubeConfig();
+                more.loadFromFile(f);
+                config.mergeConfig(more, true);
+            }
+        });
     if (inputs.context) config.setCurrentContext(inputs.context);
-    const api = config.makeApiClient(client.DiscoveryV1Api);
-    const list = await api.listNamespacedEndpointSlice({ namespace: inputs.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${inputs.service}` });
-    return podsFromEndpointSlices(list.items as EndpointSliceView[]);
+    if (inputs.cluster) {
+        const current = config.getCurrentContext();
+        config.loadFromOptions({
+            clusters: config.getClusters(),
+            users: config.getUsers(),
+            contexts: config.getContexts().map((c: any) => (c.name === current ? { ...c, cluster: inputs.cluster } : c)),
+            currentContext: current,
+        });
+    }
+    const cluster = config.getCurrentCluster();
+    const where =
+        `cluster ${cluster ? `"${cluster.name}" at ${cluster.server}` : "(none: the kubeconfig names no cluster)"}` +
+        ` (context "${config.getCurrentContext() || ""}", kubeconfig ${source === "" ? "KUBECONFIG or ~/.kube/config" : files.length ? files.join(path.delimiter) : "given as contents"})`;
+    try {
+        if (!cluster) throw new Error("no cluster to connect to");
+        const api = config.makeApiClient(client.DiscoveryV1Api);
+        const list = await api.listNamespacedEndpointSlice({ namespace: inputs.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${inputs.service}` });
+        return podsFromEndpointSlices(list.items as EndpointSliceView[]);
+    } catch (e) {
+        const why = (e as { code?: string; message?: string }).code ?? (e as Error).message ?? String(e);
+        throw new Error(`cannot read the ready pods of Service ${inputs.namespace}/${inputs.service} from ${where}: ${why}`);
+    }
 }
 
-/** Reads the ready pods on create, on every change of what it waits for, and on `pulumi refresh`. */
+const CLUSTER_KEYS = ["kubeconfig", "context", "cluster"] as const;
+
+/** Reads the ready pods on create, on every change of what it waits for or of the cluster's access, and on `pulumi refresh`. */
 export const readyPodsProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: ReadyPodsInputs) {
         return { id: `${inputs.namespace}/${inputs.service}`, outs: { ...inputs, pods: await listReadyPods(inputs) } };
     },
     async diff(_id: string, olds: ReadyPodsInputs, news: ReadyPodsInputs) {
-        const changed = (["namespace", "service", "context"] as const).filter((k) => olds[k] !== news[k]);
-        return { changes: changed.length > 0 || JSON.stringify(olds.after) !== JSON.stringify(news.after), replaces: changed };
+        const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
+        const changed = CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) || JSON.stringify(olds.after) !== JSON.stringify(news.after);
+        return { changes: replaces.length > 0 || changed, replaces };
     },
     async update(_id: string, _olds: ReadyPodsInputs, news: ReadyPodsInputs) {
         return { outs: { ...news, pods: await listReadyPods(news) } };
     },
+    // A refresh gets the outputs, which carry the cluster's access.
     async read(id: string, props: ReadyPodsInputs) {
         return { id, props: { ...props, pods: await listReadyPods(props) } };
     },
 };
+
+/**
+ * How the read reaches the cluster: with the Kubernetes provider the component was
+ * given (its kubeconfig, context and cluster, which a provider's outputs echo), or with
+ * the stack's `kubernetes:` config when it has none. The kubeconfig is kept secret.
+ */
+export function clusterAccessOf(provider: pulumi.ProviderResource | undefined): {
+    access: { [K in keyof ClusterAccess]: pulumi.Input<string | undefined> };
+    warning?: string;
+} {
+    const settings = provider as unknown as Partial<Record<(typeof CLUSTER_KEYS)[number], pulumi.Output<string | undefined>>> | undefined;
+    if (provider && pulumi.Output.isInstance(settings?.kubeconfig)) {
+        return { access: { kubeconfig: pulumi.secret(settings!.kubeconfig!), context: settings!.context, cluster: settings!.cluster } };
+    }
+    const config = new pulumi.Config("kubernetes");
+    const access = { kubeconfig: config.getSecret("kubeconfig"), context: config.get("context"), cluster: config.get("cluster") };
+    return provider
+        ? {
+              access,
+              warning:
+                  "the Kubernetes provider given to this component does not show its settings here (a provider passed from another language): " +
+                  "the ready-pods read uses the stack's kubernetes: config, or KUBECONFIG and ~/.kube/config",
+          }
+        : { access };
+}
 
 class ReadyPods extends pulumi.dynamic.Resource {
     declare readonly pods: pulumi.Output<PodAddress[]>;
@@ -92,10 +177,11 @@ export function readReadyPods(
     key: string,
     target: pulumi.Input<ReadTarget>,
     after: readonly pulumi.CustomResource[],
-    opts: pulumi.CustomResourceOptions,
+    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
 ): pulumi.Output<PodAddress[]> {
     const t = pulumi.output(target);
-    const context = new pulumi.Config("kubernetes").get("context") ?? "";
-    const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, context, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
+    const { access, warning } = clusterAccessOf(opts.parent.getProvider("kubernetes::"));
+    if (warning) pulumi.log.warn(warning, opts.parent);
+    const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
     return pods.pods;
 }

@@ -1,0 +1,187 @@
+/**
+ * The ready-pods read, run the way Pulumi runs it: the component registered under mocks,
+ * its dynamic provider serialized into the resource's inputs, then created and refreshed by
+ * Pulumi's own dynamic-provider host in a process of its own. Two fake Kubernetes API servers
+ * on 127.0.0.1 answer the EndpointSlice list: one is the cluster of the provider the component
+ * is given, the other the one the default kubeconfig (KUBECONFIG) points at.
+ */
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as os from "os";
+import * as path from "path";
+import type { AddressInfo } from "net";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { StickyApp } from "../../components/StickyApp";
+import { installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
+import { DynamicHost, startDynamicHost } from "../support/dynamicHost";
+
+interface FakeApi {
+    url: string;
+    requests: { path: string; authorization: string }[];
+    close(): Promise<void>;
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl), as an API server's serving certificate and its own CA. */
+function selfSigned(dir: string): { cert: string; key: string } {
+    const [cert, key] = [path.join(dir, "tls.crt"), path.join(dir, "tls.key")];
+    execFileSync(
+        "openssl",
+        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"].concat([
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ]),
+        { stdio: "ignore", timeout: 30_000 },
+    );
+    return { cert: fs.readFileSync(cert, "utf8"), key: fs.readFileSync(key, "utf8") };
+}
+
+/** A Kubernetes API server over TLS that answers one call, listing a Service's EndpointSlices, with ready pods of its own. */
+async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Promise<FakeApi> {
+    const requests: FakeApi["requests"] = [];
+    const server = https.createServer(tls, (req, res) => {
+        requests.push({ path: req.url ?? "", authorization: req.headers.authorization ?? "" });
+        const m = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices\?labelSelector=kubernetes\.io%2Fservice-name%3D([^&]+)$/.exec(
+            req.url ?? "",
+        );
+        if (!m) {
+            res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Status", code: 404 }));
+            return;
+        }
+        const [, namespace, service] = m;
+        const endpoints = podIps.map((ip, i) => ({ addresses: [ip], conditions: { ready: true }, targetRef: { kind: "Pod", name: `${service}-${i}` } }));
+        const item = { metadata: { name: `${service}-abc`, namespace, labels: { "kubernetes.io/service-name": service } }, addressType: "IPv4", endpoints };
+        res.writeHead(200, { "content-type": "application/json" }).end(
+            JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSliceList", metadata: {}, items: [item] }),
+        );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return {
+        url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        requests,
+        close: () => new Promise((r) => server.close(() => r())),
+    };
+}
+
+/** A kubeconfig with one cluster (trusting `ca`), user and context of that name. */
+const kubeconfig = (name: string, server: string, token: string, ca: string) =>
+    [
+        "apiVersion: v1",
+        "kind: Config",
+        `current-context: ${name}`,
+        `clusters: [{name: ${name}, cluster: {server: "${server}", certificate-authority-data: ${Buffer.from(ca).toString("base64")}}}]`,
+        `users: [{name: ${name}, user: {token: ${token}}}]`,
+        `contexts: [{name: ${name}, context: {cluster: ${name}, user: ${name}}}]`,
+        "",
+    ].join("\n");
+
+describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/reads)", function () {
+    this.timeout(60_000);
+    const rec = new Recorder();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-kubeconfig-"));
+    let given: FakeApi;
+    let fallback: FakeApi;
+    let host: DynamicHost;
+    let givenFile: string;
+    let closedPort: number;
+    let ca: string;
+
+    before(async () => {
+        const tls = selfSigned(dir);
+        ca = tls.cert;
+        given = await fakeApi(tls, ["10.244.1.11", "10.244.2.12"]);
+        fallback = await fakeApi(tls, ["10.99.0.1"]);
+        givenFile = path.join(dir, "given.yaml");
+        fs.writeFileSync(givenFile, kubeconfig("given", given.url, "given-token", ca));
+        const defaultFile = path.join(dir, "default.yaml");
+        fs.writeFileSync(defaultFile, kubeconfig("fallback", fallback.url, "fallback-token", ca));
+        // A port nothing listens on: taken, then released.
+        const probe = http.createServer();
+        await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+        closedPort = (probe.address() as AddressInfo).port;
+        await new Promise((r) => probe.close(r));
+        // The host sees the default kubeconfig; only what the component hands it can point elsewhere.
+        host = await startDynamicHost({ KUBECONFIG: defaultFile, HOME: dir });
+        await installMocks(rec);
+    });
+    after(async () => {
+        host?.close();
+        await Promise.all([given?.close(), fallback?.close()]);
+        pulumi.runtime.setAllConfig({});
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+        rec.reset();
+        given.requests.length = 0;
+        fallback.requests.length = 0;
+        pulumi.runtime.setAllConfig({});
+    });
+
+    /** The ReadyPods inputs a StickyApp registers (its serialized provider included). */
+    async function readInputs(name: string, opts: pulumi.ComponentResourceOptions = {}): Promise<Record<string, unknown>> {
+        new StickyApp(name, { name }, opts);
+        await settle(rec);
+        const read = rec.byNameOf(`${name}-ready-pods`);
+        assert.equal(read.type, READY_PODS_TYPE);
+        assert.equal(typeof read.inputs.__provider, "string", "the provider travels serialized");
+        return read.inputs;
+    }
+
+    it("lists the pods in the cluster of the provider the component is given (kubeconfig as contents), and again on refresh", async () => {
+        const provider = new k8s.Provider("given", { kubeconfig: kubeconfig("given", given.url, "given-token", ca) });
+        const inputs = await readInputs("shop", { providers: [provider] });
+        assert.ok(JSON.stringify(inputs.kubeconfig).includes("4dabf18193072939515e22adb298388d"), "the kubeconfig is a secret in state");
+        const { id, outs } = await host.create(READY_PODS_TYPE, "shop-ready-pods", inputs);
+        assert.equal(id, "shop/shop");
+        assert.deepEqual(outs.pods, [
+            { name: "shop-0", ip: "10.244.1.11" },
+            { name: "shop-1", ip: "10.244.2.12" },
+        ]);
+        assert.deepEqual(given.requests, [
+            {
+                path: "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dshop",
+                authorization: "Bearer given-token",
+            },
+        ]);
+        assert.equal(fallback.requests.length, 0, "the default kubeconfig's cluster is not asked");
+        // pulumi refresh: the host gets the outputs, which carry the cluster's access.
+        const refreshed = await host.read(READY_PODS_TYPE, "shop-ready-pods", id, outs);
+        assert.deepEqual(refreshed.pods, outs.pods);
+        assert.equal(given.requests.length, 2);
+    });
+
+    it("takes the provider's kubeconfig as a path too, with its context", async () => {
+        const provider = new k8s.Provider("by-path", { kubeconfig: givenFile, context: "given" });
+        const { outs } = await host.create(READY_PODS_TYPE, "cart-ready-pods", await readInputs("cart", { providers: { kubernetes: provider } }));
+        assert.equal(outs.pods.length, 2);
+        assert.deepEqual([given.requests.length, fallback.requests.length], [1, 0]);
+    });
+
+    it("without a provider, reads the cluster of the stack's kubernetes: config, else the default kubeconfig", async () => {
+        const { outs } = await host.create(READY_PODS_TYPE, "plain-ready-pods", await readInputs("plain"));
+        assert.deepEqual(outs.pods, [{ name: "plain-0", ip: "10.99.0.1" }]);
+        assert.deepEqual([given.requests.length, fallback.requests.length], [0, 1]);
+        pulumi.runtime.setAllConfig({ "kubernetes:kubeconfig": givenFile });
+        const configured = await host.create(READY_PODS_TYPE, "conf-ready-pods", await readInputs("conf"));
+        assert.equal(configured.outs.pods.length, 2);
+        assert.deepEqual([given.requests.length, fallback.requests.length], [1, 1]);
+    });
+
+    it("names the cluster it cannot reach", async () => {
+        const provider = new k8s.Provider("gone", { kubeconfig: kubeconfig("gone", `https://127.0.0.1:${closedPort}`, "t", ca) });
+        const inputs = await readInputs("lost", { providers: [provider] });
+        await assert.rejects(
+            host.create(READY_PODS_TYPE, "lost-ready-pods", inputs),
+            new RegExp(
+                `cannot read the ready pods of Service lost/lost from cluster "gone" at https://127\\.0\\.0\\.1:${closedPort} \\(context "gone", kubeconfig given as contents\\): ECONNREFUSED`,
+            ),
+        );
+    });
+});
