@@ -17,7 +17,7 @@ export interface GatewayTlsArgs {
     installCertManager?: boolean;
     /** @default the newest confirmed cert-manager patch */
     certManagerVersion?: pulumi.Input<string>;
-    /** An https:// repository or an oci:// registry. @default "https://charts.jetstack.io" */
+    /** An oci:// registry or an https:// repository. @default "oci://quay.io/jetstack/charts" */
     chartRepository?: pulumi.Input<string>;
     /** @default "selfSigned" */
     issuer?: pulumi.Input<TlsIssuer>;

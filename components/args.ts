@@ -159,7 +159,7 @@ export interface Tls {
     installCertManager?: boolean;
     /** @default the newest confirmed cert-manager patch */
     certManagerVersion?: string;
-    /** An https:// repository or an oci:// registry. @default "https://charts.jetstack.io" */
+    /** An oci:// registry or an https:// repository. @default "oci://quay.io/jetstack/charts" */
     chartRepository?: string;
     /** @default "selfSigned" */
     issuer?: TlsIssuer;

@@ -5,8 +5,8 @@ import { generatedConfigs } from "./support/fixtures";
 import { PROJECT_DIR, readStackConfig, listStacks } from "../cli/stackFiles";
 import { parseStackConfig } from "../components/settings/validate";
 import { buildPlan, DEFAULT_STACK_NAME, Plan } from "../components/plan/stack";
-import { HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../components/plan/types";
-import { chartSource, HELM_MAX_HISTORY } from "../components/registration/objects";
+import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../components/plan/types";
+import { chartSource, HELM_RELEASE_POLICY } from "../components/manifests/types";
 import { demoAppSource } from "../components/registration/demoAppScript";
 import { DEFAULT_ISTIO_VERSION } from "../components/settings/versions";
 
@@ -63,7 +63,14 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
                 }),
                 `${what}: release ${o.key}`,
             );
-            assert.deepEqual([r.inputs.atomic, r.inputs.maxHistory], [true, HELM_MAX_HISTORY]);
+            assert.deepEqual(
+                [r.inputs.atomic, r.inputs.cleanupOnFail, r.inputs.timeout, r.inputs.maxHistory],
+                [true, true, 600, HELM_RELEASE_POLICY.maxHistory],
+            );
+        } else if (o.object.apiVersion === CERT_MANAGER_TYPE.apiVersion && o.object.kind === CERT_MANAGER_TYPE.kind) {
+            // @pulumi/kubernetes-cert-manager's remote component, with exactly the planned helmOptions.
+            assert.deepEqual([r.type, r.custom], ["kubernetes-cert-manager:index:CertManager", false], `${what}: ${o.key}`);
+            assert.deepEqual(r.inputs, sent({ helmOptions: o.object.spec.helmOptions }), `${what}: ${o.key} helmOptions`);
         } else {
             const { apiVersion, kind, metadata, spec, data } = r.inputs;
             assert.deepEqual(sent({ apiVersion, kind, metadata, spec, data }), sent({ ...o.object }), `${what}: ${o.key} field by field`);

@@ -1,31 +1,62 @@
 import { IngressApi, TlsIssuer } from "../settings/enums";
 import type { MeshSettings, TlsSettings } from "../settings/schema";
-import { COMMON_LABELS, HelmReleaseSpec, K8sObject } from "./types";
+import { chartSource, COMMON_LABELS, HELM_RELEASE_API_VERSION, HELM_RELEASE_POLICY, K8sObject } from "./types";
 
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 /** The Secret cert-manager writes and the Istio Gateway reads (credentialName). */
 export const GATEWAY_TLS_SECRET = "sticky-gateway-tls";
 export const GATEWAY_CERTIFICATE = "sticky-gateway-cert";
 
+/** The chart values cert-manager is installed with. */
+export interface CertManagerValues {
+    crds: { enabled: boolean; keep: boolean };
+    /** The controller's configuration file (its chart's `config`). */
+    config?: Record<string, unknown>;
+}
+
+/** What @pulumi/kubernetes-cert-manager's CertManager component takes as `helmOptions`: its Helm release, whole. */
+export interface CertManagerHelmOptions {
+    name: string;
+    namespace: string;
+    chart: string;
+    version: string;
+    repositoryOpts?: { repo: string };
+    values: CertManagerValues;
+    atomic: boolean;
+    cleanupOnFail: boolean;
+    timeout: number;
+    maxHistory: number;
+}
+
 /**
- * cert-manager's Helm release with its CRDs, kept when the release is
- * uninstalled (deleting them would delete every Certificate in the cluster).
- * `crds.enabled`/`crds.keep` replace the deprecated `installCRDs`.
+ * cert-manager through @pulumi/kubernetes-cert-manager's CertManager component, everything
+ * its Helm release takes pinned here: the chart, its version and repository, the release's
+ * name and namespace, how it installs (atomic, timeout, history) and the values. The CRDs
+ * come with it (crds.enabled; the deprecated installCRDs is not sent) and stay when the
+ * release is uninstalled (crds.keep: deleting them would delete every Certificate). Render
+ * prints it as a CertManager document whose spec is the component's args.
  */
-export function buildCertManagerRelease(tls: TlsSettings, opts: { gatewayApi?: boolean } = {}): HelmReleaseSpec {
-    return {
+export function buildCertManager(tls: TlsSettings, opts: { gatewayApi?: boolean } = {}): K8sObject {
+    const values: CertManagerValues = {
+        crds: { enabled: true, keep: true },
+        // The HTTP-01 solver's HTTPRoutes: cert-manager watches Gateway API kinds only when told (its chart's `config`).
+        ...(opts.gatewayApi && tls.issuer === TlsIssuer.Acme
+            ? { config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true } }
+            : {}),
+    };
+    const helmOptions: CertManagerHelmOptions = {
         name: "cert-manager",
         namespace: CERT_MANAGER_NAMESPACE,
-        chart: "cert-manager",
-        repo: tls.chartRepository,
+        ...chartSource({ repo: tls.chartRepository, chart: "cert-manager" }),
         version: tls.certManagerVersion,
-        values: {
-            crds: { enabled: true, keep: true },
-            // The HTTP-01 solver's HTTPRoutes: cert-manager watches Gateway API kinds only when told (its chart's `config`).
-            ...(opts.gatewayApi && tls.issuer === TlsIssuer.Acme
-                ? { config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true } }
-                : {}),
-        },
+        values,
+        ...HELM_RELEASE_POLICY,
+    };
+    return {
+        apiVersion: HELM_RELEASE_API_VERSION,
+        kind: "CertManager",
+        metadata: { name: "cert-manager", namespace: CERT_MANAGER_NAMESPACE },
+        spec: { helmOptions },
     };
 }
 

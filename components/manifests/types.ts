@@ -27,6 +27,21 @@ export interface HelmReleaseSpec {
 
 export const COMMON_LABELS = { "app.kubernetes.io/part-of": "istio-sticky" } as const;
 
+/**
+ * How every Helm release here is installed and upgraded: a failed install or upgrade
+ * rolls back (atomic, cleaning up what it created) within 600 s, and Helm keeps at most
+ * 10 revisions (it keeps every one otherwise, each in a Secret).
+ */
+export const HELM_RELEASE_POLICY = { atomic: true, cleanupOnFail: true, timeout: 600, maxHistory: 10 } as const;
+
+/**
+ * Where Helm finds a chart: from an https:// repository by name, or from an
+ * oci:// registry by its full reference (which takes no repository option).
+ */
+export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): { chart: string; repositoryOpts?: { repo: string } } {
+    return spec.repo.startsWith("oci://") ? { chart: `${spec.repo}/${spec.chart}` } : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
+}
+
 /** The document type render prints a Helm release as. */
 export const HELM_RELEASE_API_VERSION = "render.istio-sticky/v1";
 

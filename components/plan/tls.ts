@@ -1,8 +1,7 @@
 import type { TlsSettings } from "../settings/schema";
-import { buildCertManagerRelease, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE, type GatewayRef } from "../manifests/tls";
+import { buildCertManager, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE, type GatewayRef } from "../manifests/tls";
 import { buildNamespace } from "../manifests/namespace";
-import { helmReleaseDocument } from "../manifests/types";
-import { Entry, HELM_RELEASE_TYPE, Part } from "./types";
+import { CERT_MANAGER_TYPE, Entry, Part } from "./types";
 
 /** What the gateway's certificate is built from. */
 export interface TlsInputs {
@@ -55,9 +54,9 @@ export function tlsPart(owner: string, layout: TlsLayout, waits: TlsWaits = {}):
               {
                   key: k.certManager,
                   owner,
-                  type: HELM_RELEASE_TYPE,
+                  type: CERT_MANAGER_TYPE,
                   dependsOn: [k.certManagerNamespace, ...(waits.certManager ?? [])],
-                  build: (s) => helmReleaseDocument(buildCertManagerRelease(s.tls, { gatewayApi: s.solverGateway !== undefined })),
+                  build: (s) => buildCertManager(s.tls, { gatewayApi: s.solverGateway !== undefined }),
               },
           ]
         : [];

@@ -16,6 +16,8 @@ export interface ObjectType {
 
 /** How render prints a Helm release, and how the plan carries one. */
 export const HELM_RELEASE_TYPE: ObjectType = { apiVersion: HELM_RELEASE_API_VERSION, kind: "HelmRelease" };
+/** cert-manager, installed through @pulumi/kubernetes-cert-manager's CertManager component (its helmOptions). */
+export const CERT_MANAGER_TYPE: ObjectType = { apiVersion: HELM_RELEASE_API_VERSION, kind: "CertManager" };
 /** A manifest applied from its URL (the Gateway API's CRDs). */
 export const MANIFEST_FILE_TYPE: ObjectType = { apiVersion: HELM_RELEASE_API_VERSION, kind: MANIFEST_FILE_KIND };
 

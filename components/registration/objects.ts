@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isKnown } from "./known";
 import * as k8s from "@pulumi/kubernetes";
-import { K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
-import { HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, type ObjectType } from "../plan/types";
+import * as certmanager from "@pulumi/kubernetes-cert-manager";
+import { chartSource, HELM_RELEASE_POLICY, K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
+import type { CertManagerHelmOptions, CertManagerValues } from "../manifests/tls";
+import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, type ObjectType } from "../plan/types";
 
 type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
@@ -30,17 +32,6 @@ function argsOf<T extends object>(value: pulumi.Input<T>, fields: readonly (keyo
     return Object.fromEntries(fields.map((f) => [f, o.apply((x) => x[f])]));
 }
 
-/** Helm revisions kept per release (Helm keeps every one unless told, each in a Secret). */
-export const HELM_MAX_HISTORY = 10;
-
-/**
- * Where Helm finds a chart: from an https:// repository by name, or from an
- * oci:// registry by its full reference (which takes no repository option).
- */
-export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): { chart: string; repositoryOpts?: { repo: string } } {
-    return spec.repo.startsWith("oci://") ? { chart: `${spec.repo}/${spec.chart}` } : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
-}
-
 const RELEASE_FIELDS = [
     "name",
     "namespace",
@@ -64,12 +55,31 @@ function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (type
         version: spec.version,
         repositoryOpts: source.repositoryOpts ?? {},
         values: spec.values,
-        atomic: true,
-        cleanupOnFail: true,
-        timeout: 600,
-        maxHistory: HELM_MAX_HISTORY,
+        ...HELM_RELEASE_POLICY,
     };
 }
+
+/** The cert-manager component's helmOptions, field by field: the plan's and the component's cannot part. */
+const CERT_MANAGER_OPTION_FIELDS = [
+    "name",
+    "namespace",
+    "chart",
+    "version",
+    "repositoryOpts",
+    "values",
+    "atomic",
+    "cleanupOnFail",
+    "timeout",
+    "maxHistory",
+] as const satisfies readonly (keyof CertManagerHelmOptions & keyof NonNullable<certmanager.CertManagerArgs["helmOptions"]>)[];
+
+/**
+ * The component copies its typed args over helmOptions.values key by key, and drops a
+ * values key that has a typed arg of that name even when the arg is not set
+ * (pulumi-go-helmbase base.go InitDefaults: mapstructure writes every typed field): the
+ * values planned here must use no such key. The build fails otherwise.
+ */
+export const CERT_MANAGER_VALUES_KEPT: [Extract<keyof CertManagerValues, keyof certmanager.CertManagerArgs>] extends [never] ? true : never = true;
 
 /**
  * Registers one planned object: a ConfigFile for a ManifestFile document, a Helm release for a HelmRelease document, the
@@ -81,6 +91,16 @@ export function registerObject(key: string, type: ObjectType, object: pulumi.Inp
         // Applied from its URL (the objects it holds are its children); the document pins the version in the URL.
         const file = isKnown(object) ? object.spec.url : pulumi.output(object).apply((doc) => doc.spec.url as string);
         return new k8s.yaml.v2.ConfigFile(key, { file }, opts);
+    }
+    if (type.apiVersion === CERT_MANAGER_TYPE.apiVersion && type.kind === CERT_MANAGER_TYPE.kind) {
+        // A remote component (its Go plugin builds the Helm release): it sees only the providers named here.
+        const helmOptions = isKnown(object) ? object.spec.helmOptions : pulumi.output(object).apply((doc) => doc.spec.helmOptions as CertManagerHelmOptions);
+        const provider = opts.parent?.getProvider("kubernetes::");
+        return new certmanager.CertManager(
+            key,
+            { helmOptions: argsOf(helmOptions, CERT_MANAGER_OPTION_FIELDS) },
+            { parent: opts.parent, dependsOn: opts.dependsOn, ...(provider ? { providers: { kubernetes: provider } } : {}) },
+        );
     }
     if (type.apiVersion === HELM_RELEASE_TYPE.apiVersion && type.kind === HELM_RELEASE_TYPE.kind) {
         const args = isKnown(object) ? releaseArgs(releaseOfDocument(object)) : pulumi.output(object).apply((doc) => releaseArgs(releaseOfDocument(doc)));

@@ -10,6 +10,12 @@ export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
 export const ISTIO_OCI_CHART_REPO = "oci://ghcr.io/istio/release/charts";
 /** Where Istio publishes its images (Docker Hub, project "istio"). */
 export const ISTIO_IMAGE_HUB = "docker.io/istio";
+/**
+ * cert-manager's charts: its OCI registry, which its docs recommend ("the source of truth,
+ * published immediately upon release"; the Helm repository https://charts.jetstack.io is
+ * the legacy one, updated hours later but not retired). cert-manager.io docs, installation/helm.
+ */
+export const CERT_MANAGER_CHART_REPO = "oci://quay.io/jetstack/charts";
 /** The Gateway API's GitHub releases: <this>/<version>/standard-install.yaml. */
 export const GATEWAY_API_RELEASES = "https://github.com/kubernetes-sigs/gateway-api/releases/download";
 

@@ -13,7 +13,15 @@ import {
 } from "./enums";
 import * as rules from "./rules";
 import { DEFAULT_ISTIO_VERSION, unsupportedIstioVersion } from "./versions";
-import { GATEWAY_API_RELEASES, ISTIO_CHART_REPO, ISTIO_IMAGE_HUB, retiredHostOf, retiredMessage, retiredReferencesIn } from "./artifacts";
+import {
+    CERT_MANAGER_CHART_REPO,
+    GATEWAY_API_RELEASES,
+    ISTIO_CHART_REPO,
+    ISTIO_IMAGE_HUB,
+    retiredHostOf,
+    retiredMessage,
+    retiredReferencesIn,
+} from "./artifacts";
 import { ORIGINAL_DST_HEADER } from "./wellKnown";
 
 /** A strict object whose unknown-key error lists the keys it does accept. */
@@ -471,10 +479,10 @@ export const meshSchema = strict({
     }
 });
 
-/** The newest cert-manager patch confirmed in its release notes; 1.19 reached its end of life when 1.21 came out. */
+/** The newest cert-manager patch confirmed (its v1.21.2 tag, 2026-09-10); 1.19 reached its end of life when 1.21 came out. */
 export const DEFAULT_CERT_MANAGER_VERSION = "v1.21.2";
-/** cert-manager's Helm repository (also published at oci://quay.io/jetstack/charts). */
-export const CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io";
+/** The oldest cert-manager minor this package installs: the one its chart tests run. */
+export const MIN_CERT_MANAGER_MINOR = { major: 1, minor: 21 } as const;
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
 const hostName = text(
@@ -492,7 +500,11 @@ const tlsFields = strict({
     // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
     enabled: z.boolean({ error: "must be true or false" }).optional(),
     installCertManager: z.boolean({ error: "must be true or false" }).default(true),
-    certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s)).default(DEFAULT_CERT_MANAGER_VERSION),
+    certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s))
+        .refine((s) => rules.compareMinor(rules.parseVersion(s.slice(1))!, MIN_CERT_MANAGER_MINOR.major, MIN_CERT_MANAGER_MINOR.minor) >= 0, {
+            message: `must be v${MIN_CERT_MANAGER_MINOR.major}.${MIN_CERT_MANAGER_MINOR.minor}.0 or newer: the cert-manager this package installs and tests (1.19 is past its end of life); to keep an older one, install it yourself and set installCertManager: false`,
+        })
+        .default(DEFAULT_CERT_MANAGER_VERSION),
     /** Where the cert-manager chart comes from. */
     chartRepository: chartRepository(CERT_MANAGER_CHART_REPO),
     issuer: enumOf(TlsIssuer).default(TlsIssuer.SelfSigned),

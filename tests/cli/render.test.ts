@@ -25,7 +25,7 @@ function projectWith(stackYaml: string): string {
 }
 
 describe("cli/render", () => {
-    it("prints every object of the dev stack, releases as HelmRelease documents", () => {
+    it("prints every object of the dev stack, releases as HelmRelease documents and cert-manager as its component's Helm options", () => {
         const { code, out } = render(["--stack", "dev"]);
         assert.equal(code, 0);
         const docs = parseAllDocuments(out).map((d) => d.toJS());
@@ -36,8 +36,12 @@ describe("cli/render", () => {
                 ["render.istio-sticky/v1", "istio-base", "base", DEFAULT_ISTIO_VERSION],
                 ["render.istio-sticky/v1", "istiod", "istiod", DEFAULT_ISTIO_VERSION],
                 ["render.istio-sticky/v1", "istio-ingressgateway", "gateway", DEFAULT_ISTIO_VERSION],
-                ["render.istio-sticky/v1", "cert-manager", "cert-manager", "v1.21.2"],
             ],
+        );
+        const certManager = docs.find((d) => d.kind === "CertManager").spec.helmOptions;
+        assert.deepEqual(
+            [certManager.name, certManager.chart, certManager.version, certManager.values, certManager.atomic, certManager.maxHistory],
+            ["cert-manager", "oci://quay.io/jetstack/charts/cert-manager", "v1.21.2", { crds: { enabled: true, keep: true } }, true, 10],
         );
         const dr = docs.find((d) => d.kind === "DestinationRule");
         assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");

@@ -271,11 +271,7 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 (d) => (find(d, "ClusterIssuer").spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].sectionName = "https"),
                 /HTTP-01 answers on plain HTTP/,
             ],
-            [
-                "cert-manager without its Gateway API support",
-                (d) => delete find(d, "HelmRelease", (r) => r.spec.chart === "cert-manager").spec.values.config,
-                /without enableGatewayAPI/,
-            ],
+            ["cert-manager without its Gateway API support", (d) => delete find(d, "CertManager").spec.helmOptions.values.config, /without enableGatewayAPI/],
         ];
         // Ambient: a header-hashed app and a round-robin one in one namespace.
         const ambientBase = () =>

@@ -43,7 +43,9 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
         new StickySessions("sticky", stack, { providers: [p] });
         await settle(rec);
         assertAllUse("kind", ["sticky", "sticky-mesh", "sticky-tls", "sticky-shop"]);
-        assert.ok(rec.byNameOf("sticky-tls-cert-manager").provider, "cert-manager's release");
+        // @pulumi/kubernetes-cert-manager's remote component sees only the providers named in its own options.
+        const certManager = rec.byNameOf("sticky-tls-cert-manager");
+        assert.deepEqual([certManager.type, certManager.providers], ["kubernetes-cert-manager:index:CertManager", { kubernetes: refOf("kind") }]);
     });
 
     it("StickySessions with provider: p (shorthand for providers) and as a map", async () => {
@@ -64,7 +66,9 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
         new StickyApp("app", { name: "app", direct: { enabled: true, podCidr: "10.244.0.0/16" } }, { providers: [p] });
         await settle(rec);
         assertAllUse("solo", ["mesh", "tls", "app"]);
-        // The pods read lists EndpointSlices through the Kubernetes client, not a Kubernetes provider.
-        assert.equal(rec.ofType(READY_PODS_TYPE)[0].provider, "");
+        assert.deepEqual(rec.byNameOf("tls-cert-manager").providers, { kubernetes: refOf("solo") });
+        // The pods read lists EndpointSlices through the Kubernetes client, not a Kubernetes provider: it gets the provider's settings.
+        const read = rec.ofType(READY_PODS_TYPE)[0];
+        assert.deepEqual([read.provider, read.inputs.context], ["", "solo"]);
     });
 });

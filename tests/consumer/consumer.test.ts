@@ -140,14 +140,21 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
             assert.deepEqual(copies, [path.join(app, "node_modules", sdk)], `${sdk}: ${copies.join(", ")}`);
             assert.equal(require(path.join(copies[0], "package.json")).version, pkg.devDependencies[sdk]);
         }
+        // The cert-manager component's SDK is the package's dependency, resolved against the program's SDKs.
+        assert.equal(copiesOf(app, "@pulumi/kubernetes-cert-manager").length, 1);
         const tree = JSON.parse(ok(run("npm", ["ls", "--all", "--json"], app), "npm ls (no missing or invalid peers)"));
         const brought = broughtBy(tree, "istio-sticky", Object.keys(pkg.peerDependencies));
         assert.ok(brought.has("zod") && brought.has("yaml"), "the walk sees istio-sticky's own dependencies");
         for (const heavy of ["undici", "tough-cookie", "istio-sticky-verify"]) assert.ok(!brought.has(heavy), `istio-sticky brings ${heavy}`);
     });
 
-    it("type-checks and runs a program with an IstioMesh and a StickyApp with the demo app, under mocks", () => {
+    it("type-checks and runs a program with an IstioMesh, a StickyApp with the demo app and a GatewayTls, under mocks", () => {
         const { affinity, registered } = runProgram(app);
+        const certManager = registered.find((r) => r.name === "tls-cert-manager")!;
+        assert.deepEqual(
+            [certManager.type, certManager.inputs.helmOptions.chart, certManager.inputs.helmOptions.values],
+            ["kubernetes-cert-manager:index:CertManager", "oci://quay.io/jetstack/charts/cert-manager", { crds: { enabled: true, keep: true } }],
+        );
         assert.equal(affinity, "consistent hash on cookie cart-session, set by Envoy with ttl 0s");
         const names = registered.map((r) => r.name);
         for (const n of ["mesh-base", "mesh-istiod", "mesh-gateway", "cart-deployment", "cart-destinationrule", "cart-script"])

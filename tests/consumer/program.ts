@@ -1,11 +1,11 @@
 /**
  * A consumer's program, as another project writes it after `npm install istio-sticky`:
- * an IstioMesh and a StickyApp with the demo app, run under Pulumi mocks. It prints
- * what was registered as JSON on its last line.
+ * an IstioMesh, a StickyApp with the demo app and a GatewayTls, run under Pulumi mocks.
+ * It prints what was registered as JSON on its last line.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AffinityMode, IstioMesh, StickyApp, type StickyAppArgs } from "istio-sticky";
+import { AffinityMode, GatewayTls, IstioMesh, StickyApp, type StickyAppArgs } from "istio-sticky";
 
 interface Registered {
     type: string;
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
         gatewaySelector: mesh.gatewayLabels,
     };
     const app = new StickyApp("cart", args, { providers: [provider], dependsOn: [mesh] });
+    // cert-manager through @pulumi/kubernetes-cert-manager's component, as the package depends on it.
+    new GatewayTls("tls", { hosts: ["cart.test"], gatewayNamespace: mesh.gatewayNamespace }, { providers: [provider], dependsOn: [mesh] });
     const affinity = await new Promise<string>((resolve) => app.affinity.apply(resolve));
     // Let the registrations that wait on Outputs arrive.
     for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 5));

@@ -743,8 +743,8 @@ export const RULES: readonly Rule[] = [
                     else if (admitsOwnNamespaceOnly(l) && cert && cert.metadata.namespace !== gw!.metadata.namespace)
                         report("error", `the challenge HTTPRoute (in ${cert.metadata.namespace}) is not admitted by listener ${l.name}`);
                 }
-                const cm = ctx.docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "cert-manager");
-                if (cm && cm.spec.values.config?.enableGatewayAPI !== true)
+                const cm = ctx.docs.find((d) => d.kind === "CertManager");
+                if (cm && cm.spec.helmOptions.values.config?.enableGatewayAPI !== true)
                     report("error", "cert-manager runs without enableGatewayAPI: the Gateway solver never creates its HTTPRoute");
             }
         },

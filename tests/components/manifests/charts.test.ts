@@ -33,6 +33,16 @@ const FREE_FORM: Record<string, readonly string[]> = {
 };
 
 /** Values a chart's templates read without declaring them in values.yaml: `profile`, read by templates/zzz_profile.yaml (files/profile-<name>.yaml). */
+/**
+ * The Helm release @pulumi/kubernetes-cert-manager's component makes of a CertManager document: its
+ * helmOptions as they are (chart, version, name, namespace, values; the component adds no values of its
+ * own when no typed arg is set: pulumi-go-helmbase base.go InitDefaults).
+ */
+function certManagerRelease(doc: K8sObject): HelmReleaseSpec {
+    const o = doc.spec.helmOptions;
+    return { name: o.name, namespace: o.namespace, chart: "cert-manager", repo: o.repositoryOpts?.repo ?? o.chart, version: o.version, values: o.values };
+}
+
 /** Images of a rendered release's workloads (containers and init containers). */
 const imagesOf = (docs: any[]) =>
     docs
@@ -223,7 +233,10 @@ describe("the real charts (helm template with each stack's exact values)", funct
                 describe(what, () => {
                     const plan = buildPlan(stack, { demoAppSource: "// app" });
                     const docs = planDocuments(plan);
-                    const releases = docs.filter((d) => d.kind === "HelmRelease").map(releaseOfDocument);
+                    const releases = [
+                        ...docs.filter((d) => d.kind === "HelmRelease").map(releaseOfDocument),
+                        ...docs.filter((d) => d.kind === "CertManager").map(certManagerRelease),
+                    ];
                     const release = (chart: string) => releases.find((r) => r.chart === chart);
 
                     it("every chart renders with those values, and no value is silently ignored", () => {

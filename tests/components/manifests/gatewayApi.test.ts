@@ -94,10 +94,10 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
             { http01: { gatewayHTTPRoute: { parentRefs: [{ name: "sticky-gateway", namespace: "istio-ingress", kind: "Gateway", sectionName: "http" }] } } },
         ]);
         const certManager = byKey(acme, "sticky-tls-cert-manager");
-        assert.equal(certManager.object.spec.values.config.enableGatewayAPI, true);
+        assert.equal(certManager.object.spec.helmOptions.values.config.enableGatewayAPI, true);
         assert.ok(certManager.dependsOn.includes("sticky-mesh-gateway-api-crds"), "cert-manager starts with the Gateway API's kinds");
         assert.equal(byKey(acme, "sticky-mesh-istiod").object.spec.values.meshConfig.ingressClass, undefined, "no Ingress for istiod to serve");
-        assert.equal(byKey(selfSigned, "sticky-tls-cert-manager").object.spec.values.config, undefined);
+        assert.equal(byKey(selfSigned, "sticky-tls-cert-manager").object.spec.helmOptions.values.config, undefined);
     });
 
     it("passes the upstream schemas (@kubernetes-models/gateway-api) with and without TLS", async () => {

@@ -3,7 +3,7 @@ import { AffinityMode } from "../../../components/settings/enums";
 import { needsPersistentSessions } from "../../../components/settings/schema";
 import { buildMeshReleases, mergeValues } from "../../../components/manifests/releases";
 import { meshForStack } from "../../../components/plan/stack";
-import { chartSource } from "../../../components/registration/objects";
+import { chartSource } from "../../../components/manifests/types";
 import { ISTIO_CHART_REPO, ISTIO_OCI_CHART_REPO } from "../../../components/settings/artifacts";
 import { stackWith } from "../../support/fixtures";
 

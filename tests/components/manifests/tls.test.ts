@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { buildCertManagerRelease, buildClusterIssuer, buildGatewayCertificate, GATEWAY_TLS_SECRET } from "../../../components/manifests/tls";
+import { buildCertManager, buildClusterIssuer, buildGatewayCertificate, GATEWAY_TLS_SECRET } from "../../../components/manifests/tls";
 import { buildSharedGateway, meshForStack } from "../../../components/plan/stack";
 import { buildMeshReleases } from "../../../components/manifests/releases";
 import { parseStackConfig } from "../../../components/settings/validate";
@@ -10,20 +10,29 @@ const selfSigned = stackOf({ enabled: true, hosts: ["web.test"] });
 const acme = stackOf({ enabled: true, issuer: "acme", hosts: ["web.example.com"], acme: { email: "ops@example.com" } });
 
 describe("objects/tls", () => {
-    it("installs cert-manager with its CRDs at a pinned version", () => {
-        assert.deepEqual(buildCertManagerRelease(selfSigned.tls), {
-            name: "cert-manager",
-            namespace: "cert-manager",
-            chart: "cert-manager",
-            repo: "https://charts.jetstack.io",
-            version: "v1.21.2",
-            // installCRDs is deprecated; the CRDs stay when the release goes (deleting them deletes every Certificate).
-            values: { crds: { enabled: true, keep: true } },
+    it("installs cert-manager through its Pulumi component, every Helm option pinned: chart, version, repository, CRDs, rollback, history", () => {
+        assert.deepEqual(buildCertManager(selfSigned.tls), {
+            apiVersion: "render.istio-sticky/v1",
+            kind: "CertManager",
+            metadata: { name: "cert-manager", namespace: "cert-manager" },
+            spec: {
+                helmOptions: {
+                    name: "cert-manager",
+                    namespace: "cert-manager",
+                    // cert-manager's recommended home: its OCI registry (published first; charts.jetstack.io is the legacy repository).
+                    chart: "oci://quay.io/jetstack/charts/cert-manager",
+                    version: "v1.21.2",
+                    // installCRDs is deprecated (and not sent); the CRDs stay when the release goes (deleting them deletes every Certificate).
+                    values: { crds: { enabled: true, keep: true } },
+                    atomic: true,
+                    cleanupOnFail: true,
+                    timeout: 600,
+                    maxHistory: 10,
+                },
+            },
         });
-        assert.equal(
-            buildCertManagerRelease(stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "oci://quay.io/jetstack/charts" }).tls).repo,
-            "oci://quay.io/jetstack/charts",
-        );
+        const legacy = buildCertManager(stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "https://charts.jetstack.io" }).tls).spec.helmOptions;
+        assert.deepEqual([legacy.chart, legacy.repositoryOpts], ["cert-manager", { repo: "https://charts.jetstack.io" }]);
     });
     it("issues self-signed certificates, or ACME through the Istio ingress class", () => {
         assert.deepEqual(buildClusterIssuer(selfSigned.tls).spec, { selfSigned: {} });

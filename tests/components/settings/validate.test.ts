@@ -179,6 +179,11 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         /mesh\.chartRepository: must be an https:\/\/ Helm repository URL/,
     ],
     [
+        "cert-manager older than the one this package tests",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "v1.19.4" } },
+        /tls\.certManagerVersion: must be v1\.21\.0 or newer: .*installCertManager: false/,
+    ],
+    [
         "bad gateway service type",
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "Ingress" } } },
         /mesh\.gateway\.serviceType: must be one of LoadBalancer, NodePort, ClusterIP/,
