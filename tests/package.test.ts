@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { packagesImportedBy, sourceFiles } from "./support/imports";
+import { NEWEST_SDKS, NODE_MAJORS } from "./support/nodeReleases";
 
 describe("the built package (what other programs import)", () => {
     const pkg = require("../package.json");
@@ -58,5 +59,16 @@ describe("the package's dependencies", () => {
 
     it("asks for @pulumi/kubernetes ≥ 4.32.0, the first that resolves Helm-installed CRDs in preview (pulumi/pulumi-kubernetes#3176, #4419)", () => {
         assert.equal(pkg.peerDependencies["@pulumi/kubernetes"], "^4.32.0");
+    });
+
+    it("supports the Node.js majors it is tested on (the oldest of them is engines' floor), and their newest SDKs lie in the peer ranges", () => {
+        assert.equal(pkg.engines.node, `>=${Math.min(...NODE_MAJORS)}`);
+        for (const [sdk, version] of Object.entries<string>(NEWEST_SDKS)) {
+            const [major] = pkg.peerDependencies[sdk].replace(/^\^/, "").split(".");
+            assert.equal(version.split(".")[0], major, `${sdk} ${version} within ${pkg.peerDependencies[sdk]}`);
+        }
+        // The cert-manager component's SDK takes the program's SDKs (its dependency ranges hold the peer floors).
+        const cm = require("@pulumi/kubernetes-cert-manager/package.json");
+        assert.deepEqual([cm.dependencies["@pulumi/pulumi"], cm.dependencies["@pulumi/kubernetes"]], ["^3.142.0", "^4.0.0"]);
     });
 });

@@ -2,96 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync, SpawnSyncReturns } from "child_process";
-
-const ROOT = path.join(__dirname, "..", "..");
-const pkg = require("../../package.json");
-const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
-
-function run(cmd: string, args: string[], cwd: string, timeout = 240000): SpawnSyncReturns<string> {
-    return spawnSync(cmd, args, {
-        cwd,
-        encoding: "utf8",
-        timeout,
-        env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" },
-    });
-}
-
-function ok(r: SpawnSyncReturns<string>, what: string): string {
-    assert.equal(r.status, 0, `${what} failed (${r.status}):\n${r.stderr}\n${r.stdout}`.slice(0, 4000));
-    return r.stdout;
-}
-
-/** npm pack of a package folder into `dest`, scripts off (npm test has just built it); returns the tarball's path. */
-function pack(dir: string, dest: string): string {
-    const out = ok(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dest], dir), `npm pack in ${dir}`);
-    return path.join(dest, JSON.parse(out)[0].filename);
-}
-
-/** Every copy of package `name` installed under `dir`, by path. */
-function copiesOf(dir: string, name: string): string[] {
-    const found: string[] = [];
-    const walk = (nm: string) => {
-        if (!fs.existsSync(nm)) return;
-        for (const entry of fs.readdirSync(nm)) {
-            if (entry.startsWith(".")) continue;
-            const names = entry.startsWith("@") ? fs.readdirSync(path.join(nm, entry)).map((e) => `${entry}/${e}`) : [entry];
-            for (const n of names) {
-                const p = path.join(nm, n);
-                if (n === name) found.push(p);
-                walk(path.join(p, "node_modules"));
-            }
-        }
-    };
-    walk(path.join(dir, "node_modules"));
-    return found;
-}
-
-/** The packages npm installed because `root` depends on them, transitively, not counting its peers (the program's own). */
-function broughtBy(tree: any, root: string, peers: string[]): Set<string> {
-    const seen = new Set<string>();
-    const walk = (deps: Record<string, any> | undefined) => {
-        for (const [name, d] of Object.entries(deps ?? {})) {
-            if (seen.has(name) || peers.includes(name)) continue;
-            seen.add(name);
-            walk(d.dependencies);
-        }
-    };
-    walk(tree.dependencies?.[root]?.dependencies);
-    return seen;
-}
-
-/** The TypeScript example of README's "Use it in your own program". */
-function readmeExample(): string {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Use it in your own program"));
-    return /```ts\n([\s\S]*?)```/.exec(section)![1];
-}
-
-/** A scratch program that depends on the packed package and the SDK versions given. */
-function scratchProgram(dir: string, tarball: string, sdks: Record<string, string>): void {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-        path.join(dir, "package.json"),
-        JSON.stringify({ name: "consumer", private: true, dependencies: { "istio-sticky": `file:${tarball}`, ...sdks } }, null, 2),
-    );
-    fs.copyFileSync(path.join(__dirname, "program.ts"), path.join(dir, "program.ts"));
-    fs.writeFileSync(path.join(dir, "readme.ts"), readmeExample());
-    fs.writeFileSync(
-        path.join(dir, "tsconfig.json"),
-        JSON.stringify({
-            compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, outDir: "out", types: [] },
-            files: ["program.ts", "readme.ts"],
-        }),
-    );
-}
-
-/** Type-checks and compiles the program against what was installed, runs it under mocks and returns what it printed. */
-function runProgram(dir: string): { affinity: string; registered: { type: string; name: string; inputs: any }[] } {
-    ok(run("node", [TSC, "-p", "."], dir), "tsc in the consumer program");
-    const out = ok(run("node", [path.join("out", "program.js")], dir, 60000), "the consumer program");
-    return JSON.parse(out.trim().split("\n").pop()!);
-}
+import { broughtBy, copiesOf, installScratch, ok, pack, pkg, ProgramOutput, ROOT, run, runCompiled, runProgram, scratchProgram } from "../support/consumer";
+import { ensureNode } from "../support/nodeReleases";
 
 /**
  * What another project gets from `npm install istio-sticky`: the packed tarball installed next to
@@ -112,12 +24,10 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
             "@pulumi/pulumi": pkg.devDependencies["@pulumi/pulumi"],
             "@pulumi/kubernetes": pkg.devDependencies["@pulumi/kubernetes"],
         });
-        const install = run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], app);
-        if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|offline/.test(install.stderr)) {
+        if (installScratch(app) === undefined) {
             console.log("      skipped: needs the npm registry (or npm's cache) to install the Pulumi SDKs");
             this.skip();
         }
-        ok(install, "npm install in the consumer program");
     });
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -200,17 +110,20 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         assert.equal(ok(lib, "require('istio-sticky-verify')").trim(), "function,function,function");
     });
 
-    it("works with the oldest SDKs of the peer ranges (@pulumi/pulumi 3.142.0, @pulumi/kubernetes 4.32.0)", () => {
+    it("works with the oldest SDKs of the peer ranges (@pulumi/pulumi 3.142.0, @pulumi/kubernetes 4.32.0), on this Node.js and on Node.js 22", () => {
         const floor = path.join(work, "floor");
         const oldest = (range: string) => range.replace(/^\^/, "");
         scratchProgram(floor, tarball, {
             "@pulumi/pulumi": oldest(pkg.peerDependencies["@pulumi/pulumi"]),
             "@pulumi/kubernetes": oldest(pkg.peerDependencies["@pulumi/kubernetes"]),
         });
-        ok(run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], floor), "npm install of the oldest SDKs");
+        assert.ok(installScratch(floor) !== undefined, "npm install of the oldest SDKs");
         assert.equal(require(path.join(floor, "node_modules", "@pulumi", "pulumi", "package.json")).version, "3.142.0");
         assert.deepEqual(copiesOf(floor, "@pulumi/pulumi").length, 1);
         const { registered } = runProgram(floor);
         assert.ok(registered.some((r) => r.name === "cart-deployment"));
+        // The oldest Node.js the package supports (engines), with the oldest SDKs.
+        const on22 = runCompiled<ProgramOutput>(floor, "program.js", [], ensureNode(22));
+        assert.ok(on22.registered.some((r) => r.name === "tls-cert-manager"));
     });
 });
