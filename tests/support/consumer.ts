@@ -68,11 +68,10 @@ export function broughtBy(tree: any, root: string, peers: string[]): Set<string>
     return seen;
 }
 
-/** The TypeScript example of README's "Use it in your own program". */
+/** The TypeScript example of docs/use-in-your-program.md. */
 export function readmeExample(): string {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Use it in your own program"));
-    return /```ts\n([\s\S]*?)```/.exec(section)![1];
+    const doc = fs.readFileSync(path.join(ROOT, "docs", "use-in-your-program.md"), "utf8");
+    return /```ts\n([\s\S]*?)```/.exec(doc)![1];
 }
 
 /** A scratch program that depends on the packed package and the SDK versions given. */
