@@ -5,7 +5,7 @@ import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import { parseAllDocuments } from "yaml";
 import { runRender } from "../../cli/render";
-import { PROJECT_DIR } from "../../cli/stackFiles";
+import { listStacks, PROJECT_DIR } from "../../cli/stackFiles";
 import { DEFAULT_ISTIO_VERSION } from "../../components/settings/versions";
 
 function render(argv: string[], projectDir = PROJECT_DIR) {
@@ -46,6 +46,18 @@ describe("cli/render", () => {
         const dr = docs.find((d) => d.kind === "DestinationRule");
         assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");
         assert.match(docs.find((d) => d.kind === "ConfigMap").data["server.js"], /SessionCounters/);
+    });
+
+    it("names no retired Istio host in any stack, and pins every Istio image to docker.io/istio at the version", () => {
+        for (const stack of listStacks(PROJECT_DIR)) {
+            const { code, out } = render(["--stack", stack]);
+            assert.equal(code, 0, stack);
+            assert.doesNotMatch(out, /registry\.istio\.io|gcr\.io\/istio-release|istio-release\.storage\.googleapis\.com/, stack);
+            const docs = parseAllDocuments(out).map((d) => d.toJS());
+            const istiod = docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "istiod");
+            assert.deepEqual(istiod.spec.values.global, { hub: "docker.io/istio", tag: DEFAULT_ISTIO_VERSION }, stack);
+            for (const r of docs.filter((d) => d.kind === "HelmRelease")) assert.equal(r.spec.repo, "https://blob.istio.io/istio-release/charts", stack);
+        }
     });
 
     it("renders staging with an Envoy-set cookie and prod with a persistent cookie", () => {

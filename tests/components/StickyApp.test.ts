@@ -142,5 +142,13 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.deepEqual([cert.metadata.namespace, cert.spec.dnsNames], ["edge", ["a.test"]]);
         assert.deepEqual(rec.byNameOf("certs-certificate").dependsOn, ["certs-issuer"]);
         assert.equal(rec.ofType("kubernetes:helm.sh/v3:Release").length, 0);
+        assert.equal(rec.ofType("kubernetes-cert-manager:index:CertManager").length, 0, "no cert-manager component");
+        assert.equal(tls.certManager, undefined);
+        rec.reset();
+        const installing = new GatewayTls("own", { hosts: ["a.test"], gatewayNamespace: "edge" });
+        await settle(rec);
+        assert.equal(rec.ofType("kubernetes-cert-manager:index:CertManager").length, 1);
+        assert.ok(installing.certManager);
+        assert.deepEqual(rec.byNameOf("own-issuer").dependsOn, ["own-cert-manager"]);
     });
 });

@@ -305,6 +305,7 @@ describe("StickySessions (Pulumi mocks)", () => {
             rec.ofType(RELEASE).map((r) => r.inputs.name),
             ["istio-base", "istiod", "istio-ingressgateway"],
         );
+        assert.equal(rec.ofType("kubernetes-cert-manager:index:CertManager").length, 0, "no cert-manager component");
         assert.deepEqual(rec.byNameOf("sticky-tls-issuer").dependsOn, []);
     });
 
