@@ -32,6 +32,10 @@ function argsOf<T extends object>(value: pulumi.Input<T>, fields: readonly (keyo
     return Object.fromEntries(fields.map((f) => [f, o.apply((x) => x[f])]));
 }
 
+/**
+ * The fields of a Helm release this package sets: the args of a helm.v3.Release, and the
+ * helmOptions of cert-manager's component. Typed by both, so neither can part from the list.
+ */
 const RELEASE_FIELDS = [
     "name",
     "namespace",
@@ -43,7 +47,7 @@ const RELEASE_FIELDS = [
     "cleanupOnFail",
     "timeout",
     "maxHistory",
-] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs)[];
+] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs & keyof CertManagerHelmOptions & keyof NonNullable<certmanager.CertManagerArgs["helmOptions"]>)[];
 
 /** A Helm release's args: a failed install or upgrade rolls back. Typed by RELEASE_FIELDS, so the list and the args cannot part. */
 function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (typeof RELEASE_FIELDS)[number]> {
@@ -58,20 +62,6 @@ function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (type
         ...HELM_RELEASE_POLICY,
     };
 }
-
-/** The cert-manager component's helmOptions, field by field: the plan's and the component's cannot part. */
-const CERT_MANAGER_OPTION_FIELDS = [
-    "name",
-    "namespace",
-    "chart",
-    "version",
-    "repositoryOpts",
-    "values",
-    "atomic",
-    "cleanupOnFail",
-    "timeout",
-    "maxHistory",
-] as const satisfies readonly (keyof CertManagerHelmOptions & keyof NonNullable<certmanager.CertManagerArgs["helmOptions"]>)[];
 
 /**
  * The component copies its typed args over helmOptions.values key by key, and drops a
@@ -98,7 +88,7 @@ export function registerObject(key: string, type: ObjectType, object: pulumi.Inp
         const provider = opts.parent?.getProvider("kubernetes::");
         return new certmanager.CertManager(
             key,
-            { helmOptions: argsOf(helmOptions, CERT_MANAGER_OPTION_FIELDS) },
+            { helmOptions: argsOf(helmOptions, RELEASE_FIELDS) },
             { parent: opts.parent, dependsOn: opts.dependsOn, ...(provider ? { providers: { kubernetes: provider } } : {}) },
         );
     }

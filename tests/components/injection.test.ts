@@ -58,25 +58,19 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
 
     /** Every pod the plan creates: its apps' pod templates, and the gateway chart's pods when it installs the gateway. */
     function podsOf(stack: StackSettings, docs: readonly K8sObject[]): PodInNamespace[] {
-        const nsLabels = (ns: string) => docs.find((d) => d.kind === "Namespace" && d.metadata.name === ns)?.metadata.labels ?? {};
-        const apps = docs
-            .filter((d) => d.kind === "Deployment")
-            .map((d) => ({
-                who: `app ${d.metadata.namespace}/${d.metadata.name}`,
-                namespace: d.metadata.namespace!,
-                namespaceLabels: nsLabels(d.metadata.namespace!),
-                podLabels: d.spec.template.metadata.labels,
-            }));
+        /** A Deployment's pods, in the namespace the plan gives them (a namespace it does not create has no labels). */
+        const podsOfDeployment = (what: string, namespace: string, d: any): PodInNamespace => ({
+            who: `${what} ${namespace}/${d.metadata.name}`,
+            namespace,
+            namespaceLabels: docs.find((n) => n.kind === "Namespace" && n.metadata.name === namespace)?.metadata.labels ?? {},
+            podLabels: d.spec.template.metadata.labels,
+        });
+        const apps = docs.filter((d) => d.kind === "Deployment").map((d) => podsOfDeployment("app", d.metadata.namespace!, d));
         const gw = docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "gateway");
         const gateway = gw
             ? template(chartsFor(stack).gateway, gw.metadata.name, gw.metadata.namespace!, releaseOfDocument(gw).values)
                   .filter((d) => d.kind === "Deployment")
-                  .map((d) => ({
-                      who: `gateway ${gw.metadata.namespace}/${d.metadata.name}`,
-                      namespace: gw.metadata.namespace!,
-                      namespaceLabels: nsLabels(gw.metadata.namespace!),
-                      podLabels: d.spec.template.metadata.labels,
-                  }))
+                  .map((d) => podsOfDeployment("gateway", gw.metadata.namespace!, d))
             : [];
         return [...apps, ...gateway];
     }
