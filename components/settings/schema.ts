@@ -501,9 +501,16 @@ const tlsFields = strict({
     enabled: z.boolean({ error: "must be true or false" }).optional(),
     installCertManager: z.boolean({ error: "must be true or false" }).default(true),
     certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s))
-        .refine((s) => rules.compareMinor(rules.parseVersion(s.slice(1))!, MIN_CERT_MANAGER_MINOR.major, MIN_CERT_MANAGER_MINOR.minor) >= 0, {
-            message: `must be v${MIN_CERT_MANAGER_MINOR.major}.${MIN_CERT_MANAGER_MINOR.minor}.0 or newer: the cert-manager this package installs and tests (1.19 is past its end of life); to keep an older one, install it yourself and set installCertManager: false`,
-        })
+        // zod runs this refinement even when the one above failed: a text that is no version is left to that one.
+        .refine(
+            (s) => {
+                const v = rules.parseVersion(s.slice(1));
+                return !v || rules.compareMinor(v, MIN_CERT_MANAGER_MINOR.major, MIN_CERT_MANAGER_MINOR.minor) >= 0;
+            },
+            {
+                message: `must be v${MIN_CERT_MANAGER_MINOR.major}.${MIN_CERT_MANAGER_MINOR.minor}.0 or newer: the cert-manager this package installs and tests (1.19 is past its end of life); to keep an older one, install it yourself and set installCertManager: false`,
+            },
+        )
         .default(DEFAULT_CERT_MANAGER_VERSION),
     /** Where the cert-manager chart comes from. */
     chartRepository: chartRepository(CERT_MANAGER_CHART_REPO),

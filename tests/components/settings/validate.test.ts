@@ -179,6 +179,11 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         /mesh\.chartRepository: must be an https:\/\/ Helm repository URL/,
     ],
     [
+        "a cert-manager version without its v",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "1.21.2" } },
+        /tls\.certManagerVersion: must be a cert-manager version such as "v1\.21\.2"$/m,
+    ],
+    [
         "cert-manager older than the one this package tests",
         { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "v1.19.4" } },
         /tls\.certManagerVersion: must be v1\.21\.0 or newer: .*installCertManager: false/,
