@@ -19,7 +19,7 @@ export interface AppObjectsContext extends DirectContextOptions {
     revision?: string;
     /** Ambient: the waypoint the app's Service sends in-mesh traffic through (hash modes need an L7 proxy). */
     waypoint?: string;
-    /** Ambient on Istio 1.30: the waypoint hashes only on a VirtualService's routes, so the app gets one. */
+    /** Ambient on Istio 1.30, behind a waypoint: it hashes only on a VirtualService's routes, so the app gets one. */
     waypointVirtualService?: boolean;
 }
 
@@ -194,7 +194,7 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
         },
         destinationRule: buildDestinationRule(app),
         ...buildAutoscaling(app),
-        ...(ctx.waypoint && ctx.waypointVirtualService ? { waypointVirtualService: buildWaypointVirtualService(app) } : {}),
+        ...(ctx.waypointVirtualService ? { waypointVirtualService: buildWaypointVirtualService(app) } : {}),
         ...buildDirectObjects(app, ctx),
         ...buildSecurityObjects(app, ctx),
     };
