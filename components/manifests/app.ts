@@ -60,7 +60,7 @@ function demoEnv(app: AppSettings): { name: string; value?: string; valueFrom?: 
  * is never enrolled (cni/pkg/util/podutil.go: podHasSidecar), so they opt out explicitly, which
  * every injection webhook honours (sidecar.istio.io/inject NotIn ["false"]).
  */
-export function injectionLabels(ctx: Pick<AppObjectsContext, "ambient" | "revision">): Record<string, string> {
+function injectionLabels(ctx: Pick<AppObjectsContext, "ambient" | "revision">): Record<string, string> {
     if (ctx.ambient) return { "sidecar.istio.io/inject": "false" };
     return { "sidecar.istio.io/inject": "true", ...(ctx.revision ? { "istio.io/rev": ctx.revision } : {}) };
 }

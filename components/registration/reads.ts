@@ -132,7 +132,7 @@ export const readyPodsProvider: pulumi.dynamic.ResourceProvider = {
  * given (its kubeconfig, context and cluster, which a provider's outputs echo), or with
  * the stack's `kubernetes:` config when it has none. The kubeconfig is kept secret.
  */
-export function clusterAccessOf(provider: pulumi.ProviderResource | undefined): {
+function clusterAccessOf(provider: pulumi.ProviderResource | undefined): {
     access: { [K in keyof ClusterAccess]: pulumi.Input<string | undefined> };
     warning?: string;
 } {

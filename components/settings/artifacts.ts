@@ -60,7 +60,7 @@ export const RETIRED_HOSTS: readonly RetiredHost[] = [
 ];
 
 /** The host and first path segment of a URL ("https://…", "oci://…") or of a registry or image reference ("docker.io/istio/pilot:1.31.1"). */
-export function hostAndFirstSegment(ref: string): { host: string; first: string } {
+function hostAndFirstSegment(ref: string): { host: string; first: string } {
     const rest = ref.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
     const [authority, first = ""] = rest.split("/");
     const host = authority
@@ -77,7 +77,7 @@ export function retiredHostOf(ref: string): RetiredHost | undefined {
 }
 
 /** What a retired reference should become, for a chart repository (by its scheme) or an image hub. */
-export function replacementFor(r: RetiredHost, ref: string, kind: "chartRepository" | "hub"): string | undefined {
+function replacementFor(r: RetiredHost, ref: string, kind: "chartRepository" | "hub"): string | undefined {
     if (kind === "hub") return r.instead.hub;
     return ref.startsWith("oci://") ? r.instead.ociChartRepository : r.instead.chartRepository;
 }

@@ -178,7 +178,7 @@ export function isPrivateCidr(c: Cidr): boolean {
 }
 
 /** A loopback host: a mirror on this machine may serve plain HTTP. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
     return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

@@ -62,7 +62,7 @@ const CEL_RESERVED = new Set(
 );
 
 /** A property name as CEL rules see it. */
-export function escapeCelProperty(name: string): string {
+function escapeCelProperty(name: string): string {
     if (CEL_RESERVED.has(name)) return `__${name}__`;
     return name.replace(/__/g, "__underscores__").replace(/\./g, "__dot__").replace(/-/g, "__dash__").replace(/\//g, "__slash__");
 }
