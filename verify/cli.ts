@@ -4,7 +4,7 @@
  * simulated users and exits 1 when it is below --min-stickiness.
  */
 import { parseArgs } from "util";
-import { parseVerifyOptions, VerifyOptions, VerifyUsageError } from "./options";
+import { parseVerifyOptions, sourceAddressRange, VerifyOptions, VerifyUsageError } from "./options";
 import { verifyStickiness } from "./run";
 import { formatReport } from "./report";
 
@@ -20,6 +20,14 @@ export const VERIFY_USAGE = `usage: istio-sticky-verify --url <URL> [options]
   --timeout-ms <n>         per-request timeout (default 5000)
   --max-seconds <n>        start no request after this (default 120)
   --insecure               accept any TLS certificate (a self-signed gateway)
+  --save <file>            after the run, write its sessions (ids, cookies, echoed headers, pods) to <file>
+  --resume <file>          continue the sessions saved in <file> and count those now on another pod
+                           (e.g. before and after a scale-up); --sessions defaults to, and must equal,
+                           the saved count, and --mode and --key must be the saved ones
+  --source-addresses <first>-<last>
+                           connect session i from the i-th address (mod their count), IPv4, at most 65536,
+                           e.g. 127.0.2.1-127.0.2.200 (to measure hashing on the source IP); every address
+                           must be assigned to this host (on Linux all of 127.0.0.0/8 is, for a local target)
   --json                   print the report as JSON`;
 
 export interface VerifyIo {
@@ -51,6 +59,9 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 "max-seconds": { type: "string" },
                 json: { type: "boolean" },
                 insecure: { type: "boolean" },
+                save: { type: "string" },
+                resume: { type: "string" },
+                "source-addresses": { type: "string" },
             },
         }).values;
     } catch (e) {
@@ -63,6 +74,13 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
         const i = h.indexOf(":");
         if (i <= 0) problems.push(`--header: must be name:value (got "${h}")`);
         else headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+    }
+    let sourceAddresses: string[] | undefined;
+    try {
+        if (values["source-addresses"] !== undefined) sourceAddresses = sourceAddressRange(values["source-addresses"]);
+    } catch (e) {
+        if (!(e instanceof VerifyUsageError)) throw e;
+        problems.push(...e.problems);
     }
     if (problems.length) throw new VerifyUsageError(problems);
     const options = parseVerifyOptions(
@@ -80,6 +98,9 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 timeoutMs: num(values["timeout-ms"]),
                 maxSeconds: num(values["max-seconds"]),
                 insecure: values.insecure,
+                save: values.save,
+                resume: values.resume,
+                sourceAddresses,
             }).filter(([, v]) => v !== undefined),
         ),
     );
@@ -101,7 +122,10 @@ function progressBar(io: VerifyIo) {
     };
 }
 
-/** Runs the command; resolves to its exit status (0 pass, 1 below --min-stickiness, 2 usage). */
+/**
+ * Runs the command; resolves to its exit status (0 pass, 1 below --min-stickiness, 2 usage,
+ * including a --resume or --save file that cannot be used).
+ */
 export async function runVerify(argv: string[], io: VerifyIo): Promise<number> {
     if (argv.includes("--help") || argv.includes("-h")) {
         io.out(`${VERIFY_USAGE}\n`);
@@ -116,7 +140,15 @@ export async function runVerify(argv: string[], io: VerifyIo): Promise<number> {
         return 2;
     }
     const bar = io.isTTY && !opts.json ? progressBar(io) : undefined;
-    const report = await verifyStickiness(opts, { onProgress: bar?.update });
+    let report;
+    try {
+        report = await verifyStickiness(opts, { onProgress: bar?.update });
+    } catch (e) {
+        if (!(e instanceof VerifyUsageError)) throw e;
+        bar?.clear();
+        io.err(`${e.message}\n`);
+        return 2;
+    }
     bar?.clear();
     io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return report.pass ? 0 : 1;

@@ -1,4 +1,6 @@
+import { isIPv4 } from "net";
 import { z } from "zod";
+import { readSavedRun, resumeProblems, VerifyStateError } from "./state";
 
 /** How the verifier keeps each simulated user's session. */
 export enum VerifyMode {
@@ -38,7 +40,20 @@ export interface VerifyOptions {
     idHeader?: string;
     /** Accept any TLS certificate (a self-signed gateway). */
     insecure: boolean;
+    /** After the run, write its sessions (ids, cookie jars, echoed headers, top pods) to this file (see state.ts). */
+    save?: string;
+    /**
+     * Reuse the sessions a run saved to this file (their ids, cookie jars and echoed headers) and
+     * compare each session's top pod with the saved one. `sessions` must equal the saved count
+     * (parseVerifyOptions takes it from the file when not given); mode and key must match.
+     */
+    resume?: string;
+    /** Session i connects from sourceAddresses[i mod N] (IPv4; each must be assigned to this host). */
+    sourceAddresses?: string[];
 }
+
+/** At most this many --source-addresses (one undici Agent each). */
+export const MAX_SOURCE_ADDRESSES = 65_536;
 
 export const DEFAULT_KEYS: Partial<Record<VerifyMode, string>> = {
     [VerifyMode.Header]: "x-user",
@@ -82,10 +97,20 @@ export const verifyOptionsSchema = z
             .regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" })
             .optional(),
         insecure: z.boolean().default(false),
+        save: z.string({ error: "must be a file name" }).min(1, { message: "must be a file name" }).optional(),
+        resume: z.string({ error: "must be a file name" }).min(1, { message: "must be a file name" }).optional(),
+        sourceAddresses: z
+            .array(z.ipv4({ message: "must be IPv4 addresses" }), { error: "must be a list of IPv4 addresses" })
+            .min(1, { message: "must name at least one address" })
+            .max(MAX_SOURCE_ADDRESSES, { message: `must be at most ${MAX_SOURCE_ADDRESSES} addresses` })
+            .optional(),
     })
     .superRefine((o, ctx) => {
         if (o.mode === VerifyMode.PersistentHeader && !o.key) {
             ctx.addIssue({ code: "custom", path: ["key"], message: "is required with mode persistent-header (the header the proxy returns)" });
+        }
+        if (o.sourceAddresses && URL.canParse(o.url) && new URL(o.url).hostname.startsWith("[")) {
+            ctx.addIssue({ code: "custom", path: ["sourceAddresses"], message: "are IPv4 addresses and cannot reach an IPv6 URL" });
         }
     })
     .transform((o): VerifyOptions => ({
@@ -104,10 +129,44 @@ export class VerifyUsageError extends Error {
     }
 }
 
-/** Validates options, naming each bad one by its command-line flag. */
+/** The command-line flag of an option (sourceAddresses → --source-addresses). */
+const flagOf = (k: PropertyKey) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Validates options, naming each bad one by its command-line flag. With `resume`, it reads
+ * the saved run: `sessions` defaults to its count, and a different count, mode or key, or a
+ * file that is no saved run, is a usage error.
+ */
 export function parseVerifyOptions(input: unknown): VerifyOptions {
     const r = verifyOptionsSchema.safeParse(input);
-    if (r.success) return r.data;
-    const flag = (k: PropertyKey) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new VerifyUsageError(r.error.issues.map((i) => `${i.path.length ? flag(i.path[0]) : "options"}: ${i.message}`));
+    if (!r.success) throw new VerifyUsageError([...new Set(r.error.issues.map((i) => `${i.path.length ? flagOf(i.path[0]) : "options"}: ${i.message}`))]);
+    const opts = r.data;
+    if (!opts.resume) return opts;
+    let saved;
+    try {
+        saved = readSavedRun(opts.resume);
+    } catch (e) {
+        if (e instanceof VerifyStateError) throw new VerifyUsageError([`--resume: ${e.message}`]);
+        throw e;
+    }
+    const sessionsGiven = typeof input === "object" && input !== null && (input as { sessions?: unknown }).sessions !== undefined;
+    const resumed = { ...opts, sessions: sessionsGiven ? opts.sessions : saved.sessions.length };
+    const problems = resumeProblems(resumed, saved);
+    if (problems.length) throw new VerifyUsageError(problems);
+    return resumed;
+}
+
+const toInt = (a: string) => a.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+const toAddress = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+
+/** `127.0.2.1-127.0.2.200` → the addresses from the first to the last (--source-addresses). */
+export function sourceAddressRange(spec: string): string[] {
+    const problem = (m: string) => new VerifyUsageError([`--source-addresses: ${m} (got "${spec}")`]);
+    const parts = spec.split("-").map((p) => p.trim());
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw problem("must be <first>-<last>, e.g. 127.0.2.1-127.0.2.200");
+    if (!parts.every((p) => isIPv4(p))) throw problem("must be two IPv4 addresses");
+    const [first, last] = parts.map(toInt);
+    if (first > last) throw problem("the first address must not be above the last");
+    if (last - first + 1 > MAX_SOURCE_ADDRESSES) throw problem(`must be at most ${MAX_SOURCE_ADDRESSES} addresses, not ${last - first + 1}`);
+    return Array.from({ length: last - first + 1 }, (_, i) => toAddress(first + i));
 }

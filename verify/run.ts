@@ -1,7 +1,8 @@
 import { Agent, request } from "undici";
 import { CookieJar } from "tough-cookie";
-import { VerifyMode, VerifyOptions } from "./options";
+import { VerifyMode, VerifyOptions, VerifyUsageError } from "./options";
 import { buildReport, Report, Sample } from "./report";
+import { checkWritable, readSavedRun, resumeProblems, SAVED_RUN_VERSION, SavedRun, VerifyStateError, writeSavedRun } from "./state";
 
 export interface VerifyHooks {
     /** Called after each request with how many are done out of how many planned. */
@@ -80,28 +81,93 @@ async function once(opts: VerifyOptions, s: SessionState, index: number, agent: 
     }
 }
 
+/** A state-file problem as the usage error of its flag. */
+function stateStep<T>(flag: string, step: () => T): T {
+    try {
+        return step();
+    } catch (e) {
+        if (e instanceof VerifyStateError) throw new VerifyUsageError([`${flag}: ${e.message}`]);
+        throw e;
+    }
+}
+
+function freshSessions(opts: VerifyOptions): SessionState[] {
+    const runId = Math.random().toString(36).slice(2, 8);
+    return Array.from({ length: opts.sessions }, (_, i) => {
+        const s: SessionState = { id: `s${i + 1}-${runId}` };
+        if (opts.mode === VerifyMode.Cookie) {
+            s.jar = new CookieJar();
+            // A named cookie starts out set to the session's id (for apps that set it themselves).
+            if (opts.key) s.jar.setCookieSync(`${opts.key}=${s.id}; Path=/`, opts.url);
+        }
+        return s;
+    });
+}
+
+/** The saved sessions, continued: same ids, the cookie jars and echoed headers they had. */
+function resumedSessions(opts: VerifyOptions, saved: SavedRun): SessionState[] {
+    return saved.sessions.map((was) => {
+        const s: SessionState = { id: was.id, echoed: was.echoed };
+        if (opts.mode === VerifyMode.Cookie) {
+            s.jar = was.cookies ? CookieJar.deserializeSync(was.cookies as never) : new CookieJar();
+            if (!was.cookies && opts.key) s.jar.setCookieSync(`${opts.key}=${s.id}; Path=/`, opts.url);
+        }
+        return s;
+    });
+}
+
+/**
+ * One connection pool per source address: session i connects from sourceAddresses[i mod N]
+ * (all sessions from the system's choice without them).
+ */
+function agentsFor(opts: VerifyOptions) {
+    const agents = new Map<string, Agent>();
+    const make = (localAddress?: string) =>
+        new Agent({
+            connections: opts.concurrency,
+            keepAliveTimeout: 10_000,
+            pipelining: 1,
+            // The source address goes in the Agent's own option: undici (7.30) ignores a localAddress
+            // in `connect`, whose connector sets the client's own (null without this) after it.
+            ...(localAddress ? { localAddress } : {}),
+            connect: { rejectUnauthorized: !opts.insecure },
+        });
+    const addresses = opts.sourceAddresses;
+    return {
+        for(session: number): Agent {
+            const address = addresses ? addresses[session % addresses.length] : "";
+            let agent = agents.get(address);
+            if (!agent) agents.set(address, (agent = make(address || undefined)));
+            return agent;
+        },
+        close: () => Promise.all([...agents.values()].map((a) => a.close())),
+    };
+}
+
 /**
  * Runs `sessions` simulated users against `url`, each keeping its own session
  * key (header, query parameter, cookie jar or echoed header), `concurrency` at a
  * time. Bounded: every request has a timeout, nothing is retried, and no new
  * request starts after `maxSeconds`.
+ *
+ * With `resume`, the sessions of a saved run continue (the report's `comparison`
+ * counts those on another top pod); with `save`, this run's sessions are written
+ * afterwards. A state file that cannot be used throws VerifyUsageError before any request.
  */
 export async function verifyStickiness(opts: VerifyOptions, hooks: VerifyHooks = {}): Promise<Report> {
-    const runId = Math.random().toString(36).slice(2, 8);
-    const states: SessionState[] = Array.from({ length: opts.sessions }, (_, i) => ({
-        id: `s${i + 1}-${runId}`,
-        ...(opts.mode === VerifyMode.Cookie ? { jar: new CookieJar() } : {}),
-    }));
-    if (opts.mode === VerifyMode.Cookie && opts.key) {
-        // A named cookie starts out set to the session's id (for apps that set it themselves).
-        for (const s of states) s.jar!.setCookieSync(`${opts.key}=${s.id}; Path=/`, opts.url);
+    let saved: SavedRun | undefined;
+    if (opts.resume) {
+        const file = opts.resume;
+        saved = stateStep("--resume", () => readSavedRun(file));
+        const problems = resumeProblems(opts, saved);
+        if (problems.length) throw new VerifyUsageError(problems);
     }
-    const agent = new Agent({
-        connections: opts.concurrency,
-        keepAliveTimeout: 10_000,
-        pipelining: 1,
-        connect: { rejectUnauthorized: !opts.insecure },
-    });
+    if (opts.save) {
+        const file = opts.save;
+        stateStep("--save", () => checkWritable(file));
+    }
+    const states = saved ? resumedSessions(opts, saved) : freshSessions(opts);
+    const agents = agentsFor(opts);
     const samples: Sample[] = [];
     const total = opts.sessions * opts.requests;
     const started = performance.now();
@@ -111,7 +177,7 @@ export async function verifyStickiness(opts: VerifyOptions, hooks: VerifyHooks =
         while (next < states.length) {
             const index = next++;
             for (let r = 0; r < opts.requests && performance.now() < deadline; r++) {
-                samples.push(await once(opts, states[index], index, agent));
+                samples.push(await once(opts, states[index], index, agents.for(index)));
                 hooks.onProgress?.(samples.length, total);
             }
         }
@@ -119,12 +185,31 @@ export async function verifyStickiness(opts: VerifyOptions, hooks: VerifyHooks =
     try {
         await Promise.all(Array.from({ length: Math.min(opts.concurrency, states.length) }, worker));
     } finally {
-        await agent.close();
+        await agents.close();
     }
-    return buildReport(
+    const report = buildReport(
         opts,
         states.map((s) => s.id),
         samples,
         performance.now() - started,
+        saved?.sessions,
     );
+    if (opts.save) {
+        const file = opts.save;
+        stateStep("--save", () =>
+            writeSavedRun(file, {
+                version: SAVED_RUN_VERSION,
+                url: opts.url,
+                mode: opts.mode,
+                key: opts.key,
+                sessions: states.map((s, i) => ({
+                    id: s.id,
+                    cookies: s.jar?.serializeSync() as SavedRun["sessions"][number]["cookies"],
+                    echoed: s.echoed,
+                    topPod: report.perSession[i].topPod,
+                })),
+            }),
+        );
+    }
+    return report;
 }
