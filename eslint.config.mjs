@@ -35,11 +35,16 @@ export default [
                         { target: `${C}/registration`, from: SHELLS, message: "registration turns plans into resources; it does not know the components" },
                         {
                             target: "./components",
-                            from: ["./cli/**", "./verify/**", "./tests/**", "./app/**"],
+                            from: ["./cli/**", "./verify/**", "./tests/**", "./app/**", "./lab/**"],
                             message: "the package does not import its CLIs, verify tool, tests or demo app source",
                         },
                         { target: "./components", from: "./index.ts", message: "the package does not import the program" },
-                        { target: ["./cli", "./verify", "./index.ts"], from: "./tests/**", message: "programs and tools do not import tests" },
+                        { target: ["./cli", "./verify", "./index.ts", "./lab"], from: "./tests/**", message: "programs and tools do not import tests" },
+                        {
+                            target: ["./components", "./cli", "./verify", "./index.ts", "./app"],
+                            from: "./lab/**",
+                            message: "the mesh lab drives the package from outside: nothing the package ships imports it",
+                        },
                         {
                             target: "./verify",
                             from: ["./components/**", "./cli/**", "./index.*"],
