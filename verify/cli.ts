@@ -20,6 +20,7 @@ export const VERIFY_USAGE = `usage: istio-sticky-verify --url <URL> [options]
   --timeout-ms <n>         per-request timeout (default 5000)
   --max-seconds <n>        start no request after this (default 120)
   --insecure               accept any TLS certificate (a self-signed gateway)
+  --servername <host>      TLS SNI and Host header, when --url names the gateway by address
   --save <file>            after the run, write its sessions (ids, cookies, echoed headers, pods) to <file>
   --resume <file>          continue the sessions saved in <file> and count those now on another pod
                            (e.g. before and after a scale-up); --sessions defaults to, and must equal,
@@ -59,6 +60,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 "max-seconds": { type: "string" },
                 json: { type: "boolean" },
                 insecure: { type: "boolean" },
+                servername: { type: "string" },
                 save: { type: "string" },
                 resume: { type: "string" },
                 "source-addresses": { type: "string" },
@@ -98,6 +100,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 timeoutMs: num(values["timeout-ms"]),
                 maxSeconds: num(values["max-seconds"]),
                 insecure: values.insecure,
+                servername: values.servername,
                 save: values.save,
                 resume: values.resume,
                 sourceAddresses,

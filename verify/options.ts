@@ -40,6 +40,11 @@ export interface VerifyOptions {
     idHeader?: string;
     /** Accept any TLS certificate (a self-signed gateway). */
     insecure: boolean;
+    /**
+     * The host to ask for when the URL names the gateway by address: sent as TLS SNI and as the
+     * Host header (a gateway that serves HTTPS only for its hosts picks the certificate by SNI).
+     */
+    servername?: string;
     /** After the run, write its sessions (ids, cookie jars, echoed headers, top pods) to this file (see state.ts). */
     save?: string;
     /**
@@ -97,6 +102,10 @@ export const verifyOptionsSchema = z
             .regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" })
             .optional(),
         insecure: z.boolean().default(false),
+        servername: z
+            .string()
+            .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: "must be a lower-case host name" })
+            .optional(),
         save: z.string({ error: "must be a file name" }).min(1, { message: "must be a file name" }).optional(),
         resume: z.string({ error: "must be a file name" }).min(1, { message: "must be a file name" }).optional(),
         sourceAddresses: z

@@ -17,7 +17,7 @@ interface SessionState {
 }
 
 function requestFor(opts: VerifyOptions, s: SessionState): { url: string; headers: Record<string, string> } {
-    const headers: Record<string, string> = { ...opts.headers, accept: "application/json" };
+    const headers: Record<string, string> = { ...opts.headers, accept: "application/json", ...(opts.servername ? { host: opts.servername } : {}) };
     let url = opts.url;
     if (opts.idHeader) headers[opts.idHeader] = s.id;
     switch (opts.mode) {
@@ -130,7 +130,7 @@ function agentsFor(opts: VerifyOptions) {
             // The source address goes in the Agent's own option: undici (7.30) ignores a localAddress
             // in `connect`, whose connector sets the client's own (null without this) after it.
             ...(localAddress ? { localAddress } : {}),
-            connect: { rejectUnauthorized: !opts.insecure },
+            connect: { rejectUnauthorized: !opts.insecure, ...(opts.servername ? { servername: opts.servername } : {}) },
         });
     const addresses = opts.sourceAddresses;
     return {

@@ -133,7 +133,7 @@ describe("verify against real proxies on 127.0.0.1 (demo app behind nginx and ha
         );
         assert.equal(made.status, 0, made.stderr);
         const server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (req, res) =>
-            res.end(JSON.stringify({ pod: "pod-1", count: null })),
+            res.end(JSON.stringify({ pod: `${(req.socket as any).servername || "no-sni"}|${req.headers.host}`, count: null })),
         );
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         const url = `https://127.0.0.1:${(server.address() as any).port}/`;
@@ -143,6 +143,12 @@ describe("verify against real proxies on 127.0.0.1 (demo app behind nginx and ha
             assert.match(Object.keys(strict.errorKinds)[0], /SELF_SIGNED|CERT/);
             const insecure = await verifyStickiness(parseVerifyOptions({ url, mode: "none", sessions: 1, requests: 2, insecure: true }));
             assert.deepEqual([insecure.ok, insecure.stickiness], [2, 1]);
+            assert.deepEqual(Object.keys(insecure.distribution.requestsByPod), [`no-sni|${new URL(url).host}`]);
+            // --servername: the name goes out as SNI and as the Host header, the connection to the address.
+            const named = await verifyStickiness(
+                parseVerifyOptions({ url, mode: "none", sessions: 1, requests: 2, insecure: true, servername: "sticky.test" }),
+            );
+            assert.deepEqual(named.distribution.requestsByPod, { "sticky.test|sticky.test": 2 });
         } finally {
             server.close();
             fs.rmSync(dir, { recursive: true, force: true });
