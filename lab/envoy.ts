@@ -1,0 +1,180 @@
+/**
+ * The gateway's generated configuration, run by a real upstream Envoy.
+ *
+ * istiod's output is made static and stripped of what only Istio's proxy or
+ * agent provides; everything that decides stickiness is left exactly as istiod
+ * wrote it (route hash_policy, cluster lb_policy and ring/maglev sizes, the
+ * stateful_session filter and its per-route config, ORIGINAL_DST clusters,
+ * RBAC). REMOVED lists each change and why.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import type { LabWorld } from "./world";
+import type { ProxyConfig } from "./xds";
+
+/** What the lab takes out of or changes in istiod's gateway configuration, and why. */
+export const REMOVED: readonly { what: string; why: string }[] = [
+    { what: "HTTP filters istio.metadata_exchange (peer_metadata) and istio.alpn, and any other istio.* filter", why: "Istio's proxy build only; upstream Envoy does not know them. They exchange peer metadata and set ALPN for mTLS, nothing that routes" },
+    { what: "cluster network filter istio.metadata_exchange", why: "Istio's proxy build only (TCP peer metadata)" },
+    { what: "upstream mTLS: transport_socket and transport_socket_matches (SDS secrets 'default' and 'ROOTCA' from the Istio agent)", why: "the lab's pods have no sidecars: the gateway speaks plaintext HTTP to the demo app processes" },
+    { what: "the connect_originate listener and cluster (HBONE)", why: "ambient's tunnel to ztunnel; the lab's pods are reached directly" },
+    { what: "RDS, EDS and SDS over ADS", why: "made static: the routes, endpoints and gateway certificate istiod would send are inlined" },
+    { what: "access logs and tracing", why: "Istio's log format and tracing tags; nothing reads them in the lab" },
+    { what: "listener addresses 0.0.0.0:<port>", why: "bound to 127.0.0.1 on free ports instead (network traffic stays on loopback)" },
+];
+
+const HCM = "envoy.filters.network.http_connection_manager";
+const isIstioOnly = (name: string) => name.startsWith("istio.") || name === "istio_authn";
+
+function withoutIstioPerFilter<T extends { typed_per_filter_config?: Record<string, unknown> }>(o: T): T {
+    if (!o.typed_per_filter_config) return o;
+    const kept = Object.fromEntries(Object.entries(o.typed_per_filter_config).filter(([k]) => !isIstioOnly(k)));
+    return { ...o, typed_per_filter_config: Object.keys(kept).length ? kept : undefined };
+}
+
+function staticRouteConfig(rc: any): any {
+    return {
+        ...withoutIstioPerFilter(rc),
+        virtual_hosts: (rc.virtual_hosts ?? []).map((vh: any) => ({ ...withoutIstioPerFilter(vh), routes: (vh.routes ?? []).map(withoutIstioPerFilter) })),
+    };
+}
+
+function staticHcm(hcm: any, routes: Map<string, any>, certificates: LabWorld["certificates"]): any {
+    const out = { ...hcm };
+    delete out.access_log;
+    delete out.tracing;
+    out.http_filters = (hcm.http_filters ?? []).filter((f: any) => !isIstioOnly(f.name));
+    if (hcm.rds) {
+        const rc = routes.get(hcm.rds.route_config_name);
+        if (!rc) throw new Error(`istiod sent no route configuration ${hcm.rds.route_config_name}`);
+        delete out.rds;
+        out.route_config = staticRouteConfig(rc);
+    } else if (hcm.route_config) {
+        out.route_config = staticRouteConfig(hcm.route_config);
+    }
+    void certificates;
+    return out;
+}
+
+/** A DownstreamTlsContext reading SDS secret kubernetes://<name> (or kubernetes-gateway://<ns>/<name>), with the certificate inlined. */
+function staticTls(ts: any, certificates: LabWorld["certificates"]): any {
+    const ctx = ts.typed_config;
+    const common = { ...ctx.common_tls_context };
+    const sds: any[] = common.tls_certificate_sds_secret_configs ?? [];
+    if (!sds.length) return ts;
+    const name = sds[0].name.replace(/^kubernetes(-gateway)?:\/\/(?:[^/]+\/)?/, "");
+    const cert = certificates[name];
+    if (!cert) throw new Error(`the gateway reads secret ${sds[0].name}, which the lab did not make`);
+    delete common.tls_certificate_sds_secret_configs;
+    common.tls_certificates = [{ certificate_chain: { inline_string: cert.cert }, private_key: { inline_string: cert.key } }];
+    return { ...ts, typed_config: { ...ctx, common_tls_context: common } };
+}
+
+export interface EnvoyConfig {
+    bootstrap: any;
+    /** Gateway listener port (as istiod wrote it: 80, 443) → the loopback port it is bound to. */
+    ports: Record<number, number>;
+    adminPort: number;
+}
+
+/** A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources. */
+export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certificates">, ports: Record<number, number>, adminPort: number): any {
+    const routes = new Map(gw.routes.map((rc) => [rc.name, rc]));
+    const endpoints = new Map(gw.endpoints.map((e) => [e.cluster_name, e]));
+    const listeners = gw.listeners
+        .filter((l) => l.address?.socket_address && !l.internal_listener)
+        .map((l) => {
+            const port = l.address.socket_address.port_value;
+            if (ports[port] === undefined) throw new Error(`no loopback port for the gateway's listener on ${port}`);
+            const out = { ...l, address: { socket_address: { address: "127.0.0.1", port_value: ports[port] } } };
+            delete out.access_log;
+            out.filter_chains = (l.filter_chains ?? []).map((fc: any) => ({
+                ...fc,
+                ...(fc.transport_socket ? { transport_socket: staticTls(fc.transport_socket, world.certificates) } : {}),
+                filters: (fc.filters ?? []).filter((f: any) => !isIstioOnly(f.name)).map((f: any) => (f.name === HCM ? { ...f, typed_config: staticHcm(f.typed_config, routes, world.certificates) } : f)),
+            }));
+            return out;
+        });
+    const clusters = gw.clusters
+        .filter((c) => c.name !== "connect_originate")
+        .map((c) => {
+            const out = { ...c };
+            delete out.transport_socket;
+            delete out.transport_socket_matches;
+            if (out.filters) out.filters = out.filters.filter((f: any) => !isIstioOnly(f.name));
+            if (out.filters?.length === 0) delete out.filters;
+            if (c.type === "EDS") {
+                delete out.eds_cluster_config;
+                out.type = "STATIC";
+                const service = c.eds_cluster_config?.service_name ?? c.name;
+                const la = endpoints.get(service) ?? { endpoints: [] };
+                out.load_assignment = { ...la, cluster_name: c.name };
+            }
+            return out;
+        });
+    return {
+        node: { id: "router~127.0.9.1~istio-ingressgateway-lab.istio-ingress~istio-ingress.svc.cluster.local", cluster: "istio-ingressgateway.istio-ingress" },
+        admin: { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } },
+        static_resources: { listeners, clusters },
+    };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => {
+            const port = (s.address() as net.AddressInfo).port;
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+export interface RunningEnvoy {
+    ports: Record<number, number>;
+    proc: ChildProcess;
+    log: () => string;
+    stop(): Promise<void>;
+}
+
+/** Starts Envoy on the bootstrap and waits (at most 20 s) until its admin says it is live. */
+export async function startEnvoy(envoy: string, gw: ProxyConfig, world: Pick<LabWorld, "certificates">): Promise<RunningEnvoy> {
+    const listenerPorts = gw.listeners.filter((l) => l.address?.socket_address && !l.internal_listener).map((l) => l.address.socket_address.port_value as number);
+    const ports: Record<number, number> = {};
+    for (const p of listenerPorts) ports[p] = await freePort();
+    const adminPort = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-lab-envoy-"));
+    const file = path.join(dir, "envoy.json");
+    fs.writeFileSync(file, JSON.stringify(gatewayBootstrap(gw, world, ports, adminPort)));
+    let output = "";
+    const proc = spawn(envoy, ["-c", file, "--base-id", String(Math.floor(Math.random() * 1e6)), "--log-level", "warn", "--concurrency", "2"], {
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    proc.stdout!.on("data", (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
+    proc.stderr!.on("data", (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
+    const stop = async () => {
+        if (proc.exitCode === null && proc.signalCode === null) {
+            const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+            proc.kill("SIGTERM");
+            await Promise.race([exited, new Promise<void>((r) => setTimeout(() => (proc.kill("SIGKILL"), r()), 5000))]);
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+        if (proc.exitCode !== null) break;
+        try {
+            const res = await fetch(`http://127.0.0.1:${adminPort}/ready`);
+            if (res.ok) return { ports, proc, log: () => output, stop };
+        } catch {
+            // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    await stop();
+    throw new Error(`Envoy did not become ready on the gateway's configuration:\n${output.slice(-4000)}`);
+}
