@@ -21,6 +21,10 @@ export const REMOVED: readonly { what: string; why: string }[] = [
     { what: "cluster network filter istio.metadata_exchange", why: "Istio's proxy build only (TCP peer metadata)" },
     { what: "upstream mTLS: transport_socket and transport_socket_matches (SDS secrets 'default' and 'ROOTCA' from the Istio agent)", why: "the lab's pods have no sidecars: the gateway speaks plaintext HTTP to the demo app processes" },
     { what: "the connect_originate listener and cluster (HBONE)", why: "ambient's tunnel to ztunnel; the lab's pods are reached directly" },
+    {
+        what: "ambient endpoints addressed to the HBONE tunnel (envoy_internal_address connect_originate, endpoint_id <pod IP>:<port>)",
+        why: "rewritten to the pod's socket address, where ztunnel would deliver them; the load balancer still picks among the same endpoints",
+    },
     { what: "RDS, EDS and SDS over ADS", why: "made static: the routes, endpoints and gateway certificate istiod would send are inlined" },
     { what: "access logs and tracing", why: "Istio's log format and tracing tags; nothing reads them in the lab" },
     { what: "listener addresses 0.0.0.0:<port>", why: "bound to 127.0.0.1 on free ports instead (network traffic stays on loopback)" },
@@ -80,6 +84,19 @@ export interface EnvoyConfig {
     adminPort: number;
 }
 
+/** Endpoints istiod sends through ambient's tunnel, addressed to the pod instead. */
+function withoutTunnel(locality: any): any {
+    return {
+        ...locality,
+        lb_endpoints: (locality.lb_endpoints ?? []).map((e: any) => {
+            const internal = e.endpoint?.address?.envoy_internal_address;
+            if (!internal) return e;
+            const [address, port] = String(internal.endpoint_id).split(/:(?=\d+$)/);
+            return { ...e, endpoint: { ...e.endpoint, address: { socket_address: { address, port_value: Number(port) } } } };
+        }),
+    };
+}
+
 /** A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources. */
 export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certificates">, ports: Record<number, number>, adminPort: number): any {
     const routes = new Map(gw.routes.map((rc) => [rc.name, rc]));
@@ -111,7 +128,7 @@ export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certifi
                 out.type = "STATIC";
                 const service = c.eds_cluster_config?.service_name ?? c.name;
                 const la = endpoints.get(service) ?? { endpoints: [] };
-                out.load_assignment = { ...la, cluster_name: c.name };
+                out.load_assignment = { ...la, cluster_name: c.name, endpoints: (la.endpoints ?? []).map(withoutTunnel) };
             }
             return out;
         });

@@ -1,0 +1,155 @@
+/**
+ * The mesh lab's measured half: each stack's gateway configuration, as istiod
+ * generates it, run by a real Envoy in front of demo app processes on the
+ * pods' loopback addresses, and measured with istio-sticky-verify. Then one
+ * more pod per app and the share of sessions that moved.
+ */
+import * as assert from "assert";
+import { readStackConfig, PROJECT_DIR } from "../../cli/stackFiles";
+import type { Plan } from "../../components/plan/stack";
+import { AffinityMode, isHashMode, isPersistentMode } from "../../components/settings/enums";
+import { parseStackConfig, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
+import { measuredOk, runLab, type LabReport } from "../../lab/run";
+import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
+
+const SHIPPED = ["dev", "staging", "prod", "ambient"];
+
+/** One app per mode, 3 pods each, HTTPS with a self-signed certificate (on Istio's API), and the same on the Gateway API without TLS. */
+const EVERY_MODE = (api: "istio" | "gatewayApi") => ({
+    [APPS_KEY]: ALL_MODES.map((m) => ({ name: `m-${m.toLowerCase()}`, replicas: 3, affinity: AFFINITY_BY_MODE[m] })),
+    [MESH_KEY]: { gateway: { api } },
+    [TLS_KEY]: api === "istio" ? { enabled: true, hosts: ["sticky.test"] } : {},
+});
+/** Header-routed backends on one path with a fallback, and direct routing at the gateway. */
+const ROUTED = {
+    [APPS_KEY]: [
+        { name: "blue", namespace: "shop", path: "/shop", match: { headers: { version: "blue" } }, affinity: { mode: "header", headerName: "x-user" } },
+        { name: "green", namespace: "shop", path: "/shop", match: { headers: { version: "green" } }, affinity: { mode: "cookie", cookie: { name: "g", ttl: "30s" } } },
+        { name: "stable", namespace: "shop", path: "/shop", affinity: { mode: "none" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+    ],
+};
+
+const CONFIGS: [string, Record<string, unknown>][] = [
+    ...SHIPPED.map((s): [string, Record<string, unknown>] => [s, readStackConfig(PROJECT_DIR, s)]),
+    ["every mode, Istio API, HTTPS", EVERY_MODE("istio")],
+    ["every mode, Gateway API", EVERY_MODE("gatewayApi")],
+    ["header-routed backends and direct routing", ROUTED],
+];
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+describe("the mesh lab: a real Envoy on istiod's configuration, measured", function () {
+    this.timeout(40 * 60_000);
+    const reports = new Map<string, LabReport>();
+
+    before(async function () {
+        for (const [name, config] of CONFIGS) reports.set(name, await runLab(name, config));
+    });
+
+    after(function () {
+        // The scale-up figures, printed for the README and the record.
+        const rows: string[] = [];
+        for (const [name, r] of reports)
+            for (const a of r.apps)
+                if (a.envoy?.movedOnScaleUp !== null && a.envoy?.movedOnScaleUp !== undefined)
+                    rows.push(`      ${`${name} / ${a.name}`.padEnd(52)}${a.mode.padEnd(18)}${`${a.envoy.pods} → ${a.envoy.podsAfterScaleUp}`.padEnd(8)}${pct(a.envoy.movedOnScaleUp).padStart(8)} moved`);
+        if (rows.length) console.log(`\n      sessions moved by one more pod (Envoy ${[...reports.values()][0]?.envoy}):\n${rows.join("\n")}`);
+    });
+
+    for (const [name, config] of CONFIGS) {
+        const settings = parseStackConfig(config).value;
+        describe(name, () => {
+            it("istiod's configuration matches the stack", () => {
+                const r = reports.get(name)!;
+                assert.deepEqual(r.problems, []);
+                for (const a of r.apps) assert.deepEqual(a.xds.problems, [], a.name);
+            });
+            for (const a of settings.apps) {
+                it(`${a.name} (${a.affinity.mode}): measured as the mode promises`, () => {
+                    const app = reports.get(name)!.apps.find((x) => x.name === a.name)!;
+                    const e = app.envoy;
+                    assert.ok(e, `not measured: ${app.notMeasured}`);
+                    assert.deepEqual(measuredOk(app, a), []);
+                    assert.equal(e.errors, 0);
+                    assert.ok(e.onlyOwnPods, `answers from ${Object.keys(e.requestsByPod).join(", ")}`);
+                    if (isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) {
+                        assert.ok(e.stickiness >= 0.99, `stickiness ${pct(e.stickiness)}`);
+                        assert.ok(e.podsUsed >= Math.min(2, e.pods), `${e.podsUsed} pods used of ${e.pods}`);
+                        assert.equal(e.podsAfterScaleUp, e.pods + 1);
+                        if (isPersistentMode(a.affinity.mode)) assert.equal(e.movedOnScaleUp, 0);
+                        // A consistent hash moves some sessions to the new pod, and never nearly all of them.
+                        else assert.ok(e.movedOnScaleUp! > 0.05 && e.movedOnScaleUp! < 0.6, `moved ${pct(e.movedOnScaleUp!)}`);
+                    } else {
+                        assert.equal(e.movedOnScaleUp, null);
+                        if (e.pods >= 3) assert.ok(e.maxRequestShare <= 0.5, `round robin put ${pct(e.maxRequestShare)} on one pod`);
+                        assert.equal(e.podsUsed, e.pods);
+                    }
+                    if (a.direct.enabled) {
+                        assert.deepEqual(e.direct, { podsReached: e.pods, pods: e.pods, refusedOutsideClients: true, refusedOutsidePodCidr: true });
+                    }
+                    if (settings.tls.enabled) assert.ok(e.https && e.https.ok > 0, "no HTTPS answers");
+                });
+            }
+        });
+    }
+
+    describe("a broken object is caught by the measurement", () => {
+        const dev = readStackConfig(PROJECT_DIR, "dev");
+        const objectOf = (plan: Plan, kind: string, name: string) => plan.objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)!.object as any;
+
+        it("a DestinationRule without its hash: sessions spread over the pods", async () => {
+            const r = await runLab("broken", dev, {
+                mutate: (plan) => {
+                    const dr = objectOf(plan, "DestinationRule", "sticky");
+                    dr.spec.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" };
+                    for (const s of dr.spec.subsets) if (s.name === "normal") s.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" };
+                },
+            });
+            const app = r.apps[0];
+            assert.ok(app.envoy!.stickiness < 0.9, `stickiness ${pct(app.envoy!.stickiness)}`);
+            assert.match(measuredOk(app, parseStackConfig(dev).value.apps[0]).join("\n"), /stickiness .* < 99 %/);
+        });
+
+        it("no direct-routing guard: a client outside the allowed range gets through", async () => {
+            const r = await runLab("broken", dev, {
+                mutate: (plan) => {
+                    plan.objects = plan.objects.filter((o) => !(o.object.kind === "AuthorizationPolicy" && o.object.metadata.name === "sticky-direct"));
+                },
+            });
+            const app = r.apps[0];
+            assert.equal(app.envoy!.direct!.refusedOutsideClients, false);
+            assert.match(measuredOk(app, parseStackConfig(dev).value.apps[0]).join("\n"), /not refused from 127\.0\.7\.1/);
+        });
+
+        it("a persistent-session Service without its label: Envoy hashes nothing and sessions are not kept", async () => {
+            const prod = readStackConfig(PROJECT_DIR, "prod");
+            const r = await runLab("broken", prod, {
+                mutate: (plan) => {
+                    delete objectOf(plan, "Service", "sticky").metadata.labels["istio.io/persistent-session"];
+                },
+            });
+            const app = r.apps[0];
+            assert.ok(app.envoy!.stickiness < 0.9, `stickiness ${pct(app.envoy!.stickiness)}`);
+        });
+
+        it("a header-routed backend whose route lost its header match: another app's requests reach it", async () => {
+            const r = await runLab("broken", ROUTED, {
+                mutate: (plan) => {
+                    const vs = plan.objects.find((o) => o.object.kind === "VirtualService")!.object as any;
+                    for (const h of vs.spec.http) for (const m of h.match ?? []) delete m.headers?.version;
+                },
+            });
+            const bad = r.apps.filter((a) => a.envoy && !a.envoy.onlyOwnPods).map((a) => a.name);
+            assert.ok(bad.length > 0, "every app still reached only its own pods");
+        });
+    });
+
+    it("names the Istio and Envoy it ran, and what it changed in Envoy's configuration", () => {
+        const r = reports.get("dev")!;
+        assert.match(r.istioControlPlane.commit, /^[0-9a-f]{12}$/);
+        assert.match(r.envoy, /^\d+\.\d+\.\d+$/);
+        assert.ok(r.removedFromEnvoyConfig.some((x) => /mTLS/.test(x.what)));
+        assert.match(r.labAddresses.join("\n"), /direct\.podCidr 10\.244\.0\.0\/16 → 127\.1\.0\.0\/16/);
+        assert.equal(AffinityMode.Header, r.apps[0].mode);
+    });
+});
