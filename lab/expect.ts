@@ -342,9 +342,10 @@ function checkTls(gw: ProxyConfig, plan: Plan, httpsPort: number, httpPort: numb
 /** Every check for one stack's xDS. `gatewayPorts` maps the gateway Service's ports to the pod's (80 → 80 with the chart's defaults). */
 export function checkXds(plan: Plan, result: XdsResult, gatewayPorts: Record<number, number>): StackXds {
     const problems: string[] = [];
-    if (result.error) return { ok: false, problems: [`istiod failed: ${result.error}`], warnings: [], apps: [] };
-    for (const v of result.validation) if (v.error) problems.push(`istiod rejects ${v.kind} ${v.namespace}/${v.name}: ${v.error}`);
-    const warnings = result.validation.filter((v) => v.warning).map((v) => `istiod warns on ${v.kind} ${v.namespace}/${v.name}: ${v.warning}`);
+    // What the webhook refuses first: an invalid object also stops the lab's pipeline, which would otherwise hide why.
+    for (const v of result.validation ?? []) if (v.error) problems.push(`istiod rejects ${v.kind} ${v.namespace}/${v.name}: ${v.error}`);
+    const warnings = (result.validation ?? []).filter((v) => v.warning).map((v) => `istiod warns on ${v.kind} ${v.namespace}/${v.name}: ${v.warning}`);
+    if (result.error) return { ok: false, problems: [...problems, `istiod failed: ${result.error}`], warnings, apps: [] };
     const gw = result.proxies.gateway;
     if (!gw) return { ok: false, problems: [...problems, "no configuration for the gateway"], warnings, apps: [] };
     problems.push(...checkTls(gw, plan, gatewayPorts[443] ?? 443, gatewayPorts[80] ?? 80));
@@ -378,7 +379,8 @@ export function checkXds(plan: Plan, result: XdsResult, gatewayPorts: Record<num
 /**
  * Apps sharing a path, told apart by headers: in every route configuration their
  * routes come in the stack's order, and an app without header matches (the
- * fallback) comes after them.
+ * fallback) comes after them; so does any route on the path that takes every
+ * request (the 404 for requests no header matches), which would shadow them.
  */
 function headerRoutingOrder(gw: ProxyConfig, apps: readonly AppSettings[]): string[] {
     const out: string[] = [];
@@ -389,6 +391,7 @@ function headerRoutingOrder(gw: ProxyConfig, apps: readonly AppSettings[]): stri
         const matched = group.filter((a) => a.match?.headers);
         const fallback = group.filter((a) => !a.match?.headers);
         const expected = [...matched, ...fallback].map((a) => `${a.name}.${a.namespace}.svc.cluster.local`);
+        const matchedHosts = matched.map((a) => `${a.name}.${a.namespace}.svc.cluster.local`);
         for (const rc of gw.routes) {
             for (const vh of rc.virtual_hosts ?? []) {
                 const order = (vh.routes ?? [])
@@ -397,6 +400,12 @@ function headerRoutingOrder(gw: ProxyConfig, apps: readonly AppSettings[]): stri
                 const firsts = order.filter((h: string, i: number) => order.indexOf(h) === i);
                 if (firsts.length && JSON.stringify(firsts) !== JSON.stringify(expected.filter((h) => firsts.includes(h))))
                     out.push(`routes on ${p} in ${rc.name} reach ${firsts.join(", ")}; want the order ${expected.join(", ")}`);
+                const routes: any[] = vh.routes ?? [];
+                const onPath = (r: any) => [r.match?.path, r.match?.prefix, r.match?.path_separated_prefix].some((x) => x === p || x === `${p}/`);
+                const catchAll = routes.findIndex((r) => onPath(r) && !(r.match?.headers ?? []).length);
+                const shadowed = routes.slice(catchAll + 1).find((r) => matchedHosts.includes(/\|([^|]+)$/.exec(r.route?.cluster ?? "")?.[1] ?? ""));
+                if (catchAll >= 0 && shadowed)
+                    out.push(`route ${routes[catchAll].name} on ${p} in ${rc.name} takes every request before the route to ${shadowed.route.cluster}`);
             }
         }
     }
