@@ -82,12 +82,18 @@ export function formatLab(r: LabReport, settings: ReturnType<typeof parseStackCo
         const perPod = Object.entries(e.requestsByPod)
             .map(([p, n]) => `${p} ${n}`)
             .join(", ");
-        lines.push(`  measured    ${e.sessions} sessions: stickiness ${pct(e.stickiness)}, ${e.podsUsed} pods used, largest pod ${pct(e.maxRequestShare)} of requests, ${e.errors} errors`);
+        lines.push(
+            `  measured    ${e.sessions} sessions: stickiness ${pct(e.stickiness)}, ${e.podsUsed} pods used, largest pod ${pct(e.maxRequestShare)} of requests, ${e.errors} errors`,
+        );
         lines.push(`  per pod     ${perPod}`);
         if (e.movedOnScaleUp !== null)
             lines.push(
                 `  scale-up    ${e.pods} → ${e.podsAfterScaleUp} pods: ${pct(e.movedOnScaleUp)} of sessions moved` +
-                    (isHashMode(s.affinity.mode) ? ` (an ideal consistent hash moves 1/${e.podsAfterScaleUp} = ${pct(1 / e.podsAfterScaleUp!)})` : isPersistentMode(s.affinity.mode) ? " (persistent: 0 expected)" : ""),
+                    (isHashMode(s.affinity.mode)
+                        ? ` (an ideal consistent hash moves 1/${e.podsAfterScaleUp} = ${pct(1 / e.podsAfterScaleUp!)})`
+                        : isPersistentMode(s.affinity.mode)
+                          ? " (persistent: 0 expected)"
+                          : ""),
             );
         if (e.direct)
             lines.push(
@@ -110,7 +116,12 @@ export async function runLabCommand(argv: string[], io: LabIo, projectDir = PROJ
     try {
         flags = parseArgs({
             args: argv,
-            options: { stack: { type: "string", short: "s" }, json: { type: "boolean" }, "xds-only": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+            options: {
+                stack: { type: "string", short: "s" },
+                json: { type: "boolean" },
+                "xds-only": { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
             strict: true,
             allowPositionals: false,
         }).values;

@@ -17,9 +17,15 @@ import type { ProxyConfig } from "./xds";
 
 /** What the lab takes out of or changes in istiod's gateway configuration, and why. */
 export const REMOVED: readonly { what: string; why: string }[] = [
-    { what: "HTTP filters istio.metadata_exchange (peer_metadata) and istio.alpn, and any other istio.* filter", why: "Istio's proxy build only; upstream Envoy does not know them. They exchange peer metadata and set ALPN for mTLS, nothing that routes" },
+    {
+        what: "HTTP filters istio.metadata_exchange (peer_metadata) and istio.alpn, and any other istio.* filter",
+        why: "Istio's proxy build only; upstream Envoy does not know them. They exchange peer metadata and set ALPN for mTLS, nothing that routes",
+    },
     { what: "cluster network filter istio.metadata_exchange", why: "Istio's proxy build only (TCP peer metadata)" },
-    { what: "upstream mTLS: transport_socket and transport_socket_matches (SDS secrets 'default' and 'ROOTCA' from the Istio agent)", why: "the lab's pods have no sidecars: the gateway speaks plaintext HTTP to the demo app processes" },
+    {
+        what: "upstream mTLS: transport_socket and transport_socket_matches (SDS secrets 'default' and 'ROOTCA' from the Istio agent)",
+        why: "the lab's pods have no sidecars: the gateway speaks plaintext HTTP to the demo app processes",
+    },
     { what: "the connect_originate listener and cluster (HBONE)", why: "ambient's tunnel to ztunnel; the lab's pods are reached directly" },
     {
         what: "ambient endpoints addressed to the HBONE tunnel (envoy_internal_address connect_originate, endpoint_id <pod IP>:<port>)",
@@ -46,7 +52,7 @@ function staticRouteConfig(rc: any): any {
     };
 }
 
-function staticHcm(hcm: any, routes: Map<string, any>, certificates: LabWorld["certificates"]): any {
+function staticHcm(hcm: any, routes: Map<string, any>): any {
     const out = { ...hcm };
     delete out.access_log;
     delete out.tracing;
@@ -59,7 +65,6 @@ function staticHcm(hcm: any, routes: Map<string, any>, certificates: LabWorld["c
     } else if (hcm.route_config) {
         out.route_config = staticRouteConfig(hcm.route_config);
     }
-    void certificates;
     return out;
 }
 
@@ -111,7 +116,9 @@ export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certifi
             out.filter_chains = (l.filter_chains ?? []).map((fc: any) => ({
                 ...fc,
                 ...(fc.transport_socket ? { transport_socket: staticTls(fc.transport_socket, world.certificates) } : {}),
-                filters: (fc.filters ?? []).filter((f: any) => !isIstioOnly(f.name)).map((f: any) => (f.name === HCM ? { ...f, typed_config: staticHcm(f.typed_config, routes, world.certificates) } : f)),
+                filters: (fc.filters ?? [])
+                    .filter((f: any) => !isIstioOnly(f.name))
+                    .map((f: any) => (f.name === HCM ? { ...f, typed_config: staticHcm(f.typed_config, routes) } : f)),
             }));
             return out;
         });
@@ -160,7 +167,9 @@ export interface RunningEnvoy {
 
 /** Starts Envoy on the bootstrap and waits (at most 20 s) until its admin says it is live. */
 export async function startEnvoy(envoy: string, gw: ProxyConfig, world: Pick<LabWorld, "certificates">): Promise<RunningEnvoy> {
-    const listenerPorts = gw.listeners.filter((l) => l.address?.socket_address && !l.internal_listener).map((l) => l.address.socket_address.port_value as number);
+    const listenerPorts = gw.listeners
+        .filter((l) => l.address?.socket_address && !l.internal_listener)
+        .map((l) => l.address.socket_address.port_value as number);
     const ports: Record<number, number> = {};
     for (const p of listenerPorts) ports[p] = await freePort();
     const adminPort = await freePort();

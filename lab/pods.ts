@@ -18,14 +18,26 @@ export interface RunningPod {
 function startOne(pod: LabPod): Promise<RunningPod> {
     const port = pod.ports.http ?? Object.values(pod.ports)[0];
     const proc = spawn(process.execPath, [DEMO_APP_JS], {
-        env: { PATH: process.env.PATH ?? "", ...pod.env, DRAIN_TIMEOUT_MS: "0", HOST: pod.ip, PORT: String(port), POD_NAME: pod.name, POD_IP: pod.ip, POD_NAMESPACE: pod.namespace },
+        env: {
+            PATH: process.env.PATH ?? "",
+            ...pod.env,
+            DRAIN_TIMEOUT_MS: "0",
+            HOST: pod.ip,
+            PORT: String(port),
+            POD_NAME: pod.name,
+            POD_IP: pod.ip,
+            POD_NAMESPACE: pod.namespace,
+        },
         stdio: ["ignore", "pipe", "pipe"],
     });
     let err = "";
     proc.stderr!.on("data", (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
     return new Promise((resolve, reject) => {
         let buffered = "";
-        const timer = setTimeout(() => (proc.kill("SIGKILL"), reject(new Error(`pod ${pod.name} did not listen on ${pod.ip}:${port} within 10 s: ${err}`))), 10_000);
+        const timer = setTimeout(
+            () => (proc.kill("SIGKILL"), reject(new Error(`pod ${pod.name} did not listen on ${pod.ip}:${port} within 10 s: ${err}`))),
+            10_000,
+        );
         const onData = (chunk: Buffer) => {
             buffered += chunk.toString();
             if (/"event":"listening"/.test(buffered)) {

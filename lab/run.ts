@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareRuns, parseVerifyOptions, verifyStickiness, type Report, type VerifyInput } from "../verify/index";
+import { parseVerifyOptions, verifyStickiness, type Report, type VerifyInput } from "../verify/index";
 import { buildPlan, type Plan } from "../components/plan/stack";
 import { AffinityMode, isHashMode, isPersistentMode, DirectContext } from "../components/settings/enums";
 import type { AppSettings } from "../components/settings/schema";
@@ -97,7 +97,16 @@ export function onLabAddresses(stack: StackSettings): { settings: StackSettings;
 
 function verifyInputFor(a: AppSettings, url: string): VerifyInput {
     const f = a.affinity;
-    const base = { url, sessions: LAB_SESSIONS, requests: LAB_REQUESTS, concurrency: 8, minStickiness: 0, timeoutMs: 5000, maxSeconds: 60, headers: { ...(a.match?.headers ?? {}) } };
+    const base = {
+        url,
+        sessions: LAB_SESSIONS,
+        requests: LAB_REQUESTS,
+        concurrency: 8,
+        minStickiness: 0,
+        timeoutMs: 5000,
+        maxSeconds: 60,
+        headers: { ...(a.match?.headers ?? {}) },
+    };
     switch (f.mode) {
         case AffinityMode.Header:
             return { ...base, mode: "header" as any, key: f.headerName };
@@ -163,7 +172,8 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
     } else if (tlsOnly) {
         figures.https = { ok: report.ok, stickiness: report.meanTopShare };
     }
-    if (a.direct.enabled && a.direct.contexts.includes(DirectContext.Gateway)) figures.direct = await measureDirect(a, world, base, tlsOnly ? ep.servername : undefined);
+    if (a.direct.enabled && a.direct.contexts.includes(DirectContext.Gateway))
+        figures.direct = await measureDirect(a, world, base, tlsOnly ? ep.servername : undefined);
     return { figures, report };
 }
 
@@ -280,7 +290,15 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
         fs.rmSync(stateDir, { recursive: true, force: true });
     }
     report.timings.measure = (performance.now() - generated) / 1000;
-    report.ok = check.ok && apps.every((a) => measuredOk(a, settings.apps.find((s) => s.name === a.name)!).length === 0);
+    report.ok =
+        check.ok &&
+        apps.every(
+            (a) =>
+                measuredOk(
+                    a,
+                    settings.apps.find((s) => s.name === a.name)!,
+                ).length === 0,
+        );
     return report;
 }
 
@@ -294,7 +312,8 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
     if (isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) {
         if (e.stickiness < 0.99) out.push(`stickiness ${(e.stickiness * 100).toFixed(1)} % < 99 %`);
         if (e.podsUsed < 2) out.push(`sessions reached ${e.podsUsed} pod(s): the hash or the placement does not spread them`);
-        if (isPersistentMode(a.affinity.mode) && e.movedOnScaleUp !== null && e.movedOnScaleUp > 0) out.push(`${(e.movedOnScaleUp * 100).toFixed(1)} % of sessions moved on a scale-up`);
+        if (isPersistentMode(a.affinity.mode) && e.movedOnScaleUp !== null && e.movedOnScaleUp > 0)
+            out.push(`${(e.movedOnScaleUp * 100).toFixed(1)} % of sessions moved on a scale-up`);
     } else if (pods.length >= 3 && e.maxRequestShare > 0.5) {
         out.push(`round robin put ${(e.maxRequestShare * 100).toFixed(1)} % of requests on one pod`);
     }
@@ -304,6 +323,7 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
         if (!e.direct.refusedOutsideClients) out.push(`direct routing was not refused from ${LAB_DIRECT.refusedClient}, outside the allowed clients`);
         if (!e.direct.refusedOutsidePodCidr) out.push("direct routing was not refused for an address outside the pod network");
     }
-    if (e.https && (e.https.ok === 0 || ((isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) && e.https.stickiness < 0.99))) out.push(`HTTPS: ${e.https.ok} requests answered, stickiness ${(e.https.stickiness * 100).toFixed(1)} %`);
+    if (e.https && (e.https.ok === 0 || ((isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) && e.https.stickiness < 0.99)))
+        out.push(`HTTPS: ${e.https.ok} requests answered, stickiness ${(e.https.stickiness * 100).toFixed(1)} %`);
     return out;
 }
