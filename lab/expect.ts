@@ -17,6 +17,25 @@ export const ISTIO_DEFAULT_MIN_RING_SIZE = 1024;
 const HCM = "envoy.filters.network.http_connection_manager";
 const STATEFUL_SESSION = "envoy.filters.http.stateful_session";
 
+/**
+ * Warnings istiod's validation gives on objects the package renders on purpose, with the reason.
+ * Any other warning is a problem.
+ */
+export const EXPECTED_WARNINGS: readonly { kind: string; pattern: RegExp; why: string }[] = [
+    {
+        kind: "EnvoyFilter",
+        pattern: /^EnvoyFilter exposes internal implementation details/,
+        why: "given on every EnvoyFilter; direct routing needs one (ORIGINAL_DST use_http_header has no API of its own)",
+    },
+    {
+        kind: "AuthorizationPolicy",
+        pattern: /will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule/,
+        why:
+            "the direct-routing guard denies on every port of the gateway on purpose: naming ports would leave the guard off wherever the " +
+            "gateway's listener ports differ from them (an existing gateway that maps 80 to 8080), while the gateway serves HTTP only",
+    },
+];
+
 export interface AppXds {
     name: string;
     mode: AffinityMode;
@@ -322,7 +341,10 @@ function checkTls(gw: ProxyConfig, plan: Plan, httpsPort: number, httpPort: numb
     );
     if (!chains.length) out.push(`the HTTPS listener has no filter chain serving ${secrets.join(" or ")}`);
     const names = new Set(chains.flatMap((fc: any) => fc.filter_chain_match?.server_names ?? []));
-    for (const h of tls.hosts) if (names.size && !names.has(h)) out.push(`the HTTPS listener does not serve SNI ${h}`);
+    // Only the certificate's hosts: a chain without server_names would answer every SNI with this certificate.
+    for (const h of tls.hosts) if (!names.has(h)) out.push(`the HTTPS listener does not serve SNI ${h}`);
+    if (chains.some((fc: any) => !fc.filter_chain_match?.server_names?.length))
+        out.push(`the HTTPS listener serves ${secrets[0]} for any SNI, not only ${tls.hosts.join(", ")}`);
     const http = gw.routes.find((rc) => rc.name === `http.${httpPort}`);
     const hostsRedirected = (h: string) =>
         (http?.virtual_hosts ?? [])
@@ -342,9 +364,13 @@ function checkTls(gw: ProxyConfig, plan: Plan, httpsPort: number, httpPort: numb
 /** Every check for one stack's xDS. `gatewayPorts` maps the gateway Service's ports to the pod's (80 → 80 with the chart's defaults). */
 export function checkXds(plan: Plan, result: XdsResult, gatewayPorts: Record<number, number>): StackXds {
     const problems: string[] = [];
-    // What the webhook refuses first: an invalid object also stops the lab's pipeline, which would otherwise hide why.
+    // What the webhook refuses: the object never reaches istiod, which generates from the rest.
     for (const v of result.validation ?? []) if (v.error) problems.push(`istiod rejects ${v.kind} ${v.namespace}/${v.name}: ${v.error}`);
     const warnings = (result.validation ?? []).filter((v) => v.warning).map((v) => `istiod warns on ${v.kind} ${v.namespace}/${v.name}: ${v.warning}`);
+    for (const v of (result.validation ?? []).filter((x) => x.warning)) {
+        if (!EXPECTED_WARNINGS.some((e) => e.kind === v.kind && e.pattern.test(v.warning!)))
+            problems.push(`istiod warns on ${v.kind} ${v.namespace}/${v.name}: ${v.warning}`);
+    }
     if (result.error) return { ok: false, problems: [...problems, `istiod failed: ${result.error}`], warnings, apps: [] };
     const gw = result.proxies.gateway;
     if (!gw) return { ok: false, problems: [...problems, "no configuration for the gateway"], warnings, apps: [] };

@@ -35,8 +35,17 @@ export interface GatewayApiGatewayOptions {
     namespace: string;
     /** The Helm-installed gateway's Service, by its short name in `namespace`. */
     serviceName: string;
-    /** An HTTPS listener terminating TLS with this Secret (in `namespace`). */
-    tls?: { secretName: string };
+    /** HTTPS listeners terminating TLS with this Secret (in `namespace`), one per host of the certificate. */
+    tls?: { secretName: string; hosts: readonly string[] };
+}
+
+/**
+ * The HTTPS listeners' names, one per TLS host: "https", then "https-2", "https-3"…
+ * Each listener names its host, so that, as an Istio Gateway server with those hosts,
+ * the gateway serves HTTPS (SNI and Host) for the certificate's names only.
+ */
+export function httpsListenerNames(hosts: readonly string[]): string[] {
+    return hosts.map((_, i) => (i === 0 ? HTTPS_LISTENER : `${HTTPS_LISTENER}-${i + 1}`));
 }
 
 /**
@@ -59,15 +68,14 @@ export function buildGatewayApiGateway(o: GatewayApiGatewayOptions): K8sObject {
             listeners: [
                 { name: HTTP_LISTENER, port: 80, protocol: "HTTP", allowedRoutes: same },
                 ...(o.tls
-                    ? [
-                          {
-                              name: HTTPS_LISTENER,
-                              port: 443,
-                              protocol: "HTTPS",
-                              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: o.tls.secretName }] },
-                              allowedRoutes: same,
-                          },
-                      ]
+                    ? httpsListenerNames(o.tls.hosts).map((name, i) => ({
+                          name,
+                          hostname: o.tls!.hosts[i],
+                          port: 443,
+                          protocol: "HTTPS",
+                          tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: o.tls!.secretName }] },
+                          allowedRoutes: same,
+                      }))
                     : []),
             ],
         },

@@ -10,7 +10,14 @@ import { acmeIngressMeshConfig, GATEWAY_TLS_SECRET } from "../manifests/tls";
 import { buildNamespace } from "../manifests/namespace";
 import { buildIstioGateway, gatewayRef } from "../manifests/gateway";
 import { buildRoutes, RouteContext } from "../manifests/routes";
-import { buildGatewayApiGateway, buildHttpRoutes, buildHttpsRedirectRoute, buildReferenceGrant, HTTP_LISTENER, HTTPS_LISTENER } from "../manifests/gatewayApi";
+import {
+    buildGatewayApiGateway,
+    buildHttpRoutes,
+    buildHttpsRedirectRoute,
+    buildReferenceGrant,
+    HTTP_LISTENER,
+    httpsListenerNames,
+} from "../manifests/gatewayApi";
 import { buildDemoScript, demoScriptRef } from "../manifests/demoApp";
 import type { K8sObject } from "../manifests/types";
 import { ComponentType, fillPart, PlannedComponent, PlannedObject, PlannedRead, ReadKind } from "./types";
@@ -44,7 +51,7 @@ export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObj
             name: SHARED_GATEWAY_NAME,
             namespace: mesh.gateway.namespace,
             serviceName: mesh.gateway.name,
-            tls: tls.enabled ? { secretName: GATEWAY_TLS_SECRET } : undefined,
+            tls: tls.enabled ? { secretName: GATEWAY_TLS_SECRET, hosts: tls.hosts } : undefined,
         });
     }
     return buildIstioGateway({
@@ -105,7 +112,8 @@ export function buildGatewayRoutes(
         return buildRoutes(apps, routeContext(mesh)).map((object) => ({ name: `route-${object.metadata.name}`, object }));
     const ctx = { gateway: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts };
     const redirect = tls.enabled && tls.httpsRedirect;
-    const listeners = !tls.enabled ? [HTTP_LISTENER] : redirect ? [HTTPS_LISTENER] : [HTTP_LISTENER, HTTPS_LISTENER];
+    const https = tls.enabled ? httpsListenerNames(tls.hosts) : [];
+    const listeners = !tls.enabled ? [HTTP_LISTENER] : redirect ? https : [HTTP_LISTENER, ...https];
     const routes = buildHttpRoutes(apps, { ...ctx, listeners }).map((object) => ({ name: `route-${object.metadata.name}`, object }));
     const namespaces = [...new Set(apps.map((a) => a.namespace))];
     return [

@@ -68,11 +68,32 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
         const selfSigned = planOf(gatewayApi({ enabled: true, hosts: ["shop.example.com"] }));
         const listeners = byKey(selfSigned, "sticky-gateway").object.spec.listeners;
         assert.deepEqual(
-            listeners.map((l: any) => [l.name, l.port, l.tls?.certificateRefs[0].name ?? null]),
+            listeners.map((l: any) => [l.name, l.port, l.hostname ?? null, l.tls?.certificateRefs[0].name ?? null]),
             [
-                ["http", 80, null],
-                ["https", 443, "sticky-gateway-tls"],
+                ["http", 80, null, null],
+                ["https", 443, "shop.example.com", "sticky-gateway-tls"],
             ],
+        );
+        // One HTTPS listener per host of the certificate, as an Istio Gateway server lists them:
+        // without a hostname, the gateway would answer any SNI and Host with this certificate.
+        const twoHosts = planOf(
+            gatewayApi(
+                { enabled: true, hosts: ["shop.example.com", "*.shop.example.com"] },
+                { gateway: { hosts: ["shop.example.com", "*.shop.example.com"] } },
+            ),
+        );
+        assert.deepEqual(
+            byKey(twoHosts, "sticky-gateway")
+                .object.spec.listeners.filter((l: any) => l.protocol === "HTTPS")
+                .map((l: any) => [l.name, l.hostname]),
+            [
+                ["https", "shop.example.com"],
+                ["https-2", "*.shop.example.com"],
+            ],
+        );
+        assert.deepEqual(
+            byKey(twoHosts, "sticky-route-path-b").object.spec.parentRefs.map((p: any) => p.sectionName),
+            ["https", "https-2"],
         );
         assert.deepEqual(byKey(selfSigned, "sticky-route-https-redirect").object.spec.rules[0].filters[0].requestRedirect, {
             scheme: "https",
