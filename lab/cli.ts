@@ -2,7 +2,8 @@
  * `npm run lab -- --stack <name> [--json] [--xds-only]`: the mesh lab for one
  * stack of this project (stacks/Pulumi.<name>.yaml). Prints, per app, what
  * istiod generated for Envoy, whether it matches the stack, and the figures a
- * real Envoy gave; `--json` prints one JSON document instead. Exit status 0
+ * real Envoy gave; `--json` prints one JSON document instead; `--out <dir>` also
+ * writes what istiod sent each proxy and the bootstrap the lab's Envoy ran. Exit status 0
  * when everything matches, 1 when not, 2 on a usage error.
  */
 import { parseArgs } from "util";
@@ -11,7 +12,8 @@ import { parseStackConfig, SettingsError } from "../components/settings/validate
 import { isHashMode, isPersistentMode } from "../components/settings/enums";
 import { measuredOk, runLab, type LabReport } from "./run";
 
-export const LAB_USAGE = "usage: npm run lab -- --stack <name> [--json] [--xds-only]";
+export const LAB_USAGE =
+    "usage: npm run lab -- --stack <name> [--json] [--xds-only] [--out <dir>]   (--out: write what istiod sent each proxy, and the gateway's Envoy bootstrap)";
 
 export interface LabIo {
     out: (s: string) => void;
@@ -120,6 +122,7 @@ export async function runLabCommand(argv: string[], io: LabIo, projectDir = PROJ
                 stack: { type: "string", short: "s" },
                 json: { type: "boolean" },
                 "xds-only": { type: "boolean" },
+                out: { type: "string", short: "o" },
                 help: { type: "boolean", short: "h" },
             },
             strict: true,
@@ -145,7 +148,7 @@ export async function runLabCommand(argv: string[], io: LabIo, projectDir = PROJ
         io.err(e instanceof SettingsError ? `${e.message}\n` : `error: ${(e as Error).message}\n`);
         return e instanceof SettingsError ? 1 : 2;
     }
-    const report = await runLab(flags.stack, config, { measure: !flags["xds-only"] });
+    const report = await runLab(flags.stack, config, { measure: !flags["xds-only"], out: flags.out });
     io.out(flags.json ? `${JSON.stringify(labJson(report), null, 2)}\n` : formatLab(report, parseStackConfig(config).value));
     return report.ok ? 0 : 1;
 }

@@ -15,11 +15,11 @@ import type { AppSettings } from "../components/settings/schema";
 import { parseStackConfig, type StackSettings } from "../components/settings/validate";
 import { ORIGINAL_DST_HEADER } from "../components/settings/wellKnown";
 import { ENVOY_WHEEL, ensureEnvoy, ensureXds, envoyVersion, istioModule } from "./build";
-import { startEnvoy, REMOVED, type RunningEnvoy } from "./envoy";
+import { gatewayBootstrap, startEnvoy, REMOVED, type RunningEnvoy } from "./envoy";
 import { checkXds, type StackXds } from "./expect";
 import { startPods, stopPods, type RunningPod } from "./pods";
 import { buildWorld, LAB_POD_NET, type LabWorld } from "./world";
-import { generateXds } from "./xds";
+import { generateXds, type XdsResult } from "./xds";
 
 /** Where direct routing points in the lab: its pods' loopback network, and the clients allowed to use it. */
 export const LAB_DIRECT = { podCidr: `${LAB_POD_NET}.0.0/16`, allowedClients: ["127.0.8.0/24"], allowedClient: "127.0.8.1", refusedClient: "127.0.7.1" };
@@ -223,6 +223,26 @@ export interface LabOptions {
     measure?: boolean;
     /** Change the rendered objects before the lab runs them (tests break one to see it caught). */
     mutate?: (plan: Plan) => void;
+    /** Write what istiod sent each proxy, and the gateway's Envoy bootstrap, into this folder. */
+    out?: string;
+}
+
+/** What istiod sent each proxy (`<proxy>.json`: listeners, clusters, routes, endpoints) and the bootstrap the lab's Envoy runs. */
+function writeConfigs(dir: string, result: XdsResult, world: LabWorld): string[] {
+    fs.mkdirSync(dir, { recursive: true });
+    const files: string[] = [];
+    for (const [name, config] of Object.entries(result.proxies)) {
+        const file = path.join(dir, `${name.replace(/[^A-Za-z0-9.-]+/g, "-")}.json`);
+        fs.writeFileSync(file, JSON.stringify(config, null, 2));
+        files.push(file);
+    }
+    if (result.proxies.gateway) {
+        const ports = Object.fromEntries(Object.values(world.gatewayPorts).map((p) => [p, p]));
+        const file = path.join(dir, "gateway-envoy-bootstrap.json");
+        fs.writeFileSync(file, JSON.stringify(gatewayBootstrap(result.proxies.gateway, world, ports, 15000), null, 2));
+        files.push(file);
+    }
+    return files;
 }
 
 /** The lab for one stack's configuration (the `config:` of its stack file). */
@@ -237,6 +257,7 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
     const world = buildWorld(plan, { name: stack });
     const [result] = generateXds([world.xds]);
     const check: StackXds = checkXds(plan, result, world.gatewayPorts);
+    if (opts.out) writeConfigs(opts.out, result, world);
     const generated = performance.now();
     const apps: LabApp[] = check.apps.map((a) => ({ name: a.name, mode: a.mode, xds: { ok: a.ok, problems: a.problems }, seen: a.seen }));
     const report: LabReport = {

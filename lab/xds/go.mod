@@ -4,10 +4,12 @@ go 1.26.0
 
 require (
 	google.golang.org/protobuf v1.36.12-0.20260120151049-f2248ac996af
-	istio.io/api v1.31.0-rc.0.0.20260824154656-b943409680a7
+	istio.io/api v1.31.0-rc.0.0.20260824154656-b943409680a7 // indirect
 	istio.io/istio v0.0.0-20260827124520-eed52ebb66ad // 1.31.0
-	k8s.io/apimachinery v0.36.1
+	k8s.io/apimachinery v0.36.1 // indirect
 )
+
+require sigs.k8s.io/yaml v1.6.0
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -148,5 +150,4 @@ require (
 	sigs.k8s.io/mcs-api v0.4.1 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.0 // indirect
-	sigs.k8s.io/yaml v1.6.0 // indirect
 )

@@ -22,6 +22,7 @@ import (
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config/mesh"
 	"istio.io/istio/pkg/config/schema/collections"
+	"sigs.k8s.io/yaml"
 )
 
 // Proxy is one Envoy that asks istiod for its configuration.
@@ -110,35 +111,42 @@ func list[T proto.Message](items []T) json.RawMessage {
 	return json.RawMessage("[" + strings.Join(parts, ",") + "]")
 }
 
-// validate runs each Istio resource through the validation istiod's webhook runs.
-func validate(configs string) []Invalid {
+// validate runs each Istio resource through the validation istiod's webhook runs,
+// one document at a time as the API server would receive them, and returns the
+// documents it accepts: a rejected object never reaches istiod, the others do.
+func validate(configs string) ([]Invalid, string) {
 	out := []Invalid{}
-	if strings.TrimSpace(configs) == "" {
-		return out
-	}
-	cfgs, _, err := crd.ParseInputs(configs)
-	if err != nil {
-		return append(out, Invalid{Kind: "parse", Error: err.Error()})
-	}
-	for _, c := range cfgs {
-		s, ok := collections.All.FindByGroupVersionAliasesKind(c.GroupVersionKind)
-		if !ok {
-			out = append(out, Invalid{Kind: c.GroupVersionKind.String(), Name: c.Name, Namespace: c.Namespace, Error: "unknown kind"})
+	accepted := []string{}
+	for _, doc := range strings.Split(configs, "\n---\n") {
+		if strings.TrimSpace(doc) == "" {
 			continue
 		}
-		warn, err := s.ValidateConfig(c)
-		if err != nil || warn != nil {
-			v := Invalid{Kind: c.GroupVersionKind.Kind, Name: c.Name, Namespace: c.Namespace}
-			if err != nil {
-				v.Error = err.Error()
+		cfgs, _, err := crd.ParseInputs(doc)
+		if err != nil {
+			var meta struct {
+				Kind     string `json:"kind"`
+				Metadata struct {
+					Name      string `json:"name"`
+					Namespace string `json:"namespace"`
+				} `json:"metadata"`
 			}
-			if warn != nil {
-				v.Warning = warn.Error()
+			_ = yaml.Unmarshal([]byte(doc), &meta)
+			out = append(out, Invalid{Kind: meta.Kind, Name: meta.Metadata.Name, Namespace: meta.Metadata.Namespace, Error: err.Error()})
+			continue
+		}
+		accepted = append(accepted, doc)
+		for _, c := range cfgs {
+			s, ok := collections.All.FindByGroupVersionAliasesKind(c.GroupVersionKind)
+			if !ok {
+				out = append(out, Invalid{Kind: c.GroupVersionKind.String(), Name: c.Name, Namespace: c.Namespace, Error: "unknown kind"})
+				continue
 			}
-			out = append(out, v)
+			if warn, _ := s.ValidateConfig(c); warn != nil {
+				out = append(out, Invalid{Kind: c.GroupVersionKind.Kind, Name: c.Name, Namespace: c.Namespace, Warning: warn.Error()})
+			}
 		}
 	}
-	return out
+	return out, strings.Join(accepted, "\n---\n")
 }
 
 func proxyType(t string) model.NodeType {
@@ -165,7 +173,8 @@ func run(c Case) (res Result) {
 			res.Error = fmt.Sprintf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
-	res.Validation = validate(c.Configs)
+	var accepted string
+	res.Validation, accepted = validate(c.Configs)
 	m := mesh.DefaultMeshConfig()
 	if strings.TrimSpace(c.MeshConfig) != "" {
 		var err error
@@ -174,7 +183,7 @@ func run(c Case) (res Result) {
 		}
 	}
 	s := xds.NewFakeDiscoveryServer(f, xds.FakeOptions{
-		ConfigString:           c.Configs,
+		ConfigString:           accepted,
 		KubernetesObjectString: c.Kubernetes,
 		MeshConfig:             m,
 	})
