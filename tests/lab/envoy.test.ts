@@ -14,17 +14,23 @@ import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
 
 const SHIPPED = ["dev", "staging", "prod", "ambient"];
 
-/** One app per mode, 3 pods each, HTTPS with a self-signed certificate (on Istio's API), and the same on the Gateway API without TLS. */
+/** One app per mode, 3 pods each, HTTPS with a self-signed certificate (HTTP redirected), on either ingress API. */
 const EVERY_MODE = (api: "istio" | "gatewayApi") => ({
     [APPS_KEY]: ALL_MODES.map((m) => ({ name: `m-${m.toLowerCase()}`, replicas: 3, affinity: AFFINITY_BY_MODE[m] })),
     [MESH_KEY]: { gateway: { api } },
-    [TLS_KEY]: api === "istio" ? { enabled: true, hosts: ["sticky.test"] } : {},
+    [TLS_KEY]: { enabled: true, hosts: ["sticky.test"] },
 });
 /** Header-routed backends on one path with a fallback, and direct routing at the gateway. */
 const ROUTED = {
     [APPS_KEY]: [
         { name: "blue", namespace: "shop", path: "/shop", match: { headers: { version: "blue" } }, affinity: { mode: "header", headerName: "x-user" } },
-        { name: "green", namespace: "shop", path: "/shop", match: { headers: { version: "green" } }, affinity: { mode: "cookie", cookie: { name: "g", ttl: "30s" } } },
+        {
+            name: "green",
+            namespace: "shop",
+            path: "/shop",
+            match: { headers: { version: "green" } },
+            affinity: { mode: "cookie", cookie: { name: "g", ttl: "30s" } },
+        },
         { name: "stable", namespace: "shop", path: "/shop", affinity: { mode: "none" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
     ],
 };
@@ -32,7 +38,7 @@ const ROUTED = {
 const CONFIGS: [string, Record<string, unknown>][] = [
     ...SHIPPED.map((s): [string, Record<string, unknown>] => [s, readStackConfig(PROJECT_DIR, s)]),
     ["every mode, Istio API, HTTPS", EVERY_MODE("istio")],
-    ["every mode, Gateway API", EVERY_MODE("gatewayApi")],
+    ["every mode, Gateway API, HTTPS", EVERY_MODE("gatewayApi")],
     ["header-routed backends and direct routing", ROUTED],
 ];
 
@@ -52,8 +58,18 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
         for (const [name, r] of reports)
             for (const a of r.apps)
                 if (a.envoy?.movedOnScaleUp !== null && a.envoy?.movedOnScaleUp !== undefined)
-                    rows.push(`      ${`${name} / ${a.name}`.padEnd(52)}${a.mode.padEnd(18)}${`${a.envoy.pods} → ${a.envoy.podsAfterScaleUp}`.padEnd(8)}${pct(a.envoy.movedOnScaleUp).padStart(8)} moved`);
-        if (rows.length) console.log(`\n      sessions moved by one more pod (Envoy ${[...reports.values()][0]?.envoy}):\n${rows.join("\n")}`);
+                    rows.push(
+                        `      ${`${name} / ${a.name}`.padEnd(52)}${a.mode.padEnd(18)}${`${a.envoy.pods} → ${a.envoy.podsAfterScaleUp}`.padEnd(8)}${pct(a.envoy.movedOnScaleUp).padStart(8)} moved`,
+                    );
+        const first = [...reports.values()][0];
+        if (first) {
+            const t = first.timings;
+            const built = (s: number) => (s === 0 ? "cached" : `${s.toFixed(1)} s`);
+            console.log(
+                `\n      mesh lab: istiod ${first.istioControlPlane.release} (istio/istio@${first.istioControlPlane.commit}), Envoy ${first.envoy}; xds program ${built(t.xdsBuild)}, Envoy ${built(t.envoyInstall)}`,
+            );
+        }
+        if (rows.length) console.log(`      sessions moved by one more pod:\n${rows.join("\n")}`);
     });
 
     for (const [name, config] of CONFIGS) {
@@ -95,7 +111,8 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
 
     describe("a broken object is caught by the measurement", () => {
         const dev = readStackConfig(PROJECT_DIR, "dev");
-        const objectOf = (plan: Plan, kind: string, name: string) => plan.objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)!.object as any;
+        const objectOf = (plan: Plan, kind: string, name: string) =>
+            plan.objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)!.object as any;
 
         it("a DestinationRule without its hash: sessions spread over the pods", async () => {
             const r = await runLab("broken", dev, {
@@ -142,6 +159,18 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
             const bad = r.apps.filter((a) => a.envoy && !a.envoy.onlyOwnPods).map((a) => a.name);
             assert.ok(bad.length > 0, "every app still reached only its own pods");
         });
+    });
+
+    it("the Gateway API gives Envoy the same hash policy and load balancer as Istio's API, mode by mode", () => {
+        const policy = (seen: string) => /hash_policy (.*), (RING_HASH|MAGLEV|ROUND_ROBIN)/.exec(seen)?.slice(1);
+        const istio = reports.get("every mode, Istio API, HTTPS")!;
+        const gatewayApi = reports.get("every mode, Gateway API, HTTPS")!;
+        assert.equal(istio.apps.length, ALL_MODES.length);
+        for (const a of istio.apps) {
+            const b = gatewayApi.apps.find((x) => x.name === a.name)!;
+            assert.ok(policy(a.seen[0]), a.seen[0]);
+            assert.deepEqual(policy(b.seen[0]), policy(a.seen[0]), a.name);
+        }
     });
 
     it("names the Istio and Envoy it ran, and what it changed in Envoy's configuration", () => {
