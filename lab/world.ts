@@ -266,10 +266,11 @@ function istiodEnv(plan: Plan): Record<string, string> {
         if (!container) throw new Error(`the istiod chart ${chart} rendered no discovery container`);
         return flags(Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value])));
     }
-    if (release) return flags((release.spec as any).values?.env ?? {});
+    // Without the chart: what the stack requires of istiod (the ambient profile's flag, persistent sessions' switch), and its own env values.
     return {
         ...(plan.settings.apps.some((a) => isPersistentMode(a.affinity.mode)) ? { [PERSISTENT_SESSION_ENV]: "true" } : {}),
         ...(plan.settings.mesh.dataplane === Dataplane.Ambient ? { PILOT_ENABLE_AMBIENT: "true" } : {}),
+        ...flags((release?.spec as any)?.values?.env ?? {}),
     };
 }
 
