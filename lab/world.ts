@@ -14,7 +14,6 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stringify } from "yaml";
 import type { K8sObject } from "../components/manifests/types";
 import type { Plan } from "../components/plan/stack";
 import { Dataplane, isPersistentMode } from "../components/settings/enums";
@@ -82,7 +81,11 @@ const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 const KUBE_KINDS = new Set(["Namespace", "Service", "Secret"]);
 const groupOf = (o: K8sObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "");
 
-const yamlDocs = (docs: readonly object[]) => docs.map((d) => stringify(d, { lineWidth: 0 })).join("\n---\n");
+/**
+ * Documents as the API server gets them from Pulumi: JSON (one per YAML document, which istiod's
+ * parsers read). YAML would not do: istiod reads YAML 1.1, where a bare on, yes or no is a boolean.
+ */
+const documents = (docs: readonly object[]) => docs.map((d) => JSON.stringify(d)).join("\n---\n");
 
 /** The pods a Deployment runs: its replicas, or the autoscaler's minimum. */
 function replicasOf(deploy: K8sObject, plan: Plan): number {
@@ -402,9 +405,9 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
         xds: {
             name: opts.name,
             env: istiodEnv(plan),
-            configs: yamlDocs(configs),
-            kubernetes: yamlDocs([...namespaces.values(), ...kube.filter((o: any) => KUBE_KINDS.has(o.kind) || o.kind !== "Namespace")]),
-            meshConfig: meshConfig && Object.keys(meshConfig).length ? stringify(meshConfig) : "",
+            configs: documents(configs),
+            kubernetes: documents([...namespaces.values(), ...kube.filter((o: any) => KUBE_KINDS.has(o.kind) || o.kind !== "Namespace")]),
+            meshConfig: meshConfig && Object.keys(meshConfig).length ? JSON.stringify(meshConfig) : "",
             istioVersion: plan.settings.mesh.version,
             proxies,
         },
