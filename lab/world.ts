@@ -76,7 +76,8 @@ export interface WorldOptions {
     extraPods?: Record<string, number>;
 }
 
-const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"];
+/** The API groups whose objects istiod validates and reads as config (the rest are Kubernetes objects to it). */
+export const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"];
 const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 const KUBE_KINDS = new Set(["Namespace", "Service", "Secret"]);
 const groupOf = (o: K8sObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "");

@@ -4,14 +4,13 @@
  * and option; and, for each rule, a broken object it must catch.
  */
 import { strict as assert } from "assert";
-import { buildPlan, meshForStack } from "../../components/plan/stack";
-import { acmeIngressMeshConfig } from "../../components/manifests/tls";
+import { buildPlan } from "../../components/plan/stack";
 import { planDocuments } from "../../components/plan/render";
 import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
 import type { K8sObject } from "../../components/manifests/types";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { generatedConfigs } from "../support/fixtures";
-import { checkPlan, contextOf, Finding, kindOf, RULES } from "../support/istioRules";
+import { Finding, findingsForStack, kindOf, RULES } from "../support/istioRules";
 
 /** Warnings Istio gives for what this project does on purpose. */
 const ACCEPTED_WARNINGS: Record<string, RegExp> = {
@@ -26,21 +25,7 @@ function docsOf(stack: StackSettings): K8sObject[] {
 }
 
 function findingsOf(stack: StackSettings, docs = docsOf(stack)): Finding[] {
-    // An existing Istio is taken to meet the plan's meshRequirements (tested in plan.test.ts).
-    const g = meshForStack(stack).gateway;
-    const istiod = acmeIngressMeshConfig(stack.tls, stack.mesh);
-    return checkPlan(
-        contextOf(docs, {
-            labels: g.labels,
-            namespace: g.namespace,
-            serviceName: g.name,
-            serviceType: g.serviceType,
-            externalTrafficPolicy: g.externalTrafficPolicy,
-            numTrustedProxies: g.numTrustedProxies,
-            istiod,
-            istioVersion: stack.mesh.version,
-        }),
-    );
+    return findingsForStack(stack, docs);
 }
 
 function assertClean(what: string, findings: Finding[]): void {

@@ -17,40 +17,23 @@
  * validation is read here.
  */
 import { strict as assert } from "assert";
-import { buildPlan, meshForStack, Plan } from "../../components/plan/stack";
-import { acmeIngressMeshConfig } from "../../components/manifests/tls";
+import { buildPlan, Plan } from "../../components/plan/stack";
 import { parseStackConfig, StackSettings } from "../../components/settings/validate";
 import type { K8sObject } from "../../components/manifests/types";
 import { PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
-import { buildWorld } from "../../lab/world";
+import { buildWorld, ISTIO_GROUPS } from "../../lab/world";
 import { generateXds, ValidationFinding, XdsResult } from "../../lab/xds";
 import { generatedConfigs } from "../support/fixtures";
-import { checkPlan, contextOf, Finding, RULES } from "../support/istioRules";
+import { Finding, findingsForStack, RULES } from "../support/istioRules";
 
 const SHIPPED = ["dev", "staging", "prod", "ambient"] as const;
 
-/** The API groups whose objects istiod validates (lab/world.ts sends it these). */
-const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"];
 const isIstioObject = (o: K8sObject) => ISTIO_GROUPS.includes(o.apiVersion.split("/")[0]);
 /** An object as both sides name it: "Kind namespace/name" (the oracle's Finding.object). */
 const objectKey = (kind: string, namespace: string | undefined, name: string) => `${kind} ${namespace ? `${namespace}/` : ""}${name}`;
 
-/** The oracle's findings for a plan, with an existing Istio taken to meet the plan's meshRequirements (as in tests/components/istioRules.test.ts). */
-function oracleFindings(stack: StackSettings, docs: readonly K8sObject[]): Finding[] {
-    const g = meshForStack(stack).gateway;
-    return checkPlan(
-        contextOf(docs, {
-            labels: g.labels,
-            namespace: g.namespace,
-            serviceName: g.name,
-            serviceType: g.serviceType,
-            externalTrafficPolicy: g.externalTrafficPolicy,
-            numTrustedProxies: g.numTrustedProxies,
-            istiod: acmeIngressMeshConfig(stack.tls, stack.mesh),
-            istioVersion: stack.mesh.version,
-        }),
-    );
-}
+/** The oracle's findings for a plan, with an existing Istio taken to meet the plan's meshRequirements. */
+const oracleFindings = (stack: StackSettings, docs: readonly K8sObject[]): Finding[] => findingsForStack(stack, docs);
 
 /** The text before the oracle's own context: a message is "Istio's words (the oracle's context)". */
 const firstClause = (message: string) => message.split(" (")[0];

@@ -26,6 +26,9 @@
  */
 import { isIPv6 } from "net";
 import type { K8sObject } from "../../components/manifests/types";
+import { acmeIngressMeshConfig } from "../../components/manifests/tls";
+import { meshForStack } from "../../components/plan/stack";
+import type { StackSettings } from "../../components/settings/validate";
 
 export type Severity = "error" | "warning";
 
@@ -2066,6 +2069,23 @@ export interface ExistingGateway {
     istiod?: { meshConfig?: Record<string, any>; env?: Record<string, string> };
     /** The Istio version it runs. */
     istioVersion: string;
+}
+
+/** Every finding for a stack's documents, an existing Istio taken to meet the plan's meshRequirements (tested in plan.test.ts). */
+export function findingsForStack(stack: StackSettings, docs: readonly K8sObject[]): Finding[] {
+    const g = meshForStack(stack).gateway;
+    return checkPlan(
+        contextOf(docs, {
+            labels: g.labels,
+            namespace: g.namespace,
+            serviceName: g.name,
+            serviceType: g.serviceType,
+            externalTrafficPolicy: g.externalTrafficPolicy,
+            numTrustedProxies: g.numTrustedProxies,
+            istiod: acmeIngressMeshConfig(stack.tls, stack.mesh),
+            istioVersion: stack.mesh.version,
+        }),
+    );
 }
 
 /** Builds the context from a plan's documents; `existing` stands in for an Istio the plan does not install. */
