@@ -39,6 +39,7 @@ export function labJson(r: LabReport): object {
                           sessions: a.envoy.sessions,
                           pods: a.envoy.pods,
                           stickiness: a.envoy.stickiness,
+                          worstSession: a.envoy.worstSession,
                           podsUsed: a.envoy.podsUsed,
                           movedOnScaleUp: a.envoy.movedOnScaleUp,
                           requestsByPod: a.envoy.requestsByPod,
@@ -85,7 +86,7 @@ export function formatLab(r: LabReport, settings: ReturnType<typeof parseStackCo
             .map(([p, n]) => `${p} ${n}`)
             .join(", ");
         lines.push(
-            `  measured    ${e.sessions} sessions: stickiness ${pct(e.stickiness)}, ${e.podsUsed} pods used, largest pod ${pct(e.maxRequestShare)} of requests, ${e.errors} errors`,
+            `  measured    ${e.sessions} sessions: stickiness ${pct(e.stickiness)} (least sticky session ${pct(e.worstSession)}), ${e.podsUsed} pods used, largest pod ${pct(e.maxRequestShare)} of requests, ${e.errors} errors`,
         );
         lines.push(`  per pod     ${perPod}`);
         if (e.movedOnScaleUp !== null)

@@ -36,6 +36,8 @@ export interface EnvoyFigures {
     pods: number;
     /** Mean share of a session's requests on its most-used pod. */
     stickiness: number;
+    /** The lowest such share of any session (the least sticky session). */
+    worstSession: number;
     podsUsed: number;
     /** Successful requests per pod. */
     requestsByPod: Record<string, number>;
@@ -157,6 +159,7 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
         sessions: report.sessions,
         pods: own.length,
         stickiness: report.meanTopShare,
+        worstSession: Math.min(...report.perSession.filter((x) => x.ok > 0).map((x) => x.topShare), 1),
         podsUsed: podsUsed(report),
         requestsByPod: report.distribution.requestsByPod,
         maxRequestShare: report.distribution.maxRequestShare,
@@ -332,6 +335,7 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
     if (e.errors > 0) out.push(`${e.errors} requests failed`);
     if (isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) {
         if (e.stickiness < 0.99) out.push(`stickiness ${(e.stickiness * 100).toFixed(1)} % < 99 %`);
+        else if (e.worstSession < 0.99) out.push(`a session kept only ${(e.worstSession * 100).toFixed(1)} % of its requests on one pod (< 99 %)`);
         if (e.podsUsed < 2) out.push(`sessions reached ${e.podsUsed} pod(s): the hash or the placement does not spread them`);
         if (isPersistentMode(a.affinity.mode) && e.movedOnScaleUp !== null && e.movedOnScaleUp > 0)
             out.push(`${(e.movedOnScaleUp * 100).toFixed(1)} % of sessions moved on a scale-up`);

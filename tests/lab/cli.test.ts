@@ -24,7 +24,7 @@ describe("npm run lab", function () {
         assert.match(doc.envoy, /^\d+\.\d+\.\d+$/);
         const [app] = doc.apps;
         assert.deepEqual([app.name, app.mode, app.xds], ["sticky", "persistentCookie", { ok: true, problems: [] }]);
-        assert.deepEqual(Object.keys(app.envoy).slice(0, 6), ["sessions", "pods", "stickiness", "podsUsed", "movedOnScaleUp", "requestsByPod"]);
+        assert.deepEqual(Object.keys(app.envoy).slice(0, 7), ["sessions", "pods", "stickiness", "worstSession", "podsUsed", "movedOnScaleUp", "requestsByPod"]);
         assert.equal(app.envoy.stickiness, 1);
         assert.equal(app.envoy.movedOnScaleUp, 0);
         assert.match(doc.istioControlPlane.commit, /^[0-9a-f]{12}$/);

@@ -90,6 +90,7 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
                     assert.ok(e.onlyOwnPods, `answers from ${Object.keys(e.requestsByPod).join(", ")}`);
                     if (isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) {
                         assert.ok(e.stickiness >= 0.99, `stickiness ${pct(e.stickiness)}`);
+                        assert.ok(e.worstSession >= 0.99, `the least sticky session kept ${pct(e.worstSession)} on one pod`);
                         assert.ok(e.podsUsed >= Math.min(2, e.pods), `${e.podsUsed} pods used of ${e.pods}`);
                         assert.equal(e.podsAfterScaleUp, e.pods + 1);
                         if (isPersistentMode(a.affinity.mode)) assert.equal(e.movedOnScaleUp, 0);
