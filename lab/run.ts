@@ -8,7 +8,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseVerifyOptions, verifyStickiness, type Report, type VerifyInput } from "../verify/index";
+import { parseVerifyOptions, verifyStickiness, type Report, type VerifyOptions } from "../verify/index";
+import { parseVerifyArgs } from "../verify/cli";
+import { verifyArgsFor } from "../components/outputs/verifyArgs";
 import { buildPlan, type Plan } from "../components/plan/stack";
 import { AffinityMode, isHashMode, isPersistentMode, DirectContext } from "../components/settings/enums";
 import type { AppSettings } from "../components/settings/schema";
@@ -97,35 +99,23 @@ export function onLabAddresses(stack: StackSettings): { settings: StackSettings;
     return { settings: { ...stack, apps }, changes };
 }
 
-function verifyInputFor(a: AppSettings, url: string): VerifyInput {
-    const f = a.affinity;
-    const base = {
-        url,
-        sessions: LAB_SESSIONS,
-        requests: LAB_REQUESTS,
-        concurrency: 8,
-        minStickiness: 0,
-        timeoutMs: 5000,
-        maxSeconds: 60,
-        headers: { ...(a.match?.headers ?? {}) },
-    };
-    switch (f.mode) {
-        case AffinityMode.Header:
-            return { ...base, mode: "header" as any, key: f.headerName };
-        case AffinityMode.QueryParameter:
-            return { ...base, mode: "query" as any, key: f.queryParameterName };
-        case AffinityMode.Cookie:
-            return { ...base, mode: "cookie" as any, key: f.cookie!.name };
-        case AffinityMode.PersistentCookie:
-            return { ...base, mode: "cookie" as any };
-        case AffinityMode.PersistentHeader:
-            return { ...base, mode: "persistent-header" as any, key: f.headerName };
-        case AffinityMode.SourceIp:
-            return { ...base, mode: "none" as any, sourceAddresses: Array.from({ length: LAB_SESSIONS }, (_, i) => `${SOURCE_NET}.${i + 1}`) };
-        default:
-            return { ...base, mode: "none" as any };
-    }
+/**
+ * The verify options for an app: the command the stack exports for it (verifyArgsFor, the
+ * `verify` output), with the lab's session count, its source addresses for source-IP
+ * hashing, and the flags given (later flags win).
+ */
+function labVerify(a: AppSettings, url: string, ...flags: string[]): VerifyOptions {
+    const sourceIp = a.affinity.mode === AffinityMode.SourceIp ? ["--source-addresses", `${SOURCE_NET}.1-${SOURCE_NET}.${LAB_SESSIONS}`] : [];
+    return parseVerifyArgs([
+        ...verifyArgsFor(a, url),
+        ...["--sessions", String(LAB_SESSIONS), "--requests", String(LAB_REQUESTS), "--timeout-ms", "5000", "--max-seconds", "60"],
+        ...sourceIp,
+        ...flags,
+    ]);
 }
+
+/** Flags for an HTTPS-only endpoint: the certificate's host as SNI, and the self-signed certificate accepted. */
+const tlsFlags = (servername?: string) => (servername ? ["--insecure", "--servername", servername] : []);
 
 const podsUsed = (r: Report) => Object.keys(r.distribution.requestsByPod).length;
 
@@ -150,10 +140,7 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
     const base = ep.http ?? ep.https!;
     const tlsOnly = !ep.http;
     const url = `${base}${a.path}/lab`;
-    const input = verifyInputFor(a, url);
-    const report = await verifyStickiness(
-        parseVerifyOptions({ ...input, ...(tlsOnly ? { insecure: true, servername: ep.servername } : {}), save: path.join(stateDir, `${a.name}.json`) }),
-    );
+    const report = await verifyStickiness(labVerify(a, url, ...tlsFlags(tlsOnly ? ep.servername : undefined), "--save", path.join(stateDir, `${a.name}.json`)));
     const own = world.pods.filter((p) => p.app === a.name).map((p) => p.name);
     const figures: EnvoyFigures = {
         sessions: report.sessions,
@@ -168,9 +155,7 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
         onlyOwnPods: Object.keys(report.distribution.requestsByPod).every((p) => own.includes(p)),
     };
     if (ep.https && !tlsOnly) {
-        const r = await verifyStickiness(
-            parseVerifyOptions({ ...input, url: `${ep.https}${a.path}/lab`, sessions: 10, requests: 10, insecure: true, servername: ep.servername }),
-        );
+        const r = await verifyStickiness(labVerify(a, `${ep.https}${a.path}/lab`, "--sessions", "10", "--requests", "10", ...tlsFlags(ep.servername)));
         figures.https = { ok: r.ok, stickiness: r.meanTopShare };
     } else if (tlsOnly) {
         figures.https = { ok: report.ok, stickiness: report.meanTopShare };
@@ -214,9 +199,8 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
 
 async function scaleUpMoved(a: AppSettings, ep: Endpoint, stateDir: string): Promise<{ moved: number; pods: number }> {
     const base = ep.http ?? ep.https!;
-    const input = verifyInputFor(a, `${base}${a.path}/lab`);
     const r = await verifyStickiness(
-        parseVerifyOptions({ ...input, ...(!ep.http ? { insecure: true, servername: ep.servername } : {}), resume: path.join(stateDir, `${a.name}.json`) }),
+        labVerify(a, `${base}${a.path}/lab`, ...tlsFlags(ep.http ? undefined : ep.servername), "--resume", path.join(stateDir, `${a.name}.json`)),
     );
     return { moved: r.comparison?.movedShare ?? NaN, pods: podsUsed(r) };
 }
