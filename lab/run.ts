@@ -25,7 +25,7 @@ import { generateXds, type XdsResult } from "./xds";
 
 /** Where direct routing points in the lab: its pods' loopback network, and the clients allowed to use it. */
 export const LAB_DIRECT = { podCidr: `${LAB_POD_NET}.0.0/16`, allowedClients: ["127.0.8.0/24"], allowedClient: "127.0.8.1", refusedClient: "127.0.7.1" };
-/** Source addresses of sessions for source-IP hashing (one per session). */
+/** Source addresses of sessions (one per session). */
 const SOURCE_NET = "127.0.3";
 // (LAB_SESSIONS addresses from SOURCE_NET.1 on: at most 254.)
 
@@ -101,11 +101,14 @@ export function onLabAddresses(stack: StackSettings): { settings: StackSettings;
 
 /**
  * The verify options for an app: the command the stack exports for it (verifyArgsFor, the
- * `verify` output), with the lab's session count, its source addresses for source-IP
- * hashing, and the flags given (later flags win).
+ * `verify` output), with the lab's session count, an address per session, and the flags
+ * given (later flags win).
  */
 function labVerify(a: AppSettings, url: string, ...flags: string[]): VerifyOptions {
-    const sourceIp = a.affinity.mode === AffinityMode.SourceIp ? ["--source-addresses", `${SOURCE_NET}.1-${SOURCE_NET}.${LAB_SESSIONS}`] : [];
+    // Every session from an address of its own, as users come: source-IP hashing needs it, and so does
+    // a cookie Envoy sets, whose value Envoy derives from the connection's addresses (sessions sharing a
+    // connection would share one cookie, and move together).
+    const sourceIp = ["--source-addresses", `${SOURCE_NET}.1-${SOURCE_NET}.${LAB_SESSIONS}`];
     return parseVerifyArgs([
         ...verifyArgsFor(a, url),
         ...["--sessions", String(LAB_SESSIONS), "--requests", String(LAB_REQUESTS), "--timeout-ms", "5000", "--max-seconds", "60"],
