@@ -289,7 +289,7 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
         envoy = await startEnvoy(envoyBin.path, after.proxies.gateway, scaled);
         const ep2 = endpointOf(plan, envoy, scaled.gatewayPorts);
         for (const a of settings.apps) {
-            if (!isHashMode(a.affinity.mode) && !isPersistentMode(a.affinity.mode)) continue;
+            if (!keepsSessions(a)) continue;
             const m = await scaleUpMoved(a, ep2, stateDir);
             const figures = apps.find((x) => x.name === a.name)!.envoy!;
             figures.movedOnScaleUp = m.moved;
@@ -313,6 +313,9 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
     return report;
 }
 
+/** A mode that keeps a session on one pod (every mode but round robin). */
+const keepsSessions = (a: AppSettings) => isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode);
+
 /** What the measured figures must show for the app's mode (empty when they do). */
 export function measuredOk(app: LabApp, a: AppSettings): string[] {
     const e = app.envoy;
@@ -320,7 +323,7 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
     const out: string[] = [];
     const pods = Object.keys(e.requestsByPod);
     if (e.errors > 0) out.push(`${e.errors} requests failed`);
-    if (isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) {
+    if (keepsSessions(a)) {
         if (e.stickiness < 0.99) out.push(`stickiness ${(e.stickiness * 100).toFixed(1)} % < 99 %`);
         else if (e.worstSession < 0.99) out.push(`a session kept only ${(e.worstSession * 100).toFixed(1)} % of its requests on one pod (< 99 %)`);
         if (e.podsUsed < 2) out.push(`sessions reached ${e.podsUsed} pod(s): the hash or the placement does not spread them`);
@@ -335,7 +338,7 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
         if (!e.direct.refusedOutsideClients) out.push(`direct routing was not refused from ${LAB_DIRECT.refusedClient}, outside the allowed clients`);
         if (!e.direct.refusedOutsidePodCidr) out.push("direct routing was not refused for an address outside the pod network");
     }
-    if (e.https && (e.https.ok === 0 || ((isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) && e.https.stickiness < 0.99)))
+    if (e.https && (e.https.ok === 0 || (keepsSessions(a) && e.https.stickiness < 0.99)))
         out.push(`HTTPS: ${e.https.ok} requests answered, stickiness ${(e.https.stickiness * 100).toFixed(1)} %`);
     return out;
 }
