@@ -600,6 +600,19 @@ describe("settings/validate", () => {
         assert.match(warnings[1], /apps\[1\]\.affinity\.mode "sourceIp": .*externalTrafficPolicy/);
     });
 
+    it("warns that clients behind a proxy share the cookie Envoy sets, which Envoy derives from the connection", () => {
+        const config = (numTrustedProxies: number, cookie: Record<string, unknown>) =>
+            parseStackConfig({ [APPS_KEY]: [{ name: "a", affinity: { mode: "cookie", cookie } }], [MESH_KEY]: { gateway: { numTrustedProxies } } });
+        const behind = config(1, { name: "c", ttl: "60s" }).warnings;
+        assert.equal(behind.length, 1);
+        assert.match(
+            behind[0],
+            /apps\[0\]\.affinity\.cookie\.ttl: Envoy derives the "c" cookie it sets from the client connection.*numTrustedProxies.*same pod/,
+        );
+        assert.deepEqual(config(0, { name: "c", ttl: "60s" }).warnings, [], "no proxy in front: each client has its own connection");
+        assert.doesNotMatch(config(1, { name: "c" }).warnings.join("\n"), /derives/, "the app sets the cookie");
+    });
+
     it("lets apps share a path when header matches tell them apart, with one default", () => {
         const { value } = parseStackConfig({
             [APPS_KEY]: [
@@ -621,7 +634,7 @@ describe("settings/validate", () => {
         assert.equal(warnings.length, 1);
         assert.match(
             warnings[0],
-            /apps\[0\]\.autoscaling: with hash mode "header" each scale event moves about 1\/N of the sessions .*persistentCookie or persistentHeader/,
+            /apps\[0\]\.autoscaling: with hash mode "header" each scale event moves sessions to other pods \(measured .*1\/N with maglev, 30–42 % with ring hash\).*persistentCookie or persistentHeader/,
         );
         const persistent = parseStackConfig(app({ mode: "persistentCookie", cookie: { name: "p" } }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }));
         assert.deepEqual(persistent.warnings, []);
