@@ -11,11 +11,11 @@ import * as path from "path";
 import { parseVerifyOptions, verifyStickiness, type Report, type VerifyOptions } from "../verify/index";
 import { parseVerifyArgs } from "../verify/cli";
 import { verifyArgsFor } from "../components/outputs/verifyArgs";
+import { directHeaders } from "../components/outputs/endpoints";
 import { buildPlan, type Plan } from "../components/plan/stack";
 import { AffinityMode, isHashMode, isPersistentMode, DirectContext } from "../components/settings/enums";
 import type { AppSettings } from "../components/settings/schema";
 import { parseStackConfig, type StackSettings } from "../components/settings/validate";
-import { ORIGINAL_DST_HEADER } from "../components/settings/wellKnown";
 import { ENVOY_WHEEL, ensureEnvoy, ensureXds, envoyVersion, istioModule } from "./build";
 import { gatewayBootstrap, startEnvoy, REMOVED, type RunningEnvoy } from "./envoy";
 import { checkXds, type StackXds } from "./expect";
@@ -139,7 +139,7 @@ function endpointOf(plan: Plan, envoy: RunningEnvoy, gatewayPorts: Record<number
     };
 }
 
-async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDir: string): Promise<{ figures: EnvoyFigures; report: Report }> {
+async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDir: string): Promise<EnvoyFigures> {
     const base = ep.http ?? ep.https!;
     const tlsOnly = !ep.http;
     const url = `${base}${a.path}/lab`;
@@ -165,14 +165,14 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
     }
     if (a.direct.enabled && a.direct.contexts.includes(DirectContext.Gateway))
         figures.direct = await measureDirect(a, world, base, tlsOnly ? ep.servername : undefined);
-    return { figures, report };
+    return figures;
 }
 
 /** Direct routing: each pod by its address from an allowed client; refusals from outside the allowed clients, and for an address outside the pod network. */
 async function measureDirect(a: AppSettings, world: LabWorld, base: string, servername?: string): Promise<EnvoyFigures["direct"]> {
     const pods = world.pods.filter((p) => p.app === a.name);
-    const port = a.port;
-    const one = (target: string, from: string) =>
+    // The headers of the stack's exported direct-routing curl (directCurl), to a pod address.
+    const one = (ip: string, from: string) =>
         verifyStickiness(
             parseVerifyOptions({
                 url: `${base}${a.path}/lab`,
@@ -181,17 +181,17 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
                 requests: 5,
                 minStickiness: 0,
                 sourceAddresses: [from],
-                headers: { [a.direct.header]: "true", [ORIGINAL_DST_HEADER]: target },
+                headers: directHeaders(a, { ip }),
                 ...(servername ? { insecure: true, servername } : {}),
             }),
         );
     let reached = 0;
     for (const p of pods) {
-        const r = await one(`${p.ip}:${port}`, LAB_DIRECT.allowedClient);
+        const r = await one(p.ip, LAB_DIRECT.allowedClient);
         if (r.ok === 5 && r.distribution.requestsByPod[p.name] === 5) reached++;
     }
-    const outsideClient = await one(`${pods[0].ip}:${port}`, LAB_DIRECT.refusedClient);
-    const outsideCidr = await one(`127.0.0.1:${port}`, LAB_DIRECT.allowedClient);
+    const outsideClient = await one(pods[0].ip, LAB_DIRECT.refusedClient);
+    const outsideCidr = await one("127.0.0.1", LAB_DIRECT.allowedClient);
     return {
         podsReached: reached,
         pods: pods.length,
@@ -200,12 +200,13 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
     };
 }
 
-async function scaleUpMoved(a: AppSettings, ep: Endpoint, stateDir: string): Promise<{ moved: number; pods: number }> {
+/** The share of the saved sessions now on another pod. */
+async function scaleUpMoved(a: AppSettings, ep: Endpoint, stateDir: string): Promise<number> {
     const base = ep.http ?? ep.https!;
     const r = await verifyStickiness(
         labVerify(a, `${base}${a.path}/lab`, ...tlsFlags(ep.http ? undefined : ep.servername), "--resume", path.join(stateDir, `${a.name}.json`)),
     );
-    return { moved: r.comparison?.movedShare ?? NaN, pods: podsUsed(r) };
+    return r.comparison?.movedShare ?? NaN;
 }
 
 export interface LabOptions {
@@ -218,21 +219,17 @@ export interface LabOptions {
 }
 
 /** What istiod sent each proxy (`<proxy>.json`: listeners, clusters, routes, endpoints) and the bootstrap the lab's Envoy runs. */
-function writeConfigs(dir: string, result: XdsResult, world: LabWorld): string[] {
+function writeConfigs(dir: string, result: XdsResult, world: LabWorld): void {
     fs.mkdirSync(dir, { recursive: true });
-    const files: string[] = [];
     for (const [name, config] of Object.entries(result.proxies)) {
         const file = path.join(dir, `${name.replace(/[^A-Za-z0-9.-]+/g, "-")}.json`);
         fs.writeFileSync(file, JSON.stringify(config, null, 2));
-        files.push(file);
     }
     if (result.proxies.gateway) {
         const ports = Object.fromEntries(Object.values(world.gatewayPorts).map((p) => [p, p]));
         const file = path.join(dir, "gateway-envoy-bootstrap.json");
         fs.writeFileSync(file, JSON.stringify(gatewayBootstrap(result.proxies.gateway, world, ports, 15000), null, 2));
-        files.push(file);
     }
-    return files;
 }
 
 /** The lab for one stack's configuration (the `config:` of its stack file). */
@@ -276,8 +273,7 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
         envoy = await startEnvoy(envoyBin.path, result.proxies.gateway, world);
         const ep = endpointOf(plan, envoy, world.gatewayPorts);
         for (const a of settings.apps) {
-            const { figures } = await measureApp(a, world, ep, stateDir);
-            apps.find((x) => x.name === a.name)!.envoy = figures;
+            apps.find((x) => x.name === a.name)!.envoy = await measureApp(a, world, ep, stateDir);
         }
         await envoy.stop();
         envoy = undefined;
@@ -290,9 +286,8 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
         const ep2 = endpointOf(plan, envoy, scaled.gatewayPorts);
         for (const a of settings.apps) {
             if (!keepsSessions(a)) continue;
-            const m = await scaleUpMoved(a, ep2, stateDir);
             const figures = apps.find((x) => x.name === a.name)!.envoy!;
-            figures.movedOnScaleUp = m.moved;
+            figures.movedOnScaleUp = await scaleUpMoved(a, ep2, stateDir);
             figures.podsAfterScaleUp = scaled.pods.filter((p) => p.app === a.name).length;
         }
     } finally {

@@ -34,12 +34,17 @@ export function stickinessProbe(a: AffinitySettings, url: string): string {
     }
 }
 
+/** The headers of a request that goes through the ingress to this very pod: the app's routing headers, the opt-in and the pod's address. */
+export function directHeaders(app: AppSettings, pod: Pick<PodAddress, "ip">): Record<string, string> {
+    return { ...(app.match?.headers ?? {}), [app.direct.header]: "true", [ORIGINAL_DST_HEADER]: `${pod.ip}:${app.port}` };
+}
+
 /** A curl that sends one request through the ingress to this very pod. */
 export function directCurl(app: AppSettings, pod: PodAddress, url: string): string {
-    const match = Object.entries(app.match?.headers ?? {})
+    const headers = Object.entries(directHeaders(app, pod))
         .map(([k, v]) => `-H '${k}: ${v}' `)
         .join("");
-    return `curl -s ${match}-H '${app.direct.header}: true' -H '${ORIGINAL_DST_HEADER}: ${pod.ip}:${app.port}' '${url}'`;
+    return `curl -s ${headers}'${url}'`;
 }
 
 /** What a stack exports for one app. */

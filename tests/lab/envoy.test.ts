@@ -20,10 +20,17 @@ const EVERY_MODE = (api: "istio" | "gatewayApi") => ({
     [MESH_KEY]: { gateway: { api } },
     [TLS_KEY]: { enabled: true, hosts: ["sticky.test"] },
 });
-/** Header-routed backends on one path with a fallback, and direct routing at the gateway. */
+/** Header-routed backends on one path with a fallback, and direct routing at the gateway (to a header-routed app and to the fallback). */
 const ROUTED = {
     [APPS_KEY]: [
-        { name: "blue", namespace: "shop", path: "/shop", match: { headers: { version: "blue" } }, affinity: { mode: "header", headerName: "x-user" } },
+        {
+            name: "blue",
+            namespace: "shop",
+            path: "/shop",
+            match: { headers: { version: "blue" } },
+            affinity: { mode: "header", headerName: "x-user" },
+            direct: { enabled: true, podCidr: "10.244.0.0/16" },
+        },
         {
             name: "green",
             namespace: "shop",
