@@ -79,7 +79,6 @@ export interface WorldOptions {
 /** The API groups whose objects istiod validates and reads as config (the rest are Kubernetes objects to it). */
 export const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"];
 const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
-const KUBE_KINDS = new Set(["Namespace", "Service", "Secret"]);
 const groupOf = (o: K8sObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "");
 
 /**
@@ -399,7 +398,7 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
             data: { "tls.crt": Buffer.from(pem.cert).toString("base64"), "tls.key": Buffer.from(pem.key).toString("base64") },
         });
     }
-    for (const ns of [...pods.map((p) => p.namespace)]) ensureNamespace(ns);
+    for (const pod of pods) ensureNamespace(pod.namespace);
     const istiod = plan.objects.find((o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "istiod")?.object;
     const meshConfig = (istiod?.spec as any)?.values?.meshConfig;
     return {
@@ -407,7 +406,7 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
             name: opts.name,
             env: istiodEnv(plan),
             configs: documents(configs),
-            kubernetes: documents([...namespaces.values(), ...kube.filter((o: any) => KUBE_KINDS.has(o.kind) || o.kind !== "Namespace")]),
+            kubernetes: documents([...namespaces.values(), ...kube]),
             meshConfig: meshConfig && Object.keys(meshConfig).length ? JSON.stringify(meshConfig) : "",
             istioVersion: plan.settings.mesh.version,
             proxies,
