@@ -215,6 +215,9 @@ const oneofField = (o: Record<string, unknown> | undefined, fields: readonly str
 const oneofFieldsSet = (o: Record<string, unknown> | undefined, fields: readonly string[]) =>
     Object.keys(o ?? {}).filter((k) => fields.includes(k) && o![k] !== undefined && o![k] !== null);
 
+/** AuthorizationPolicy field names and their negations: ["paths"] → ["paths", "notPaths"]. */
+const withNegations = (keys: readonly string[]) => [...keys, ...keys.map((k) => `not${k[0].toUpperCase()}${k.slice(1)}`)];
+
 // ---- Go's regexp syntax (RE2), which Istio compiles every regex with ------------------------------
 
 /**
@@ -1604,17 +1607,13 @@ export const RULES: readonly Rule[] = [
                     )
                         report("error", `cannot set serviceAccounts with namespaces or principals, found at rule ${i}`);
                     const lists = ["principals", "requestPrincipals", "namespaces", "ipBlocks", "remoteIpBlocks", "serviceAccounts", "trustDomains"];
-                    if (![...lists, ...lists.map((k) => `not${k[0].toUpperCase()}${k.slice(1)}`)].some((k) => has(src, k)))
-                        report("error", `\`from.source\` must not be empty, found at rule ${i}`);
+                    if (!withNegations(lists).some((k) => has(src, k))) report("error", `\`from.source\` must not be empty, found at rule ${i}`);
                     for (const k of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"]) for (const p of ipProblems(src[k])) report("error", p);
-                    for (const k of ["principals", "requestPrincipals", "namespaces", "ipBlocks", "remoteIpBlocks"].flatMap((k) => [
-                        k,
-                        `not${k[0].toUpperCase()}${k.slice(1)}`,
-                    ]))
+                    for (const k of withNegations(["principals", "requestPrincipals", "namespaces", "ipBlocks", "remoteIpBlocks"]))
                         if ((src[k] ?? []).includes("")) report("error", `empty value not allowed, found in ${k[0].toUpperCase()}${k.slice(1)}`);
                     // tcpRulesInFrom: every source field but (not)requestPrincipals and trust domains is a TCP attribute.
                     const tcp = ["principals", "ipBlocks", "namespaces", "remoteIpBlocks", "serviceAccounts"];
-                    tcpFrom ||= [...tcp, ...tcp.map((k) => `not${k[0].toUpperCase()}${k.slice(1)}`)].some((k) => has(src, k));
+                    tcpFrom ||= withNegations(tcp).some((k) => has(src, k));
                 }
                 for (const t of r.to ?? []) {
                     if (!t) {
@@ -1628,7 +1627,7 @@ export const RULES: readonly Rule[] = [
                     }
                     toExists = true;
                     const fields = ["ports", "methods", "paths", "hosts"];
-                    const all = [...fields, ...fields.map((k) => `not${k[0].toUpperCase()}${k.slice(1)}`)];
+                    const all = withNegations(fields);
                     if (!all.some((k) => has(op, k))) report("error", `\`to.operation\` must not be empty, found at rule ${i}`);
                     for (const k of ["ports", "notPorts"]) for (const p of portValueProblems(op[k])) report("error", p);
                     for (const k of all)
