@@ -1,0 +1,626 @@
+/**
+ * ingress-nginx Ingresses → this package's apps (existing Services), gateway hosts
+ * and TLS, with the report. How the two models differ, and what the import does:
+ *
+ * - ingress-nginx routes by host, then path; the package's gateway serves every app on
+ *   every host in mesh.gateway.hosts, by path. So one path reaches one Service on all
+ *   hosts: the same path on two hosts to two Services cannot both be imported.
+ * - An app is one Service with one path prefix, and two apps may not name the same
+ *   Service, nor nest their paths ("/" and "/api"). The first path in ingress-nginx's
+ *   order wins; the others are reported as not mapped.
+ * - ingress-nginx orders Ingresses by creation time, oldest first, and those created in
+ *   the same second (or without a creationTimestamp, as in files) by namespace/name in
+ *   reverse (internal/ingress/controller/store/store.go: sortIngressSlice). A Service's
+ *   upstream takes its affinity type and mode, and its upstream-hash-by, from the first
+ *   Ingress that names it (controller.go: createUpstreams, createServers): so does the import.
+ */
+import { AffinityMode } from "../../components/settings/enums";
+import { isLabelValue } from "../../components/settings/rules";
+import { DEFAULT_GATEWAY_NAMESPACE } from "../../components/settings/schema";
+import { hostCovered, reservedNamespace } from "../../components/settings/validate";
+import { ImportedAffinity, mapAffinity } from "./affinity";
+import { NginxAnnotations, PREFIX, readAnnotations } from "./annotations";
+import { ClassOptions, CLASS_ANNOTATION, decideClass, nginxClassNames } from "./classes";
+import type { ImportInput, Ingress, IngressBackend, Service, ServicePort } from "./input";
+import { mapPath } from "./paths";
+import { approximate, exact, Finding, notMapped, ReportEntry, summarize } from "./report";
+
+export interface ImportOptions extends ClassOptions {
+    /** Issue the certificate from Let's Encrypt (ACME HTTP-01) with this account email, instead of self-signed. */
+    acmeEmail?: string;
+}
+
+export type AppProtocol = "http" | "http2" | "grpc";
+
+export interface ImportedService {
+    name: string;
+    port: number;
+    targetPort?: number;
+    appProtocol?: AppProtocol;
+    enrolNamespace: boolean;
+}
+
+/** One app of the stack config (components/settings/schema.ts: appSchema with `service`). */
+export interface ImportedApp {
+    name: string;
+    namespace: string;
+    path: string;
+    stripPath: boolean;
+    affinity: ImportedAffinity;
+    service: ImportedService;
+}
+
+export interface ImportedTls {
+    enabled: true;
+    hosts: string[];
+    issuer?: "acme";
+    acme?: { email: string };
+    httpsRedirect?: boolean;
+}
+
+export interface ImportResult {
+    apps: ImportedApp[];
+    gatewayHosts: string[];
+    tls?: ImportedTls;
+    report: ReportEntry[];
+}
+
+/** Annotation values ingress-nginx would have refused: nothing is imported until they are fixed. */
+export class ImportError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`cannot import:\n  - ${problems.join("\n  - ")}`);
+        this.name = "ImportError";
+    }
+}
+
+/** store.go: sortIngressSlice (oldest first; equal times, including none, by "namespace/name" descending). */
+export function nginxOrder(ingresses: readonly Ingress[]): Ingress[] {
+    const time = (i: Ingress) => (i.creationTimestamp ? Date.parse(i.creationTimestamp) || 0 : 0);
+    return [...ingresses].sort((a, b) => {
+        const d = time(a) - time(b);
+        if (d !== 0) return d;
+        const [ka, kb] = [`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`];
+        return ka === kb ? 0 : ka > kb ? -1 : 1;
+    });
+}
+
+/** A gateway host as the package takes it (lower case), "*" for a rule without host. */
+const hostOf = (h: string | undefined) => (h ? h.toLowerCase() : "*");
+const GATEWAY_HOST = /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const TLS_HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** One path (or default backend) of an imported Ingress, in ingress-nginx's order. */
+interface Candidate {
+    ing: Ingress;
+    ann: NginxAnnotations;
+    hosts: string[];
+    path: string;
+    pathType: string;
+    backend: IngressBackend;
+    subject: string;
+    defaultBackend: boolean;
+}
+
+interface AppState {
+    app: ImportedApp;
+    hosts: Set<string>;
+    /** The Ingress whose annotations the app's affinity comes from. */
+    from: Ingress;
+    serviceKey: string;
+}
+
+/** What Istio is told the port speaks: backend-protocol first (what ingress-nginx spoke), then what the Service says. */
+function protocolOf(ann: NginxAnnotations, port: ServicePort | undefined): { protocol: AppProtocol; finding?: Finding } | { refused: string } {
+    const bp = ann.backendProtocol?.toUpperCase();
+    if (bp === "HTTPS" || bp === "GRPCS") {
+        return {
+            refused:
+                `backend-protocol ${bp}: the Service speaks TLS, and the gateway would send it plain text (the package has no DestinationRule TLS origination); ` +
+                "serve plain HTTP on a port of it, or route it yourself",
+        };
+    }
+    if (bp === "FCGI") return { refused: "backend-protocol FCGI: Istio does not speak FastCGI" };
+    if (bp === "GRPC") return { protocol: "grpc", finding: exact('appProtocol "grpc" on the Service port') };
+    if (bp === "AUTO_HTTP") {
+        return {
+            protocol: "http",
+            finding: approximate('appProtocol "http": ingress-nginx spoke the client\'s scheme to the Service (AUTO_HTTP), the gateway speaks HTTP'),
+        };
+    }
+    if (bp === "HTTP") return { protocol: "http", finding: exact('appProtocol "http"') };
+    const app = port?.appProtocol?.toLowerCase();
+    if (app === "http2" || app === "kubernetes.io/h2c") return { protocol: "http2" };
+    if (app === "grpc") return { protocol: "grpc" };
+    const name = port?.name?.toLowerCase() ?? "";
+    if (!app && (name === "http2" || name.startsWith("http2-"))) return { protocol: "http2" };
+    if (!app && (name === "grpc" || name.startsWith("grpc-"))) return { protocol: "grpc" };
+    return { protocol: "http" };
+}
+
+/** A name for the app: the Service's, or "<service>-<namespace>" when another app has it already. */
+function appName(svc: string, ns: string, taken: ReadonlySet<string>): string {
+    if (!taken.has(svc)) return svc;
+    const base = `${svc}-${ns}`.slice(0, 60).replace(/-+$/, "");
+    if (!taken.has(base)) return base;
+    for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+const sameAffinity = (a: ImportedAffinity, b: ImportedAffinity) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Annotations that decide the affinity: a second Ingress for the same Service that differs in them conflicts. */
+const AFFINITY_ANNOTATIONS = new Set([
+    "affinity",
+    "affinity-mode",
+    "affinity-canary-behavior",
+    "session-cookie-name",
+    "session-cookie-secure",
+    "session-cookie-expires",
+    "session-cookie-max-age",
+    "session-cookie-path",
+    "session-cookie-domain",
+    "session-cookie-samesite",
+    "session-cookie-conditional-samesite-none",
+    "session-cookie-change-on-failure",
+    "upstream-hash-by",
+    "upstream-hash-by-subset",
+    "upstream-hash-by-subset-size",
+    "load-balance",
+]);
+
+export function importIngresses(input: ImportInput, opts: ImportOptions): ImportResult {
+    const names = nginxClassNames(opts, input.ingressClasses);
+    const ordered = nginxOrder(input.ingresses);
+    const problems: string[] = [];
+    const entries = new Map<Ingress, ReportEntry>();
+    const children = new Map<Ingress, ReportEntry[]>();
+    const imported: { ing: Ingress; ann: NginxAnnotations }[] = [];
+
+    for (const ing of ordered) {
+        const subject = `Ingress ${ing.namespace}/${ing.name}`;
+        const cls = decideClass(ing, names, opts);
+        if (!cls.nginx) {
+            entries.set(ing, { subject, ...cls.finding });
+            continue;
+        }
+        const ann = readAnnotations(ing, problems);
+        if (ann.canary) {
+            entries.set(ing, {
+                subject,
+                ...notMapped(
+                    'a canary Ingress (canary: "true"): its traffic split has no counterpart here, so the import leaves it out and its requests go to the main ' +
+                        "Ingress's Service",
+                ),
+            });
+            continue;
+        }
+        imported.push({ ing, ann });
+        children.set(ing, []);
+    }
+    if (problems.length) throw new ImportError(problems);
+
+    // enforceRegexModifier: a host where any location uses use-regex or a rewrite-target that differs from its path.
+    const regexHosts = new Set<string>();
+    for (const { ing, ann } of imported) {
+        for (const rule of ing.rules) {
+            const needsRewrite = rule.paths.some((p) => ann.rewriteTarget !== undefined && ann.rewriteTarget !== "" && ann.rewriteTarget !== (p.path || "/"));
+            if (ann.useRegex || needsRewrite) regexHosts.add(hostOf(rule.host));
+        }
+    }
+
+    // TLS: the hosts of every imported Ingress's tls entries that the package can issue a certificate for.
+    const tlsHosts: string[] = [];
+    for (const { ing } of imported) {
+        const own = children.get(ing)!;
+        for (const t of ing.tls) {
+            const subject = `TLS ${t.hosts.length ? t.hosts.join(", ") : "(no hosts)"}${t.secretName ? ` (Secret ${ing.namespace}/${t.secretName})` : ""}`;
+            if (t.hosts.length === 0) {
+                own.push({
+                    subject,
+                    ...notMapped(
+                        "it names no host: ingress-nginx served it as the default certificate; the gateway's certificate names the hosts in istio-sticky:tls.hosts",
+                    ),
+                });
+                continue;
+            }
+            const took: string[] = [];
+            const refused: string[] = [];
+            for (const raw of t.hosts) {
+                const h = raw.toLowerCase();
+                if (!TLS_HOST.test(h)) refused.push(`"${raw}" is not a DNS name a certificate can name`);
+                else if (opts.acmeEmail && h.startsWith("*.")) refused.push(`"${raw}" is a wildcard, which ACME HTTP-01 cannot issue (it needs DNS-01)`);
+                else {
+                    took.push(h);
+                    if (!tlsHosts.includes(h)) tlsHosts.push(h);
+                }
+            }
+            const secret = t.secretName
+                ? `the Secret ${ing.namespace}/${t.secretName} is not used (the gateway reads certificates from its own namespace, ${DEFAULT_GATEWAY_NAMESPACE}) and stays as it is`
+                : "";
+            const issuer = opts.acmeEmail
+                ? `cert-manager issues a new certificate from Let's Encrypt (ACME HTTP-01 through the gateway) into the Secret sticky-gateway-tls in ${DEFAULT_GATEWAY_NAMESPACE}`
+                : `cert-manager issues a new self-signed certificate into the Secret sticky-gateway-tls in ${DEFAULT_GATEWAY_NAMESPACE} ` +
+                  "(pass --acme-email for Let's Encrypt, or set istio-sticky:tls.issuer yourself)";
+            const parts = [`istio-sticky:tls.hosts ${took.join(", ")}`, issuer, ...(secret ? [secret] : []), ...refused.map((r) => `not mapped: ${r}`)];
+            own.push({ subject, ...(took.length ? approximate(parts.join("; ")) : notMapped(refused.join("; "))) });
+        }
+    }
+    const tlsOn = tlsHosts.length > 0;
+
+    // The paths, then the default backends, in ingress-nginx's order.
+    const candidates: Candidate[] = [];
+    for (const { ing, ann } of imported) {
+        for (const rule of ing.rules) {
+            for (const p of rule.paths) {
+                const host = hostOf(rule.host);
+                candidates.push({
+                    ing,
+                    ann,
+                    hosts: [host],
+                    path: p.path,
+                    pathType: p.pathType,
+                    backend: p.backend,
+                    subject: `path ${rule.host ?? "(any host)"} ${p.path || "(empty)"} (${p.pathType})`,
+                    defaultBackend: false,
+                });
+            }
+        }
+    }
+    for (const { ing, ann } of imported) {
+        if (!ing.defaultBackend) continue;
+        const hosts = ing.rules.length ? [...new Set(ing.rules.map((r) => hostOf(r.host)))] : ["*"];
+        candidates.push({ ing, ann, hosts, path: "/", pathType: "Prefix", backend: ing.defaultBackend, subject: "default backend", defaultBackend: true });
+    }
+
+    const apps: AppState[] = [];
+    const byService = new Map<string, AppState>();
+    const annotationFindings = new Map<Ingress, Map<string, Finding>>();
+    const mappedPaths = new Map<Ingress, number>();
+    const taken = new Set<string>();
+    /** An Ingress's annotation findings come from its first imported path (its cookie path among them); backend-protocol from any. */
+    const addFindings = (ing: Ingress, findings: ReadonlyMap<string, Finding>, protocol: Finding | undefined) => {
+        if (!annotationFindings.has(ing)) annotationFindings.set(ing, new Map(findings));
+        if (protocol && !annotationFindings.get(ing)!.has("backend-protocol")) annotationFindings.get(ing)!.set("backend-protocol", protocol);
+    };
+    const serviceOf = (ns: string, name: string): Service | undefined => input.services.find((s) => s.namespace === ns && s.name === name);
+
+    for (const c of candidates) {
+        const own = children.get(c.ing)!;
+        const refuse = (why: string) => own.push({ subject: c.subject, ...notMapped(why) });
+        const ns = c.ing.namespace;
+        if (!c.backend.service) {
+            refuse(
+                `its backend is a ${c.backend.resource?.kind ?? "resource"}${c.backend.resource?.name ? ` (${c.backend.resource.name})` : ""}, not a Service`,
+            );
+            continue;
+        }
+        const sb = c.backend.service;
+        const svc = serviceOf(ns, sb.name);
+        const svcLabel = `Service ${ns}/${sb.name}`;
+        if (svc?.type === "ExternalName") {
+            refuse(`${svcLabel} is an ExternalName Service: it has no pods for Istio to balance across`);
+            continue;
+        }
+        let port = sb.port.number;
+        let svcPort: ServicePort | undefined;
+        if (port === undefined) {
+            if (!svc) {
+                refuse(
+                    `its backend names the port "${sb.port.name}" of ${svcLabel}, which is not in the input; include the Services ` +
+                        "(kubectl get ingress,service -A -o yaml) so the import can resolve it",
+                );
+                continue;
+            }
+            svcPort = svc.ports.find((p) => p.name === sb.port.name);
+            if (!svcPort) {
+                refuse(`${svcLabel} has no port named "${sb.port.name}" (it has ${svc.ports.map((p) => p.name ?? p.port).join(", ") || "none"})`);
+                continue;
+            }
+            port = svcPort.port;
+        } else if (svc) {
+            svcPort = svc.ports.find((p) => p.port === port);
+            if (!svcPort) {
+                refuse(`${svcLabel} has no port ${port} (it has ${svc.ports.map((p) => p.port).join(", ") || "none"})`);
+                continue;
+            }
+        }
+        const reserved = reservedNamespace(ns);
+        if (reserved) {
+            refuse(`its namespace "${ns}" is one the package refuses for an app (${reserved})`);
+            continue;
+        }
+        if (ns === DEFAULT_GATEWAY_NAMESPACE) {
+            refuse(`its namespace "${ns}" is the gateway's (mesh.gateway.namespace)`);
+            continue;
+        }
+        if (tlsOn && ns === "cert-manager") {
+            refuse(`its namespace "cert-manager" is where the stack installs cert-manager for TLS`);
+            continue;
+        }
+        const hostKey = c.hosts[0];
+        const mapped = mapPath(
+            { path: c.path, pathType: c.pathType },
+            {
+                hostRegex: !c.defaultBackend && regexHosts.has(hostKey),
+                ownRegex:
+                    c.ann.useRegex === true || (c.ann.rewriteTarget !== undefined && c.ann.rewriteTarget !== "" && c.ann.rewriteTarget !== (c.path || "/")),
+                ...(c.defaultBackend ? {} : { rewriteTarget: c.ann.rewriteTarget }),
+            },
+        );
+        if ("refused" in mapped) {
+            refuse(mapped.refused);
+            continue;
+        }
+        const protocol = protocolOf(c.ann, svcPort);
+        if ("refused" in protocol) {
+            refuse(protocol.refused);
+            continue;
+        }
+        const affinity = mapAffinity(c.ann, { locationPath: c.path || "/", locationIsRegex: mapped.regex, appPath: mapped.path, tls: tlsOn });
+        const serviceKey = `${ns}/${sb.name}`;
+        const existing = byService.get(serviceKey);
+        const where = (s: AppState) => `app ${s.app.name} (${[...s.hosts].join(", ")} ${s.app.path})`;
+        if (existing) {
+            if (existing.app.service.port !== port) {
+                refuse(`${svcLabel} is already ${where(existing)} on port ${existing.app.service.port}; an app is one Service port`);
+                continue;
+            }
+            if (existing.app.path !== mapped.path || existing.app.stripPath !== mapped.stripPath) {
+                refuse(
+                    `${svcLabel} is already ${where(existing)}${existing.app.stripPath !== mapped.stripPath && existing.app.path === mapped.path ? " with another rewrite" : ""}, ` +
+                        `and an app has one path: requests to "${mapped.path}" no longer reach the Service; give the Service this path alone, or route ` +
+                        "the extra path yourself",
+                );
+                continue;
+            }
+            c.hosts.forEach((h) => existing.hosts.add(h));
+            own.push({
+                subject: c.subject,
+                ...mapped.finding,
+                detail: `${mapped.finding.detail ? `${mapped.finding.detail}; ` : ""}the same app as before: ${existing.app.name}`,
+            });
+            mappedPaths.set(c.ing, (mappedPaths.get(c.ing) ?? 0) + 1);
+            const findings = new Map(affinity.findings);
+            if (!sameAffinity(existing.app.affinity, affinity.affinity)) {
+                const conflict = notMapped(
+                    `conflicts with Ingress ${existing.from.namespace}/${existing.from.name}, which names ${svcLabel} first: its affinity holds ` +
+                        `(${existing.app.affinity.mode}); ingress-nginx, too, took a Service's affinity type and mode and its upstream-hash-by from the first ` +
+                        "Ingress that names it (controller.go: createUpstreams, createServers), though the cookie's settings from the last",
+                );
+                const keys = Object.keys(c.ann.raw).filter((k) => AFFINITY_ANNOTATIONS.has(k));
+                keys.forEach((k, i) =>
+                    findings.set(
+                        k,
+                        i === 0 ? conflict : notMapped(`conflicts with Ingress ${existing.from.namespace}/${existing.from.name} (see ${PREFIX}${keys[0]})`),
+                    ),
+                );
+                if (keys.length === 0 && !annotationFindings.has(c.ing)) {
+                    own.push({
+                        subject: "affinity",
+                        ...notMapped(
+                            `this Ingress sets none, but Ingress ${existing.from.namespace}/${existing.from.name} names ${svcLabel} first, and its affinity ` +
+                                `(${existing.app.affinity.mode}) holds for the Service`,
+                        ),
+                    });
+                }
+            }
+            addFindings(c.ing, findings, protocol.finding);
+            continue;
+        }
+        const clash = apps.find((s) => s.app.path === mapped.path);
+        if (clash) {
+            const hosts = [...clash.hosts].join(", ");
+            refuse(
+                `the path "${mapped.path}" already goes to ${where(clash)}, Service ${clash.serviceKey}; the gateway routes a path to one Service on every host` +
+                    (c.hosts.some((h) => !clash.hosts.has(h)) ? ` (here for ${c.hosts.join(", ")}, there for ${hosts})` : ""),
+            );
+            continue;
+        }
+        const nested = apps.find(
+            (s) => s.app.path === "/" || mapped.path === "/" || s.app.path.startsWith(`${mapped.path}/`) || mapped.path.startsWith(`${s.app.path}/`),
+        );
+        if (nested) {
+            refuse(
+                `the path "${mapped.path}" would nest with ${where(nested)}'s "${nested.app.path}", and the package gives each app a prefix of its own ` +
+                    "(no nested paths on the gateway)",
+            );
+            continue;
+        }
+        const name = appName(sb.name, ns, taken);
+        taken.add(name);
+        const targetPort = typeof svcPort?.targetPort === "number" ? svcPort.targetPort : undefined;
+        const state: AppState = {
+            app: {
+                name,
+                namespace: ns,
+                path: mapped.path,
+                stripPath: mapped.stripPath,
+                affinity: affinity.affinity,
+                service: {
+                    name: sb.name,
+                    port,
+                    ...(targetPort !== undefined && targetPort !== port ? { targetPort } : {}),
+                    ...(protocol.protocol !== "http" ? { appProtocol: protocol.protocol } : {}),
+                    enrolNamespace: false,
+                },
+            },
+            hosts: new Set(c.hosts),
+            from: c.ing,
+            serviceKey,
+        };
+        apps.push(state);
+        byService.set(serviceKey, state);
+        const portNotes = [
+            `app ${name}: Service ${serviceKey} port ${port}${sb.port.name ? ` (named "${sb.port.name}" in the Ingress, resolved from the Service)` : ""}`,
+            ...(svcPort === undefined ? ["the Service is not in the input, so targetPort is left to its default"] : []),
+            ...(typeof svcPort?.targetPort === "string"
+                ? [`targetPort "${svcPort.targetPort}" is a name, which only the pods resolve; left out (direct routing alone uses it)`]
+                : []),
+            ...(c.defaultBackend
+                ? ["a default backend becomes the path \"/\", which takes every request no other app's path takes, on the app's hosts and every other"]
+                : []),
+        ];
+        own.push({
+            subject: c.subject,
+            verdict: mapped.finding.verdict === "exact" && !c.defaultBackend ? "exact" : "approximate",
+            detail: [...(mapped.finding.detail ? [mapped.finding.detail] : []), ...portNotes].join("; "),
+        });
+        mappedPaths.set(c.ing, (mappedPaths.get(c.ing) ?? 0) + 1);
+        addFindings(c.ing, affinity.findings, protocol.finding);
+    }
+
+    // Persistent cookies all live on path "/": two apps with one cookie name would overwrite each other's.
+    const cookieOwners = new Map<string, string>();
+    const appNotes = new Map<AppState, string[]>();
+    for (const s of apps) {
+        const c = s.app.affinity.cookie;
+        if (s.app.affinity.mode !== AffinityMode.PersistentCookie || !c) continue;
+        const owner = cookieOwners.get(c.name);
+        if (owner !== undefined) {
+            const renamed = `${c.name}-${s.app.name}`.slice(0, 63).replace(/[-_.]+$/, "");
+            appNotes.set(s, [
+                ...(appNotes.get(s) ?? []),
+                `persistent cookie renamed "${renamed}": app ${owner} has "${c.name}" on path "/" too, and each would overwrite the other's (ingress-nginx's ` +
+                    "cookie named no pod Envoy knows, so nothing is lost)",
+            ]);
+            if (isLabelValue(renamed)) c.name = renamed;
+        } else cookieOwners.set(c.name, s.app.name);
+    }
+
+    // Gateway hosts: every mapped path's, and the TLS hosts (which must be among them).
+    const hostList: string[] = [];
+    for (const s of apps) for (const h of s.hosts) if (!hostList.includes(h)) hostList.push(h);
+    for (const h of tlsHosts) if (!hostList.includes(h)) hostList.push(h);
+    const gatewayHosts = hostList.includes("*") || hostList.length === 0 ? ["*"] : hostList.filter((h) => GATEWAY_HOST.test(h));
+
+    const report: ReportEntry[] = [];
+    report.push({
+        subject: "order",
+        verdict: "note",
+        detail:
+            "Ingresses are read in ingress-nginx's order (oldest first; same or no creationTimestamp: namespace/name descending), and where two paths " +
+            "cannot both be imported, the first wins",
+    });
+    for (const ing of ordered) {
+        const entry = entries.get(ing);
+        if (entry) {
+            report.push(entry);
+            continue;
+        }
+        const own = children.get(ing)!;
+        const findings = annotationFindings.get(ing) ?? new Map<string, Finding>();
+        const anyPath = (mappedPaths.get(ing) ?? 0) > 0;
+        const annotationLines = annotationEntries(ing, findings, anyPath, tlsOn);
+        const all = [...own, ...annotationLines];
+        report.push({ subject: `Ingress ${ing.namespace}/${ing.name}`, ...summarize(all, mappedPaths.get(ing) ?? 0), children: all });
+    }
+
+    let tls: ImportedTls | undefined;
+    if (tlsOn) {
+        const coveredAll = gatewayHosts.every((h) => h !== "*" && hostCovered(h, tlsHosts));
+        const noRedirect = imported.some(({ ing, ann }) => ing.tls.length > 0 && ann.sslRedirect === false);
+        tls = { enabled: true, hosts: tlsHosts };
+        const tlsNotes: string[] = [];
+        if (opts.acmeEmail) {
+            tls.issuer = "acme";
+            tls.acme = { email: opts.acmeEmail };
+            tlsNotes.push("HTTP is not redirected to HTTPS: ACME answers HTTP-01 over plain HTTP on port 80 (ingress-nginx redirected the TLS hosts)");
+        } else if (!coveredAll || noRedirect) {
+            tls.httpsRedirect = false;
+            tlsNotes.push(
+                noRedirect
+                    ? 'httpsRedirect false: an Ingress with TLS sets ssl-redirect "false"'
+                    : `httpsRedirect false: ingress-nginx redirected only its TLS hosts, and the gateway redirects all of its hosts or none (${gatewayHosts
+                          .filter((h) => h === "*" || !hostCovered(h, tlsHosts))
+                          .join(", ")} ${gatewayHosts.length > 1 ? "have" : "has"} no certificate)`,
+            );
+        } else tlsNotes.push("HTTP is redirected to HTTPS on every host, as ingress-nginx redirected its TLS hosts (ssl-redirect's default)");
+        report.push({ subject: "TLS", verdict: "note", detail: [`istio-sticky:tls for ${tlsHosts.join(", ")}`, ...tlsNotes].join("; ") });
+    }
+
+    for (const s of apps) {
+        const notes = [
+            `Service ${s.serviceKey} port ${s.app.service.port}, path ${s.app.path}${s.app.stripPath ? " (stripped)" : ""}, affinity ${s.app.affinity.mode}`,
+            ...(appNotes.get(s) ?? []),
+            `enrolNamespace false: the gateway applies the affinity without sidecars in "${s.app.namespace}", so nothing there changes; set it true to label ` +
+                "the namespace for the mesh (which restarts nothing by itself: pods get a sidecar when they next restart)",
+        ];
+        const elsewhere = gatewayHosts.filter((h) => !s.hosts.has(h) && !s.hosts.has("*"));
+        if (elsewhere.length) notes.push(`also served on ${elsewhere.join(", ")}: the gateway serves every app on all of its hosts`);
+        if (tls && s.app.affinity.mode === AffinityMode.Cookie) {
+            const plain = [...s.hosts].filter((h) => h === "*" || !hostCovered(h, tls.hosts));
+            if (plain.length) {
+                notes.push(
+                    `with TLS on, the package marks the cookie Secure, and browsers do not keep it from plain-HTTP responses on ${plain.join(", ")}: ` +
+                        "requests there are not sticky unless they use HTTPS",
+                );
+            }
+        }
+        report.push({ subject: `app ${s.app.name}`, verdict: "note", detail: notes.join("; ") });
+    }
+
+    return { apps: apps.map((s) => s.app), gatewayHosts, ...(tls ? { tls } : {}), report };
+}
+
+/** One line per annotation of an imported Ingress. */
+function annotationEntries(ing: Ingress, findings: ReadonlyMap<string, Finding>, anyPath: boolean, tlsOn: boolean): ReportEntry[] {
+    const out: ReportEntry[] = [];
+    for (const [key, value] of Object.entries(ing.annotations)) {
+        if (key === "kubectl.kubernetes.io/last-applied-configuration") continue;
+        const subject = `annotation ${key}: ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+        if (key === CLASS_ANNOTATION) {
+            out.push({ subject, ...exact("selects ingress-nginx (see the Ingress line)") });
+            continue;
+        }
+        if (!key.startsWith(PREFIX)) {
+            out.push({
+                subject,
+                ...notMapped(
+                    key.startsWith("cert-manager.io/")
+                        ? "the gateway's certificate comes from istio-sticky:tls (issuer selfSigned, or acme with --acme-email); this Ingress's issuer is not used"
+                        : "not an ingress-nginx annotation; nothing here reads it",
+                ),
+            });
+            continue;
+        }
+        const name = key.slice(PREFIX.length);
+        const found = findings.get(name);
+        if (!anyPath && AFFINITY_ANNOTATIONS.has(name)) {
+            out.push({ subject, ...notMapped("no path of this Ingress was imported") });
+            continue;
+        }
+        if (found) {
+            out.push({ subject, ...found });
+            continue;
+        }
+        out.push({ subject, ...otherAnnotation(name, value, tlsOn) });
+    }
+    return out;
+}
+
+/** Routing annotations the import reads outside the affinity, and the rest of ingress-nginx's. */
+function otherAnnotation(name: string, value: string, tlsOn: boolean): Finding {
+    switch (name) {
+        case "use-regex":
+            return value.trim().toLowerCase() === "false" || value.trim() === "0"
+                ? exact("paths are prefixes")
+                : approximate("its paths were matched as case-insensitive regular expressions; each becomes its literal prefix (see its paths)");
+        case "rewrite-target":
+            return approximate("see its paths: the gateway can only strip the path prefix (stripPath)");
+        case "backend-protocol":
+            return exact("see its paths");
+        case "ssl-redirect":
+            return tlsOn
+                ? approximate("see the TLS line: the gateway redirects all of its hosts or none")
+                : exact("no effect without TLS, in ingress-nginx as here");
+        case "force-ssl-redirect":
+            return notMapped("the gateway redirects to HTTPS only with istio-sticky:tls on (tls.httpsRedirect)");
+        case "canary":
+            return exact("not a canary");
+        case "app-root":
+            return notMapped("the gateway does not redirect / to another path; route it yourself if clients rely on it");
+        default:
+            return notMapped(
+                `the import maps session affinity and routing only; ${PREFIX}${name} has no counterpart in the stack config (configure it on Istio if you rely on it)`,
+            );
+    }
+}
