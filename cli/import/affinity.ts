@@ -240,12 +240,14 @@ function attributesOf(a: NginxAnnotations, ctx: AffinityContext, findings: Map<s
             "session-cookie-conditional-samesite-none",
             !c.conditionalSameSiteNone
                 ? exact("false: SameSite is sent to every browser")
-                : c.sameSite === "None" && ctx.tls
-                  ? approximate(
-                        "Envoy sends SameSite=None to every browser: ingress-nginx left it out for browsers that mishandle it (util/same_site.lua: old Chrome, " +
-                            "Safari on macOS 10.14 and iOS 12), which may now refuse the cookie or treat it as Strict",
-                    )
-                  : exact("no effect: the cookie does not carry SameSite=None"),
+                : c.sameSite === "None" && !ctx.tls
+                  ? notMapped("SameSite=None is left out (see session-cookie-samesite)")
+                  : c.sameSite === "None"
+                    ? approximate(
+                          "Envoy sends SameSite=None to every browser: ingress-nginx left it out for browsers that mishandle it (util/same_site.lua: old Chrome, " +
+                              "Safari on macOS 10.14 and iOS 12), which may now refuse the cookie or treat it as Strict",
+                      )
+                    : exact("no effect: the cookie does not carry SameSite=None"),
         );
     }
     if (c.secure !== undefined) {

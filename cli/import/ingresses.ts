@@ -23,6 +23,7 @@ import { NginxAnnotations, PREFIX, readAnnotations } from "./annotations";
 import { ClassOptions, CLASS_ANNOTATION, decideClass, nginxClassNames } from "./classes";
 import type { ImportInput, Ingress, IngressBackend, Service, ServicePort } from "./input";
 import { mapPath } from "./paths";
+import { Naming, Upstream, upstreamOf } from "./upstreams";
 import { approximate, exact, Finding, notMapped, ReportEntry, summarize } from "./report";
 
 export interface ImportOptions extends ClassOptions {
@@ -104,9 +105,11 @@ interface Candidate {
 interface AppState {
     app: ImportedApp;
     hosts: Set<string>;
-    /** The Ingress whose annotations the app's affinity comes from. */
-    from: Ingress;
     serviceKey: string;
+    /** The annotations ingress-nginx applied to the Service, and where each came from. */
+    upstream: Upstream;
+    /** What became of each of them. */
+    findings: Map<string, Finding>;
 }
 
 /** What Istio is told the port speaks: backend-protocol first (what ingress-nginx spoke), then what the Service says. */
@@ -144,8 +147,6 @@ function appName(svc: string, ns: string, taken: ReadonlySet<string>): string {
     if (!taken.has(base)) return base;
     for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
-
-const sameAffinity = (a: ImportedAffinity, b: ImportedAffinity) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Annotations that decide the affinity: a second Ingress for the same Service that differs in them conflicts. */
 const AFFINITY_ANNOTATIONS = new Set([
@@ -194,7 +195,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             continue;
         }
         imported.push({ ing, ann });
-        children.set(ing, []);
+        children.set(ing, [{ subject: "class", ...cls.finding }]);
     }
     if (problems.length) throw new ImportError(problems);
 
@@ -273,14 +274,27 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
 
     const apps: AppState[] = [];
     const byService = new Map<string, AppState>();
-    const annotationFindings = new Map<Ingress, Map<string, Finding>>();
+    /** The app an Ingress's annotations are reported against: that of its first imported path. */
+    const firstApp = new Map<Ingress, AppState>();
+    const protocolFindings = new Map<Ingress, Finding>();
     const mappedPaths = new Map<Ingress, number>();
     const taken = new Set<string>();
-    /** An Ingress's annotation findings come from its first imported path (its cookie path among them); backend-protocol from any. */
-    const addFindings = (ing: Ingress, findings: ReadonlyMap<string, Finding>, protocol: Finding | undefined) => {
-        if (!annotationFindings.has(ing)) annotationFindings.set(ing, new Map(findings));
-        if (protocol && !annotationFindings.get(ing)!.has("backend-protocol")) annotationFindings.get(ing)!.set("backend-protocol", protocol);
+    const mapped1 = (ing: Ingress, s: AppState, protocol: Finding | undefined) => {
+        mappedPaths.set(ing, (mappedPaths.get(ing) ?? 0) + 1);
+        if (!firstApp.has(ing)) firstApp.set(ing, s);
+        if (protocol && !protocolFindings.has(ing)) protocolFindings.set(ing, protocol);
     };
+    // Every Ingress that names a Service, in ingress-nginx's order (its default backend first: createUpstreams).
+    const namings = new Map<string, Naming[]>();
+    for (const n of imported) {
+        const services = [n.ing.defaultBackend, ...n.ing.rules.flatMap((r) => r.paths.map((p) => p.backend))].flatMap((b) =>
+            b?.service ? [b.service.name] : [],
+        );
+        for (const svc of new Set(services)) {
+            const key = `${n.ing.namespace}/${svc}`;
+            namings.set(key, [...(namings.get(key) ?? []), n]);
+        }
+    }
     const serviceOf = (ns: string, name: string): Service | undefined => input.services.find((s) => s.namespace === ns && s.name === name);
 
     for (const c of candidates) {
@@ -355,7 +369,6 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             refuse(protocol.refused);
             continue;
         }
-        const affinity = mapAffinity(c.ann, { locationPath: c.path || "/", locationIsRegex: mapped.regex, appPath: mapped.path, tls: tlsOn });
         const serviceKey = `${ns}/${sb.name}`;
         const existing = byService.get(serviceKey);
         const where = (s: AppState) => `app ${s.app.name} (${[...s.hosts].join(", ")} ${s.app.path})`;
@@ -378,32 +391,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                 ...mapped.finding,
                 detail: `${mapped.finding.detail ? `${mapped.finding.detail}; ` : ""}the same app as before: ${existing.app.name}`,
             });
-            mappedPaths.set(c.ing, (mappedPaths.get(c.ing) ?? 0) + 1);
-            const findings = new Map(affinity.findings);
-            if (!sameAffinity(existing.app.affinity, affinity.affinity)) {
-                const conflict = notMapped(
-                    `conflicts with Ingress ${existing.from.namespace}/${existing.from.name}, which names ${svcLabel} first: its affinity holds ` +
-                        `(${existing.app.affinity.mode}); ingress-nginx, too, took a Service's affinity type and mode and its upstream-hash-by from the first ` +
-                        "Ingress that names it (controller.go: createUpstreams, createServers), though the cookie's settings from the last",
-                );
-                const keys = Object.keys(c.ann.raw).filter((k) => AFFINITY_ANNOTATIONS.has(k));
-                keys.forEach((k, i) =>
-                    findings.set(
-                        k,
-                        i === 0 ? conflict : notMapped(`conflicts with Ingress ${existing.from.namespace}/${existing.from.name} (see ${PREFIX}${keys[0]})`),
-                    ),
-                );
-                if (keys.length === 0 && !annotationFindings.has(c.ing)) {
-                    own.push({
-                        subject: "affinity",
-                        ...notMapped(
-                            `this Ingress sets none, but Ingress ${existing.from.namespace}/${existing.from.name} names ${svcLabel} first, and its affinity ` +
-                                `(${existing.app.affinity.mode}) holds for the Service`,
-                        ),
-                    });
-                }
-            }
-            addFindings(c.ing, findings, protocol.finding);
+            mapped1(c.ing, existing, protocol.finding);
             continue;
         }
         const clash = apps.find((s) => s.app.path === mapped.path);
@@ -425,6 +413,8 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             );
             continue;
         }
+        const upstream = upstreamOf(namings.get(serviceKey)!);
+        const affinity = mapAffinity(upstream.effective, { locationPath: c.path || "/", locationIsRegex: mapped.regex, appPath: mapped.path, tls: tlsOn });
         const name = appName(sb.name, ns, taken);
         taken.add(name);
         const targetPort = typeof svcPort?.targetPort === "number" ? svcPort.targetPort : undefined;
@@ -444,8 +434,9 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                 },
             },
             hosts: new Set(c.hosts),
-            from: c.ing,
             serviceKey,
+            upstream,
+            findings: affinity.findings,
         };
         apps.push(state);
         byService.set(serviceKey, state);
@@ -464,8 +455,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             verdict: mapped.finding.verdict === "exact" && !c.defaultBackend ? "exact" : "approximate",
             detail: [...(mapped.finding.detail ? [mapped.finding.detail] : []), ...portNotes].join("; "),
         });
-        mappedPaths.set(c.ing, (mappedPaths.get(c.ing) ?? 0) + 1);
-        addFindings(c.ing, affinity.findings, protocol.finding);
+        mapped1(c.ing, state, protocol.finding);
     }
 
     // Persistent cookies all live on path "/": two apps with one cookie name would overwrite each other's.
@@ -507,10 +497,22 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             continue;
         }
         const own = children.get(ing)!;
-        const findings = annotationFindings.get(ing) ?? new Map<string, Finding>();
-        const anyPath = (mappedPaths.get(ing) ?? 0) > 0;
-        const annotationLines = annotationEntries(ing, findings, anyPath, tlsOn);
-        const all = [...own, ...annotationLines];
+        const app = firstApp.get(ing);
+        const inherited = app
+            ? [
+                  ...new Set(
+                      [...app.upstream.from.entries()].filter(([k, from]) => from !== ing && ing.annotations[PREFIX + k] === undefined).map(([, from]) => from),
+                  ),
+              ]
+            : [];
+        const notes: ReportEntry[] = inherited.map((from) => ({
+            subject: "affinity",
+            verdict: "note",
+            detail:
+                `ingress-nginx applied annotations of Ingress ${from.namespace}/${from.name} to Service ${app!.serviceKey} as well (an upstream's balancing ` +
+                "is per Service, whichever Ingress names it); see that Ingress",
+        }));
+        const all = [...own, ...annotationEntries(ing, app, protocolFindings.get(ing), tlsOn), ...notes];
         report.push({ subject: `Ingress ${ing.namespace}/${ing.name}`, ...summarize(all, mappedPaths.get(ing) ?? 0), children: all });
     }
 
@@ -531,7 +533,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                     ? 'httpsRedirect false: an Ingress with TLS sets ssl-redirect "false"'
                     : `httpsRedirect false: ingress-nginx redirected only its TLS hosts, and the gateway redirects all of its hosts or none (${gatewayHosts
                           .filter((h) => h === "*" || !hostCovered(h, tlsHosts))
-                          .join(", ")} ${gatewayHosts.length > 1 ? "have" : "has"} no certificate)`,
+                          .join(", ")} ${gatewayHosts.filter((h) => h === "*" || !hostCovered(h, tlsHosts)).length > 1 ? "have" : "has"} no certificate)`,
             );
         } else tlsNotes.push("HTTP is redirected to HTTPS on every host, as ingress-nginx redirected its TLS hosts (ssl-redirect's default)");
         report.push({ subject: "TLS", verdict: "note", detail: [`istio-sticky:tls for ${tlsHosts.join(", ")}`, ...tlsNotes].join("; ") });
@@ -562,7 +564,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
 }
 
 /** One line per annotation of an imported Ingress. */
-function annotationEntries(ing: Ingress, findings: ReadonlyMap<string, Finding>, anyPath: boolean, tlsOn: boolean): ReportEntry[] {
+function annotationEntries(ing: Ingress, app: AppState | undefined, protocol: Finding | undefined, tlsOn: boolean): ReportEntry[] {
     const out: ReportEntry[] = [];
     for (const [key, value] of Object.entries(ing.annotations)) {
         if (key === "kubectl.kubernetes.io/last-applied-configuration") continue;
@@ -583,18 +585,26 @@ function annotationEntries(ing: Ingress, findings: ReadonlyMap<string, Finding>,
             continue;
         }
         const name = key.slice(PREFIX.length);
-        const found = findings.get(name);
-        if (!anyPath && AFFINITY_ANNOTATIONS.has(name)) {
-            out.push({ subject, ...notMapped("no path of this Ingress was imported") });
+        if (AFFINITY_ANNOTATIONS.has(name)) {
+            out.push({ subject, ...affinityAnnotation(name, ing, app) });
             continue;
         }
-        if (found) {
-            out.push({ subject, ...found });
+        if (name === "backend-protocol" && protocol) {
+            out.push({ subject, ...protocol });
             continue;
         }
         out.push({ subject, ...otherAnnotation(name, value, tlsOn) });
     }
     return out;
+}
+
+/** What became of an affinity annotation: its finding, or which Ingress's value ingress-nginx used for the Service instead. */
+function affinityAnnotation(name: string, ing: Ingress, app: AppState | undefined): Finding {
+    if (!app) return notMapped("no path of this Ingress was imported");
+    const over = app.upstream.overriddenBy(name, ing);
+    if (over?.by) return notMapped(`ingress-nginx used Ingress ${over.by.namespace}/${over.by.name}'s value for Service ${app.serviceKey}: ${over.rule}`);
+    if (over) return notMapped("no effect without affinity: cookie on an Ingress that names the Service, in ingress-nginx as here");
+    return app.findings.get(name) ?? exact();
 }
 
 /** Routing annotations the import reads outside the affinity, and the rest of ingress-nginx's. */

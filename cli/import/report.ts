@@ -46,7 +46,7 @@ export function summarize(children: readonly ReportEntry[], pathsMapped: number)
     const approx = children.filter((c) => c.verdict === "approximate").length;
     if (lost === 0 && approx === 0) return exact();
     const parts = [approx ? `${approx} approximately` : "", lost ? `${lost} not mapped` : ""].filter(Boolean).join(", ");
-    return approximate(`of its ${children.length} paths and annotations, ${parts} (see below)`);
+    return approximate(`${parts} of the ${children.length} lines below`);
 }
 
 export function formatEntry(e: ReportEntry, indent = ""): string {
