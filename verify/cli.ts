@@ -17,6 +17,8 @@ export const VERIFY_USAGE = `usage: istio-sticky-verify --url <URL> [options]
   --min-stickiness <0..1>  required share of requests on the session's first pod (default 1, none: 0)
   --header <name:value>    extra header on every request (repeatable), e.g. target:backend-1
   --id-header <name>       also send each session's id in this header
+  --pod-header <name>      take the answering pod from this response header instead of the body's
+                           JSON "pod" (any app behind a route that sets it, e.g. x-istio-sticky-pod)
   --timeout-ms <n>         per-request timeout (default 5000)
   --max-seconds <n>        start no request after this (default 120)
   --insecure               accept any TLS certificate (a self-signed gateway)
@@ -56,6 +58,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 "min-stickiness": { type: "string" },
                 header: { type: "string", multiple: true },
                 "id-header": { type: "string" },
+                "pod-header": { type: "string" },
                 "timeout-ms": { type: "string" },
                 "max-seconds": { type: "string" },
                 json: { type: "boolean" },
@@ -97,6 +100,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions & { json: boolean
                 minStickiness: num(values["min-stickiness"]),
                 headers,
                 idHeader: values["id-header"],
+                podHeader: values["pod-header"],
                 timeoutMs: num(values["timeout-ms"]),
                 maxSeconds: num(values["max-seconds"]),
                 insecure: values.insecure,

@@ -38,6 +38,8 @@ export interface VerifyOptions {
     headers: Record<string, string>;
     /** Also send the session's id in this header (for apps that count sessions by it). */
     idHeader?: string;
+    /** Take the answering pod from this response header (any app) instead of the demo app's JSON body. */
+    podHeader?: string;
     /** Accept any TLS certificate (a self-signed gateway). */
     insecure: boolean;
     /**
@@ -98,6 +100,10 @@ export const verifyOptionsSchema = z
             .default(120),
         headers: z.record(z.string(), z.string()).default({}),
         idHeader: z
+            .string()
+            .regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" })
+            .optional(),
+        podHeader: z
             .string()
             .regex(/^[a-z0-9-]+$/, { message: "must be a lower-case header name" })
             .optional(),

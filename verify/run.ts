@@ -69,6 +69,11 @@ async function once(opts: VerifyOptions, s: SessionState, index: number, agent: 
             if (typeof v === "string" && v) s.echoed = v;
         }
         if (res.statusCode >= 400) return { session: index, ms, error: `HTTP ${res.statusCode}` };
+        if (opts.podHeader) {
+            // Any app: the route names the pod; the body is the app's own.
+            const pod = res.headers[opts.podHeader];
+            return typeof pod === "string" && pod ? { session: index, ms, pod, count: null } : { session: index, ms, error: `no ${opts.podHeader} header` };
+        }
         try {
             const json = JSON.parse(body) as { pod?: unknown; count?: unknown };
             if (typeof json.pod !== "string") return { session: index, ms, error: "no pod in body" };
