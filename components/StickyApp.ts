@@ -13,7 +13,7 @@ import type { PodAddress } from "./outputs/pods";
 import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
-import type { AffinityArgs, Agree, AppArgs, AutoscalingArgs, Check, DirectArgs, MatchArgs, Plain } from "./args";
+import type { AffinityArgs, Agree, AppArgs, AutoscalingArgs, Check, DirectArgs, ExistingServiceArgs, MatchArgs, Plain } from "./args";
 import { IstioMesh, meshInternals } from "./IstioMesh";
 import { handoffOf } from "./handoff";
 
@@ -42,6 +42,13 @@ export interface StickyAppArgs {
     autoscaling?: AutoscalingArgs;
     /** @default true */
     strictMtls?: pulumi.Input<boolean>;
+    /** Remove the path prefix before the app sees the request. @default true, false for an existing Service */
+    stripPath?: pulumi.Input<boolean>;
+    /**
+     * An existing Service to make sticky instead of deploying a workload: it decides which resources exist.
+     * Its namespace is then not created (createNamespace defaults to false); enrolNamespace labels it for sidecar injection.
+     */
+    service?: ExistingServiceArgs;
     /** "namespace/name" of an Istio Gateway to bind to; when absent the app gets a Gateway of its own. */
     gateway?: pulumi.Input<string>;
     /** Labels of the ingress gateway pods. @default the mesh's, or Istio's default gateway's */
@@ -50,7 +57,7 @@ export interface StickyAppArgs {
     gatewayNamespace?: pulumi.Input<string>;
     /** Hosts of the app's own Gateway and its VirtualService. @default ["*"] */
     hosts?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Create (and label for injection) the app's namespace. @default true */
+    /** Create (and label for injection) the app's namespace. @default true, false for an existing Service */
     createNamespace?: boolean;
     /** Create the app's gateway VirtualService. @default true */
     route?: boolean;
@@ -61,7 +68,22 @@ export interface StickyAppArgs {
 }
 
 /** The app settings among StickyApp's args. */
-const APP_FIELDS = ["name", "namespace", "replicas", "path", "image", "port", "target", "affinity", "match", "direct", "autoscaling", "strictMtls"] as const;
+const APP_FIELDS = [
+    "name",
+    "namespace",
+    "replicas",
+    "path",
+    "image",
+    "port",
+    "target",
+    "affinity",
+    "match",
+    "direct",
+    "autoscaling",
+    "strictMtls",
+    "stripPath",
+    "service",
+] as const;
 
 /** Those args, Inputs unwrapped, agree with AppArgs (and so with the schema) field for field: the build fails otherwise. */
 export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof APP_FIELDS)[number]>>, AppArgs>>;
@@ -107,14 +129,26 @@ export class StickyApp extends pulumi.ComponentResource {
         const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn, where);
         const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
         // Known settings are checked before anything is registered; Outputs once they resolve.
-        if (!handoff) requireKnown(args, ["direct", "autoscaling"], where);
+        if (!handoff) requireKnown(args, ["direct", "autoscaling", "service"], where);
+        if (!handoff && args.service && args.createNamespace) {
+            throw new SettingsError([
+                `${where}.createNamespace: an existing Service's namespace exists already; leave createNamespace out (service.enrolNamespace labels it)`,
+            ]);
+        }
         const early = !handoff && isKnown(raw) ? parseApp(raw, where) : undefined;
         const layout: StandaloneLayout | undefined = handoff
             ? undefined
             : {
-                  ...(early ? appLayout(early.value) : { autoscaling: args.autoscaling !== undefined, direct: parseDirect(args.direct, where) }),
-                  createNamespace: args.createNamespace ?? true,
-                  demo: args.image === undefined,
+                  ...(early
+                      ? appLayout(early.value)
+                      : {
+                            autoscaling: args.autoscaling !== undefined,
+                            direct: parseDirect(args.direct, where),
+                            ...(args.service ? { existing: true } : {}),
+                        }),
+                  createNamespace: args.createNamespace ?? args.service === undefined,
+                  enrolNamespace: args.service?.enrolNamespace === true,
+                  demo: args.image === undefined && args.service === undefined,
                   route: args.route ?? true,
                   ownGateway: args.gateway === undefined,
               };

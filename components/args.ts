@@ -6,7 +6,17 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { AffinityMode, Dataplane, DirectContext, ExternalTrafficPolicy, GatewayServiceType, HashAlgorithm, IngressApi, TlsIssuer } from "./settings/enums";
+import type {
+    AffinityMode,
+    AppProtocol,
+    Dataplane,
+    DirectContext,
+    ExternalTrafficPolicy,
+    GatewayServiceType,
+    HashAlgorithm,
+    IngressApi,
+    TlsIssuer,
+} from "./settings/enums";
 import type { affinitySchema, appSchema, meshSchema, tlsSchema } from "./settings/schema";
 
 export interface CookieAttribute {
@@ -64,6 +74,27 @@ export interface Autoscaling {
     cpuUtilization?: number;
 }
 
+/** An existing Service an app makes sticky: the package deploys no workload for it and never deletes the Service. */
+export interface ExistingService {
+    /** The Service's name in the app's namespace. @default the app's name */
+    name?: string;
+    /** The Service port the gateway routes to. */
+    port: number;
+    /** The port the pods listen on, when it differs (direct requests name <pod IP>:<targetPort>). @default port */
+    targetPort?: number;
+    /** The Service's selector (the pods' labels); required with direct routing. */
+    podLabels?: Record<string, string>;
+    /** What Istio is told the port speaks, patched onto the Service port. @default "http" */
+    appProtocol?: AppProtocol;
+    /** Answer with the pod's address in a response header (x-istio-sticky-pod), so verify can tell the pods apart. @default true */
+    podHeader?: boolean;
+    /**
+     * Label the namespace for the mesh (sidecar injection, or ambient enrolment). No default: with sidecars the
+     * pods get one only when they restart. The gateway applies the affinity either way.
+     */
+    enrolNamespace: boolean;
+}
+
 /** The settings of one app, as stack config and StickySessions take them. */
 export interface App {
     /** The app's Kubernetes name (DNS-1123 label). */
@@ -90,6 +121,10 @@ export interface App {
     autoscaling?: Autoscaling;
     /** Require mutual TLS for traffic to the app (PeerAuthentication STRICT); false: PERMISSIVE. @default true */
     strictMtls?: boolean;
+    /** Remove the path prefix before the app sees the request. @default true, false for an existing Service */
+    stripPath?: boolean;
+    /** An existing Service to make sticky instead of deploying a workload (image, replicas, autoscaling, target, port and strictMtls are then left out). */
+    service?: ExistingService;
 }
 
 export interface Gateway {
@@ -180,6 +215,7 @@ export type AffinityArgs = Affinity;
 export type MatchArgs = Match;
 export type DirectArgs = Direct;
 export type AutoscalingArgs = Autoscaling;
+export type ExistingServiceArgs = ExistingService;
 export type AppArgs = App;
 export type GatewayArgs = Gateway;
 export type MeshValuesArgs = MeshValues;

@@ -21,8 +21,19 @@ export {
     MeshValuesArgs,
     TlsArgs,
     AcmeArgs,
+    ExistingServiceArgs,
 } from "./args";
-export { AffinityMode, HashAlgorithm, DirectContext, Dataplane, GatewayServiceType, ExternalTrafficPolicy, IngressApi, TlsIssuer } from "./settings/enums";
+export {
+    AffinityMode,
+    AppProtocol,
+    HashAlgorithm,
+    DirectContext,
+    Dataplane,
+    GatewayServiceType,
+    ExternalTrafficPolicy,
+    IngressApi,
+    TlsIssuer,
+} from "./settings/enums";
 export { parseStackConfig, parseStack, SettingsError, StackSettings, Checked } from "./settings/validate";
 export { AppSettings, MeshSettings, TlsSettings } from "./settings/schema";
 export { buildPlan, Plan, PlanOptions } from "./plan/stack";

@@ -3,7 +3,8 @@ import { loadBalancerFor, serviceLabelsFor, sessionKeyFor } from "../policy/affi
 import { DIRECT_SUBSET, NORMAL_SUBSET } from "../policy/direct";
 import { DEMO_APP_IMAGE, DEMO_SCRIPT_DIR, DEMO_SCRIPT_KEY, DemoScriptRef } from "./demoApp";
 import type { K8sObject } from "./types";
-import { appLabels, serviceHost } from "./names";
+import { appLabels, podSelector, serviceHost } from "./names";
+import { buildServicePatch } from "./existingService";
 import { buildDirectObjects, DirectObjects, DirectContextOptions } from "./direct";
 import { buildSecurityObjects, SecurityObjects } from "./security";
 import { buildWaypointVirtualService, USE_WAYPOINT_LABEL } from "./waypoint";
@@ -25,8 +26,11 @@ export interface AppObjectsContext extends DirectContextOptions {
 
 /** The objects one app owns. Its gateway route is built with the other apps on its path (objects/routes). */
 export interface AppObjects {
-    deployment: K8sObject;
-    service: K8sObject;
+    /** The package's own workload; an existing Service's app has neither. */
+    deployment?: K8sObject;
+    service?: K8sObject;
+    /** An existing Service's app: what its Service must carry, as a server-side-apply patch. */
+    servicePatch?: K8sObject;
     destinationRule: K8sObject;
     /** Only with autoscaling. */
     horizontalPodAutoscaler?: K8sObject;
@@ -135,8 +139,8 @@ function buildDestinationRule(app: AppSettings): K8sObject {
               // Routes send normal traffic to "normal" and guarded direct requests to "direct",
               // an ORIGINAL_DST cluster that goes to the pod the client names.
               subsets: [
-                  { name: NORMAL_SUBSET, labels: { app: app.name }, trafficPolicy: { loadBalancer } },
-                  { name: DIRECT_SUBSET, labels: { app: app.name }, trafficPolicy: { loadBalancer: { simple: "PASSTHROUGH" } } },
+                  { name: NORMAL_SUBSET, labels: podSelector(app), trafficPolicy: { loadBalancer } },
+                  { name: DIRECT_SUBSET, labels: podSelector(app), trafficPolicy: { loadBalancer: { simple: "PASSTHROUGH" } } },
               ],
           }
         : {};
@@ -173,8 +177,15 @@ function buildAutoscaling(app: AppSettings): Pick<AppObjects, "horizontalPodAuto
     };
 }
 
-/** Every object one app owns, built from its validated settings. */
+/** Every object one app owns, built from its validated settings: an existing Service's app gets no workload, and a patch of its Service. */
 export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppObjectSet {
+    const stickiness = {
+        destinationRule: buildDestinationRule(app),
+        ...(ctx.waypointVirtualService ? { waypointVirtualService: buildWaypointVirtualService(app) } : {}),
+        ...buildDirectObjects(app, ctx),
+        ...buildSecurityObjects(app, ctx),
+    };
+    if (app.service) return { servicePatch: buildServicePatch(app, ctx.waypoint), ...stickiness };
     const labels = appLabels(app);
     return {
         deployment: buildDeployment(app, ctx),
@@ -192,10 +203,7 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
                 ports: [{ name: "http", port: app.port, targetPort: "http", protocol: "TCP", appProtocol: "http" }],
             },
         },
-        destinationRule: buildDestinationRule(app),
         ...buildAutoscaling(app),
-        ...(ctx.waypointVirtualService ? { waypointVirtualService: buildWaypointVirtualService(app) } : {}),
-        ...buildDirectObjects(app, ctx),
-        ...buildSecurityObjects(app, ctx),
+        ...stickiness,
     };
 }

@@ -1,6 +1,7 @@
-import type { AppSettings } from "../settings/schema";
+import { serviceName, type AppSettings } from "../settings/schema";
+import { POD_HEADER } from "../settings/wellKnown";
 import { gatewayApiCrdsUrl } from "../settings/versions";
-import { routeName } from "./routes";
+import { POD_HEADER_VALUE, podHeader, routeName } from "./routes";
 import { COMMON_LABELS, HELM_RELEASE_API_VERSION, K8sObject } from "./types";
 
 /** The Kubernetes Gateway API's group; its kinds are served by Istio's gateway controller. */
@@ -94,20 +95,24 @@ export interface HttpRouteContext {
 
 /** The Service an app's traffic goes to, by name and port (it lives in the app's namespace). */
 function backendRef(app: AppSettings) {
-    return { name: app.name, namespace: app.namespace, port: app.port };
+    return { name: serviceName(app), namespace: app.namespace, port: app.port };
 }
 
 function hostnames(hosts: readonly string[]): { hostnames?: string[] } {
     return hosts.includes("*") ? {} : { hostnames: [...hosts] };
 }
 
-/** One app's rule: its path prefix (removed before the request reaches it) and its header match. */
+/** One app's rule: its path prefix (removed before the request reaches it, unless the app keeps it) and its header match. */
 function appRule(app: AppSettings) {
     const headers = app.match ? Object.entries(app.match.headers).map(([name, value]) => ({ type: "Exact", name, value })) : undefined;
+    const filters = [
+        // PathPrefix matches whole segments ("/shop" and "/shop/x", not "/shopping"); the prefix is replaced by "/".
+        ...(app.path !== "/" && app.stripPath ? [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }] : []),
+        ...(podHeader(app) ? [{ type: "ResponseHeaderModifier", responseHeaderModifier: { set: [{ name: POD_HEADER, value: POD_HEADER_VALUE }] } }] : []),
+    ];
     return {
         matches: [{ path: { type: "PathPrefix", value: app.path }, ...(headers ? { headers } : {}) }],
-        // PathPrefix matches whole segments ("/shop" and "/shop/x", not "/shopping"); the prefix is replaced by "/".
-        ...(app.path === "/" ? {} : { filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }] }),
+        ...(filters.length ? { filters } : {}),
         backendRefs: [backendRef(app)],
     };
 }
@@ -160,7 +165,7 @@ export function buildReferenceGrant(namespace: string, apps: readonly AppSetting
         metadata: { name: "istio-sticky-routes", namespace, labels: { ...COMMON_LABELS } },
         spec: {
             from: [{ group: GATEWAY_API_GROUP, kind: "HTTPRoute", namespace: routesNamespace }],
-            to: apps.filter((a) => a.namespace === namespace).map((a) => ({ group: "", kind: "Service", name: a.name })),
+            to: apps.filter((a) => a.namespace === namespace).map((a) => ({ group: "", kind: "Service", name: serviceName(a) })),
         },
     };
 }

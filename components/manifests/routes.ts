@@ -1,5 +1,5 @@
-import type { AppSettings } from "../settings/schema";
-import { ORIGINAL_DST_HEADER } from "../settings/wellKnown";
+import { podPort, type AppSettings } from "../settings/schema";
+import { ORIGINAL_DST_HEADER, POD_HEADER } from "../settings/wellKnown";
 import { DIRECT_SUBSET, directRefusal, NORMAL_SUBSET, podAddressRegex } from "../policy/direct";
 import { createHash } from "crypto";
 import { serviceHost } from "./names";
@@ -33,6 +33,17 @@ export function routeName(path: string): string {
     return `path-${slug}-${createHash("sha256").update(path).digest("hex").slice(0, 8)}`;
 }
 
+/**
+ * The pod header's value: Envoy's formatter for the address of the upstream host that answered
+ * (a custom response header is formatted per request: Envoy's "Custom request/response headers").
+ */
+export const POD_HEADER_VALUE = "%UPSTREAM_REMOTE_ADDRESS%";
+
+/** Whether the app's responses name the pod that answered (existing Services, unless turned off). */
+export function podHeader(app: Pick<AppSettings, "service">): boolean {
+    return app.service?.podHeader === true;
+}
+
 type StringMatch = { exact?: string; prefix?: string; regex?: string };
 type MatchRequest = { uri?: StringMatch; headers?: Record<string, StringMatch> };
 
@@ -49,20 +60,26 @@ function destination(app: AppSettings, subset?: string) {
 export function guardedRoutes(app: AppSettings, base: MatchRequest[], rewrite?: { uri: string }): Record<string, unknown>[] {
     const withHeaders = (extra: Record<string, StringMatch>) => (base.length ? base : [{}]).map((m) => ({ ...m, headers: { ...(m.headers ?? {}), ...extra } }));
     const r = rewrite ? { rewrite } : {};
+    const response = podHeader(app) ? { response: { set: { [POD_HEADER]: POD_HEADER_VALUE } } } : undefined;
+    const request = app.direct.enabled ? { request: { remove: [ORIGINAL_DST_HEADER] } } : undefined;
     const normal = {
         name: app.name,
         ...(base.length ? { match: base } : {}),
         ...r,
         route: [{ destination: destination(app, app.direct.enabled ? NORMAL_SUBSET : undefined) }],
-        ...(app.direct.enabled ? { headers: { request: { remove: [ORIGINAL_DST_HEADER] } } } : {}),
+        ...(request || response ? { headers: { ...request, ...response } } : {}),
     };
     if (!app.direct.enabled) return [normal];
     return [
         {
             name: `${app.name}-direct`,
-            match: withHeaders({ [app.direct.header]: { exact: "true" }, [ORIGINAL_DST_HEADER]: { regex: podAddressRegex(app.direct.podCidr!, app.port) } }),
+            match: withHeaders({
+                [app.direct.header]: { exact: "true" },
+                [ORIGINAL_DST_HEADER]: { regex: podAddressRegex(app.direct.podCidr!, podPort(app)) },
+            }),
             ...r,
             route: [{ destination: destination(app, DIRECT_SUBSET) }],
+            ...(response ? { headers: response } : {}),
         },
         {
             name: `${app.name}-direct-refused`,
@@ -87,7 +104,7 @@ function appGatewayRoutes(app: AppSettings): Record<string, unknown>[] {
     return guardedRoutes(
         app,
         matches.map((m) => (headers ? { ...m, headers } : m)),
-        rewrite,
+        app.stripPath ? rewrite : undefined,
     );
 }
 

@@ -1,11 +1,11 @@
-import type { AppSettings } from "../settings/schema";
-import { appLabels } from "./names";
+import { podPort, type AppSettings } from "../settings/schema";
+import { appLabels, podSelector } from "./names";
 import type { K8sObject } from "./types";
 import type { DirectContextOptions } from "./direct";
 
 export interface SecurityObjects {
-    /** Mutual TLS for the app's pods: STRICT, or PERMISSIVE when the app opts out. */
-    peerAuthentication: K8sObject;
+    /** Mutual TLS for the app's pods: STRICT, or PERMISSIVE when the app opts out (not for an existing Service: its policy stays its owners'). */
+    peerAuthentication?: K8sObject;
     /** With direct routing: the gateway reaches the app's pods on the app port only. */
     networkPolicy?: K8sObject;
     /** With direct routing: only allowed clients may send the direct header. */
@@ -16,21 +16,23 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 export function buildSecurityObjects(app: AppSettings, ctx: DirectContextOptions): SecurityObjects {
     const metadata = { name: app.name, namespace: app.namespace, labels: appLabels(app) };
-    const out: SecurityObjects = {
-        peerAuthentication: {
-            apiVersion: "security.istio.io/v1",
-            kind: "PeerAuthentication",
-            metadata,
-            spec: { selector: { matchLabels: { app: app.name } }, mtls: { mode: app.strictMtls ? "STRICT" : "PERMISSIVE" } },
-        },
-    };
+    const out: SecurityObjects = app.service
+        ? {}
+        : {
+              peerAuthentication: {
+                  apiVersion: "security.istio.io/v1",
+                  kind: "PeerAuthentication",
+                  metadata,
+                  spec: { selector: { matchLabels: podSelector(app) }, mtls: { mode: app.strictMtls ? "STRICT" : "PERMISSIVE" } },
+              },
+          };
     if (!app.direct.enabled) return out;
     out.networkPolicy = {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
         metadata,
         spec: {
-            podSelector: { matchLabels: { app: app.name } },
+            podSelector: { matchLabels: podSelector(app) },
             policyTypes: ["Ingress"],
             ingress: [
                 // The gateway pods: the app port and nothing else, whatever a direct request names.
@@ -41,7 +43,7 @@ export function buildSecurityObjects(app: AppSettings, ctx: DirectContextOptions
                             podSelector: { matchLabels: { ...ctx.gatewaySelector } },
                         },
                     ],
-                    ports: [{ protocol: "TCP", port: app.port }],
+                    ports: [{ protocol: "TCP", port: podPort(app) }],
                 },
                 // Every other namespace keeps the access it had.
                 { from: [{ namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "NotIn", values: [ctx.gatewayNamespace] }] } }] },

@@ -1,5 +1,5 @@
 import { AffinityMode, TlsIssuer } from "../settings/enums";
-import type { AffinitySettings, AppSettings, TlsSettings } from "../settings/schema";
+import { podPort, type AffinitySettings, type AppSettings, type TlsSettings } from "../settings/schema";
 import { ORIGINAL_DST_HEADER } from "../settings/wellKnown";
 import { CLIENT_SESSION_HEADER, describeAffinity } from "../policy/affinity";
 import { serviceHost } from "../manifests/names";
@@ -36,7 +36,7 @@ export function stickinessProbe(a: AffinitySettings, url: string): string {
 
 /** The headers of a request that goes through the ingress to this very pod: the app's routing headers, the opt-in and the pod's address. */
 export function directHeaders(app: AppSettings, pod: Pick<PodAddress, "ip">): Record<string, string> {
-    return { ...(app.match?.headers ?? {}), [app.direct.header]: "true", [ORIGINAL_DST_HEADER]: `${pod.ip}:${app.port}` };
+    return { ...(app.match?.headers ?? {}), [app.direct.header]: "true", [ORIGINAL_DST_HEADER]: `${pod.ip}:${podPort(app)}` };
 }
 
 /** A curl that sends one request through the ingress to this very pod. */

@@ -2,6 +2,7 @@ import { AffinityMode } from "../settings/enums";
 import { CLIENT_SESSION_HEADER } from "../policy/affinity";
 import type { AppSettings } from "../settings/schema";
 import { VERIFY_TOOL } from "../settings/versions";
+import { POD_HEADER } from "../settings/wellKnown";
 
 /**
  * The verify tool's --mode for each policy. The tool is a separate entry the
@@ -48,6 +49,8 @@ export function verifyArgsFor(app: AppSettings, url: string): string[] {
         // The routing header names the pod; each session names itself to the app apart from it.
         ...(a.mode === AffinityMode.PersistentHeader ? ["--id-header", CLIENT_SESSION_HEADER] : []),
         ...Object.entries(app.match?.headers ?? {}).flatMap(([k, v]) => ["--header", `${k}:${v}`]),
+        // An existing Service runs its own app: the route names the pod in a response header.
+        ...(app.service?.podHeader ? ["--pod-header", POD_HEADER] : []),
     ];
 }
 

@@ -1,9 +1,9 @@
-import type { AppSettings } from "../settings/schema";
+import { runsDemoApp, serviceName, type AppSettings } from "../settings/schema";
 import { DirectContext } from "../settings/enums";
 import { AppObjectSet, AppObjectsContext, buildAppObjects } from "../manifests/app";
 import { buildDemoScript, demoScriptRef } from "../manifests/demoApp";
 import { buildIstioGateway, gatewayRef } from "../manifests/gateway";
-import { buildNamespace } from "../manifests/namespace";
+import { buildNamespace, buildNamespaceEnrolment } from "../manifests/namespace";
 import { buildRoutes } from "../manifests/routes";
 import type { K8sObject } from "../manifests/types";
 import { Entry, ObjectType, Part, ReadKind } from "./types";
@@ -12,14 +12,17 @@ import { MeshKeys, meshWaits } from "./waits";
 /** What decides which objects an app owns. */
 export interface AppLayout {
     autoscaling: boolean;
+    /** The app is an existing Service: no workload, a patch of its Service. */
+    existing?: boolean;
     direct: { enabled: boolean; contexts: readonly DirectContext[] };
     /** Ambient on Istio 1.30, hash modes: a VirtualService for the waypoint to hash on. */
     waypointVirtualService?: boolean;
 }
 
-export function appLayout(app: Pick<AppSettings, "autoscaling" | "direct">, waypointVirtualService = false): AppLayout {
+export function appLayout(app: Pick<AppSettings, "autoscaling" | "direct" | "service">, waypointVirtualService = false): AppLayout {
     return {
         autoscaling: app.autoscaling !== undefined,
+        ...(app.service ? { existing: true } : {}),
         direct: { enabled: app.direct.enabled, contexts: app.direct.contexts },
         ...(waypointVirtualService ? { waypointVirtualService } : {}),
     };
@@ -45,14 +48,17 @@ const ISTIO_NETWORKING = "networking.istio.io/v1";
 const directAt = (c: DirectContext) => (l: AppLayout) => l.direct.enabled && l.direct.contexts.includes(c);
 const direct = (l: AppLayout) => l.direct.enabled;
 const autoscaling = (l: AppLayout) => l.autoscaling;
+const own = (l: AppLayout) => l.existing !== true;
+const existing = (l: AppLayout) => l.existing === true;
 
 /**
  * Every object an app can own, in the order a deploy creates them and render
  * prints them: the one table of their keys, types and conditions.
  */
 const APP_OBJECTS: { readonly [F in keyof Required<AppObjectSet>]: AppObjectSpec } = {
-    deployment: { suffix: "deployment", type: { apiVersion: "apps/v1", kind: "Deployment" } },
-    service: { suffix: "service", type: { apiVersion: "v1", kind: "Service" } },
+    deployment: { suffix: "deployment", type: { apiVersion: "apps/v1", kind: "Deployment" }, when: own },
+    service: { suffix: "service", type: { apiVersion: "v1", kind: "Service" }, when: own },
+    servicePatch: { suffix: "service-patch", type: { apiVersion: "v1", kind: "Service", patch: true }, when: existing },
     destinationRule: { suffix: "destinationrule", type: { apiVersion: ISTIO_NETWORKING, kind: "DestinationRule" } },
     horizontalPodAutoscaler: { suffix: "hpa", type: { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" }, when: autoscaling },
     podDisruptionBudget: { suffix: "pdb", type: { apiVersion: "policy/v1", kind: "PodDisruptionBudget" }, when: autoscaling },
@@ -78,7 +84,7 @@ const APP_OBJECTS: { readonly [F in keyof Required<AppObjectSet>]: AppObjectSpec
         type: { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" },
         when: directAt(DirectContext.Sidecar),
     },
-    peerAuthentication: { suffix: "peerauthentication", type: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" } },
+    peerAuthentication: { suffix: "peerauthentication", type: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" }, when: own },
     networkPolicy: { suffix: "networkpolicy", type: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" }, when: direct },
     directAuthorizationPolicy: {
         suffix: "direct-authorization",
@@ -150,8 +156,8 @@ export function appPart(owner: string, layout: AppLayout, refs: AppRefs): Part<A
                 key: `${owner}-ready-pods`,
                 owner,
                 kind: ReadKind.ReadyPods,
-                dependsOn: [keyOf("deployment"), keyOf("service")],
-                target: (s) => ({ namespace: s.app.namespace, service: s.app.name }),
+                dependsOn: layout.existing ? [keyOf("servicePatch")] : [keyOf("deployment"), keyOf("service")],
+                target: (s) => ({ namespace: s.app.namespace, service: serviceName(s.app) }),
             },
         ],
     };
@@ -161,6 +167,8 @@ export function appPart(owner: string, layout: AppLayout, refs: AppRefs): Part<A
 export interface StandaloneLayout extends AppLayout {
     /** Create and label the app's namespace. */
     createNamespace: boolean;
+    /** Label the app's existing namespace for sidecar injection (a patch: the namespace stays its owners'). */
+    enrolNamespace?: boolean;
     /** The app runs the demo app (no image of its own): it gets the demo script. */
     demo: boolean;
     /** Route the app from the gateway: a VirtualService (and a Gateway of its own when none is named). */
@@ -189,7 +197,7 @@ export function standaloneScriptName(app: Pick<AppSettings, "name">): string {
  * routed by the caller) its own Gateway and VirtualService.
  */
 export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh: MeshKeys | undefined): Part<StandaloneInputs> {
-    const namespace = layout.createNamespace ? `${owner}-namespace` : undefined;
+    const namespace = layout.createNamespace || layout.enrolNamespace ? `${owner}-namespace` : undefined;
     const script = layout.demo ? `${owner}-script` : undefined;
     const ns = namespace ? [namespace] : [];
     const entries: Entry<StandaloneInputs>[] = [];
@@ -201,9 +209,12 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
         entries.push({
             key: namespace,
             owner,
-            type: { apiVersion: "v1", kind: "Namespace" },
+            type: { apiVersion: "v1", kind: "Namespace", ...(layout.createNamespace ? {} : { patch: true }) },
             dependsOn: [],
-            build: (s) => buildNamespace(s.app.namespace, { injection: true, revision: s.revision }),
+            build: (s) =>
+                layout.createNamespace
+                    ? buildNamespace(s.app.namespace, { injection: true, revision: s.revision })
+                    : buildNamespaceEnrolment(s.app.namespace, { injection: true, revision: s.revision }),
         });
     }
     if (script) {
@@ -237,6 +248,6 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
 }
 
 /** The demo script reference a standalone app's Deployment mounts. */
-export function standaloneDemoScript(app: Pick<AppSettings, "name" | "image">, source: string | undefined) {
-    return app.image === undefined && source !== undefined ? demoScriptRef(standaloneScriptName(app), source) : undefined;
+export function standaloneDemoScript(app: Pick<AppSettings, "name" | "image" | "service">, source: string | undefined) {
+    return runsDemoApp(app) && source !== undefined ? demoScriptRef(standaloneScriptName(app), source) : undefined;
 }

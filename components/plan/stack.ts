@@ -1,5 +1,5 @@
 import { needsClientAddress, type StackSettings } from "../settings/validate";
-import { needsPersistentSessions, type AppSettings, type MeshSettings, type TlsSettings } from "../settings/schema";
+import { needsPersistentSessions, runsDemoApp, type AppSettings, type MeshSettings, type TlsSettings } from "../settings/schema";
 import { Dataplane, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
 import { needsWaypoint } from "../policy/affinity";
 import { buildWaypoint, WAYPOINT_NAME } from "../manifests/waypoint";
@@ -7,7 +7,7 @@ import { gatewayApiVersionFor, istioLine } from "../settings/versions";
 import { PERSISTENT_SESSION_ENV } from "../policy/affinity";
 import { ISTIO_SYSTEM_NAMESPACE, mergeValues } from "../manifests/releases";
 import { acmeIngressMeshConfig, GATEWAY_TLS_SECRET } from "../manifests/tls";
-import { buildNamespace } from "../manifests/namespace";
+import { buildNamespace, buildNamespaceEnrolment } from "../manifests/namespace";
 import { buildIstioGateway, gatewayRef } from "../manifests/gateway";
 import { buildRoutes, RouteContext } from "../manifests/routes";
 import {
@@ -174,7 +174,8 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
         objects.push(...part.objects);
         reads.push(...part.reads);
     };
-    const own = (key: string, object: K8sObject, dependsOn: string[] = []) => objects.push({ key, owner: name, object, dependsOn });
+    const own = (key: string, object: K8sObject, dependsOn: string[] = [], patch = false) =>
+        objects.push({ key, owner: name, object, dependsOn, ...(patch ? { patch } : {}) });
 
     const meshOwner = `${name}-mesh`;
     const layout = meshLayout(mesh);
@@ -200,17 +201,26 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
     }
 
     const namespaces = [...new Set(apps.map((a) => a.namespace))];
-    const scriptNamespaces = new Set(apps.filter((a) => a.image === undefined).map((a) => a.namespace));
+    const scriptNamespaces = new Set(apps.filter(runsDemoApp).map((a) => a.namespace));
     const script = demoScriptRef(DEMO_SCRIPT_CONFIGMAP, options.demoAppSource);
     const ambient = mesh.dataplane === Dataplane.Ambient;
     const waypointFor = (app: AppSettings) => (ambient && needsWaypoint(app.affinity.mode) ? WAYPOINT_NAME : undefined);
     const waypointNamespaces = new Set(apps.filter(waypointFor).map((a) => a.namespace));
+    const enrolment = ambient ? { ambient: true } : { injection: true, revision: mesh.revision };
+    // A namespace of existing Services is theirs: it is only labelled for the mesh, when the apps ask for it.
+    const existing = new Map(apps.filter((a) => a.service).map((a) => [a.namespace, a.service!.enrolNamespace]));
+    const namespaceKeys = new Map<string, string>();
     for (const ns of namespaces) {
-        own(namespaceKey(name, ns), buildNamespace(ns, ambient ? { ambient: true } : { injection: true, revision: mesh.revision }));
-        if (scriptNamespaces.has(ns)) own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), [namespaceKey(name, ns)]);
+        const key = namespaceKey(name, ns);
+        const enrol = existing.get(ns);
+        if (enrol === undefined) own(key, buildNamespace(ns, enrolment));
+        else if (enrol) own(key, buildNamespaceEnrolment(ns, enrolment), [], true);
+        if (enrol !== false) namespaceKeys.set(ns, key);
+        const inNamespace = namespaceKeys.has(ns) ? [key] : [];
+        if (scriptNamespaces.has(ns)) own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), inNamespace);
         if (waypointNamespaces.has(ns)) {
             const waypoint = buildWaypoint(ns);
-            own(`${name}-waypoint-${ns}`, waypoint, [namespaceKey(name, ns), ...meshWaits(waypoint, installed)]);
+            own(`${name}-waypoint-${ns}`, waypoint, [...inNamespace, ...meshWaits(waypoint, installed)]);
         }
     }
     const gateway = buildSharedGateway(mesh, tls);
@@ -235,14 +245,14 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
         const owner = `${name}-${app.name}`;
         components.push({ key: owner, type: ComponentType.StickyApp, parent: name });
         const refs = {
-            namespace: namespaceKey(name, app.namespace),
-            demoScript: app.image === undefined ? `${name}-demo-app-${app.namespace}` : undefined,
+            namespace: namespaceKeys.get(app.namespace),
+            demoScript: runsDemoApp(app) ? `${name}-demo-app-${app.namespace}` : undefined,
             mesh: installed,
         };
         const waypoint = waypointFor(app);
         const waypointVirtualService = waypoint !== undefined && istioLine(mesh.version).waypointHashNeedsVirtualService;
         const ctx = {
-            demoScript: app.image === undefined ? script : undefined,
+            demoScript: runsDemoApp(app) ? script : undefined,
             gatewayNamespace: mesh.gateway.namespace,
             gatewaySelector: mesh.gateway.labels,
             rootNamespace: ISTIO_SYSTEM_NAMESPACE,
@@ -255,7 +265,8 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
     }
 
     for (const route of buildGatewayRoutes(apps, mesh, tls)) {
-        const where = route.namespace ? [namespaceKey(name, route.namespace)] : installed ? [installed.gatewayNamespace] : [];
+        const inNamespace = route.namespace ? namespaceKeys.get(route.namespace) : undefined;
+        const where = route.namespace ? (inNamespace ? [inNamespace] : []) : installed ? [installed.gatewayNamespace] : [];
         own(`${name}-${route.name}`, route.object, [...where, ...meshWaits(route.object, installed)]);
     }
     return {

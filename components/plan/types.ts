@@ -12,6 +12,11 @@ export enum ComponentType {
 export interface ObjectType {
     apiVersion: string;
     kind: string;
+    /**
+     * A server-side-apply patch of an object someone else owns (an existing Service, its namespace):
+     * only the fields it sets are applied, and they are removed when it is deleted.
+     */
+    patch?: boolean;
 }
 
 /** How render prints a Helm release, and how the plan carries one. */
@@ -31,6 +36,8 @@ export interface PlannedObject {
     object: K8sObject;
     /** Keys of the planned objects it waits for. */
     dependsOn: string[];
+    /** A server-side-apply patch of an object the stack does not own (ObjectType.patch). */
+    patch?: boolean;
 }
 
 export enum ReadKind {
@@ -100,7 +107,13 @@ export function buildEntry<S>(entry: Entry<S>, s: S): K8sObject {
 /** A part with its settings known: planned objects and reads. */
 export function fillPart<S>(part: Part<S>, s: S): { objects: PlannedObject[]; reads: PlannedRead[] } {
     return {
-        objects: part.entries.map((e) => ({ key: e.key, owner: e.owner, object: buildEntry(e, s), dependsOn: e.dependsOn })),
+        objects: part.entries.map((e) => ({
+            key: e.key,
+            owner: e.owner,
+            object: buildEntry(e, s),
+            dependsOn: e.dependsOn,
+            ...(e.type.patch ? { patch: true } : {}),
+        })),
         reads: part.reads.map((r) => ({ key: r.key, owner: r.owner, kind: r.kind, dependsOn: r.dependsOn, ...r.target(s) })),
     };
 }

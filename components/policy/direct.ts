@@ -1,7 +1,7 @@
 import toRegexRange from "to-regex-range";
 import { parseCidr } from "../settings/rules";
 import { ORIGINAL_DST_HEADER } from "../settings/wellKnown";
-import type { AppSettings } from "../settings/schema";
+import { podPort, type AppSettings } from "../settings/schema";
 
 /** Istio's validation webhook rejects regular expressions longer than this. */
 export const ISTIO_MAX_REGEX_LENGTH = 1024;
@@ -27,5 +27,5 @@ export function podAddressRegex(cidr: string, port: number): string {
 }
 
 export function directRefusal(app: AppSettings): string {
-    return `direct routing refused: ${ORIGINAL_DST_HEADER} must be <pod IP>:${app.port} with the pod IP inside ${app.direct.podCidr}`;
+    return `direct routing refused: ${ORIGINAL_DST_HEADER} must be <pod IP>:${podPort(app)} with the pod IP inside ${app.direct.podCidr}`;
 }

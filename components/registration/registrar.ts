@@ -61,7 +61,7 @@ export class Registrar {
     /** Registers planned objects, all known. */
     objects(objects: readonly PlannedObject[], parent: pulumi.Resource): void {
         for (const o of objects) {
-            const type = { apiVersion: o.object.apiVersion, kind: o.object.kind };
+            const type = { apiVersion: o.object.apiVersion, kind: o.object.kind, ...(o.patch ? { patch: true } : {}) };
             this.add(o.key, registerObject(o.key, type, o.object, { parent, dependsOn: this.waits(o.key, o.dependsOn) }));
         }
     }

@@ -82,3 +82,14 @@ export enum TlsIssuer {
     /** An ACME CA (Let's Encrypt by default), HTTP-01 through the Istio ingress gateway. */
     Acme = "acme",
 }
+
+/**
+ * The protocol Istio is told an existing Service's port speaks (its `appProtocol`,
+ * pilot/pkg/serviceregistry/kube/conversion.go: kube.ConvertProtocol): HTTP routing,
+ * hashing and persistent sessions need one of these.
+ */
+export enum AppProtocol {
+    Http = "http",
+    Http2 = "http2",
+    Grpc = "grpc",
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
     AffinityMode,
+    AppProtocol,
     Dataplane,
     DirectContext,
     ExternalTrafficPolicy,
@@ -275,7 +276,66 @@ export const directSchema = requiringEnabled(
         .transform((d) => ({ ...d, enabled: d.enabled ?? false })),
 );
 
-export const appSchema = strict({
+const labelMap = (what: string) =>
+    z
+        .record(text('a Kubernetes label key such as "app" or "example.com/tier"', rules.isLabelKey), text("a Kubernetes label value", rules.isLabelValue), {
+            error: (issue) =>
+                issue.code === "invalid_key" ? 'must be a Kubernetes label key such as "app" or "example.com/tier"' : "must be a map of label names to values",
+        })
+        .refine((l) => Object.keys(l).length > 0, { message: `must hold at least one label (${what})` });
+
+const portNumber = intIn(1, 65535, "a port number from 1 to 65535");
+
+/**
+ * An app that already runs: its Service, which the package never replaces or deletes. Only what
+ * stickiness needs is added; what must change on the Service is a server-side-apply patch.
+ */
+const existingServiceSchema = strict({
+    /** The Service's name in the app's namespace. Default: the app's name. */
+    name: dnsLabel.optional(),
+    /** The Service port the gateway routes to. */
+    port: portNumber,
+    /** The port the pods listen on, when it differs from the Service port (a direct request names <pod IP>:<targetPort>). */
+    targetPort: portNumber.optional(),
+    /** The Service's selector: the pods' labels. Needed with direct routing (its NetworkPolicy selects the pods). */
+    podLabels: labelMap("the Service's selector").optional(),
+    /** What Istio is told the port speaks (patched onto the Service port as appProtocol). */
+    appProtocol: enumOf(AppProtocol).default(AppProtocol.Http),
+    /** Answer with the pod's address in a response header (x-istio-sticky-pod), so verify can tell the pods apart. */
+    podHeader: z.boolean({ error: "must be true or false" }).default(true),
+    /**
+     * Label the namespace for the mesh (sidecar injection, or ambient enrolment). A choice with no default:
+     * with sidecars, the pods get one only when they restart. The gateway applies the affinity either way.
+     */
+    enrolNamespace: z.boolean({ error: "must be true or false: label the namespace for the mesh (pods restart to get sidecars) or leave it as it is" }),
+});
+
+/**
+ * App keys that describe a workload the package deploys: an existing Service's app leaves them out, or
+ * gives them the values its settings hold anyway (so validated settings validate again as they are):
+ * port is service.port, target the app's name, strictMtls false (the package sets no mutual-TLS policy).
+ */
+const WORKLOAD_KEYS = ["image", "replicas", "autoscaling", "target", "port", "strictMtls"] as const;
+const takenByExisting = (raw: Record<string, unknown>, key: (typeof WORKLOAD_KEYS)[number]): boolean => {
+    const service = raw.service as { port?: unknown } | null | undefined;
+    const value = raw[key];
+    if (value === undefined) return true;
+    if (key === "port") return typeof service === "object" && service !== null && value === service.port;
+    if (key === "target") return value === raw.name;
+    if (key === "strictMtls") return value === false;
+    return false;
+};
+
+const WORKLOAD_KEY_REASON: Record<(typeof WORKLOAD_KEYS)[number], string> = {
+    image: "the workload is yours",
+    replicas: "the workload is yours",
+    autoscaling: "the workload is yours",
+    target: "it configures the demo app",
+    port: "set service.port",
+    strictMtls: "the mutual-TLS policy of a running workload stays yours",
+};
+
+const appFields = strict({
     name: dnsLabel,
     namespace: dnsLabel.optional(),
     replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").optional(),
@@ -297,8 +357,39 @@ export const appSchema = strict({
     autoscaling: autoscalingSchema.optional(),
     /** Require mutual TLS for traffic to the app (Istio PeerAuthentication STRICT); false opts out (PERMISSIVE). */
     strictMtls: z.boolean({ error: "must be true or false" }).default(true),
-})
+    /** Remove the path prefix before the app sees the request. Default: true for the package's own workloads, false for an existing Service. */
+    stripPath: z.boolean({ error: "must be true or false" }).optional(),
+    /** An existing Service to make sticky instead of deploying a workload. */
+    service: existingServiceSchema.optional(),
+});
+
+/** Refuses workload keys next to `service` (checked on the raw input, before defaults fill them in). */
+const appSchemaChecked = z.preprocess((raw, ctx) => {
+    if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && (raw as Record<string, unknown>).service !== undefined) {
+        for (const key of WORKLOAD_KEYS) {
+            if (!takenByExisting(raw as Record<string, unknown>, key)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [key],
+                    input: raw,
+                    message: `cannot be set for an app that is an existing Service (${WORKLOAD_KEY_REASON[key]})`,
+                });
+            }
+        }
+    }
+    return raw;
+}, appFields) as z.ZodType<z.output<typeof appFields>, z.input<typeof appFields>>;
+
+export const appSchema = appSchemaChecked
     .superRefine((a, ctx) => {
+        if (a.service && a.direct.enabled && a.service.podLabels === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["service", "podLabels"],
+                message:
+                    "is required with direct routing: its NetworkPolicy lets the gateway reach the pods on their port only, and selects them by these labels",
+            });
+        }
         if (a.direct.enabled) {
             const routing = [
                 ...(a.affinity.headerName ? [[a.affinity.headerName, "affinity.headerName"]] : []),
@@ -324,7 +415,9 @@ export const appSchema = strict({
     })
     .transform((a) => ({
         ...a,
-        replicas: a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
+        ...(a.service ? { port: a.service.port, strictMtls: false, service: { ...a.service, name: a.service.name ?? a.name } } : {}),
+        stripPath: a.stripPath ?? a.service === undefined,
+        replicas: a.service || a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
         namespace: a.namespace ?? a.name,
         path: a.path ?? `/${a.name}`,
         target: a.target ?? a.name,
@@ -337,13 +430,7 @@ const gatewaySchema = strict({
     name: dnsLabel.default(DEFAULT_GATEWAY_NAME),
     namespace: dnsLabel.default(DEFAULT_GATEWAY_NAMESPACE),
     serviceType: enumOf(GatewayServiceType).default(GatewayServiceType.LoadBalancer),
-    labels: z
-        .record(text('a Kubernetes label key such as "app" or "example.com/tier"', rules.isLabelKey), text("a Kubernetes label value", rules.isLabelValue), {
-            error: (issue) =>
-                issue.code === "invalid_key" ? 'must be a Kubernetes label key such as "app" or "example.com/tier"' : "must be a map of label names to values",
-        })
-        .refine((l) => Object.keys(l).length > 0, { message: "must hold at least one label (the gateway's selectors match on them)" })
-        .optional(),
+    labels: labelMap("the gateway's selectors match on them").optional(),
     hosts: z
         .array(text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s)))
         .min(1, { message: "must list at least one host" })
@@ -557,9 +644,25 @@ export type AffinityInput = z.input<typeof affinitySchema>;
 export type CookieSettings = z.output<typeof cookieSchema>;
 export type AppSettings = z.output<typeof appSchema>;
 export type AppInput = z.input<typeof appSchema>;
+export type ExistingServiceSettings = NonNullable<AppSettings["service"]>;
 export type GatewaySettings = z.output<typeof gatewaySchema>;
 export type MeshSettings = z.output<typeof meshSchema>;
 export type MeshInput = z.input<typeof meshSchema>;
+
+/** The port the app's pods listen on: where a direct request goes. */
+export function podPort(app: Pick<AppSettings, "port" | "service">): number {
+    return app.service?.targetPort ?? app.port;
+}
+
+/** Whether the package runs the demo app for the app: its own workload, without an image of the user's. */
+export function runsDemoApp(app: Pick<AppSettings, "image" | "service">): boolean {
+    return app.image === undefined && app.service === undefined;
+}
+
+/** The name of the app's Service: its own, or the existing one it names. */
+export function serviceName(app: Pick<AppSettings, "name" | "service">): string {
+    return app.service?.name ?? app.name;
+}
 
 export function needsPersistentSessions(apps: readonly AppSettings[]): boolean {
     return apps.some((a) => isPersistentMode(a.affinity.mode));

@@ -11,7 +11,7 @@ import {
     isPersistentMode,
     TlsIssuer,
 } from "./enums";
-import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, tlsSchema, TlsSettings, valueAt } from "./schema";
+import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, runsDemoApp, serviceName, tlsSchema, TlsSettings, valueAt } from "./schema";
 import { headerMatchesOverlap, pathsOverlap } from "./rules";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
@@ -196,7 +196,7 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
     if (reserved) {
         problems.push(`${where}.namespace: "${app.namespace}" is reserved (${reserved}); give the app a namespace of its own`);
     }
-    if (a.mode === AffinityMode.PersistentCookie && app.image === undefined && a.cookie?.name === DEMO_SESSION_COOKIE) {
+    if (a.mode === AffinityMode.PersistentCookie && runsDemoApp(app) && a.cookie?.name === DEMO_SESSION_COOKIE) {
         problems.push(`${where}.affinity.cookie.name: "${DEMO_SESSION_COOKIE}" is the demo app's own session cookie; choose another name`);
     }
     if (mesh && app.namespace === mesh.gateway.namespace) {
@@ -229,6 +229,7 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
                 `and the same pod; let the app set the cookie (leave out ttl) or use mode persistentCookie`,
         );
     }
+    warnings.push(...existingServiceWarnings(app, where, mesh));
     if (
         mesh &&
         a.mode === AffinityMode.SourceIp &&
@@ -241,6 +242,32 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
         );
     }
     return { problems, warnings };
+}
+
+/** What an existing Service's app should know about its namespace's enrolment and what is left out. */
+function existingServiceWarnings(app: AppSettings, where: string, mesh: MeshSettings | undefined): string[] {
+    const s = app.service;
+    if (!s) return [];
+    const ambient = mesh?.dataplane === Dataplane.Ambient;
+    const out: string[] = [];
+    if (s.enrolNamespace && !ambient) {
+        out.push(
+            `${where}.service.enrolNamespace: namespace "${app.namespace}" is labelled for sidecar injection; running pods get a sidecar only ` +
+                `when they restart (kubectl rollout restart -n ${app.namespace} deployment/<name>), and until then in-mesh callers reach them without one`,
+        );
+    }
+    if (s.enrolNamespace && ambient) {
+        out.push(
+            `${where}.service.enrolNamespace: namespace "${app.namespace}" is enrolled in ambient: its pods' traffic goes through ztunnel (mutual TLS) at once, without a restart`,
+        );
+    }
+    if (!s.enrolNamespace && ambient && isHashMode(app.affinity.mode)) {
+        out.push(
+            `${where}.service.enrolNamespace is false: in-mesh callers are sticky only through the waypoint, which serves pods enrolled in ambient; ` +
+                `the gateway applies the affinity either way`,
+        );
+    }
+    return out;
 }
 
 /** Cookie attributes a TLS gateway gives hash-mode cookies Envoy sets. */
@@ -411,10 +438,57 @@ function checkAmbient(stack: StackSettings, where: SettingsPlaces): Findings {
     return { problems, warnings: [] };
 }
 
+/**
+ * Existing Services among the apps: a namespace holding one is its owners', so the stack neither
+ * creates it nor deploys its own workloads there, and labels it for the mesh only when all its apps
+ * ask for that; one Service has one DestinationRule, so no two apps name it.
+ */
+function checkExisting(stack: StackSettings, where: SettingsPlaces): Findings {
+    const problems: string[] = [];
+    const firstExisting = new Map<string, number>();
+    const firstService = new Map<string, number>();
+    stack.apps.forEach((app, i) => {
+        if (!app.service) return;
+        const at = `${where.apps}[${i}]`;
+        const first = firstExisting.get(app.namespace);
+        if (first === undefined) firstExisting.set(app.namespace, i);
+        else if (stack.apps[first].service!.enrolNamespace !== app.service.enrolNamespace) {
+            problems.push(
+                `${at}.service.enrolNamespace: ${app.service.enrolNamespace} disagrees with ${where.apps}[${first}] in namespace "${app.namespace}": ` +
+                    `the namespace is labelled for the mesh or not, for all its apps`,
+            );
+        }
+        const id = `${app.namespace}/${serviceName(app)}`;
+        const same = firstService.get(id);
+        if (same === undefined) firstService.set(id, i);
+        else {
+            problems.push(
+                `${at}.service: Service "${id}" is already the app ${where.apps}[${same}]: a Service has one DestinationRule, so one policy; ` +
+                    `route its other paths to that app's path, or tell its requests apart with match on one path`,
+            );
+        }
+    });
+    stack.apps.forEach((app, i) => {
+        const existing = firstExisting.get(app.namespace);
+        if (app.service || existing === undefined) return;
+        problems.push(
+            `${where.apps}[${i}].namespace: "${app.namespace}" holds the existing Service of ${where.apps}[${existing}], so it is not the stack's to create; ` +
+                `deploy the app in a namespace of its own`,
+        );
+    });
+    return { problems, warnings: [] };
+}
+
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
-    for (const found of [checkTls(stack, where), checkClientAddress(stack, where), checkIngressApi(stack, where), checkAmbient(stack, where)]) {
+    for (const found of [
+        checkTls(stack, where),
+        checkClientAddress(stack, where),
+        checkIngressApi(stack, where),
+        checkAmbient(stack, where),
+        checkExisting(stack, where),
+    ]) {
         problems.push(...found.problems);
         warnings.push(...found.warnings);
     }

@@ -50,7 +50,7 @@ describe("multi-language use (the component analyzer's schema)", function () {
                 .map(([k]) => k)
                 .sort();
         assert.deepEqual(plain("StickySessions"), ["apps", "mesh", "tls"]);
-        assert.deepEqual(plain("StickyApp"), ["autoscaling", "createNamespace", "direct", "quiet", "route"]);
+        assert.deepEqual(plain("StickyApp"), ["autoscaling", "createNamespace", "direct", "quiet", "route", "service"]);
         assert.deepEqual(plain("GatewayTls"), ["installCertManager"]);
         assert.deepEqual(plain("IstioMesh"), ["dataplane", "gateway"]);
         assert.equal(inputs("StickyApp").affinity.$ref, "#/types/istio-sticky:index:Affinity");

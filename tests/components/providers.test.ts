@@ -21,7 +21,7 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
     /** The provider reference the SDK sends: "<urn>::<id>". */
     const refOf = (name: string) => `urn:pulumi:test::istio-sticky::pulumi:providers:kubernetes::${name}::${name}-id`;
 
-    function assertAllUse(name: string, components: string[]): void {
+    function assertAllUse(name: string, components: string[], existing = false): void {
         const ref = refOf(name);
         const kube = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
         assert.ok(kube.length > 5);
@@ -30,19 +30,32 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
         const comps = rec.resources.filter((r) => r.type.startsWith("istio-sticky:index:"));
         assert.deepEqual(comps.map((c) => c.name).sort(), [...components].sort());
         for (const c of comps) assert.deepEqual(c.providers, { kubernetes: ref }, `${c.name} (${c.type}) has providers ${JSON.stringify(c.providers)}`);
+        if (existing) assertExisting(kube);
+    }
+
+    function assertExisting(kube: { type: string }[]): void {
+        assert.ok(
+            rec.reads.some((r) => r.name.endsWith("-cart-service-patch-existing")),
+            `the existing Service is read: ${rec.reads.map((r) => r.name).join(", ")}`,
+        );
+        assert.ok(kube.some((r) => r.type === "kubernetes:core/v1:ServicePatch") && kube.some((r) => r.type === "kubernetes:core/v1:NamespacePatch"));
     }
 
     const stack = {
         mesh: { gateway: { hosts: ["shop.test"] } },
         tls: { enabled: true, hosts: ["shop.test"] },
-        apps: [{ name: "shop", affinity: { mode: AffinityMode.Header, headerName: "x-user" } }],
+        apps: [
+            { name: "shop", affinity: { mode: AffinityMode.Header, headerName: "x-user" } },
+            // An existing Service: its patches, and the read of the Service before them, go to the same cluster.
+            { name: "cart", namespace: "theirs", service: { port: 80, enrolNamespace: true } },
+        ],
     };
 
     it("StickySessions with providers: [p]: the mesh, the cert-manager component (GatewayTls) and the apps get p", async () => {
         const p = new k8s.Provider("kind", { context: "kind-sticky" });
         new StickySessions("sticky", stack, { providers: [p] });
         await settle(rec);
-        assertAllUse("kind", ["sticky", "sticky-mesh", "sticky-tls", "sticky-shop"]);
+        assertAllUse("kind", ["sticky", "sticky-mesh", "sticky-tls", "sticky-shop", "sticky-cart"], true);
         // @pulumi/kubernetes-cert-manager's remote component sees only the providers named in its own options.
         const certManager = rec.byNameOf("sticky-tls-cert-manager");
         assert.deepEqual([certManager.type, certManager.providers], ["kubernetes-cert-manager:index:CertManager", { kubernetes: refOf("kind") }]);
@@ -52,11 +65,11 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
         const p = new k8s.Provider("other", { context: "other" });
         new StickySessions("single", stack, { provider: p });
         await settle(rec);
-        assertAllUse("other", ["single", "single-mesh", "single-tls", "single-shop"]);
+        assertAllUse("other", ["single", "single-mesh", "single-tls", "single-shop", "single-cart"], true);
         rec.reset();
         new StickySessions("mapped", stack, { providers: { kubernetes: p } });
         await settle(rec);
-        assertAllUse("other", ["mapped", "mapped-mesh", "mapped-tls", "mapped-shop"]);
+        assertAllUse("other", ["mapped", "mapped-mesh", "mapped-tls", "mapped-shop", "mapped-cart"], true);
     });
 
     it("IstioMesh, GatewayTls (installing cert-manager) and StickyApp on their own", async () => {

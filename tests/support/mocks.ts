@@ -26,7 +26,15 @@ export interface MockOptions {
     preview?: boolean;
     /** What the gateway Service read returns. */
     gatewayService?: { type: string; ip?: string; hostname?: string };
+    /**
+     * Services that already run, by "namespace/name": what a read of each returns (its ports), or null when it
+     * does not exist (the read fails as the provider's does). Reads of other Services return the gateway's.
+     */
+    existingServices?: Record<string, { name?: string; port: number; protocol?: string }[] | null>;
 }
+
+/** The message a read of a missing object fails with (pulumi-kubernetes reads by name and reports the API's 404). */
+export const missingMessage = (id: string) => `resource "${id}" was not found`;
 
 /**
  * The EndpointSlices of Service `name`, as the API returns them: two ready pods
@@ -86,6 +94,9 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
                 if (args.id !== undefined && args.id !== "") {
                     recorder.reads.push({ type: args.type, name: args.name, id: args.id, provider: args.provider ?? "" });
                     const [namespace, name] = args.id.split("/");
+                    const existing = opts.existingServices?.[args.id];
+                    if (existing === null) throw new Error(missingMessage(args.id));
+                    if (existing) return { id: args.id, state: { metadata: { name, namespace }, spec: { type: "ClusterIP", ports: existing } } };
                     const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
                     return {
                         id: args.id,

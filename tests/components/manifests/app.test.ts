@@ -17,19 +17,19 @@ const routeCtx = { gateway: "istio-ingress/sticky-gateway", hosts: ["*"], namesp
 describe("objects/app", () => {
     const [app] = stackWith([AffinityMode.Header]).apps;
     const o = buildAppObjects(app, ctx);
-    const container = o.deployment.spec.template.spec.containers[0];
+    const container = o.deployment!.spec.template.spec.containers[0];
 
     it("runs the demo app from a ConfigMap on the public node image", () => {
         const script = buildDemoScript(ctx.demoScript, app.namespace, source);
         assert.equal(script.data!["server.js"], source);
         assert.equal(container.image, "node:22-alpine");
         assert.deepEqual(container.command, ["node", "/app/server.js"]);
-        assert.equal(o.deployment.spec.template.spec.volumes[0].configMap.name, script.metadata.name);
-        assert.match(o.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"], /^[0-9a-f]{64}$/);
+        assert.equal(o.deployment!.spec.template.spec.volumes[0].configMap.name, script.metadata.name);
+        assert.match(o.deployment!.spec.template.metadata.annotations["istio-sticky/script-sha256"], /^[0-9a-f]{64}$/);
         const changed = buildAppObjects(app, { ...ctx, demoScript: demoScriptRef("istio-sticky-demo-app", `${source};`) });
         assert.notEqual(
-            changed.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"],
-            o.deployment.spec.template.metadata.annotations["istio-sticky/script-sha256"],
+            changed.deployment!.spec.template.metadata.annotations["istio-sticky/script-sha256"],
+            o.deployment!.spec.template.metadata.annotations["istio-sticky/script-sha256"],
             "a changed script rolls the pods",
         );
     });
@@ -39,8 +39,8 @@ describe("objects/app", () => {
         assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
         assert.ok(container.resources.limits.memory && container.resources.requests.cpu);
         assert.equal(container.readinessProbe.httpGet.path, "/healthz");
-        assert.equal(o.deployment.spec.template.spec.automountServiceAccountToken, false);
-        assert.equal(o.deployment.spec.replicas, 3);
+        assert.equal(o.deployment!.spec.template.spec.automountServiceAccountToken, false);
+        assert.equal(o.deployment!.spec.replicas, 3);
     });
     it("passes the pod's name and IP through the downward API and the session key by env", () => {
         const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
@@ -50,8 +50,8 @@ describe("objects/app", () => {
         );
     });
     it("names the Service port for HTTP, so header and cookie hashing apply", () => {
-        assert.deepEqual(o.service.spec.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
-        assert.deepEqual(o.service.spec.selector, o.deployment.spec.selector.matchLabels);
+        assert.deepEqual(o.service!.spec.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
+        assert.deepEqual(o.service!.spec.selector, o.deployment!.spec.selector.matchLabels);
     });
     it("routes the path prefix through the gateway and rewrites it to /", () => {
         const [vs] = buildRoutes([app], routeCtx);
@@ -72,16 +72,16 @@ describe("objects/app", () => {
     it("runs a custom image as it is, without the script", () => {
         const [custom] = stackWith([AffinityMode.None], {}, { image: "ghcr.io/acme/shop:1.2", port: 9000 }).apps;
         const objs = buildAppObjects(custom, { ...ctx, demoScript: undefined });
-        const c = objs.deployment.spec.template.spec.containers[0];
+        const c = objs.deployment!.spec.template.spec.containers[0];
         assert.equal(c.image, "ghcr.io/acme/shop:1.2");
         assert.equal(c.command, undefined);
         assert.equal(c.ports[0].containerPort, 9000);
-        assert.ok(!objs.deployment.spec.template.spec.volumes.some((v: any) => v.configMap));
+        assert.ok(!objs.deployment!.spec.template.spec.volumes.some((v: any) => v.configMap));
     });
     it("gives the autoscaler the replica count, and keeps one pod through disruptions", () => {
         const [scaled] = stackWith([AffinityMode.PersistentCookie], {}, { autoscaling: { minReplicas: 2, maxReplicas: 8, cpuUtilization: 70 } }).apps;
         const objs = buildAppObjects(scaled, ctx);
-        assert.equal("replicas" in objs.deployment.spec, false);
+        assert.equal("replicas" in objs.deployment!.spec, false);
         assert.deepEqual(objs.horizontalPodAutoscaler!.spec, {
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "app-0" },
             minReplicas: 2,

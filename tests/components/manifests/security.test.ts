@@ -7,8 +7,8 @@ const app = (extra: Record<string, unknown> = {}) => parseApp({ name: "web", ...
 
 describe("objects/security", () => {
     it("requires mutual TLS for every app unless it opts out", () => {
-        assert.deepEqual(buildSecurityObjects(app(), ctx).peerAuthentication.spec, { selector: { matchLabels: { app: "web" } }, mtls: { mode: "STRICT" } });
-        assert.equal(buildSecurityObjects(app({ strictMtls: false }), ctx).peerAuthentication.spec.mtls.mode, "PERMISSIVE");
+        assert.deepEqual(buildSecurityObjects(app(), ctx).peerAuthentication!.spec, { selector: { matchLabels: { app: "web" } }, mtls: { mode: "STRICT" } });
+        assert.equal(buildSecurityObjects(app({ strictMtls: false }), ctx).peerAuthentication!.spec.mtls.mode, "PERMISSIVE");
         assert.equal(buildSecurityObjects(app(), ctx).networkPolicy, undefined);
     });
     it("with direct routing, lets the gateway reach only the app port of the app's pods", () => {

@@ -1,0 +1,51 @@
+import { serviceName, type AppSettings } from "../settings/schema";
+import { serviceLabelsFor } from "../policy/affinity";
+import type { K8sObject } from "./types";
+import { USE_WAYPOINT_LABEL } from "./waypoint";
+
+/**
+ * What an existing Service must carry for stickiness, as a server-side-apply patch: only these
+ * fields, owned by the patch's field manager and removed again when it is deleted.
+ * - The port's `appProtocol`, so Istio treats it as HTTP whatever the port is named
+ *   (pilot/pkg/serviceregistry/kube/conversion.go: ConvertProtocol reads appProtocol first).
+ *   `spec.ports` is a list keyed by port and protocol (core/v1 ServiceSpec: listMapKey port,
+ *   protocol), so the entry merges into the existing port instead of adding one.
+ * - The persistent-session label (persistent modes) and, in ambient, the waypoint label.
+ */
+export function buildServicePatch(app: AppSettings, waypoint: string | undefined): K8sObject {
+    const service = app.service;
+    if (!service) throw new Error(`app ${app.name} is not an existing Service`);
+    const labels = { ...serviceLabelsFor(app.affinity), ...(waypoint ? { [USE_WAYPOINT_LABEL]: waypoint } : {}) };
+    return {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: serviceName(app), namespace: app.namespace, ...(Object.keys(labels).length ? { labels } : {}) },
+        spec: { ports: [{ port: app.port, protocol: "TCP", appProtocol: service.appProtocol }] },
+    };
+}
+
+/** A port of a Service as the API server returns it. */
+export interface LivePort {
+    name?: string;
+    port: number;
+    protocol?: string;
+    targetPort?: number | string;
+    appProtocol?: string;
+}
+
+/**
+ * Why a patch cannot go onto the Service as it is, or undefined: a server-side apply naming a port
+ * the Service lacks would add that port to it rather than fail, so the port is checked first.
+ */
+export function servicePatchProblem(patch: K8sObject, live: { ports?: readonly LivePort[] } | undefined): string | undefined {
+    const where = `Service ${patch.metadata.namespace}/${patch.metadata.name}`;
+    const ports: readonly LivePort[] = live?.ports ?? [];
+    for (const wanted of (patch.spec?.ports ?? []) as LivePort[]) {
+        const protocol = wanted.protocol ?? "TCP";
+        if (!ports.some((p) => p.port === wanted.port && (p.protocol ?? "TCP") === protocol)) {
+            const have = ports.length ? ports.map((p) => `${p.port}/${p.protocol ?? "TCP"}${p.name ? ` (${p.name})` : ""}`).join(", ") : "none";
+            return `${where} has no port ${wanted.port}/${protocol} (its ports: ${have}): set service.port to the port the gateway should route to`;
+        }
+    }
+    return undefined;
+}
