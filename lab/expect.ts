@@ -7,9 +7,9 @@
  * lab's commit, paths relative to the repository).
  */
 import type { Plan } from "../components/plan/stack";
-import type { AppSettings } from "../components/settings/schema";
+import { podPort, serviceName, type AppSettings } from "../components/settings/schema";
 import { AffinityMode, Dataplane, DirectContext, HashAlgorithm, isHashMode, isPersistentMode } from "../components/settings/enums";
-import { ORIGINAL_DST_HEADER } from "../components/settings/wellKnown";
+import { ORIGINAL_DST_HEADER, POD_HEADER } from "../components/settings/wellKnown";
 import type { ProxyConfig, XdsResult } from "./xds";
 
 /** istiod's ring size when a DestinationRule sets none (pilot/pkg/networking/core/cluster_traffic_policy.go, applyRingHashLoadBalancer). */
@@ -229,11 +229,13 @@ function checkDirect(gw: ProxyConfig, a: AppSettings, host: string): string[] {
         const regex = target?.string_match?.safe_regex?.regex;
         if (!regex) out.push(`direct route in ${r.config} does not check ${ORIGINAL_DST_HEADER}`);
         else {
+            // A direct request names the pod's own port (an existing Service's targetPort).
+            const port = podPort(a);
             const p = probes(a.direct.podCidr!);
             for (const ip of p.inside)
-                if (!fullMatch(regex, `${ip}:${a.port}`)) out.push(`direct route refuses pod address ${ip}:${a.port} inside ${a.direct.podCidr}`);
-            for (const ip of p.outside) if (fullMatch(regex, `${ip}:${a.port}`)) out.push(`direct route accepts ${ip}:${a.port}, outside ${a.direct.podCidr}`);
-            if (fullMatch(regex, `${p.inside[0]}:${a.port + 1}`)) out.push(`direct route accepts another port than ${a.port}`);
+                if (!fullMatch(regex, `${ip}:${port}`)) out.push(`direct route refuses pod address ${ip}:${port} inside ${a.direct.podCidr}`);
+            for (const ip of p.outside) if (fullMatch(regex, `${ip}:${port}`)) out.push(`direct route accepts ${ip}:${port}, outside ${a.direct.podCidr}`);
+            if (fullMatch(regex, `${p.inside[0]}:${port + 1}`)) out.push(`direct route accepts another port than ${port}`);
         }
     }
     const refusals = routeConfigs(gw).flatMap((rc) =>
@@ -264,6 +266,23 @@ function checkGuard(gw: ProxyConfig, a: AppSettings): string[] {
     return guarded ? [] : [`no RBAC DENY policy on ${a.path} for clients outside ${[...want].join(", ")}`];
 }
 
+/** The app sees the path as its settings say (the prefix removed, or kept), and an existing Service's responses name the pod. */
+function checkPathAndPodHeader(r: { config: string; route: any }, a: AppSettings): string[] {
+    const out: string[] = [];
+    const rewrites = r.route.route.prefix_rewrite !== undefined || r.route.route.regex_rewrite !== undefined;
+    const strips = a.stripPath && a.path !== "/";
+    if (strips && !rewrites) out.push(`gateway route ${r.route.name} in ${r.config} keeps the path prefix ${a.path} (stripPath is on)`);
+    if (!strips && rewrites) out.push(`gateway route ${r.route.name} in ${r.config} rewrites the path (stripPath is off)`);
+    const added = (r.route.response_headers_to_add ?? []).find((h: any) => h.header?.key === POD_HEADER);
+    const wanted = a.service?.podHeader === true;
+    if (wanted && added?.header?.value !== "%UPSTREAM_REMOTE_ADDRESS%")
+        out.push(
+            `gateway route ${r.route.name} in ${r.config} does not answer with ${POD_HEADER}: %UPSTREAM_REMOTE_ADDRESS% (${JSON.stringify(added ?? null)})`,
+        );
+    if (!wanted && added) out.push(`gateway route ${r.route.name} in ${r.config} reveals the pod in ${POD_HEADER}`);
+    return out;
+}
+
 function checkGatewayApp(gw: ProxyConfig, a: AppSettings, host: string): { problems: string[]; seen: string } {
     const problems: string[] = [];
     const isApp = (c: string) => c.startsWith(`outbound|${a.port}|`) && c.endsWith(`|${host}`) && !c.includes("|direct|");
@@ -284,6 +303,7 @@ function checkGatewayApp(gw: ProxyConfig, a: AppSettings, host: string): { probl
         }
         if (a.direct.enabled && a.direct.contexts.includes(DirectContext.Gateway) && !(r.route.request_headers_to_remove ?? []).includes(ORIGINAL_DST_HEADER))
             problems.push(`gateway route ${r.route.name} in ${r.config} passes ${ORIGINAL_DST_HEADER} on to the app`);
+        problems.push(...checkPathAndPodHeader(r, a));
     }
     const clusters = [...new Set(routes.map((r) => r.route.route.cluster))];
     for (const name of clusters) {
@@ -377,7 +397,7 @@ export function checkXds(plan: Plan, result: XdsResult, gatewayPorts: Record<num
     problems.push(...checkTls(gw, plan, gatewayPorts[443] ?? 443, gatewayPorts[80] ?? 80));
     const ambient = plan.settings.mesh.dataplane === Dataplane.Ambient;
     const apps = plan.settings.apps.map((a) => {
-        const host = `${a.name}.${a.namespace}.svc.cluster.local`;
+        const host = `${serviceName(a)}.${a.namespace}.svc.cluster.local`;
         const g = checkGatewayApp(gw, a, host);
         const ps = [...g.problems];
         const seen = [g.seen];
@@ -416,8 +436,8 @@ function headerRoutingOrder(gw: ProxyConfig, apps: readonly AppSettings[]): stri
         if (group.length < 2) continue;
         const matched = group.filter((a) => a.match?.headers);
         const fallback = group.filter((a) => !a.match?.headers);
-        const expected = [...matched, ...fallback].map((a) => `${a.name}.${a.namespace}.svc.cluster.local`);
-        const matchedHosts = matched.map((a) => `${a.name}.${a.namespace}.svc.cluster.local`);
+        const expected = [...matched, ...fallback].map((a) => `${serviceName(a)}.${a.namespace}.svc.cluster.local`);
+        const matchedHosts = matched.map((a) => `${serviceName(a)}.${a.namespace}.svc.cluster.local`);
         for (const rc of gw.routes) {
             for (const vh of rc.virtual_hosts ?? []) {
                 const order = (vh.routes ?? [])

@@ -14,13 +14,13 @@ import { verifyArgsFor } from "../components/outputs/verifyArgs";
 import { directHeaders } from "../components/outputs/endpoints";
 import { buildPlan, type Plan } from "../components/plan/stack";
 import { AffinityMode, isHashMode, isPersistentMode, DirectContext } from "../components/settings/enums";
-import type { AppSettings } from "../components/settings/schema";
+import { podPort, type AppSettings } from "../components/settings/schema";
 import { parseStackConfig, type StackSettings } from "../components/settings/validate";
 import { ENVOY_WHEEL, ensureEnvoy, ensureXds, envoyVersion, istioModule } from "./build";
 import { gatewayBootstrap, startEnvoy, REMOVED, type RunningEnvoy } from "./envoy";
 import { checkXds, type StackXds } from "./expect";
 import { startPods, stopPods, type RunningPod } from "./pods";
-import { buildWorld, LAB_POD_NET, type LabWorld } from "./world";
+import { buildWorld, LAB_POD_NET, type LabPod, type LabWorld } from "./world";
 import { generateXds, type XdsResult } from "./xds";
 
 /** Where direct routing points in the lab: its pods' loopback network, and the clients allowed to use it. */
@@ -139,12 +139,20 @@ function endpointOf(plan: Plan, envoy: RunningEnvoy, gatewayPorts: Record<number
     };
 }
 
+/**
+ * How verify names the pod that answered: the demo app's pod name from its body, or for an
+ * existing Service, the address the route's response header gives (the pod's IP and port).
+ */
+function podId(a: AppSettings, p: LabPod): string {
+    return a.service?.podHeader ? `${p.ip}:${podPort(a)}` : p.name;
+}
+
 async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDir: string): Promise<EnvoyFigures> {
     const base = ep.http ?? ep.https!;
     const tlsOnly = !ep.http;
     const url = `${base}${a.path}/lab`;
     const report = await verifyStickiness(labVerify(a, url, ...tlsFlags(tlsOnly ? ep.servername : undefined), "--save", path.join(stateDir, `${a.name}.json`)));
-    const own = world.pods.filter((p) => p.app === a.name).map((p) => p.name);
+    const own = world.pods.filter((p) => p.app === a.name).map((p) => podId(a, p));
     const figures: EnvoyFigures = {
         sessions: report.sessions,
         pods: own.length,
@@ -188,7 +196,7 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
     let reached = 0;
     for (const p of pods) {
         const r = await one(p.ip, LAB_DIRECT.allowedClient);
-        if (r.ok === 5 && r.distribution.requestsByPod[p.name] === 5) reached++;
+        if (r.ok === 5 && r.distribution.requestsByPod[podId(a, p)] === 5) reached++;
     }
     const outsideClient = await one(pods[0].ip, LAB_DIRECT.refusedClient);
     const outsideCidr = await one("127.0.0.1", LAB_DIRECT.allowedClient);

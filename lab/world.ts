@@ -19,6 +19,7 @@ import type { Plan } from "../components/plan/stack";
 import { Dataplane, isPersistentMode } from "../components/settings/enums";
 import { PERSISTENT_SESSION_ENV } from "../components/policy/affinity";
 import { ensureHelm, findCharts, helmTemplate } from "./charts";
+import { clusterObjects } from "./existing";
 
 /** Where the lab's addresses live: pods at 127.1.<app>.<n>, proxies at 127.0.9.<n>. */
 export const LAB_POD_NET = "127.1";
@@ -285,7 +286,8 @@ const GATEWAY_CLASSES = [
 
 /** The lab's cluster for a plan. Cluster IPs come from 10.96.0.0/16: istiod needs them, no traffic goes there. */
 export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
-    const objects = plan.objects.map((o) => o.object).filter((o) => o.apiVersion !== "render.istio-sticky/v1");
+    // The plan's objects, and what already runs for existing Services with the plan's patches applied.
+    const objects = clusterObjects(plan).filter((o) => o.apiVersion !== "render.istio-sticky/v1");
     const ambient = plan.settings.mesh.dataplane === Dataplane.Ambient;
     const configs = objects.filter((o) => ISTIO_GROUPS.includes(groupOf(o)));
     const kube: object[] = [...GATEWAY_CLASSES];
@@ -309,10 +311,14 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
         if (ambient && nsLabels["istio.io/dataplane-mode"] === "ambient") return { "ambient.istio.io/redirection": "enabled" };
         return {};
     };
+    // Injection as the webhook decides it: the pod's own label, else its namespace's (the package's pods say "true").
+    const injected = (pod: LabPod) => {
+        const inject = pod.labels["sidecar.istio.io/inject"];
+        const nsLabels = namespaces.get(pod.namespace)?.metadata.labels ?? {};
+        return inject === "true" || (inject !== "false" && (nsLabels["istio-injection"] === "enabled" || nsLabels["istio.io/rev"] !== undefined));
+    };
     const sidecarLabels = (pod: LabPod): Record<string, string> =>
-        ambient || pod.labels["sidecar.istio.io/inject"] === "false"
-            ? {}
-            : { "security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": pod.app };
+        ambient || !injected(pod) ? {} : { "security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": pod.app };
 
     // The gateway, from its chart.
     const gw = gatewayObjects(plan);

@@ -31,6 +31,16 @@ export function stackWith(
     }).value;
 }
 
+/** Apps that are existing Services: in one namespace (enrolled for the mesh), on one path told apart by a header, keeping the path. */
+const EXISTING_EXTRAS: Record<string, (i: number) => Record<string, unknown>> = {
+    "existing Services in one enrolled namespace, one shared path": (i) => ({
+        namespace: "theirs",
+        path: "/shared",
+        match: { headers: { target: `b${i}` } },
+        service: { name: `svc-${i}`, port: 80, targetPort: 8080, enrolNamespace: true },
+    }),
+};
+
 /** Generated configs: every mode, with every option, on every gateway type, with and without TLS and an installed Istio. */
 export function generatedConfigs(): [string, Record<string, unknown>][] {
     const out: [string, Record<string, unknown>][] = [];
@@ -65,6 +75,11 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
             strictMtls: i % 2 === 0,
         }),
         "own image and port, replicas": (i) => ({ image: "ghcr.io/acme/app:1.2", port: 9000 + i, replicas: 2 }),
+        ...EXISTING_EXTRAS,
+        "existing Services, direct routing (gateway and sidecar), not enrolled": (i) => ({
+            service: { name: `svc-${i}`, port: 80, targetPort: 8080 + i, podLabels: { "app.kubernetes.io/instance": `svc-${i}` }, enrolNamespace: false },
+            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
+        }),
     };
     for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"])
         matrix(serviceType, ALL_MODES, extras, (install) => ({ install, gateway: { serviceType } }));
@@ -76,6 +91,7 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
             direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["sidecar"] },
             autoscaling: { minReplicas: 2, maxReplicas: 4 },
         }),
+        ...EXISTING_EXTRAS,
     };
     matrix("Gateway API", ALL_MODES, gatewayApiExtras, (install) => ({
         install,
@@ -86,6 +102,7 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
     const ambientExtras: Extras = {
         plain: () => ({}),
         "autoscaling, one shared path": (i) => ({ ...sharedPath(i), autoscaling: { minReplicas: 2, maxReplicas: 4 } }),
+        "existing Services, every other namespace enrolled": (i) => ({ service: { name: `svc-${i}`, port: 80, enrolNamespace: i % 2 === 0 } }),
     };
     for (const api of ["istio", "gatewayApi"]) {
         matrix(`ambient, ${api}`, ambientModes, ambientExtras, (install) => ({ install, dataplane: "ambient", gateway: { serviceType: "NodePort", api } }));
