@@ -548,7 +548,8 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
         ];
         const elsewhere = gatewayHosts.filter((h) => !s.hosts.has(h) && !s.hosts.has("*"));
         if (elsewhere.length) notes.push(`also served on ${elsewhere.join(", ")}: the gateway serves every app on all of its hosts`);
-        if (tls && s.app.affinity.mode === AffinityMode.Cookie) {
+        // Only a cookie Envoy sets (one with a ttl) gets the attributes; one the app sets is only hashed.
+        if (tls && s.app.affinity.mode === AffinityMode.Cookie && s.app.affinity.cookie?.ttl !== undefined) {
             const plain = [...s.hosts].filter((h) => h === "*" || !hostCovered(h, tls.hosts));
             if (plain.length) {
                 notes.push(
