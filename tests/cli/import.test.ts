@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { IMPORT_USAGE, runImport } from "../../cli/import";
+import { KNOWN_ANNOTATIONS } from "../../cli/import/annotations";
 import { validateStackFile } from "../../cli/import/config";
 import { planDocuments } from "../../components/plan/render";
 import { buildPlan, Plan } from "../../components/plan/stack";
@@ -1175,4 +1176,18 @@ describe("istio-sticky-import: each fixture's stack in the mesh lab (istiod's xD
             );
         });
     }
+});
+
+describe("istio-sticky-import: docs/ingress-nginx.md", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "ingress-nginx.md"), "utf8");
+
+    it("shows the command's options as the command prints them", () => {
+        const options = IMPORT_USAGE.split("\n").filter((l) => /^ {2}-/.test(l));
+        assert.ok(options.length >= 5);
+        for (const o of options) assert.ok(doc.includes(o), `docs/ingress-nginx.md lacks the option line ${JSON.stringify(o)}`);
+    });
+
+    it("names every annotation the import reads in its mapping", () => {
+        for (const a of KNOWN_ANNOTATIONS) assert.match(doc, new RegExp(`\`${a.replace(/[-]/g, "\\-")}[:\` ]`), a);
+    });
 });
