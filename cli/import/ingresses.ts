@@ -148,7 +148,7 @@ function appName(svc: string, ns: string, taken: ReadonlySet<string>): string {
     for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-/** Annotations that decide the affinity: a second Ingress for the same Service that differs in them conflicts. */
+/** Annotations that decide a Service's balancing: each is reported through the Service's upstream (upstreams.ts). */
 const AFFINITY_ANNOTATIONS = new Set([
     "affinity",
     "affinity-mode",
@@ -279,7 +279,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
     const protocolFindings = new Map<Ingress, Finding>();
     const mappedPaths = new Map<Ingress, number>();
     const taken = new Set<string>();
-    const mapped1 = (ing: Ingress, s: AppState, protocol: Finding | undefined) => {
+    const countMapped = (ing: Ingress, s: AppState, protocol: Finding | undefined) => {
         mappedPaths.set(ing, (mappedPaths.get(ing) ?? 0) + 1);
         if (!firstApp.has(ing)) firstApp.set(ing, s);
         if (protocol && !protocolFindings.has(ing)) protocolFindings.set(ing, protocol);
@@ -391,7 +391,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                 ...mapped.finding,
                 detail: `${mapped.finding.detail ? `${mapped.finding.detail}; ` : ""}the same app as before: ${existing.app.name}`,
             });
-            mapped1(c.ing, existing, protocol.finding);
+            countMapped(c.ing, existing, protocol.finding);
             continue;
         }
         const clash = apps.find((s) => s.app.path === mapped.path);
@@ -455,7 +455,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             verdict: mapped.finding.verdict === "exact" && !c.defaultBackend ? "exact" : "approximate",
             detail: [...(mapped.finding.detail ? [mapped.finding.detail] : []), ...portNotes].join("; "),
         });
-        mapped1(c.ing, state, protocol.finding);
+        countMapped(c.ing, state, protocol.finding);
     }
 
     // Persistent cookies all live on path "/": two apps with one cookie name would overwrite each other's.

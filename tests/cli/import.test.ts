@@ -148,16 +148,14 @@ function fixtureArgv(fixture: string): string[] {
  * Ingress lives in "default", which the package refuses for an app: its stack is made with the
  * namespace renamed "hello" while that holds.
  */
-function fixtureStacks(): [string, StackSettings][] {
-    return FIXTURE_NAMES.map((fixture) => {
-        let r = run(fixtureArgv(fixture));
-        if (fixture === "chashsubset" && r.code !== 0) {
-            const source = fs.readFileSync(path.join(FIXTURES, "chashsubset.yaml"), "utf8").replace(/namespace: default/g, "namespace: hello");
-            r = run(["--namespace", "hello"], source);
-        }
-        assertImported(r);
-        return [fixture, validateStackFile(r.out).value];
-    });
+function fixtureStack(fixture: string): StackSettings {
+    let r = run(fixtureArgv(fixture));
+    if (fixture === "chashsubset" && r.code !== 0) {
+        const source = fs.readFileSync(path.join(FIXTURES, "chashsubset.yaml"), "utf8").replace(/namespace: default/g, "namespace: hello");
+        r = run(["--namespace", "hello"], source);
+    }
+    assertImported(r);
+    return validateStackFile(r.out).value;
 }
 
 describe("istio-sticky-import: ingress-nginx's documented affinity examples", () => {
@@ -1116,8 +1114,9 @@ describe("istio-sticky-import: the shop fixture (every mapping at once)", () => 
 });
 
 describe("istio-sticky-import: each fixture's stack renders and holds against Istio's rules", () => {
-    for (const [fixture, stack] of fixtureStacks()) {
+    for (const fixture of FIXTURE_NAMES) {
         it(`${fixture}: buildPlan's objects give the rules oracle no error`, () => {
+            const stack = fixtureStack(fixture);
             const docs = planDocuments(buildPlan(stack, { demoAppSource: "x" }));
             const errors = findingsForStack(stack, docs).filter((f) => f.severity === "error");
             assert.deepEqual(
@@ -1154,8 +1153,8 @@ describe("istio-sticky-import: each fixture's stack in the mesh lab (istiod's xD
             console.log("      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)");
             this.skip();
         }
-        const runs = fixtureStacks().map(([fixture, stack]) => {
-            const plan = buildPlan(stack, { demoAppSource: "x" });
+        const runs = FIXTURE_NAMES.map((fixture) => {
+            const plan = buildPlan(fixtureStack(fixture), { demoAppSource: "x" });
             plans.set(fixture, plan);
             return { fixture, plan, world: buildWorld(plan, { name: `import ${fixture}` }) };
         });
