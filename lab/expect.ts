@@ -175,6 +175,20 @@ function checkCluster(c: any, a: AppSettings): string[] {
     return out;
 }
 
+/**
+ * A sidecar speaks the app's declared protocol to it: HTTP/1.1 for "http", HTTP/2 for "http2" and
+ * "grpc". A port Istio does not know the protocol of is sniffed, and its cluster forwards with
+ * whatever protocol the caller used (use_downstream_protocol_config): an HTTP/1.1 app would get h2.
+ */
+function checkUpstreamProtocol(c: any, a: AppSettings, label: string): string[] {
+    const options = c.typed_extension_protocol_options?.["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+    const declared = a.service?.appProtocol ?? "http";
+    if (options?.use_downstream_protocol_config) return [`${label}: cluster ${c.name} forwards with the caller's protocol (the port's protocol is undeclared)`];
+    const h2 = options?.explicit_http_config?.http2_protocol_options !== undefined;
+    if (h2 !== (declared !== "http")) return [`${label}: cluster ${c.name} speaks ${h2 ? "HTTP/2" : "HTTP/1.1"} to a port declared ${declared}`];
+    return [];
+}
+
 /** The per-route stateful-session config persistent modes need, and its filter in the connection manager. */
 function checkStatefulSession(p: ProxyConfig, r: RouteAt, a: AppSettings): string[] {
     // On a route (gateways, pilot/pkg/networking/core/route/route.go) or its virtual host (sidecars, httproute.go).
@@ -334,7 +348,7 @@ function checkMeshProxy(label: string, p: ProxyConfig, a: AppSettings, host: str
     for (const name of new Set(routes.map((r) => r.route.route.cluster))) {
         const c = p.clusters.find((x) => x.name === name);
         if (!c) problems.push(`${label} routes to ${name}, which it was not sent`);
-        else problems.push(...checkCluster(c, a).map((x) => `${label}: ${x}`));
+        else problems.push(...checkCluster(c, a).map((x) => `${label}: ${x}`), ...(prefix === "outbound" ? checkUpstreamProtocol(c, a, label) : []));
     }
     if (prefix === "outbound" && a.direct.enabled && a.direct.contexts.includes(DirectContext.Sidecar)) {
         const name = `outbound|${a.port}|direct|${host}`;

@@ -179,6 +179,7 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
 /** Direct routing: each pod by its address from an allowed client; refusals from outside the allowed clients, and for an address outside the pod network. */
 async function measureDirect(a: AppSettings, world: LabWorld, base: string, servername?: string): Promise<EnvoyFigures["direct"]> {
     const pods = world.pods.filter((p) => p.app === a.name);
+    const podHeader = parseVerifyArgs(verifyArgsFor(a, `${base}${a.path}/lab`)).podHeader;
     // The headers of the stack's exported direct-routing curl (directCurl), to a pod address.
     const one = (ip: string, from: string) =>
         verifyStickiness(
@@ -190,6 +191,8 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
                 minStickiness: 0,
                 sourceAddresses: [from],
                 headers: directHeaders(a, { ip }),
+                // How the exported verify command tells the pods apart (an existing Service's pod header).
+                ...(podHeader ? { podHeader } : {}),
                 ...(servername ? { insecure: true, servername } : {}),
             }),
         );

@@ -42,11 +42,44 @@ const ROUTED = {
     ],
 };
 
+/**
+ * Existing Services in one namespace the stack enrols, each keeping its path: Service ports that differ
+ * from the pods' (direct requests name the pod's), the pod named by the route's response header.
+ */
+const EXISTING = {
+    [APPS_KEY]: [
+        {
+            name: "cart",
+            namespace: "shop",
+            path: "/cart",
+            affinity: { mode: "header", headerName: "x-user" },
+            service: { name: "cart-svc", port: 80, targetPort: 8080, podLabels: { "app.kubernetes.io/instance": "cart-svc" }, enrolNamespace: true },
+            direct: { enabled: true, podCidr: "10.244.0.0/16" },
+        },
+        {
+            name: "orders",
+            namespace: "shop",
+            path: "/orders",
+            affinity: { mode: "cookie", cookie: { name: "o", ttl: "30s" } },
+            service: { port: 80, targetPort: 9090, enrolNamespace: true },
+        },
+        {
+            name: "session",
+            namespace: "shop",
+            path: "/session",
+            affinity: { mode: "persistentCookie", cookie: { name: "pod" } },
+            service: { port: 8080, enrolNamespace: true },
+        },
+        { name: "plain", namespace: "shop", path: "/plain", service: { port: 80, enrolNamespace: true } },
+    ],
+};
+
 const CONFIGS: [string, Record<string, unknown>][] = [
     ...SHIPPED.map((s): [string, Record<string, unknown>] => [s, readStackConfig(PROJECT_DIR, s)]),
     ["every mode, Istio API, HTTPS", EVERY_MODE("istio")],
     ["every mode, Gateway API, HTTPS", EVERY_MODE("gatewayApi")],
     ["header-routed backends and direct routing", ROUTED],
+    ["existing Services", EXISTING],
 ];
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;

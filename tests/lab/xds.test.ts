@@ -28,6 +28,8 @@ const SELF_SIGNED = "LoadBalancer, self-signed, Istio installed, plain";
 const ALL_MODES_PLAIN = "LoadBalancer, no TLS, Istio installed, plain";
 /** A generated config with every app on /shared, told apart by a header, on Istio's VirtualService. */
 const SHARED_PATH = "LoadBalancer, no TLS, Istio installed, direct (gateway and sidecar), autoscaling, one shared path";
+/** A generated config whose apps are existing Services in namespace theirs, on /shared, told apart by a header. */
+const EXISTING = "LoadBalancer, no TLS, Istio installed, existing Services in one enrolled namespace, one shared path";
 
 /** One rendered object broken: the base stack (shipped or generated), how, and what the check must say. */
 interface Breakage {
@@ -195,6 +197,31 @@ const BREAKAGES: Breakage[] = [
         base: "ambient",
         breakIt: (o) => everyWith(find(o, "DestinationRule", "carts").spec, "maglev", (h) => (h.maglev.tableSize = 65536)),
         expected: /^istiod rejects .*: configuration is invalid: tableSize must be a prime number for maglev/,
+    },
+    {
+        // Istio sniffs a port named web, and the sidecar then forwards with the caller's protocol.
+        what: "the existing Service's patch sets no appProtocol (its port is named web)",
+        base: EXISTING,
+        breakIt: (o) => everyWith(find(o, "Service", "svc-0", "theirs").spec, "appProtocol", (p) => delete p.appProtocol),
+        expected: /^app-0: client sidecar: cluster outbound\|80\|\|svc-0\.theirs\.svc\.cluster\.local forwards with the caller's protocol/,
+    },
+    {
+        what: "the existing Service's route does not name the pod",
+        base: EXISTING,
+        breakIt: (o) => everyWith(find(o, "VirtualService", "path-shared").spec, "response", (h) => delete h.response),
+        expected: /^app-0: gateway route app-0 in http\.80 does not answer with x-istio-sticky-pod: %UPSTREAM_REMOTE_ADDRESS%/,
+    },
+    {
+        what: "the existing Service's route removes the path prefix it keeps",
+        base: EXISTING,
+        breakIt: (o) => (find(o, "VirtualService", "path-shared").spec.http[0].rewrite = { uri: "/" }),
+        expected: /^app-0: gateway route app-0 in http\.80 rewrites the path \(stripPath is off\)/,
+    },
+    {
+        what: "the DestinationRule names the app instead of the existing Service",
+        base: EXISTING,
+        breakIt: (o) => (find(o, "DestinationRule", "app-0", "theirs").spec.host = "app-0.theirs.svc.cluster.local"),
+        expected: /^app-0: gateway route app-0 in http\.80: has no hash_policy; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
     },
 ];
 

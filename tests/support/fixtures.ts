@@ -77,7 +77,14 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
         "own image and port, replicas": (i) => ({ image: "ghcr.io/acme/app:1.2", port: 9000 + i, replicas: 2 }),
         ...EXISTING_EXTRAS,
         "existing Services, direct routing (gateway and sidecar), not enrolled": (i) => ({
-            service: { name: `svc-${i}`, port: 80, targetPort: 8080 + i, podLabels: { "app.kubernetes.io/instance": `svc-${i}` }, enrolNamespace: false },
+            service: {
+                name: `svc-${i}`,
+                port: 80,
+                targetPort: 8080 + i,
+                podLabels: { "app.kubernetes.io/instance": `svc-${i}` },
+                appProtocol: ["http", "http2", "grpc"][i % 3],
+                enrolNamespace: false,
+            },
             direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
         }),
     };
