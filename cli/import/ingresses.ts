@@ -337,7 +337,8 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                 continue;
             }
         }
-        const reserved = reservedNamespace(ns);
+        // The import leaves namespaces as they are (enrolNamespace: false).
+        const reserved = reservedNamespace(ns, { enrolNamespace: false });
         if (reserved) {
             refuse(`its namespace "${ns}" is one the package refuses for an app (${reserved})`);
             continue;

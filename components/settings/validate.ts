@@ -26,9 +26,14 @@ const KNOWN_KEYS = [MESH_KEY, APPS_KEY, TLS_KEY];
  * Namespaces an app may not take: labelling them for injection or creating them
  * again would disturb Istio, Kubernetes or the workloads already there.
  */
-export function reservedNamespace(ns: string): string | undefined {
+export function reservedNamespace(ns: string, existing?: { enrolNamespace: boolean }): string | undefined {
     if (ns === "istio-system") return "it is Istio's own";
-    if (ns === "default") return "labelling it for sidecar injection would change every workload already in it";
+    // An existing Service in "default" is fine as long as the namespace is left as it is.
+    if (ns === "default" && existing?.enrolNamespace !== false) {
+        return existing
+            ? "labelling it for the mesh would change every workload already in it; leave service.enrolNamespace false"
+            : "labelling it for sidecar injection would change every workload already in it";
+    }
     if (ns.startsWith("kube-")) return "the kube-* namespaces belong to Kubernetes";
     return undefined;
 }
@@ -192,7 +197,7 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
     const problems: string[] = [];
     const warnings: string[] = [];
     const a = app.affinity;
-    const reserved = reservedNamespace(app.namespace);
+    const reserved = reservedNamespace(app.namespace, app.service);
     if (reserved) {
         problems.push(`${where}.namespace: "${app.namespace}" is reserved (${reserved}); give the app a namespace of its own`);
     }

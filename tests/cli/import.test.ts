@@ -14,7 +14,7 @@ import { KNOWN_ANNOTATIONS } from "../../cli/import/annotations";
 import { validateStackFile } from "../../cli/import/config";
 import { planDocuments } from "../../components/plan/render";
 import { buildPlan, Plan } from "../../components/plan/stack";
-import { reservedNamespace, StackSettings } from "../../components/settings/validate";
+import { StackSettings } from "../../components/settings/validate";
 import { findCharts } from "../../lab/charts";
 import { checkXds, StackXds } from "../../lab/expect";
 import { buildWorld } from "../../lab/world";
@@ -143,17 +143,9 @@ function fixtureArgv(fixture: string): string[] {
     return [...command[1].split(" ").filter(Boolean), path.join(FIXTURES, `${fixture}.yaml`)];
 }
 
-/**
- * Each fixture's stack as the import writes it and the package validates it. chashsubset's
- * Ingress lives in "default", which the package refuses for an app: its stack is made with the
- * namespace renamed "hello" while that holds.
- */
+/** Each fixture's stack as the import writes it and the package validates it. */
 function fixtureStack(fixture: string): StackSettings {
-    let r = run(fixtureArgv(fixture));
-    if (fixture === "chashsubset" && r.code !== 0) {
-        const source = fs.readFileSync(path.join(FIXTURES, "chashsubset.yaml"), "utf8").replace(/namespace: default/g, "namespace: hello");
-        r = run(["--namespace", "hello"], source);
-    }
+    const r = run(fixtureArgv(fixture));
     assertImported(r);
     return validateStackFile(r.out).value;
 }
@@ -173,14 +165,6 @@ describe("istio-sticky-import: ingress-nginx's documented affinity examples", ()
             // The expected file's first line is the command that makes it.
             const r = run(fixtureArgv(fixture));
             const want = parse(expected).config;
-            const apps = want[APPS] as any[];
-            const refusedNamespace = apps.map((a) => reservedNamespace(a.namespace)).find(Boolean);
-            if (refusedNamespace) {
-                // While the package refuses the namespace for an app, the import refuses the path and writes nothing.
-                assertRefused(r, /no path of an ingress-nginx Ingress could be imported/);
-                assert.match(r.err, /not mapped: its namespace "default" is one the package refuses for an app/);
-                return;
-            }
             assertImported(r);
             assert.deepEqual(r.config, want);
         });
@@ -218,10 +202,10 @@ describe("istio-sticky-import: ingress-nginx's documented affinity examples", ()
         assert.match(annotationLine(none, "session-cookie-secure"), /not mapped: the package refuses Secure without TLS/);
     });
 
-    it("chashsubset.yaml: $arg_predictorid becomes a query-parameter hash; the subset, one pod per key", () => {
-        const source = fs.readFileSync(path.join(FIXTURES, "chashsubset.yaml"), "utf8").replace(/namespace: default/g, "namespace: hello");
-        const r = run(["--namespace", "hello"], source);
+    it("chashsubset.yaml: $arg_predictorid becomes a query-parameter hash; the subset, one pod per key; namespace default, left as it is", () => {
+        const r = run([path.join(FIXTURES, "chashsubset.yaml")]);
         assertImported(r);
+        assert.deepEqual([r.apps[0].namespace, r.apps[0].service.enrolNamespace], ["default", false]);
         assert.deepEqual(r.apps[0].affinity, { mode: "queryParameter", queryParameterName: "predictorid", algorithm: "maglev" });
         // The Service in the same file names the pods' port.
         assert.equal(r.apps[0].service.targetPort, 8080);

@@ -109,6 +109,20 @@ describe("existing Services: settings", () => {
         );
     });
 
+    it("takes namespace default for a Service left as it is, and refuses to enrol it", () => {
+        assert.equal(stack([{ ...CART, namespace: "default" }]).apps[0].namespace, "default");
+        const enrolled = problems([{ ...CART, namespace: "default", service: { ...CART.service, enrolNamespace: true } }]);
+        assert.ok(
+            enrolled.some(
+                (p) =>
+                    p ===
+                    `istio-sticky:apps[0].namespace: "default" is reserved (labelling it for the mesh would change every workload already in it; leave service.enrolNamespace false); give the app a namespace of its own`,
+            ),
+            enrolled.join("\n"),
+        );
+        assert.ok(problems([{ name: "own", namespace: "default" }]).some((p) => /"default" is reserved \(labelling it for sidecar injection/.test(p)));
+    });
+
     it("says when pods get their sidecar, and what ambient enrolment does", () => {
         const sidecars = parseStackConfig({ "istio-sticky:apps": [{ ...CART, service: { ...CART.service, enrolNamespace: true } }] }).warnings;
         assert.ok(
