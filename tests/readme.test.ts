@@ -29,6 +29,7 @@ describe("README and docs", () => {
         for (const kind of ["HelmRelease", "CertManager", "DestinationRule", "EnvoyFilter", "HorizontalPodAutoscaler", "Certificate"])
             assert.ok(kinds.has(kind), kind);
         assert.equal(value.apps[0].affinity.maglevTableSize, 65537);
+        assert.deepEqual([value.apps[1].service?.name, value.apps[1].service?.targetPort, value.apps[1].stripPath], ["cart-svc", 8080, false]);
         assert.deepEqual([value.mesh.hub, value.tls.chartRepository], ["docker.io/istio", "oci://quay.io/jetstack/charts"]);
     });
 
