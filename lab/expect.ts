@@ -432,8 +432,36 @@ export function checkXds(plan: Plan, result: XdsResult, gatewayPorts: Record<num
         }
         return { name: a.name, mode: a.affinity.mode, ok: ps.length === 0, problems: ps, seen };
     });
-    problems.push(...headerRoutingOrder(gw, plan.settings.apps));
+    problems.push(...headerRoutingOrder(gw, plan.settings.apps), ...nestedPathOrder(gw, plan.settings.apps));
     return { ok: problems.length === 0 && apps.every((a) => a.ok), problems, warnings, apps };
+}
+
+/** The path prefixes a route matches ("/shop" exactly, "/shop/" as a prefix, "/" for the root). */
+const routePaths = (r: any): string[] => [r.match?.path, r.match?.prefix, r.match?.path_separated_prefix].filter((x): x is string => typeof x === "string");
+
+/**
+ * Nested paths ("/shop" and "/shop/api", or "/" and any other): in every virtual host, each
+ * route of the inner path comes before the first route whose prefix would take its requests
+ * (the outer path's "/shop/", or "/"), so a request to the inner path reaches the inner app.
+ */
+function nestedPathOrder(gw: ProxyConfig, apps: readonly AppSettings[]): string[] {
+    const out: string[] = [];
+    const paths = [...new Set(apps.map((a) => a.path))];
+    for (const outer of paths) {
+        const outerPrefix = outer === "/" ? "/" : `${outer}/`;
+        for (const inner of paths.filter((p) => p !== outer && p.startsWith(outerPrefix))) {
+            for (const rc of gw.routes) {
+                for (const vh of rc.virtual_hosts ?? []) {
+                    const routes: any[] = vh.routes ?? [];
+                    const catches = routes.findIndex((r) => routePaths(r).includes(outerPrefix));
+                    const late = routes.findIndex((r, i) => i > catches && routePaths(r).some((x) => x === inner || x === `${inner}/`));
+                    if (catches >= 0 && late >= 0)
+                        out.push(`route ${routes[catches].name} (prefix ${outerPrefix}) in ${rc.name} takes ${inner} before its route ${routes[late].name}`);
+                }
+            }
+        }
+    }
+    return out;
 }
 
 /**

@@ -6,8 +6,9 @@
  *   every host in mesh.gateway.hosts, by path. So one path reaches one Service on all
  *   hosts: the same path on two hosts to two Services cannot both be imported.
  * - An app is one Service with one path prefix, and two apps may not name the same
- *   Service, nor nest their paths ("/" and "/api"). The first path in ingress-nginx's
- *   order wins; the others are reported as not mapped.
+ *   Service. The first path in ingress-nginx's order wins; the others are reported as not
+ *   mapped. Paths may nest ("/" and "/api"): the gateway tries the longest first, as
+ *   ingress-nginx does.
  * - ingress-nginx orders Ingresses by creation time, oldest first, and those created in
  *   the same second (or without a creationTimestamp, as in files) by namespace/name in
  *   reverse (internal/ingress/controller/store/store.go: sortIngressSlice). A Service's
@@ -401,16 +402,6 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             refuse(
                 `the path "${mapped.path}" already goes to ${where(clash)}, Service ${clash.serviceKey}; the gateway routes a path to one Service on every host` +
                     (c.hosts.some((h) => !clash.hosts.has(h)) ? ` (here for ${c.hosts.join(", ")}, there for ${hosts})` : ""),
-            );
-            continue;
-        }
-        const nested = apps.find(
-            (s) => s.app.path === "/" || mapped.path === "/" || s.app.path.startsWith(`${mapped.path}/`) || mapped.path.startsWith(`${s.app.path}/`),
-        );
-        if (nested) {
-            refuse(
-                `the path "${mapped.path}" would nest with ${where(nested)}'s "${nested.app.path}", and the package gives each app a prefix of its own ` +
-                    "(no nested paths on the gateway)",
             );
             continue;
         }

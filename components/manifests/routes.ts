@@ -1,4 +1,5 @@
 import { podPort, type AppSettings } from "../settings/schema";
+import { pathsOverlap } from "../settings/rules";
 import { ORIGINAL_DST_HEADER, POD_HEADER } from "../settings/wellKnown";
 import { DIRECT_SUBSET, directRefusal, NORMAL_SUBSET, podAddressRegex } from "../policy/direct";
 import { createHash } from "crypto";
@@ -109,37 +110,58 @@ function appGatewayRoutes(app: AppSettings): Record<string, unknown>[] {
 }
 
 /**
- * One VirtualService per path on the gateway, named by the path (routeName), in the gateway's namespace.
- * Apps that share a path are told apart by their header match, in config order;
- * the path's app without a match takes what no match took, and without one such
- * app the path answers 404. One VirtualService per path keeps that order
- * deterministic (Istio merges several VirtualServices of one host in no set order).
+ * The routes of one path: its header-matched apps in config order, then its app without a match, or a 404
+ * (named by the path when it shares its VirtualService with other paths).
+ */
+function pathRoutes(group: readonly AppSettings[], nested: boolean): Record<string, unknown>[] {
+    const matched = group.filter((a) => a.match);
+    const fallback = group.find((a) => !a.match);
+    const keys = [...new Set(matched.flatMap((a) => Object.keys(a.match!.headers)))];
+    const notFound = {
+        name: nested ? `unmatched-${routeName(group[0].path)}` : "unmatched",
+        match: pathMatches(group[0].path).matches,
+        directResponse: {
+            status: 404,
+            body: { string: `no backend matches this request: route it with ${keys.map((k) => `header ${k}`).join(" or ")}` },
+        },
+    };
+    return [...matched.flatMap(appGatewayRoutes), ...(fallback ? appGatewayRoutes(fallback) : [notFound])];
+}
+
+/**
+ * The paths on the gateway, as nests: paths that nest ("/shop" and "/shop/api", or "/" and any
+ * other) share a nest, whose outermost path names it; any other path is a nest of its own.
+ */
+export function pathNests(paths: readonly string[]): string[][] {
+    const nests: string[][] = [];
+    for (const p of [...new Set(paths)].sort((a, b) => a.length - b.length)) {
+        const nest = nests.find((n) => pathsOverlap(n[0], p));
+        if (nest) nest.push(p);
+        else nests.push([p]);
+    }
+    return nests;
+}
+
+/**
+ * One VirtualService per nest of paths on the gateway, named by its outermost path (routeName),
+ * in the gateway's namespace. Within it the longest path comes first, so "/shop/api" is matched
+ * before the "/shop/" prefix would take it. Apps that share a path are told apart by their header
+ * match, in config order; the path's app without a match takes what no match took, and without one
+ * such app the path answers 404. One VirtualService per nest keeps that order deterministic
+ * (Istio merges several VirtualServices of one host in no set order); a path on its own keeps a
+ * VirtualService of its own, so adding an app renames only the routes of the nest it joins.
  */
 export function buildRoutes(apps: readonly AppSettings[], ctx: RouteContext): K8sObject[] {
     const groups = new Map<string, AppSettings[]>();
     for (const app of apps) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
-    return [...groups.values()].map((group) => {
-        const owner = group[0];
-        const matched = group.filter((a) => a.match);
-        const fallback = group.find((a) => !a.match);
-        const keys = [...new Set(matched.flatMap((a) => Object.keys(a.match!.headers)))];
-        const notFound = {
-            name: "unmatched",
-            match: pathMatches(owner.path).matches,
-            directResponse: {
-                status: 404,
-                body: { string: `no backend matches this request: route it with ${keys.map((k) => `header ${k}`).join(" or ")}` },
-            },
-        };
-        return {
-            apiVersion: "networking.istio.io/v1",
-            kind: "VirtualService",
-            metadata: { name: routeName(owner.path), namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
-            spec: {
-                hosts: [...ctx.hosts],
-                gateways: [ctx.gateway],
-                http: [...matched.flatMap(appGatewayRoutes), ...(fallback ? appGatewayRoutes(fallback) : [notFound])],
-            },
-        };
-    });
+    return pathNests([...groups.keys()]).map((nest) => ({
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: routeName(nest[0]), namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
+        spec: {
+            hosts: [...ctx.hosts],
+            gateways: [ctx.gateway],
+            http: [...nest].reverse().flatMap((path) => pathRoutes(groups.get(path)!, nest.length > 1)),
+        },
+    }));
 }

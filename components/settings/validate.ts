@@ -12,7 +12,7 @@ import {
     TlsIssuer,
 } from "./enums";
 import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, runsDemoApp, serviceName, tlsSchema, TlsSettings, valueAt } from "./schema";
-import { headerMatchesOverlap, pathsOverlap } from "./rules";
+import { headerMatchesOverlap } from "./rules";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
 /** The Pulumi config namespace of this project. */
@@ -529,10 +529,6 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
                             `${JSON.stringify({ ...other.match.headers, ...app.match.headers })} would match both`,
                     );
                 }
-            } else if (pathsOverlap(other.path, app.path)) {
-                problems.push(
-                    `${at}.path: "${app.path}" overlaps ${where.apps}[${j}].path "${other.path}" on the shared gateway; give each app a prefix of its own`,
-                );
             }
         }
     });

@@ -767,7 +767,7 @@ describe("istio-sticky-import: paths", () => {
         assert.match(line(r.err, /path shop\.example\.com \/a b/), /not mapped: "\/a b" holds characters a gateway path cannot/);
     });
 
-    it("a default backend becomes path / when nothing else takes it; beside other paths it is not mapped (no nested paths)", () => {
+    it("a default backend becomes path /, alone or beside other paths (the gateway tries the longest path first)", () => {
         const alone = importOf([ingress({ name: "fallback", defaultBackend: { service: "web", port: 80 } })]);
         assertImported(alone);
         assert.deepEqual([alone.apps[0].path, alone.config[MESH].gateway.hosts], ["/", ["*"]]);
@@ -776,9 +776,15 @@ describe("istio-sticky-import: paths", () => {
         assertImported(beside);
         assert.deepEqual(
             beside.apps.map((a) => a.path),
-            ["/cart"],
+            ["/cart", "/"],
         );
-        assert.match(line(beside.err, /^\s*default backend:/), /not mapped: the path "\/" would nest with app cart/);
+        assert.match(line(beside.err, /^\s*default backend:/), /mapped approximately: prefix "\/"/);
+        // The stack routes /cart before / on the gateway.
+        const [vs] = buildPlan(validateStackFile(beside.out).value, { demoAppSource: "" }).objects.filter((o) => o.object.kind === "VirtualService");
+        assert.deepEqual(
+            vs.object.spec.http.map((r: any) => r.match[0].uri),
+            [{ exact: "/cart" }, { prefix: "/" }],
+        );
     });
 
     it("refuses a resource backend", () => {
@@ -954,7 +960,7 @@ describe("istio-sticky-import: several Ingresses", () => {
         );
     });
 
-    it('nested paths ("/" and "/api") cannot both be imported', () => {
+    it('nested paths ("/" and "/api") are both imported', () => {
         const r = importOf([
             ingress({
                 name: "web",
@@ -972,9 +978,9 @@ describe("istio-sticky-import: several Ingresses", () => {
         assertImported(r);
         assert.deepEqual(
             r.apps.map((a) => a.path),
-            ["/api"],
+            ["/api", "/"],
         );
-        assert.match(line(r.err, /path shop\.example\.com \/ \(Prefix\)/), /not mapped: the path "\/" would nest with app api/);
+        assert.match(line(r.err, /path shop\.example\.com \/ \(Prefix\)/), /mapped exactly: prefix "\/"/);
     });
 
     it("names apps after their Service, and after Service and namespace when two namespaces share a name", () => {

@@ -155,10 +155,10 @@ describe("StickySessions (Pulumi mocks)", () => {
                 new StickySessions("bad", {
                     apps: [
                         { name: "a", path: "/x" },
-                        { name: "b", path: "/x/y" },
+                        { name: "b", path: "/x" },
                     ],
                 }),
-            /apps\[1\]\.path: "\/x\/y" overlaps/,
+            /apps\[1\]\.path: "\/x" is already used/,
         );
         // A JavaScript caller can hand in an Output anyway: it is named where it is, not misread as a wrong type.
         assert.throws(

@@ -74,12 +74,22 @@ const EXISTING = {
     ],
 };
 
+/** Nested paths: the root, /shop inside it, /shop/api inside that; each app must answer only its own path's requests. */
+const NESTED = {
+    [APPS_KEY]: [
+        { name: "site", path: "/", affinity: { mode: "cookie", cookie: { name: "s", ttl: "0s" } } },
+        { name: "shop", path: "/shop", affinity: { mode: "header", headerName: "x-user" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+        { name: "api", path: "/shop/api", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "maglev" } },
+    ],
+};
+
 const CONFIGS: [string, Record<string, unknown>][] = [
     ...SHIPPED.map((s): [string, Record<string, unknown>] => [s, readStackConfig(PROJECT_DIR, s)]),
     ["every mode, Istio API, HTTPS", EVERY_MODE("istio")],
     ["every mode, Gateway API, HTTPS", EVERY_MODE("gatewayApi")],
     ["header-routed backends and direct routing", ROUTED],
     ["existing Services", EXISTING],
+    ["nested paths", NESTED],
 ];
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;

@@ -28,6 +28,8 @@ const SELF_SIGNED = "LoadBalancer, self-signed, Istio installed, plain";
 const ALL_MODES_PLAIN = "LoadBalancer, no TLS, Istio installed, plain";
 /** A generated config with every app on /shared, told apart by a header, on Istio's VirtualService. */
 const SHARED_PATH = "LoadBalancer, no TLS, Istio installed, direct (gateway and sidecar), autoscaling, one shared path";
+/** A generated config with nested paths: app-0 on /, app-1 on /shop, app-2 and app-3 on /shop/api. */
+const NESTED = "nested paths, istio, no TLS, Istio installed, plain";
 /** A generated config whose apps are existing Services in namespace theirs, on /shared, told apart by a header. */
 const EXISTING = "LoadBalancer, no TLS, Istio installed, existing Services in one enrolled namespace, one shared path";
 
@@ -204,6 +206,28 @@ const BREAKAGES: Breakage[] = [
         base: EXISTING,
         breakIt: (o) => everyWith(find(o, "Service", "svc-0", "theirs").spec, "appProtocol", (p) => delete p.appProtocol),
         expected: /^app-0: client sidecar: cluster outbound\|80\|\|svc-0\.theirs\.svc\.cluster\.local forwards with the caller's protocol/,
+    },
+    {
+        what: "the nested paths' VirtualService lists the root's route first",
+        base: NESTED,
+        breakIt: (o) => {
+            const http = find(o, "VirtualService", "path-root").spec.http;
+            http.unshift(http.pop());
+        },
+        expected:
+            /^istiod warns on VirtualService istio-ingress\/path-root: .*prefix \/shop\/ is not used \(duplicate\/overlapping match in rule #0 of prefix \/ on "app-0"\)/s,
+    },
+    {
+        // istiod prunes a route a catch-all shadows; one with a header match it keeps, and it takes /shop's requests that carry the header.
+        what: "the nested paths' VirtualService lists the root's route first, with a header match",
+        base: NESTED,
+        breakIt: (o) => {
+            const http = find(o, "VirtualService", "path-root").spec.http;
+            const root = http.pop();
+            root.match = [{ uri: { prefix: "/" }, headers: { "x-root": { exact: "1" } } }];
+            http.unshift(root);
+        },
+        expected: /^route app-0 \(prefix \/\) in http\.80 takes \/shop\/api before its route/,
     },
     {
         what: "the existing Service's route does not name the pod",

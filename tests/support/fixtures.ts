@@ -123,6 +123,17 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
     }));
     // Sidecars of a revision: namespaces and pods select the revision's injector.
     matrix("a revision", ALL_MODES, { plain: () => ({}) }, (install) => ({ install, revision: "canary", gateway: { serviceType: "NodePort" } }));
+    // Nested paths: the root, a path, a path inside it told apart by a header, and direct routing on the outer one.
+    const nested = (i: number) => ({
+        path: ["/", "/shop", "/shop/api", "/shop/api"][i % 4],
+        ...(i % 4 === 2 ? { match: { headers: { v: "2" } } } : {}),
+        ...(i % 4 === 1 ? { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["sidecar"] } } : {}),
+    });
+    for (const api of ["istio", "gatewayApi"])
+        matrix(`nested paths, ${api}`, ALL_MODES.slice(0, 4), { plain: nested }, (install) => ({
+            install,
+            gateway: { serviceType: "NodePort", api, externalTrafficPolicy: "Local" },
+        }));
     const more: [string, Record<string, unknown>][] = [
         [
             "a mesh-wide outlier detection with minHealthPercent (Istio 1.31)",

@@ -33,6 +33,43 @@ describe("objects/routes", () => {
         assert.deepEqual(http[2].match, [{ uri: { exact: "/api" } }, { uri: { prefix: "/api/" } }]);
     });
 
+    it("puts nested paths in one VirtualService named by the outermost, the longest path first", () => {
+        const vss = buildRoutes(
+            apps([
+                { name: "site", path: "/" },
+                { name: "shop", path: "/shop" },
+                { name: "other", path: "/other/x" },
+                { name: "api", path: "/shop/api", match: { headers: { v: "2" } } },
+                { name: "deep", path: "/shop/api/v1" },
+            ]),
+            ctx,
+        );
+        assert.deepEqual(
+            vss.map((v) => v.metadata.name),
+            ["path-root"],
+            "everything nests in /",
+        );
+        assert.deepEqual(
+            vss[0].spec.http.map((r: any) => r.name),
+            ["deep", "api", "unmatched-path-shop--api", "other", "shop", "site"],
+        );
+        const apart = buildRoutes(
+            apps([
+                { name: "shop", path: "/shop" },
+                { name: "api", path: "/shop/api" },
+                { name: "blog", path: "/blog" },
+            ]),
+            ctx,
+        );
+        assert.deepEqual(
+            apart.map((v) => [v.metadata.name, v.spec.http.map((r: any) => r.name)]),
+            [
+                ["path-shop", ["api", "shop"]],
+                ["path-blog", ["blog"]],
+            ],
+        );
+    });
+
     it("answers 404 on a path where no app takes unmatched requests", () => {
         const [vs] = buildRoutes(apps([{ name: "b1", path: "/api", match: { headers: { target: "b1" } } }]), ctx);
         const last = vs.spec.http.at(-1);

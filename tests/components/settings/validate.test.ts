@@ -98,14 +98,14 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         /apps\[1\]\.path: "\/x" is already used by istio-sticky:apps\[0\]/,
     ],
     [
-        "nested paths",
+        "one path twice, neither told apart by a header",
         {
             [APPS_KEY]: [
                 { name: "a", path: "/x" },
-                { name: "b", path: "/x/y" },
+                { name: "b", path: "/x" },
             ],
         },
-        /apps\[1\]\.path: "\/x\/y" overlaps istio-sticky:apps\[0\]\.path "\/x"/,
+        /apps\[1\]\.path: "\/x" is already used by istio-sticky:apps\[0\]; give one of them a match/,
     ],
     ["no apps", { [APPS_KEY]: [] }, /istio-sticky:apps: must list at least one app/],
     ["apps missing", {}, /istio-sticky:apps: is required/],
