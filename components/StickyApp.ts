@@ -55,7 +55,7 @@ export interface StickyAppArgs {
     gatewaySelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Namespace of the ingress gateway pods. @default the mesh's, or "istio-ingress" */
     gatewayNamespace?: pulumi.Input<string>;
-    /** Hosts of the app's own Gateway and its VirtualService. @default ["*"] */
+    /** Hosts the app is served on: those of its own Gateway and its VirtualService. @default ["*"] */
     hosts?: pulumi.Input<pulumi.Input<string>[]>;
     /** Create (and label for injection) the app's namespace. @default true, false for an existing Service */
     createNamespace?: boolean;
@@ -83,6 +83,7 @@ const APP_FIELDS = [
     "strictMtls",
     "stripPath",
     "service",
+    "hosts",
 ] as const;
 
 /** Those args, Inputs unwrapped, agree with AppArgs (and so with the schema) field for field: the build fails otherwise. */

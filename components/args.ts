@@ -123,6 +123,8 @@ export interface App {
     strictMtls?: boolean;
     /** Remove the path prefix before the app sees the request. @default true, false for an existing Service */
     stripPath?: boolean;
+    /** The gateway hosts the app is served on, each among the gateway's hosts. @default all of them ("*") */
+    hosts?: string[];
     /** An existing Service to make sticky instead of deploying a workload (image, replicas, autoscaling, target, port and strictMtls are then left out). */
     service?: ExistingService;
 }

@@ -432,8 +432,37 @@ export function checkXds(plan: Plan, result: XdsResult, gatewayPorts: Record<num
         }
         return { name: a.name, mode: a.affinity.mode, ok: ps.length === 0, problems: ps, seen };
     });
-    problems.push(...headerRoutingOrder(gw, plan.settings.apps), ...nestedPathOrder(gw, plan.settings.apps));
+    problems.push(...headerRoutingOrder(gw, plan.settings.apps), ...nestedPathOrder(gw, plan.settings.apps), ...hostPlacement(gw, plan.settings.apps));
     return { ok: problems.length === 0 && apps.every((a) => a.ok), problems, warnings, apps };
+}
+
+/**
+ * Apps with hosts of their own: the gateway routes to them from the virtual hosts of those hosts
+ * only, and every app served on all hosts is reachable from those virtual hosts too (a request for
+ * a host takes the most specific virtual host, so one that lacked an app would answer 404 for it).
+ */
+function hostPlacement(gw: ProxyConfig, apps: readonly AppSettings[]): string[] {
+    const out: string[] = [];
+    const named = [...new Set(apps.flatMap((a) => a.hosts ?? []))];
+    if (!named.length) return out;
+    const hostOf = (a: AppSettings) => `${serviceName(a)}.${a.namespace}.svc.cluster.local`;
+    const vhosts = routeConfigs(gw).flatMap((rc) => (rc.virtual_hosts ?? []).map((vh: any) => ({ rc: rc.name as string, vh })));
+    const reaches = (vh: any, a: AppSettings) => (vh.routes ?? []).some((r: any) => (r.route?.cluster ?? "").endsWith(`|${hostOf(a)}`));
+    const serves = (vh: any, h: string) => (vh.domains ?? []).some((d: string) => d === h || d === `${h}:*`);
+    for (const a of apps) {
+        for (const { rc, vh } of vhosts) {
+            if (!reaches(vh, a)) continue;
+            if (a.hosts && !a.hosts.some((h) => serves(vh, h)))
+                out.push(`${a.name} is routed from virtual host ${vh.name} in ${rc}, not one of its hosts ${a.hosts.join(", ")}`);
+        }
+        for (const h of a.hosts ?? named) {
+            const vh = vhosts.filter((x) => x.rc.startsWith("http") && serves(x.vh, h));
+            if (vh.length && !vh.some((x) => reaches(x.vh, a)))
+                out.push(`${a.name} is not routed from the virtual host of ${h} (${vh.map((x) => x.vh.name).join(", ")})`);
+            if (!vh.length) out.push(`no virtual host serves ${h}, a host of ${a.hosts ? a.name : "another app"}`);
+        }
+    }
+    return out;
 }
 
 /** The path prefixes a route matches ("/shop" exactly, "/shop/" as a prefix, "/" for the root). */

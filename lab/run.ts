@@ -118,7 +118,15 @@ function labVerify(a: AppSettings, url: string, ...flags: string[]): VerifyOptio
 }
 
 /** Flags for an HTTPS-only endpoint: the certificate's host as SNI, and the self-signed certificate accepted. */
-const tlsFlags = (servername?: string) => (servername ? ["--insecure", "--servername", servername] : []);
+/**
+ * The Host (and over HTTPS the SNI) a request to the app names: one of the app's own hosts (a
+ * wildcard's "*" made "lab"), else over HTTPS the certificate's first host; the self-signed
+ * certificate accepted.
+ */
+function hostFlags(a: AppSettings, ep: Endpoint, https: boolean): string[] {
+    const host = a.hosts?.[0]?.replace(/^\*/, "lab") ?? (https ? ep.servername : undefined);
+    return host ? [...(https ? ["--insecure"] : []), "--servername", host] : [];
+}
 
 const podsUsed = (r: Report) => Object.keys(r.distribution.requestsByPod).length;
 
@@ -151,7 +159,7 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
     const base = ep.http ?? ep.https!;
     const tlsOnly = !ep.http;
     const url = `${base}${a.path}/lab`;
-    const report = await verifyStickiness(labVerify(a, url, ...tlsFlags(tlsOnly ? ep.servername : undefined), "--save", path.join(stateDir, `${a.name}.json`)));
+    const report = await verifyStickiness(labVerify(a, url, ...hostFlags(a, ep, tlsOnly), "--save", path.join(stateDir, `${a.name}.json`)));
     const own = world.pods.filter((p) => p.app === a.name).map((p) => podId(a, p));
     const figures: EnvoyFigures = {
         sessions: report.sessions,
@@ -166,13 +174,13 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
         onlyOwnPods: Object.keys(report.distribution.requestsByPod).every((p) => own.includes(p)),
     };
     if (ep.https && !tlsOnly) {
-        const r = await verifyStickiness(labVerify(a, `${ep.https}${a.path}/lab`, "--sessions", "10", "--requests", "10", ...tlsFlags(ep.servername)));
+        const r = await verifyStickiness(labVerify(a, `${ep.https}${a.path}/lab`, "--sessions", "10", "--requests", "10", ...hostFlags(a, ep, true)));
         figures.https = { ok: r.ok, stickiness: r.meanTopShare };
     } else if (tlsOnly) {
         figures.https = { ok: report.ok, stickiness: report.meanTopShare };
     }
     if (a.direct.enabled && a.direct.contexts.includes(DirectContext.Gateway))
-        figures.direct = await measureDirect(a, world, base, tlsOnly ? ep.servername : undefined);
+        figures.direct = await measureDirect(a, world, base, hostFlags(a, ep, tlsOnly).at(-1));
     return figures;
 }
 
@@ -214,9 +222,7 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
 /** The share of the saved sessions now on another pod. */
 async function scaleUpMoved(a: AppSettings, ep: Endpoint, stateDir: string): Promise<number> {
     const base = ep.http ?? ep.https!;
-    const r = await verifyStickiness(
-        labVerify(a, `${base}${a.path}/lab`, ...tlsFlags(ep.http ? undefined : ep.servername), "--resume", path.join(stateDir, `${a.name}.json`)),
-    );
+    const r = await verifyStickiness(labVerify(a, `${base}${a.path}/lab`, ...hostFlags(a, ep, !ep.http), "--resume", path.join(stateDir, `${a.name}.json`)));
     return r.comparison?.movedShare ?? NaN;
 }
 

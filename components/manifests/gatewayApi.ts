@@ -1,7 +1,8 @@
 import { serviceName, type AppSettings } from "../settings/schema";
 import { POD_HEADER } from "../settings/wellKnown";
+import { hostCovered } from "../settings/validate";
 import { gatewayApiCrdsUrl } from "../settings/versions";
-import { POD_HEADER_VALUE, podHeader, routeName } from "./routes";
+import { hostRouting, POD_HEADER_VALUE, podHeader, routeName } from "./routes";
 import { COMMON_LABELS, HELM_RELEASE_API_VERSION, K8sObject } from "./types";
 
 /** The Kubernetes Gateway API's group; its kinds are served by Istio's gateway controller. */
@@ -89,13 +90,18 @@ export interface HttpRouteContext {
     namespace: string;
     /** The gateway's hosts; "*" means any (the routes then name no hostnames). */
     hosts: string[];
-    /** The listeners the app routes attach to. */
-    listeners: string[];
+    /** The listeners the app routes attach to, with the hostname each serves (none: any). */
+    listeners: { name: string; hostname?: string }[];
 }
 
 /** The Service an app's traffic goes to, by name and port (it lives in the app's namespace). */
 function backendRef(app: AppSettings) {
     return { name: serviceName(app), namespace: app.namespace, port: app.port };
+}
+
+/** Whether two hosts ("*", "*.example.com" or names) have a name in common. */
+function hostsIntersect(a: string, b: string): boolean {
+    return hostCovered(a, [b]) || hostCovered(b, [a]);
 }
 
 function hostnames(hosts: readonly string[]): { hostnames?: string[] } {
@@ -124,18 +130,23 @@ function appRule(app: AppSettings) {
  * rule of the route (the config order); the app without a match takes the rest.
  */
 export function buildHttpRoutes(apps: readonly AppSettings[], ctx: HttpRouteContext): K8sObject[] {
-    const groups = new Map<string, AppSettings[]>();
-    for (const app of apps) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
-    return [...groups.values()].map((group) => ({
-        apiVersion: `${GATEWAY_API_GROUP}/v1`,
-        kind: "HTTPRoute",
-        metadata: { name: routeName(group[0].path), namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
-        spec: {
-            parentRefs: ctx.listeners.map((sectionName) => ({ name: ctx.gateway, sectionName })),
-            ...hostnames(ctx.hosts),
-            rules: [...group.filter((a) => a.match), ...group.filter((a) => !a.match)].map(appRule),
-        },
-    }));
+    // By host as on Istio's API (hostRouting): Istio turns each route's hostnames into virtual hosts the same way.
+    return hostRouting(apps, ctx.hosts).flatMap(({ hosts, apps: served, suffix }) => {
+        // A listener of another hostname would not accept a route of these hosts (NoMatchingListenerHostname).
+        const matching = ctx.listeners.filter((l) => l.hostname === undefined || hosts.some((h) => hostsIntersect(h, l.hostname!)));
+        const groups = new Map<string, AppSettings[]>();
+        for (const app of served) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
+        return [...groups.values()].map((group) => ({
+            apiVersion: `${GATEWAY_API_GROUP}/v1`,
+            kind: "HTTPRoute",
+            metadata: { name: `${routeName(group[0].path)}${suffix}`, namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
+            spec: {
+                parentRefs: (matching.length ? matching : ctx.listeners).map((l) => ({ name: ctx.gateway, sectionName: l.name })),
+                ...hostnames(hosts),
+                rules: [...group.filter((a) => a.match), ...group.filter((a) => !a.match)].map(appRule),
+            },
+        }));
+    });
 }
 
 /** HTTP answered with a redirect to HTTPS (301), for every path. */

@@ -152,16 +152,41 @@ export function pathNests(paths: readonly string[]): string[][] {
  * VirtualService of its own, so adding an app renames only the routes of the nest it joins.
  */
 export function buildRoutes(apps: readonly AppSettings[], ctx: RouteContext): K8sObject[] {
-    const groups = new Map<string, AppSettings[]>();
-    for (const app of apps) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
-    return pathNests([...groups.keys()]).map((nest) => ({
-        apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
-        metadata: { name: routeName(nest[0]), namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
-        spec: {
-            hosts: [...ctx.hosts],
-            gateways: [ctx.gateway],
-            http: [...nest].reverse().flatMap((path) => pathRoutes(groups.get(path)!, nest.length > 1)),
-        },
-    }));
+    return hostRouting(apps, ctx.hosts).flatMap(({ hosts, apps: served, suffix }) => {
+        const groups = new Map<string, AppSettings[]>();
+        for (const app of served) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
+        return pathNests([...groups.keys()]).map((nest) => ({
+            apiVersion: "networking.istio.io/v1",
+            kind: "VirtualService",
+            metadata: { name: `${routeName(nest[0])}${suffix}`, namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
+            spec: {
+                hosts: [...hosts],
+                gateways: [ctx.gateway],
+                http: [...nest].reverse().flatMap((path) => pathRoutes(groups.get(path)!, nest.length > 1)),
+            },
+        }));
+    });
+}
+
+/** The suffix of the routes served on one host only: "-on-<host>", a wildcard's "*" spelled "wildcard". */
+export function hostSuffix(host: string): string {
+    return `-on-${host.replace(/^\*/, "wildcard")}`;
+}
+
+/**
+ * Which apps each set of routes serves, by host. Apps without hosts of their own are served on
+ * every gateway host; an app with hosts only on those. A host some app names gets routes of its
+ * own (suffix "-on-<host>") holding its apps and every app served everywhere: the gateway answers a
+ * host from the one set of routes whose host is the most specific match (Envoy's virtual hosts,
+ * exact names before wildcards before "*"), so each set carries every app that host serves. The
+ * other gateway hosts keep the routes of the apps served everywhere, named as before.
+ */
+export function hostRouting(apps: readonly AppSettings[], gatewayHosts: readonly string[]): { hosts: string[]; apps: AppSettings[]; suffix: string }[] {
+    const named = [...new Set(apps.flatMap((a) => a.hosts ?? []))];
+    const everywhere = apps.filter((a) => !a.hosts);
+    const rest = gatewayHosts.filter((h) => !named.includes(h));
+    return [
+        ...(everywhere.length && rest.length ? [{ hosts: [...rest], apps: everywhere, suffix: "" }] : []),
+        ...named.map((h) => ({ hosts: [h], apps: apps.filter((a) => !a.hosts || a.hosts.includes(h)), suffix: hostSuffix(h) })),
+    ];
 }

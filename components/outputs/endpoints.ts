@@ -69,8 +69,10 @@ export interface AppEndpoint {
 
 /** One app's exported endpoint, from its settings, the ingress address and its ready pods. */
 export function appEndpoint(app: AppSettings, tls: TlsSettings, ingress: IngressAddress, pods: PodAddress[]): AppEndpoint {
-    // Behind an HTTPS redirect, clients name the certificate's host (resolved to the ingress address).
-    const base = tls.enabled && tls.httpsRedirect ? `https://${tls.hosts[0]}` : (ingress.url ?? "http://$INGRESS");
+    // An app served on hosts of its own is reached by one of them, and behind an HTTPS redirect clients
+    // name the certificate's host (each resolved to the ingress address).
+    const own = app.hosts?.find((h) => !h.startsWith("*"));
+    const base = tls.enabled && tls.httpsRedirect ? `https://${own ?? tls.hosts[0]}` : own ? `http://${own}` : (ingress.url ?? "http://$INGRESS");
     const url = `${base}${app.path === "/" ? "/" : `${app.path}/`}`;
     // A self-signed certificate is not in any trust store: verify must skip the check.
     const verifyArgs = [...verifyArgsFor(app, url), ...(tls.enabled && tls.issuer === TlsIssuer.SelfSigned ? ["--insecure"] : [])];

@@ -240,7 +240,8 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
             dependsOn: [...ns, ...meshWaits(routeType, mesh)],
             build: (s) => {
                 const g = s.gateway ?? gatewayRef(ownGatewayName(s), s.app.namespace);
-                return buildRoutes([s.app], { gateway: g, hosts: s.hosts, namespace: s.app.namespace })[0];
+                // The app's own Gateway and route serve its hosts already.
+                return buildRoutes([{ ...s.app, hosts: undefined }], { gateway: g, hosts: s.hosts, namespace: s.app.namespace })[0];
             },
         });
     }

@@ -113,7 +113,8 @@ export function buildGatewayRoutes(
     const ctx = { gateway: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts };
     const redirect = tls.enabled && tls.httpsRedirect;
     const https = tls.enabled ? httpsListenerNames(tls.hosts) : [];
-    const listeners = !tls.enabled ? [HTTP_LISTENER] : redirect ? https : [HTTP_LISTENER, ...https];
+    const httpsListeners = https.map((name, i) => ({ name, hostname: tls.hosts[i] }));
+    const listeners = !tls.enabled ? [{ name: HTTP_LISTENER }] : redirect ? httpsListeners : [{ name: HTTP_LISTENER }, ...httpsListeners];
     const routes = buildHttpRoutes(apps, { ...ctx, listeners }).map((object) => ({ name: `route-${object.metadata.name}`, object }));
     const namespaces = [...new Set(apps.map((a) => a.namespace))];
     return [

@@ -286,6 +286,14 @@ const labelMap = (what: string) =>
 
 const portNumber = intIn(1, 65535, "a port number from 1 to 65535");
 
+/** Hosts on the gateway: names, "*.example.com" wildcards, or "*" for any. */
+const gatewayHosts = z
+    .array(
+        text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s)),
+        { error: "must be a list of hosts" },
+    )
+    .min(1, { message: "must list at least one host" });
+
 /**
  * An app that already runs: its Service, which the package never replaces or deletes. Only what
  * stickiness needs is added; what must change on the Service is a server-side-apply patch.
@@ -357,6 +365,8 @@ const appFields = strict({
     autoscaling: autoscalingSchema.optional(),
     /** Require mutual TLS for traffic to the app (Istio PeerAuthentication STRICT); false opts out (PERMISSIVE). */
     strictMtls: z.boolean({ error: "must be true or false" }).default(true),
+    /** The gateway hosts the app is served on (each among mesh.gateway.hosts); default, or "*": all of them. */
+    hosts: gatewayHosts.optional(),
     /** Remove the path prefix before the app sees the request. Default: true for the package's own workloads, false for an existing Service. */
     stripPath: z.boolean({ error: "must be true or false" }).optional(),
     /** An existing Service to make sticky instead of deploying a workload. */
@@ -417,6 +427,7 @@ export const appSchema = appSchemaChecked
         ...a,
         ...(a.service ? { port: a.service.port, strictMtls: false, service: { ...a.service, name: a.service.name ?? a.name } } : {}),
         stripPath: a.stripPath ?? a.service === undefined,
+        hosts: a.hosts && !a.hosts.includes("*") ? [...new Set(a.hosts)] : undefined,
         replicas: a.service || a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
         namespace: a.namespace ?? a.name,
         path: a.path ?? `/${a.name}`,
@@ -431,10 +442,7 @@ const gatewaySchema = strict({
     namespace: dnsLabel.default(DEFAULT_GATEWAY_NAMESPACE),
     serviceType: enumOf(GatewayServiceType).default(GatewayServiceType.LoadBalancer),
     labels: labelMap("the gateway's selectors match on them").optional(),
-    hosts: z
-        .array(text('a host name or "*"', (s) => s === "*" || /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s)))
-        .min(1, { message: "must list at least one host" })
-        .default(["*"]),
+    hosts: gatewayHosts.default(["*"]),
     /** Default: Local when an app offers direct routing at the gateway (its guard needs client addresses), else the Kubernetes default (Cluster). */
     externalTrafficPolicy: enumOf(ExternalTrafficPolicy).optional(),
     /** Proxies in front of the gateway that append to X-Forwarded-For (a cloud L7 load balancer): the gateway then takes the client address from it. */

@@ -12,7 +12,7 @@ import {
     TlsIssuer,
 } from "./enums";
 import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, runsDemoApp, serviceName, tlsSchema, TlsSettings, valueAt } from "./schema";
-import { headerMatchesOverlap } from "./rules";
+import { headerMatchesOverlap, pathsOverlap } from "./rules";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
 /** The Pulumi config namespace of this project. */
@@ -337,6 +337,17 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
             }
         }
     }
+    if (stack.tls.enabled && stack.tls.httpsRedirect) {
+        stack.apps.forEach((app, i) =>
+            (app.hosts ?? []).forEach((h, k) => {
+                if (!hostCovered(h, stack.tls.hosts)) {
+                    problems.push(
+                        `${where.apps}[${i}].hosts[${k}]: "${h}" has no certificate (${where.tls}.hosts), and HTTP is redirected to HTTPS (${where.tls}.httpsRedirect): its requests would reach no route`,
+                    );
+                }
+            }),
+        );
+    }
     if (stack.tls.enabled) {
         stack.tls.hosts.forEach((h, i) => {
             if (!hostCovered(h, stack.mesh.gateway.hosts)) {
@@ -484,6 +495,50 @@ function checkExisting(stack: StackSettings, where: SettingsPlaces): Findings {
     return { problems, warnings: [] };
 }
 
+/**
+ * Apps on hosts of their own get routes per host (manifests/routes.ts hostRouting), and a wildcard's
+ * routes (an app's "*.example.com", or the gateway hosts no app names, "*" included) are routes of
+ * their own. But istiod builds a virtual host for every host of the gateway's servers
+ * (mesh.gateway.hosts, and tls.hosts for HTTPS) and puts in it the routes of every VirtualService
+ * whose host covers it (pilot/pkg/networking/core/gateway.go: buildGatewayVirtualHosts, host
+ * intersection), in no set order. So a host named both by an app and by the gateway's servers,
+ * under such a wildcard, gets the wildcard's routes mixed in with its own; refused when one of
+ * them could take the other's requests (the same path, or a path nested in it).
+ */
+function checkHostMerges(stack: StackSettings, where: SettingsPlaces): string[] {
+    const problems: string[] = [];
+    const named = [...new Set(stack.apps.flatMap((a) => a.hosts ?? []))];
+    const wildcard = (h: string) => h.startsWith("*");
+    const rest = stack.apps.some((a) => !a.hosts) ? stack.mesh.gateway.hosts.filter((h) => !named.includes(h) && wildcard(h)) : [];
+    const servers = new Set([...stack.mesh.gateway.hosts, ...(stack.tls.enabled ? stack.tls.hosts : [])]);
+    const servedBy = (w: string) => stack.apps.filter((a) => (a.hosts ? a.hosts.includes(w) : rest.includes(w)));
+    stack.apps.forEach((app, i) =>
+        (app.hosts ?? []).forEach((h, k) => {
+            if (wildcard(h) || !servers.has(h)) return;
+            for (const w of [...named.filter(wildcard), ...rest].filter((w) => w !== h && hostCovered(h, [w]))) {
+                const taker = servedBy(w).find(
+                    (y) => y !== app && !(y.hosts ?? []).includes(h) && pathsOverlap(y.path, app.path) && y.path.length <= app.path.length,
+                );
+                if (!taker) continue;
+                problems.push(
+                    `${where.apps}[${i}].hosts[${k}]: "${h}" is a host of the gateway's servers (${where.mesh}.gateway.hosts or ${where.tls}.hosts) under the wildcard "${w}", ` +
+                        `so istiod mixes "${w}"'s routes into "${h}"'s in no set order, and app ${taker.name} (path ${taker.path}) could take this app's requests; ` +
+                        `leave "${h}" out of those lists ("${w}" covers it)`,
+                );
+            }
+        }),
+    );
+    return problems;
+}
+
+/**
+ * Whether two apps are served on a host in common, where their routes meet: an app without hosts
+ * is on every host, and an app's host gets routes of its own (manifests/routes.ts hostRouting).
+ */
+function shareHosts(a: Pick<AppSettings, "hosts">, b: Pick<AppSettings, "hosts">): boolean {
+    return !a.hosts || !b.hosts || a.hosts.some((h) => b.hosts!.includes(h));
+}
+
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
@@ -497,17 +552,25 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
         problems.push(...found.problems);
         warnings.push(...found.warnings);
     }
+    problems.push(...checkHostMerges(stack, where));
     stack.apps.forEach((app, i) => {
         const at = `${where.apps}[${i}]`;
         const own = checkApp(app, at, stack.mesh, where.mesh);
         problems.push(...own.problems);
         warnings.push(...own.warnings);
+        (app.hosts ?? []).forEach((h, k) => {
+            if (!hostCovered(h, stack.mesh.gateway.hosts)) {
+                problems.push(
+                    `${at}.hosts[${k}]: "${h}" is not among the gateway's hosts (${where.mesh}.gateway.hosts), so no request would reach the app by it`,
+                );
+            }
+        });
         for (let j = 0; j < i; j++) {
             const other = stack.apps[j];
             if (other.name === app.name) {
                 problems.push(`${at}.name: "${app.name}" is already used by ${where.apps}[${j}]`);
             }
-            if (other.path === app.path) {
+            if (other.path === app.path && shareHosts(other, app)) {
                 for (const [d, m, dAt, mAt] of [
                     [app, other, at, `${where.apps}[${j}]`],
                     [other, app, `${where.apps}[${j}]`, at],

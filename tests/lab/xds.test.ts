@@ -247,6 +247,13 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (find(o, "DestinationRule", "app-0", "theirs").spec.host = "app-0.theirs.svc.cluster.local"),
         expected: /^app-0: gateway route app-0 in http\.80: has no hash_policy; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
     },
+    {
+        // What validation refuses (checkHostMerges): a host an app names, listed on the gateway's servers under a wildcard app's host.
+        what: "the gateway's server also lists a.example.com, under the wildcard app's *.example.com",
+        base: "apps on hosts of their own, istio, no TLS",
+        breakIt: (o) => everyWith(find(o, "Gateway", "sticky-gateway").spec, "hosts", (h) => h.hosts.push("a.example.com")),
+        expected: /^wild is routed from virtual host a\.example\.com:80 in http\.80, not one of its hosts \*\.example\.com/,
+    },
 ];
 
 /** Everything checkXds found, the apps' problems prefixed with the app's name. */

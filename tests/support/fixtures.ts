@@ -134,6 +134,28 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
             install,
             gateway: { serviceType: "NodePort", api, externalTrafficPolicy: "Local" },
         }));
+    // Apps on hosts of their own: two hosts each with its app on /, a wildcard's app on /, and an app on every host (/shared).
+    const hostApps = [
+        { name: "a", hosts: ["a.example.com"], path: "/", affinity: AFFINITY_BY_MODE[AffinityMode.Header] },
+        { name: "b", hosts: ["b.example.com"], path: "/", affinity: AFFINITY_BY_MODE[AffinityMode.Cookie], service: { port: 80, enrolNamespace: false } },
+        { name: "everywhere", path: "/shared", affinity: AFFINITY_BY_MODE[AffinityMode.QueryParameter] },
+        { name: "wild", hosts: ["*.example.com"], path: "/", affinity: AFFINITY_BY_MODE[AffinityMode.PersistentCookie] },
+    ];
+    for (const api of ["istio", "gatewayApi"]) {
+        for (const [tlsName, tls] of Object.entries({
+            "no TLS": {},
+            "self-signed for every host": { enabled: true, hosts: ["sticky.test", "*.example.com"] },
+        })) {
+            out.push([
+                `apps on hosts of their own, ${api}, ${tlsName}`,
+                {
+                    [APPS_KEY]: hostApps,
+                    [MESH_KEY]: { gateway: { serviceType: "NodePort", api, hosts: ["sticky.test", "*.example.com"] } },
+                    [TLS_KEY]: tls,
+                },
+            ]);
+        }
+    }
     const more: [string, Record<string, unknown>][] = [
         [
             "a mesh-wide outlier detection with minHealthPercent (Istio 1.31)",
