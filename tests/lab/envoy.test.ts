@@ -83,6 +83,15 @@ const NESTED = {
     ],
 };
 
+/** Two hosts, each with its own app on /, and an app on every host: each answers only its own host's requests. */
+const HOSTS = {
+    [APPS_KEY]: [
+        { name: "alpha", hosts: ["alpha.test"], path: "/", affinity: { mode: "header", headerName: "x-user" } },
+        { name: "beta", hosts: ["beta.test"], path: "/", affinity: { mode: "cookie", cookie: { name: "b", ttl: "0s" } } },
+        { name: "common", path: "/common", affinity: { mode: "persistentCookie", cookie: { name: "c" } } },
+    ],
+};
+
 const CONFIGS: [string, Record<string, unknown>][] = [
     ...SHIPPED.map((s): [string, Record<string, unknown>] => [s, readStackConfig(PROJECT_DIR, s)]),
     ["every mode, Istio API, HTTPS", EVERY_MODE("istio")],
@@ -90,6 +99,7 @@ const CONFIGS: [string, Record<string, unknown>][] = [
     ["header-routed backends and direct routing", ROUTED],
     ["existing Services", EXISTING],
     ["nested paths", NESTED],
+    ["apps on hosts of their own", HOSTS],
 ];
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
