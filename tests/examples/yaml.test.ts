@@ -90,7 +90,7 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
         const rec = new Recorder();
         before(() => installMocks(rec));
 
-        it("constructs the mesh and both apps, each app waiting for the mesh, and resolves the outputs", async () => {
+        it("constructs the mesh and the apps, each app waiting for the mesh, and resolves the outputs", async () => {
             const provider = new ComponentProvider({
                 components: getPulumiComponents(require(ROOT)),
                 dirname: ROOT,
@@ -115,6 +115,12 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
                 assert.deepEqual(rec.byNameOf(`${app}-gateway`).inputs.spec.selector, { app: "istio-ingressgateway", istio: "ingressgateway" });
             }
             assert.equal(rec.byNameOf("cart-hpa").inputs.spec.maxReplicas, 6);
+            // The existing Service, from the schema's ExistingService: a patch, no workload, no namespace of its own.
+            const patch = rec.byNameOf("orders-service-patch");
+            assert.equal(patch.type, "kubernetes:core/v1:ServicePatch");
+            assert.deepEqual([patch.inputs.metadata.name, patch.inputs.spec.ports], ["orders-api", [{ port: 80, protocol: "TCP", appProtocol: "http" }]]);
+            assert.ok(patch.dependsOn.includes("mesh"), "the patch waits for the mesh");
+            assert.ok(!rec.resources.some((r) => /^orders-(deployment|service|namespace|script)$/.test(r.name)));
             assert.deepEqual(rec.byNameOf("mesh-istiod").inputs.values.env, { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" });
             assert.equal(rec.byNameOf("mesh-gateway").inputs.values.service.type, "NodePort");
             assert.ok((await valueOf(built.mesh.state.ingress)).howToReach);
