@@ -14,6 +14,7 @@ export function stackConfigOf(result: ImportResult): Record<string, unknown> {
         [APPS_KEY]: result.apps.map((a) => ({
             name: a.name,
             namespace: a.namespace,
+            ...(a.hosts ? { hosts: a.hosts } : {}),
             path: a.path,
             stripPath: a.stripPath,
             affinity: a.affinity,

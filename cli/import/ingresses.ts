@@ -2,13 +2,18 @@
  * ingress-nginx Ingresses → this package's apps (existing Services), gateway hosts
  * and TLS, with the report. How the two models differ, and what the import does:
  *
- * - ingress-nginx routes by host, then path; the package's gateway serves every app on
- *   every host in mesh.gateway.hosts, by path. So one path reaches one Service on all
- *   hosts: the same path on two hosts to two Services cannot both be imported.
+ * - ingress-nginx routes by host, then path; so does the package's gateway for an app with
+ *   `hosts` (each among mesh.gateway.hosts), while an app without them is served on every
+ *   host. An app's hosts are those of the rules its path came from; a rule without host
+ *   gives an app without hosts. So the same path on two hosts may go to two Services, but
+ *   on one host (or beside a rule without host, whose app is on every host) to one only.
  * - An app is one Service with one path prefix, and two apps may not name the same
  *   Service. The first path in ingress-nginx's order wins; the others are reported as not
  *   mapped. Paths may nest ("/" and "/api"): the gateway tries the longest first, as
  *   ingress-nginx does.
+ * - What the package's validation still refuses of an app's host (components/settings/
+ *   validate.ts: a host istiod would mix a wildcard's routes into) is reported as not
+ *   mapped for that Service on that host, with the package's reason, and the rest imported.
  * - ingress-nginx orders Ingresses by creation time, oldest first, and those created in
  *   the same second (or without a creationTimestamp, as in files) by namespace/name in
  *   reverse (internal/ingress/controller/store/store.go: sortIngressSlice). A Service's
@@ -18,10 +23,11 @@
 import { AffinityMode } from "../../components/settings/enums";
 import { isLabelValue } from "../../components/settings/rules";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../../components/settings/schema";
-import { hostCovered, reservedNamespace } from "../../components/settings/validate";
+import { APPS_KEY, hostCovered, reservedNamespace, SettingsError } from "../../components/settings/validate";
 import { ImportedAffinity, mapAffinity } from "./affinity";
 import { NginxAnnotations, PREFIX, readAnnotations } from "./annotations";
 import { ClassOptions, CLASS_ANNOTATION, decideClass, nginxClassNames } from "./classes";
+import { stackConfigOf, stackFileYaml, validateStackFile } from "./config";
 import type { ImportInput, Ingress, IngressBackend, Service, ServicePort } from "./input";
 import { mapPath } from "./paths";
 import { Naming, Upstream, upstreamOf } from "./upstreams";
@@ -46,6 +52,8 @@ export interface ImportedService {
 export interface ImportedApp {
     name: string;
     namespace: string;
+    /** The hosts of the rules its path came from; absent when one of them has no host (every host). */
+    hosts?: string[];
     path: string;
     stripPath: boolean;
     affinity: ImportedAffinity;
@@ -169,7 +177,47 @@ const AFFINITY_ANNOTATIONS = new Set([
     "load-balance",
 ]);
 
+/**
+ * The import: the mapping, then the package's own validation of its result. A host the validation
+ * refuses for an app (apps[i].hosts[k]) is taken out for that Service, the report saying why, and
+ * the mapping runs again (another path may then take that host). Any other problem is left to the
+ * caller, which writes nothing unless the stack file validates.
+ */
 export function importIngresses(input: ImportInput, opts: ImportOptions): ImportResult {
+    const refusedHosts = new Map<string, string>();
+    for (;;) {
+        const result = mapIngresses(input, opts, refusedHosts);
+        const found = refusedAppHosts(result).filter(([key]) => !refusedHosts.has(key));
+        if (found.length === 0) return result;
+        for (const [key, why] of found) refusedHosts.set(key, why);
+    }
+}
+
+/** A Service on a host, as refused hosts are keyed. */
+const hostKey = (serviceKey: string, host: string) => `${serviceKey} ${host}`;
+
+/** A problem of the package's validation with an app's host: istio-sticky:apps[i].hosts[k]: <why>. */
+const APP_HOST_PROBLEM = /^\[(\d+)\]\.hosts\[(\d+)\]: (.*)$/s;
+
+/** The hosts the package's validation refuses for an app: ["<namespace>/<service> <host>", its reason]. */
+function refusedAppHosts(result: ImportResult): [string, string][] {
+    if (result.apps.length === 0) return [];
+    try {
+        validateStackFile(stackFileYaml(stackConfigOf(result), []));
+        return [];
+    } catch (e) {
+        if (!(e instanceof SettingsError)) throw e;
+        return e.problems.flatMap((p): [string, string][] => {
+            const m = p.startsWith(APPS_KEY) ? APP_HOST_PROBLEM.exec(p.slice(APPS_KEY.length)) : null;
+            if (!m) return [];
+            const app = result.apps[Number(m[1])];
+            const host = app?.hosts?.[Number(m[2])];
+            return app && host ? [[hostKey(`${app.namespace}/${app.service.name}`, host), m[3]]] : [];
+        });
+    }
+}
+
+function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: ReadonlyMap<string, string>): ImportResult {
     const names = nginxClassNames(opts, input.ingressClasses);
     const ordered = nginxOrder(input.ingresses);
     const problems: string[] = [];
@@ -298,6 +346,20 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
     }
     const serviceOf = (ns: string, name: string): Service | undefined => input.services.find((s) => s.namespace === ns && s.name === name);
 
+    const where = (s: AppState) => `app ${s.app.name} (${[...s.hosts].join(", ")} ${s.app.path})`;
+    /** Why a Service's path cannot be served on a host: a name the gateway cannot take, the package refused it, or the path there is another Service's. */
+    const hostRefusal = (h: string, serviceKey: string, path: string): string | undefined => {
+        if (h !== "*" && !GATEWAY_HOST.test(h)) return `"${h}" is no host name the gateway can take`;
+        const refused = refusedHosts.get(hostKey(serviceKey, h));
+        if (refused) return `the package's validation refuses the Service's app on ${h}: ${refused}`;
+        const other = apps.find((s) => s.serviceKey !== serviceKey && s.app.path === path && (h === "*" || s.hosts.has("*") || s.hosts.has(h)));
+        if (!other) return undefined;
+        const to = `the path "${path}" already goes to ${where(other)}, Service ${other.serviceKey}`;
+        if (other.hosts.has("*")) return `${to}, a path for any host, which the gateway serves on every host${h === "*" ? "" : `, ${h} included`}`;
+        if (h === "*") return `${to}, and this is a path for any host, which the gateway would serve on every host, ${[...other.hosts].join(", ")} included`;
+        return `on ${h}, ${to}, and a host's path goes to one Service`;
+    };
+
     for (const c of candidates) {
         const own = children.get(c.ing)!;
         const refuse = (why: string) => own.push({ subject: c.subject, ...notMapped(why) });
@@ -352,11 +414,10 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
             refuse(`its namespace "cert-manager" is where the stack installs cert-manager for TLS`);
             continue;
         }
-        const hostKey = c.hosts[0];
         const mapped = mapPath(
             { path: c.path, pathType: c.pathType },
             {
-                hostRegex: !c.defaultBackend && regexHosts.has(hostKey),
+                hostRegex: !c.defaultBackend && regexHosts.has(c.hosts[0]),
                 ownRegex:
                     c.ann.useRegex === true || (c.ann.rewriteTarget !== undefined && c.ann.rewriteTarget !== "" && c.ann.rewriteTarget !== (c.path || "/")),
                 ...(c.defaultBackend ? {} : { rewriteTarget: c.ann.rewriteTarget }),
@@ -373,7 +434,6 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
         }
         const serviceKey = `${ns}/${sb.name}`;
         const existing = byService.get(serviceKey);
-        const where = (s: AppState) => `app ${s.app.name} (${[...s.hosts].join(", ")} ${s.app.path})`;
         if (existing) {
             if (existing.app.service.port !== port) {
                 refuse(`${svcLabel} is already ${where(existing)} on port ${existing.app.service.port}; an app is one Service port`);
@@ -387,22 +447,26 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                 );
                 continue;
             }
-            c.hosts.forEach((h) => existing.hosts.add(h));
-            own.push({
-                subject: c.subject,
-                ...mapped.finding,
-                detail: `${mapped.finding.detail ? `${mapped.finding.detail}; ` : ""}the same app as before: ${existing.app.name}`,
-            });
-            countMapped(c.ing, existing, protocol.finding);
+        }
+        // Each host's path goes to one Service: the hosts this candidate can take (a default backend may lose some of its Ingress's hosts).
+        const lost: string[] = [];
+        const hosts = c.hosts.filter((h) => {
+            const why = hostRefusal(h, serviceKey, mapped.path);
+            if (why) lost.push(c.hosts.length > 1 ? `not on ${h}: ${why}` : why);
+            return !why;
+        });
+        if (hosts.length === 0) {
+            refuse(lost.join("; "));
             continue;
         }
-        const clash = apps.find((s) => s.app.path === mapped.path);
-        if (clash) {
-            const hosts = [...clash.hosts].join(", ");
-            refuse(
-                `the path "${mapped.path}" already goes to ${where(clash)}, Service ${clash.serviceKey}; the gateway routes a path to one Service on every host` +
-                    (c.hosts.some((h) => !clash.hosts.has(h)) ? ` (here for ${c.hosts.join(", ")}, there for ${hosts})` : ""),
-            );
+        if (existing) {
+            hosts.forEach((h) => existing.hosts.add(h));
+            own.push({
+                subject: c.subject,
+                verdict: lost.length ? "approximate" : mapped.finding.verdict,
+                detail: [...(mapped.finding.detail ? [mapped.finding.detail] : []), `the same app as before: ${existing.app.name}`, ...lost].join("; "),
+            });
+            countMapped(c.ing, existing, protocol.finding);
             continue;
         }
         const upstream = upstreamOf(namings.get(serviceKey)!);
@@ -425,7 +489,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                     enrolNamespace: false,
                 },
             },
-            hosts: new Set(c.hosts),
+            hosts: new Set(hosts),
             serviceKey,
             upstream,
             findings: affinity.findings,
@@ -439,8 +503,12 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
                 ? [`targetPort "${svcPort.targetPort}" is a name, which only the pods resolve; left out (direct routing alone uses it)`]
                 : []),
             ...(c.defaultBackend
-                ? ["a default backend becomes the path \"/\", which takes every request no other app's path takes, on the app's hosts and every other"]
+                ? [
+                      `a default backend becomes the path "/" ${hosts.includes("*") ? "on every host" : `on ${hosts.join(", ")}`}, which takes every request ` +
+                          "no other app's path takes there",
+                  ]
                 : []),
+            ...lost,
         ];
         own.push({
             subject: c.subject,
@@ -468,11 +536,16 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
         } else cookieOwners.set(c.name, s.app.name);
     }
 
-    // Gateway hosts: every mapped path's, and the TLS hosts (which must be among them).
+    // Gateway hosts: every mapped path's, and the TLS hosts (which must be among them). A host that an app's wildcard host
+    // covers is left out, as the package asks: istiod would mix the wildcard's routes into a host listed beside it
+    // (components/settings/validate.ts: checkHostMerges), and the wildcard serves it all the same.
     const hostList: string[] = [];
     for (const s of apps) for (const h of s.hosts) if (!hostList.includes(h)) hostList.push(h);
     for (const h of tlsHosts) if (!hostList.includes(h)) hostList.push(h);
-    const gatewayHosts = hostList.includes("*") || hostList.length === 0 ? ["*"] : hostList.filter((h) => GATEWAY_HOST.test(h));
+    const wildcards = [...new Set(apps.flatMap((s) => [...s.hosts].filter((h) => h.startsWith("*."))))];
+    const coveredBy = (h: string) => wildcards.find((w) => w !== h && hostCovered(h, [w]));
+    const gatewayHosts = hostList.includes("*") || hostList.length === 0 ? ["*"] : hostList.filter((h) => GATEWAY_HOST.test(h) && !coveredBy(h));
+    const leftOut = gatewayHosts.includes("*") ? [] : hostList.filter((h) => coveredBy(h));
 
     const report: ReportEntry[] = [];
     report.push({
@@ -531,15 +604,40 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
         report.push({ subject: "TLS", verdict: "note", detail: [`istio-sticky:tls for ${tlsHosts.join(", ")}`, ...tlsNotes].join("; ") });
     }
 
+    if (leftOut.length) {
+        const byWildcard = new Map<string, string[]>();
+        for (const h of leftOut) byWildcard.set(coveredBy(h)!, [...(byWildcard.get(coveredBy(h)!) ?? []), h]);
+        report.push({
+            subject: "gateway hosts",
+            verdict: "note",
+            detail: [
+                `istio-sticky:mesh.gateway.hosts ${gatewayHosts.join(", ")}`,
+                ...[...byWildcard].map(
+                    ([w, hs]) =>
+                        `${hs.join(", ")} left out: the wildcard ${w} covers ${hs.length > 1 ? "them" : "it"}, and istiod would mix its routes into a host ` +
+                        "listed beside it; the apps on such a host keep it in their hosts, and the gateway routes it apart from the wildcard",
+                ),
+            ].join("; "),
+        });
+    }
+
+    /** The hosts apps name: a rule without host gives an app on these too. */
+    const named = [...new Set(apps.flatMap((s) => (s.hosts.has("*") ? [] : [...s.hosts])))];
     for (const s of apps) {
+        const everywhere = s.hosts.has("*");
         const notes = [
-            `Service ${s.serviceKey} port ${s.app.service.port}, path ${s.app.path}${s.app.stripPath ? " (stripped)" : ""}, affinity ${s.app.affinity.mode}`,
+            `Service ${s.serviceKey} port ${s.app.service.port}, path ${s.app.path}${s.app.stripPath ? " (stripped)" : ""}, ` +
+                `${everywhere ? "every host" : `hosts ${[...s.hosts].join(", ")}`}, affinity ${s.app.affinity.mode}`,
             ...(appNotes.get(s) ?? []),
             `enrolNamespace false: the gateway applies the affinity without sidecars in "${s.app.namespace}", so nothing there changes; set it true to label ` +
                 "the namespace for the mesh (which restarts nothing by itself: pods get a sidecar when they next restart)",
         ];
-        const elsewhere = gatewayHosts.filter((h) => !s.hosts.has(h) && !s.hosts.has("*"));
-        if (elsewhere.length) notes.push(`also served on ${elsewhere.join(", ")}: the gateway serves every app on all of its hosts`);
+        if (everywhere && named.length) {
+            notes.push(
+                `on every host, as a path for any host: ingress-nginx sent it only the requests for hosts no rule names, and here it also takes ` +
+                    `those for ${named.join(", ")} that no path of their apps takes`,
+            );
+        }
         // Only a cookie Envoy sets (one with a ttl) gets the attributes; one the app sets is only hashed.
         if (tls && s.app.affinity.mode === AffinityMode.Cookie && s.app.affinity.cookie?.ttl !== undefined) {
             const plain = [...s.hosts].filter((h) => h === "*" || !hostCovered(h, tls.hosts));
@@ -553,7 +651,7 @@ export function importIngresses(input: ImportInput, opts: ImportOptions): Import
         report.push({ subject: `app ${s.app.name}`, verdict: "note", detail: notes.join("; ") });
     }
 
-    return { apps: apps.map((s) => s.app), gatewayHosts, ...(tls ? { tls } : {}), report };
+    return { apps: apps.map((s) => (s.hosts.has("*") ? s.app : { ...s.app, hosts: [...s.hosts] })), gatewayHosts, ...(tls ? { tls } : {}), report };
 }
 
 /** One line per annotation of an imported Ingress. */

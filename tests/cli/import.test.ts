@@ -131,9 +131,9 @@ function assertRefused(r: Run, pattern: RegExp): void {
     assert.match(r.err, pattern);
 }
 
-/** ingress-nginx's documented examples (docs/examples/…), and this suite's own shop (every mapping at once). */
+/** ingress-nginx's documented examples (docs/examples/…), and this suite's own shop (every mapping at once) and hosts (routing by host). */
 const UPSTREAM_FIXTURES = ["cookie", "cookie-samesite", "chashsubset"];
-const FIXTURE_NAMES = [...UPSTREAM_FIXTURES, "shop"];
+const FIXTURE_NAMES = [...UPSTREAM_FIXTURES, "shop", "hosts"];
 
 /** The command line of a fixture's expected file (its first line). */
 function fixtureArgv(fixture: string): string[] {
@@ -759,24 +759,39 @@ describe("istio-sticky-import: paths", () => {
         assert.match(line(r.err, /path shop\.example\.com \/b /), /mapped approximately: .*another Ingress of the same host sets use-regex or rewrite-target/);
     });
 
-    it("refuses a path a gateway path cannot hold", () => {
+    it("refuses a path a gateway path cannot hold, and a host the gateway cannot take", () => {
         const r = pathOf([
             { path: "/a b", service: "a", port: 80 },
             { path: "/keep", service: "keep", port: 80 },
         ]);
         assert.match(line(r.err, /path shop\.example\.com \/a b/), /not mapped: "\/a b" holds characters a gateway path cannot/);
+        const host = importOf([
+            ingress({
+                name: "web",
+                rules: [
+                    { host: "shop_example.com", paths: [{ path: "/a", service: "a", port: 80 }] },
+                    { host: "shop.example.com", paths: [{ path: "/keep", service: "keep", port: 80 }] },
+                ],
+            }),
+        ]);
+        assertImported(host);
+        assert.deepEqual(host.config[MESH].gateway.hosts, ["shop.example.com"]);
+        assert.match(line(host.err, /path shop_example\.com \/a/), /not mapped: "shop_example\.com" is no host name the gateway can take$/);
     });
 
     it("a default backend becomes path /, alone or beside other paths (the gateway tries the longest path first)", () => {
         const alone = importOf([ingress({ name: "fallback", defaultBackend: { service: "web", port: 80 } })]);
         assertImported(alone);
-        assert.deepEqual([alone.apps[0].path, alone.config[MESH].gateway.hosts], ["/", ["*"]]);
+        assert.deepEqual([alone.apps[0].path, alone.apps[0].hosts, alone.config[MESH].gateway.hosts], ["/", undefined, ["*"]]);
         assert.match(line(alone.err, /^\s*default backend:/), /mapped approximately: prefix "\/"/);
         const beside = importOf([cart({}, { defaultBackend: { service: "web", port: 80 } })]);
         assertImported(beside);
         assert.deepEqual(
-            beside.apps.map((a) => a.path),
-            ["/cart", "/"],
+            beside.apps.map((a) => [a.path, a.hosts]),
+            [
+                ["/cart", ["shop.example.com"]],
+                ["/", ["shop.example.com"]],
+            ],
         );
         assert.match(line(beside.err, /^\s*default backend:/), /mapped approximately: prefix "\/"/);
         // The stack routes /cart before / on the gateway.
@@ -890,13 +905,15 @@ describe("istio-sticky-import: Services and ports", () => {
 });
 
 describe("istio-sticky-import: several Ingresses", () => {
-    it("one Service on one path under two hosts is one app serving both hosts", () => {
+    it("one Service on one path under two hosts is one app whose hosts are both", () => {
         const a = cart({ affinity: "cookie" }, { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }] });
         const b = cart({}, { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }] });
         const r = importOf([a, b]);
         assertImported(r);
         assert.equal(r.apps.length, 1);
-        assert.deepEqual(r.config[MESH].gateway.hosts.sort(), ["a.example.com", "b.example.com"]);
+        assert.deepEqual([r.apps[0].hosts, r.apps[0].path, r.apps[0].service.name], [["b.example.com", "a.example.com"], "/cart", "cart"]);
+        assert.deepEqual(r.config[MESH].gateway.hosts, ["b.example.com", "a.example.com"]);
+        assert.match(line(r.err, /^app cart:/), /path \/cart, hosts b\.example\.com, a\.example\.com, affinity cookie/);
         // "b" comes first (names descending): its path makes the app, a's joins it.
         assert.match(line(r.err, /path a\.example\.com \/cart/), /mapped exactly: .*the same app as before: cart/);
         // b sets no affinity, yet ingress-nginx applied a's to the Service.
@@ -945,18 +962,175 @@ describe("istio-sticky-import: several Ingresses", () => {
         );
     });
 
-    it("the same path on two hosts to two Services cannot both be imported: the first wins, reported", () => {
+    it('two hosts, each with its own Service at "/": one app per Service on its host, mapped exactly', () => {
+        const a = cart({}, { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "one", port: 80 }] }] });
+        const b = cart({}, { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/", service: "two", port: 80 }] }] });
+        const r = importOf([a, b]);
+        assertImported(r);
+        // "b" comes first: names descending.
+        assert.deepEqual(
+            r.apps.map((x) => [x.name, x.hosts, x.path, x.service.name]),
+            [
+                ["two", ["b.example.com"], "/", "two"],
+                ["one", ["a.example.com"], "/", "one"],
+            ],
+        );
+        assert.deepEqual(r.config[MESH].gateway.hosts, ["b.example.com", "a.example.com"]);
+        assert.match(line(r.err, /path a\.example\.com \/ /), /mapped exactly: prefix "\/" .*app one: Service shop\/one port 80/);
+        assert.match(line(r.err, /path b\.example\.com \/ /), /mapped exactly: prefix "\/" .*app two: Service shop\/two port 80/);
+        assert.match(line(r.err, /^Ingress shop\/a:/), /mapped exactly$/);
+        assert.doesNotMatch(r.err, /also served on|every host/);
+        // Each host's routes go to its own Service only.
+        const stack = validateStackFile(r.out).value;
+        const docs = planDocuments(buildPlan(stack, { demoAppSource: "x" }));
+        const routes = docs
+            .filter((d) => d.kind === "VirtualService")
+            .map((d) => [(d.spec as any).hosts, (d.spec as any).http.map((h: any) => h.route[0].destination.host)]);
+        assert.deepEqual(routes.sort(), [
+            [["a.example.com"], ["one.shop.svc.cluster.local"]],
+            [["b.example.com"], ["two.shop.svc.cluster.local"]],
+        ]);
+        assert.deepEqual(
+            findingsForStack(stack, docs).filter((f) => f.severity === "error"),
+            [],
+        );
+    });
+
+    it("the same path on one host to two Services is not mapped: the first wins, reported", () => {
         const a = cart({}, { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/app", service: "one", port: 80 }] }] });
-        const b = cart({}, { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/app", service: "two", port: 80 }] }] });
+        const b = cart({}, { name: "b", rules: [{ host: "a.example.com", paths: [{ path: "/app", service: "two", port: 80 }] }] });
         const r = importOf([a, b]);
         assertImported(r);
         assert.deepEqual(
-            r.apps.map((x) => x.service.name),
-            ["two"],
+            r.apps.map((x) => [x.service.name, x.hosts]),
+            [["two", ["a.example.com"]]],
         ); // "b" comes first: names descending
         assert.match(
-            line(r.err, /path a\.example\.com \/app/),
-            /not mapped: the path "\/app" already goes to app two .*the gateway routes a path to one Service on every host \(here for a\.example\.com, there for b\.example\.com\)/,
+            line(r.err, /path a\.example\.com \/app \(Prefix\): not mapped/),
+            /not mapped: on a\.example\.com, the path "\/app" already goes to app two \(a\.example\.com \/app\), Service shop\/two, and a host's path goes to one Service$/,
+        );
+        assert.match(line(r.err, /^Ingress shop\/a:/), /not mapped: none of its paths was mapped/);
+    });
+
+    it("a rule without host makes an app on every host: the same path on a named host to another Service is not mapped", () => {
+        const any = ingress({ name: "b", rules: [{ paths: [{ path: "/", service: "web", port: 80 }] }] });
+        const named = ingress({ name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "other", port: 80 }] }] });
+        const r = importOf([any, named]);
+        assertImported(r);
+        assert.deepEqual(
+            r.apps.map((x) => [x.service.name, x.hosts]),
+            [["web", undefined]],
+        );
+        assert.deepEqual(r.config[MESH].gateway.hosts, ["*"]);
+        assert.match(
+            line(r.err, /path a\.example\.com \/ /),
+            /not mapped: the path "\/" already goes to app web \(\* \/\), Service shop\/web, a path for any host, which the gateway serves on every host, a\.example\.com included$/,
+        );
+        // The other way round: the named host's Service first, then the path for any host.
+        const first = importOf([any, ingress({ name: "c", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "other", port: 80 }] }] })]);
+        assertImported(first);
+        assert.deepEqual(
+            first.apps.map((x) => [x.service.name, x.hosts]),
+            [["other", ["a.example.com"]]],
+        );
+        assert.match(
+            line(first.err, /path \(any host\) \/ /),
+            /not mapped: the path "\/" already goes to app other \(a\.example\.com \/\), Service shop\/other, and this is a path for any host, which the gateway would serve on every host, a\.example\.com included$/,
+        );
+        // Another path on the named host is its own; the app on every host is told it answers that host too.
+        const api = ingress({ name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/api", service: "api", port: 80 }] }] });
+        const both = importOf([any, api]);
+        assertImported(both);
+        assert.deepEqual(
+            both.apps.map((x) => [x.service.name, x.hosts, x.path]),
+            [
+                ["web", undefined, "/"],
+                ["api", ["a.example.com"], "/api"],
+            ],
+        );
+        assert.match(
+            line(both.err, /^app web:/),
+            /every host, affinity none; .*on every host, as a path for any host: ingress-nginx sent it only the requests for hosts no rule names, and here it also takes those for a\.example\.com that no path of their apps takes/,
+        );
+        assert.doesNotMatch(line(both.err, /^app api:/), /every host/);
+    });
+
+    it("a host that a wildcard rule covers is left out of the gateway's hosts (istiod would mix the wildcard's routes into it); its app keeps it", () => {
+        const wild = ingress({ name: "b", rules: [{ host: "*.example.com", paths: [{ path: "/", service: "web", port: 80 }] }] });
+        const named = ingress({ name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "shop", port: 80 }] }] });
+        const r = importOf([wild, named]);
+        assertImported(r);
+        assert.deepEqual(
+            r.apps.map((x) => [x.service.name, x.hosts, x.path]),
+            [
+                ["web", ["*.example.com"], "/"],
+                ["shop", ["a.example.com"], "/"],
+            ],
+        );
+        assert.deepEqual(r.config[MESH].gateway.hosts, ["*.example.com"]);
+        assert.match(
+            line(r.err, /^gateway hosts:/),
+            /istio-sticky:mesh\.gateway\.hosts \*\.example\.com; a\.example\.com left out: the wildcard \*\.example\.com covers it, and istiod would mix its routes/,
+        );
+        const stack = validateStackFile(r.out).value;
+        const docs = planDocuments(buildPlan(stack, { demoAppSource: "x" }));
+        const routes = docs
+            .filter((d) => d.kind === "VirtualService")
+            .map((d) => [(d.spec as any).hosts, (d.spec as any).http.map((h: any) => h.route[0].destination.host)]);
+        assert.deepEqual(routes.sort(), [
+            [["*.example.com"], ["web.shop.svc.cluster.local"]],
+            [["a.example.com"], ["shop.shop.svc.cluster.local"]],
+        ]);
+        assert.deepEqual(
+            findingsForStack(stack, docs).filter((f) => f.severity === "error"),
+            [],
+        );
+    });
+
+    it("a host the package's validation refuses for an app is not mapped, with the package's reason, and the rest is imported", () => {
+        // The HTTPS server of a TLS host under "*": istiod would mix the routes of the app on every host into the host's own.
+        const r = importOf([
+            ingress({
+                name: "web",
+                tls: [{ hosts: ["api.example.com"], secretName: "t" }],
+                rules: [{ paths: [{ path: "/", service: "web", port: 80 }] }, { host: "api.example.com", paths: [{ path: "/api", service: "api", port: 80 }] }],
+            }),
+        ]);
+        assertImported(r);
+        assert.deepEqual(
+            r.apps.map((x) => [x.service.name, x.hosts]),
+            [["web", undefined]],
+        );
+        assert.deepEqual(r.config[TLS].hosts, ["api.example.com"]);
+        assert.match(
+            line(r.err, /path api\.example\.com \/api/),
+            /not mapped: the package's validation refuses the Service's app on api\.example\.com: "api\.example\.com" is a host of the gateway's servers .* under the wildcard "\*", so istiod mixes "\*"'s routes into "api\.example\.com"'s in no set order, and app web \(path \/\) could take this app's requests/,
+        );
+    });
+
+    it("a default backend takes its Ingress's hosts, except those whose path / goes to another Service", () => {
+        const r = importOf([
+            ingress({
+                name: "web",
+                defaultBackend: { service: "web", port: 80 },
+                rules: [
+                    { host: "a.example.com", paths: [{ path: "/", service: "home", port: 80 }] },
+                    { host: "b.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] },
+                ],
+            }),
+        ]);
+        assertImported(r);
+        assert.deepEqual(
+            r.apps.map((x) => [x.service.name, x.hosts, x.path]),
+            [
+                ["home", ["a.example.com"], "/"],
+                ["cart", ["b.example.com"], "/cart"],
+                ["web", ["b.example.com"], "/"],
+            ],
+        );
+        assert.match(
+            line(r.err, /^\s*default backend:/),
+            /mapped approximately: .*a default backend becomes the path "\/" on b\.example\.com, .*; not on a\.example\.com: on a\.example\.com, the path "\/" already goes to app home/,
         );
     });
 
@@ -995,7 +1169,14 @@ describe("istio-sticky-import: several Ingresses", () => {
                 ["web-eu", "eu"],
             ].sort(),
         );
-        assert.match(r.err, /also served on eu\.example\.com: the gateway serves every app on all of its hosts/);
+        assert.deepEqual(
+            r.apps.map((x) => [x.name, x.hosts]),
+            [
+                ["web", ["us.example.com"]],
+                ["web-eu", ["eu.example.com"]],
+            ],
+        );
+        assert.match(line(r.err, /^app web-eu:/), /path \/eu, hosts eu\.example\.com, affinity none/);
     });
 });
 
@@ -1100,6 +1281,27 @@ describe("istio-sticky-import: the shop fixture (every mapping at once)", () => 
 
     it("does not warn of a Secure cookie on plain HTTP for a cookie the app sets (Envoy only hashes it)", () => {
         assert.doesNotMatch(line(r().err, /^app greeter:/), /Secure/);
+    });
+});
+
+describe("istio-sticky-import: the hosts fixture (routing by host)", () => {
+    const r = () => run(fixtureArgv("hosts"));
+
+    it("gives each host's Service at / an app on that host, one app to the Service on both, and refuses the second Service for b.example.com /", () => {
+        const { err, apps, config } = r();
+        assert.deepEqual(
+            apps.map((a) => [a.name, a.hosts, a.path, a.affinity.mode]),
+            [
+                ["home-a", ["a.example.com"], "/", "cookie"],
+                ["home-b", ["b.example.com"], "/", "header"],
+                ["docs", ["a.example.com", "b.example.com"], "/docs", "cookie"],
+                ["landing", ["*.example.com"], "/", "sourceIp"],
+            ],
+        );
+        assert.deepEqual(config[MESH].gateway.hosts, ["*.example.com"]);
+        assert.match(line(err, /^Ingress web\/home-b-next:/), /not mapped: none of its paths was mapped/);
+        assert.match(line(err, /^\s*path b\.example\.com \/ .*not mapped/), /on b\.example\.com, the path "\/" already goes to app home-b/);
+        assert.match(line(err, /^gateway hosts:/), /a\.example\.com, b\.example\.com left out: the wildcard \*\.example\.com covers them/);
     });
 });
 
