@@ -18,6 +18,7 @@ import { AffinityMode, HashAlgorithm } from "../../components/settings/enums";
 import { isCookieName, isLabelValue, isLowercaseHeaderName, isQueryParameterName } from "../../components/settings/rules";
 import type { NginxAnnotations } from "./annotations";
 import { approximate, exact, Finding, notMapped } from "./report";
+import { COOKIE_SETTING_KEYS } from "./upstreams";
 
 /** sessionaffinity/main.go: defaultAffinityCookieName. */
 export const NGINX_DEFAULT_COOKIE = "INGRESSCOOKIE";
@@ -67,18 +68,8 @@ export interface AffinityMapping {
  */
 export const HASH_ALGORITHM = HashAlgorithm.Maglev;
 
-const COOKIE_KEYS = [
-    "session-cookie-name",
-    "session-cookie-secure",
-    "session-cookie-expires",
-    "session-cookie-max-age",
-    "session-cookie-path",
-    "session-cookie-domain",
-    "session-cookie-samesite",
-    "session-cookie-conditional-samesite-none",
-    "session-cookie-change-on-failure",
-    "affinity-mode",
-] as const;
+/** The cookie settings, and the affinity mode that decides which of them apply. */
+const COOKIE_KEYS = [...COOKIE_SETTING_KEYS, "affinity-mode"] as const;
 
 const MISSING_KEY =
     "requests without the key: ingress-nginx hashed an empty key and sent them all to one pod (chash.lua), Envoy computes no hash and spreads them";

@@ -30,7 +30,7 @@ import { ClassOptions, CLASS_ANNOTATION, decideClass, nginxClassNames } from "./
 import { stackConfigOf, stackFileYaml, validateStackFile } from "./config";
 import type { ImportInput, Ingress, IngressBackend, Service, ServicePort } from "./input";
 import { mapPath } from "./paths";
-import { Naming, Upstream, upstreamOf } from "./upstreams";
+import { COOKIE_SETTING_KEYS, HASH_KEYS, Naming, Upstream, upstreamOf } from "./upstreams";
 import { approximate, exact, Finding, notMapped, ReportEntry, summarize } from "./report";
 
 export interface ImportOptions extends ClassOptions {
@@ -158,24 +158,7 @@ function appName(svc: string, ns: string, taken: ReadonlySet<string>): string {
 }
 
 /** Annotations that decide a Service's balancing: each is reported through the Service's upstream (upstreams.ts). */
-const AFFINITY_ANNOTATIONS = new Set([
-    "affinity",
-    "affinity-mode",
-    "affinity-canary-behavior",
-    "session-cookie-name",
-    "session-cookie-secure",
-    "session-cookie-expires",
-    "session-cookie-max-age",
-    "session-cookie-path",
-    "session-cookie-domain",
-    "session-cookie-samesite",
-    "session-cookie-conditional-samesite-none",
-    "session-cookie-change-on-failure",
-    "upstream-hash-by",
-    "upstream-hash-by-subset",
-    "upstream-hash-by-subset-size",
-    "load-balance",
-]);
+const AFFINITY_ANNOTATIONS = new Set<string>(["affinity", "affinity-mode", "affinity-canary-behavior", ...COOKIE_SETTING_KEYS, ...HASH_KEYS]);
 
 /**
  * The import: the mapping, then the package's own validation of its result. A host the validation
