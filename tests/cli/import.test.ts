@@ -96,6 +96,25 @@ function ingress(s: IngressSpec): object {
     };
 }
 
+/** The imported stack's VirtualServices as [hosts, destination hosts], and no error from the rules oracle. */
+function assertHostRoutes(out: string, expected: [string[], string[]][]): void {
+    const stack = validateStackFile(out).value;
+    const docs = planDocuments(buildPlan(stack, { demoAppSource: "x" }));
+    const routes = docs
+        .filter((d) => d.kind === "VirtualService")
+        .map((d) => [(d.spec as any).hosts, (d.spec as any).http.map((h: any) => h.route[0].destination.host)]);
+    assert.deepEqual(routes.sort(), expected);
+    assert.deepEqual(
+        findingsForStack(stack, docs).filter((f) => f.severity === "error"),
+        [],
+    );
+}
+
+/** An Ingress of one rule: one host and its paths. */
+function hostIngress(name: string, host: string, paths: PathSpec[]): object {
+    return ingress({ name, rules: [{ host, paths }] });
+}
+
 function service(name: string, ports: { name?: string; port: number; targetPort?: number | string; appProtocol?: string }[], extra: object = {}): object {
     return { apiVersion: "v1", kind: "Service", metadata: { name, namespace: "shop" }, spec: { selector: { app: name }, ports, ...extra } };
 }
@@ -844,18 +863,10 @@ describe("istio-sticky-import: Services and ports", () => {
 
     it("refuses a named port without the Service, saying to include the Services", () => {
         const r = importOf([
-            ingress({
-                name: "web",
-                rules: [
-                    {
-                        host: "shop.example.com",
-                        paths: [
-                            { path: "/cart", service: "cart", port: "web" },
-                            { path: "/pay", service: "pay", port: 80 },
-                        ],
-                    },
-                ],
-            }),
+            hostIngress("web", "shop.example.com", [
+                { path: "/cart", service: "cart", port: "web" },
+                { path: "/pay", service: "pay", port: 80 },
+            ]),
         ]);
         assertImported(r);
         assert.deepEqual(
@@ -922,18 +933,10 @@ describe("istio-sticky-import: several Ingresses", () => {
 
     it("a second path to the same Service is not mapped (an app has one path)", () => {
         const r = importOf([
-            ingress({
-                name: "web",
-                rules: [
-                    {
-                        host: "shop.example.com",
-                        paths: [
-                            { path: "/cart", service: "cart", port: 80 },
-                            { path: "/basket", service: "cart", port: 80 },
-                        ],
-                    },
-                ],
-            }),
+            hostIngress("web", "shop.example.com", [
+                { path: "/cart", service: "cart", port: 80 },
+                { path: "/basket", service: "cart", port: 80 },
+            ]),
         ]);
         assertImported(r);
         assert.deepEqual(
@@ -981,19 +984,10 @@ describe("istio-sticky-import: several Ingresses", () => {
         assert.match(line(r.err, /^Ingress shop\/a:/), /mapped exactly$/);
         assert.doesNotMatch(r.err, /also served on|every host/);
         // Each host's routes go to its own Service only.
-        const stack = validateStackFile(r.out).value;
-        const docs = planDocuments(buildPlan(stack, { demoAppSource: "x" }));
-        const routes = docs
-            .filter((d) => d.kind === "VirtualService")
-            .map((d) => [(d.spec as any).hosts, (d.spec as any).http.map((h: any) => h.route[0].destination.host)]);
-        assert.deepEqual(routes.sort(), [
+        assertHostRoutes(r.out, [
             [["a.example.com"], ["one.shop.svc.cluster.local"]],
             [["b.example.com"], ["two.shop.svc.cluster.local"]],
         ]);
-        assert.deepEqual(
-            findingsForStack(stack, docs).filter((f) => f.severity === "error"),
-            [],
-        );
     });
 
     it("the same path on one host to two Services is not mapped: the first wins, reported", () => {
@@ -1072,19 +1066,10 @@ describe("istio-sticky-import: several Ingresses", () => {
             line(r.err, /^gateway hosts:/),
             /istio-sticky:mesh\.gateway\.hosts \*\.example\.com; a\.example\.com left out: the wildcard \*\.example\.com covers it, and istiod would mix its routes/,
         );
-        const stack = validateStackFile(r.out).value;
-        const docs = planDocuments(buildPlan(stack, { demoAppSource: "x" }));
-        const routes = docs
-            .filter((d) => d.kind === "VirtualService")
-            .map((d) => [(d.spec as any).hosts, (d.spec as any).http.map((h: any) => h.route[0].destination.host)]);
-        assert.deepEqual(routes.sort(), [
+        assertHostRoutes(r.out, [
             [["*.example.com"], ["web.shop.svc.cluster.local"]],
             [["a.example.com"], ["shop.shop.svc.cluster.local"]],
         ]);
-        assert.deepEqual(
-            findingsForStack(stack, docs).filter((f) => f.severity === "error"),
-            [],
-        );
     });
 
     it("a host the package's validation refuses for an app is not mapped, with the package's reason, and the rest is imported", () => {
@@ -1136,18 +1121,10 @@ describe("istio-sticky-import: several Ingresses", () => {
 
     it('nested paths ("/" and "/api") are both imported', () => {
         const r = importOf([
-            ingress({
-                name: "web",
-                rules: [
-                    {
-                        host: "shop.example.com",
-                        paths: [
-                            { path: "/api", service: "api", port: 80 },
-                            { path: "/", service: "web", port: 80 },
-                        ],
-                    },
-                ],
-            }),
+            hostIngress("web", "shop.example.com", [
+                { path: "/api", service: "api", port: 80 },
+                { path: "/", service: "web", port: 80 },
+            ]),
         ]);
         assertImported(r);
         assert.deepEqual(
