@@ -38,7 +38,9 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
         const r = byName.get(o.key);
         assert.ok(r, `${what}: ${o.key} is planned (rendered) but not registered`);
         assert.equal(r.parent, o.owner, `${what}: ${o.key} parent`);
-        assert.deepEqual([...r.dependsOn].sort(), [...o.dependsOn].sort(), `${what}: ${o.key} waits`);
+        // A patch of an existing Service also waits for the read of the live Service it is checked against (checkedAgainstLiveService).
+        const checked = o.patch && o.object.kind === "Service" ? [`${o.key}-existing`] : [];
+        assert.deepEqual([...r.dependsOn].sort(), [...o.dependsOn, ...checked].sort(), `${what}: ${o.key} waits`);
         if (o.object.kind === MANIFEST_FILE_TYPE.kind && o.object.apiVersion === MANIFEST_FILE_TYPE.apiVersion) {
             assert.deepEqual([r.type, r.inputs.file], ["kubernetes:yaml/v2:ConfigFile", o.object.spec.url], `${what}: manifest ${o.key}`);
         } else if (o.object.apiVersion === HELM_RELEASE_TYPE.apiVersion && o.object.kind === HELM_RELEASE_TYPE.kind) {
