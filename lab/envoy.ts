@@ -148,14 +148,28 @@ export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certifi
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
+    return (await freePorts(1))[0];
+}
+
+/**
+ * `count` distinct free TCP ports on 127.0.0.1: all held open at once before any is released, since
+ * a port released by one probe may be handed out again to the next.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+    const servers = await Promise.all(
+        Array.from(
+            { length: count },
+            () =>
+                new Promise<net.Server>((resolve, reject) => {
+                    const s = net.createServer();
+                    s.once("error", reject);
+                    s.listen(0, "127.0.0.1", () => resolve(s));
+                }),
+        ),
+    );
+    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    return ports;
 }
 
 export interface RunningEnvoy {
@@ -170,9 +184,8 @@ export async function startEnvoy(envoy: string, gw: ProxyConfig, world: Pick<Lab
     const listenerPorts = gw.listeners
         .filter((l) => l.address?.socket_address && !l.internal_listener)
         .map((l) => l.address.socket_address.port_value as number);
-    const ports: Record<number, number> = {};
-    for (const p of listenerPorts) ports[p] = await freePort();
-    const adminPort = await freePort();
+    const [adminPort, ...free] = await freePorts(listenerPorts.length + 1);
+    const ports: Record<number, number> = Object.fromEntries(listenerPorts.map((p, i) => [p, free[i]]));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-lab-envoy-"));
     const file = path.join(dir, "envoy.json");
     fs.writeFileSync(file, JSON.stringify(gatewayBootstrap(gw, world, ports, adminPort)));

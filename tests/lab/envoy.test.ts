@@ -10,6 +10,7 @@ import type { Plan } from "../../components/plan/stack";
 import { AffinityMode, isHashMode, isPersistentMode } from "../../components/settings/enums";
 import { parseStackConfig, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
 import { measuredOk, runLab, type LabReport } from "../../lab/run";
+import { freePorts } from "../../lab/envoy";
 import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
 
 const SHIPPED = ["dev", "staging", "prod", "ambient"];
@@ -103,6 +104,15 @@ const CONFIGS: [string, Record<string, unknown>][] = [
 ];
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+describe("the mesh lab's ports", () => {
+    it("hands out distinct free ports for Envoy's listeners, all at once", async () => {
+        // One probe at a time, a port released by one probe could come back from the next: Envoy then refused a duplicate listener.
+        const ports = await freePorts(64);
+        assert.equal(new Set(ports).size, 64);
+        assert.ok(ports.every((p) => p > 0 && p < 65536));
+    });
+});
 
 describe("the mesh lab: a real Envoy on istiod's configuration, measured", function () {
     this.timeout(40 * 60_000);

@@ -1,9 +1,11 @@
 /** Real sticky proxies from Debian, run on 127.0.0.1 for the verify tests. */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "../../lab/envoy";
+
+export { freePort };
 
 export interface RunningProxy {
     url: string;
@@ -16,18 +18,6 @@ function binary(name: string): string {
     const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
     if (found) return found;
     throw new Error(`${name} is not installed: run "bash tests/install-proxies.sh"`);
-}
-
-export async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net
-            .createServer()
-            .once("error", reject)
-            .listen(0, "127.0.0.1", () => {
-                const port = (srv.address() as net.AddressInfo).port;
-                srv.close(() => resolve(port));
-            });
-    });
 }
 
 async function waitForHttp(url: string, proc: ChildProcess, logFile?: string): Promise<void> {
