@@ -41,7 +41,8 @@ export interface Built {
     cached: boolean;
 }
 
-function once(target: string, build: (partial: string) => void): Built {
+/** Builds `target` once (into a partial path renamed at the end), or takes it from the cache. */
+export function once(target: string, build: (partial: string) => void): Built {
     if (fs.existsSync(target)) return { path: target, seconds: 0, cached: true };
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const started = performance.now();
