@@ -38,7 +38,7 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
         const r = byName.get(o.key);
         assert.ok(r, `${what}: ${o.key} is planned (rendered) but not registered`);
         assert.equal(r.parent, o.owner, `${what}: ${o.key} parent`);
-        // A patch of an existing Service also waits for the read of the live Service it is checked against (checkedAgainstLiveService).
+        // A patch of an existing Service also waits for the check of the live Service (registration/reads.ts checkedExistingService).
         const checked = o.patch && o.object.kind === "Service" ? [`${o.key}-existing`] : [];
         assert.deepEqual([...r.dependsOn].sort(), [...o.dependsOn, ...checked].sort(), `${what}: ${o.key} waits`);
         if (o.object.kind === MANIFEST_FILE_TYPE.kind && o.object.apiVersion === MANIFEST_FILE_TYPE.apiVersion) {
@@ -78,7 +78,12 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
             assert.deepEqual(sent({ apiVersion, kind, metadata, spec, data }), sent({ ...o.object }), `${what}: ${o.key} field by field`);
         }
     }
-    const expected = new Set([...plan.objects.map((o) => o.key), ...plan.components.map((c) => c.key)]);
+    const expected = new Set([
+        ...plan.objects.map((o) => o.key),
+        ...plan.components.map((c) => c.key),
+        // The check of each existing Service a patch waits for.
+        ...plan.objects.filter((o) => o.patch && o.object.kind === "Service").map((o) => `${o.key}-existing`),
+    ]);
     const pods = plan.reads.filter((r) => r.kind === "readyPods");
     for (const read of pods) {
         const r = byName.get(read.key);

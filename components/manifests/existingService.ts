@@ -2,6 +2,7 @@ import { serviceName, type AppSettings } from "../settings/schema";
 import { serviceLabelsFor } from "../policy/affinity";
 import type { K8sObject } from "./types";
 import { USE_WAYPOINT_LABEL } from "./waypoint";
+import { missingPortProblem, type LivePort } from "./livePorts";
 
 /**
  * What an existing Service must carry for stickiness, as a server-side-apply patch: only these
@@ -24,28 +25,17 @@ export function buildServicePatch(app: AppSettings, waypoint: string | undefined
     };
 }
 
-/** A port of a Service as the API server returns it. */
-export interface LivePort {
-    name?: string;
-    port: number;
-    protocol?: string;
-    targetPort?: number | string;
-    appProtocol?: string;
-}
+export type { LivePort };
 
 /**
  * Why a patch cannot go onto the Service as it is, or undefined: a server-side apply naming a port
  * the Service lacks would add that port to it rather than fail, so the port is checked first.
  */
 export function servicePatchProblem(patch: K8sObject, live: { ports?: readonly LivePort[] } | undefined): string | undefined {
-    const where = `Service ${patch.metadata.namespace}/${patch.metadata.name}`;
-    const ports: readonly LivePort[] = live?.ports ?? [];
+    const id = `${patch.metadata.namespace}/${patch.metadata.name}`;
     for (const wanted of (patch.spec?.ports ?? []) as LivePort[]) {
-        const protocol = wanted.protocol ?? "TCP";
-        if (!ports.some((p) => p.port === wanted.port && (p.protocol ?? "TCP") === protocol)) {
-            const have = ports.length ? ports.map((p) => `${p.port}/${p.protocol ?? "TCP"}${p.name ? ` (${p.name})` : ""}`).join(", ") : "none";
-            return `${where} has no port ${wanted.port}/${protocol} (its ports: ${have}): set service.port to the port the gateway should route to`;
-        }
+        const problem = missingPortProblem(id, wanted.port, wanted.protocol ?? "TCP", live?.ports ?? []);
+        if (problem) return problem;
     }
     return undefined;
 }

@@ -4,7 +4,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import { chartSource, HELM_RELEASE_POLICY, K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
 import type { CertManagerHelmOptions, CertManagerValues } from "../manifests/tls";
-import { LivePort, servicePatchProblem } from "../manifests/existingService";
+import { checkExistingService } from "./reads";
+import { withExternal } from "./dependsOn";
+
 import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, type ObjectType } from "../plan/types";
 
 type Ctor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
@@ -83,22 +85,6 @@ function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (type
 export const CERT_MANAGER_VALUES_KEPT: [Extract<keyof CertManagerValues, keyof certmanager.CertManagerArgs>] extends [never] ? true : never = true;
 
 /**
- * The patch of an existing Service, once the Service is read (through the component's provider) and
- * holds the port the patch names: a missing Service fails the read, a missing port fails here,
- * in preview as in update, before anything is changed.
- */
-export function checkedAgainstLiveService(key: string, object: pulumi.Input<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.Output<K8sObject> {
-    const o = pulumi.output(object) as pulumi.Output<K8sObject>;
-    const id = o.apply((x) => `${x.metadata.namespace}/${x.metadata.name}`);
-    const live = k8s.core.v1.Service.get(`${key}-existing`, id, { parent: opts.parent, provider: opts.provider });
-    return pulumi.all([o, live.spec]).apply(([patch, spec]) => {
-        const problem = servicePatchProblem(patch, spec as { ports?: LivePort[] } | undefined);
-        if (problem) throw new Error(`${key}: ${problem}`);
-        return patch;
-    });
-}
-
-/**
  * Registers one planned object: a ConfigFile for a ManifestFile document, a Helm release for a HelmRelease document, the
  * typed class for a built-in kind, a CustomResource otherwise. `type` is known
  * up front (it picks the class); the content may still be an Output.
@@ -126,8 +112,9 @@ export function registerObject(key: string, type: ObjectType, object: pulumi.Inp
     if (type.patch) {
         const patch = PATCHES[`${type.apiVersion}/${type.kind}`];
         if (!patch) throw new Error(`${key}: no patch resource for ${type.apiVersion}/${type.kind}`);
-        const checked = type.kind === "Service" ? checkedAgainstLiveService(key, object, opts) : object;
-        return new patch(key, { apiVersion: type.apiVersion, kind: type.kind, ...argsOf(checked, BODY_FIELDS) }, opts);
+        const check = type.kind === "Service" ? [checkExistingService(key, object, opts)] : [];
+        const dependsOn = check.length ? withExternal(check, opts.dependsOn) : opts.dependsOn;
+        return new patch(key, { apiVersion: type.apiVersion, kind: type.kind, ...argsOf(object, BODY_FIELDS) }, { ...opts, dependsOn });
     }
     const ctor = BUILT_IN[`${type.apiVersion}/${type.kind}`] ?? k8s.apiextensions.CustomResource;
     return new ctor(key, { ...type, ...argsOf(object, BODY_FIELDS) }, opts);

@@ -3,6 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ReadTarget } from "../plan/types";
 import { ingressFromService, IngressAddress, ServiceView } from "../outputs/ingress";
 import { EndpointSliceView, PodAddress, podsFromEndpointSlices, SERVICE_NAME_LABEL } from "../outputs/pods";
+import { missingPortProblem, type LivePort } from "../manifests/livePorts";
+import type { K8sObject } from "../manifests/types";
 
 /** An id "namespace/name" that stays unknown until every resource in `after` has an id (so a first preview reads nothing). */
 function idAfter(target: pulumi.Input<ReadTarget>, after: readonly pulumi.Resource[]): pulumi.Output<string> {
@@ -47,13 +49,8 @@ interface ReadyPodsInputs extends ClusterAccess {
 /** Where this file's process finds the Kubernetes client; the dynamic provider's own process falls back to its working directory. */
 const CLIENT_MODULE = require.resolve("@kubernetes/client-node");
 
-/**
- * Lists a Service's EndpointSlices by the label the EndpointSlice controller
- * gives them. The Kubernetes provider reads single objects by name only, and
- * slices are named by the controller, so the list goes through the Kubernetes
- * client, pointed at the cluster the component's provider (or the stack) names.
- */
-async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
+/** The Kubernetes client module and a config for the cluster the access names, with where it points (for messages). */
+function kubeClient(inputs: ClusterAccess): { client: any; config: any; cluster: any; where: string } {
     const fs = require("fs");
     const os = require("os");
     const path = require("path");
@@ -95,6 +92,17 @@ async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
     const where =
         `cluster ${cluster ? `"${cluster.name}" at ${cluster.server}` : "(none: the kubeconfig names no cluster)"}` +
         ` (context "${config.getCurrentContext() || ""}", kubeconfig ${source === "" ? "KUBECONFIG or ~/.kube/config" : files.length ? files.join(path.delimiter) : "given as contents"})`;
+    return { client, config, cluster, where };
+}
+
+/**
+ * Lists a Service's EndpointSlices by the label the EndpointSlice controller
+ * gives them. The Kubernetes provider reads single objects by name only, and
+ * slices are named by the controller, so the list goes through the Kubernetes
+ * client, pointed at the cluster the component's provider (or the stack) names.
+ */
+async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
+    const { client, config, cluster, where } = kubeClient(inputs);
     try {
         if (!cluster) throw new Error("no cluster to connect to");
         const api = config.makeApiClient(client.DiscoveryV1Api);
@@ -184,4 +192,98 @@ export function readReadyPods(
     if (warning) pulumi.log.warn(warning, opts.parent);
     const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
     return pods.pods;
+}
+
+interface ExistingServiceInputs extends ClusterAccess {
+    namespace: string;
+    service: string;
+    /** The port the package's patch names, and its protocol. */
+    port: number;
+    protocol: string;
+}
+
+/**
+ * Why an existing Service cannot take the package's patch, or undefined: it is missing, or it has
+ * no such port (a server-side apply naming a port the Service lacks would add that port rather
+ * than fail). Read through the Kubernetes client, in the cluster the component's provider names.
+ */
+async function existingServiceProblem(inputs: ExistingServiceInputs): Promise<string | undefined> {
+    const { client, config, cluster, where } = kubeClient(inputs);
+    const id = `${inputs.namespace}/${inputs.service}`;
+    let ports: LivePort[];
+    try {
+        if (!cluster) throw new Error("no cluster to connect to");
+        const api = config.makeApiClient(client.CoreV1Api);
+        const svc = await api.readNamespacedService({ name: inputs.service, namespace: inputs.namespace });
+        ports = svc.spec?.ports ?? [];
+    } catch (e) {
+        if ((e as { code?: number }).code === 404)
+            return `Service ${id} does not exist in ${where}: service.name and the app's namespace name the Service to make sticky`;
+        const why = (e as { code?: string; message?: string }).code ?? (e as Error).message ?? String(e);
+        throw new Error(`cannot read Service ${id} from ${where}: ${why}`);
+    }
+    return missingPortProblem(id, inputs.port, inputs.protocol, ports);
+}
+
+/**
+ * Checks an existing Service before the package patches it, in preview and in update (its check
+ * step), and holds nothing but its inputs: a refresh after the patch finds no change, where a read
+ * of the whole Service would find the patch itself.
+ */
+export const existingServiceProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: ExistingServiceInputs, news: ExistingServiceInputs) {
+        // Values not known yet in a preview are checked in the update.
+        const known = typeof news.namespace === "string" && typeof news.service === "string" && typeof news.port === "number";
+        const problem = known ? await existingServiceProblem(news) : undefined;
+        return problem ? { inputs: news, failures: [{ property: "service", reason: problem }] } : { inputs: news };
+    },
+    async create(inputs: ExistingServiceInputs) {
+        return { id: `${inputs.namespace}/${inputs.service}`, outs: inputs };
+    },
+    async diff(_id: string, olds: ExistingServiceInputs, news: ExistingServiceInputs) {
+        const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
+        const changed =
+            replaces.length > 0 || olds.port !== news.port || olds.protocol !== news.protocol || CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? ""));
+        return { changes: changed, replaces };
+    },
+    async update(_id: string, _olds: ExistingServiceInputs, news: ExistingServiceInputs) {
+        return { outs: news };
+    },
+    async read(id: string, props: ExistingServiceInputs) {
+        return { id, props };
+    },
+};
+
+class ExistingServiceCheck extends pulumi.dynamic.Resource {
+    constructor(name: string, args: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
+        super(existingServiceProvider, name, args, opts, "istio-sticky", "ExistingService");
+    }
+}
+
+/**
+ * The check of an existing Service before its patch (through the component's provider, or the
+ * stack's kubernetes: config): that it exists with the port the patch names. The patch waits for it
+ * (dependsOn, so that its fields stay known in a preview); a failed check fails the preview or the
+ * update with the Service's ports listed.
+ */
+export function checkExistingService(
+    key: string,
+    patch: pulumi.Input<K8sObject>,
+    opts: pulumi.CustomResourceOptions & { parent?: pulumi.Resource },
+): pulumi.Resource {
+    const o = pulumi.output(patch) as pulumi.Output<K8sObject>;
+    const { access, warning } = clusterAccessOf(opts.parent?.getProvider("kubernetes::"));
+    if (warning) pulumi.log.warn(warning, opts.parent);
+    const port = o.apply((x) => ((x.spec?.ports ?? []) as { port: number; protocol?: string }[])[0] ?? { port: 0 });
+    return new ExistingServiceCheck(
+        `${key}-existing`,
+        {
+            namespace: o.apply((x) => x.metadata.namespace!),
+            service: o.apply((x) => x.metadata.name),
+            port: port.apply((p) => p.port),
+            protocol: port.apply((p) => p.protocol ?? "TCP"),
+            ...access,
+        },
+        { parent: opts.parent, dependsOn: opts.dependsOn },
+    );
 }

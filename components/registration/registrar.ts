@@ -5,15 +5,8 @@ import { buildEntry, Entry, PlannedObject, PlannedRead, ReadEntry, ReadTarget } 
 import type { IngressAddress } from "../outputs/ingress";
 import type { PodAddress } from "../outputs/pods";
 import { registerObject } from "./objects";
+import { withExternal } from "./dependsOn";
 import { readGatewayService, readReadyPods } from "./reads";
-
-/** Planned waits and a `dependsOn` option given as a resource, a list, or an Output or Promise of either. */
-function withExternal(waits: pulumi.Resource[], external: pulumi.ResourceOptions["dependsOn"]): pulumi.ResourceOptions["dependsOn"] {
-    if (external === undefined) return waits;
-    if (Array.isArray(external)) return [...waits, ...external];
-    if (pulumi.Resource.isInstance(external)) return [...waits, external];
-    return pulumi.output(external as pulumi.Input<pulumi.Resource | pulumi.Resource[]>).apply((e) => [...waits, ...(Array.isArray(e) ? e : [e])]);
-}
 
 /**
  * Turns planned objects and reads into resources: the one place resources are

@@ -4,17 +4,20 @@
  * the components register (ServicePatch and NamespacePatch, after a read of the live Service).
  */
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { AffinityMode, AppProtocol } from "../../components/settings/enums";
 import { parseStackConfig, SettingsError, type StackSettings } from "../../components/settings/validate";
 import { buildPlan, type Plan } from "../../components/plan/stack";
 import { PATCH_NOTE, planYaml } from "../../components/plan/render";
 import { servicePatchProblem } from "../../components/manifests/existingService";
-import { checkedAgainstLiveService } from "../../components/registration/objects";
+import { existingServiceProvider } from "../../components/registration/reads";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import { verifyArgsFor } from "../../components/outputs/verifyArgs";
 import { StickySessions } from "../../components/StickySessions";
 import { StickyApp } from "../../components/StickyApp";
-import { installMocks, missingMessage, Recorder, settle, valueOf } from "../support/mocks";
+import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
+
+const EXISTING_SERVICE_TYPE = "pulumi-nodejs:dynamic/istio-sticky:ExistingService";
 
 const CART = { name: "cart", namespace: "shop", path: "/cart", service: { name: "cart-svc", port: 80, enrolNamespace: false } };
 
@@ -271,29 +274,72 @@ describe("existing Services: registration (Pulumi mocks)", () => {
         assert.ok(!types.some((t) => / sticky-(cart-deployment|cart-service|demo-app-shop)$/.test(t)), "no workload, no demo script");
         const inputs = rec.byNameOf("sticky-cart-service-patch").inputs;
         assert.deepEqual([inputs.metadata.name, inputs.spec.ports], ["cart-svc", [{ port: 80, protocol: "TCP", appProtocol: "http" }]]);
-        assert.deepEqual(
-            rec.reads.filter((r) => r.type === "kubernetes:core/v1:Service" && r.name.startsWith("sticky-cart")).map((r) => [r.name, r.id]),
-            [["sticky-cart-service-patch-existing", "shop/cart-svc"]],
-        );
+        // The check of the live Service: a resource holding only what it checks, which the patch waits for.
+        const check = rec.byNameOf("sticky-cart-service-patch-existing");
+        assert.equal(check.type, EXISTING_SERVICE_TYPE);
+        assert.deepEqual([check.inputs.namespace, check.inputs.service, check.inputs.port, check.inputs.protocol], ["shop", "cart-svc", 80, "TCP"]);
+        assert.ok(rec.byNameOf("sticky-cart-service-patch").dependsOn.includes("sticky-cart-service-patch-existing"));
     });
 
-    for (const [service, expected] of [
-        ["no-port", /Service shop\/no-port has no port 80\/TCP \(its ports: 8080\/TCP \(web\)\)/],
-        ["gone", new RegExp(missingMessage("shop/gone"))],
-    ] as const) {
-        it(`fails before patching when the Service ${service === "gone" ? "is missing" : "lacks the port"}`, async () => {
-            const parent = new pulumi.ComponentResource("test:index:Parent", `parent-${service}`);
-            const object = {
-                apiVersion: "v1",
-                kind: "Service",
-                metadata: { name: service, namespace: "shop" },
-                spec: { ports: [{ port: 80, protocol: "TCP" }] },
-            };
-            const checked = checkedAgainstLiveService(`${service}-patch`, object, { parent });
-            // The Output's promise rejects with the error that fails the deployment, before the patch is sent.
-            await assert.rejects((checked as any).promise(), expected);
+    describe("the check, against an API server on 127.0.0.1", () => {
+        let server: http.Server;
+        let kubeconfigText = "";
+        before(async () => {
+            server = http.createServer((req, res) => {
+                const m = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/?]+)/.exec(req.url ?? "");
+                const ports: Record<string, unknown[]> = {
+                    "shop/cart-svc": [{ name: "web", port: 80, protocol: "TCP" }],
+                    "shop/no-port": [{ name: "web", port: 8080, protocol: "TCP" }],
+                };
+                const found = m ? ports[`${m[1]}/${m[2]}`] : undefined;
+                res.writeHead(found ? 200 : 404, { "content-type": "application/json" });
+                res.end(
+                    JSON.stringify(
+                        found
+                            ? { apiVersion: "v1", kind: "Service", metadata: { name: m![2], namespace: m![1] }, spec: { ports: found } }
+                            : { apiVersion: "v1", kind: "Status", status: "Failure", reason: "NotFound", code: 404 },
+                    ),
+                );
+            });
+            await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+            const { port } = server.address() as AddressInfo;
+            kubeconfigText = [
+                "apiVersion: v1",
+                "kind: Config",
+                "clusters: [{name: fake, cluster: {server: 'http://127.0.0.1:" + port + "', insecure-skip-tls-verify: true}}]",
+                "users: [{name: fake, user: {}}]",
+                "contexts: [{name: fake, context: {cluster: fake, user: fake}}]",
+                "current-context: fake",
+            ].join("\n");
         });
-    }
+        after(() => new Promise<void>((r) => server.close(() => r())));
+
+        const check = (service: string) =>
+            existingServiceProvider.check!({} as any, { namespace: "shop", service, port: 80, protocol: "TCP", kubeconfig: kubeconfigText } as any);
+
+        it("passes a Service with the port", async () => {
+            assert.deepEqual((await check("cart-svc")).failures, undefined);
+        });
+
+        it("fails, before anything is patched, for a Service without the port (its ports listed) and for a missing Service", async () => {
+            const noPort = await check("no-port");
+            assert.deepEqual(noPort.failures, [
+                {
+                    property: "service",
+                    reason: "Service shop/no-port has no port 80/TCP (its ports: 8080/TCP (web)): set service.port to the port the gateway should route to",
+                },
+            ]);
+            const gone = await check("gone");
+            assert.match(gone.failures![0].reason, /^Service shop\/gone does not exist in cluster "fake" at http:\/\/127\.0\.0\.1:\d+/);
+        });
+
+        it("holds only its inputs, so a refresh after the patch finds no change", async () => {
+            const inputs = { namespace: "shop", service: "cart-svc", port: 80, protocol: "TCP" };
+            const created = await existingServiceProvider.create(inputs);
+            const read = await existingServiceProvider.read!(created.id, created.outs);
+            assert.deepEqual(read.props, inputs);
+        });
+    });
 
     it("StickyApp on its own: no namespace of its own, no demo script, and createNamespace refused", async () => {
         const app = new StickyApp("cart", {

@@ -34,9 +34,13 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
     }
 
     function assertExisting(kube: { type: string }[]): void {
-        assert.ok(
-            rec.reads.some((r) => r.name.endsWith("-cart-service-patch-existing")),
-            `the existing Service is read: ${rec.reads.map((r) => r.name).join(", ")}`,
+        // The check of the existing Service reaches the cluster with the same access as the ready-pods read.
+        const check = rec.resources.find((r) => r.name.endsWith("-cart-service-patch-existing"));
+        const pods = rec.resources.find((r) => r.name.endsWith("-cart-ready-pods"));
+        assert.ok(check && pods, "the existing Service is checked, and its pods read");
+        assert.deepEqual(
+            [check.inputs.kubeconfig, check.inputs.context, check.inputs.cluster],
+            [pods.inputs.kubeconfig, pods.inputs.context, pods.inputs.cluster],
         );
         assert.ok(kube.some((r) => r.type === "kubernetes:core/v1:ServicePatch") && kube.some((r) => r.type === "kubernetes:core/v1:NamespacePatch"));
     }
