@@ -4,31 +4,21 @@
  * contain the rendered one), a patch's fields are on the object it patches, and afterwards
  * nothing the stack created is left, while the objects it only patched are back as they were.
  */
-import * as k8s from "@kubernetes/client-node";
 import type { K8sObject } from "../../components/manifests/types";
 import type { Plan } from "../../components/plan/stack";
+import { getObject, type Kubectl } from "./kubectl";
 
 /** Documents render prints that are not Kubernetes objects (Helm releases, the CRD manifest file, cert-manager's component). */
 const RENDER_ONLY = "render.istio-sticky/v1";
 
-export function objectApi(kubeconfig: string): k8s.KubernetesObjectApi {
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    return k8s.KubernetesObjectApi.makeApiClient(kc);
-}
-
-/** The live object, or undefined when the API server has none (404). */
-export async function readLive(api: k8s.KubernetesObjectApi, o: Pick<K8sObject, "apiVersion" | "kind" | "metadata">): Promise<any | undefined> {
-    try {
-        return await api.read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } });
-    } catch (e) {
-        if ((e as { code?: number }).code === 404) return undefined;
-        throw e;
-    }
+/** The live object, or undefined when the API server has none. */
+export function readLive(k: Kubectl, o: Pick<K8sObject, "apiVersion" | "kind" | "metadata">): any | undefined {
+    return getObject(k, o);
 }
 
 /** Where `live` lacks or differs from a field of `wanted`, as dotted paths; lists element by element. */
 export function missingFields(wanted: unknown, live: unknown, at = ""): string[] {
+    if (wanted === undefined) return [];
     if (wanted === null || typeof wanted !== "object") {
         // The API server keeps quantities and ports as given; numbers sent as strings come back as strings.
         return wanted === live ? [] : [`${at || "(value)"}: want ${JSON.stringify(wanted)}, have ${JSON.stringify(live)}`];
@@ -62,10 +52,10 @@ export interface ObjectCheck {
 }
 
 /** Every planned Kubernetes object against the cluster. */
-export async function checkRendered(api: k8s.KubernetesObjectApi, plan: Plan): Promise<ObjectCheck[]> {
+export function checkRendered(k: Kubectl, plan: Plan): ObjectCheck[] {
     const out: ObjectCheck[] = [];
     for (const o of plan.objects.filter((x) => x.object.apiVersion !== RENDER_ONLY)) {
-        const live = await readLive(api, o.object);
+        const live = readLive(k, o.object);
         const id = `${o.object.metadata.namespace ? `${o.object.metadata.namespace}/` : ""}${o.object.metadata.name}`;
         let problems: string[];
         if (!live) problems = ["missing"];
@@ -86,10 +76,10 @@ export async function checkRendered(api: k8s.KubernetesObjectApi, plan: Plan): P
  * After destroy: the objects the stack created that still exist, and the fields of its patches
  * still on the objects it patched (those objects must still exist: they are not the stack's).
  */
-export async function leftBehind(api: k8s.KubernetesObjectApi, plan: Plan): Promise<string[]> {
+export function leftBehind(k: Kubectl, plan: Plan): string[] {
     const out: string[] = [];
     for (const o of plan.objects.filter((x) => x.object.apiVersion !== RENDER_ONLY)) {
-        const live = await readLive(api, o.object);
+        const live = readLive(k, o.object);
         const id = `${o.object.kind} ${o.object.metadata.namespace ? `${o.object.metadata.namespace}/` : ""}${o.object.metadata.name}`;
         if (!o.patch) {
             // A namespace being deleted still reads back until its finalizers have run.

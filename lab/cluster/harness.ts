@@ -10,7 +10,7 @@ import * as fs from "fs";
 import { buildPlan, type Plan } from "../../components/plan/stack";
 import { parseStackConfig } from "../../components/settings/validate";
 import { demoAppSource } from "../../components/registration/demoAppScript";
-import { checkRendered, leftBehind, objectApi, readLive, type ObjectCheck } from "./checks";
+import { checkRendered, leftBehind, readLive, type ObjectCheck } from "./checks";
 import { projectCopy } from "./project";
 import { plannedSteps, pulumi, type PulumiContext, type PulumiResult } from "./pulumi";
 import { EXISTING, seedCluster } from "./seed";
@@ -78,9 +78,11 @@ export interface HarnessRun {
 /** What a running cluster gives the harness (lab/cluster/controlplane.ts startCluster). */
 export interface ClusterHandle {
     kubeconfig: string;
+    /** Where the control plane's kubectl is. */
+    bin: string;
 }
 
-const tail = (r: PulumiResult, n = 40) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-n).join("\n");
+const tail = (r: PulumiResult, n = 400) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-n).join("\n");
 const planOf = (config: Record<string, unknown>): Plan => buildPlan(parseStackConfig(config).value, { name: "sticky", demoAppSource: demoAppSource() });
 const problemsOf = (checks: ObjectCheck[]) => checks.filter((c) => c.problems.length).map((c) => `${c.kind} ${c.name}: ${c.problems.join("; ")}`);
 
@@ -89,7 +91,6 @@ export async function runHarness(cluster: ClusterHandle, bin: string): Promise<H
     const steps: Step[] = [];
     const project = projectCopy();
     const ctx: PulumiContext = { cwd: project.dir, bin, kubeconfig: cluster.kubeconfig, home: path.join(project.dir, ".pulumi-home") };
-    const api = objectApi(cluster.kubeconfig);
     const step = async (name: string, run: () => Promise<{ ok: boolean; detail: string }> | { ok: boolean; detail: string }) => {
         const started = performance.now();
         let result: { ok: boolean; detail: string };
@@ -111,15 +112,15 @@ export async function runHarness(cluster: ClusterHandle, bin: string): Promise<H
         project.writeStack(HARNESS_STACK_NAME, HARNESS_STACK);
         const plan = planOf(HARNESS_STACK);
         const ran =
-            (await step(STEP.SEED, async () => {
-                await seedCluster(api);
+            (await step(STEP.SEED, () => {
+                seedCluster(cluster);
                 return { ok: true, detail: "seeded" };
             })) &&
             (await cli(STEP.INIT, ["stack", "init", HARNESS_STACK_NAME, "--secrets-provider", "passphrase"])) &&
             (await cli(STEP.PREVIEW, ["preview", "--diff"])) &&
             (await cli(STEP.UP, ["up", "--yes", "--skip-preview"])) &&
             (await step(STEP.RENDERED, async () => {
-                const problems = problemsOf(await checkRendered(api, plan));
+                const problems = problemsOf(checkRendered(cluster, plan));
                 return { ok: problems.length === 0, detail: problems.join("\n") || `${plan.objects.length} planned objects checked` };
             })) &&
             (await step(STEP.OUTPUTS, () => {
@@ -138,7 +139,7 @@ export async function runHarness(cluster: ClusterHandle, bin: string): Promise<H
                 return { ok: problems.length === 0, detail: problems.join("\n") || JSON.stringify({ ingress: out.ingress, pods: out.pods }) };
             })) &&
             (await cli(STEP.NO_CHANGE, ["preview", "--expect-no-changes"])) &&
-            (await cli(STEP.REFRESH, ["refresh", "--yes", "--expect-no-changes", "--skip-preview"]));
+            (await cli(STEP.REFRESH, ["refresh", "--yes", "--expect-no-changes", "--skip-preview", "--diff"]));
         if (ran) {
             project.writeStack(HARNESS_STACK_NAME, HARNESS_STACK_EDITED);
             const edited = planOf(HARNESS_STACK_EDITED);
@@ -156,15 +157,17 @@ export async function runHarness(cluster: ClusterHandle, bin: string): Promise<H
             })) &&
                 (await cli(STEP.EDIT_UP, ["up", "--yes", "--skip-preview"])) &&
                 (await step(STEP.EDIT_CHECK, async () => {
-                    const problems = problemsOf(await checkRendered(api, edited));
+                    const problems = problemsOf(checkRendered(cluster, edited));
                     return { ok: problems.length === 0, detail: problems.join("\n") || `${edited.objects.length} planned objects checked` };
                 }));
         }
+        // Nothing to destroy when the stack was never created.
+        if (!steps.some((s) => s.name === STEP.INIT && s.ok)) return { steps, pulumiVersion: version };
         await cli(STEP.DESTROY, ["destroy", "--yes", "--skip-preview"]);
         await step(STEP.NOTHING_LEFT, async () => {
-            const problems = [...(await leftBehind(api, planOf(HARNESS_STACK_EDITED)))];
-            const svc = await readLive(api, { apiVersion: "v1", kind: "Service", metadata: { name: EXISTING.service, namespace: EXISTING.namespace } });
-            const deploy = await readLive(api, {
+            const problems = [...leftBehind(cluster, planOf(HARNESS_STACK_EDITED))];
+            const svc = readLive(cluster, { apiVersion: "v1", kind: "Service", metadata: { name: EXISTING.service, namespace: EXISTING.namespace } });
+            const deploy = readLive(cluster, {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
                 metadata: { name: EXISTING.deployment, namespace: EXISTING.namespace },

@@ -6,19 +6,30 @@
  * stack's patches meet another manager's fields as they would in a real cluster.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import * as k8s from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { findCharts } from "../charts";
-import { readLive } from "./checks";
+import { kubectl, type Kubectl } from "./kubectl";
 
 export const THEIR_MANAGER = "their-chart";
 
 /** The team's own workload: namespace shop, Deployment orders, Service orders-api (port 80 → 8080, named web). */
 export const EXISTING = { namespace: "shop", deployment: "orders", service: "orders-api", port: 80, targetPort: 8080 } as const;
 
-export async function apply(api: k8s.KubernetesObjectApi, o: any): Promise<void> {
-    await api.patch(o, undefined, undefined, THEIR_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+/**
+ * Objects applied as a chart's tooling would, with kubectl's server-side apply. (A typed client
+ * would not do for CRDs: @kubernetes/client-node serializes a CRD through its model, which drops
+ * `x-kubernetes-int-or-string`, and the API server then refuses Istio's schemas.)
+ */
+export function apply(k: Kubectl, objects: readonly object[]): void {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sticky-seed-")), "objects.json");
+    try {
+        fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+        kubectl(k, ["apply", "--server-side", "--field-manager", THEIR_MANAGER, "-f", file]);
+    } finally {
+        fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
 }
 
 /** Istio's CRDs from the base chart of the newest Istio line the charts hold. */
@@ -83,17 +94,9 @@ function theirs(): any[] {
 }
 
 /** Applies the CRDs (waiting, bounded, until each is Established), the gateway and the team's workload. */
-export async function seedCluster(api: k8s.KubernetesObjectApi): Promise<void> {
+export function seedCluster(k: Kubectl): void {
     const crds = istioCrds();
-    for (const crd of crds) await apply(api, crd);
-    const until = Date.now() + 60_000;
-    for (const crd of crds) {
-        for (;;) {
-            const live = await readLive(api, crd);
-            if ((live?.status?.conditions ?? []).some((c: any) => c.type === "Established" && c.status === "True")) break;
-            if (Date.now() > until) throw new Error(`CRD ${crd.metadata.name} was not Established within 60 s`);
-            await new Promise((r) => setTimeout(r, 200));
-        }
-    }
-    for (const o of [...gateway(), ...theirs()]) await apply(api, o);
+    apply(k, crds);
+    kubectl(k, ["wait", "--for", "condition=Established", "--timeout", "60s", ...crds.map((c) => `crd/${c.metadata.name}`)]);
+    apply(k, [...gateway(), ...theirs()]);
 }

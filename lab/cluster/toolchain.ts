@@ -125,11 +125,15 @@ function go(args: string[], cwd: string): void {
  * The Pulumi CLI, the Node.js language host and the Kubernetes provider plugin, built with the
  * machine's Go from the module proxy (cold: ten minutes or more on two cores; then cached).
  */
+/** The plugin Pulumi runs for a Node.js dynamic provider: a script of the Node SDK. */
+const DYNAMIC_PROVIDER = "pulumi-resource-pulumi-nodejs";
+
 export function ensurePulumiToolchain(): PulumiToolchain {
     const goVersion = execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8", timeout: 60_000 }).trim();
     const versions = pulumiToolchainVersions(goVersion);
     const hash = createHash("sha256");
     hash.update(JSON.stringify(versions));
+    hash.update(`bin: pulumi, pulumi-language-nodejs, ${DYNAMIC_PROVIDER}, pulumi-resource-kubernetes`);
     for (const f of filesUnder(MODULES_DIR)) {
         hash.update(`${f}\0`);
         hash.update(fs.readFileSync(path.join(MODULES_DIR, f)));
@@ -141,6 +145,15 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         const sdkLdflags = `-X ${SDK_VERSION_VAR}=${versions.pulumi}`;
         go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi"), CLI_PACKAGE], CLI_DIR);
         go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi-language-nodejs"), "./language-nodejs"], CLI_DIR);
+        // Dynamic providers (the package's ready-pods read and existing-Service check) run through this script of
+        // the Node SDK, which the CLI's release archive carries beside the language host.
+        const sdkDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/sdk/v3"], {
+            cwd: CLI_DIR,
+            encoding: "utf8",
+            timeout: 120_000,
+        }).trim();
+        fs.copyFileSync(path.join(sdkDir, "nodejs", "dist", DYNAMIC_PROVIDER), path.join(bin, DYNAMIC_PROVIDER));
+        fs.chmodSync(path.join(bin, DYNAMIC_PROVIDER), 0o755);
 
         // The provider's main embeds files generated beside it: build from a copy, so the repository stays clean.
         const src = path.join(partial, "kubernetes-src");
