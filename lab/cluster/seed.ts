@@ -99,4 +99,6 @@ export function seedCluster(k: Kubectl): void {
     apply(k, crds);
     kubectl(k, ["wait", "--for", "condition=Established", "--timeout", "60s", ...crds.map((c) => `crd/${c.metadata.name}`)]);
     apply(k, [...gateway(), ...theirs()]);
+    // The team's workload runs before the stack names it, as in their cluster.
+    kubectl(k, ["rollout", "status", "-n", EXISTING.namespace, `deployment/${EXISTING.deployment}`, "--timeout", "60s"]);
 }
