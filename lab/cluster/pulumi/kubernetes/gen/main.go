@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
@@ -27,11 +26,17 @@ func main() {
 		log.Fatal("-version is required")
 	}
 
-	dirOut, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", providerModule).Output()
+	// The module at the version go.mod requires, downloaded if the module cache lacks it (gen itself
+	// does not import the provider, so building gen does not bring it in).
+	downloaded, err := exec.Command("go", "mod", "download", "-json", providerModule).Output()
 	if err != nil {
-		log.Fatalf("go list -m %s: %v", providerModule, err)
+		log.Fatalf("go mod download %s: %v", providerModule, err)
 	}
-	src := filepath.Join(strings.TrimSpace(string(dirOut)), "cmd", "pulumi-resource-kubernetes")
+	var module struct{ Dir, Error string }
+	if err := json.Unmarshal(downloaded, &module); err != nil || module.Dir == "" {
+		log.Fatalf("go mod download %s: no directory (%v %s)", providerModule, err, module.Error)
+	}
+	src := filepath.Join(module.Dir, "cmd", "pulumi-resource-kubernetes")
 
 	schemaContents, err := os.ReadFile(filepath.Join(src, "schema.json"))
 	if err != nil {
