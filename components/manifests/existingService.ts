@@ -2,7 +2,6 @@ import { serviceName, type AppSettings } from "../settings/schema";
 import { serviceLabelsFor } from "../policy/affinity";
 import type { K8sObject } from "./types";
 import { USE_WAYPOINT_LABEL } from "./waypoint";
-import { missingPortProblem, type LivePort } from "./livePorts";
 
 /**
  * What an existing Service must carry for stickiness, as a server-side-apply patch: only these
@@ -23,19 +22,4 @@ export function buildServicePatch(app: AppSettings, waypoint: string | undefined
         metadata: { name: serviceName(app), namespace: app.namespace, ...(Object.keys(labels).length ? { labels } : {}) },
         spec: { ports: [{ port: app.port, protocol: "TCP", appProtocol: service.appProtocol }] },
     };
-}
-
-export type { LivePort };
-
-/**
- * Why a patch cannot go onto the Service as it is, or undefined: a server-side apply naming a port
- * the Service lacks would add that port to it rather than fail, so the port is checked first.
- */
-export function servicePatchProblem(patch: K8sObject, live: { ports?: readonly LivePort[] } | undefined): string | undefined {
-    const id = `${patch.metadata.namespace}/${patch.metadata.name}`;
-    for (const wanted of (patch.spec?.ports ?? []) as LivePort[]) {
-        const problem = missingPortProblem(id, wanted.port, wanted.protocol ?? "TCP", live?.ports ?? []);
-        if (problem) return problem;
-    }
-    return undefined;
 }

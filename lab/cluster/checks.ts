@@ -11,11 +11,6 @@ import { getObject, type Kubectl } from "./kubectl";
 /** Documents render prints that are not Kubernetes objects (Helm releases, the CRD manifest file, cert-manager's component). */
 const RENDER_ONLY = "render.istio-sticky/v1";
 
-/** The live object, or undefined when the API server has none. */
-export function readLive(k: Kubectl, o: Pick<K8sObject, "apiVersion" | "kind" | "metadata">): any | undefined {
-    return getObject(k, o);
-}
-
 /** Where `live` lacks or differs from a field of `wanted`, as dotted paths; lists element by element. */
 export function missingFields(wanted: unknown, live: unknown, at = ""): string[] {
     if (wanted === undefined) return [];
@@ -55,7 +50,7 @@ export interface ObjectCheck {
 export function checkRendered(k: Kubectl, plan: Plan): ObjectCheck[] {
     const out: ObjectCheck[] = [];
     for (const o of plan.objects.filter((x) => x.object.apiVersion !== RENDER_ONLY)) {
-        const live = readLive(k, o.object);
+        const live = getObject(k, o.object);
         const id = `${o.object.metadata.namespace ? `${o.object.metadata.namespace}/` : ""}${o.object.metadata.name}`;
         let problems: string[];
         if (!live) problems = ["missing"];
@@ -79,7 +74,7 @@ export function checkRendered(k: Kubectl, plan: Plan): ObjectCheck[] {
 export function leftBehind(k: Kubectl, plan: Plan): string[] {
     const out: string[] = [];
     for (const o of plan.objects.filter((x) => x.object.apiVersion !== RENDER_ONLY)) {
-        const live = readLive(k, o.object);
+        const live = getObject(k, o.object);
         const id = `${o.object.kind} ${o.object.metadata.namespace ? `${o.object.metadata.namespace}/` : ""}${o.object.metadata.name}`;
         if (!o.patch) {
             // A namespace being deleted still reads back until its finalizers have run.

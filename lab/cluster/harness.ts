@@ -10,7 +10,8 @@ import * as fs from "fs";
 import { buildPlan, type Plan } from "../../components/plan/stack";
 import { parseStackConfig } from "../../components/settings/validate";
 import { demoAppSource } from "../../components/registration/demoAppScript";
-import { checkRendered, leftBehind, readLive, type ObjectCheck } from "./checks";
+import { checkRendered, leftBehind, type ObjectCheck } from "./checks";
+import { getObject } from "./kubectl";
 import { projectCopy } from "./project";
 import { plannedSteps, pulumi, type PulumiContext, type PulumiResult } from "./pulumi";
 import { EXISTING, seedCluster } from "./seed";
@@ -82,7 +83,7 @@ export interface ClusterHandle {
     bin: string;
 }
 
-const tail = (r: PulumiResult, n = 400) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-n).join("\n");
+const tail = (r: PulumiResult, n = 60) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-n).join("\n");
 const planOf = (config: Record<string, unknown>): Plan => buildPlan(parseStackConfig(config).value, { name: "sticky", demoAppSource: demoAppSource() });
 const problemsOf = (checks: ObjectCheck[]) => checks.filter((c) => c.problems.length).map((c) => `${c.kind} ${c.name}: ${c.problems.join("; ")}`);
 
@@ -168,8 +169,8 @@ export async function runHarness(cluster: ClusterHandle, bin: string): Promise<H
         await cli(STEP.DESTROY, ["destroy", "--yes", "--skip-preview"]);
         await step(STEP.NOTHING_LEFT, async () => {
             const problems = [...leftBehind(cluster, planOf(HARNESS_STACK_EDITED))];
-            const svc = readLive(cluster, { apiVersion: "v1", kind: "Service", metadata: { name: EXISTING.service, namespace: EXISTING.namespace } });
-            const deploy = readLive(cluster, {
+            const svc = getObject(cluster, { apiVersion: "v1", kind: "Service", metadata: { name: EXISTING.service, namespace: EXISTING.namespace } });
+            const deploy = getObject(cluster, {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
                 metadata: { name: EXISTING.deployment, namespace: EXISTING.namespace },

@@ -8,7 +8,7 @@ import { AffinityMode, AppProtocol } from "../../components/settings/enums";
 import { parseStackConfig, SettingsError, type StackSettings } from "../../components/settings/validate";
 import { buildPlan, type Plan } from "../../components/plan/stack";
 import { PATCH_NOTE, planYaml } from "../../components/plan/render";
-import { servicePatchProblem } from "../../components/manifests/existingService";
+import { missingPortProblem } from "../../components/manifests/livePorts";
 import { existingServiceProvider } from "../../components/registration/reads";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -236,20 +236,16 @@ describe("existing Services: plan", () => {
 });
 
 describe("existing Services: the live Service is checked before the patch", () => {
-    const patch = { apiVersion: "v1", kind: "Service", metadata: { name: "cart-svc", namespace: "shop" }, spec: { ports: [{ port: 80, protocol: "TCP" }] } };
-
     it("accepts a Service with the port, and names the ports of one without", () => {
-        assert.equal(servicePatchProblem(patch, { ports: [{ name: "web", port: 80 }] }), undefined);
+        assert.equal(missingPortProblem("shop/cart-svc", 80, "TCP", [{ name: "web", port: 80 }]), undefined);
         assert.equal(
-            servicePatchProblem(patch, {
-                ports: [
-                    { name: "web", port: 8080, protocol: "TCP" },
-                    { port: 80, protocol: "UDP" },
-                ],
-            }),
+            missingPortProblem("shop/cart-svc", 80, "TCP", [
+                { name: "web", port: 8080, protocol: "TCP" },
+                { port: 80, protocol: "UDP" },
+            ]),
             "Service shop/cart-svc has no port 80/TCP (its ports: 8080/TCP (web), 80/UDP): set service.port to the port the gateway should route to",
         );
-        assert.match(servicePatchProblem(patch, undefined)!, /its ports: none/);
+        assert.match(missingPortProblem("shop/cart-svc", 80, "TCP", [])!, /its ports: none/);
     });
 });
 
