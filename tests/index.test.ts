@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, READY_PODS_TYPE, Recorder, Registered, settle, valueOf } from "./support/mocks";
+import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, Registered, settle, valueOf } from "./support/mocks";
 import { generatedConfigs } from "./support/fixtures";
 import { PROJECT_DIR, readStackConfig, listStacks } from "../cli/stackFiles";
 import { parseStackConfig } from "../components/settings/validate";
@@ -84,10 +84,11 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
         // The check of each existing Service a patch waits for.
         ...plan.objects.filter((o) => o.patch && o.object.kind === "Service").map((o) => `${o.key}-existing`),
     ]);
-    const pods = plan.reads.filter((r) => r.kind === "readyPods");
-    for (const read of pods) {
+    // Both reads are dynamic resources: the ready pods, and the gateway Service's address.
+    const readTypes: Record<string, string> = { readyPods: READY_PODS_TYPE, gatewayService: GATEWAY_SERVICE_TYPE };
+    for (const read of plan.reads) {
         const r = byName.get(read.key);
-        assert.ok(r && r.type === READY_PODS_TYPE, `${what}: read ${read.key}`);
+        assert.ok(r && r.type === readTypes[read.kind], `${what}: read ${read.key} (${read.kind}) registered as ${r?.type}`);
         assert.deepEqual([r.inputs.namespace, r.inputs.service, r.parent], [read.namespace, read.service, read.owner]);
         assert.deepEqual([...r.dependsOn].sort(), [...read.dependsOn].sort());
         expected.add(read.key);

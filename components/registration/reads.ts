@@ -1,30 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
 import type { ReadTarget } from "../plan/types";
 import { ingressFromService, IngressAddress, ServiceView } from "../outputs/ingress";
 import { EndpointSliceView, PodAddress, podsFromEndpointSlices, SERVICE_NAME_LABEL } from "../outputs/pods";
 import { missingPortProblem, type LivePort } from "../manifests/livePorts";
 import type { K8sObject } from "../manifests/types";
-
-/** An id "namespace/name" that stays unknown until every resource in `after` has an id (so a first preview reads nothing). */
-function idAfter(target: pulumi.Input<ReadTarget>, after: readonly pulumi.Resource[]): pulumi.Output<string> {
-    const ids = after.map((r) => (pulumi.CustomResource.isInstance(r) ? r.id : r.urn));
-    return pulumi.all([pulumi.output(target) as pulumi.Output<unknown>, ...ids] as pulumi.Input<unknown>[]).apply(([t]) => {
-        const { namespace, service } = t as ReadTarget;
-        return `${namespace}/${service}`;
-    });
-}
-
-/** Reads the gateway Service (created by a Helm chart, or already in the cluster) and says where clients reach it. */
-export function readGatewayService(
-    key: string,
-    target: pulumi.Input<ReadTarget>,
-    after: readonly pulumi.Resource[],
-    opts: pulumi.CustomResourceOptions,
-): pulumi.Output<IngressAddress> {
-    const svc = k8s.core.v1.Service.get(key, idAfter(target, after), opts);
-    return pulumi.all([svc.metadata, svc.spec, svc.status]).apply(([metadata, spec, status]) => ingressFromService({ metadata, spec, status } as ServiceView));
-}
 
 /**
  * Which cluster the read lists slices in, and with which credentials: those of the
@@ -192,6 +171,84 @@ export function readReadyPods(
     if (warning) pulumi.log.warn(warning, opts.parent);
     const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
     return pods.pods;
+}
+
+interface GatewayServiceInputs extends ClusterAccess {
+    namespace: string;
+    service: string;
+    /** Versions of what the read waits for (the gateway release): a new one reads again. */
+    after: string[];
+}
+
+/**
+ * The gateway Service's fields the ingress address is made from (outputs/ingress.ts ServiceView),
+ * read through the Kubernetes client: a projection, so that what the read keeps changes only when
+ * the address does. (A `Service.get` keeps the whole object, and its hidden inputs; the first
+ * `pulumi refresh` after an up reported it as updated with no field changed.)
+ */
+async function readGatewayView(inputs: GatewayServiceInputs): Promise<ServiceView> {
+    const { client, config, cluster, where } = kubeClient(inputs);
+    try {
+        if (!cluster) throw new Error("no cluster to connect to");
+        const api = config.makeApiClient(client.CoreV1Api);
+        const svc = await api.readNamespacedService({ name: inputs.service, namespace: inputs.namespace });
+        const ports = (svc.spec?.ports ?? []) as { name?: string; port?: number; nodePort?: number }[];
+        const ingress = (svc.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[];
+        // Absent fields are left out, not set to undefined: state holds no nulls to compare.
+        const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+        return {
+            metadata: { name: inputs.service, namespace: inputs.namespace },
+            spec: defined({ type: svc.spec?.type, ports: ports.map((p) => defined({ name: p.name, port: p.port, nodePort: p.nodePort })) }),
+            status: { loadBalancer: { ingress: ingress.map((i) => defined({ ip: i.ip, hostname: i.hostname })) } },
+        };
+    } catch (e) {
+        const why = (e as { code?: number | string; message?: string }).code ?? (e as Error).message ?? String(e);
+        throw new Error(`cannot read the gateway Service ${inputs.namespace}/${inputs.service} from ${where}: ${why}`);
+    }
+}
+
+/** Reads the gateway Service on create, on every change of what it waits for or of the cluster's access, and on `pulumi refresh`. */
+export const gatewayServiceProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: GatewayServiceInputs) {
+        return { id: `${inputs.namespace}/${inputs.service}`, outs: { ...inputs, view: await readGatewayView(inputs) } };
+    },
+    async diff(_id: string, olds: GatewayServiceInputs, news: GatewayServiceInputs) {
+        const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
+        const changed = CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) || JSON.stringify(olds.after) !== JSON.stringify(news.after);
+        return { changes: replaces.length > 0 || changed, replaces };
+    },
+    async update(_id: string, _olds: GatewayServiceInputs, news: GatewayServiceInputs) {
+        return { outs: { ...news, view: await readGatewayView(news) } };
+    },
+    async read(id: string, props: GatewayServiceInputs) {
+        return { id, props: { ...props, view: await readGatewayView(props) } };
+    },
+};
+
+class GatewayService extends pulumi.dynamic.Resource {
+    declare readonly view: pulumi.Output<ServiceView>;
+    constructor(name: string, args: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
+        super(gatewayServiceProvider, name, { ...args, view: undefined }, opts, "istio-sticky", "GatewayService");
+    }
+}
+
+/**
+ * Reads the gateway Service (created by a Helm chart, or already in the cluster) once what it
+ * waits for is done, through the component's Kubernetes provider (or the stack's kubernetes:
+ * config), and says where clients reach it.
+ */
+export function readGatewayService(
+    key: string,
+    target: pulumi.Input<ReadTarget>,
+    after: readonly pulumi.Resource[],
+    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
+): pulumi.Output<IngressAddress> {
+    const t = pulumi.output(target);
+    const { access, warning } = clusterAccessOf(opts.parent.getProvider("kubernetes::"));
+    if (warning) pulumi.log.warn(warning, opts.parent);
+    const versions = after.map((r) => (pulumi.CustomResource.isInstance(r) ? versionOf(r) : pulumi.output(r.urn)));
+    const svc = new GatewayService(key, { namespace: t.namespace, service: t.service, ...access, after: versions }, { ...opts, dependsOn: [...after] });
+    return svc.view.apply(ingressFromService);
 }
 
 interface ExistingServiceInputs extends ClusterAccess {

@@ -251,12 +251,7 @@ describe("existing Services: the live Service is checked before the patch", () =
 
 describe("existing Services: registration (Pulumi mocks)", () => {
     const rec = new Recorder();
-    before(() =>
-        installMocks(rec, {
-            gatewayService: { type: "NodePort" },
-            existingServices: { "shop/cart-svc": [{ name: "web", port: 80 }], "shop/no-port": [{ name: "web", port: 8080 }], "shop/gone": null },
-        }),
-    );
+    before(() => installMocks(rec, { gatewayService: { type: "NodePort" } }));
     beforeEach(() => rec.reset());
 
     it("patches the Service with a ServicePatch after reading it through the component's provider, and the namespace with a NamespacePatch", async () => {

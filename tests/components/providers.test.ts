@@ -5,7 +5,7 @@ import { StickySessions } from "../../components/StickySessions";
 import { StickyApp } from "../../components/StickyApp";
 import { IstioMesh } from "../../components/IstioMesh";
 import { GatewayTls } from "../../components/GatewayTls";
-import { installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
+import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
 
 /**
  * An explicit Kubernetes provider (another cluster, another context) must reach
@@ -21,12 +21,22 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
     /** The provider reference the SDK sends: "<urn>::<id>". */
     const refOf = (name: string) => `urn:pulumi:test::istio-sticky::pulumi:providers:kubernetes::${name}::${name}-id`;
 
+    /** The context each test's provider names. */
+    const CONTEXTS: Record<string, string> = { kind: "kind-sticky", other: "other", solo: "solo" };
+
     function assertAllUse(name: string, components: string[], existing = false): void {
         const ref = refOf(name);
         const kube = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
         assert.ok(kube.length > 5);
         for (const r of kube) assert.equal(r.provider, ref, `${r.name} (${r.type}) uses the default provider`);
-        for (const read of rec.reads) assert.equal(read.provider, ref, `the read ${read.name} uses the default provider`);
+        // The gateway Service and ready-pods reads go through the Kubernetes client, with the provider's settings.
+        const context = CONTEXTS[name];
+        const dynamicReads = rec.resources.filter((r) => r.type === GATEWAY_SERVICE_TYPE || r.type === READY_PODS_TYPE);
+        assert.ok(
+            dynamicReads.some((r) => r.type === GATEWAY_SERVICE_TYPE),
+            "the gateway Service is read",
+        );
+        for (const r of dynamicReads) assert.deepEqual([r.name, r.provider, r.inputs.context], [r.name, "", context], `${r.name} reads the cluster of ${name}`);
         const comps = rec.resources.filter((r) => r.type.startsWith("istio-sticky:index:"));
         assert.deepEqual(comps.map((c) => c.name).sort(), [...components].sort());
         for (const c of comps) assert.deepEqual(c.providers, { kubernetes: ref }, `${c.name} (${c.type}) has providers ${JSON.stringify(c.providers)}`);

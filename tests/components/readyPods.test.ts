@@ -1,8 +1,8 @@
 /**
- * The ready-pods read, run the way Pulumi runs it: the component registered under mocks,
+ * The ready-pods and gateway Service reads, run the way Pulumi runs them: the component registered under mocks,
  * its dynamic provider serialized into the resource's inputs, then created and refreshed by
  * Pulumi's own dynamic-provider host in a process of its own. Two fake Kubernetes API servers
- * on 127.0.0.1 answer the EndpointSlice list: one is the cluster of the provider the component
+ * on 127.0.0.1 answer the EndpointSlice list and the Service read: one is the cluster of the provider the component
  * is given, the other the one the default kubeconfig (KUBECONFIG) points at.
  */
 import { strict as assert } from "assert";
@@ -16,7 +16,9 @@ import type { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { StickyApp } from "../../components/StickyApp";
-import { installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
+import { IstioMesh } from "../../components/IstioMesh";
+import { GatewayServiceType } from "../../components/settings/enums";
+import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
 import { DynamicHost, startDynamicHost } from "../support/dynamicHost";
 
 interface FakeApi {
@@ -43,11 +45,34 @@ function selfSigned(dir: string): { cert: string; key: string } {
     return { cert: fs.readFileSync(cert, "utf8"), key: fs.readFileSync(key, "utf8") };
 }
 
-/** A Kubernetes API server over TLS that answers one call, listing a Service's EndpointSlices, with ready pods of its own. */
+/**
+ * A Kubernetes API server over TLS that answers two calls: listing a Service's EndpointSlices, with ready pods
+ * of its own, and reading a NodePort Service, whose resourceVersion and managed fields change on every read,
+ * as a live object's do.
+ */
 async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Promise<FakeApi> {
     const requests: FakeApi["requests"] = [];
     const server = https.createServer(tls, (req, res) => {
         requests.push({ path: req.url ?? "", authorization: req.headers.authorization ?? "" });
+        const svc = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/?]+)$/.exec(req.url ?? "");
+        if (svc) {
+            const [, namespace, name] = svc;
+            const ports = [
+                { name: "status-port", port: 15021, targetPort: 15021, nodePort: 31021, protocol: "TCP" },
+                { name: "http2", port: 80, targetPort: 80, nodePort: 31080, protocol: "TCP" },
+            ];
+            const metadata = { name, namespace, resourceVersion: String(requests.length), managedFields: [{ manager: `helm-${requests.length}` }] };
+            res.writeHead(200, { "content-type": "application/json" }).end(
+                JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "Service",
+                    metadata,
+                    spec: { type: "NodePort", clusterIP: "10.96.0.10", ports },
+                    status: { loadBalancer: {} },
+                }),
+            );
+            return;
+        }
         const m = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices\?labelSelector=kubernetes\.io%2Fservice-name%3D([^&]+)$/.exec(
             req.url ?? "",
         );
@@ -172,6 +197,33 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
         const configured = await host.create(READY_PODS_TYPE, "conf-ready-pods", await readInputs("conf"));
         assert.equal(configured.outs.pods.length, 2);
         assert.deepEqual([given.requests.length, fallback.requests.length], [1, 1]);
+    });
+
+    it("reads the gateway Service's address in the provider's cluster, keeping only what the address is made from, and a refresh finds it unchanged", async () => {
+        const provider = new k8s.Provider("mesh", { kubeconfig: kubeconfig("given", given.url, "given-token", ca) });
+        const mesh = new IstioMesh("mesh", { gateway: { serviceType: GatewayServiceType.NodePort } }, { providers: [provider] });
+        await settle(rec);
+        const read = rec.byNameOf("mesh-gateway-service");
+        assert.equal(read.type, GATEWAY_SERVICE_TYPE);
+        assert.deepEqual([read.inputs.namespace, read.inputs.service], ["istio-ingress", "istio-ingressgateway"]);
+        const { id, outs } = await host.create(GATEWAY_SERVICE_TYPE, "mesh-gateway-service", read.inputs);
+        assert.equal(id, "istio-ingress/istio-ingressgateway");
+        assert.deepEqual(outs.view, {
+            metadata: { name: "istio-ingressgateway", namespace: "istio-ingress" },
+            spec: {
+                type: "NodePort",
+                ports: [
+                    { name: "status-port", port: 15021, nodePort: 31021 },
+                    { name: "http2", port: 80, nodePort: 31080 },
+                ],
+            },
+            status: { loadBalancer: { ingress: [] } },
+        });
+        assert.deepEqual(given.requests, [{ path: "/api/v1/namespaces/istio-ingress/services/istio-ingressgateway", authorization: "Bearer given-token" }]);
+        // pulumi refresh: the live object changed (resourceVersion, managed fields), the address did not; so neither does the state.
+        const refreshed = await host.read(GATEWAY_SERVICE_TYPE, "mesh-gateway-service", id, outs);
+        assert.deepEqual(refreshed, outs);
+        assert.ok(mesh);
     });
 
     it("names the cluster it cannot reach", async () => {

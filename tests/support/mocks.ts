@@ -26,15 +26,7 @@ export interface MockOptions {
     preview?: boolean;
     /** What the gateway Service read returns. */
     gatewayService?: { type: string; ip?: string; hostname?: string };
-    /**
-     * Services that already run, by "namespace/name": what a read of each returns (its ports), or null when it
-     * does not exist (the read fails as the provider's does). Reads of other Services return the gateway's.
-     */
-    existingServices?: Record<string, { name?: string; port: number; protocol?: string }[] | null>;
 }
-
-/** The message a read of a missing object fails with (pulumi-kubernetes reads by name and reports the API's 404). */
-export const missingMessage = (id: string) => `resource "${id}" was not found`;
 
 /**
  * The EndpointSlices of Service `name`, as the API returns them: two ready pods
@@ -56,11 +48,30 @@ export function endpointSlicesOf(name: string): EndpointSliceView[] {
 /** The type token of the ready-pods read (a dynamic resource). */
 export const READY_PODS_TYPE = "pulumi-nodejs:dynamic/istio-sticky:ReadyPods";
 
+/** The type token of the gateway Service read (a dynamic resource). */
+export const GATEWAY_SERVICE_TYPE = "pulumi-nodejs:dynamic/istio-sticky:GatewayService";
+
+/** The gateway Service as a read returns it: the status port, HTTP and HTTPS with node ports, and the load balancer's address if any. */
+function gatewayServiceState(opts: MockOptions, namespace: string, name: string) {
+    const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
+    return {
+        metadata: { name, namespace },
+        spec: {
+            type: svc.type,
+            ports: [
+                { name: "status-port", port: 15021, nodePort: 31021 },
+                { name: "http2", port: 80, nodePort: 31080 },
+                { name: "https", port: 443, nodePort: 31443 },
+            ],
+        },
+        status: { loadBalancer: { ingress: svc.ip || svc.hostname ? [{ ip: svc.ip, hostname: svc.hostname }] : [] } },
+    };
+}
+
 export const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
 export class Recorder {
     readonly resources: Registered[] = [];
-    readonly reads: { type: string; name: string; id: string; provider: string }[] = [];
     private readonly byName = new Map<string, Registered>();
 
     byNameOf(name: string): Registered {
@@ -82,7 +93,6 @@ export class Recorder {
     }
     reset(): void {
         this.resources.length = 0;
-        this.reads.length = 0;
         this.byName.clear();
     }
 }
@@ -91,36 +101,17 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                if (args.id !== undefined && args.id !== "") {
-                    recorder.reads.push({ type: args.type, name: args.name, id: args.id, provider: args.provider ?? "" });
-                    const [namespace, name] = args.id.split("/");
-                    const existing = opts.existingServices?.[args.id];
-                    if (existing === null) throw new Error(missingMessage(args.id));
-                    if (existing) return { id: args.id, state: { metadata: { name, namespace }, spec: { type: "ClusterIP", ports: existing } } };
-                    const svc = opts.gatewayService ?? { type: "LoadBalancer", ip: "203.0.113.10" };
-                    return {
-                        id: args.id,
-                        state: {
-                            metadata: { name, namespace },
-                            spec: {
-                                type: svc.type,
-                                ports: [
-                                    { name: "status-port", port: 15021, nodePort: 31021 },
-                                    { name: "http2", port: 80, nodePort: 31080 },
-                                    { name: "https", port: 443, nodePort: 31443 },
-                                ],
-                            },
-                            status: { loadBalancer: { ingress: svc.ip || svc.hostname ? [{ ip: svc.ip, hostname: svc.hostname }] : [] } },
-                        },
-                    };
-                }
+                // The package reads the cluster through dynamic resources (registration/reads.ts), never a `get` by id.
+                if (args.id !== undefined && args.id !== "") throw new Error(`unexpected read of ${args.type} ${args.id}`);
                 recorder.setInputs(args.name, args.inputs);
                 const extra =
                     args.type === "kubernetes:helm.sh/v3:Release"
                         ? { status: { name: args.inputs.name, namespace: args.inputs.namespace, status: "deployed", version: args.inputs.version } }
                         : args.type === READY_PODS_TYPE
                           ? { pods: podsFromEndpointSlices(endpointSlicesOf(args.inputs.service)) }
-                          : {};
+                          : args.type === GATEWAY_SERVICE_TYPE
+                            ? { view: gatewayServiceState(opts, args.inputs.namespace, args.inputs.service) }
+                            : {};
                 // The API server's resourceVersion: it changes whenever the object does.
                 const metadata = args.inputs.metadata
                     ? {
