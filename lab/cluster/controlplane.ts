@@ -430,6 +430,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
             `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",
+            // Calls to a Service go to one of its ready endpoints (pod IP:targetPort), not to its ClusterIP:
+            // nothing here routes ClusterIPs. This covers admission webhooks too: cmd/kube-apiserver/app/server.go
+            // (buildServiceResolver) makes the one resolver, an EndpointServiceResolver under this flag, that
+            // CreateConfig (pkg/controlplane/apiserver/config.go) hands to the webhook admission plugins
+            // (pkg/controlplane/apiserver/admission/config.go: webhookinit.NewPluginInitializer). Inside the
+            // network namespace of lab/cluster/netns.sh pod IPs are local, so istiod's and cert-manager's
+            // webhooks reach the processes lab/cluster/podProcesses.ts runs for their pods.
+            "--enable-aggregator-routing=true",
             "--profiling=false",
             `--v=${v}`,
         ]);

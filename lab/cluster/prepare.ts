@@ -1,0 +1,40 @@
+/**
+ * Builds (or finds in the cache) everything the cluster tests run, while the Go module proxy and
+ * the npm registry can still be reached: the cluster tests themselves run inside a network
+ * namespace of their own (lab/cluster/netns.sh), where nothing outside is reachable.
+ *
+ *   npx tsx lab/cluster/prepare.ts
+ *
+ * Prints each part's versions and how long it took (0 s: from the cache).
+ */
+import { ensureHelm } from "../charts";
+import { ensureControlPlane } from "./controlplane";
+import { ensureIstiod, istioChartDirs } from "./istiod";
+import { ensurePulumiToolchain } from "./toolchain";
+
+function step<T>(what: string, f: () => T, describe: (r: T) => string): T {
+    const started = performance.now();
+    const r = f();
+    console.log(`${what}: ${describe(r)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    return r;
+}
+
+const built = (r: { cached: boolean; seconds: number }) => (r.cached ? "cached" : `built in ${r.seconds.toFixed(1)} s`);
+
+function main(): void {
+    step(
+        "Pulumi toolchain",
+        ensurePulumiToolchain,
+        (t) => `pulumi ${t.versions.pulumi}, kubernetes provider ${t.versions.kubernetes.reports}, ${built(t)}, ${t.bin}`,
+    );
+    step(
+        "control plane",
+        ensureControlPlane,
+        (c) => `Kubernetes ${c.versions.kubernetes}, etcd ${c.versions.etcd}, kwok ${c.versions.kwok}, ${c.versions.go}, ${built(c)}, ${c.bin}`,
+    );
+    step("istiod", ensureIstiod, (i) => `pilot-discovery ${i.version} (istio.io/istio ${i.versions.module}), ${built(i)}, ${i.bin}`);
+    step("Istio charts", istioChartDirs, (c) => c.module);
+    step("helm", ensureHelm, (h) => h);
+}
+
+main();
