@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { ReadTarget } from "../plan/types";
 import { ingressFromService, IngressAddress, ServiceView } from "../outputs/ingress";
@@ -147,12 +148,26 @@ class ReadyPods extends pulumi.dynamic.Resource {
 }
 
 /**
- * What changes when a waited-for object changes: a Kubernetes object's id
- * stays "namespace/name", its resourceVersion does not.
+ * What changes when a waited-for object's spec changes: a Kubernetes object's id stays
+ * "namespace/name", its generation does not (the API server increments it on every change of the
+ * spec: a new rollout). Objects without a generation (a Service) stand for their spec's digest.
+ * Never the resourceVersion: it changes with every status update too (istiod writes conditions
+ * on ambient Services), so after a `pulumi refresh` each read would show as an update with
+ * nothing changed.
  */
-function versionOf(r: pulumi.CustomResource): pulumi.Output<string> {
-    const metadata = (r as { metadata?: pulumi.Output<{ resourceVersion?: string } | undefined> }).metadata;
-    return metadata ? pulumi.all([r.id, metadata]).apply(([id, m]) => `${id}@${m?.resourceVersion ?? ""}`) : r.id;
+export function versionOf(r: pulumi.CustomResource): pulumi.Output<string> {
+    const { metadata, spec } = r as { metadata?: pulumi.Output<{ generation?: number } | undefined>; spec?: pulumi.Output<unknown> };
+    if (!metadata) return r.id;
+    return pulumi.all([r.id, metadata, spec ?? pulumi.output(undefined)]).apply(
+        ([id, m, sp]) =>
+            `${id}@${
+                m?.generation ??
+                createHash("sha256")
+                    .update(JSON.stringify(sp ?? null))
+                    .digest("hex")
+                    .slice(0, 12)
+            }`,
+    );
 }
 
 /**

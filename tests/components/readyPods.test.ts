@@ -20,6 +20,7 @@ import { IstioMesh } from "../../components/IstioMesh";
 import { GatewayServiceType } from "../../components/settings/enums";
 import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
 import { DynamicHost, startDynamicHost } from "../support/dynamicHost";
+import { versionOf } from "../../components/registration/reads";
 
 interface FakeApi {
     url: string;
@@ -235,5 +236,31 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
                 `cannot read the ready pods of Service lost/lost from cluster "gone" at https://127\\.0\\.0\\.1:${closedPort} \\(context "gone", kubeconfig given as contents\\): ECONNREFUSED`,
             ),
         );
+    });
+});
+
+describe("what a read waits for (registration/reads versionOf)", () => {
+    /** A resource as the Kubernetes provider returns it after an up or a refresh: its id, live metadata and spec. */
+    const live = (metadata: { resourceVersion?: string; generation?: number }, spec: unknown = { replicas: 2 }) =>
+        ({ id: pulumi.output("shop/shop"), metadata: pulumi.output(metadata), spec: pulumi.output(spec) }) as unknown as pulumi.CustomResource;
+    const version = (r: pulumi.CustomResource) => new Promise<string>((resolve) => versionOf(r).apply(resolve));
+
+    it("changes with a Deployment's generation (a new rollout), not with its status (a refresh reads a new resourceVersion)", async () => {
+        const afterUp = await version(live({ resourceVersion: "1021", generation: 2 }));
+        const afterRefresh = await version(live({ resourceVersion: "1187", generation: 2 }));
+        const rolledOut = await version(live({ resourceVersion: "1203", generation: 3 }, { replicas: 3 }));
+        assert.equal(afterUp, "shop/shop@2");
+        assert.equal(afterRefresh, afterUp, "a status update alone reads nothing again");
+        assert.notEqual(rolledOut, afterUp);
+    });
+
+    it("stands for a Service (no generation) by its spec: status conditions written by istiod change nothing", async () => {
+        const spec = { selector: { app: "shop" }, ports: [{ port: 8080 }] };
+        const afterUp = await version(live({ resourceVersion: "258" }, spec));
+        const afterRefresh = await version(live({ resourceVersion: "650" }, spec));
+        const reselected = await version(live({ resourceVersion: "700" }, { ...spec, selector: { app: "shop", track: "canary" } }));
+        assert.match(afterUp, /^shop\/shop@[0-9a-f]{12}$/);
+        assert.equal(afterRefresh, afterUp);
+        assert.notEqual(reselected, afterUp);
     });
 });

@@ -112,15 +112,10 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
                           : args.type === GATEWAY_SERVICE_TYPE
                             ? { view: gatewayServiceState(opts, args.inputs.namespace, args.inputs.service) }
                             : {};
-                // The API server's resourceVersion: it changes whenever the object does.
-                const metadata = args.inputs.metadata
-                    ? {
-                          metadata: {
-                              ...args.inputs.metadata,
-                              resourceVersion: createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex").slice(0, 8),
-                          },
-                      }
-                    : {};
+                // The API server's resourceVersion changes whenever the object does; a Deployment's generation, whenever its spec does.
+                const version = createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex").slice(0, 8);
+                const generation = args.inputs.kind === "Deployment" ? { generation: parseInt(version.slice(0, 6), 16) } : {};
+                const metadata = args.inputs.metadata ? { metadata: { ...args.inputs.metadata, resourceVersion: version, ...generation } } : {};
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...metadata, ...extra } };
             },
             call(args: pulumi.runtime.MockCallArgs) {
