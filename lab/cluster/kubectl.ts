@@ -36,6 +36,7 @@ export function getObject(k: Kubectl, o: { apiVersion: string; kind: string; met
         { encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
     if (r.status === 0) return JSON.parse(r.stdout);
-    if (/NotFound|not found/.test(r.stderr ?? "")) return undefined;
+    // Not found, or its type is gone with its CRD.
+    if (/NotFound|not found|doesn't have a resource type/.test(r.stderr ?? "")) return undefined;
     throw new Error(`kubectl get ${typeRef(o)}/${o.metadata.name}: ${r.stderr || r.error?.message}`);
 }

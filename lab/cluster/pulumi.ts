@@ -3,7 +3,7 @@
  * uses a plugin found there before downloading one), a Pulumi home and state of the run's own,
  * and the cluster's kubeconfig.
  */
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -15,6 +15,8 @@ export interface PulumiContext {
     kubeconfig: string;
     /** PULUMI_HOME: plugins and credentials of this run only. */
     home: string;
+    /** More folders of plugins (`pulumi-resource-<name>`), after `bin` on PATH. */
+    plugins?: string[];
 }
 
 export interface PulumiResult {
@@ -25,18 +27,20 @@ export interface PulumiResult {
     seconds: number;
 }
 
-/** Runs `pulumi <args>` (non-interactive), bounded in time. */
-export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_000): PulumiResult {
+/**
+ * Runs `pulumi <args>` (non-interactive), bounded in time. Asynchronous: the artifact server, the
+ * pod processes' runner and the load balancer live in the caller's process and must keep
+ * answering while the CLI runs.
+ */
+export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_000): Promise<PulumiResult> {
     fs.mkdirSync(ctx.home, { recursive: true });
     const started = performance.now();
-    const r = spawnSync(path.join(ctx.bin, "pulumi"), [...args, "--non-interactive"], {
+    const child = spawn(path.join(ctx.bin, "pulumi"), [...args, "--non-interactive"], {
         cwd: ctx.cwd,
-        encoding: "utf8",
-        timeout: timeoutMs,
-        maxBuffer: 64 * 1024 * 1024,
+        stdio: ["ignore", "pipe", "pipe"],
         env: {
             ...process.env,
-            PATH: `${ctx.bin}${path.delimiter}${process.env.PATH ?? ""}`,
+            PATH: [ctx.bin, ...(ctx.plugins ?? []), process.env.PATH ?? ""].join(path.delimiter),
             PULUMI_HOME: ctx.home,
             PULUMI_CONFIG_PASSPHRASE: "",
             PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -46,13 +50,29 @@ export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_0
             NO_COLOR: "1",
         },
     });
-    return {
-        args,
-        code: r.status ?? -1,
-        stdout: r.stdout ?? "",
-        stderr: `${r.stderr ?? ""}${r.error ? `\n${r.error.message}` : ""}`,
-        seconds: (performance.now() - started) / 1000,
-    };
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+    }, timeoutMs);
+    return new Promise((resolve) => {
+        const done = (code: number | null, failure?: Error) => {
+            clearTimeout(timer);
+            resolve({
+                args,
+                code: code ?? -1,
+                stdout: Buffer.concat(out).toString("utf8"),
+                stderr: `${Buffer.concat(err).toString("utf8")}${failure ? `\n${failure.message}` : ""}${timedOut ? `\nkilled after ${timeoutMs / 1000} s` : ""}`,
+                seconds: (performance.now() - started) / 1000,
+            });
+        };
+        child.once("error", (e) => done(-1, e));
+        child.once("close", (code) => done(code));
+    });
 }
 
 /** The operations a `pulumi preview --json` plans, by resource name (same, create, update, replace, delete, …). */

@@ -1,51 +1,146 @@
 /**
  * `npm run test:cluster`: the package's program through the real Pulumi CLI and Kubernetes
- * provider, against a real API server, all built here (lab/cluster). Each step of the
- * scenario (lab/cluster/harness.ts) is a test. It runs when ISTIO_STICKY_CLUSTER is set
- * (npm run test:cluster sets it): the first run builds for many minutes.
+ * provider, against a real API server, all built here (lab/cluster). Each step of a scenario
+ * (lab/cluster/harness.ts) is a test:
+ *
+ * - an Istio that is already installed, with an existing Service of a team's own;
+ * - the shipped stacks dev, staging and ambient (lab/cluster/stacks.ts), installing Istio and
+ *   cert-manager with Helm from the loopback artifact server, with the real istiod and
+ *   cert-manager running for their pods. These run inside the network namespace of
+ *   lab/cluster/netns.sh, where the API server reaches the webhooks at their pods' IPs.
+ *
+ * It runs when ISTIO_STICKY_CLUSTER is set (npm run test:cluster sets it): the first run builds for many minutes.
  */
 import { strict as assert } from "assert";
+import * as path from "path";
+import { ensureArtifacts, serveArtifacts, ensureHelm, type ArtifactServer } from "../../lab/cluster/artifacts";
+import { CERT_MANAGER_PROGRAMS, ensureCertManager } from "../../lab/cluster/certmanager";
+import { ensureControlPlane, startCluster, type Cluster } from "../../lab/cluster/controlplane";
+import { EXISTING_ISTIO, runScenario, stepsOf, type HarnessRun, type Scenario } from "../../lab/cluster/harness";
+import { ensureIstiod, istiodPodProgram } from "../../lab/cluster/istiod";
+import { startLoadBalancerStub, type LoadBalancerStub } from "../../lab/cluster/loadBalancer";
+import { startPodProcesses, type PodProcesses, type PodProgram } from "../../lab/cluster/podProcesses";
+import { SHIPPED_STACKS, shippedScenario } from "../../lab/cluster/stacks";
 import { ensurePulumiToolchain } from "../../lab/cluster/toolchain";
-import { ensureControlPlane, startCluster } from "../../lab/cluster/controlplane";
-import { runHarness, STEP, type HarnessRun } from "../../lab/cluster/harness";
+
+const built = (b: { cached: boolean; seconds: number }) => (b.cached ? "cached" : `built in ${b.seconds.toFixed(0)} s`);
+
+/** What a scenario runs with besides the cluster: the scenario itself, plugins for the CLI, and what to stop afterwards. */
+interface World {
+    scenario: Scenario;
+    plugins: string[];
+    describe: string;
+    stop(): Promise<void>;
+    logs(): string;
+}
+
+/** Registers one scenario's steps as tests; `world` sets up around a started cluster (or says why it cannot run). */
+function scenarioSuite(title: string, steps: string[], world: (cluster: Cluster) => Promise<World>, unavailable: () => string | undefined = () => undefined) {
+    describe(title, function () {
+        this.timeout(120 * 60_000);
+        let run: HarnessRun | undefined;
+        let cluster: Cluster | undefined;
+        let w: World | undefined;
+
+        before(async function () {
+            if (!process.env.ISTIO_STICKY_CLUSTER) {
+                console.log("      skipped: set ISTIO_STICKY_CLUSTER=1 (npm run test:cluster does) to build and run the harness");
+                this.skip();
+            }
+            const why = unavailable();
+            if (why) {
+                console.log(`      skipped: ${why}`);
+                this.skip();
+            }
+            const toolchain = ensurePulumiToolchain();
+            const controlPlane = ensureControlPlane();
+            cluster = await startCluster();
+            w = await world(cluster);
+            run = await runScenario(w.scenario, cluster, toolchain.bin, w.plugins);
+            console.log(
+                `      ${run.pulumiVersion}; Kubernetes ${cluster.version}; toolchain ${built(toolchain)}, control plane ${built(controlPlane)}${w.describe}\n` +
+                    run.steps.map((s) => `      ${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`).join("\n"),
+            );
+            if (run.steps.some((s) => !s.ok) && process.env.ISTIO_STICKY_CLUSTER_LOGS) console.log(w.logs());
+        });
+
+        after(async () => {
+            await w?.stop();
+            await cluster?.stop();
+        });
+
+        for (const name of steps) {
+            it(name, () => {
+                const s = run!.steps.find((x) => x.name === name);
+                assert.ok(
+                    s,
+                    `not reached: an earlier step failed (${run!.steps
+                        .filter((x) => !x.ok)
+                        .map((x) => x.name)
+                        .join(", ")})`,
+                );
+                assert.ok(s.ok, s.detail);
+            });
+        }
+    });
+}
 
 describe("pulumi up for real, offline: the Pulumi CLI, the Kubernetes provider and an API server built here", function () {
-    this.timeout(120 * 60_000);
-    let run: HarnessRun | undefined;
-    let stop: (() => Promise<void>) | undefined;
+    scenarioSuite("with Istio already installed, and an existing Service of the team's", stepsOf(EXISTING_ISTIO), async () => ({
+        scenario: EXISTING_ISTIO,
+        plugins: [],
+        describe: "",
+        stop: async () => undefined,
+        logs: () => "",
+    }));
 
-    before(async function () {
-        if (!process.env.ISTIO_STICKY_CLUSTER) {
-            console.log("      skipped: set ISTIO_STICKY_CLUSTER=1 (npm run test:cluster does) to build and run the harness");
-            this.skip();
-        }
-        const toolchain = ensurePulumiToolchain();
-        const controlPlane = ensureControlPlane();
-        const cluster = await startCluster();
-        stop = cluster.stop;
-        run = await runHarness(cluster, toolchain.bin);
-        const built = (b: { cached: boolean; seconds: number }) => (b.cached ? "cached" : `built in ${b.seconds.toFixed(0)} s`);
-        console.log(
-            `      ${run.pulumiVersion}; Kubernetes ${cluster.version}; toolchain ${built(toolchain)}, control plane ${built(controlPlane)}\n` +
-                run.steps.map((s) => `      ${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`).join("\n"),
+    let served: ArtifactServer | undefined;
+    after(async () => served?.close());
+
+    for (const stack of SHIPPED_STACKS) {
+        // The steps are known before anything runs: the scenario's shape does not depend on the server's address.
+        const shape = shippedScenario(
+            stack,
+            { istioChartRepository: "", certManagerChartRepository: "", gatewayApiCrdsRepository: "" } as ArtifactServer,
+            "",
+            "",
         );
-    });
-
-    after(async () => {
-        await stop?.();
-    });
-
-    for (const name of Object.values(STEP)) {
-        it(name, () => {
-            const s = run!.steps.find((x) => x.name === name);
-            assert.ok(
-                s,
-                `not reached: an earlier step failed (${run!.steps
-                    .filter((x) => !x.ok)
-                    .map((x) => x.name)
-                    .join(", ")})`,
-            );
-            assert.ok(s.ok, s.detail);
-        });
+        const title = `the shipped stack ${stack}: Istio and cert-manager installed with Helm, the real istiod and cert-manager answering`;
+        const outsideNamespace = () =>
+            process.env.ISTIO_STICKY_NETNS
+                ? undefined
+                : "run inside lab/cluster/netns.sh (npm run test:cluster does): the API server calls the webhooks at pod IPs";
+        scenarioSuite(
+            title,
+            stepsOf(shape),
+            async (cluster) => {
+                const artifacts = ensureArtifacts();
+                const helm = ensureHelm();
+                const istiod = ensureIstiod();
+                const certManager = ensureCertManager();
+                served ??= await serveArtifacts(artifacts.dir);
+                const programs: Record<string, PodProgram> = { istiod: istiodPodProgram(istiod.bin) };
+                for (const [name, p] of Object.entries(CERT_MANAGER_PROGRAMS)) {
+                    programs[`cert-manager-${name}`] = {
+                        bin: path.join(certManager.bin, p.binary),
+                        image: p.image,
+                        extraArgs: (ctx) => p.extraArgs(ctx.kubeconfig),
+                    };
+                }
+                const processes: PodProcesses = startPodProcesses({ kubectl: cluster, programs });
+                const lb: LoadBalancerStub = startLoadBalancerStub(cluster);
+                return {
+                    scenario: shippedScenario(stack, served, artifacts.versions.istio.release, helm.helm),
+                    plugins: [certManager.bin],
+                    describe: `; istiod ${built(istiod)}, cert-manager ${built(certManager)}, charts ${built(artifacts)}`,
+                    stop: async () => {
+                        await lb.stop();
+                        await processes.stop();
+                    },
+                    logs: () => `${processes.logs()}\nload balancer: ${lb.assigned().join(", ")}`,
+                };
+            },
+            outsideNamespace,
+        );
     }
 });
