@@ -141,6 +141,24 @@ export interface ClusterOptions {
     timeoutMs?: number;
     /** klog verbosity of the Kubernetes components. Default 1. */
     verbosity?: number;
+    /**
+     * A Job's pods complete only once annotated `JOB_DONE_ANNOTATION: "true"` (lab/cluster/jobs.ts
+     * decides when), instead of as soon as they run. Default false.
+     */
+    gatedJobs?: boolean;
+}
+
+/** The annotation that lets kwok complete a Job's pod, with ClusterOptions.gatedJobs. */
+export const JOB_DONE_ANNOTATION = "lab.istio-sticky.dev/job-done";
+
+/** kwok's pod-complete stage, made to wait for JOB_DONE_ANNOTATION (its selector takes jq paths). */
+export function gateJobCompletion(stages: string): string {
+    const anchor = "    - key: '.metadata.ownerReferences.[].kind'\n      operator: 'In'\n      values:\n      - 'Job'\n";
+    if (!stages.includes(anchor)) throw new Error("kwok's pod-complete stage no longer selects Job pods as expected");
+    return stages.replace(
+        anchor,
+        `${anchor}    - key: '.metadata.annotations["${JOB_DONE_ANNOTATION}"]'\n      operator: 'In'\n      values:\n      - 'true'\n`,
+    );
 }
 
 export interface Cluster {
@@ -372,7 +390,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         fs.writeFileSync(kubeconfig, kubeconfigYaml(dir, server), { mode: 0o600 });
         fs.writeFileSync(
             path.join(dir, "kwok.yaml"),
-            fs.readFileSync(bin("kwok-stages.yaml"), "utf8") +
+            (opts.gatedJobs ? gateJobCompletion : (x: string) => x)(fs.readFileSync(bin("kwok-stages.yaml"), "utf8")) +
                 [
                     "---",
                     "apiVersion: config.kwok.x-k8s.io/v1alpha1",

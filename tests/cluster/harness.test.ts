@@ -15,9 +15,10 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { ensureArtifacts, serveArtifacts, ensureHelm, type ArtifactServer } from "../../lab/cluster/artifacts";
 import { CERT_MANAGER_PROGRAMS, ensureCertManager } from "../../lab/cluster/certmanager";
-import { ensureControlPlane, startCluster, type Cluster } from "../../lab/cluster/controlplane";
+import { ensureControlPlane, startCluster, type Cluster, type ClusterOptions } from "../../lab/cluster/controlplane";
 import { EXISTING_ISTIO, runScenario, stepsOf, type HarnessRun, type Scenario } from "../../lab/cluster/harness";
 import { ensureIstiod, istiodPodProgram } from "../../lab/cluster/istiod";
+import { startJobGates } from "../../lab/cluster/jobs";
 import { startLoadBalancerStub, type LoadBalancerStub } from "../../lab/cluster/loadBalancer";
 import { startPodProcesses, type PodProcesses, type PodProgram } from "../../lab/cluster/podProcesses";
 import { SHIPPED_STACKS, shippedScenario } from "../../lab/cluster/stacks";
@@ -35,7 +36,13 @@ interface World {
 }
 
 /** Registers one scenario's steps as tests; `world` sets up around a started cluster (or says why it cannot run). */
-function scenarioSuite(title: string, steps: string[], world: (cluster: Cluster) => Promise<World>, unavailable: () => string | undefined = () => undefined) {
+function scenarioSuite(
+    title: string,
+    steps: string[],
+    world: (cluster: Cluster) => Promise<World>,
+    unavailable: () => string | undefined = () => undefined,
+    options: ClusterOptions = {},
+) {
     describe(title, function () {
         this.timeout(120 * 60_000);
         let run: HarnessRun | undefined;
@@ -54,7 +61,7 @@ function scenarioSuite(title: string, steps: string[], world: (cluster: Cluster)
             }
             const toolchain = ensurePulumiToolchain();
             const controlPlane = ensureControlPlane();
-            cluster = await startCluster();
+            cluster = await startCluster(options);
             w = await world(cluster);
             run = await runScenario(w.scenario, cluster, toolchain.bin, w.plugins);
             console.log(
@@ -125,22 +132,26 @@ describe("pulumi up for real, offline: the Pulumi CLI, the Kubernetes provider a
                         bin: path.join(certManager.bin, p.binary),
                         image: p.image,
                         extraArgs: (ctx) => p.extraArgs(ctx.kubeconfig),
+                        env: (ctx) => p.extraEnv(ctx.kubeconfig),
                     };
                 }
                 const processes: PodProcesses = startPodProcesses({ kubectl: cluster, programs });
                 const lb: LoadBalancerStub = startLoadBalancerStub(cluster);
+                const jobs = startJobGates(cluster);
                 return {
                     scenario: shippedScenario(stack, served, artifacts.versions.istio.release, helm.helm),
                     plugins: [certManager.bin],
                     describe: `; istiod ${built(istiod)}, cert-manager ${built(certManager)}, charts ${built(artifacts)}`,
                     stop: async () => {
+                        await jobs.stop();
                         await lb.stop();
                         await processes.stop();
                     },
-                    logs: () => `${processes.logs()}\nload balancer: ${lb.assigned().join(", ")}`,
+                    logs: () => `${processes.logs()}\nload balancer: ${lb.assigned().join(", ")}\njobs: ${jobs.done().join(", ")}`,
                 };
             },
             outsideNamespace,
+            { gatedJobs: true },
         );
     }
 });
