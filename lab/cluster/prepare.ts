@@ -8,6 +8,8 @@
  * Prints each part's versions and how long it took (0 s: from the cache).
  */
 import { ensureHelm } from "../charts";
+import { ensureArtifacts } from "./artifacts";
+import { ensureCertManager } from "./certmanager";
 import { ensureControlPlane } from "./controlplane";
 import { ensureIstiod, istioChartDirs } from "./istiod";
 import { ensurePulumiToolchain } from "./toolchain";
@@ -34,7 +36,18 @@ function main(): void {
     );
     step("istiod", ensureIstiod, (i) => `pilot-discovery ${i.version} (istio.io/istio ${i.versions.module}), ${built(i)}, ${i.bin}`);
     step("Istio charts", istioChartDirs, (c) => c.module);
-    step("helm", ensureHelm, (h) => h);
+    step("helm (the lab's, for helm template)", ensureHelm, (h) => h);
+    step(
+        "cert-manager",
+        ensureCertManager,
+        (c) => `controller, webhook and cainjector ${c.versions.certManager.module}, component plugin ${c.versions.plugin.reports}, ${built(c)}, ${c.bin}`,
+    );
+    step(
+        "artifacts",
+        ensureArtifacts,
+        (a) =>
+            `Istio charts ${a.versions.istio.release}, cert-manager chart ${a.versions.certManager}, Gateway API ${a.versions.gatewayApi.join(", ")}, helm ${a.versions.helm}, ${built(a)}, ${a.dir}`,
+    );
 }
 
 main();
