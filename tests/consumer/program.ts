@@ -21,7 +21,14 @@ async function main(): Promise<void> {
             newResource(args) {
                 registered.push({ type: args.type, name: args.name, parent: "", inputs: args.inputs });
                 const state = args.type === "kubernetes:helm.sh/v3:Release" ? { ...args.inputs, status: { status: "deployed" } } : args.inputs;
-                return { id: args.id || `${args.name}-id`, state: args.type.includes("ReadyPods") ? { ...state, pods: [] } : state };
+                return {
+                    id: args.id || `${args.name}-id`,
+                    state: args.type.includes("ReadyPods")
+                        ? { ...state, pods: [] }
+                        : args.type.includes("GatewayService")
+                          ? { ...state, view: { spec: { type: "NodePort", ports: [] }, status: {} } }
+                          : state,
+                };
             },
             call: (args) => args.inputs,
         },

@@ -16,7 +16,11 @@ async function main(): Promise<void> {
         {
             newResource(args) {
                 registered.push(args.name);
-                const extra = args.type.includes("ReadyPods") ? { pods: [] } : args.id ? { spec: { type: "NodePort", ports: [] }, status: {} } : {};
+                const extra = args.type.includes("ReadyPods")
+                    ? { pods: [] }
+                    : args.type.includes("GatewayService")
+                      ? { view: { spec: { type: "NodePort", ports: [] }, status: {} } }
+                      : {};
                 return { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
             call: (args) => args.inputs,
