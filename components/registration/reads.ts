@@ -75,6 +75,18 @@ function kubeClient(inputs: ClusterAccess): { client: any; config: any; cluster:
     return { client, config, cluster, where };
 }
 
+/** Runs `read` against the cluster the access names; a failure names what was read, the cluster and why. */
+async function onCluster<T>(inputs: ClusterAccess, what: string, read: (client: any, config: any) => Promise<T>): Promise<T> {
+    const { client, config, cluster, where } = kubeClient(inputs);
+    try {
+        if (!cluster) throw new Error("no cluster to connect to");
+        return await read(client, config);
+    } catch (e) {
+        const why = (e as { code?: number | string; message?: string }).code ?? (e as Error).message ?? String(e);
+        throw new Error(`cannot read ${what} from ${where}: ${why}`);
+    }
+}
+
 /**
  * Lists a Service's EndpointSlices by the label the EndpointSlice controller
  * gives them. The Kubernetes provider reads single objects by name only, and
@@ -82,16 +94,11 @@ function kubeClient(inputs: ClusterAccess): { client: any; config: any; cluster:
  * client, pointed at the cluster the component's provider (or the stack) names.
  */
 async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
-    const { client, config, cluster, where } = kubeClient(inputs);
-    try {
-        if (!cluster) throw new Error("no cluster to connect to");
+    return onCluster(inputs, `the ready pods of Service ${inputs.namespace}/${inputs.service}`, async (client, config) => {
         const api = config.makeApiClient(client.DiscoveryV1Api);
         const list = await api.listNamespacedEndpointSlice({ namespace: inputs.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${inputs.service}` });
         return podsFromEndpointSlices(list.items as EndpointSliceView[]);
-    } catch (e) {
-        const why = (e as { code?: string; message?: string }).code ?? (e as Error).message ?? String(e);
-        throw new Error(`cannot read the ready pods of Service ${inputs.namespace}/${inputs.service} from ${where}: ${why}`);
-    }
+    });
 }
 
 const CLUSTER_KEYS = ["kubeconfig", "context", "cluster"] as const;
@@ -202,9 +209,7 @@ interface GatewayServiceInputs extends ClusterAccess {
  * `pulumi refresh` after an up reported it as updated with no field changed.)
  */
 async function readGatewayView(inputs: GatewayServiceInputs): Promise<ServiceView> {
-    const { client, config, cluster, where } = kubeClient(inputs);
-    try {
-        if (!cluster) throw new Error("no cluster to connect to");
+    return onCluster(inputs, `the gateway Service ${inputs.namespace}/${inputs.service}`, async (client, config) => {
         const api = config.makeApiClient(client.CoreV1Api);
         const svc = await api.readNamespacedService({ name: inputs.service, namespace: inputs.namespace });
         const ports = (svc.spec?.ports ?? []) as { name?: string; port?: number; nodePort?: number }[];
@@ -216,10 +221,7 @@ async function readGatewayView(inputs: GatewayServiceInputs): Promise<ServiceVie
             spec: defined({ type: svc.spec?.type, ports: ports.map((p) => defined({ name: p.name, port: p.port, nodePort: p.nodePort })) }),
             status: { loadBalancer: { ingress: ingress.map((i) => defined({ ip: i.ip, hostname: i.hostname })) } },
         };
-    } catch (e) {
-        const why = (e as { code?: number | string; message?: string }).code ?? (e as Error).message ?? String(e);
-        throw new Error(`cannot read the gateway Service ${inputs.namespace}/${inputs.service} from ${where}: ${why}`);
-    }
+    });
 }
 
 /** Reads the gateway Service on create, on every change of what it waits for or of the cluster's access, and on `pulumi refresh`. */
