@@ -14,7 +14,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { K8sObject } from "../components/manifests/types";
+import { HELM_RELEASE_API_VERSION, type K8sObject } from "../components/manifests/types";
 import type { Plan } from "../components/plan/stack";
 import { Dataplane, isPersistentMode } from "../components/settings/enums";
 import { PERSISTENT_SESSION_ENV } from "../components/policy/affinity";
@@ -287,7 +287,7 @@ const GATEWAY_CLASSES = [
 /** The lab's cluster for a plan. Cluster IPs come from 10.96.0.0/16: istiod needs them, no traffic goes there. */
 export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
     // The plan's objects, and what already runs for existing Services with the plan's patches applied.
-    const objects = clusterObjects(plan).filter((o) => o.apiVersion !== "render.istio-sticky/v1");
+    const objects = clusterObjects(plan).filter((o) => o.apiVersion !== HELM_RELEASE_API_VERSION);
     const ambient = plan.settings.mesh.dataplane === Dataplane.Ambient;
     const configs = objects.filter((o) => ISTIO_GROUPS.includes(groupOf(o)));
     const kube: object[] = [...GATEWAY_CLASSES];

@@ -4,12 +4,12 @@
  * contain the rendered one), a patch's fields are on the object it patches, and afterwards
  * nothing the stack created is left, while the objects it only patched are back as they were.
  */
-import type { K8sObject } from "../../components/manifests/types";
+import { HELM_RELEASE_API_VERSION, type K8sObject } from "../../components/manifests/types";
 import type { Plan } from "../../components/plan/stack";
 import { getObject, type Kubectl } from "./kubectl";
 
 /** Documents render prints that are not Kubernetes objects (Helm releases, the CRD manifest file, cert-manager's component). */
-const RENDER_ONLY = "render.istio-sticky/v1";
+export const RENDER_ONLY = HELM_RELEASE_API_VERSION;
 
 /** Where `live` lacks or differs from a field of `wanted`, as dotted paths; lists element by element. */
 export function missingFields(wanted: unknown, live: unknown, at = ""): string[] {

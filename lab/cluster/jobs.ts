@@ -10,27 +10,15 @@
  *   would be refused. Its pod is done once the same dry-run create succeeds.
  * - Any other Job's pod is done as soon as it runs (kwok's own behaviour).
  */
-import { execFile } from "child_process";
-import * as path from "path";
+import { inBackground } from "./background";
 import { JOB_DONE_ANNOTATION } from "./controlplane";
-import type { Kubectl } from "./kubectl";
+import { kubectlAsync, type Kubectl } from "./kubectl";
+import { imageName } from "./podProcesses";
 
 export interface JobGates {
     /** "namespace/pod: how it was let finish", for each pod let finish so far. */
     done(): string[];
     stop(): Promise<void>;
-}
-
-function kubectlAsync(k: Kubectl, args: string[], input?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const child = execFile(
-            path.join(k.bin, "kubectl"),
-            ["--kubeconfig", k.kubeconfig, ...args],
-            { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-            (e, out, err) => (e ? reject(new Error(`kubectl ${args.join(" ")}: ${err || e.message}`)) : resolve(out)),
-        );
-        if (input !== undefined) child.stdin?.end(input);
-    });
 }
 
 /** A Certificate as startupapicheck's dry run creates it, in the namespace of the check's pod. */
@@ -55,41 +43,25 @@ const GATES: { image: RegExp; what: string; ready: (k: Kubectl, pod: any) => Pro
 
 /** Polls Job pods (every `pollMs`, at most `maxSeconds`) and lets each finish once its gate holds. */
 export function startJobGates(k: Kubectl, opts: { pollMs?: number; maxSeconds?: number } = {}): JobGates {
-    const pollMs = opts.pollMs ?? 1000;
-    const polls = Math.ceil(((opts.maxSeconds ?? 7200) * 1000) / pollMs);
     const done: string[] = [];
-    let stopping = false;
-    const loop = (async () => {
-        for (let i = 0; i < polls && !stopping; i++) {
+    const loop = inBackground(async () => {
+        const pods = JSON.parse(await kubectlAsync(k, ["get", "pods", "-A", "-o", "json"])).items as any[];
+        const waiting = pods.filter(
+            (p) =>
+                p.status?.phase === "Running" &&
+                (p.metadata.ownerReferences ?? []).some((o: any) => o.kind === "Job") &&
+                p.metadata.annotations?.[JOB_DONE_ANNOTATION] !== "true",
+        );
+        for (const p of waiting) {
+            const gate = GATES.find((g) => (p.spec.containers ?? []).some((c: any) => g.image.test(imageName(String(c.image)))));
             try {
-                const pods = JSON.parse(await kubectlAsync(k, ["get", "pods", "-A", "-o", "json"])).items as any[];
-                const waiting = pods.filter(
-                    (p) =>
-                        p.status?.phase === "Running" &&
-                        (p.metadata.ownerReferences ?? []).some((o: any) => o.kind === "Job") &&
-                        p.metadata.annotations?.[JOB_DONE_ANNOTATION] !== "true",
-                );
-                for (const p of waiting) {
-                    const gate = GATES.find((g) => (p.spec.containers ?? []).some((c: any) => g.image.test(String(c.image).replace(/[:@].*$/, ""))));
-                    try {
-                        await gate?.ready(k, p);
-                    } catch {
-                        continue; // not yet: the next poll checks again, as the Job's own retries would
-                    }
-                    await kubectlAsync(k, ["annotate", "pod", p.metadata.name, "-n", p.metadata.namespace, `${JOB_DONE_ANNOTATION}=true`]);
-                    done.push(`${p.metadata.namespace}/${p.metadata.name}: ${gate ? gate.what : "ran"}`);
-                }
+                await gate?.ready(k, p);
             } catch {
-                // The API server may be starting or stopping: the next poll tries again.
+                continue; // not yet: the next poll checks again, as the Job's own retries would
             }
-            await new Promise((r) => setTimeout(r, pollMs));
+            await kubectlAsync(k, ["annotate", "pod", p.metadata.name, "-n", p.metadata.namespace, `${JOB_DONE_ANNOTATION}=true`]);
+            done.push(`${p.metadata.namespace}/${p.metadata.name}: ${gate ? gate.what : "ran"}`);
         }
-    })();
-    return {
-        done: () => [...done],
-        stop: async () => {
-            stopping = true;
-            await loop;
-        },
-    };
+    }, opts);
+    return { done: () => [...done], stop: loop.stop };
 }

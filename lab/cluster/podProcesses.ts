@@ -27,11 +27,11 @@
  * Polling is bounded: every `pollMs` (default 500 ms) for at most `maxSeconds` (default 2 h), and
  * ends with `stop()`, which also ends every process group started.
  */
-import { ChildProcess, execFile, spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Kubectl } from "./kubectl";
+import { kubectlAsync, type Kubectl } from "./kubectl";
 
 /** What a program's options are computed from. */
 export interface PodProgramContext {
@@ -204,17 +204,6 @@ class NotYet extends Error {}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `kubectl <args>` without blocking the event loop; stdout, or an error with stderr. */
-function kubectlAsync(k: Kubectl, args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-        execFile(
-            path.join(k.bin, "kubectl"),
-            ["--kubeconfig", k.kubeconfig, ...args],
-            { encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-            (err, stdout, stderr) => (err ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout)),
-        );
-    });
-}
-
 /** Every process group this module started, so none outlives the node process. */
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;

@@ -6,30 +6,19 @@
  * stack's patches meet another manager's fields as they would in a real cluster.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { findCharts } from "../charts";
-import { kubectl, type Kubectl } from "./kubectl";
+import { applyServerSide, kubectl, type Kubectl } from "./kubectl";
 
 export const THEIR_MANAGER = "their-chart";
 
 /** The team's own workload: namespace shop, Deployment orders, Service orders-api (port 80 → 8080, named web). */
 export const EXISTING = { namespace: "shop", deployment: "orders", service: "orders-api", port: 80, targetPort: 8080 } as const;
 
-/**
- * Objects applied as a chart's tooling would, with kubectl's server-side apply. (A typed client
- * would not do for CRDs: @kubernetes/client-node serializes a CRD through its model, which drops
- * `x-kubernetes-int-or-string`, and the API server then refuses Istio's schemas.)
- */
+/** Objects applied as the team's chart tooling would (kubectl's server-side apply, field manager THEIR_MANAGER). */
 export function apply(k: Kubectl, objects: readonly object[]): void {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sticky-seed-")), "objects.json");
-    try {
-        fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
-        kubectl(k, ["apply", "--server-side", "--field-manager", THEIR_MANAGER, "-f", file]);
-    } finally {
-        fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    }
+    applyServerSide(k, objects, THEIR_MANAGER);
 }
 
 /** Istio's CRDs from the base chart of the newest Istio line the charts hold. */

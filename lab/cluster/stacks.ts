@@ -20,6 +20,7 @@ import type { K8sObject } from "../../components/manifests/types";
 import type { Plan } from "../../components/plan/stack";
 import { helmEnv, type ArtifactServer } from "./artifacts";
 import type { ClusterHandle, Scenario } from "./harness";
+import { RENDER_ONLY } from "./checks";
 import { getObject, kubectl } from "./kubectl";
 
 /** The shipped stacks the harness runs. (prod asks Let's Encrypt for a certificate: it needs the internet.) */
@@ -50,7 +51,6 @@ export function mirroredConfig(config: Record<string, unknown>, served: Artifact
     };
 }
 
-const RENDER_ONLY = "render.istio-sticky/v1";
 const rendered = (plan: Plan, kind: string) => plan.objects.filter((o) => o.object.apiVersion === RENDER_ONLY && o.object.kind === kind).map((o) => o.object);
 const live = (plan: Plan, kind: string) =>
     plan.objects.filter((o) => o.object.apiVersion !== RENDER_ONLY && !o.patch && o.object.kind === kind).map((o) => o.object);
@@ -149,7 +149,7 @@ function certificatesIssued(cluster: ClusterHandle, plan: Plan): string[] {
         const cert = new X509Certificate(Buffer.from(secret.data["tls.crt"], "base64"));
         const names = (cert.subjectAltName ?? "").split(", ").map((n) => n.replace(/^DNS:/, ""));
         const missing = (c.spec.dnsNames as string[]).filter((h) => !names.includes(h));
-        const ready = getObject(cluster, c as never)?.status?.conditions?.find((x: any) => x.type === "Ready")?.status;
+        const ready = getObject(cluster, c)?.status?.conditions?.find((x: any) => x.type === "Ready")?.status;
         return [
             ...(missing.length ? [`Certificate ${ns}/${c.metadata.name}: the issued certificate names ${names.join(", ")}, not ${missing.join(", ")}`] : []),
             ...(ready !== "True" ? [`Certificate ${ns}/${c.metadata.name} is not Ready (${ready})`] : []),

@@ -22,7 +22,8 @@ import type { TLSSocket } from "tls";
 import * as grpc from "@grpc/grpc-js";
 import { CERT_MANAGER_PROGRAMS, ensureCertManager, type CertManagerBuild } from "../../lab/cluster/certmanager";
 import { startCluster, type Cluster } from "../../lab/cluster/controlplane";
-import { getObject, kubectl, type Kubectl } from "../../lab/cluster/kubectl";
+import { applyServerSide, getObject, kubectl, type Kubectl } from "../../lab/cluster/kubectl";
+import { poll } from "../support/poll";
 
 // The Node SDK's generated gRPC stubs (CommonJS, untyped here).
 const providerGrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
@@ -46,21 +47,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Thrown by a poll's check to end the poll at once (a process it waits on has exited). */
 class Fatal extends Error {}
 
-/** Polls `check` (every 500 ms, at most `count` times) until it returns a value; a Fatal ends it early. */
-async function poll<T>(what: string, count: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-    let last = "";
-    for (let i = 0; i < count; i++) {
-        try {
-            const r = await check();
-            if (r !== undefined) return r;
-        } catch (e) {
-            if (e instanceof Fatal) throw e;
-            last = String(e);
-        }
-        await sleep(500);
-    }
-    throw new Error(`${what}: not after ${count} tries ${last}`);
-}
+/** `poll` that stops at once on a Fatal error (a program that exited will not come back). */
+const pollAlive = <T>(what: string, count: number, check: () => Promise<T | undefined> | T | undefined) => poll(what, count, check, (e) => e instanceof Fatal);
 
 /** The chart's args of each program (templates of chart v1.21.1 with default values, release "cert-manager"). */
 const CHART_ARGS: Record<keyof typeof CERT_MANAGER_PROGRAMS, string[]> = {
@@ -207,8 +195,7 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
     const alive = (r: Running) => {
         if (exited(r.proc)) throw new Fatal(`${r.name} exited (${r.proc.exitCode ?? r.proc.signalCode})`);
     };
-    const apply = (objects: object[]) =>
-        kubectl(k, ["apply", "--server-side", "--field-manager=sticky-test", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+    const apply = (objects: object[]) => applyServerSide(k, objects, "sticky-test");
 
     before(async function () {
         if (!process.env.ISTIO_STICKY_CLUSTER) {
@@ -316,7 +303,7 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
     it("cert-manager-controller issues the Certificate: a Secret whose tls.crt names sticky.test, and Ready=True", async () => {
         const started = performance.now();
         const controller = start("controller");
-        const cert = await poll("Certificate sticky Ready=True", 240, () => {
+        const cert = await pollAlive("Certificate sticky Ready=True", 240, () => {
             alive(controller);
             const c = getObject(k, { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "sticky", namespace: NS } });
             return readyCondition(c)?.status === "True" ? c : undefined;
@@ -384,7 +371,7 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
         ]);
         const secret = getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: "sticky-tls", namespace: NS } });
         const started = performance.now();
-        const bundle = await poll("caBundle injected", 240, () => {
+        const bundle = await pollAlive("caBundle injected", 240, () => {
             alive(cainjector);
             const w = getObject(k, { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name } });
             return w?.webhooks?.[0]?.clientConfig?.caBundle as string | undefined;
@@ -395,11 +382,11 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
 
     it("cert-manager-webhook serves TLS on 127.0.0.1:10250 with a certificate of its CA Secret and judges AdmissionReviews", async () => {
         const webhook = start("webhook");
-        await poll(`webhook healthz on 127.0.0.1:${WEBHOOK_HEALTHZ_PORT}`, 120, async () => {
+        await pollAlive(`webhook healthz on 127.0.0.1:${WEBHOOK_HEALTHZ_PORT}`, 120, async () => {
             alive(webhook);
             return (await httpGet(`http://127.0.0.1:${WEBHOOK_HEALTHZ_PORT}/healthz`)) === 200 ? true : undefined;
         });
-        const caSecret = await poll("the webhook's CA Secret", 60, () =>
+        const caSecret = await pollAlive("the webhook's CA Secret", 60, () =>
             getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: `${WEBHOOK_SERVICE}-ca`, namespace: CM_NS } }),
         );
         const ca = Buffer.from(caSecret.data["ca.crt"], "base64");
@@ -417,7 +404,7 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
             });
 
         // The serving certificate may lag the CA by a moment: retry the handshake (bounded).
-        const allowed = await poll(`a verified TLS answer on 127.0.0.1:${WEBHOOK_PORT}`, 60, async () => {
+        const allowed = await pollAlive(`a verified TLS answer on 127.0.0.1:${WEBHOOK_PORT}`, 60, async () => {
             alive(webhook);
             return await post(admissionReview("11111111-1111-1111-1111-111111111111", certificate("fine", "fine-tls", [HOST])));
         });

@@ -11,24 +11,10 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
 import { ensureControlPlane, startCluster, type Cluster } from "../../lab/cluster/controlplane";
+import { poll } from "../support/poll";
 
 const NS = "cp-test";
 const APP = "web";
-
-/** Polls `check` (every 500 ms, at most `count` times) until it returns a value. */
-async function poll<T>(what: string, count: number, check: () => Promise<T | undefined>): Promise<T> {
-    let last = "";
-    for (let i = 0; i < count; i++) {
-        try {
-            const r = await check();
-            if (r !== undefined) return r;
-        } catch (e) {
-            last = String(e);
-        }
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`${what}: not after ${count} tries ${last}`);
-}
 
 describe("lab control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok on loopback)", function () {
     this.timeout(60 * 60_000);

@@ -23,12 +23,12 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { helmTemplate, ensureHelm } from "../../lab/charts";
 import { startCluster, type Cluster } from "../../lab/cluster/controlplane";
 import { ensureIstiod, istioChartDirs, istiodPodProgram, type Istiod } from "../../lab/cluster/istiod";
-import { getObject, kubectl, type Kubectl } from "../../lab/cluster/kubectl";
+import { applyServerSide, getObject, kubectl, type Kubectl } from "../../lab/cluster/kubectl";
+import { poll } from "../support/poll";
 import { startPodProcesses, type PodProcess, type PodProcesses } from "../../lab/cluster/podProcesses";
 
 const ISTIO_NS = "istio-system";
@@ -38,32 +38,8 @@ const BLOCKED_NS = "injected-before-istiod";
 const INJECTED_NS = "injected";
 const PLAIN_NS = "plain";
 
-/** Polls `check` (every 500 ms, at most `count` times) until it returns a value. */
-async function poll<T>(what: string, count: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
-    let last = "";
-    for (let i = 0; i < count; i++) {
-        try {
-            const r = await check();
-            if (r !== undefined) return r;
-        } catch (e) {
-            last = String(e);
-        }
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`${what}: not after ${count} tries (${count / 2} s) ${last}`);
-}
-
 /** `kubectl apply --server-side` of objects as a Helm install's tooling applies them. */
-function apply(k: Kubectl, objects: readonly object[], namespace?: string): void {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-istiod-"));
-    try {
-        const file = path.join(dir, "objects.json");
-        fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
-        kubectl(k, ["apply", "--server-side", "--field-manager", "helm", ...(namespace ? ["-n", namespace] : []), "-f", file]);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
+const apply = (k: Kubectl, objects: readonly object[], namespace?: string) => applyServerSide(k, objects, "helm", namespace);
 
 /** A Deployment of one replica of an app that does not exist anywhere (kwok runs nothing). */
 function deployment(namespace: string, name: string): object {
