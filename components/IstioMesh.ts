@@ -10,6 +10,7 @@ import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
 import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from "./args";
 import { handoffOf } from "./handoff";
+import { claimCluster } from "./oneMesh";
 
 export interface IstioMeshArgs {
     /** Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch */
@@ -90,6 +91,9 @@ export class IstioMesh extends pulumi.ComponentResource {
                     .all([pulumi.output(meshArgs), pulumi.output(persistentSessions)])
                     .apply(([m, p]) => ({ mesh: parseMesh({ install: true, ...m }, where), persistentSessions: p ?? false }));
         super(ComponentType.IstioMesh, name, {}, opts);
+        // Before any of its resources: a second Istio for the same cluster is refused.
+        const owner = handoff?.plan.components.find((c) => c.key === name)?.parent;
+        claimCluster(this, owner ? `StickySessions ${owner} (it installs Istio: mesh.install)` : `IstioMesh ${name}`);
 
         let registrar: Registrar;
         let settings: pulumi.Output<MeshSettings>;

@@ -115,16 +115,17 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         new StickyApp("both", { name: "both" }, { dependsOn: [mesh, ns] });
         await settle(rec);
         assert.deepEqual(rec.byNameOf("both-deployment").dependsOn, ["both-namespace", "both-script", "m2-istiod", "shared-ns"]);
-        assert.throws(
-            () => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, new IstioMesh("m3", {})] }),
-            /StickyApp two: dependsOn: name at most one IstioMesh/,
-        );
+        // A mesh of another cluster (another provider) may be built, but an app binds to one gateway.
+        const elsewhere = new IstioMesh("m3", {}, { provider: new k8s.Provider("elsewhere", { context: "other" }) });
+        assert.throws(() => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, elsewhere] }), /StickyApp two: dependsOn: name at most one IstioMesh/);
     });
 
     it("lists what the mesh must run unless the IstioMesh it depends on runs it", async () => {
         const cart = { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } };
-        const off = new StickyApp("c1", cart, { dependsOn: [new IstioMesh("plain-mesh", {})] });
-        const on = new StickyApp("c2", cart, { dependsOn: [new IstioMesh("persistent-mesh", { persistentSessions: true })] });
+        // Two clusters, a mesh each.
+        const [one, two] = ["one", "two"].map((c) => new k8s.Provider(c, { context: c }));
+        const off = new StickyApp("c1", cart, { provider: one, dependsOn: [new IstioMesh("plain-mesh", {}, { provider: one })] });
+        const on = new StickyApp("c2", cart, { provider: two, dependsOn: [new IstioMesh("persistent-mesh", { persistentSessions: true }, { provider: two })] });
         assert.equal((await valueOf(off.meshRequirements)).length, 1);
         assert.deepEqual(await valueOf(on.meshRequirements), []);
     });

@@ -73,6 +73,8 @@ export const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 export class Recorder {
     readonly resources: Registered[] = [];
     private readonly byName = new Map<string, Registered>();
+    /** Installs the mocks again: a new program (a new resource monitor) for the next registrations. */
+    restart?: () => void;
 
     byNameOf(name: string): Registered {
         const r = this.byName.get(name);
@@ -91,14 +93,17 @@ export class Recorder {
         const r = this.byName.get(name);
         if (r) r.inputs = inputs;
     }
+    /** Forgets every registration and starts a new program, as a new `pulumi up` would (one Istio per cluster is per program). */
     reset(): void {
         this.resources.length = 0;
         this.byName.clear();
+        this.restart?.();
     }
 }
 
-export async function installMocks(recorder: Recorder, opts: MockOptions = {}): Promise<void> {
-    await pulumi.runtime.setMocks(
+/** Installs the mocks (the monitor at once, so registrations right after reach the recorder); `recorder.reset()` installs them again. */
+export function installMocks(recorder: Recorder, opts: MockOptions = {}): Promise<void> {
+    const installed = pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 // The package reads the cluster through dynamic resources (registration/reads.ts), never a `get` by id.
@@ -144,6 +149,8 @@ export async function installMocks(recorder: Recorder, opts: MockOptions = {}): 
         });
         return register(req, callback);
     };
+    recorder.restart = () => void installMocks(recorder, opts);
+    return installed;
 }
 
 /** Resolves an Output's value (mocks run with preview off, so values are known). */

@@ -161,9 +161,11 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
             const crds = rec.byNameOf("gm-gateway-api-crds");
             assert.deepEqual([crds.type, crds.inputs.file], ["kubernetes:yaml/v2:ConfigFile", gatewayApiCrdsUrl("v1.6.1")]);
             assert.ok(rec.byNameOf("gm-istiod").dependsOn.includes("gm-gateway-api-crds"));
+            rec.reset();
             new IstioMesh("plain", {});
             await settle(rec);
             assert.equal(rec.resources.filter((r) => r.name === "plain-gateway-api-crds").length, 0);
+            rec.reset();
             assert.throws(() => new IstioMesh("late", { gateway: pulumi.output({ api: IngressApi.GatewayApi }) as never }), /gateway: must be known/);
         });
     });
