@@ -12,7 +12,7 @@ export interface NodePorts {
 }
 
 export interface IngressAddress {
-    /** The gateway Service type. */
+    /** The gateway Service type: LoadBalancer, NodePort or ClusterIP, or NotRead when nothing was read (under Pulumi's mocks). */
     type: string;
     /** A load balancer's IP or hostname; absent for NodePort and ClusterIP. */
     host?: string;
@@ -28,6 +28,20 @@ export interface IngressAddress {
 
 function portOf(svc: ServiceView, name: string, number: number) {
     return svc.spec?.ports?.find((p) => p.name === name || p.port === number);
+}
+
+/** The type an ingress address has when its gateway Service was not read. */
+export const NOT_READ = "NotRead";
+
+/**
+ * The ingress address of a gateway Service whose read holds nothing: a program under Pulumi's mocks,
+ * which give a resource its inputs as its state. Its apps' URLs then start with $INGRESS.
+ */
+export function ingressNotRead(namespace: string, name: string): IngressAddress {
+    return {
+        type: NOT_READ,
+        howToReach: `not read from a cluster (the gateway Service ${namespace}/${name}): find its address with "kubectl -n ${namespace} get svc ${name}", then export INGRESS=http://<address> (the apps' commands start with "$INGRESS")`,
+    };
 }
 
 /** Reads where clients reach the ingress gateway from its Service. */
@@ -60,9 +74,12 @@ export function ingressFromService(svc: ServiceView): IngressAddress {
             type,
             nodePorts,
             howToReach:
-                `http://<node-ip>:${nodePorts.http ?? "<node-port>"} — node IPs: "kubectl get nodes -o wide" ` +
+                `export INGRESS=http://<node-ip>:${nodePorts.http ?? "<node-port>"} (the apps' commands start with "$INGRESS"); node IPs: "kubectl get nodes -o wide" ` +
                 `(minikube: "minikube ip"; kind: the node container's IP, or map the port with extraPortMappings)`,
         };
     }
-    return { type, howToReach: `kubectl -n ${ns} port-forward svc/${name} 8080:80, then http://127.0.0.1:8080` };
+    return {
+        type,
+        howToReach: `kubectl -n ${ns} port-forward svc/${name} 8080:80, then export INGRESS=http://127.0.0.1:8080 (the apps' commands start with "$INGRESS")`,
+    };
 }

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { ReadTarget } from "../plan/types";
-import { ingressFromService, IngressAddress, ServiceView } from "../outputs/ingress";
+import { ingressFromService, ingressNotRead, IngressAddress, ServiceView } from "../outputs/ingress";
 import { EndpointSliceView, PodAddress, podsFromEndpointSlices, SERVICE_NAME_LABEL } from "../outputs/pods";
 import { missingPortProblem, type LivePort } from "../manifests/livePorts";
 import type { K8sObject } from "../manifests/types";
@@ -192,7 +192,8 @@ export function readReadyPods(
     const { access, warning } = clusterAccessOf(opts.parent.getProvider("kubernetes::"));
     if (warning) pulumi.log.warn(warning, opts.parent);
     const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
-    return pods.pods;
+    // A read that holds no list read nothing (Pulumi's mocks give a resource its inputs as its state): no pods.
+    return pods.pods.apply((p) => p ?? []);
 }
 
 interface GatewayServiceInputs extends ClusterAccess {
@@ -265,7 +266,8 @@ export function readGatewayService(
     if (warning) pulumi.log.warn(warning, opts.parent);
     const versions = after.map((r) => (pulumi.CustomResource.isInstance(r) ? versionOf(r) : pulumi.output(r.urn)));
     const svc = new GatewayService(key, { namespace: t.namespace, service: t.service, ...access, after: versions }, { ...opts, dependsOn: [...after] });
-    return svc.view.apply(ingressFromService);
+    // A read that holds no view read nothing (Pulumi's mocks give a resource its inputs as its state).
+    return pulumi.all([svc.view, t]).apply(([view, at]) => (view ? ingressFromService(view) : ingressNotRead(at.namespace, at.service)));
 }
 
 interface ExistingServiceInputs extends ClusterAccess {

@@ -1,0 +1,69 @@
+/**
+ * The components under Pulumi's standard mocks, as its unit-testing guide writes them: every
+ * resource's state is its inputs, so the reads of the cluster (the gateway Service, the ready pods)
+ * hold nothing, and the outputs say so instead of failing.
+ */
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { StickySessions } from "../../components/StickySessions";
+import { IstioMesh } from "../../components/IstioMesh";
+import { StickyApp } from "../../components/StickyApp";
+import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
+import { NOT_READ } from "../../components/outputs/ingress";
+import { valueOf } from "../support/mocks";
+
+/** The mocks of Pulumi's guide (docs/iac/guides/testing/unit), nothing added. */
+function standardMocks(): Promise<void> {
+    return pulumi.runtime.setMocks(
+        {
+            newResource: function (args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
+                return {
+                    id: args.inputs.name + "_id",
+                    state: args.inputs,
+                };
+            },
+            call: function (args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        "project",
+        "stack",
+        false,
+    );
+}
+
+describe("the components under Pulumi's standard mocks (state = inputs)", function () {
+    this.timeout(30_000);
+    beforeEach(standardMocks);
+
+    it("StickySessions exports an ingress that was not read, no pods, and commands that start with $INGRESS", async () => {
+        const sticky = new StickySessions("shop", {
+            mesh: { gateway: { serviceType: GatewayServiceType.NodePort } },
+            tls: { enabled: true, hosts: ["shop.test"], httpsRedirect: false },
+            apps: [
+                { name: "cart", affinity: { mode: AffinityMode.Cookie, cookie: { name: "cart", ttl: "0s" } } },
+                { name: "search", affinity: { mode: AffinityMode.Header, headerName: "x-user" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+            ],
+        });
+        const [ingress, endpoints] = await valueOf(pulumi.all([sticky.ingress, sticky.endpoints]));
+        assert.equal(ingress.type, NOT_READ);
+        assert.match(ingress.howToReach, /istio-ingress\/istio-ingressgateway.*export INGRESS=/);
+        assert.deepEqual(endpoints.cart.pods, []);
+        assert.deepEqual(endpoints.search.directCurls, []);
+        assert.equal(endpoints.cart.verify, `npx istio-sticky-verify --url "$INGRESS/cart/" --mode cookie --insecure`);
+        assert.equal(endpoints.search.url, undefined);
+    });
+
+    it("IstioMesh and StickyApp on their own", async () => {
+        const mesh = new IstioMesh("mesh", { persistentSessions: true });
+        const app = new StickyApp(
+            "cart",
+            { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "cart-pod" } } },
+            { dependsOn: [mesh] },
+        );
+        const [ingress, pods, requirements] = await valueOf(pulumi.all([mesh.ingress, app.pods, app.meshRequirements]));
+        assert.equal(ingress.type, NOT_READ);
+        assert.deepEqual(pods, []);
+        assert.deepEqual(requirements, []);
+    });
+});
