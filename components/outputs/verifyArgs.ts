@@ -3,6 +3,7 @@ import { CLIENT_SESSION_HEADER } from "../policy/affinity";
 import type { AppSettings } from "../settings/schema";
 import { VERIFY_TOOL } from "../settings/versions";
 import { POD_HEADER } from "../settings/wellKnown";
+import { shellLine } from "./shell";
 
 /**
  * The verify tool's --mode for each policy. The tool is a separate entry the
@@ -54,9 +55,7 @@ export function verifyArgsFor(app: AppSettings, url: string): string[] {
     ];
 }
 
-const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-/** The command line a person runs anywhere: `npx istio-sticky-verify@<version> …`. */
+/** The command line a person runs where the package is installed: `npx istio-sticky-verify …`. */
 export function verifyCommand(args: readonly string[]): string {
-    return ["npx", VERIFY_TOOL, ...args].map(shellQuote).join(" ");
+    return shellLine(["npx", VERIFY_TOOL, ...args]);
 }

@@ -97,7 +97,7 @@ export function gatewayApiCrdsUrl(version: string, releases: string = GATEWAY_AP
 }
 
 /**
- * The verify tool, a package of its own released with this one: stack outputs
- * print `npx <this> …`, which runs it where it is installed and fetches it from the registry otherwise.
+ * The verify tool, a bin of this package: stack outputs print `npx <this> …`, which runs it
+ * wherever the package is installed (a program that depends on it, or this repository).
  */
-export const VERIFY_TOOL = "istio-sticky-verify@0.1.0";
+export const VERIFY_TOOL = "istio-sticky-verify";

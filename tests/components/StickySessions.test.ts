@@ -101,7 +101,7 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.match(ingress.howToReach, /<node-ip>:31080/);
         assert.deepEqual(endpoints["app-0"].serviceHost, "app-0.app-0.svc.cluster.local");
         assert.match(endpoints["app-0"].probe, /x-user: alice/);
-        assert.equal(endpoints["app-0"].verify, "npx istio-sticky-verify@0.1.0 --url 'http://$INGRESS/app-0/' --mode header --key x-user");
+        assert.equal(endpoints["app-0"].verify, `npx istio-sticky-verify --url "$INGRESS/app-0/" --mode header --key x-user`);
         assert.deepEqual(labels, { app: "istio-ingressgateway", istio: "ingressgateway" });
         assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
         assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);
@@ -247,8 +247,8 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(rec.byNameOf("sticky-app-0-pdb").dependsOn, ["sticky-ns-app-0"]);
         assert.equal(rec.byNameOf("sticky-app-0-deployment").inputs.spec.replicas, undefined);
         assert.deepEqual(endpoints["app-0"].directCurls, [
-            "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' 'http://203.0.113.10/app-0/'",
-            "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.2.12:8080' 'http://203.0.113.10/app-0/'",
+            "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' http://203.0.113.10/app-0/",
+            "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.2.12:8080' http://203.0.113.10/app-0/",
         ]);
         for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && !x.type.startsWith("pulumi-nodejs:dynamic/")))
             await validateUpstream(r.inputs as any);

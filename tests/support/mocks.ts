@@ -24,8 +24,8 @@ export interface Registered {
 export interface MockOptions {
     /** Run as `pulumi preview` (isDryRun). Default false. */
     preview?: boolean;
-    /** What the gateway Service read returns. */
-    gatewayService?: { type: string; ip?: string; hostname?: string };
+    /** What the gateway Service read returns (httpPort: its HTTP port, default 80). */
+    gatewayService?: { type: string; ip?: string; hostname?: string; httpPort?: number };
 }
 
 /**
@@ -60,7 +60,7 @@ function gatewayServiceState(opts: MockOptions, namespace: string, name: string)
             type: svc.type,
             ports: [
                 { name: "status-port", port: 15021, nodePort: 31021 },
-                { name: "http2", port: 80, nodePort: 31080 },
+                { name: "http2", port: svc.httpPort ?? 80, nodePort: 31080 },
                 { name: "https", port: 443, nodePort: 31443 },
             ],
         },

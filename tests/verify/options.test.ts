@@ -96,9 +96,12 @@ describe("verify options and the exported command", () => {
             "x-session-id",
         ]);
         assert.deepEqual(verifyArgsFor(app({ mode: "sourceIp" }), url).slice(2), ["--mode", "none", "--min-stickiness", "1"]);
+        // $INGRESS (the base URL the user sets) is left for the shell to expand; everything else is literal.
+        assert.equal(verifyCommand(["--url", "$INGRESS/x/", "--header", "target:b 1"]), `npx istio-sticky-verify --url "$INGRESS/x/" --header 'target:b 1'`);
+        assert.equal(verifyCommand(["--url", "$INGRESS/x/?a=$b"]), `npx istio-sticky-verify --url "$INGRESS"'/x/?a=$b'`);
         assert.equal(
-            verifyCommand(["--url", "http://$INGRESS/x/", "--header", "target:b 1"]),
-            "npx istio-sticky-verify@0.1.0 --url 'http://$INGRESS/x/' --header 'target:b 1'",
+            verifyCommand(["--url", "http://203.0.113.10/x/", "--key", "it's"]),
+            `npx istio-sticky-verify --url http://203.0.113.10/x/ --key 'it'\\''s'`,
         );
         // What the stack exports parses back into the same options.
         const args = verifyArgsFor(app({ mode: "queryParameter", queryParameterName: "u" }), url);

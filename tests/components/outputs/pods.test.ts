@@ -25,7 +25,7 @@ describe("outputs/endpoints", () => {
         ).value;
         assert.equal(
             directCurl(app, { name: "b1-x", ip: "10.244.1.11" }, "http://203.0.113.10/api/"),
-            "curl -s -H 'target: b1' -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' 'http://203.0.113.10/api/'",
+            "curl -s -H 'target: b1' -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' http://203.0.113.10/api/",
         );
     });
 });
