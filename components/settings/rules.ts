@@ -26,6 +26,11 @@ export function isDnsLabel(s: string): boolean {
 }
 
 /** An HTTP header name (RFC 9110 token) in lower case, as Envoy matches them. */
+/** An HTTP header name (RFC 9110 token), in any case: Envoy compares header names lower-cased. */
+export function isHeaderName(s: string): boolean {
+    return /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(s);
+}
+
 export function isLowercaseHeaderName(s: string): boolean {
     return /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(s);
 }

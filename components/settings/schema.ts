@@ -40,17 +40,50 @@ function enumOf<E extends Record<string, string>>(e: E) {
     });
 }
 
-const text = (what: string, check: (s: string) => boolean) => z.string({ error: `must be ${what}` }).refine(check, { message: `must be ${what}` });
+/** A value of the wrong type, named for a message: the number 1.3, the text "3", true, a list, a map. */
+export function described(input: unknown): string {
+    if (input === null) return "null";
+    if (Array.isArray(input)) return "a list";
+    if (typeof input === "object") return "a map";
+    if (typeof input === "string") return `the text ${JSON.stringify(input)}`;
+    if (typeof input === "number") return `the number ${input}`;
+    return JSON.stringify(input) ?? String(input);
+}
+
+/** A string field; a number given for it came from unquoted YAML, which `number` explains. */
+const text = (what: string, check: (s: string) => boolean, number: (n: number) => string = () => ": write it in quotes") =>
+    z
+        .string({
+            error: (issue) =>
+                issue.input === undefined
+                    ? `is required: ${what}`
+                    : `must be ${what} (got ${described(issue.input)}${typeof issue.input === "number" ? number(issue.input) : ""})`,
+        })
+        .refine(check, { message: `must be ${what}` });
+
+/** YAML reads an unquoted version as a number, and a number drops trailing zeros: 1.30 is 1.3. */
+const versionAsNumber =
+    (example: string) =>
+    (n: number): string =>
+        `: YAML reads an unquoted version as a number${/\.\d$/.test(String(n)) ? ` (to YAML 1.30 and 1.3 are the same number)` : ""}; write it in quotes, e.g. "${example}"`;
 
 const intIn = (min: number, max: number, what = `a whole number from ${min} to ${max}`) =>
     z
-        .number({ error: `must be ${what}` })
+        .number({
+            error: (issue) =>
+                typeof issue.input === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(issue.input)
+                    ? `must be ${what} (got ${described(issue.input)}: write the number without quotes)`
+                    : issue.input === undefined
+                      ? `is required: ${what}`
+                      : `must be ${what} (got ${described(issue.input)})`,
+        })
         .int({ message: `must be ${what}` })
         .min(min, { message: `must be ${what}` })
         .max(max, { message: `must be ${what}` });
 
 const dnsLabel = text("a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)", rules.isDnsLabel);
-const headerName = text("a lower-case HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", rules.isLowercaseHeaderName);
+/** An HTTP header name in any case, lower-cased: Envoy compares header names in lower case (and HTTP/2 sends them so). */
+const headerName = text("an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", rules.isHeaderName).transform((h) => h.toLowerCase());
 
 const cookieAttributeSchema = strict({
     name: text("a cookie attribute name such as SameSite, Secure or HttpOnly", (s) => /^[A-Za-z][A-Za-z0-9-]*$/.test(s)).refine(
@@ -185,8 +218,7 @@ const matchSchema = strict({
             headerName,
             text("an exact header value (printable, no leading or trailing space)", (v) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v)),
             {
-                error: (issue) =>
-                    issue.code === "invalid_key" ? "must be a lower-case HTTP header name" : "must be a map of lower-case header names to exact values",
+                error: (issue) => (issue.code === "invalid_key" ? "must be an HTTP header name" : "must be a map of header names to exact values"),
             },
         )
         .refine((h) => Object.keys(h).length > 0, { message: "must name at least one header" }),
@@ -520,7 +552,7 @@ export const meshSchema = strict({
     install: z.boolean({ error: "must be true or false" }).default(true),
     /** Where the three Istio charts come from. */
     chartRepository: chartRepository(ISTIO_CHART_REPO),
-    version: text('an Istio version such as "1.31.1"', (s) => rules.parseVersion(s) !== undefined)
+    version: text('an Istio version such as "1.31.1"', (s) => rules.parseVersion(s) !== undefined, versionAsNumber("1.30.5"))
         .superRefine((s, ctx) => {
             const why = unsupportedIstioVersion(s);
             if (why) ctx.addIssue({ code: "custom", message: why });
@@ -595,7 +627,7 @@ const tlsFields = strict({
     // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
     enabled: z.boolean({ error: "must be true or false" }).optional(),
     installCertManager: z.boolean({ error: "must be true or false" }).default(true),
-    certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s))
+    certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s), versionAsNumber("v1.21.2"))
         // zod runs this refinement even when the one above failed: a text that is no version is left to that one.
         .refine(
             (s) => {

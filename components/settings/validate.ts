@@ -86,14 +86,38 @@ export function fieldPath(prefix: string, path: readonly PropertyKey[]): string 
     return path.reduce<string>((out, seg) => (typeof seg === "number" ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)), prefix);
 }
 
-function issuesToProblems(prefix: string, error: z.ZodError): string[] {
-    return error.issues.map((issue) => `${fieldPath(prefix, issue.path)}: ${issue.message}`);
+/** The value at a path of the raw settings, or undefined. */
+function rawAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
+}
+
+/** A refused value as a message quotes it: JSON, cut short when long. */
+export function quoted(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+/**
+ * Each issue as "<field>: <why> (got <the value refused>)". Messages that quote the value already
+ * keep their own words; a missing value, or a key refused by name, has nothing more to quote.
+ */
+function issuesToProblems(prefix: string, error: z.ZodError, raw: unknown): string[] {
+    return error.issues.map((issue) => {
+        const value = rawAt(raw, issue.path);
+        // A text the message quotes already ("x-user"); a number or true is always quoted again: "from 1 to 10" is no quote of 1.
+        const quotes =
+            value === undefined ||
+            issue.code === "unrecognized_keys" ||
+            issue.message.includes("(got ") ||
+            (typeof value === "string" && issue.message.includes(quoted(value)));
+        return `${fieldPath(prefix, issue.path)}: ${issue.message}${quotes ? "" : ` (got ${quoted(value)})`}`;
+    });
 }
 
 function parseWith<S extends z.ZodType>(schema: S, raw: unknown, prefix: string, problems: string[]): z.output<S> | undefined {
     const result = schema.safeParse(raw);
     if (result.success) return result.data;
-    problems.push(...issuesToProblems(prefix, result.error));
+    problems.push(...issuesToProblems(prefix, result.error, raw));
     return undefined;
 }
 
@@ -326,13 +350,13 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
         if (stack.mesh.gateway.labels.istio === undefined) {
             problems.push(
                 `${where.mesh}.gateway.labels: must hold an "istio" label with issuer "acme": istiod serves the HTTP-01 challenge Ingress ` +
-                    `on the pods labelled istio=<meshConfig.ingressSelector> only`,
+                    `on the pods labelled istio=<meshConfig.ingressSelector> only (got ${quoted(stack.mesh.gateway.labels)})`,
             );
         }
         for (const key of ACME_OWNED_ISTIOD_VALUES) {
             if (valueAt(stack.mesh.values.istiod, key) !== undefined) {
                 problems.push(
-                    `${where.mesh}.values.istiod.${key}: is set by ${where.tls}.issuer "acme" (the gateway answers the HTTP-01 challenges); leave it out`,
+                    `${where.mesh}.values.istiod.${key}: is set by ${where.tls}.issuer "acme" (the gateway answers the HTTP-01 challenges); leave it out (got ${quoted(valueAt(stack.mesh.values.istiod, key))})`,
                 );
             }
         }
@@ -510,12 +534,22 @@ function checkHostMerges(stack: StackSettings, where: SettingsPlaces): string[] 
     const named = [...new Set(stack.apps.flatMap((a) => a.hosts ?? []))];
     const wildcard = (h: string) => h.startsWith("*");
     const rest = stack.apps.some((a) => !a.hosts) ? stack.mesh.gateway.hosts.filter((h) => !named.includes(h) && wildcard(h)) : [];
+    const wildcards = [...named.filter(wildcard), ...rest];
     const servers = new Set([...stack.mesh.gateway.hosts, ...(stack.tls.enabled ? stack.tls.hosts : [])]);
-    const servedBy = (w: string) => stack.apps.filter((a) => (a.hosts ? a.hosts.includes(w) : rest.includes(w)));
+    // The apps each wildcard serves, found once per wildcard (not once per host under it).
+    const served = new Map<string, AppSettings[]>();
+    const servedBy = (w: string) => {
+        if (!served.has(w))
+            served.set(
+                w,
+                stack.apps.filter((a) => (a.hosts ? a.hosts.includes(w) : rest.includes(w))),
+            );
+        return served.get(w)!;
+    };
     stack.apps.forEach((app, i) =>
         (app.hosts ?? []).forEach((h, k) => {
             if (wildcard(h) || !servers.has(h)) return;
-            for (const w of [...named.filter(wildcard), ...rest].filter((w) => w !== h && hostCovered(h, [w]))) {
+            for (const w of wildcards.filter((w) => w !== h && hostCovered(h, [w]))) {
                 const taker = servedBy(w).find(
                     (y) => y !== app && !(y.hosts ?? []).includes(h) && pathsOverlap(y.path, app.path) && y.path.length <= app.path.length,
                 );
@@ -553,6 +587,10 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
         warnings.push(...found.warnings);
     }
     problems.push(...checkHostMerges(stack, where));
+    // Two apps clash only by name or on one path: each is compared with the apps before it of its name or path.
+    const before = new Map<string, number[]>();
+    const earlierOf = (key: string) => before.get(key) ?? [];
+    const remember = (key: string, i: number) => before.set(key, earlierOf(key)).get(key)!.push(i);
     stack.apps.forEach((app, i) => {
         const at = `${where.apps}[${i}]`;
         const own = checkApp(app, at, stack.mesh, where.mesh);
@@ -565,7 +603,10 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
                 );
             }
         });
-        for (let j = 0; j < i; j++) {
+        const earlier = new Set([...earlierOf(`name ${app.name}`), ...earlierOf(`path ${app.path}`)]);
+        remember(`name ${app.name}`, i);
+        remember(`path ${app.path}`, i);
+        for (const j of [...earlier].sort((a, b) => a - b)) {
             const other = stack.apps[j];
             if (other.name === app.name) {
                 problems.push(`${at}.name: "${app.name}" is already used by ${where.apps}[${j}]`);

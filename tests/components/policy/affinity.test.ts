@@ -52,10 +52,10 @@ describe("policy/affinity", () => {
     });
     it("gives every mode a probe loop that carries its session key", () => {
         const url = "http://203.0.113.10/web/";
-        assert.match(stickinessProbe(settings(AffinityMode.Header), url), /curl -s -H 'x-user: alice' 'http:\/\/203\.0\.113\.10\/web\/'/);
+        assert.match(stickinessProbe(settings(AffinityMode.Header), url), /curl -s -H 'x-user: alice' http:\/\/203\.0\.113\.10\/web\/ /);
         assert.match(stickinessProbe(settings(AffinityMode.QueryParameter), url), /\/web\/\?user=alice/);
         assert.match(stickinessProbe(settings(AffinityMode.Cookie), url), /-b \/tmp\/sticky\.jar -c \/tmp\/sticky\.jar/);
-        assert.match(stickinessProbe(settings(AffinityMode.PersistentHeader), url), /-H "x-session-pod: \$h"/);
+        assert.match(stickinessProbe(settings(AffinityMode.PersistentHeader), url), /-H 'x-session-pod: '"\$h"/);
         for (const mode of ALL_MODES) assert.match(stickinessProbe(settings(mode), url), /for i in \$\(seq 1 10\)/);
         for (const mode of ALL_MODES) assert.ok(describeAffinity(settings(mode)).length > 10);
     });

@@ -16,7 +16,7 @@ function problemsOf(config: Record<string, unknown>): string[] {
 const app = (affinity: unknown, extra: Record<string, unknown> = {}) => ({ [APPS_KEY]: [{ name: "web", affinity, ...extra }] });
 
 /** Each bad input, and a piece of the message that must name the field and the reason. */
-const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
+export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     [
         "unknown mode",
         app({ mode: "sticky" }),
@@ -38,7 +38,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         /affinity\.algorithm: is not used by mode "persistentHeader"/,
     ],
     ["any key on none", app({ mode: "none", headerName: "x-user" }), /affinity\.headerName: is not used by mode "none" \(it takes no other keys\)/],
-    ["cookie without name", app({ mode: "cookie", cookie: { ttl: "60s" } }), /affinity\.cookie\.name: must be a cookie name/],
+    ["cookie without name", app({ mode: "cookie", cookie: { ttl: "60s" } }), /affinity\.cookie\.name: is required: a cookie name/],
     ["header mode without header", app({ mode: "header" }), /affinity\.headerName: is required by mode "header"/],
     ["TTL that is not a duration", app({ mode: "cookie", cookie: { name: "c", ttl: "60" } }), /affinity\.cookie\.ttl: must be a duration/],
     [
@@ -72,8 +72,11 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ["replicas not whole", app({ mode: "none" }, { replicas: 1.5 }), /apps\[0\]\.replicas: must be a whole number/],
     ["name not a DNS label", { [APPS_KEY]: [{ name: "Web_App" }] }, /apps\[0\]\.name: must be a DNS-1123 label/],
     ["namespace not a DNS label", app({ mode: "none" }, { namespace: "my.ns" }), /apps\[0\]\.namespace: must be a DNS-1123 label/],
-    ["header name in upper case", app({ mode: "header", headerName: "X-User" }), /affinity\.headerName: must be a lower-case HTTP header name/],
-    ["header name with a space", app({ mode: "persistentHeader", headerName: "x user" }), /affinity\.headerName: must be a lower-case HTTP header name/],
+    [
+        "header name with a space",
+        app({ mode: "persistentHeader", headerName: "x user" }),
+        /affinity\.headerName: must be an HTTP header name .*\(got "x user"\)$/,
+    ],
     ["path without a leading slash", app({ mode: "none" }, { path: "web" }), /apps\[0\]\.path: must be a path starting with "\/"/],
     [
         "unknown stack config key",
@@ -181,7 +184,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     [
         "a cert-manager version without its v",
         { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "1.21.2" } },
-        /tls\.certManagerVersion: must be a cert-manager version such as "v1\.21\.2"$/m,
+        /tls\.certManagerVersion: must be a cert-manager version such as "v1\.21\.2" \(got "1\.21\.2"\)$/m,
     ],
     [
         "cert-manager older than the one this package tests",
@@ -258,9 +261,9 @@ const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     ["a match without headers", app({ mode: "none" }, { match: { headers: {} } }), /match\.headers: must name at least one header/],
     [
-        "a match on an upper-case header",
-        app({ mode: "none" }, { match: { headers: { Target: "a" } } }),
-        /match\.headers\.Target: must be a lower-case HTTP header name/,
+        "a match on a header name with a colon",
+        app({ mode: "none" }, { match: { headers: { "Tar:get": "a" } } }),
+        /match\.headers\.Tar:get: must be an HTTP header name/,
     ],
     [
         "overlapping matches on one path",
@@ -530,6 +533,69 @@ describe("settings/validate", () => {
                 );
             });
         }
+    });
+
+    it("quotes the value it refused in every refusal of a value given (a missing value has none to quote)", () => {
+        const unquoted: string[] = [];
+        for (const [what, config, message] of BAD_INPUTS) {
+            const problem = problemsOf(config).find((p) => message.test(p))!;
+            const given = /\(got [^)]|"[^"]*"|\{"|\(\d+ > \d+\)/.test(problem);
+            const missing = /: is required|must list at least one host when|not read: its namespace/.test(problem) || /: unknown (config )?key/.test(problem);
+            if (!given && !missing) unquoted.push(`${what}: ${problem}`);
+        }
+        assert.deepEqual(unquoted, []);
+    });
+
+    it("names what YAML made of an unquoted version, a quoted number, a name and a header, with the value", () => {
+        const problems = problemsOf({
+            [MESH_KEY]: { version: 1.3 },
+            [TLS_KEY]: { enabled: true, hosts: ["a.test"], certManagerVersion: 1.21 },
+            [APPS_KEY]: [
+                { name: "Shop_App", replicas: "3" },
+                { name: "cart", affinity: { mode: "header", headerName: "X User" } },
+            ],
+        });
+        assert.deepEqual(problems, [
+            'istio-sticky:mesh.version: must be an Istio version such as "1.31.1" (got the number 1.3: YAML reads an unquoted version as a number (to YAML 1.30 and 1.3 are the same number); write it in quotes, e.g. "1.30.5")',
+            'istio-sticky:tls.certManagerVersion: must be a cert-manager version such as "v1.21.2" (got the number 1.21: YAML reads an unquoted version as a number; write it in quotes, e.g. "v1.21.2")',
+            "istio-sticky:apps[0].name: must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters) (got \"Shop_App\")",
+            'istio-sticky:apps[0].replicas: must be a whole number of at least 1 (and at most 1000) (got the text "3": write the number without quotes)',
+            'istio-sticky:apps[1].affinity.headerName: must be an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-) (got "X User")',
+        ]);
+        // A number that is no version, and a number out of range, are quoted as numbers.
+        assert.match(problemsOf(app({ mode: "none" }, { replicas: 0 })).join(), /must be a whole number of at least 1 \(and at most 1000\) \(got 0\)/);
+    });
+
+    it("takes header names in any case and lower-cases them, as Envoy compares them", () => {
+        const { value } = parseStackConfig({
+            [APPS_KEY]: [
+                { name: "a", path: "/p", affinity: { mode: "header", headerName: "X-User" }, match: { headers: { "X-Target": "blue" } } },
+                {
+                    name: "b",
+                    path: "/p",
+                    affinity: { mode: "persistentHeader", headerName: "X-Pod" },
+                    match: { headers: { "x-target": "green" } },
+                    direct: { enabled: true, podCidr: "10.244.0.0/16", header: "Use-Direct" },
+                },
+            ],
+        });
+        assert.deepEqual(
+            value.apps.map((a) => [a.affinity.headerName, a.match?.headers, a.direct.header]),
+            [
+                ["x-user", { "x-target": "blue" }, "use-direct"],
+                ["x-pod", { "x-target": "green" }, "use-direct"],
+            ],
+        );
+        // Lower-cased before the checks that compare them: the same header twice in two cases is one header.
+        assert.match(
+            problemsOf({
+                [APPS_KEY]: [
+                    { name: "a", path: "/p", match: { headers: { "X-Target": "b" } } },
+                    { name: "b", path: "/p", match: { headers: { "x-target": "b" } } },
+                ],
+            }).join(),
+            /apps\[1\]\.match: overlaps istio-sticky:apps\[0\]\.match on path "\/p"/,
+        );
     });
 
     it("lists every problem at once", () => {
