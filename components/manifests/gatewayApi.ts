@@ -2,7 +2,7 @@ import { serviceName, type AppSettings } from "../settings/schema";
 import { POD_HEADER } from "../settings/wellKnown";
 import { hostCovered } from "../settings/validate";
 import { gatewayApiCrdsUrl } from "../settings/versions";
-import { hostRouting, POD_HEADER_VALUE, podHeader, routeName } from "./routes";
+import { groupByPath, hostRouting, POD_HEADER_VALUE, podHeader, routeName } from "./routes";
 import { COMMON_LABELS, HELM_RELEASE_API_VERSION, K8sObject } from "./types";
 
 /** The Kubernetes Gateway API's group; its kinds are served by Istio's gateway controller. */
@@ -134,8 +134,7 @@ export function buildHttpRoutes(apps: readonly AppSettings[], ctx: HttpRouteCont
     return hostRouting(apps, ctx.hosts).flatMap(({ hosts, apps: served, suffix }) => {
         // A listener of another hostname would not accept a route of these hosts (NoMatchingListenerHostname).
         const matching = ctx.listeners.filter((l) => l.hostname === undefined || hosts.some((h) => hostsIntersect(h, l.hostname!)));
-        const groups = new Map<string, AppSettings[]>();
-        for (const app of served) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
+        const groups = groupByPath(served);
         return [...groups.values()].map((group) => ({
             apiVersion: `${GATEWAY_API_GROUP}/v1`,
             kind: "HTTPRoute",

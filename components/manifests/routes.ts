@@ -134,10 +134,29 @@ function pathRoutes(group: readonly AppSettings[], nested: boolean): Record<stri
  */
 export function pathNests(paths: readonly string[]): string[][] {
     const nests: string[][] = [];
+    // Each nest's place by its outermost path. Paths come shortest first, so an outermost path is never
+    // longer than a later path p, and overlaps it (pathsOverlap) only when it is p, "/", or p cut before
+    // one of its "/" (or, p being "/", any path no longer); only those are looked up. Nests do not
+    // overlap one another, so one matches at most; the earliest is taken all the same.
+    const byHead = new Map<string, number>();
     for (const p of [...new Set(paths)].sort((a, b) => a.length - b.length)) {
-        const nest = nests.find((n) => pathsOverlap(n[0], p));
-        if (nest) nest.push(p);
-        else nests.push([p]);
+        let found: number | undefined;
+        const consider = (head: string) => {
+            const n = byHead.get(head);
+            if (n !== undefined && (found === undefined || n < found) && pathsOverlap(head, p)) found = n;
+        };
+        if (p === "/") {
+            for (const head of byHead.keys()) if (head.length <= p.length) consider(head);
+        } else {
+            consider(p);
+            consider("/");
+            for (let k = p.indexOf("/"); k >= 0; k = p.indexOf("/", k + 1)) consider(p.slice(0, k));
+        }
+        if (found !== undefined) nests[found].push(p);
+        else {
+            byHead.set(p, nests.length);
+            nests.push([p]);
+        }
     }
     return nests;
 }
@@ -153,8 +172,7 @@ export function pathNests(paths: readonly string[]): string[][] {
  */
 export function buildRoutes(apps: readonly AppSettings[], ctx: RouteContext): K8sObject[] {
     return hostRouting(apps, ctx.hosts).flatMap(({ hosts, apps: served, suffix }) => {
-        const groups = new Map<string, AppSettings[]>();
-        for (const app of served) groups.set(app.path, [...(groups.get(app.path) ?? []), app]);
+        const groups = groupByPath(served);
         return pathNests([...groups.keys()]).map((nest) => ({
             apiVersion: "networking.istio.io/v1",
             kind: "VirtualService",
@@ -166,6 +184,17 @@ export function buildRoutes(apps: readonly AppSettings[], ctx: RouteContext): K8
             },
         }));
     });
+}
+
+/** The apps by path, in config order within each path; the paths in the order they first appear. */
+export function groupByPath(apps: readonly AppSettings[]): Map<string, AppSettings[]> {
+    const groups = new Map<string, AppSettings[]>();
+    for (const app of apps) {
+        const group = groups.get(app.path);
+        if (group) group.push(app);
+        else groups.set(app.path, [app]);
+    }
+    return groups;
 }
 
 /** The suffix of the routes served on one host only: "-on-<host>", a wildcard's "*" spelled "wildcard". */
@@ -182,11 +211,31 @@ export function hostSuffix(host: string): string {
  * other gateway hosts keep the routes of the apps served everywhere, named as before.
  */
 export function hostRouting(apps: readonly AppSettings[], gatewayHosts: readonly string[]): { hosts: string[]; apps: AppSettings[]; suffix: string }[] {
-    const named = [...new Set(apps.flatMap((a) => a.hosts ?? []))];
-    const everywhere = apps.filter((a) => !a.hosts);
-    const rest = gatewayHosts.filter((h) => !named.includes(h));
+    // Each named host's apps, by their place in `apps`: those naming it (once each), merged in order with those served everywhere.
+    const naming = new Map<string, number[]>();
+    const everywhereAt: number[] = [];
+    apps.forEach((a, i) => {
+        if (!a.hosts) everywhereAt.push(i);
+        for (const h of a.hosts ?? []) {
+            const at = naming.get(h);
+            if (!at) naming.set(h, [i]);
+            else if (at[at.length - 1] !== i) at.push(i);
+        }
+    });
+    const everywhere = everywhereAt.map((i) => apps[i]);
+    const rest = gatewayHosts.filter((h) => !naming.has(h));
+    const servedOn = (own: readonly number[]): AppSettings[] => {
+        const out: AppSettings[] = [];
+        let e = 0;
+        for (const i of own) {
+            while (e < everywhereAt.length && everywhereAt[e] < i) out.push(apps[everywhereAt[e++]]);
+            out.push(apps[i]);
+        }
+        while (e < everywhereAt.length) out.push(apps[everywhereAt[e++]]);
+        return out;
+    };
     return [
         ...(everywhere.length && rest.length ? [{ hosts: [...rest], apps: everywhere, suffix: "" }] : []),
-        ...named.map((h) => ({ hosts: [h], apps: apps.filter((a) => !a.hosts || a.hosts.includes(h)), suffix: hostSuffix(h) })),
+        ...[...naming].map(([h, own]) => ({ hosts: [h], apps: servedOn(own), suffix: hostSuffix(h) })),
     ];
 }

@@ -116,11 +116,20 @@ export function buildGatewayRoutes(
     const httpsListeners = https.map((name, i) => ({ name, hostname: tls.hosts[i] }));
     const listeners = !tls.enabled ? [{ name: HTTP_LISTENER }] : redirect ? httpsListeners : [{ name: HTTP_LISTENER }, ...httpsListeners];
     const routes = buildHttpRoutes(apps, { ...ctx, listeners }).map((object) => ({ name: `route-${object.metadata.name}`, object }));
-    const namespaces = [...new Set(apps.map((a) => a.namespace))];
+    const byNamespace = new Map<string, AppSettings[]>();
+    for (const a of apps) {
+        const inNamespace = byNamespace.get(a.namespace);
+        if (inNamespace) inNamespace.push(a);
+        else byNamespace.set(a.namespace, [a]);
+    }
     return [
         ...(redirect ? [{ name: "route-https-redirect", object: buildHttpsRedirectRoute(ctx) }] : []),
         ...routes,
-        ...namespaces.map((ns) => ({ name: `grant-${ns}`, object: buildReferenceGrant(ns, apps, ctx.namespace), namespace: ns })),
+        ...[...byNamespace].map(([ns, inNamespace]) => ({
+            name: `grant-${ns}`,
+            object: buildReferenceGrant(ns, inNamespace, ctx.namespace),
+            namespace: ns,
+        })),
     ];
 }
 
