@@ -1,41 +1,14 @@
 /**
  * A consumer's program, as another project writes it after `npm install istio-sticky`:
- * an IstioMesh, a StickyApp with the demo app and a GatewayTls, run under Pulumi mocks.
+ * an IstioMesh, a StickyApp with the demo app and a GatewayTls, run under Pulumi's guide mocks.
  * It prints what was registered as JSON on its last line.
  */
-import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AffinityMode, GatewayTls, IstioMesh, StickyApp, type StickyAppArgs } from "istio-sticky";
-
-interface Registered {
-    type: string;
-    name: string;
-    parent: string;
-    inputs: Record<string, any>;
-}
+import { settled, useGuideMocks } from "./guideMocks";
 
 async function main(): Promise<void> {
-    const registered: Registered[] = [];
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args) {
-                registered.push({ type: args.type, name: args.name, parent: "", inputs: args.inputs });
-                const state = args.type === "kubernetes:helm.sh/v3:Release" ? { ...args.inputs, status: { status: "deployed" } } : args.inputs;
-                return {
-                    id: args.id || `${args.name}-id`,
-                    state: args.type.includes("ReadyPods")
-                        ? { ...state, pods: [] }
-                        : args.type.includes("GatewayService")
-                          ? { ...state, view: { spec: { type: "NodePort", ports: [] }, status: {} } }
-                          : state,
-                };
-            },
-            call: (args) => args.inputs,
-        },
-        "consumer",
-        "test",
-        false,
-    );
+    const registered = useGuideMocks();
     const provider = new k8s.Provider("kind", { context: "kind-consumer" });
     const mesh = new IstioMesh("mesh", { persistentSessions: true }, { providers: [provider] });
     const args: StickyAppArgs = {
@@ -49,7 +22,7 @@ async function main(): Promise<void> {
     new GatewayTls("tls", { hosts: ["cart.test"], gatewayNamespace: mesh.gatewayNamespace }, { providers: [provider], dependsOn: [mesh] });
     const affinity = await new Promise<string>((resolve) => app.affinity.apply(resolve));
     // Let the registrations that wait on Outputs arrive.
-    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 5));
+    await settled(registered);
     process.stdout.write(`${JSON.stringify({ affinity, registered })}\n`);
 }
 

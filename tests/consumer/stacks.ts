@@ -1,38 +1,22 @@
 /**
  * A consumer's per-environment program, as this repository's index.ts is, on the installed
  * package: one stack's config (a JSON file, as `pulumi.runtime.allConfig()` gives it) validated,
- * then StickySessions registered under Pulumi mocks. It prints, on its last line, what was
+ * then StickySessions registered under Pulumi's guide mocks. It prints, on its last line, what was
  * registered beside what render plans for the same config.
  */
 import * as fs from "fs";
-import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, demoAppSource, parseStackConfig, StickySessions } from "istio-sticky";
+import { settled, useGuideMocks } from "./guideMocks";
 
 async function main(): Promise<void> {
-    const [configFile, stack] = process.argv.slice(2);
+    const [configFile] = process.argv.slice(2);
     const config: Record<string, unknown> = JSON.parse(fs.readFileSync(configFile, "utf8"));
-    const registered: string[] = [];
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args) {
-                registered.push(args.name);
-                const extra = args.type.includes("ReadyPods")
-                    ? { pods: [] }
-                    : args.type.includes("GatewayService")
-                      ? { view: { spec: { type: "NodePort", ports: [] }, status: {} } }
-                      : {};
-                return { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...extra } };
-            },
-            call: (args) => args.inputs,
-        },
-        "consumer",
-        stack,
-        false,
-    );
+    const registrations = useGuideMocks();
     const { value } = parseStackConfig(config);
     const sticky = new StickySessions("sticky", { mesh: value.mesh, apps: value.apps, tls: value.tls });
     const endpoints = await new Promise<Record<string, unknown>>((resolve) => sticky.endpoints.apply(resolve));
-    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 5));
+    await settled(registrations);
+    const registered = registrations.map((r) => r.name);
     const plan = buildPlan(value, { name: "sticky", demoAppSource: demoAppSource() });
     const result = {
         node: process.version,

@@ -8,19 +8,30 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync, SpawnSyncReturns } from "child_process";
 
-/** The consumer's program files, compiled together in the scratch project. */
-const PROGRAMS = ["program.ts", "stacks.ts"];
+/** The consumer's program files (tests/consumer), compiled together in the scratch project. */
+const PROGRAMS = ["program.ts", "stacks.ts", "guideMocks.ts", "underMocks.ts", "viaTsNode.ts"];
+
+/**
+ * The TypeScript lines a consumer may use, newest patches, each installed in the scratch project under
+ * an alias; its `typescript` (what Pulumi's ts-node and `npx tsc` take) is the one a test picks.
+ */
+export const TYPESCRIPTS: Record<string, { version: string; module: string }> = {
+    "5": { version: "5.9.3", module: "ts5" },
+    "6": { version: "6.0.3", module: "ts6" },
+    "7": { version: "7.0.2", module: "ts7" },
+};
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const pkg = require("../../package.json");
-const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 
-export function run(cmd: string, args: string[], cwd: string, timeout = 240000): SpawnSyncReturns<string> {
+export function run(cmd: string, args: string[], cwd: string, timeout = 240000, env: Record<string, string> = {}): SpawnSyncReturns<string> {
+    // npm's own variables (npm test runs this) stay out: a program a user runs does not see them.
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
     return spawnSync(cmd, args, {
         cwd,
         encoding: "utf8",
         timeout,
-        env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" },
+        env: { ...clean, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false", ...env },
     });
 }
 
@@ -68,38 +79,79 @@ export function broughtBy(tree: any, root: string, peers: string[]): Set<string>
     return seen;
 }
 
-/** The TypeScript example of docs/use-in-your-program.md. */
-export function readmeExample(): string {
-    const doc = fs.readFileSync(path.join(ROOT, "docs", "use-in-your-program.md"), "utf8");
-    return /```ts\n([\s\S]*?)```/.exec(doc)![1];
+/** The code blocks of a doc, by language, in order. */
+export function blocksOf(doc: string, lang: string): string[] {
+    const text = fs.readFileSync(path.join(ROOT, "docs", doc), "utf8");
+    return [...text.matchAll(/```(\w+)\n([\s\S]*?)```/g)].filter((m) => m[1] === lang).map((m) => m[2]);
 }
 
-/** A scratch program that depends on the packed package and the SDK versions given. */
-export function scratchProgram(dir: string, tarball: string, sdks: Record<string, string>): void {
+/** The tsconfig.json docs/use-in-your-program.md gives consumers. */
+export function documentedTsconfig(): { compilerOptions: Record<string, unknown>; files: string[] } {
+    return JSON.parse(blocksOf("use-in-your-program.md", "json")[0]);
+}
+
+/** The whole programs of docs/use-in-your-program.md (its TypeScript blocks under "### Programs"). */
+export function documentedPrograms(): string[] {
+    const text = fs.readFileSync(path.join(ROOT, "docs", "use-in-your-program.md"), "utf8");
+    const section = text.slice(text.indexOf("### Programs"), text.indexOf("\n## ", text.indexOf("### Programs")));
+    return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+}
+
+/**
+ * A scratch program that depends on the packed package and the SDK versions given, with TypeScript 5, 6 and 7
+ * and mocha beside them; `typescript` is the line of its own `typescript` (6; 5 for @pulumi/pulumi before
+ * 3.229.0, which declares the optional peer typescript < 6).
+ */
+export function scratchProgram(dir: string, tarball: string, sdks: Record<string, string>, typescript = "6"): void {
     fs.mkdirSync(dir, { recursive: true });
+    const typescripts = {
+        typescript: TYPESCRIPTS[typescript].version,
+        ...Object.fromEntries(Object.values(TYPESCRIPTS).map(({ version, module }) => [module, `npm:typescript@${version}`])),
+    };
+    const dev = pkg.devDependencies;
     fs.writeFileSync(
         path.join(dir, "package.json"),
-        JSON.stringify({ name: "consumer", private: true, dependencies: { "istio-sticky": `file:${tarball}`, ...sdks } }, null, 2),
+        JSON.stringify(
+            {
+                name: "consumer",
+                private: true,
+                dependencies: { "istio-sticky": `file:${tarball}`, ...sdks },
+                devDependencies: { ...typescripts, "@types/node": "^22", mocha: dev.mocha, "@types/mocha": dev["@types/mocha"] },
+            },
+            null,
+            2,
+        ),
     );
     for (const file of PROGRAMS) fs.copyFileSync(path.join(ROOT, "tests", "consumer", file), path.join(dir, file));
-    fs.writeFileSync(path.join(dir, "readme.ts"), readmeExample());
+    writeTsconfig(dir, PROGRAMS);
+}
+
+/** The documented tsconfig.json in `dir`, compiling `files`. */
+export function writeTsconfig(dir: string, files: string[], types?: string[]): void {
+    const config = documentedTsconfig();
     fs.writeFileSync(
         path.join(dir, "tsconfig.json"),
-        JSON.stringify({
-            compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, outDir: "out", types: [] },
-            files: [...PROGRAMS, "readme.ts"],
-        }),
+        JSON.stringify({ ...config, compilerOptions: { ...config.compilerOptions, ...(types ? { types } : {}) }, files }, null, 4),
     );
 }
 
-/** Type-checks and compiles the consumer's programs against what was installed. */
+/** Compiles the project in `dir` with the scratch project's TypeScript `line` ("5", "6" or "7"), installed in `root`. */
+export function compileWith(root: string, dir: string, line: string): void {
+    const tsc = path.join(root, "node_modules", TYPESCRIPTS[line].module, "bin", "tsc");
+    ok(run("node", [tsc, "-p", "."], dir), `tsc ${TYPESCRIPTS[line].version} in ${dir}`);
+}
+
+/** Type-checks and compiles the consumer's programs against what was installed, with its own TypeScript. */
 export function compilePrograms(dir: string): void {
-    ok(run("node", [TSC, "-p", "."], dir), "tsc in the consumer program");
+    ok(run("node", [path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", "."], dir), `tsc in ${dir}`);
 }
 
 /** Runs a compiled program (with `node`, a Node.js binary) and returns the JSON it printed on its last line. */
 export function runCompiled<T>(dir: string, program: string, args: string[] = [], node = "node"): T {
-    const out = ok(run(node, [path.join("out", program), ...args], dir, 60000), `the consumer's ${program} on ${node}`);
+    const out = ok(
+        run(node, [path.join(documentedTsconfig().compilerOptions.outDir as string, program), ...args], dir, 60000),
+        `the consumer's ${program} on ${node}`,
+    );
     return JSON.parse(out.trim().split("\n").pop()!);
 }
 
