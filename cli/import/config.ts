@@ -3,7 +3,7 @@
  * :tls), and the proof that the package takes it: the text is parsed back and run
  * through `parseStackConfig`, as `pulumi up` would see it, before anything is printed.
  */
-import { parse, stringify } from "yaml";
+import { CORE_SCHEMA, dump, load } from "js-yaml";
 import { APPS_KEY, Checked, MESH_KEY, parseStackConfig, StackSettings, TLS_KEY } from "../../components/settings/validate";
 import type { ImportResult } from "./ingresses";
 
@@ -25,11 +25,12 @@ export function stackConfigOf(result: ImportResult): Record<string, unknown> {
 }
 
 /**
- * The stack file's text. YAML 1.1 quoting, so that a value such as "on" or "yes"
- * stays a string for readers that take YAML 1.1 (Pulumi's Go YAML among them).
+ * The stack file's text. js-yaml quotes, in its compatible mode, every string that YAML 1.1 would
+ * read as another type, so that a value such as "on" or "yes" stays a string for readers that
+ * take YAML 1.1 (Pulumi's Go YAML among them).
  */
 export function stackFileYaml(config: Record<string, unknown>, header: readonly string[]): string {
-    const body = stringify({ config }, { version: "1.1", lineWidth: 0 });
+    const body = dump({ config }, { lineWidth: -1, noRefs: true, quotingType: '"' });
     return `${header.map((l) => `# ${l}`.trimEnd()).join("\n")}\n${body}`;
 }
 
@@ -38,7 +39,7 @@ export function stackFileYaml(config: Record<string, unknown>, header: readonly 
  * it over (each structured value as JSON text); throws SettingsError with every problem.
  */
 export function validateStackFile(text: string): Checked<StackSettings> {
-    const doc = parse(text) as { config?: Record<string, unknown> };
+    const doc = load(text, { schema: CORE_SCHEMA }) as { config?: Record<string, unknown> };
     const config = Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
     return parseStackConfig(config);
 }

@@ -23,7 +23,7 @@
 import { AffinityMode } from "../../components/settings/enums";
 import { isLabelValue } from "../../components/settings/rules";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../../components/settings/schema";
-import { APPS_KEY, hostCovered, reservedNamespace, SettingsError } from "../../components/settings/validate";
+import { APPS_KEY, hostCoverage, reservedNamespace, SettingsError } from "../../components/settings/validate";
 import { ImportedAffinity, mapAffinity } from "./affinity";
 import { NginxAnnotations, PREFIX, readAnnotations } from "./annotations";
 import { ClassOptions, CLASS_ANNOTATION, decideClass, nginxClassNames } from "./classes";
@@ -85,13 +85,17 @@ export class ImportError extends Error {
 
 /** store.go: sortIngressSlice (oldest first; equal times, including none, by "namespace/name" descending). */
 export function nginxOrder(ingresses: readonly Ingress[]): Ingress[] {
-    const time = (i: Ingress) => (i.creationTimestamp ? Date.parse(i.creationTimestamp) || 0 : 0);
-    return [...ingresses].sort((a, b) => {
-        const d = time(a) - time(b);
+    const keyed = ingresses.map((ing) => ({
+        ing,
+        time: ing.creationTimestamp ? Date.parse(ing.creationTimestamp) || 0 : 0,
+        key: `${ing.namespace}/${ing.name}`,
+    }));
+    keyed.sort((a, b) => {
+        const d = a.time - b.time;
         if (d !== 0) return d;
-        const [ka, kb] = [`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`];
-        return ka === kb ? 0 : ka > kb ? -1 : 1;
+        return a.key === b.key ? 0 : a.key > b.key ? -1 : 1;
     });
+    return keyed.map((k) => k.ing);
 }
 
 /** A gateway host as the package takes it (lower case), "*" for a rule without host. */
@@ -114,6 +118,8 @@ interface Candidate {
 interface AppState {
     app: ImportedApp;
     hosts: Set<string>;
+    /** Its place among the apps. */
+    index: number;
     serviceKey: string;
     /** The annotations ingress-nginx applied to the Service, and where each came from. */
     upstream: Upstream;
@@ -160,6 +166,18 @@ function appName(svc: string, ns: string, taken: ReadonlySet<string>): string {
 /** Annotations that decide a Service's balancing: each is reported through the Service's upstream (upstreams.ts). */
 const AFFINITY_ANNOTATIONS = new Set<string>(["affinity", "affinity-mode", "affinity-canary-behavior", ...COOKIE_SETTING_KEYS, ...HASH_KEYS]);
 
+/** The stack file made from an import, and what the package's validation made of that very text. */
+export interface ImportedStack {
+    result: ImportResult;
+    /** The stack file's text; absent when no app was imported (nothing is written then). */
+    text?: string;
+    /**
+     * The validation of `text`: its warnings, or the SettingsError with every problem. Absent when a header line
+     * holds a line break or another control character, which a comment may not: the caller validates `text` itself then.
+     */
+    validation?: { warnings: readonly string[] } | { refused: SettingsError };
+}
+
 /**
  * The import: the mapping, then the package's own validation of its result. A host the validation
  * refuses for an app (apps[i].hosts[k]) is taken out for that Service, the report saying why, and
@@ -167,11 +185,36 @@ const AFFINITY_ANNOTATIONS = new Set<string>(["affinity", "affinity-mode", "affi
  * caller, which writes nothing unless the stack file validates.
  */
 export function importIngresses(input: ImportInput, opts: ImportOptions): ImportResult {
+    return importStack(input, opts, () => []).result;
+}
+
+/** Characters a header line may not hold to stay one YAML comment. */
+const NOT_IN_COMMENT = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]/;
+
+/**
+ * The import, as importIngresses, with the stack file's text (`header` gives its comment lines) and its
+ * validation: the text the loop validates is the one the caller writes, so it is validated once.
+ */
+export function importStack(input: ImportInput, opts: ImportOptions, header: (result: ImportResult) => readonly string[]): ImportedStack {
     const refusedHosts = new Map<string, string>();
     for (;;) {
         const result = mapIngresses(input, opts, refusedHosts);
-        const found = refusedAppHosts(result).filter(([key]) => !refusedHosts.has(key));
-        if (found.length === 0) return result;
+        if (result.apps.length === 0) return { result };
+        const config = stackConfigOf(result);
+        const lines = header(result);
+        const text = stackFileYaml(config, lines);
+        // Comment lines change nothing the validation reads; a header that might is left out here, and the caller validates the text.
+        const comments = lines.every((l) => !NOT_IN_COMMENT.test(l));
+        let refused: SettingsError;
+        try {
+            const { warnings } = validateStackFile(comments ? text : stackFileYaml(config, []));
+            return { result, text, ...(comments ? { validation: { warnings } } : {}) };
+        } catch (e) {
+            if (!(e instanceof SettingsError)) throw e;
+            refused = e;
+        }
+        const found = refusedAppHosts(result, refused).filter(([key]) => !refusedHosts.has(key));
+        if (found.length === 0) return { result, text, ...(comments ? { validation: { refused } } : {}) };
         for (const [key, why] of found) refusedHosts.set(key, why);
     }
 }
@@ -182,22 +225,15 @@ const hostKey = (serviceKey: string, host: string) => `${serviceKey} ${host}`;
 /** A problem of the package's validation with an app's host: istio-sticky:apps[i].hosts[k]: <why>. */
 const APP_HOST_PROBLEM = /^\[(\d+)\]\.hosts\[(\d+)\]: (.*)$/s;
 
-/** The hosts the package's validation refuses for an app: ["<namespace>/<service> <host>", its reason]. */
-function refusedAppHosts(result: ImportResult): [string, string][] {
-    if (result.apps.length === 0) return [];
-    try {
-        validateStackFile(stackFileYaml(stackConfigOf(result), []));
-        return [];
-    } catch (e) {
-        if (!(e instanceof SettingsError)) throw e;
-        return e.problems.flatMap((p): [string, string][] => {
-            const m = p.startsWith(APPS_KEY) ? APP_HOST_PROBLEM.exec(p.slice(APPS_KEY.length)) : null;
-            if (!m) return [];
-            const app = result.apps[Number(m[1])];
-            const host = app?.hosts?.[Number(m[2])];
-            return app && host ? [[hostKey(`${app.namespace}/${app.service.name}`, host), m[3]]] : [];
-        });
-    }
+/** The hosts the package's validation refused for an app: ["<namespace>/<service> <host>", its reason]. */
+function refusedAppHosts(result: ImportResult, e: SettingsError): [string, string][] {
+    return e.problems.flatMap((p): [string, string][] => {
+        const m = p.startsWith(APPS_KEY) ? APP_HOST_PROBLEM.exec(p.slice(APPS_KEY.length)) : null;
+        if (!m) return [];
+        const app = result.apps[Number(m[1])];
+        const host = app?.hosts?.[Number(m[2])];
+        return app && host ? [[hostKey(`${app.namespace}/${app.service.name}`, host), m[3]]] : [];
+    });
 }
 
 function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: ReadonlyMap<string, string>): ImportResult {
@@ -242,6 +278,7 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
 
     // TLS: the hosts of every imported Ingress's tls entries that the package can issue a certificate for.
     const tlsHosts: string[] = [];
+    const tlsHostSet = new Set<string>();
     for (const { ing } of imported) {
         const own = children.get(ing)!;
         for (const t of ing.tls) {
@@ -263,7 +300,10 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
                 else if (opts.acmeEmail && h.startsWith("*.")) refused.push(`"${raw}" is a wildcard, which ACME HTTP-01 cannot issue (it needs DNS-01)`);
                 else {
                     took.push(h);
-                    if (!tlsHosts.includes(h)) tlsHosts.push(h);
+                    if (!tlsHostSet.has(h)) {
+                        tlsHostSet.add(h);
+                        tlsHosts.push(h);
+                    }
                 }
             }
             const secret = t.secretName
@@ -324,10 +364,40 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         );
         for (const svc of new Set(services)) {
             const key = `${n.ing.namespace}/${svc}`;
-            namings.set(key, [...(namings.get(key) ?? []), n]);
+            const list = namings.get(key);
+            if (list) list.push(n);
+            else namings.set(key, [n]);
         }
     }
-    const serviceOf = (ns: string, name: string): Service | undefined => input.services.find((s) => s.namespace === ns && s.name === name);
+    // The first Service of each namespace and name.
+    const services = new Map<string, Map<string, Service>>();
+    for (const svc of input.services) {
+        const inNamespace = services.get(svc.namespace) ?? services.set(svc.namespace, new Map()).get(svc.namespace)!;
+        if (!inNamespace.has(svc.name)) inNamespace.set(svc.name, svc);
+    }
+    const serviceOf = (ns: string, name: string): Service | undefined => services.get(ns)?.get(name);
+
+    /** The apps on each path: all of them in order, those on every host, and those of each host. */
+    const onPath = new Map<string, { all: AppState[]; everywhere: AppState[]; byHost: Map<string, AppState[]> }>();
+    const pathOf = (path: string) => onPath.get(path) ?? onPath.set(path, { all: [], everywhere: [], byHost: new Map() }).get(path)!;
+    const addHost = (s: AppState, h: string) => {
+        if (s.hosts.has(h)) return;
+        s.hosts.add(h);
+        const p = pathOf(s.app.path);
+        if (h === "*") p.everywhere.push(s);
+        else (p.byHost.get(h) ?? p.byHost.set(h, []).get(h)!).push(s);
+    };
+    /** The first app (in the order apps were made) of another Service with this path on host h ("*": on any host). */
+    const otherOnPath = (h: string, serviceKey: string, path: string): AppState | undefined => {
+        const p = onPath.get(path);
+        if (!p) return undefined;
+        if (h === "*") return p.all.find((s) => s.serviceKey !== serviceKey);
+        let first: AppState | undefined;
+        for (const list of [p.everywhere, p.byHost.get(h) ?? []]) {
+            for (const s of list) if (s.serviceKey !== serviceKey && (!first || s.index < first.index)) first = s;
+        }
+        return first;
+    };
 
     const where = (s: AppState) => `app ${s.app.name} (${[...s.hosts].join(", ")} ${s.app.path})`;
     /** Why a Service's path cannot be served on a host: a name the gateway cannot take, the package refused it, or the path there is another Service's. */
@@ -335,7 +405,7 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         if (h !== "*" && !GATEWAY_HOST.test(h)) return `"${h}" is no host name the gateway can take`;
         const refused = refusedHosts.get(hostKey(serviceKey, h));
         if (refused) return `the package's validation refuses the Service's app on ${h}: ${refused}`;
-        const other = apps.find((s) => s.serviceKey !== serviceKey && s.app.path === path && (h === "*" || s.hosts.has("*") || s.hosts.has(h)));
+        const other = otherOnPath(h, serviceKey, path);
         if (!other) return undefined;
         const to = `the path "${path}" already goes to ${where(other)}, Service ${other.serviceKey}`;
         if (other.hosts.has("*")) return `${to}, a path for any host, which the gateway serves on every host${h === "*" ? "" : `, ${h} included`}`;
@@ -443,7 +513,7 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             continue;
         }
         if (existing) {
-            hosts.forEach((h) => existing.hosts.add(h));
+            hosts.forEach((h) => addHost(existing, h));
             own.push({
                 subject: c.subject,
                 verdict: lost.length ? "approximate" : mapped.finding.verdict,
@@ -472,12 +542,15 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
                     enrolNamespace: false,
                 },
             },
-            hosts: new Set(hosts),
+            hosts: new Set(),
+            index: apps.length,
             serviceKey,
             upstream,
             findings: affinity.findings,
         };
         apps.push(state);
+        pathOf(state.app.path).all.push(state);
+        hosts.forEach((h) => addHost(state, h));
         byService.set(serviceKey, state);
         const portNotes = [
             `app ${name}: Service ${serviceKey} port ${port}${sb.port.name ? ` (named "${sb.port.name}" in the Ingress, resolved from the Service)` : ""}`,
@@ -522,12 +595,14 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
     // Gateway hosts: every mapped path's, and the TLS hosts (which must be among them). A host that an app's wildcard host
     // covers is left out, as the package asks: istiod would mix the wildcard's routes into a host listed beside it
     // (components/settings/validate.ts: checkHostMerges), and the wildcard serves it all the same.
-    const hostList: string[] = [];
-    for (const s of apps) for (const h of s.hosts) if (!hostList.includes(h)) hostList.push(h);
-    for (const h of tlsHosts) if (!hostList.includes(h)) hostList.push(h);
-    const wildcards = [...new Set(apps.flatMap((s) => [...s.hosts].filter((h) => h.startsWith("*."))))];
-    const coveredBy = (h: string) => wildcards.find((w) => w !== h && hostCovered(h, [w]));
-    const gatewayHosts = hostList.includes("*") || hostList.length === 0 ? ["*"] : hostList.filter((h) => GATEWAY_HOST.test(h) && !coveredBy(h));
+    const hostSet = new Set<string>();
+    for (const s of apps) for (const h of s.hosts) hostSet.add(h);
+    for (const h of tlsHosts) hostSet.add(h);
+    const hostList = [...hostSet];
+    const underWildcard = hostCoverage(apps.flatMap((s) => [...s.hosts].filter((h) => h.startsWith("*."))));
+    /** The app's wildcard host that covers a named host, if any. */
+    const coveredBy = (h: string): string | undefined => (!h.startsWith("*") && underWildcard(h) ? `*${h.slice(h.indexOf("."))}` : undefined);
+    const gatewayHosts = hostSet.has("*") || hostList.length === 0 ? ["*"] : hostList.filter((h) => GATEWAY_HOST.test(h) && !coveredBy(h));
     const leftOut = gatewayHosts.includes("*") ? [] : hostList.filter((h) => coveredBy(h));
 
     const report: ReportEntry[] = [];
@@ -564,9 +639,11 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         report.push({ subject: `Ingress ${ing.namespace}/${ing.name}`, ...summarize(all, mappedPaths.get(ing) ?? 0), children: all });
     }
 
+    /** The hosts the gateway's certificate names. */
+    const certified = hostCoverage(tlsHosts);
     let tls: ImportedTls | undefined;
     if (tlsOn) {
-        const coveredAll = gatewayHosts.every((h) => h !== "*" && hostCovered(h, tlsHosts));
+        const coveredAll = gatewayHosts.every((h) => h !== "*" && certified(h));
         const noRedirect = imported.some(({ ing, ann }) => ing.tls.length > 0 && ann.sslRedirect === false);
         tls = { enabled: true, hosts: tlsHosts };
         const tlsNotes: string[] = [];
@@ -580,8 +657,8 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
                 noRedirect
                     ? 'httpsRedirect false: an Ingress with TLS sets ssl-redirect "false"'
                     : `httpsRedirect false: ingress-nginx redirected only its TLS hosts, and the gateway redirects all of its hosts or none (${gatewayHosts
-                          .filter((h) => h === "*" || !hostCovered(h, tlsHosts))
-                          .join(", ")} ${gatewayHosts.filter((h) => h === "*" || !hostCovered(h, tlsHosts)).length > 1 ? "have" : "has"} no certificate)`,
+                          .filter((h) => h === "*" || !certified(h))
+                          .join(", ")} ${gatewayHosts.filter((h) => h === "*" || !certified(h)).length > 1 ? "have" : "has"} no certificate)`,
             );
         } else tlsNotes.push("HTTP is redirected to HTTPS on every host, as ingress-nginx redirected its TLS hosts (ssl-redirect's default)");
         report.push({ subject: "TLS", verdict: "note", detail: [`istio-sticky:tls for ${tlsHosts.join(", ")}`, ...tlsNotes].join("; ") });
@@ -589,7 +666,12 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
 
     if (leftOut.length) {
         const byWildcard = new Map<string, string[]>();
-        for (const h of leftOut) byWildcard.set(coveredBy(h)!, [...(byWildcard.get(coveredBy(h)!) ?? []), h]);
+        for (const h of leftOut) {
+            const w = coveredBy(h)!;
+            const list = byWildcard.get(w);
+            if (list) list.push(h);
+            else byWildcard.set(w, [h]);
+        }
         report.push({
             subject: "gateway hosts",
             verdict: "note",
@@ -605,7 +687,7 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
     }
 
     /** The hosts apps name: a rule without host gives an app on these too. */
-    const named = [...new Set(apps.flatMap((s) => (s.hosts.has("*") ? [] : [...s.hosts])))];
+    const named = [...new Set(apps.flatMap((s) => (s.hosts.has("*") ? [] : [...s.hosts])))].join(", ");
     for (const s of apps) {
         const everywhere = s.hosts.has("*");
         const notes = [
@@ -615,15 +697,15 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             `enrolNamespace false: the gateway applies the affinity without sidecars in "${s.app.namespace}", so nothing there changes; set it true to label ` +
                 "the namespace for the mesh (which restarts nothing by itself: pods get a sidecar when they next restart)",
         ];
-        if (everywhere && named.length) {
+        if (everywhere && named !== "") {
             notes.push(
                 `on every host, as a path for any host: ingress-nginx sent it only the requests for hosts no rule names, and here it also takes ` +
-                    `those for ${named.join(", ")} that no path of their apps takes`,
+                    `those for ${named} that no path of their apps takes`,
             );
         }
         // Only a cookie Envoy sets (one with a ttl) gets the attributes; one the app sets is only hashed.
         if (tls && s.app.affinity.mode === AffinityMode.Cookie && s.app.affinity.cookie?.ttl !== undefined) {
-            const plain = [...s.hosts].filter((h) => h === "*" || !hostCovered(h, tls.hosts));
+            const plain = [...s.hosts].filter((h) => h === "*" || !certified(h));
             if (plain.length) {
                 notes.push(
                     `with TLS on, the package marks the cookie Secure, and browsers do not keep it from plain-HTTP responses on ${plain.join(", ")}: ` +

@@ -5,7 +5,8 @@
  * v1beta1 Ingresses, which Kubernetes 1.22 stopped serving, are read as well); other
  * kinds are counted and left alone.
  */
-import { parseAllDocuments } from "yaml";
+import type * as Yaml from "yaml";
+import { CORE_SCHEMA, loadAll } from "js-yaml";
 
 /** Where a backend sends a path: a Service port by number or by name. */
 export interface ServiceBackend {
@@ -93,44 +94,72 @@ export class InputError extends Error {
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** The documents of one source: JSON when it looks like JSON (for its error messages), else YAML. */
-function documentsOf(src: Source, problems: string[]): unknown[] {
+/** A kubectl List (kind List, IngressList, …) whose items are a list. */
+const isList = (doc: unknown): doc is { items: unknown[] } =>
+    isMap(doc) && typeof doc.kind === "string" && doc.kind.endsWith("List") && Array.isArray(doc.items);
+
+/** Reads one source into `into`, its objects in order: JSON when it looks like JSON (for its error messages), else YAML. */
+function readSource(src: Source, into: Objects, problems: string[]): void {
+    const take = (obj: unknown, where: string) => into.take(obj, where);
     const trimmed = src.text.trim();
-    if (trimmed === "") return [];
+    if (trimmed === "") return;
     if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+        let docs: unknown[];
         try {
-            return [JSON.parse(trimmed)];
+            docs = [JSON.parse(trimmed)];
         } catch (e) {
             // A YAML flow map also starts with "{": fall through to YAML when JSON fails, and report JSON's error only if YAML fails too.
-            const docs = parseAllDocuments(src.text);
-            const errs = (Array.isArray(docs) ? docs : []).flatMap((d) => d.errors);
-            if (Array.isArray(docs) && errs.length === 0) return docs.map((d) => d.toJS());
-            problems.push(`${src.name}: not valid JSON: ${(e as Error).message}`);
-            return [];
+            const yamlDocs = yamlLibrary().parseAllDocuments(src.text);
+            const errs = (Array.isArray(yamlDocs) ? yamlDocs : []).flatMap((d) => d.errors);
+            if (Array.isArray(yamlDocs) && errs.length === 0) docs = yamlDocs.map((d) => d.toJS());
+            else {
+                problems.push(`${src.name}: not valid JSON: ${(e as Error).message}`);
+                docs = [];
+            }
         }
+        docs.forEach((doc, i) => flatten(doc, `${src.name}#${i + 1}`, take));
+        return;
     }
-    const docs = parseAllDocuments(src.text);
-    if (!Array.isArray(docs)) return [];
+    // js-yaml reads kubectl's output several times faster than the yaml library (and strings as strings: its core schema);
+    // what it refuses is read again by the yaml library, whose messages name the line and column.
+    if (tryLoad(src.text, (doc, i) => flatten(doc, `${src.name}#${i + 1}`, take))) return;
+    const docs = yamlLibrary().parseAllDocuments(src.text);
+    if (!Array.isArray(docs)) return;
     const errors = docs.flatMap((d) => d.errors);
     if (errors.length) {
         problems.push(...errors.map((e) => `${src.name}: not valid YAML: ${e.message.split("\n")[0]}`));
-        return [];
+        return;
     }
-    return docs.map((d) => d.toJS());
+    docs.forEach((doc, i) => flatten(doc.toJS(), `${src.name}#${i + 1}`, take));
 }
 
-/** Lists (kind List, IngressList, …, or a JSON array) opened, recursively. */
-function flatten(doc: unknown, where: string, out: { obj: unknown; where: string }[]): void {
+/** The yaml library, loaded only for input js-yaml refuses or JSON that is not JSON: its messages name line and column. */
+const yamlLibrary = (): typeof Yaml => require("yaml");
+
+/** Parses a YAML text with js-yaml (its core schema: strings stay strings), each document to `each`; false when it refuses the text. */
+function tryLoad(text: string, each: (doc: unknown, i: number) => void): boolean {
+    let docs: unknown[];
+    try {
+        docs = loadAll(text, undefined, { schema: CORE_SCHEMA });
+    } catch {
+        return false;
+    }
+    docs.forEach(each);
+    return true;
+}
+
+/** Lists (kind List, IngressList, …, or a JSON array) opened, recursively; each object given to `take`, in order. */
+function flatten(doc: unknown, where: string, take: (obj: unknown, where: string) => void): void {
     if (doc === null || doc === undefined) return;
     if (Array.isArray(doc)) {
-        doc.forEach((d, i) => flatten(d, `${where}[${i}]`, out));
+        doc.forEach((d, i) => flatten(d, `${where}[${i}]`, take));
         return;
     }
-    if (isMap(doc) && typeof doc.kind === "string" && doc.kind.endsWith("List") && Array.isArray(doc.items)) {
-        doc.items.forEach((d, i) => flatten(d, `${where}.items[${i}]`, out));
+    if (isList(doc)) {
+        doc.items.forEach((d, i) => flatten(d, `${where}.items[${i}]`, take));
         return;
     }
-    out.push({ obj: doc, where });
+    take(doc, where);
 }
 
 class Reader {
@@ -274,21 +303,20 @@ function serviceOf(obj: Record<string, unknown>, where: string, defaultNamespace
     return { namespace: r.string(meta.namespace, "metadata.namespace") ?? defaultNamespace, name, ...(type ? { type } : {}), ports };
 }
 
-/**
- * Reads every source. Objects without a namespace get `defaultNamespace`, as
- * `kubectl apply -n <namespace>` would give them.
- */
-export function readInput(sources: readonly Source[], defaultNamespace: string): ImportInput {
-    const problems: string[] = [];
-    const objects: { obj: unknown; where: string }[] = [];
-    for (const src of sources) {
-        documentsOf(src, problems).forEach((doc, i) => flatten(doc, `${src.name}#${i + 1}`, objects));
-    }
-    const input: ImportInput = { ingresses: [], services: [], ingressClasses: [], otherKinds: {} };
-    for (const { obj, where } of objects) {
+/** The objects read, in order: the model, how many there were, and what could not be read of them. */
+class Objects {
+    readonly input: ImportInput = { ingresses: [], services: [], ingressClasses: [], otherKinds: {} };
+    readonly problems: string[] = [];
+    count = 0;
+
+    constructor(readonly defaultNamespace: string) {}
+
+    take(obj: unknown, where: string): void {
+        this.count++;
+        const { input, problems, defaultNamespace } = this;
         if (!isMap(obj) || typeof obj.kind !== "string") {
             problems.push(`${where}: not a Kubernetes object (it has no "kind")`);
-            continue;
+            return;
         }
         if (obj.kind === "Ingress") {
             const ing = ingressOf(obj, where, defaultNamespace, problems);
@@ -306,12 +334,25 @@ export function readInput(sources: readonly Source[], defaultNamespace: string):
             input.otherKinds[obj.kind] = (input.otherKinds[obj.kind] ?? 0) + 1;
         }
     }
+}
+
+/**
+ * Reads every source. Objects without a namespace get `defaultNamespace`, as
+ * `kubectl apply -n <namespace>` would give them.
+ */
+export function readInput(sources: readonly Source[], defaultNamespace: string): ImportInput {
+    // What cannot be parsed comes first, then what cannot be read of the objects, in their order.
+    const unparsed: string[] = [];
+    const objects = new Objects(defaultNamespace);
+    for (const src of sources) readSource(src, objects, unparsed);
+    const { input } = objects;
+    const problems = [...unparsed, ...objects.problems];
     if (problems.length) throw new InputError(problems);
     if (input.ingresses.length === 0) {
         const seen = Object.entries(input.otherKinds).map(([k, n]) => `${n} ${k}`);
         const also = [...(input.services.length ? [`${input.services.length} Service`] : []), ...seen];
         throw new InputError([
-            `no Ingress in the input${also.length ? ` (it holds ${also.join(", ")})` : objects.length === 0 ? " (it is empty)" : ""}: ` +
+            `no Ingress in the input${also.length ? ` (it holds ${also.join(", ")})` : objects.count === 0 ? " (it is empty)" : ""}: ` +
                 "give it `kubectl get ingress,service -A -o yaml` or Ingress manifests",
         ]);
     }

@@ -49,12 +49,37 @@ export function summarize(children: readonly ReportEntry[], pathsMapped: number)
     return approximate(`${parts} of the ${children.length} lines below`);
 }
 
-export function formatEntry(e: ReportEntry, indent = ""): string {
-    const words = e.verdict === "note" ? [] : [VERDICT_WORDS[e.verdict]];
-    const line = `${indent}${[e.subject, ...words, ...(e.detail ? [e.detail] : [])].join(": ")}\n`;
-    return line + (e.children ?? []).map((c) => formatEntry(c, `${indent}  `)).join("");
+/** An entry's own line, without the lines under it. */
+function entryLine(e: ReportEntry, indent: string): string {
+    const words = e.verdict === "note" ? "" : `: ${VERDICT_WORDS[e.verdict]}`;
+    return `${indent}${e.subject}${words}${e.detail ? `: ${e.detail}` : ""}\n`;
 }
 
+/** The report as one text (writeReport's pieces, joined). */
 export function formatReport(entries: readonly ReportEntry[]): string {
-    return entries.map((e) => formatEntry(e)).join("");
+    const pieces: string[] = [];
+    writeReport(entries, (piece) => pieces.push(piece));
+    return pieces.join("");
+}
+
+/**
+ * formatReport's text, handed to `write` in pieces of about `chunk` characters, so that the whole text is never held
+ * at once (and each piece, well under V8's large-object size, is collected young).
+ */
+export function writeReport(entries: readonly ReportEntry[], write: (s: string) => void, chunk = 1 << 14): void {
+    let pending: string[] = [];
+    let size = 0;
+    const line = (e: ReportEntry, indent: string) => {
+        const text = entryLine(e, indent);
+        pending.push(text);
+        size += text.length;
+        if (size >= chunk) {
+            write(pending.join(""));
+            pending = [];
+            size = 0;
+        }
+        for (const c of e.children ?? []) line(c, `${indent}  `);
+    };
+    for (const e of entries) line(e, "");
+    if (pending.length) write(pending.join(""));
 }

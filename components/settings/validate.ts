@@ -320,9 +320,24 @@ export function applyTlsDefaults(stack: StackSettings): StackSettings {
     };
 }
 
+/**
+ * Whether gateway host patterns ("*", "*.example.com", "shop.example.com") cover a host, for many hosts: "*" covers
+ * any, a name itself, a wildcard exactly one label in front of its suffix (so it is the one pattern "*" + the host
+ * from its first dot). One Set lookup per host, however many patterns.
+ */
+export function hostCoverage(patterns: readonly string[]): (host: string) => boolean {
+    const set = new Set(patterns);
+    const any = set.has("*");
+    return (host) => {
+        if (any || set.has(host)) return true;
+        const dot = host.indexOf(".");
+        return dot > 0 && set.has(`*${host.slice(dot)}`);
+    };
+}
+
 /** True when a gateway host pattern ("*", "*.example.com", "shop.example.com") covers the host. */
 export function hostCovered(host: string, patterns: readonly string[]): boolean {
-    return patterns.some((p) => p === "*" || p === host || (p.startsWith("*.") && host.endsWith(p.slice(1)) && !host.slice(0, -p.length + 1).includes(".")));
+    return hostCoverage(patterns)(host);
 }
 
 /** istiod values an ACME issuer sets (see objects/tls acmeIngressValues): set as well, they would drift from the solver. */
@@ -362,9 +377,10 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
         }
     }
     if (stack.tls.enabled && stack.tls.httpsRedirect) {
+        const certified = hostCoverage(stack.tls.hosts);
         stack.apps.forEach((app, i) =>
             (app.hosts ?? []).forEach((h, k) => {
-                if (!hostCovered(h, stack.tls.hosts)) {
+                if (!certified(h)) {
                     problems.push(
                         `${where.apps}[${i}].hosts[${k}]: "${h}" has no certificate (${where.tls}.hosts), and HTTP is redirected to HTTPS (${where.tls}.httpsRedirect): its requests would reach no route`,
                     );
@@ -373,8 +389,9 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
         );
     }
     if (stack.tls.enabled) {
+        const onGateway = hostCoverage(stack.mesh.gateway.hosts);
         stack.tls.hosts.forEach((h, i) => {
-            if (!hostCovered(h, stack.mesh.gateway.hosts)) {
+            if (!onGateway(h)) {
                 problems.push(
                     `${where.tls}.hosts[${i}]: "${h}" is not among the gateway's hosts (${where.mesh}.gateway.hosts), so no route would serve it over HTTPS`,
                 );
@@ -533,7 +550,8 @@ function checkHostMerges(stack: StackSettings, where: SettingsPlaces): string[] 
     const problems: string[] = [];
     const named = [...new Set(stack.apps.flatMap((a) => a.hosts ?? []))];
     const wildcard = (h: string) => h.startsWith("*");
-    const rest = stack.apps.some((a) => !a.hosts) ? stack.mesh.gateway.hosts.filter((h) => !named.includes(h) && wildcard(h)) : [];
+    const namedSet = new Set(named);
+    const rest = stack.apps.some((a) => !a.hosts) ? stack.mesh.gateway.hosts.filter((h) => !namedSet.has(h) && wildcard(h)) : [];
     const wildcards = [...named.filter(wildcard), ...rest];
     const servers = new Set([...stack.mesh.gateway.hosts, ...(stack.tls.enabled ? stack.tls.hosts : [])]);
     // The apps each wildcard serves, found once per wildcard (not once per host under it).
@@ -587,25 +605,31 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
         warnings.push(...found.warnings);
     }
     problems.push(...checkHostMerges(stack, where));
-    // Two apps clash only by name or on one path: each is compared with the apps before it of its name or path.
+    const onGateway = hostCoverage(stack.mesh.gateway.hosts);
+    // Two apps clash only by name, or on one path where they share a host (an app without hosts is on every host):
+    // each app is compared with the apps before it of its name, and of its path on each of its hosts.
     const before = new Map<string, number[]>();
     const earlierOf = (key: string) => before.get(key) ?? [];
     const remember = (key: string, i: number) => before.set(key, earlierOf(key)).get(key)!.push(i);
+    const placesOf = (app: AppSettings) => (app.hosts ? app.hosts.map((h) => `path ${app.path} on ${h}`) : [`path ${app.path} on every host`]);
     stack.apps.forEach((app, i) => {
         const at = `${where.apps}[${i}]`;
         const own = checkApp(app, at, stack.mesh, where.mesh);
         problems.push(...own.problems);
         warnings.push(...own.warnings);
         (app.hosts ?? []).forEach((h, k) => {
-            if (!hostCovered(h, stack.mesh.gateway.hosts)) {
+            if (!onGateway(h)) {
                 problems.push(
                     `${at}.hosts[${k}]: "${h}" is not among the gateway's hosts (${where.mesh}.gateway.hosts), so no request would reach the app by it`,
                 );
             }
         });
-        const earlier = new Set([...earlierOf(`name ${app.name}`), ...earlierOf(`path ${app.path}`)]);
+        // Apps with hosts meet those on every host and those on one of their hosts; an app on every host meets them all.
+        const meets = app.hosts ? [...placesOf(app), `path ${app.path} on every host`] : [`path ${app.path} on any host`];
+        const earlier = new Set([...earlierOf(`name ${app.name}`), ...meets.flatMap(earlierOf)]);
         remember(`name ${app.name}`, i);
-        remember(`path ${app.path}`, i);
+        for (const place of placesOf(app)) remember(place, i);
+        remember(`path ${app.path} on any host`, i);
         for (const j of [...earlier].sort((a, b) => a - b)) {
             const other = stack.apps[j];
             if (other.name === app.name) {

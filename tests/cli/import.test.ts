@@ -355,6 +355,72 @@ describe("istio-sticky-import: usage and exit statuses", () => {
     });
 });
 
+describe("istio-sticky-import --out: the stack file is written whole, once it validates, or not at all", () => {
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-import-out-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const good = () => docs(cart({ affinity: "cookie" }), service("cart", [{ port: 80 }]));
+    const failing = () => docs(cart({ affinity: "cookie", "session-cookie-max-age": "99999999999999" }), service("cart", [{ port: 80 }]));
+
+    it("writes the file it validated, says so on stderr, and prints nothing on stdout", () => {
+        const file = path.join(dir, "Pulumi.migrated.yaml");
+        const r = run(["--out", file], good());
+        assert.equal(r.code, 0, r.err);
+        assert.equal(r.out, "");
+        assert.match(r.err, new RegExp(`wrote ${file.replace(/[.]/g, "\\.")}\n$`));
+        const written = fs.readFileSync(file, "utf8");
+        assert.deepEqual(
+            validateStackFile(written).value.apps.map((a) => a.name),
+            ["cart"],
+        );
+        assert.equal(written, run([], good()).out, "the same text stdout gets");
+        assert.deepEqual(fs.readdirSync(dir), ["Pulumi.migrated.yaml"], "no temporary file left");
+    });
+
+    it("leaves the file as it was when the import fails: not created, or an existing one untouched (--force)", () => {
+        const file = path.join(dir, "Pulumi.prod.yaml");
+        assert.match(run(["--out", file], failing()).err, /nothing was written/);
+        assert.ok(!fs.existsSync(file));
+        fs.writeFileSync(file, "config: {}\n");
+        assert.equal(run(["--out", file, "--force"], failing()).code, 1);
+        assert.equal(run(["-o", file, "--force"], "not: [yaml").code, 1);
+        assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n");
+        assert.deepEqual(fs.readdirSync(dir), ["Pulumi.prod.yaml"]);
+    });
+
+    it("refuses an existing file without --force, and --force without --out", () => {
+        const file = path.join(dir, "Pulumi.prod.yaml");
+        fs.writeFileSync(file, "config: {}\n");
+        const r = run(["--out", file], good());
+        assert.equal(r.code, 1);
+        assert.match(r.err, /--out .*Pulumi\.prod\.yaml exists; nothing was written \(add --force to replace it\)/);
+        assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n");
+        assert.equal(run(["--out", file, "--force"], good()).code, 0);
+        assert.match(fs.readFileSync(file, "utf8"), /^# Made by istio-sticky-import/);
+        assert.equal(run(["--force"], good()).code, 2);
+    });
+
+    it("is what the README's one-liner uses: run through sh as written, it writes the file; a shell redirect would have emptied it", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        const line = /^kubectl get ingress,service -A -o yaml \| (npx istio-sticky-import .*)$/m.exec(readme)?.[1];
+        assert.ok(line, "README shows the import one-liner");
+        assert.match(line, /--out stacks\/Pulumi\.\w+\.yaml/);
+        assert.doesNotMatch(line, />/, "no redirect onto a file");
+        const cli = path.join(__dirname, "..", "..", "dist", "cli", "import.js");
+        fs.mkdirSync(path.join(dir, "stacks"));
+        const sh = (cmd: string, input: string) => require("child_process").spawnSync("sh", ["-c", cmd], { cwd: dir, input, encoding: "utf8" });
+        // The installed bin stands in for npx's.
+        const asRun = line.replace(/^npx istio-sticky-import/, `node ${cli}`);
+        assert.equal(sh(asRun, good()).status, 0);
+        const target = path.join(dir, /--out (\S+)/.exec(line)![1]);
+        assert.match(fs.readFileSync(target, "utf8"), /istio-sticky:apps:/);
+        // A failing import through the old redirect: the shell empties the file before the import runs.
+        fs.writeFileSync(path.join(dir, "stacks", "Pulumi.prod.yaml"), "config: {}\n");
+        assert.equal(sh(`node ${cli} > stacks/Pulumi.prod.yaml`, failing()).status, 1);
+        assert.equal(fs.readFileSync(path.join(dir, "stacks", "Pulumi.prod.yaml"), "utf8"), "");
+    });
+});
+
 describe("istio-sticky-import: unknown annotation values are refused, all at once", () => {
     for (const [name, value, allowed] of [
         ["affinity", "foo", /cookie/],

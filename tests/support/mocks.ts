@@ -93,10 +93,14 @@ export class Recorder {
         const r = this.byName.get(name);
         if (r) r.inputs = inputs;
     }
-    /** Forgets every registration and starts a new program, as a new `pulumi up` would (one Istio per cluster is per program). */
-    reset(): void {
+    /** Forgets every registration, in the same program. */
+    forget(): void {
         this.resources.length = 0;
         this.byName.clear();
+    }
+    /** Forgets every registration and starts a new program, as a new `pulumi up` would (one Istio per cluster is per program). */
+    reset(): void {
+        this.forget();
         this.restart?.();
     }
 }
