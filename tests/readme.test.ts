@@ -52,6 +52,21 @@ describe("README and docs", () => {
                 assert.ok(fs.existsSync(path.join(PROJECT_DIR, "docs", target)), `${doc} → ${target}`);
     });
 
+    it("redirects no command's output onto a file of the repository (a redirect empties it first, even when the command fails)", () => {
+        const onto: string[] = [];
+        for (const file of ["README.md", ...fs.readdirSync(path.join(PROJECT_DIR, "docs")).map((f) => `docs/${f}`)]) {
+            for (const [, code] of read(file).matchAll(/```bash\n([\s\S]*?)```/g)) {
+                for (const [, target] of code.matchAll(/(?:^|[^0-9&>])>{1,2}\s*([^\s;|&)]+)/gm)) {
+                    if (target.startsWith("/") || target.startsWith("&")) continue;
+                    if (fs.existsSync(path.join(PROJECT_DIR, target))) onto.push(`${file}: > ${target}`);
+                }
+            }
+        }
+        assert.deepEqual(onto, []);
+        // The check sees the redirect the README once had.
+        assert.ok(fs.existsSync(path.join(PROJECT_DIR, "stacks", "Pulumi.prod.yaml")));
+    });
+
     it("uses no retired Istio host in a block to copy (yaml, bash, ts)", () => {
         for (const file of ["README.md", ...fs.readdirSync(path.join(PROJECT_DIR, "docs")).map((f) => `docs/${f}`)]) {
             for (const [, lang, code] of read(file).matchAll(/```(yaml|bash|ts)\n([\s\S]*?)```/g))
