@@ -13,6 +13,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runAlone, table } from "./table";
 
 const ROOT = path.join(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "cli", "import.js");
@@ -305,29 +306,13 @@ export function formatImportRows(rows: readonly Row[]): string {
         r.marginalMs === undefined ? "" : r.marginalMs.toFixed(3),
         r.met ? "met" : "MISSED",
     ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-    const line = (c: string[]) => c.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
     return [
         `istio-sticky-import: N Ingresses of class nginx with their Services, as kubectl get ingress,service -A -o yaml prints them (node ${process.version})`,
         "node dist/cli/import.js <file> in a child process, stdout and stderr to files: wall time of the fastest run after a warm-up, peak RSS of the largest",
         `targets: ${TARGET.ingresses} Ingresses in under ${TARGET.seconds} s and ${TARGET.peakMb} MB (scaled for more); marginal: ms per Ingress added since the row above`,
         "",
-        line(head),
-        ...cells.map(line),
+        ...table(head, cells),
     ].join("\n");
 }
 
-if (require.main === module) {
-    const args = process.argv.slice(2).map(Number);
-    if (args.some((n) => !Number.isInteger(n) || n < 1)) {
-        console.error("usage: npx tsx tests/bench/import.ts [sizes...]   (whole numbers of Ingresses; default 100 1000 5000)");
-        process.exitCode = 2;
-    } else {
-        benchImport(args.length ? args : [100, 1000, 5000])
-            .then((rows) => console.log(formatImportRows(rows)))
-            .catch((e) => {
-                console.error(e instanceof Error ? e.message : e);
-                process.exitCode = 1;
-            });
-    }
-}
+if (require.main === module) runAlone("tests/bench/import.ts", "Ingresses", benchImport, formatImportRows);

@@ -13,6 +13,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runAlone, table } from "./table";
 import { stringify } from "yaml";
 import { APPS_KEY, MESH_KEY, parseStackConfig } from "../../components/settings/validate";
 import { buildPlan } from "../../components/plan/stack";
@@ -192,8 +193,6 @@ export function formatRenderRows(rows: readonly Row[]): string {
         small(r.cliMarginalMs),
         `${r.met ? "met" : "MISSED"} (< ${ms(budgetMs(r.apps))})`,
     ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-    const line = (c: string[]) => c.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
     return [
         `render: the dev stack's mesh with N apps cycling through every affinity mode (node ${process.version})`,
         "in this process: parseStackConfig, buildPlan, planYaml of the fastest run after a warm-up; CLI: node dist/cli/render.js in a child process, " +
@@ -201,22 +200,8 @@ export function formatRenderRows(rows: readonly Row[]): string {
         `targets: ${TARGET.apps} apps in under ${TARGET.ms} ms, 5000 in under ${5000 * TARGET.perAppMs} ms, in this process and through the CLI; ` +
             "marginal: ms per app added since the row above (flat when the cost grows linearly)",
         "",
-        line(head),
-        ...cells.map(line),
+        ...table(head, cells),
     ].join("\n");
 }
 
-if (require.main === module) {
-    const args = process.argv.slice(2).map(Number);
-    if (args.some((n) => !Number.isInteger(n) || n < 1)) {
-        console.error("usage: npx tsx tests/bench/render.ts [sizes...]   (whole numbers of apps; default 100 1000 5000)");
-        process.exitCode = 2;
-    } else {
-        benchRender(args.length ? args : [100, 1000, 5000])
-            .then((rows) => console.log(formatRenderRows(rows)))
-            .catch((e) => {
-                console.error(e instanceof Error ? e.message : e);
-                process.exitCode = 1;
-            });
-    }
-}
+if (require.main === module) runAlone("tests/bench/render.ts", "apps", benchRender, formatRenderRows);

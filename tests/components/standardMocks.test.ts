@@ -11,30 +11,12 @@ import { StickyApp } from "../../components/StickyApp";
 import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
 import { NOT_READ } from "../../components/outputs/ingress";
 import { valueOf } from "../support/mocks";
-
-/** The mocks of Pulumi's guide (docs/iac/guides/testing/unit), nothing added. */
-function standardMocks(): Promise<void> {
-    return pulumi.runtime.setMocks(
-        {
-            newResource: function (args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
-                return {
-                    id: args.inputs.name + "_id",
-                    state: args.inputs,
-                };
-            },
-            call: function (args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
-            },
-        },
-        "project",
-        "stack",
-        false,
-    );
-}
+import { useGuideMocks } from "../consumer/guideMocks";
 
 describe("the components under Pulumi's standard mocks (state = inputs)", function () {
     this.timeout(30_000);
-    beforeEach(standardMocks);
+    // The mocks of Pulumi's guide (docs/iac/guides/testing/unit), nothing added: the consumer test's own.
+    beforeEach(() => void useGuideMocks());
 
     it("StickySessions exports an ingress that was not read, no pods, and commands that start with $INGRESS", async () => {
         const sticky = new StickySessions("shop", {

@@ -21,8 +21,7 @@ import {
     writeTsconfig,
 } from "../support/consumer";
 import { ensureNode } from "../support/nodeReleases";
-import { startDemoApp, RunningApp } from "../support/demoApp";
-import { startNginx, RunningProxy } from "../support/proxies";
+import { startStickyBackend, StickyBackend } from "../support/stickyBackend";
 
 interface UnderMocks {
     registered: { type: string; name: string; parent: string; custom: boolean }[];
@@ -261,24 +260,14 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
     });
 
     describe("the verify tool where the package is installed (nginx and demo apps on 127.0.0.1)", () => {
-        let pods: RunningApp[] = [];
-        let proxy: RunningProxy;
-        before(async () => {
-            pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `cart-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" })));
-            proxy = await startNginx(
-                pods.map((p) => Number(new URL(p.url).port)),
-                "hash $http_x_user consistent;",
-            );
-        });
-        after(async () => {
-            await proxy?.stop();
-            await Promise.all(pods.map((p) => p.stop()));
-        });
+        let proxy: StickyBackend;
+        before(async () => (proxy = await startStickyBackend("cart")));
+        after(() => proxy?.stop());
 
         it("runs the verify line a documented program exports, through sh, with $INGRESS set", () => {
             const out = runCompiled<UnderMocks>(app, "underMocks.js", [path.join(app, "docs-programs", "0-ts6", "bin", "index.js")]);
             const line: string = out.outputs.endpoints.search.verify;
-            const r = run("sh", ["-c", line], app, 120_000, { INGRESS: proxy.url.replace(/\/$/, "") });
+            const r = run("sh", ["-c", line], app, 120_000, { INGRESS: proxy.base });
             assert.equal(r.status, 0, `${line}\n${r.stdout}\n${r.stderr}`);
             assert.match(r.stdout, /^result +PASS/m);
         });

@@ -60,6 +60,12 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
     this.timeout(60000);
     const program = parse(fs.readFileSync(EXAMPLE, "utf8"));
 
+    it("is the whole program docs/use-in-your-program.md shows", () => {
+        const doc = fs.readFileSync(path.join(ROOT, "docs", "use-in-your-program.md"), "utf8");
+        const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+        assert.ok(blocks.includes(fs.readFileSync(EXAMPLE, "utf8")), "the doc's YAML block is examples/yaml/Pulumi.yaml");
+    });
+
     it("is a YAML program that adds this repository as a package", () => {
         assert.equal(program.runtime, "yaml");
         const source = path.resolve(path.dirname(EXAMPLE), program.packages["istio-sticky"]);

@@ -6,8 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { runVerify } from "../../verify/cli";
 import { PROJECT_DIR } from "../../cli/stackFiles";
-import { startDemoApp, RunningApp } from "../support/demoApp";
-import { startNginx, RunningProxy } from "../support/proxies";
+import { startStickyBackend, StickyBackend } from "../support/stickyBackend";
 
 async function run(argv: string[], isTTY = false) {
     let out = "";
@@ -18,19 +17,9 @@ async function run(argv: string[], isTTY = false) {
 
 describe("verify/cli", function () {
     this.timeout(60_000);
-    let pods: RunningApp[] = [];
-    let proxy: RunningProxy;
-    before(async () => {
-        pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" })));
-        proxy = await startNginx(
-            pods.map((p) => Number(new URL(p.url).port)),
-            "hash $http_x_user consistent;",
-        );
-    });
-    after(async () => {
-        await proxy?.stop();
-        await Promise.all(pods.map((p) => p.stop()));
-    });
+    let proxy: StickyBackend;
+    before(async () => (proxy = await startStickyBackend()));
+    after(() => proxy?.stop());
 
     it("prints a table, no progress bar when not on a terminal, and exits 0 when sticky", async () => {
         const r = await run(["--url", proxy.url, "--sessions", "8", "--requests", "5"]);

@@ -13,8 +13,7 @@ import { StickySessions } from "../../components/StickySessions";
 import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
 import type { AppEndpoint } from "../../components/outputs/endpoints";
 import { installMocks, Recorder, valueOf } from "../support/mocks";
-import { startDemoApp, RunningApp } from "../support/demoApp";
-import { startNginx, RunningProxy } from "../support/proxies";
+import { startStickyBackend, StickyBackend } from "../support/stickyBackend";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -33,21 +32,15 @@ export function runLine(line: string, cwd: string, env: Record<string, string> =
 describe("the exported verify and probe lines, through sh (real nginx and demo apps on 127.0.0.1)", function () {
     this.timeout(180_000);
     const rec = new Recorder();
-    let pods: RunningApp[] = [];
-    let proxy: RunningProxy;
+    let backend: StickyBackend;
     let base: string;
 
     before(async () => {
-        pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `cart-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" })));
-        proxy = await startNginx(
-            pods.map((p) => Number(new URL(p.url).port)),
-            "hash $http_x_user consistent;",
-        );
-        base = proxy.url.replace(/\/$/, "");
+        backend = await startStickyBackend("cart");
+        base = backend.base;
     });
     after(async () => {
-        await proxy?.stop();
-        await Promise.all(pods.map((p) => p.stop()));
+        await backend?.stop();
         fs.rmSync(NPX_CACHE, { recursive: true, force: true });
     });
 
