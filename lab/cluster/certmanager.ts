@@ -11,13 +11,16 @@
  *
  * `CERT_MANAGER_PROGRAMS` says which program plays which container of the chart's pods, and what
  * each needs besides the pod's own args to run outside a pod on a shared host.
- * The build is keyed by a hash of lab/cluster/certmanager/**, the recipe and `go env GOVERSION`.
+ * The plugin's and the programs' own source comes from ../shared/upstream (lab/cluster/upstream.ts).
+ * The build is keyed by a hash of lab/cluster/certmanager/**, the upstream trees it builds, the recipe
+ * and `go env GOVERSION`.
  */
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { LAB_DIR, labCache, once } from "../build";
+import { upstreamFiles, wrapperBuildDir } from "./upstream";
 
 const MODULES_DIR = path.join(LAB_DIR, "cluster", "certmanager");
 const PLUGIN_DIR = path.join(MODULES_DIR, "plugin");
@@ -31,7 +34,7 @@ const CERT_MANAGER_MODULE = "github.com/cert-manager/cert-manager";
 const PLUGIN_VERSION_VAR = `${PLUGIN_MODULE}/pkg/version.Version`;
 const CERT_MANAGER_VERSION_VAR = `${CERT_MANAGER_MODULE}/pkg/util.AppVersion`;
 /** Bumped when the build recipe below changes, so the cache key changes with it. */
-const RECIPE = 1;
+const RECIPE = 2;
 
 /** The programs of the programs module, by the file name they get in `bin`. */
 const PROGRAM_PACKAGES = {
@@ -146,21 +149,24 @@ export function ensureCertManager(): CertManagerBuild {
         hash.update(`${f}\0`);
         hash.update(fs.readFileSync(path.join(MODULES_DIR, f)));
     }
+    for (const f of [...upstreamFiles(PLUGIN_DIR), ...upstreamFiles(PROGRAMS_DIR)]) hash.update(fs.readFileSync(f));
     const target = path.join(labCache(), "..", "cluster", `certmanager-${hash.digest("hex").slice(0, 16)}`);
     const built = once(target, (partial) => {
         const bin = path.join(partial, "bin");
         fs.mkdirSync(bin, { recursive: true });
+        const pluginDir = wrapperBuildDir(PLUGIN_DIR, path.join(partial, "plugin"));
+        const programsDir = wrapperBuildDir(PROGRAMS_DIR, path.join(partial, "programs"));
         goBuild(
-            PLUGIN_DIR,
+            pluginDir,
             `-s -w -X ${PLUGIN_VERSION_VAR}=${versions.plugin.reports}`,
             path.join(bin, "pulumi-resource-kubernetes-cert-manager"),
             PLUGIN_PACKAGE,
         );
         const cmLdflags = `-s -w -X ${CERT_MANAGER_VERSION_VAR}=${versions.certManager.module}`;
-        for (const [name, pkg] of Object.entries(PROGRAM_PACKAGES)) goBuild(PROGRAMS_DIR, cmLdflags, path.join(bin, name), pkg);
+        for (const [name, pkg] of Object.entries(PROGRAM_PACKAGES)) goBuild(programsDir, cmLdflags, path.join(bin, name), pkg);
 
         const moduleDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", CERT_MANAGER_MODULE], {
-            cwd: PROGRAMS_DIR,
+            cwd: programsDir,
             encoding: "utf8",
             timeout: 120_000,
             env: GO_ENV,
@@ -171,6 +177,7 @@ export function ensureCertManager(): CertManagerBuild {
             fs.copyFileSync(path.join(moduleDir, "deploy", "crds", f), path.join(crds, f));
         }
         fs.writeFileSync(path.join(partial, "versions.json"), JSON.stringify(versions, null, 4) + "\n");
+        for (const copy of ["plugin", "programs"]) fs.rmSync(path.join(partial, copy), { recursive: true, force: true });
     });
     return { bin: path.join(built.path, "bin"), crds: path.join(built.path, "crds"), versions, seconds: built.seconds, cached: built.cached };
 }

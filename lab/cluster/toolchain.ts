@@ -5,8 +5,8 @@
  * - `pulumi`: the CLI, github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at the version of @pulumi/pulumi
  *   in devDependencies (lab/cluster/pulumi/cli/go.mod pins the same), its version set by -ldflags;
  * - `pulumi-language-nodejs`: the Node.js language host of the same release. Its module is not
- *   served by the proxy, so lab/cluster/pulumi/cli/language-nodejs holds its source from that
- *   release (see the README there) and builds against the same pkg/v3 and sdk/v3;
+ *   served by the proxy: lab/cluster/pulumi/cli/go.mod replaces it with its tree of that release in
+ *   ../shared/upstream (lab/cluster/upstream.ts), and it builds against the same pkg/v3 and sdk/v3;
  * - `pulumi-resource-kubernetes`: the Kubernetes provider plugin, from the one commit of
  *   github.com/pulumi/pulumi-kubernetes/provider/v4 the proxy serves (lab/cluster/pulumi/kubernetes/go.mod),
  *   with a main of our own and its embedded schema and terraform mapping generated (gen/) from the
@@ -15,13 +15,14 @@
  *
  * The CLI takes a `pulumi-<kind>-<name>` binary found on PATH before it downloads anything (unless
  * PULUMI_IGNORE_AMBIENT_PLUGINS is set), so putting `bin` first on PATH is all a run needs.
- * Each build is keyed by a hash of lab/cluster/pulumi/**, the versions and `go env GOVERSION`.
+ * Each build is keyed by a hash of lab/cluster/pulumi/**, the upstream tree, the versions and `go env GOVERSION`.
  */
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { LAB_DIR, labCache, once } from "../build";
+import { upstreamFiles, wrapperBuildDir } from "./upstream";
 
 const MODULES_DIR = path.join(LAB_DIR, "cluster", "pulumi");
 const CLI_DIR = path.join(MODULES_DIR, "cli");
@@ -29,6 +30,7 @@ const KUBERNETES_DIR = path.join(MODULES_DIR, "kubernetes");
 const PACKAGE_JSON = path.join(LAB_DIR, "..", "package.json");
 
 const CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi";
+const LANGUAGE_HOST_PACKAGE = "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3";
 const SDK_VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version";
 const PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4";
 const PROVIDER_VERSION_VAR = `${PROVIDER_MODULE}/pkg/version.Version`;
@@ -138,17 +140,19 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         hash.update(`${f}\0`);
         hash.update(fs.readFileSync(path.join(MODULES_DIR, f)));
     }
+    for (const f of upstreamFiles(CLI_DIR)) hash.update(fs.readFileSync(f));
     const target = path.join(labCache(), "..", "cluster", `pulumi-${hash.digest("hex").slice(0, 16)}`);
     const built = once(target, (partial) => {
         const bin = path.join(partial, "bin");
         fs.mkdirSync(bin, { recursive: true });
+        const cliDir = wrapperBuildDir(CLI_DIR, path.join(partial, "cli"));
         const sdkLdflags = `-X ${SDK_VERSION_VAR}=${versions.pulumi}`;
-        go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi"), CLI_PACKAGE], CLI_DIR);
-        go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi-language-nodejs"), "./language-nodejs"], CLI_DIR);
+        go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi"), CLI_PACKAGE], cliDir);
+        go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi-language-nodejs"), LANGUAGE_HOST_PACKAGE], cliDir);
         // Dynamic providers (the package's ready-pods read and existing-Service check) run through this script of
         // the Node SDK, which the CLI's release archive carries beside the language host.
         const sdkDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/sdk/v3"], {
-            cwd: CLI_DIR,
+            cwd: cliDir,
             encoding: "utf8",
             timeout: 120_000,
         }).trim();
@@ -177,6 +181,7 @@ export function ensurePulumiToolchain(): PulumiToolchain {
             src,
         );
         fs.rmSync(src, { recursive: true, force: true });
+        fs.rmSync(path.join(partial, "cli"), { recursive: true, force: true });
 
         const reported = pulumiVersion(bin);
         if (reported !== versions.pulumi) throw new Error(`the built pulumi reports ${reported}, expected ${versions.pulumi}`);

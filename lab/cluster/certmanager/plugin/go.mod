@@ -3,9 +3,10 @@ module istio-sticky/lab/cluster/certmanager/plugin
 go 1.26.0
 
 // The plugin's own module (github.com/pulumi/pulumi-kubernetes-cert-manager/provider) is not served
-// by the Go module proxy at any version: provider/ holds its files at tag v0.2.0 (commit
-// d2f7f8d82f05e7a312c9fa1f0ffd1bf1adaf8415), unchanged. Upstream replaces its SDK module with the
-// tree beside it (sdk => ../sdk); the proxy serves that SDK as tagged for the release (sdk/v0.2.0).
+// by the Go module proxy at any version: it is replaced with its release's files at tag v0.2.0 (commit
+// d2f7f8d82f05e7a312c9fa1f0ffd1bf1adaf8415) in ../shared/upstream, beside the repository (or the
+// folder ISTIO_STICKY_UPSTREAM names: lab/cluster/upstream.ts). Upstream replaces its SDK module with
+// the tree beside it (sdk => ../sdk); the proxy serves that SDK as tagged for the release (sdk/v0.2.0).
 
 tool github.com/pulumi/pulumi-kubernetes-cert-manager/provider/cmd/pulumi-resource-kubernetes-cert-manager
 
@@ -101,6 +102,6 @@ require (
 )
 
 replace (
-	github.com/pulumi/pulumi-kubernetes-cert-manager/provider => ./provider
+	github.com/pulumi/pulumi-kubernetes-cert-manager/provider => ../../../../../shared/upstream/pulumi-kubernetes-cert-manager-v0.2.0/provider
 	github.com/pulumi/pulumi-kubernetes-cert-manager/sdk => github.com/pulumi/pulumi-kubernetes-cert-manager/sdk v0.2.0
 )

@@ -4,8 +4,9 @@ go 1.26.0
 
 // cert-manager's programs are modules of their own in its repository (cmd/controller, cmd/webhook,
 // cmd/cainjector: controller-binary, webhook-binary, cainjector-binary) whose paths do not match
-// their folders, so the Go module proxy cannot serve them. controller/, webhook/ and cainjector/
-// hold their files (without tests) at the newest commit of branch release-1.21 that could be read,
+// their folders, so the Go module proxy cannot serve them. They are replaced with their folders in
+// ../shared/upstream, beside the repository (or the folder ISTIO_STICKY_UPSTREAM names:
+// lab/cluster/upstream.ts), at the newest commit of branch release-1.21 that could be read,
 // commit 378ef0e28bd67807fdcb78407929cd12cc4a140f (2026-08-21), where their Go sources equal tag
 // v1.21.1's. Each replaces github.com/cert-manager/cert-manager => ../../, the repository's root at
 // the same commit; here that is the root module as released, v1.21.2, from the proxy.
@@ -211,7 +212,7 @@ replace (
 	// next patch release, v5.13.8. Only the Venafi issuer uses it.
 	github.com/Venafi/vcert/v5 => github.com/Venafi/vcert/v5 v5.13.8
 	github.com/cert-manager/cert-manager => github.com/cert-manager/cert-manager v1.21.2
-	github.com/cert-manager/cert-manager/cainjector-binary => ./cainjector
-	github.com/cert-manager/cert-manager/controller-binary => ./controller
-	github.com/cert-manager/cert-manager/webhook-binary => ./webhook
+	github.com/cert-manager/cert-manager/cainjector-binary => ../../../../../shared/upstream/cert-manager-378ef0e28bd6/cmd/cainjector
+	github.com/cert-manager/cert-manager/controller-binary => ../../../../../shared/upstream/cert-manager-378ef0e28bd6/cmd/controller
+	github.com/cert-manager/cert-manager/webhook-binary => ../../../../../shared/upstream/cert-manager-378ef0e28bd6/cmd/webhook
 )

@@ -6,19 +6,24 @@ go 1.26.0
 // and this clipboard fork; replaces apply only in the main module, so this one is repeated here.
 replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 
+// The Node.js language host's module is not served by the proxy at any version: it is replaced with
+// its tree at tag v3.248.0 in ../shared/upstream, beside the repository (or the folder
+// ISTIO_STICKY_UPSTREAM names: lab/cluster/upstream.ts), at the placeholder version a replaced
+// module takes; its own go.mod asks for pkg/v3 v3.243.0 and sdk/v3 v3.247.0, so the versions here select.
+
 require (
-	github.com/Microsoft/go-winio v0.6.2
-	github.com/blang/semver v3.5.1+incompatible
-	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
-	github.com/hashicorp/go-multierror v1.1.1
-	github.com/opentracing/opentracing-go v1.2.0
-	github.com/pulumi/pulumi/pkg/v3 v3.248.0
-	github.com/pulumi/pulumi/sdk/v3 v3.248.0
-	go.opentelemetry.io/otel v1.44.0
-	go.opentelemetry.io/otel/trace v1.44.0
-	golang.org/x/sync v0.21.0
-	google.golang.org/grpc v1.81.1
-	google.golang.org/protobuf v1.36.11
+	github.com/Microsoft/go-winio v0.6.2 // indirect
+	github.com/blang/semver v3.5.1+incompatible // indirect
+	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510 // indirect
+	github.com/hashicorp/go-multierror v1.1.1 // indirect
+	github.com/opentracing/opentracing-go v1.2.0 // indirect
+	github.com/pulumi/pulumi/pkg/v3 v3.248.0 // indirect
+	github.com/pulumi/pulumi/sdk/v3 v3.248.0 // indirect
+	go.opentelemetry.io/otel v1.44.0 // indirect
+	go.opentelemetry.io/otel/trace v1.44.0 // indirect
+	golang.org/x/sync v0.21.0 // indirect
+	google.golang.org/grpc v1.81.1 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 )
 
 require (
@@ -206,6 +211,7 @@ require (
 	github.com/pulumi/appdash v0.0.0-20231130102222-75f619a67231 // indirect
 	github.com/pulumi/esc v0.25.0 // indirect
 	github.com/pulumi/inflector v0.1.1 // indirect
+	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 v3.0.0-00010101000000-000000000000 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/rogpeppe/go-internal v1.14.1 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
@@ -279,4 +285,9 @@ require (
 	lukechampine.com/frand v1.5.1 // indirect
 )
 
-tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+tool (
+	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+)
+
+replace github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 => ../../../../../shared/upstream/pulumi-language-nodejs-v3.248.0/sdk/nodejs/cmd/pulumi-language-nodejs
