@@ -1,4 +1,7 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ESLint } from "eslint";
 
@@ -39,5 +42,28 @@ describe("lint: imports flow one way through the layers", () => {
             await lint("components/plan/probe.ts", 'import { buildNamespace } from "../manifests/namespace";\nexport const x = buildNamespace;\n'),
             [],
         );
+    });
+});
+
+/** `npm run lint` runs dpdm over every TypeScript file: two modules that import each other, if only types, fail it. */
+describe("lint: no import circles, types included", function () {
+    this.timeout(60_000);
+    const ROOT = path.join(__dirname, "..");
+    const dpdm = /dpdm [^&]+/.exec(require(path.join(ROOT, "package.json")).scripts.lint as string)![0].trim();
+
+    it("fails on a circle made only of type imports, naming it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-circle-"));
+        try {
+            fs.writeFileSync(path.join(dir, "a.ts"), 'import type { B } from "./b";\nexport interface A { b?: B }\nexport const a = 1;\n');
+            fs.writeFileSync(path.join(dir, "b.ts"), 'import type { A } from "./a";\nexport interface B { a?: A }\n');
+            const run = spawnSync("sh", ["-c", `${path.join(ROOT, "node_modules", ".bin")}/${dpdm}`], { cwd: dir, encoding: "utf8", timeout: 50_000 });
+            assert.equal(run.status, 1, run.stdout + run.stderr);
+            assert.match(run.stdout, /1\) (a\.ts -> b\.ts|b\.ts -> a\.ts)/);
+            fs.writeFileSync(path.join(dir, "b.ts"), "export interface B { a?: number }\n");
+            const clean = spawnSync("sh", ["-c", `${path.join(ROOT, "node_modules", ".bin")}/${dpdm}`], { cwd: dir, encoding: "utf8", timeout: 50_000 });
+            assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

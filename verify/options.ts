@@ -1,6 +1,6 @@
 import { isIPv4 } from "net";
 import { z } from "zod";
-import { readSavedRun, resumeProblems, VerifyStateError } from "./state";
+import { readSavedRun, SavedRun, VerifyStateError } from "./state";
 
 /** How the verifier keeps each simulated user's session. */
 export enum VerifyMode {
@@ -184,4 +184,17 @@ export function sourceAddressRange(spec: string): string[] {
     if (first > last) throw problem("the first address must not be above the last");
     if (last - first + 1 > MAX_SOURCE_ADDRESSES) throw problem(`must be at most ${MAX_SOURCE_ADDRESSES} addresses, not ${last - first + 1}`);
     return Array.from({ length: last - first + 1 }, (_, i) => toAddress(first + i));
+}
+
+/** Why options cannot resume a saved run: each problem names its flag (empty when they can). */
+export function resumeProblems(opts: Pick<VerifyOptions, "sessions" | "mode" | "key" | "resume">, saved: SavedRun): string[] {
+    const problems: string[] = [];
+    if (opts.sessions !== saved.sessions.length) {
+        problems.push(`--sessions: must be ${saved.sessions.length}, the sessions saved in ${opts.resume} (or left out), not ${opts.sessions}`);
+    }
+    if (opts.mode !== saved.mode) problems.push(`--mode: must be ${saved.mode}, the mode saved in ${opts.resume}, not ${opts.mode}`);
+    if ((opts.key ?? null) !== (saved.key ?? null)) {
+        problems.push(`--key: must be ${saved.key ?? "left out"}, the key saved in ${opts.resume}, not ${opts.key ?? "left out"}`);
+    }
+    return problems;
 }

@@ -1,8 +1,8 @@
 import { Agent, request } from "undici";
 import { CookieJar } from "tough-cookie";
-import { VerifyMode, VerifyOptions, VerifyUsageError } from "./options";
+import { resumeProblems, VerifyMode, VerifyOptions, VerifyUsageError } from "./options";
 import { buildReport, Report, Sample } from "./report";
-import { checkWritable, readSavedRun, resumeProblems, SAVED_RUN_VERSION, SavedRun, VerifyStateError, writeSavedRun } from "./state";
+import { checkWritable, readSavedRun, SAVED_RUN_VERSION, SavedRun, VerifyStateError, writeSavedRun } from "./state";
 
 export interface VerifyHooks {
     /** Called after each request with how many are done out of how many planned. */

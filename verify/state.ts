@@ -6,8 +6,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-// Types only: options.ts loads this module.
-import type { VerifyOptions } from "./options";
 
 /** A state file that cannot be read or written, is not JSON, or is no saved run of this version. */
 export class VerifyStateError extends Error {
@@ -71,19 +69,6 @@ export function readSavedRun(file: string): SavedRun {
         seen.add(s.id);
     }
     return r.data;
-}
-
-/** Why options cannot resume a saved run: each problem names its flag (empty when they can). */
-export function resumeProblems(opts: Pick<VerifyOptions, "sessions" | "mode" | "key" | "resume">, saved: SavedRun): string[] {
-    const problems: string[] = [];
-    if (opts.sessions !== saved.sessions.length) {
-        problems.push(`--sessions: must be ${saved.sessions.length}, the sessions saved in ${opts.resume} (or left out), not ${opts.sessions}`);
-    }
-    if (opts.mode !== saved.mode) problems.push(`--mode: must be ${saved.mode}, the mode saved in ${opts.resume}, not ${opts.mode}`);
-    if ((opts.key ?? null) !== (saved.key ?? null)) {
-        problems.push(`--key: must be ${saved.key ?? "left out"}, the key saved in ${opts.resume}, not ${opts.key ?? "left out"}`);
-    }
-    return problems;
 }
 
 /** Fails before a run when its state file could not be written afterwards (no such directory, no permission). */

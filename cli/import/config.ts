@@ -5,7 +5,7 @@
  */
 import { CORE_SCHEMA, dump, load } from "js-yaml";
 import { APPS_KEY, Checked, MESH_KEY, parseStackConfig, StackSettings, TLS_KEY } from "../../components/settings/validate";
-import type { ImportResult } from "./ingresses";
+import type { ImportResult } from "./result";
 
 /** The `config:` map of the stack file. */
 export function stackConfigOf(result: ImportResult): Record<string, unknown> {

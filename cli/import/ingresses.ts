@@ -24,55 +24,19 @@ import { AffinityMode } from "../../components/settings/enums";
 import { isLabelValue } from "../../components/settings/rules";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../../components/settings/schema";
 import { APPS_KEY, hostCoverage, reservedNamespace, SettingsError } from "../../components/settings/validate";
-import { ImportedAffinity, mapAffinity } from "./affinity";
+import { mapAffinity } from "./affinity";
 import { NginxAnnotations, PREFIX, readAnnotations } from "./annotations";
 import { ClassOptions, CLASS_ANNOTATION, decideClass, nginxClassNames } from "./classes";
 import { stackConfigOf, stackFileYaml, validateStackFile } from "./config";
 import type { ImportInput, Ingress, IngressBackend, Service, ServicePort } from "./input";
 import { mapPath } from "./paths";
+import type { AppProtocol, ImportedApp, ImportedTls, ImportResult } from "./result";
 import { COOKIE_SETTING_KEYS, HASH_KEYS, Naming, Upstream, upstreamOf } from "./upstreams";
 import { approximate, exact, Finding, notMapped, ReportEntry, summarize } from "./report";
 
 export interface ImportOptions extends ClassOptions {
     /** Issue the certificate from Let's Encrypt (ACME HTTP-01) with this account email, instead of self-signed. */
     acmeEmail?: string;
-}
-
-export type AppProtocol = "http" | "http2" | "grpc";
-
-export interface ImportedService {
-    name: string;
-    port: number;
-    targetPort?: number;
-    appProtocol?: AppProtocol;
-    enrolNamespace: boolean;
-}
-
-/** One app of the stack config (components/settings/schema.ts: appSchema with `service`). */
-export interface ImportedApp {
-    name: string;
-    namespace: string;
-    /** The hosts of the rules its path came from; absent when one of them has no host (every host). */
-    hosts?: string[];
-    path: string;
-    stripPath: boolean;
-    affinity: ImportedAffinity;
-    service: ImportedService;
-}
-
-export interface ImportedTls {
-    enabled: true;
-    hosts: string[];
-    issuer?: "acme";
-    acme?: { email: string };
-    httpsRedirect?: boolean;
-}
-
-export interface ImportResult {
-    apps: ImportedApp[];
-    gatewayHosts: string[];
-    tls?: ImportedTls;
-    report: ReportEntry[];
 }
 
 /** Annotation values ingress-nginx would have refused: nothing is imported until they are fixed. */
