@@ -32,23 +32,37 @@ export default [
                             from: [...above.map((l) => `${C}/${l}/**`), ...SHELLS],
                             message: `components/${layer} may not import the layers after it (settings → policy → manifests → plan → outputs → registration → components)`,
                         })),
-                        { target: `${C}/registration`, from: SHELLS, message: "registration turns plans into resources; it does not know the components" },
+                        {
+                            target: `${C}/registration`,
+                            from: SHELLS,
+                            message: "registration turns plans into resources; it does not know the components",
+                        },
                         {
                             target: "./components",
                             from: ["./cli/**", "./verify/**", "./tests/**", "./app/**", "./lab/**"],
                             message: "the package does not import its CLIs, verify tool, tests or demo app source",
                         },
-                        { target: "./components", from: "./index.ts", message: "the package does not import the program" },
-                        { target: ["./cli", "./verify", "./index.ts", "./lab"], from: "./tests/**", message: "programs and tools do not import tests" },
+                        {
+                            target: "./components",
+                            from: "./index.ts",
+                            message: "the package does not import the program",
+                        },
+                        {
+                            target: ["./cli", "./verify", "./index.ts", "./lab"],
+                            from: "./tests/**",
+                            message: "programs and tools do not import tests",
+                        },
                         {
                             target: ["./components", "./cli", "./verify", "./index.ts", "./app"],
                             from: "./lab/**",
-                            message: "the mesh lab drives the package from outside: nothing the package ships imports it",
+                            message:
+                                "the mesh lab drives the package from outside: nothing the package ships imports it",
                         },
                         {
                             target: "./verify",
                             from: ["./components/**", "./cli/**", "./index.*"],
-                            message: "the verify tool stands alone: its bin and library load nothing of the components or CLIs",
+                            message:
+                                "the verify tool stands alone: its bin and library load nothing of the components or CLIs",
                         },
                     ],
                 },
@@ -66,7 +80,15 @@ export default [
         rules: {
             "no-restricted-imports": [
                 "error",
-                { patterns: [{ group: ["@pulumi/*"], message: "the pure layers build plain data; Pulumi belongs to registration and the components" }] },
+                {
+                    patterns: [
+                        {
+                            group: ["@pulumi/*"],
+                            message:
+                                "the pure layers build plain data; Pulumi belongs to registration and the components",
+                        },
+                    ],
+                },
             ],
         },
     },

@@ -15,7 +15,9 @@ export const ingress = sticky.ingress;
 /** Per app: namespace, Service host, path, policy, URL, a probe loop, pods and direct-routing curls. */
 export const apps = sticky.endpoints;
 /** Per app, the ready pods as [{name, ip}]: a snapshot taken at `pulumi up` / `pulumi refresh`. */
-export const pods = sticky.endpoints.apply((e) => Object.fromEntries(Object.entries(e).map(([name, app]) => [name, app.pods])));
+export const pods = sticky.endpoints.apply((e) =>
+    Object.fromEntries(Object.entries(e).map(([name, app]) => [name, app.pods])),
+);
 /** The gateway pod labels, also the Istio Gateway's selector. */
 export const gatewayLabels = sticky.gatewayLabels;
 export const istioVersion = stack.mesh.install ? stack.mesh.version : "existing";

@@ -56,8 +56,11 @@ function readConfig(env: NodeJS.ProcessEnv): Config {
     const sessionSource = env.SESSION_SOURCE || "none";
     const sessionKey = (env.SESSION_KEY || "").trim();
     if (!SESSION_SOURCES.includes(sessionSource))
-        problems.push(`SESSION_SOURCE must be one of ${SESSION_SOURCES.join(", ")} (got ${JSON.stringify(sessionSource)})`);
-    if (sessionSource !== "none" && !sessionKey) problems.push(`SESSION_KEY is required with SESSION_SOURCE=${sessionSource}`);
+        problems.push(
+            `SESSION_SOURCE must be one of ${SESSION_SOURCES.join(", ")} (got ${JSON.stringify(sessionSource)})`,
+        );
+    if (sessionSource !== "none" && !sessionKey)
+        problems.push(`SESSION_KEY is required with SESSION_SOURCE=${sessionSource}`);
     const cfg = {
         port: int("PORT", 8080, 0, 65535),
         host: env.HOST || "0.0.0.0",
@@ -156,7 +159,14 @@ function main(): void {
 
     const answer = (req: http.IncomingMessage): Answer => {
         const url = parseTarget(req.url);
-        if (!url) return { status: 400, body: { error: "the request target is not a valid URL path", pod: cfg.pod }, headers: {}, path: null, count: null };
+        if (!url)
+            return {
+                status: 400,
+                body: { error: "the request target is not a valid URL path", pod: cfg.pod },
+                headers: {},
+                path: null,
+                count: null,
+            };
         if (url.pathname === "/healthz") {
             return {
                 status: draining ? 503 : 200,
@@ -229,7 +239,9 @@ function main(): void {
     const drain = (signal: string) => {
         if (draining) return;
         draining = true;
-        process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event: "draining", signal, pod: cfg.pod }) + "\n");
+        process.stdout.write(
+            JSON.stringify({ time: new Date().toISOString(), event: "draining", signal, pod: cfg.pod }) + "\n",
+        );
         server.close(() => process.exit(0));
         server.closeIdleConnections();
         setTimeout(() => process.exit(0), cfg.drainTimeoutMs).unref();
@@ -240,7 +252,10 @@ function main(): void {
     server.listen(cfg.port, cfg.host, () => {
         const addr = server.address();
         const port = typeof addr === "object" && addr ? addr.port : cfg.port;
-        process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event: "listening", host: cfg.host, port, pod: cfg.pod }) + "\n");
+        process.stdout.write(
+            JSON.stringify({ time: new Date().toISOString(), event: "listening", host: cfg.host, port, pod: cfg.pod }) +
+                "\n",
+        );
     });
 }
 

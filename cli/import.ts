@@ -71,9 +71,11 @@ export function runImport(argv: string[], io: Io, stdin: () => string = () => fs
     const classes = values.class ?? [];
     if (classes.some((c) => c.trim() === "")) return usage("--class needs a class name");
     const namespace = values.namespace ?? "default";
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) return usage(`--namespace "${namespace}" is not a namespace name`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63)
+        return usage(`--namespace "${namespace}" is not a namespace name`);
     const acmeEmail = values["acme-email"];
-    if (acmeEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(acmeEmail)) return usage(`--acme-email "${acmeEmail}" is not an email address`);
+    if (acmeEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(acmeEmail))
+        return usage(`--acme-email "${acmeEmail}" is not an email address`);
     const out = values.out;
     if (out !== undefined && out.trim() === "") return usage("--out needs a file name");
     if (values.force && out === undefined) return usage("--force goes with --out");
@@ -86,7 +88,9 @@ export function runImport(argv: string[], io: Io, stdin: () => string = () => fs
     const files = positionals.length ? positionals : ["-"];
     for (const f of files) {
         try {
-            sources.push(f === "-" ? { name: "<stdin>", text: stdin() } : { name: f, text: fs.readFileSync(f, "utf8") });
+            sources.push(
+                f === "-" ? { name: "<stdin>", text: stdin() } : { name: f, text: fs.readFileSync(f, "utf8") },
+            );
         } catch (e) {
             io.err(`error: cannot read ${f === "-" ? "standard input" : f}: ${(e as Error).message}\n`);
             return 1;
@@ -127,7 +131,9 @@ export function runImport(argv: string[], io: Io, stdin: () => string = () => fs
         }
     }
     if ("refused" in validation) {
-        io.err(`error: the stack config made from these Ingresses does not validate, so nothing was written:\n${validation.refused.message}\n`);
+        io.err(
+            `error: the stack config made from these Ingresses does not validate, so nothing was written:\n${validation.refused.message}\n`,
+        );
         return 1;
     }
     validation.warnings.forEach((w) => io.err(`warning: ${w}\n`));
@@ -157,5 +163,8 @@ function writeAtomically(file: string, text: string): void {
 }
 
 if (require.main === module) {
-    process.exitCode = runImport(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    process.exitCode = runImport(process.argv.slice(2), {
+        out: (s) => process.stdout.write(s),
+        err: (s) => process.stderr.write(s),
+    });
 }

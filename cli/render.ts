@@ -15,7 +15,8 @@ import { parseStackConfig, SettingsError } from "../components/settings/validate
 import { demoAppSource } from "../components/registration/demoAppScript";
 import { readStackConfig } from "./stackFiles";
 
-export const RENDER_USAGE = "usage: istio-sticky-render --stack <name> [--out <dir>]   (in this repository: npm run -s render -- …)";
+export const RENDER_USAGE =
+    "usage: istio-sticky-render --stack <name> [--out <dir>]   (in this repository: npm run -s render -- …)";
 
 export interface Io {
     out: (s: string) => void;
@@ -49,7 +50,11 @@ export function runRender(argv: string[], io: Io, projectDir = process.cwd()): n
     try {
         flags = parseArgs({
             args: argv,
-            options: { stack: { type: "string", short: "s" }, out: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+            options: {
+                stack: { type: "string", short: "s" },
+                out: { type: "string", short: "o" },
+                help: { type: "boolean", short: "h" },
+            },
             strict: true,
             allowPositionals: false,
         }).values;
@@ -66,7 +71,9 @@ export function runRender(argv: string[], io: Io, projectDir = process.cwd()): n
         return 2;
     }
     if (io.bannerInStdout && !flags.out) {
-        io.err(`npm wrote its banner into the output, which is then not valid YAML: run "npm run -s render -- --stack ${flags.stack}" (or use --out <dir>)\n`);
+        io.err(
+            `npm wrote its banner into the output, which is then not valid YAML: run "npm run -s render -- --stack ${flags.stack}" (or use --out <dir>)\n`,
+        );
         return 2;
     }
     if (flags.out) {
@@ -82,7 +89,12 @@ export function runRender(argv: string[], io: Io, projectDir = process.cwd()): n
         warnings.forEach((w) => io.err(`warning: ${w}\n`));
         const plan = buildPlan(value, { demoAppSource: demoAppSource() });
         if (flags.out) {
-            plan.objects.forEach((o, i) => fs.writeFileSync(path.join(flags.out!, documentFileName(o.object, i)), planYaml({ ...plan, objects: [o] })));
+            plan.objects.forEach((o, i) =>
+                fs.writeFileSync(
+                    path.join(flags.out!, documentFileName(o.object, i)),
+                    planYaml({ ...plan, objects: [o] }),
+                ),
+            );
             io.err(`wrote ${plan.objects.length} documents to ${flags.out}\n`);
         } else {
             io.out(planYaml(plan));

@@ -44,7 +44,9 @@ export function readStackConfig(projectDir: string, stack: string): Record<strin
     const file = ["yaml", "yml"].map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
     if (!file) {
         const known = listStacks(projectDir);
-        throw new Error(`no stack "${stack}" in ${path.relative(process.cwd(), dir) || "."} (stacks: ${known.join(", ") || "none"})`);
+        throw new Error(
+            `no stack "${stack}" in ${path.relative(process.cwd(), dir) || "."} (stacks: ${known.join(", ") || "none"})`,
+        );
     }
     const doc = parseYamlFile(file) ?? {};
     const config = doc.config ?? {};
@@ -53,5 +55,7 @@ export function readStackConfig(projectDir: string, stack: string): Record<strin
     }
     // Pulumi reads a key without a namespace as "<project name>:key".
     const name = project.name;
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") || typeof name !== "string" ? k : `${name}:${k}`, v]));
+    return Object.fromEntries(
+        Object.entries(config).map(([k, v]) => [k.includes(":") || typeof name !== "string" ? k : `${name}:${k}`, v]),
+    );
 }

@@ -76,12 +76,17 @@ export class GatewayTls extends pulumi.ComponentResource {
         const handoff = handoffOf(args);
         const { gatewayNamespace, ...settings } = args;
         const where = `GatewayTls ${name}`;
-        const parse = (s: GatewayTlsSettingsArgs, ns: string): TlsInputs => ({ tls: parseTls(s, where), gatewayNamespace: ns });
+        const parse = (s: GatewayTlsSettingsArgs, ns: string): TlsInputs => ({
+            tls: parseTls(s, where),
+            gatewayNamespace: ns,
+        });
         const input: pulumi.Input<TlsInputs> = handoff
             ? { tls: handoff.plan.settings.tls, gatewayNamespace: handoff.plan.settings.mesh.gateway.namespace }
             : isKnown(settings) && isKnown(gatewayNamespace)
               ? parse(settings as GatewayTlsSettingsArgs, gatewayNamespace)
-              : pulumi.all([pulumi.output(settings), pulumi.output(gatewayNamespace)]).apply(([s, ns]) => parse(s as GatewayTlsSettingsArgs, ns));
+              : pulumi
+                    .all([pulumi.output(settings), pulumi.output(gatewayNamespace)])
+                    .apply(([s, ns]) => parse(s as GatewayTlsSettingsArgs, ns));
         super(ComponentType.GatewayTls, name, {}, opts);
 
         const registrar = handoff?.registrar ?? new Registrar();
@@ -90,7 +95,13 @@ export class GatewayTls extends pulumi.ComponentResource {
                 handoff.plan.objects.filter((o) => o.owner === name),
                 this,
             );
-        else registrar.entries(tlsPart(name, { installCertManager: args.installCertManager ?? true }).entries, input, this, opts.dependsOn);
+        else
+            registrar.entries(
+                tlsPart(name, { installCertManager: args.installCertManager ?? true }).entries,
+                input,
+                this,
+                opts.dependsOn,
+            );
         const keys = tlsKeys(name);
         const tls = pulumi.output(input).tls;
         internals.set(this, {

@@ -34,7 +34,9 @@ export interface IstioMeshArgs {
 }
 
 /** IstioMeshArgs, Inputs unwrapped, agree with MeshArgs (and so with the schema) but for `install` (this component installs): the build fails otherwise. */
-export type IstioMeshArgsAgree = Check<Agree<Plain<Omit<IstioMeshArgs, "persistentSessions">>, Omit<MeshArgs, "install">>>;
+export type IstioMeshArgsAgree = Check<
+    Agree<Plain<Omit<IstioMeshArgs, "persistentSessions">>, Omit<MeshArgs, "install">>
+>;
 
 /** What a mesh keeps besides its outputs: for TypeScript callers and for a StickyApp that depends on it. */
 interface MeshInternals {
@@ -81,15 +83,22 @@ export class IstioMesh extends pulumi.ComponentResource {
         const where = `IstioMesh ${name}`;
         // dataplane and gateway.api decide which releases and CRDs exist: they must be known now.
         if (!handoff) requireKnown(args, ["dataplane", "gateway"], where);
-        const layout = meshLayout({ gateway: { api: args.gateway?.api ?? IngressApi.Istio }, dataplane: args.dataplane ?? Dataplane.Sidecar });
+        const layout = meshLayout({
+            gateway: { api: args.gateway?.api ?? IngressApi.Istio },
+            dataplane: args.dataplane ?? Dataplane.Sidecar,
+        });
         // Known settings are checked before anything is registered; Outputs once they resolve.
         const input: pulumi.Input<MeshInputs> | undefined = handoff
             ? undefined
             : isKnown(meshArgs) && isKnown(persistentSessions)
-              ? { mesh: parseMesh({ install: true, ...meshArgs }, where), persistentSessions: persistentSessions ?? false }
-              : pulumi
-                    .all([pulumi.output(meshArgs), pulumi.output(persistentSessions)])
-                    .apply(([m, p]) => ({ mesh: parseMesh({ install: true, ...m }, where), persistentSessions: p ?? false }));
+              ? {
+                    mesh: parseMesh({ install: true, ...meshArgs }, where),
+                    persistentSessions: persistentSessions ?? false,
+                }
+              : pulumi.all([pulumi.output(meshArgs), pulumi.output(persistentSessions)]).apply(([m, p]) => ({
+                    mesh: parseMesh({ install: true, ...m }, where),
+                    persistentSessions: p ?? false,
+                }));
         super(ComponentType.IstioMesh, name, {}, opts);
         // Before any of its resources: a second Istio for the same cluster is refused.
         const owner = handoff?.plan.components.find((c) => c.key === name)?.parent;
@@ -119,7 +128,9 @@ export class IstioMesh extends pulumi.ComponentResource {
             settings,
             keys: meshKeys(name, handoff ? meshLayout(handoff.plan.settings.mesh) : layout),
             registered: registrar.resources,
-            persistentSessions: handoff ? pulumi.output(needsPersistentSessions(handoff.plan.settings.apps)) : pulumi.output(input!).persistentSessions,
+            persistentSessions: handoff
+                ? pulumi.output(needsPersistentSessions(handoff.plan.settings.apps))
+                : pulumi.output(input!).persistentSessions,
         });
         this.gatewayLabels = settings.gateway.labels;
         this.gatewayNamespace = settings.gateway.namespace;

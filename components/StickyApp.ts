@@ -13,7 +13,17 @@ import type { PodAddress } from "./outputs/pods";
 import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
-import type { AffinityArgs, Agree, AppArgs, AutoscalingArgs, Check, DirectArgs, ExistingServiceArgs, MatchArgs, Plain } from "./args";
+import type {
+    AffinityArgs,
+    Agree,
+    AppArgs,
+    AutoscalingArgs,
+    Check,
+    DirectArgs,
+    ExistingServiceArgs,
+    MatchArgs,
+    Plain,
+} from "./args";
 import { IstioMesh, meshInternals } from "./IstioMesh";
 import { handoffOf } from "./handoff";
 
@@ -92,11 +102,15 @@ export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof A
 const internals = new WeakMap<StickyApp, { settings: pulumi.Output<AppSettings> }>();
 
 /** The IstioMesh among a `dependsOn` option given as a list or a resource, and the rest of it. */
-function meshAmong(dependsOn: pulumi.ResourceOptions["dependsOn"], where: string): { mesh?: IstioMesh; others: pulumi.ResourceOptions["dependsOn"] } {
+function meshAmong(
+    dependsOn: pulumi.ResourceOptions["dependsOn"],
+    where: string,
+): { mesh?: IstioMesh; others: pulumi.ResourceOptions["dependsOn"] } {
     const list = Array.isArray(dependsOn) ? dependsOn : dependsOn instanceof IstioMesh ? [dependsOn] : undefined;
     if (!list) return { others: dependsOn };
     const meshes = list.filter((d): d is IstioMesh => d instanceof IstioMesh);
-    if (meshes.length > 1) throw new SettingsError([`${where}: dependsOn: name at most one IstioMesh (an app binds to one gateway)`]);
+    if (meshes.length > 1)
+        throw new SettingsError([`${where}: dependsOn: name at most one IstioMesh (an app binds to one gateway)`]);
     return { mesh: meshes[0], others: list.filter((d) => !(d instanceof IstioMesh)) };
 }
 
@@ -208,12 +222,20 @@ export class StickyApp extends pulumi.ComponentResource {
         this.serviceHost = settings.apply(serviceHost);
         this.path = settings.path;
         this.affinity = settings.apply((s) => describeAffinity(s.affinity));
-        const provided = handoff ? pulumi.output(true) : mesh ? meshInternals(mesh).persistentSessions : pulumi.output(false);
+        const provided = handoff
+            ? pulumi.output(true)
+            : mesh
+              ? meshInternals(mesh).persistentSessions
+              : pulumi.output(false);
         this.meshRequirements = pulumi
             .all([settings, provided])
-            .apply(([s, p]) => (isPersistentMode(s.affinity.mode) && !p ? [persistentSessionRequirement([s.name])] : []));
+            .apply(([s, p]) =>
+                isPersistentMode(s.affinity.mode) && !p ? [persistentSessionRequirement([s.name])] : [],
+            );
         if (!args.quiet) {
-            this.meshRequirements.apply((reqs) => reqs.forEach((r) => pulumi.log.warn(`the Istio this app runs on must run ${r}`, this)));
+            this.meshRequirements.apply((reqs) =>
+                reqs.forEach((r) => pulumi.log.warn(`the Istio this app runs on must run ${r}`, this)),
+            );
         }
 
         this.registerOutputs({

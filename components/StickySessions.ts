@@ -89,13 +89,17 @@ export class StickySessions extends pulumi.ComponentResource {
         const meshComponent = componentOf(ComponentType.IstioMesh);
         const tlsComponent = componentOf(ComponentType.GatewayTls);
         const mesh = meshComponent && new IstioMesh(meshComponent.key, handoff() as WithHandoff<IstioMeshArgs>, child);
-        const tls = tlsComponent && new GatewayTls(tlsComponent.key, handoff() as unknown as WithHandoff<GatewayTlsArgs>, child);
+        const tls =
+            tlsComponent &&
+            new GatewayTls(tlsComponent.key, handoff() as unknown as WithHandoff<GatewayTlsArgs>, child);
         // The namespaces, demo scripts, shared Gateway and routes: what the apps share.
         registrar.objects(
             plan.objects.filter((o) => o.owner === name),
             this,
         );
-        const apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, handoff(app) as unknown as WithHandoff<StickyAppArgs>, child));
+        const apps = plan.settings.apps.map(
+            (app) => new StickyApp(`${name}-${app.name}`, handoff(app) as unknown as WithHandoff<StickyAppArgs>, child),
+        );
         internals.set(this, { plan, mesh, tls, apps });
 
         const ownRead = plan.reads.find((r) => r.owner === name);
@@ -106,7 +110,11 @@ export class StickySessions extends pulumi.ComponentResource {
         const settings = plan.settings;
         this.endpoints = pulumi
             .all([this.ingress, pulumi.all(apps.map((a) => a.pods))])
-            .apply(([ingress, pods]) => Object.fromEntries(settings.apps.map((app, i) => [app.name, appEndpoint(app, settings.tls, ingress, pods[i])])));
+            .apply(([ingress, pods]) =>
+                Object.fromEntries(
+                    settings.apps.map((app, i) => [app.name, appEndpoint(app, settings.tls, ingress, pods[i])]),
+                ),
+            );
 
         this.registerOutputs({
             ingress: this.ingress,

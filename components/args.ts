@@ -243,7 +243,9 @@ export type Plain<T> = T extends pulumi.Resource
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
 /** The same field names, and the same ones optional. */
-type KeysEqual<A, B> = [Same<keyof A, keyof B>, Same<OptionalKeys<A>, OptionalKeys<B>>] extends [true, true] ? true : false;
+type KeysEqual<A, B> = [Same<keyof A, keyof B>, Same<OptionalKeys<A>, OptionalKeys<B>>] extends [true, true]
+    ? true
+    : false;
 type AllTrue<T> = [T] extends [true] ? true : false;
 
 /** `any` (a free-form value such as Helm values; Pulumi's schema calls it Any) agrees with the schema's `unknown`. */
@@ -261,8 +263,12 @@ export type Agree<A, B> =
             ? [NonNullable<B>] extends [object]
                 ? KeysEqual<NonNullable<A>, NonNullable<B>> extends true
                     ? AllTrue<
-                          { [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<NonNullable<A>[K], NonNullable<B>[K]> }[keyof NonNullable<A> &
-                              keyof NonNullable<B>]
+                          {
+                              [K in keyof NonNullable<A> & keyof NonNullable<B>]-?: Agree<
+                                  NonNullable<A>[K],
+                                  NonNullable<B>[K]
+                              >;
+                          }[keyof NonNullable<A> & keyof NonNullable<B>]
                       >
                     : false
                 : false

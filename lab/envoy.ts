@@ -26,14 +26,23 @@ export const REMOVED: readonly { what: string; why: string }[] = [
         what: "upstream mTLS: transport_socket and transport_socket_matches (SDS secrets 'default' and 'ROOTCA' from the Istio agent)",
         why: "the lab's pods have no sidecars: the gateway speaks plaintext HTTP to the demo app processes",
     },
-    { what: "the connect_originate listener and cluster (HBONE)", why: "ambient's tunnel to ztunnel; the lab's pods are reached directly" },
+    {
+        what: "the connect_originate listener and cluster (HBONE)",
+        why: "ambient's tunnel to ztunnel; the lab's pods are reached directly",
+    },
     {
         what: "ambient endpoints addressed to the HBONE tunnel (envoy_internal_address connect_originate, endpoint_id <pod IP>:<port>)",
         why: "rewritten to the pod's socket address, where ztunnel would deliver them; the load balancer still picks among the same endpoints",
     },
-    { what: "RDS, EDS and SDS over ADS", why: "made static: the routes, endpoints and gateway certificate istiod would send are inlined" },
+    {
+        what: "RDS, EDS and SDS over ADS",
+        why: "made static: the routes, endpoints and gateway certificate istiod would send are inlined",
+    },
     { what: "access logs and tracing", why: "Istio's log format and tracing tags; nothing reads them in the lab" },
-    { what: "listener addresses 0.0.0.0:<port>", why: "bound to 127.0.0.1 on free ports instead (network traffic stays on loopback)" },
+    {
+        what: "listener addresses 0.0.0.0:<port>",
+        why: "bound to 127.0.0.1 on free ports instead (network traffic stays on loopback)",
+    },
 ];
 
 const HCM = "envoy.filters.network.http_connection_manager";
@@ -48,7 +57,10 @@ function withoutIstioPerFilter<T extends { typed_per_filter_config?: Record<stri
 function staticRouteConfig(rc: any): any {
     return {
         ...withoutIstioPerFilter(rc),
-        virtual_hosts: (rc.virtual_hosts ?? []).map((vh: any) => ({ ...withoutIstioPerFilter(vh), routes: (vh.routes ?? []).map(withoutIstioPerFilter) })),
+        virtual_hosts: (rc.virtual_hosts ?? []).map((vh: any) => ({
+            ...withoutIstioPerFilter(vh),
+            routes: (vh.routes ?? []).map(withoutIstioPerFilter),
+        })),
     };
 }
 
@@ -78,7 +90,9 @@ function staticTls(ts: any, certificates: LabWorld["certificates"]): any {
     const cert = certificates[name];
     if (!cert) throw new Error(`the gateway reads secret ${sds[0].name}, which the lab did not make`);
     delete common.tls_certificate_sds_secret_configs;
-    common.tls_certificates = [{ certificate_chain: { inline_string: cert.cert }, private_key: { inline_string: cert.key } }];
+    common.tls_certificates = [
+        { certificate_chain: { inline_string: cert.cert }, private_key: { inline_string: cert.key } },
+    ];
     return { ...ts, typed_config: { ...ctx, common_tls_context: common } };
 }
 
@@ -97,13 +111,21 @@ function withoutTunnel(locality: any): any {
             const internal = e.endpoint?.address?.envoy_internal_address;
             if (!internal) return e;
             const [address, port] = String(internal.endpoint_id).split(/:(?=\d+$)/);
-            return { ...e, endpoint: { ...e.endpoint, address: { socket_address: { address, port_value: Number(port) } } } };
+            return {
+                ...e,
+                endpoint: { ...e.endpoint, address: { socket_address: { address, port_value: Number(port) } } },
+            };
         }),
     };
 }
 
 /** A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources. */
-export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certificates">, ports: Record<number, number>, adminPort: number): any {
+export function gatewayBootstrap(
+    gw: ProxyConfig,
+    world: Pick<LabWorld, "certificates">,
+    ports: Record<number, number>,
+    adminPort: number,
+): any {
     const routes = new Map(gw.routes.map((rc) => [rc.name, rc]));
     const endpoints = new Map(gw.endpoints.map((e) => [e.cluster_name, e]));
     const listeners = gw.listeners
@@ -115,7 +137,9 @@ export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certifi
             delete out.access_log;
             out.filter_chains = (l.filter_chains ?? []).map((fc: any) => ({
                 ...fc,
-                ...(fc.transport_socket ? { transport_socket: staticTls(fc.transport_socket, world.certificates) } : {}),
+                ...(fc.transport_socket
+                    ? { transport_socket: staticTls(fc.transport_socket, world.certificates) }
+                    : {}),
                 filters: (fc.filters ?? [])
                     .filter((f: any) => !isIstioOnly(f.name))
                     .map((f: any) => (f.name === HCM ? { ...f, typed_config: staticHcm(f.typed_config, routes) } : f)),
@@ -135,12 +159,19 @@ export function gatewayBootstrap(gw: ProxyConfig, world: Pick<LabWorld, "certifi
                 out.type = "STATIC";
                 const service = c.eds_cluster_config?.service_name ?? c.name;
                 const la = endpoints.get(service) ?? { endpoints: [] };
-                out.load_assignment = { ...la, cluster_name: c.name, endpoints: (la.endpoints ?? []).map(withoutTunnel) };
+                out.load_assignment = {
+                    ...la,
+                    cluster_name: c.name,
+                    endpoints: (la.endpoints ?? []).map(withoutTunnel),
+                };
             }
             return out;
         });
     return {
-        node: { id: "router~127.0.9.1~istio-ingressgateway-lab.istio-ingress~istio-ingress.svc.cluster.local", cluster: "istio-ingressgateway.istio-ingress" },
+        node: {
+            id: "router~127.0.9.1~istio-ingressgateway-lab.istio-ingress~istio-ingress.svc.cluster.local",
+            cluster: "istio-ingressgateway.istio-ingress",
+        },
         admin: { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } },
         static_resources: { listeners, clusters },
     };
@@ -180,7 +211,11 @@ export interface RunningEnvoy {
 }
 
 /** Starts Envoy on the bootstrap and waits (at most 20 s) until its admin says it is live. */
-export async function startEnvoy(envoy: string, gw: ProxyConfig, world: Pick<LabWorld, "certificates">): Promise<RunningEnvoy> {
+export async function startEnvoy(
+    envoy: string,
+    gw: ProxyConfig,
+    world: Pick<LabWorld, "certificates">,
+): Promise<RunningEnvoy> {
     const listenerPorts = gw.listeners
         .filter((l) => l.address?.socket_address && !l.internal_listener)
         .map((l) => l.address.socket_address.port_value as number);
@@ -190,9 +225,13 @@ export async function startEnvoy(envoy: string, gw: ProxyConfig, world: Pick<Lab
     const file = path.join(dir, "envoy.json");
     fs.writeFileSync(file, JSON.stringify(gatewayBootstrap(gw, world, ports, adminPort)));
     let output = "";
-    const proc = spawn(envoy, ["-c", file, "--base-id", String(Math.floor(Math.random() * 1e6)), "--log-level", "warn", "--concurrency", "2"], {
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+        envoy,
+        ["-c", file, "--base-id", String(Math.floor(Math.random() * 1e6)), "--log-level", "warn", "--concurrency", "2"],
+        {
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
     proc.stdout!.on("data", (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
     proc.stderr!.on("data", (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
     const stop = async () => {

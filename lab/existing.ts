@@ -25,7 +25,11 @@ export function existingWorkloads(plan: Plan): K8sObject[] {
         const selector = existingSelector(app);
         if (!namespaces.has(app.namespace)) {
             namespaces.add(app.namespace);
-            out.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: app.namespace, labels: { "kubernetes.io/metadata.name": app.namespace } } });
+            out.push({
+                apiVersion: "v1",
+                kind: "Namespace",
+                metadata: { name: app.namespace, labels: { "kubernetes.io/metadata.name": app.namespace } },
+            });
         }
         out.push(
             {
@@ -38,7 +42,13 @@ export function existingWorkloads(plan: Plan): K8sObject[] {
                     template: {
                         metadata: { labels: { ...selector } },
                         spec: {
-                            containers: [{ name: "app", ports: [{ name: "web", containerPort: podPort(app) }], env: [{ name: "TARGET", value: app.name }] }],
+                            containers: [
+                                {
+                                    name: "app",
+                                    ports: [{ name: "web", containerPort: podPort(app) }],
+                                    env: [{ name: "TARGET", value: app.name }],
+                                },
+                            ],
                         },
                     },
                 },
@@ -59,7 +69,10 @@ export function existingWorkloads(plan: Plan): K8sObject[] {
 }
 
 const same = (a: K8sObject, b: K8sObject) =>
-    a.apiVersion === b.apiVersion && a.kind === b.kind && a.metadata.name === b.metadata.name && (a.metadata.namespace ?? "") === (b.metadata.namespace ?? "");
+    a.apiVersion === b.apiVersion &&
+    a.kind === b.kind &&
+    a.metadata.name === b.metadata.name &&
+    (a.metadata.namespace ?? "") === (b.metadata.namespace ?? "");
 
 /**
  * A patch merged as server-side apply merges it: labels by key, and `spec.ports`, a list keyed by
@@ -85,7 +98,8 @@ export function clusterObjects(plan: Plan): K8sObject[] {
     const patches = plan.objects.filter((o) => o.patch).map((o) => o.object);
     const existing = existingWorkloads(plan).map((o) => patches.filter((p) => same(o, p)).reduce(applyPatch, o));
     for (const p of patches) {
-        if (!existing.some((o) => same(o, p))) throw new Error(`the lab has no ${p.kind} ${p.metadata.namespace ?? ""}/${p.metadata.name} to patch`);
+        if (!existing.some((o) => same(o, p)))
+            throw new Error(`the lab has no ${p.kind} ${p.metadata.namespace ?? ""}/${p.metadata.name} to patch`);
     }
     return [...existing, ...plan.objects.filter((o) => !o.patch).map((o) => o.object)];
 }

@@ -35,7 +35,10 @@ function startOne(pod: LabPod): Promise<RunningPod> {
     return new Promise((resolve, reject) => {
         let buffered = "";
         const timer = setTimeout(
-            () => (proc.kill("SIGKILL"), reject(new Error(`pod ${pod.name} did not listen on ${pod.ip}:${port} within 10 s: ${err}`))),
+            () => (
+                proc.kill("SIGKILL"),
+                reject(new Error(`pod ${pod.name} did not listen on ${pod.ip}:${port} within 10 s: ${err}`))
+            ),
             10_000,
         );
         const onData = (chunk: Buffer) => {
@@ -48,7 +51,13 @@ function startOne(pod: LabPod): Promise<RunningPod> {
             }
         };
         proc.stdout!.on("data", onData);
-        proc.once("exit", (code) => (clearTimeout(timer), reject(new Error(`pod ${pod.name} exited (${code}) before listening: ${err}`))));
+        proc.once(
+            "exit",
+            (code) => (
+                clearTimeout(timer),
+                reject(new Error(`pod ${pod.name} exited (${code}) before listening: ${err}`))
+            ),
+        );
     });
 }
 

@@ -24,7 +24,12 @@ import { buildWorld, LAB_POD_NET, type LabPod, type LabWorld } from "./world";
 import { generateXds, type XdsResult } from "./xds";
 
 /** Where direct routing points in the lab: its pods' loopback network, and the clients allowed to use it. */
-export const LAB_DIRECT = { podCidr: `${LAB_POD_NET}.0.0/16`, allowedClients: ["127.0.8.0/24"], allowedClient: "127.0.8.1", refusedClient: "127.0.7.1" };
+export const LAB_DIRECT = {
+    podCidr: `${LAB_POD_NET}.0.0/16`,
+    allowedClients: ["127.0.8.0/24"],
+    allowedClient: "127.0.8.1",
+    refusedClient: "127.0.7.1",
+};
 /** Source addresses of sessions (one per session). */
 const SOURCE_NET = "127.0.3";
 // (LAB_SESSIONS addresses from SOURCE_NET.1 on: at most 254.)
@@ -94,7 +99,10 @@ export function onLabAddresses(stack: StackSettings): { settings: StackSettings;
         changes.push(
             `${a.name}: direct.podCidr ${a.direct.podCidr} → ${LAB_DIRECT.podCidr}, direct.allowedClients ${a.direct.allowedClients.join(", ")} → ${LAB_DIRECT.allowedClients.join(", ")}`,
         );
-        return { ...a, direct: { ...a.direct, podCidr: LAB_DIRECT.podCidr, allowedClients: LAB_DIRECT.allowedClients } };
+        return {
+            ...a,
+            direct: { ...a.direct, podCidr: LAB_DIRECT.podCidr, allowedClients: LAB_DIRECT.allowedClients },
+        };
     });
     return { settings: { ...stack, apps }, changes };
 }
@@ -111,7 +119,16 @@ function labVerify(a: AppSettings, url: string, ...flags: string[]): VerifyOptio
     const sourceIp = ["--source-addresses", `${SOURCE_NET}.1-${SOURCE_NET}.${LAB_SESSIONS}`];
     return parseVerifyArgs([
         ...verifyArgsFor(a, url),
-        ...["--sessions", String(LAB_SESSIONS), "--requests", String(LAB_REQUESTS), "--timeout-ms", "5000", "--max-seconds", "60"],
+        ...[
+            "--sessions",
+            String(LAB_SESSIONS),
+            "--requests",
+            String(LAB_REQUESTS),
+            "--timeout-ms",
+            "5000",
+            "--max-seconds",
+            "60",
+        ],
         ...sourceIp,
         ...flags,
     ]);
@@ -159,7 +176,9 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
     const base = ep.http ?? ep.https!;
     const tlsOnly = !ep.http;
     const url = `${base}${a.path}/lab`;
-    const report = await verifyStickiness(labVerify(a, url, ...hostFlags(a, ep, tlsOnly), "--save", path.join(stateDir, `${a.name}.json`)));
+    const report = await verifyStickiness(
+        labVerify(a, url, ...hostFlags(a, ep, tlsOnly), "--save", path.join(stateDir, `${a.name}.json`)),
+    );
     const own = world.pods.filter((p) => p.app === a.name).map((p) => podId(a, p));
     const figures: EnvoyFigures = {
         sessions: report.sessions,
@@ -174,7 +193,9 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
         onlyOwnPods: Object.keys(report.distribution.requestsByPod).every((p) => own.includes(p)),
     };
     if (ep.https && !tlsOnly) {
-        const r = await verifyStickiness(labVerify(a, `${ep.https}${a.path}/lab`, "--sessions", "10", "--requests", "10", ...hostFlags(a, ep, true)));
+        const r = await verifyStickiness(
+            labVerify(a, `${ep.https}${a.path}/lab`, "--sessions", "10", "--requests", "10", ...hostFlags(a, ep, true)),
+        );
         figures.https = { ok: r.ok, stickiness: r.meanTopShare };
     } else if (tlsOnly) {
         figures.https = { ok: report.ok, stickiness: report.meanTopShare };
@@ -185,7 +206,12 @@ async function measureApp(a: AppSettings, world: LabWorld, ep: Endpoint, stateDi
 }
 
 /** Direct routing: each pod by its address from an allowed client; refusals from outside the allowed clients, and for an address outside the pod network. */
-async function measureDirect(a: AppSettings, world: LabWorld, base: string, servername?: string): Promise<EnvoyFigures["direct"]> {
+async function measureDirect(
+    a: AppSettings,
+    world: LabWorld,
+    base: string,
+    servername?: string,
+): Promise<EnvoyFigures["direct"]> {
     const pods = world.pods.filter((p) => p.app === a.name);
     const podHeader = parseVerifyArgs(verifyArgsFor(a, `${base}${a.path}/lab`)).podHeader;
     // The headers of the stack's exported direct-routing curl (directCurl), to a pod address.
@@ -222,7 +248,15 @@ async function measureDirect(a: AppSettings, world: LabWorld, base: string, serv
 /** The share of the saved sessions now on another pod. */
 async function scaleUpMoved(a: AppSettings, ep: Endpoint, stateDir: string): Promise<number> {
     const base = ep.http ?? ep.https!;
-    const r = await verifyStickiness(labVerify(a, `${base}${a.path}/lab`, ...hostFlags(a, ep, !ep.http), "--resume", path.join(stateDir, `${a.name}.json`)));
+    const r = await verifyStickiness(
+        labVerify(
+            a,
+            `${base}${a.path}/lab`,
+            ...hostFlags(a, ep, !ep.http),
+            "--resume",
+            path.join(stateDir, `${a.name}.json`),
+        ),
+    );
     return r.comparison?.movedShare ?? NaN;
 }
 
@@ -250,7 +284,11 @@ function writeConfigs(dir: string, result: XdsResult, world: LabWorld): void {
 }
 
 /** The lab for one stack's configuration (the `config:` of its stack file). */
-export async function runLab(stack: string, config: Record<string, unknown>, opts: LabOptions = {}): Promise<LabReport> {
+export async function runLab(
+    stack: string,
+    config: Record<string, unknown>,
+    opts: LabOptions = {},
+): Promise<LabReport> {
     const xdsBuild = ensureXds();
     const envoyBin = opts.measure === false ? undefined : ensureEnvoy();
     const started = performance.now();
@@ -263,7 +301,12 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
     const check: StackXds = checkXds(plan, result, world.gatewayPorts);
     if (opts.out) writeConfigs(opts.out, result, world);
     const generated = performance.now();
-    const apps: LabApp[] = check.apps.map((a) => ({ name: a.name, mode: a.mode, xds: { ok: a.ok, problems: a.problems }, seen: a.seen }));
+    const apps: LabApp[] = check.apps.map((a) => ({
+        name: a.name,
+        mode: a.mode,
+        xds: { ok: a.ok, problems: a.problems },
+        seen: a.seen,
+    }));
     const report: LabReport = {
         stack,
         dataplane: settings.mesh.dataplane,
@@ -275,11 +318,19 @@ export async function runLab(stack: string, config: Record<string, unknown>, opt
         apps,
         labAddresses: changes,
         removedFromEnvoyConfig: REMOVED,
-        timings: { xdsBuild: xdsBuild.seconds, envoyInstall: envoyBin?.seconds ?? 0, generate: (generated - started) / 1000, measure: 0 },
+        timings: {
+            xdsBuild: xdsBuild.seconds,
+            envoyInstall: envoyBin?.seconds ?? 0,
+            generate: (generated - started) / 1000,
+            measure: 0,
+        },
         ok: check.ok,
     };
     if (!envoyBin || !result.proxies.gateway) {
-        for (const a of apps) a.notMeasured = envoyBin ? "istiod generated no gateway configuration" : "measuring was not asked for (--xds-only)";
+        for (const a of apps)
+            a.notMeasured = envoyBin
+                ? "istiod generated no gateway configuration"
+                : "measuring was not asked for (--xds-only)";
         return report;
     }
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-lab-state-"));
@@ -337,8 +388,10 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
     if (e.errors > 0) out.push(`${e.errors} requests failed`);
     if (keepsSessions(a)) {
         if (e.stickiness < 0.99) out.push(`stickiness ${(e.stickiness * 100).toFixed(1)} % < 99 %`);
-        else if (e.worstSession < 0.99) out.push(`a session kept only ${(e.worstSession * 100).toFixed(1)} % of its requests on one pod (< 99 %)`);
-        if (e.podsUsed < 2) out.push(`sessions reached ${e.podsUsed} pod(s): the hash or the placement does not spread them`);
+        else if (e.worstSession < 0.99)
+            out.push(`a session kept only ${(e.worstSession * 100).toFixed(1)} % of its requests on one pod (< 99 %)`);
+        if (e.podsUsed < 2)
+            out.push(`sessions reached ${e.podsUsed} pod(s): the hash or the placement does not spread them`);
         if (isPersistentMode(a.affinity.mode) && e.movedOnScaleUp !== null && e.movedOnScaleUp > 0)
             out.push(`${(e.movedOnScaleUp * 100).toFixed(1)} % of sessions moved on a scale-up`);
     } else if (pods.length >= 3 && e.maxRequestShare > 0.5) {
@@ -346,9 +399,12 @@ export function measuredOk(app: LabApp, a: AppSettings): string[] {
     }
     if (!e.onlyOwnPods) out.push(`answers came from other apps' pods: ${pods.join(", ")}`);
     if (e.direct) {
-        if (e.direct.podsReached !== e.direct.pods) out.push(`direct routing reached ${e.direct.podsReached} of ${e.direct.pods} pods by address`);
-        if (!e.direct.refusedOutsideClients) out.push(`direct routing was not refused from ${LAB_DIRECT.refusedClient}, outside the allowed clients`);
-        if (!e.direct.refusedOutsidePodCidr) out.push("direct routing was not refused for an address outside the pod network");
+        if (e.direct.podsReached !== e.direct.pods)
+            out.push(`direct routing reached ${e.direct.podsReached} of ${e.direct.pods} pods by address`);
+        if (!e.direct.refusedOutsideClients)
+            out.push(`direct routing was not refused from ${LAB_DIRECT.refusedClient}, outside the allowed clients`);
+        if (!e.direct.refusedOutsidePodCidr)
+            out.push("direct routing was not refused for an address outside the pod network");
     }
     if (e.https && (e.https.ok === 0 || (keepsSessions(a) && e.https.stickiness < 0.99)))
         out.push(`HTTPS: ${e.https.ok} requests answered, stickiness ${(e.https.stickiness * 100).toFixed(1)} %`);

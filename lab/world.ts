@@ -104,8 +104,12 @@ function replicasOf(deploy: K8sObject, plan: Plan): number {
 function podsOf(deploy: K8sObject, index: number, count: number): LabPod[] {
     const template = (deploy.spec as any).template;
     const container = template.spec.containers[0];
-    const ports = Object.fromEntries((container.ports ?? []).map((p: any) => [p.name ?? String(p.containerPort), p.containerPort]));
-    const env = Object.fromEntries((container.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value]));
+    const ports = Object.fromEntries(
+        (container.ports ?? []).map((p: any) => [p.name ?? String(p.containerPort), p.containerPort]),
+    );
+    const env = Object.fromEntries(
+        (container.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value]),
+    );
     return Array.from({ length: count }, (_, n) => ({
         app: deploy.metadata.name,
         name: `${deploy.metadata.name}-lab-${n}`,
@@ -117,14 +121,23 @@ function podsOf(deploy: K8sObject, index: number, count: number): LabPod[] {
     }));
 }
 
-const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+    Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 function podObject(pod: LabPod, annotations: Record<string, string>): object {
     return {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels, annotations },
-        spec: { containers: [{ name: "app", image: "lab", ports: Object.entries(pod.ports).map(([name, containerPort]) => ({ name, containerPort })) }] },
+        spec: {
+            containers: [
+                {
+                    name: "app",
+                    image: "lab",
+                    ports: Object.entries(pod.ports).map(([name, containerPort]) => ({ name, containerPort })),
+                },
+            ],
+        },
         status: {
             phase: "Running",
             podIP: pod.ip,
@@ -137,15 +150,24 @@ function podObject(pod: LabPod, annotations: Record<string, string>): object {
 /** The EndpointSlice Kubernetes' controller would write for a Service over these pods. */
 function endpointSlice(service: any, pods: readonly LabPod[]): object {
     const selector: Record<string, string> = service.spec.selector ?? {};
-    const members = pods.filter((p) => p.namespace === service.metadata.namespace && Object.keys(selector).length > 0 && selects(selector, p.labels));
-    const targetPort = (sp: any, pod: LabPod) => (typeof sp.targetPort === "string" ? pod.ports[sp.targetPort] : (sp.targetPort ?? sp.port));
+    const members = pods.filter(
+        (p) =>
+            p.namespace === service.metadata.namespace &&
+            Object.keys(selector).length > 0 &&
+            selects(selector, p.labels),
+    );
+    const targetPort = (sp: any, pod: LabPod) =>
+        typeof sp.targetPort === "string" ? pod.ports[sp.targetPort] : (sp.targetPort ?? sp.port);
     return {
         apiVersion: "discovery.k8s.io/v1",
         kind: "EndpointSlice",
         metadata: {
             name: `${service.metadata.name}-lab`,
             namespace: service.metadata.namespace,
-            labels: { "kubernetes.io/service-name": service.metadata.name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io" },
+            labels: {
+                "kubernetes.io/service-name": service.metadata.name,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            },
         },
         addressType: "IPv4",
         endpoints: members.map((p) => ({
@@ -176,15 +198,25 @@ function newCertificate(hosts: readonly string[]): { cert: string; key: string }
         const san = hosts.map((h) => `DNS:${h}`).join(",");
         execFileSync(
             "openssl",
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${hosts[0]}`, "-addext", `subjectAltName=${san}`].concat([
-                "-keyout",
-                path.join(dir, "key.pem"),
-                "-out",
-                path.join(dir, "cert.pem"),
-            ]),
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                `/CN=${hosts[0]}`,
+                "-addext",
+                `subjectAltName=${san}`,
+            ].concat(["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]),
             { stdio: "ignore", timeout: 30_000 },
         );
-        return { cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "key.pem"), "utf8") };
+        return {
+            cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
+            key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
+        };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -195,14 +227,20 @@ const rendered = new Map<string, any[]>();
 function template(chart: string, release: K8sObject): any[] {
     const values = (release.spec as any).values ?? {};
     const key = JSON.stringify([chart, release.metadata.name, release.metadata.namespace, values]);
-    if (!rendered.has(key)) rendered.set(key, helmTemplate(ensureHelm(), chart, release.metadata.name, release.metadata.namespace!, values));
+    if (!rendered.has(key))
+        rendered.set(
+            key,
+            helmTemplate(ensureHelm(), chart, release.metadata.name, release.metadata.namespace!, values),
+        );
     return rendered.get(key)!;
 }
 
 /** The gateway's Service and pod labels: from the real chart when the stack installs the gateway, else from the settings. */
 function gatewayObjects(plan: Plan): { service: any; podLabels: Record<string, string> } {
     const g = plan.settings.mesh.gateway;
-    const release = plan.objects.find((o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "gateway")?.object;
+    const release = plan.objects.find(
+        (o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "gateway",
+    )?.object;
     const minor = /^(\d+\.\d+)/.exec(plan.settings.mesh.version)?.[1];
     const chart = findCharts()
         ?.istio.filter((c) => c.minor === minor)
@@ -248,7 +286,10 @@ function waypointObjects(gw: K8sObject, ip: string): { service: object; gateway:
             apiVersion: "v1",
             kind: "Service",
             metadata: { name, namespace: ns, labels },
-            spec: { ports: [{ name: "mesh", port: 15008, appProtocol: "hbone" }], selector: { "gateway.networking.k8s.io/gateway-name": name } },
+            spec: {
+                ports: [{ name: "mesh", port: 15008, appProtocol: "hbone" }],
+                selector: { "gateway.networking.k8s.io/gateway-name": name },
+            },
         },
         gateway: { ...gw, status: { addresses: [{ type: "Hostname", value: `${name}.${ns}.svc.cluster.local` }] } },
         proxy: { name: `waypoint/${ns}/${name}`, type: "waypoint", namespace: ns, labels, ip, id: `${name}-lab.${ns}` },
@@ -257,22 +298,30 @@ function waypointObjects(gw: K8sObject, ip: string): { service: object; gateway:
 
 /** istiod's feature flags (PILOT_*), as the stack's istiod chart sets them; for an existing mesh, what the stack requires of it. */
 function istiodEnv(plan: Plan): Record<string, string> {
-    const release = plan.objects.find((o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "istiod")?.object;
+    const release = plan.objects.find(
+        (o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "istiod",
+    )?.object;
     const minor = /^(\d+\.\d+)/.exec(plan.settings.mesh.version)?.[1];
     const chart = findCharts()
         ?.istio.filter((c) => c.minor === minor)
         .at(-1)?.istiod;
     const flags = (env: Record<string, unknown>) =>
-        Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("PILOT_") && typeof v === "string")) as Record<string, string>;
+        Object.fromEntries(
+            Object.entries(env).filter(([k, v]) => k.startsWith("PILOT_") && typeof v === "string"),
+        ) as Record<string, string>;
     if (release && chart) {
         const docs = template(chart, release);
-        const container = docs.find((d) => d.kind === "Deployment")?.spec.template.spec.containers.find((c: any) => c.name === "discovery");
+        const container = docs
+            .find((d) => d.kind === "Deployment")
+            ?.spec.template.spec.containers.find((c: any) => c.name === "discovery");
         if (!container) throw new Error(`the istiod chart ${chart} rendered no discovery container`);
         return flags(Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value])));
     }
     // Without the chart: what the stack requires of istiod (the ambient profile's flag, persistent sessions' switch), and its own env values.
     return {
-        ...(plan.settings.apps.some((a) => isPersistentMode(a.affinity.mode)) ? { [PERSISTENT_SESSION_ENV]: "true" } : {}),
+        ...(plan.settings.apps.some((a) => isPersistentMode(a.affinity.mode))
+            ? { [PERSISTENT_SESSION_ENV]: "true" }
+            : {}),
         ...(plan.settings.mesh.dataplane === Dataplane.Ambient ? { PILOT_ENABLE_AMBIENT: "true" } : {}),
         ...flags((release?.spec as any)?.values?.env ?? {}),
     };
@@ -282,7 +331,12 @@ function istiodEnv(plan: Plan): Record<string, string> {
 const GATEWAY_CLASSES = [
     ["istio", "istio.io/gateway-controller"],
     ["istio-waypoint", "istio.io/mesh-controller"],
-].map(([name, controllerName]) => ({ apiVersion: `${GATEWAY_API_GROUP}/v1`, kind: "GatewayClass", metadata: { name }, spec: { controllerName } }));
+].map(([name, controllerName]) => ({
+    apiVersion: `${GATEWAY_API_GROUP}/v1`,
+    kind: "GatewayClass",
+    metadata: { name },
+    spec: { controllerName },
+}));
 
 /** The lab's cluster for a plan. Cluster IPs come from 10.96.0.0/16: istiod needs them, no traffic goes there. */
 export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
@@ -293,32 +347,48 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
     const kube: object[] = [...GATEWAY_CLASSES];
     const proxies: LabProxy[] = [];
     let serviceIp = 0;
-    const withClusterIp = (svc: any) => ({ ...svc, spec: { ...svc.spec, clusterIP: `10.96.${Math.floor(++serviceIp / 250)}.${(serviceIp % 250) + 1}` } });
+    const withClusterIp = (svc: any) => ({
+        ...svc,
+        spec: { ...svc.spec, clusterIP: `10.96.${Math.floor(++serviceIp / 250)}.${(serviceIp % 250) + 1}` },
+    });
 
     // Namespaces (the plan's, and any it uses without creating).
     const namespaces = new Map<string, any>();
     for (const o of objects) if (o.kind === "Namespace") namespaces.set(o.metadata.name, o);
     const ensureNamespace = (ns: string) => {
         if (!namespaces.has(ns))
-            namespaces.set(ns, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "kubernetes.io/metadata.name": ns } } });
+            namespaces.set(ns, {
+                apiVersion: "v1",
+                kind: "Namespace",
+                metadata: { name: ns, labels: { "kubernetes.io/metadata.name": ns } },
+            });
     };
 
     // Pods from Deployments, each app on its own /24 of 127.1.0.0/16.
     const deployments = objects.filter((o) => o.kind === "Deployment");
-    const pods = deployments.flatMap((d, i) => podsOf(d, i, replicasOf(d, plan) + (opts.extraPods?.[d.metadata.name] ?? 0)));
+    const pods = deployments.flatMap((d, i) =>
+        podsOf(d, i, replicasOf(d, plan) + (opts.extraPods?.[d.metadata.name] ?? 0)),
+    );
     const annotations = (pod: LabPod): Record<string, string> => {
         const nsLabels = namespaces.get(pod.namespace)?.metadata.labels ?? {};
-        if (ambient && nsLabels["istio.io/dataplane-mode"] === "ambient") return { "ambient.istio.io/redirection": "enabled" };
+        if (ambient && nsLabels["istio.io/dataplane-mode"] === "ambient")
+            return { "ambient.istio.io/redirection": "enabled" };
         return {};
     };
     // Injection as the webhook decides it: the pod's own label, else its namespace's (the package's pods say "true").
     const injected = (pod: LabPod) => {
         const inject = pod.labels["sidecar.istio.io/inject"];
         const nsLabels = namespaces.get(pod.namespace)?.metadata.labels ?? {};
-        return inject === "true" || (inject !== "false" && (nsLabels["istio-injection"] === "enabled" || nsLabels["istio.io/rev"] !== undefined));
+        return (
+            inject === "true" ||
+            (inject !== "false" &&
+                (nsLabels["istio-injection"] === "enabled" || nsLabels["istio.io/rev"] !== undefined))
+        );
     };
     const sidecarLabels = (pod: LabPod): Record<string, string> =>
-        ambient || !injected(pod) ? {} : { "security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": pod.app };
+        ambient || !injected(pod)
+            ? {}
+            : { "security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": pod.app };
 
     // The gateway, from its chart.
     const gw = gatewayObjects(plan);
@@ -341,7 +411,12 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
         ports: {},
         env: {},
     };
-    const gatewayPorts = Object.fromEntries((gw.service.spec.ports ?? []).map((p: any) => [p.port, typeof p.targetPort === "number" ? p.targetPort : p.port]));
+    const gatewayPorts = Object.fromEntries(
+        (gw.service.spec.ports ?? []).map((p: any) => [
+            p.port,
+            typeof p.targetPort === "number" ? p.targetPort : p.port,
+        ]),
+    );
 
     // Services with their EndpointSlices.
     const services = [gw.service, ...objects.filter((o) => o.kind === "Service")];
@@ -349,7 +424,8 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
         kube.push(withClusterIp(svc));
         kube.push(endpointSlice(svc, svc === gw.service ? [{ ...gatewayPod, ports: {} }] : pods));
     }
-    for (const pod of pods) kube.push(podObject({ ...pod, labels: { ...pod.labels, ...sidecarLabels(pod) } }, annotations(pod)));
+    for (const pod of pods)
+        kube.push(podObject({ ...pod, labels: { ...pod.labels, ...sidecarLabels(pod) } }, annotations(pod)));
     kube.push(podObject(gatewayPod, {}));
 
     // Gateway API objects; waypoints get what istiod's deployment controller makes.
@@ -401,11 +477,16 @@ export function buildWorld(plan: Plan, opts: WorldOptions): LabWorld {
             kind: "Secret",
             type: "kubernetes.io/tls",
             metadata: { name: spec.secretName, namespace: c.metadata.namespace },
-            data: { "tls.crt": Buffer.from(pem.cert).toString("base64"), "tls.key": Buffer.from(pem.key).toString("base64") },
+            data: {
+                "tls.crt": Buffer.from(pem.cert).toString("base64"),
+                "tls.key": Buffer.from(pem.key).toString("base64"),
+            },
         });
     }
     for (const pod of pods) ensureNamespace(pod.namespace);
-    const istiod = plan.objects.find((o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "istiod")?.object;
+    const istiod = plan.objects.find(
+        (o) => o.object.kind === "HelmRelease" && (o.object.spec as any).chart === "istiod",
+    )?.object;
     const meshConfig = (istiod?.spec as any)?.values?.meshConfig;
     return {
         xds: {

@@ -44,7 +44,11 @@ export function generateXds(cases: readonly XdsCase[]): XdsResult[] {
     });
     const results: XdsResult[] = new Array(cases.length);
     for (const [key, indexes] of groups) {
-        const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...Object.fromEntries(JSON.parse(key)) };
+        const env: Record<string, string> = {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "/tmp",
+            ...Object.fromEntries(JSON.parse(key)),
+        };
         const out = execFileSync(binary, [], {
             input: JSON.stringify(indexes.map((i) => cases[i])),
             env,

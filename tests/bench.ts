@@ -32,7 +32,10 @@ import * as path from "path";
 const SCALE = [100, 1000, 5000];
 
 /** Direct routing and autoscaling, switched on for every app of the largest stack. */
-const EVERYTHING = { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] }, autoscaling: { minReplicas: 2, maxReplicas: 6 } };
+const EVERYTHING = {
+    direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] },
+    autoscaling: { minReplicas: 2, maxReplicas: 6 },
+};
 
 /** The dev stack's mesh with `apps` apps, cycling through every affinity mode. */
 function stackOf(apps: number, extra: Record<string, unknown> = {}): StackSettings {
@@ -62,9 +65,14 @@ async function underMocks(stack: StackSettings, expected?: number): Promise<numb
     // One program for every round (its registrations still arriving would meet a new one): a cluster, a provider, each.
     rec.forget();
     const name = `s${round++}`;
-    const sticky = new StickySessions(name, { mesh: stack.mesh, apps: stack.apps }, { provider: new k8s.Provider(`${name}-cluster`, {}) });
+    const sticky = new StickySessions(
+        name,
+        { mesh: stack.mesh, apps: stack.apps },
+        { provider: new k8s.Provider(`${name}-cluster`, {}) },
+    );
     await valueOf(pulumi.all([sticky.endpoints, sticky.meshRequirements]));
-    for (let i = 0; i < 10_000 && expected !== undefined && rec.resources.length < expected; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 10_000 && expected !== undefined && rec.resources.length < expected; i++)
+        await new Promise((r) => setImmediate(r));
     return rec.resources.length;
 }
 
@@ -79,8 +87,12 @@ async function main() {
     const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
     const mark = (ok: boolean) => (ok ? "met" : "MISSED");
     console.log(`istio-sticky bench (node ${process.version}, minimum of 3 runs after a warm-up)\n`);
-    console.log("(apps cycle through every affinity mode, with direct routing for gateway and sidecars and autoscaling on every app)\n");
-    console.log(`${"stack".padEnd(10)}${"under mocks".padStart(14)}${"per app".padStart(12)}${"render".padStart(14)}${"per app".padStart(12)}`);
+    console.log(
+        "(apps cycle through every affinity mode, with direct routing for gateway and sidecars and autoscaling on every app)\n",
+    );
+    console.log(
+        `${"stack".padEnd(10)}${"under mocks".padStart(14)}${"per app".padStart(12)}${"render".padStart(14)}${"per app".padStart(12)}`,
+    );
     const devMocks = await minOf(3, () => underMocks(dev));
     const devRender = await minOf(3, () => throughRender(dev));
     console.log(`${"dev".padEnd(10)}${fmt(devMocks).padStart(14)}${"".padStart(12)}${fmt(devRender).padStart(14)}`);
@@ -97,7 +109,9 @@ async function main() {
     await underMocks(twenty, await underMocks(twenty));
     const { waits, chain } = sequentialWaits(rec.resources);
     console.log(`sequential waits on the critical path: ${waits} (${chain.join(" → ")})`);
-    console.log(`\ntargets: dev < 500 ms: ${mark(Math.max(devMocks, devRender) < 500)}; at most 3 sequential waits: ${mark(waits <= 3)}\n`);
+    console.log(
+        `\ntargets: dev < 500 ms: ${mark(Math.max(devMocks, devRender) < 500)}; at most 3 sequential waits: ${mark(waits <= 3)}\n`,
+    );
 }
 
 /** Render and import at 100, 1,000 and 5,000 apps or Ingresses, in this process and through the built bins. */
@@ -110,14 +124,25 @@ async function benchScale() {
 /** The verifier against nginx + 3 demo apps on loopback, and wrk against the same proxy. */
 async function benchVerifier() {
     const pods = await Promise.all(
-        [1, 2, 3].map((i) => startDemoApp({ POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" }, { keepLogs: false })),
+        [1, 2, 3].map((i) =>
+            startDemoApp(
+                { POD_NAME: `pod-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" },
+                { keepLogs: false },
+            ),
+        ),
     );
     const proxy = await startNginx(
         pods.map((p) => Number(new URL(p.url).port)),
         "hash $http_x_user consistent;",
     );
     try {
-        const opts = parseVerifyOptions({ url: proxy.url, mode: "header", sessions: 100, requests: 50, concurrency: 32 });
+        const opts = parseVerifyOptions({
+            url: proxy.url,
+            mode: "header",
+            sessions: 100,
+            requests: 50,
+            concurrency: 32,
+        });
         await verifyStickiness({ ...opts, sessions: 16, requests: 20 }); // warm-up
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
@@ -125,7 +150,9 @@ async function benchVerifier() {
         const wall = performance.now() - t0;
         const cpu = process.cpuUsage(cpu0);
         const share = (cpu.user + cpu.system) / 1000 / wall;
-        console.log(`\nverifier vs nginx (hash $http_x_user consistent) + 3 demo apps on 127.0.0.1, 100 sessions × 50 requests, concurrency 32:`);
+        console.log(
+            `\nverifier vs nginx (hash $http_x_user consistent) + 3 demo apps on 127.0.0.1, 100 sessions × 50 requests, concurrency 32:`,
+        );
         console.log(
             `  ${r.requestsPerSecond.toFixed(0)} requests/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, stickiness ${(r.stickiness * 100).toFixed(1)} %, errors ${r.errors}`,
         );
@@ -136,7 +163,10 @@ async function benchVerifier() {
         let wrkRps: number | undefined;
         if (wrk) {
             const script = path.join(os.tmpdir(), `sticky-wrk-${process.pid}.lua`);
-            fs.writeFileSync(script, `request = function() return wrk.format(nil, nil, {["x-user"] = "u" .. math.random(1, 100)}) end\n`);
+            fs.writeFileSync(
+                script,
+                `request = function() return wrk.format(nil, nil, {["x-user"] = "u" .. math.random(1, 100)}) end\n`,
+            );
             const out = spawnSync(wrk, ["-t1", "-c32", "-d5s", "-s", script, proxy.url], { encoding: "utf8" }).stdout;
             fs.rmSync(script, { force: true });
             wrkRps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -148,9 +178,13 @@ async function benchVerifier() {
             console.log("  wrk is not installed (apt-get install wrk): no comparison this run");
         }
         const mark = (ok: boolean) => (ok ? "met" : "MISSED");
-        console.log(`  targets: ≥ 2000 requests/s: ${mark(r.requestsPerSecond >= 2000)}; verifier not saturated (below one core): ${mark(share < 1)}`);
+        console.log(
+            `  targets: ≥ 2000 requests/s: ${mark(r.requestsPerSecond >= 2000)}; verifier not saturated (below one core): ${mark(share < 1)}`,
+        );
         if (wrkRps) {
-            console.log("  (wrk's C client leaves more of the machine's cores to nginx and the apps; the verifier's share above is what it takes from them)");
+            console.log(
+                "  (wrk's C client leaves more of the machine's cores to nginx and the apps; the verifier's share above is what it takes from them)",
+            );
         }
     } finally {
         await proxy.stop();

@@ -28,7 +28,10 @@ function linksOf(file: string, text: string): Link[] {
             const items = (t as { items?: { tokens: Token[] }[] }).items;
             if (items) items.forEach((i) => walk(i.tokens));
             const rows = (t as { header?: { tokens: Token[] }[]; rows?: { tokens: Token[] }[][] }).rows;
-            if (rows) [(t as { header: { tokens: Token[] }[] }).header, ...rows].forEach((r) => r.forEach((c) => walk(c.tokens)));
+            if (rows)
+                [(t as { header: { tokens: Token[] }[] }).header, ...rows].forEach((r) =>
+                    r.forEach((c) => walk(c.tokens)),
+                );
         }
     };
     walk(lexer(text));
@@ -53,12 +56,19 @@ function brokenLinks(root: string, files: readonly string[], exists: (rel: strin
         for (const { href } of linksOf(file, text)) {
             if (/^[a-z][a-z0-9+.-]*:/i.test(href)) continue; // https:, mailto:
             const [target, fragment] = href.split("#");
-            const rel = target === "" ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), decodeURIComponent(target)));
+            const rel =
+                target === ""
+                    ? file
+                    : path.posix.normalize(path.posix.join(path.posix.dirname(file), decodeURIComponent(target)));
             if (rel.startsWith("..") || !exists(rel)) {
                 problems.push(`${file}: ${href} (no ${rel})`);
                 continue;
             }
-            if (fragment !== undefined && rel.endsWith(".md") && !anchorsOf(fs.readFileSync(path.join(root, rel), "utf8")).has(fragment))
+            if (
+                fragment !== undefined &&
+                rel.endsWith(".md") &&
+                !anchorsOf(fs.readFileSync(path.join(root, rel), "utf8")).has(fragment)
+            )
                 problems.push(`${file}: ${href} (no heading #${fragment} in ${rel})`);
         }
     }
@@ -88,11 +98,18 @@ describe("links in the Markdown", () => {
 
     it("resolve in the package npm installs (npm pack): README's and every shipped doc's", () => {
         const packed: string[] = JSON.parse(
-            spawnSync("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 }).stdout,
+            spawnSync("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], {
+                cwd: ROOT,
+                encoding: "utf8",
+                timeout: 120_000,
+            }).stdout,
         )[0].files.map((f: { path: string }) => f.path);
         const shipped = new Set(packed);
         const markdown = packed.filter((f) => f.endsWith(".md"));
-        assert.ok(markdown.includes("README.md") && markdown.includes("docs/use-in-your-program.md"), markdown.join(", "));
+        assert.ok(
+            markdown.includes("README.md") && markdown.includes("docs/use-in-your-program.md"),
+            markdown.join(", "),
+        );
         assert.deepEqual(
             brokenLinks(ROOT, markdown, (rel) => shipped.has(rel)),
             [],
@@ -108,6 +125,10 @@ describe("links in the Markdown", () => {
         );
         const problems = brokenLinks(dir, ["docs/a.md"], (rel) => rel === "docs/a.md");
         fs.rmSync(dir, { recursive: true, force: true });
-        assert.deepEqual(problems, ["docs/a.md: b.md (no docs/b.md)", "docs/a.md: #nope (no heading #nope in docs/a.md)", "docs/a.md: ../x.md (no x.md)"]);
+        assert.deepEqual(problems, [
+            "docs/a.md: b.md (no docs/b.md)",
+            "docs/a.md: #nope (no heading #nope in docs/a.md)",
+            "docs/a.md: ../x.md (no x.md)",
+        ]);
     });
 });

@@ -18,10 +18,15 @@ function firstDifference(want: string, got: string): string {
 /** Fails unless the render equals its golden file, saying how to update it. */
 function assertGolden(stack: string, render: string): void {
     const file = goldenFile(stack);
-    assert.ok(fs.existsSync(file), `no golden render for stack ${stack}: run ${UPDATE_GOLDEN} and commit ${path.relative(process.cwd(), file)}`);
+    assert.ok(
+        fs.existsSync(file),
+        `no golden render for stack ${stack}: run ${UPDATE_GOLDEN} and commit ${path.relative(process.cwd(), file)}`,
+    );
     const golden = fs.readFileSync(file, "utf8");
     if (golden !== render)
-        assert.fail(`the render of stack ${stack} changed (${firstDifference(golden, render)}): review it, run ${UPDATE_GOLDEN} and commit the diff`);
+        assert.fail(
+            `the render of stack ${stack} changed (${firstDifference(golden, render)}): review it, run ${UPDATE_GOLDEN} and commit the diff`,
+        );
 }
 
 describe("golden renders: each shipped stack's render is committed", function () {

@@ -1,6 +1,14 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, Registered, settle, valueOf } from "./support/mocks";
+import {
+    GATEWAY_SERVICE_TYPE,
+    installMocks,
+    READY_PODS_TYPE,
+    Recorder,
+    Registered,
+    settle,
+    valueOf,
+} from "./support/mocks";
 import { generatedConfigs } from "./support/fixtures";
 import { PROJECT_DIR, readStackConfig, listStacks } from "../cli/stackFiles";
 import { parseStackConfig } from "../components/settings/validate";
@@ -13,7 +21,9 @@ import { DEFAULT_ISTIO_VERSION } from "../components/settings/versions";
 /** Loads the program with a stack's config, as `pulumi up -s <stack>` would. */
 function runProgram(config: Record<string, unknown>): Record<string, pulumi.Output<any> | string> {
     // Pulumi hands structured values to the program as JSON text.
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
     const path = require.resolve("../index");
     delete require.cache[path];
     return require(path);
@@ -42,7 +52,11 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
         const checked = o.patch && o.object.kind === "Service" ? [`${o.key}-existing`] : [];
         assert.deepEqual([...r.dependsOn].sort(), [...o.dependsOn, ...checked].sort(), `${what}: ${o.key} waits`);
         if (o.object.kind === MANIFEST_FILE_TYPE.kind && o.object.apiVersion === MANIFEST_FILE_TYPE.apiVersion) {
-            assert.deepEqual([r.type, r.inputs.file], ["kubernetes:yaml/v2:ConfigFile", o.object.spec.url], `${what}: manifest ${o.key}`);
+            assert.deepEqual(
+                [r.type, r.inputs.file],
+                ["kubernetes:yaml/v2:ConfigFile", o.object.spec.url],
+                `${what}: manifest ${o.key}`,
+            );
         } else if (o.object.apiVersion === HELM_RELEASE_TYPE.apiVersion && o.object.kind === HELM_RELEASE_TYPE.kind) {
             const spec = o.object.spec;
             const source = chartSource(spec);
@@ -71,11 +85,23 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
             );
         } else if (o.object.apiVersion === CERT_MANAGER_TYPE.apiVersion && o.object.kind === CERT_MANAGER_TYPE.kind) {
             // @pulumi/kubernetes-cert-manager's remote component, with exactly the planned helmOptions.
-            assert.deepEqual([r.type, r.custom], ["kubernetes-cert-manager:index:CertManager", false], `${what}: ${o.key}`);
-            assert.deepEqual(r.inputs, sent({ helmOptions: o.object.spec.helmOptions }), `${what}: ${o.key} helmOptions`);
+            assert.deepEqual(
+                [r.type, r.custom],
+                ["kubernetes-cert-manager:index:CertManager", false],
+                `${what}: ${o.key}`,
+            );
+            assert.deepEqual(
+                r.inputs,
+                sent({ helmOptions: o.object.spec.helmOptions }),
+                `${what}: ${o.key} helmOptions`,
+            );
         } else {
             const { apiVersion, kind, metadata, spec, data } = r.inputs;
-            assert.deepEqual(sent({ apiVersion, kind, metadata, spec, data }), sent({ ...o.object }), `${what}: ${o.key} field by field`);
+            assert.deepEqual(
+                sent({ apiVersion, kind, metadata, spec, data }),
+                sent({ ...o.object }),
+                `${what}: ${o.key} field by field`,
+            );
         }
     }
     const expected = new Set([
@@ -88,7 +114,10 @@ function assertRegisteredIsPlan(what: string, registered: readonly Registered[],
     const readTypes: Record<string, string> = { readyPods: READY_PODS_TYPE, gatewayService: GATEWAY_SERVICE_TYPE };
     for (const read of plan.reads) {
         const r = byName.get(read.key);
-        assert.ok(r && r.type === readTypes[read.kind], `${what}: read ${read.key} (${read.kind}) registered as ${r?.type}`);
+        assert.ok(
+            r && r.type === readTypes[read.kind],
+            `${what}: read ${read.key} (${read.kind}) registered as ${r?.type}`,
+        );
         assert.deepEqual([r.inputs.namespace, r.inputs.service, r.parent], [read.namespace, read.service, read.owner]);
         assert.deepEqual([...r.dependsOn].sort(), [...read.dependsOn].sort());
         expected.add(read.key);
@@ -125,7 +154,10 @@ describe("index.ts (the program, under Pulumi mocks)", () => {
     });
 
     it("stops on an unknown config key before registering anything", async () => {
-        assert.throws(() => runProgram({ "istio-sticky:apps": [{ name: "a" }], "istio-sticky:mesh:": {} }), /istio-sticky:mesh:: unknown config key/);
+        assert.throws(
+            () => runProgram({ "istio-sticky:apps": [{ name: "a" }], "istio-sticky:mesh:": {} }),
+            /istio-sticky:mesh:: unknown config key/,
+        );
         await settle(rec);
         assert.equal(rec.resources.length, 0);
     });
@@ -153,7 +185,9 @@ describe("render is deploy: what index.ts registers equals what render prints", 
     }
 
     const configs: [string, Record<string, unknown>][] = [
-        ...listStacks(PROJECT_DIR).map((s) => [`stack ${s}`, readStackConfig(PROJECT_DIR, s)] as [string, Record<string, unknown>]),
+        ...listStacks(PROJECT_DIR).map(
+            (s) => [`stack ${s}`, readStackConfig(PROJECT_DIR, s)] as [string, Record<string, unknown>],
+        ),
         ...generatedConfigs(),
     ];
     it(`covers every stack and ${configs.length - listStacks(PROJECT_DIR).length} generated configs`, () => {

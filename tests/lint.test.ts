@@ -13,33 +13,61 @@ describe("lint: imports flow one way through the layers", () => {
 
     it("refuses a pure layer importing a later one, or Pulumi", async () => {
         assert.match(
-            (await lint("components/settings/probe.ts", 'import { buildPlan } from "../plan/stack";\nexport const x = buildPlan;\n')).join(),
+            (
+                await lint(
+                    "components/settings/probe.ts",
+                    'import { buildPlan } from "../plan/stack";\nexport const x = buildPlan;\n',
+                )
+            ).join(),
             /components\/settings may not import/,
         );
         assert.match(
-            (await lint("components/manifests/probe.ts", 'import * as p from "@pulumi/pulumi";\nexport const x = p;\n')).join(),
+            (
+                await lint(
+                    "components/manifests/probe.ts",
+                    'import * as p from "@pulumi/pulumi";\nexport const x = p;\n',
+                )
+            ).join(),
             /pure layers build plain data/,
         );
         assert.match(
-            (await lint("components/plan/probe.ts", 'import { Registrar } from "../registration/registrar";\nexport const x = Registrar;\n')).join(),
+            (
+                await lint(
+                    "components/plan/probe.ts",
+                    'import { Registrar } from "../registration/registrar";\nexport const x = Registrar;\n',
+                )
+            ).join(),
             /components\/plan may not import/,
         );
     });
 
     it("refuses the components importing the verify tool, and tools importing tests", async () => {
         assert.match(
-            (await lint("components/probe.ts", 'import { verifyStickiness } from "../verify/run";\nexport const x = verifyStickiness;\n')).join(),
+            (
+                await lint(
+                    "components/probe.ts",
+                    'import { verifyStickiness } from "../verify/run";\nexport const x = verifyStickiness;\n',
+                )
+            ).join(),
             /does not import its CLIs, verify tool/,
         );
         assert.match(
-            (await lint("cli/probe.ts", 'import { stackWith } from "../tests/support/fixtures";\nexport const x = stackWith;\n')).join(),
+            (
+                await lint(
+                    "cli/probe.ts",
+                    'import { stackWith } from "../tests/support/fixtures";\nexport const x = stackWith;\n',
+                )
+            ).join(),
             /do not import tests/,
         );
     });
 
     it("accepts imports that follow the layers", async () => {
         assert.deepEqual(
-            await lint("components/plan/probe.ts", 'import { buildNamespace } from "../manifests/namespace";\nexport const x = buildNamespace;\n'),
+            await lint(
+                "components/plan/probe.ts",
+                'import { buildNamespace } from "../manifests/namespace";\nexport const x = buildNamespace;\n',
+            ),
             [],
         );
     });
@@ -54,13 +82,24 @@ describe("lint: no import circles, types included", function () {
     it("fails on a circle made only of type imports, naming it", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-circle-"));
         try {
-            fs.writeFileSync(path.join(dir, "a.ts"), 'import type { B } from "./b";\nexport interface A { b?: B }\nexport const a = 1;\n');
+            fs.writeFileSync(
+                path.join(dir, "a.ts"),
+                'import type { B } from "./b";\nexport interface A { b?: B }\nexport const a = 1;\n',
+            );
             fs.writeFileSync(path.join(dir, "b.ts"), 'import type { A } from "./a";\nexport interface B { a?: A }\n');
-            const run = spawnSync("sh", ["-c", `${path.join(ROOT, "node_modules", ".bin")}/${dpdm}`], { cwd: dir, encoding: "utf8", timeout: 50_000 });
+            const run = spawnSync("sh", ["-c", `${path.join(ROOT, "node_modules", ".bin")}/${dpdm}`], {
+                cwd: dir,
+                encoding: "utf8",
+                timeout: 50_000,
+            });
             assert.equal(run.status, 1, run.stdout + run.stderr);
             assert.match(run.stdout, /1\) (a\.ts -> b\.ts|b\.ts -> a\.ts)/);
             fs.writeFileSync(path.join(dir, "b.ts"), "export interface B { a?: number }\n");
-            const clean = spawnSync("sh", ["-c", `${path.join(ROOT, "node_modules", ".bin")}/${dpdm}`], { cwd: dir, encoding: "utf8", timeout: 50_000 });
+            const clean = spawnSync("sh", ["-c", `${path.join(ROOT, "node_modules", ".bin")}/${dpdm}`], {
+                cwd: dir,
+                encoding: "utf8",
+                timeout: 50_000,
+            });
             assert.equal(clean.status, 0, clean.stdout + clean.stderr);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -70,6 +70,9 @@ describe("the package's dependencies", () => {
         }
         // The cert-manager component's SDK takes the program's SDKs (its dependency ranges hold the peer floors).
         const cm = require("@pulumi/kubernetes-cert-manager/package.json");
-        assert.deepEqual([cm.dependencies["@pulumi/pulumi"], cm.dependencies["@pulumi/kubernetes"]], ["^3.142.0", "^4.0.0"]);
+        assert.deepEqual(
+            [cm.dependencies["@pulumi/pulumi"], cm.dependencies["@pulumi/kubernetes"]],
+            ["^3.142.0", "^4.0.0"],
+        );
     });
 });

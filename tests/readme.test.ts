@@ -9,7 +9,8 @@ import { PROJECT_DIR } from "../cli/stackFiles";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
 /** The first YAML block after a heading. */
-const yamlAfter = (text: string, heading: string) => /```yaml\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)))![1];
+const yamlAfter = (text: string, heading: string) =>
+    /```yaml\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)))![1];
 const kindsOf = (block: string) => {
     const { value } = parseStackConfig(parse(block).config);
     return { value, kinds: new Set(planDocuments(buildPlan(value, { demoAppSource: "// app" })).map((d) => d.kind)) };
@@ -26,11 +27,24 @@ describe("README and docs", () => {
 
     it("shows in docs/configuration.md every setting in a stack that renders", () => {
         const { value, kinds } = kindsOf(yamlAfter(read("docs/configuration.md"), "# Configuration"));
-        for (const kind of ["HelmRelease", "CertManager", "DestinationRule", "EnvoyFilter", "HorizontalPodAutoscaler", "Certificate"])
+        for (const kind of [
+            "HelmRelease",
+            "CertManager",
+            "DestinationRule",
+            "EnvoyFilter",
+            "HorizontalPodAutoscaler",
+            "Certificate",
+        ])
             assert.ok(kinds.has(kind), kind);
         assert.equal(value.apps[0].affinity.maglevTableSize, 65537);
-        assert.deepEqual([value.apps[1].service?.name, value.apps[1].service?.targetPort, value.apps[1].stripPath], ["cart-svc", 8080, false]);
-        assert.deepEqual([value.mesh.hub, value.tls.chartRepository], ["docker.io/istio", "oci://quay.io/jetstack/charts"]);
+        assert.deepEqual(
+            [value.apps[1].service?.name, value.apps[1].service?.targetPort, value.apps[1].stripPath],
+            ["cart-svc", 8080, false],
+        );
+        assert.deepEqual(
+            [value.mesh.hub, value.tls.chartRepository],
+            ["docker.io/istio", "oci://quay.io/jetstack/charts"],
+        );
     });
 
     it("gives the test command CI runs and a pipeable render command", () => {
@@ -38,7 +52,10 @@ describe("README and docs", () => {
         assert.match(read(".ci/run"), /bash tests\/install-proxies\.sh && npm ci/);
         // The fast path first: render needs only npm ci (seconds, no root), the tests come after it.
         assert.match(readme, /^npm ci && npm run -s render -- --stack dev/m);
-        assert.ok(readme.indexOf("npm ci && npm run -s render") < readme.indexOf("bash tests/install-proxies.sh && npm ci && npm test"));
+        assert.ok(
+            readme.indexOf("npm ci && npm run -s render") <
+                readme.indexOf("bash tests/install-proxies.sh && npm ci && npm test"),
+        );
     });
 
     it("links only to docs that exist, and every doc is linked from README", () => {
@@ -70,7 +87,11 @@ describe("README and docs", () => {
     it("uses no retired Istio host in a block to copy (yaml, bash, ts)", () => {
         for (const file of ["README.md", ...fs.readdirSync(path.join(PROJECT_DIR, "docs")).map((f) => `docs/${f}`)]) {
             for (const [, lang, code] of read(file).matchAll(/```(yaml|bash|ts)\n([\s\S]*?)```/g))
-                assert.doesNotMatch(code, /registry\.istio\.io|gcr\.io\/istio-release|istio-release\.storage\.googleapis\.com/, `${file} (${lang})`);
+                assert.doesNotMatch(
+                    code,
+                    /registry\.istio\.io|gcr\.io\/istio-release|istio-release\.storage\.googleapis\.com/,
+                    `${file} (${lang})`,
+                );
         }
     });
 });

@@ -8,6 +8,14 @@
  * deployment, run again with `resume: "before.json"` and read `report.comparison`.
  */
 export { verifyStickiness, VerifyHooks } from "./run";
-export { parseVerifyOptions, sourceAddressRange, MAX_SOURCE_ADDRESSES, VerifyMode, VerifyOptions, VerifyInput, VerifyUsageError } from "./options";
+export {
+    parseVerifyOptions,
+    sourceAddressRange,
+    MAX_SOURCE_ADDRESSES,
+    VerifyMode,
+    VerifyOptions,
+    VerifyInput,
+    VerifyUsageError,
+} from "./options";
 export { compareRuns, formatReport, MAX_MOVED_IDS, Report, RunComparison, SessionReport, Sample } from "./report";
 export { readSavedRun, writeSavedRun, SAVED_RUN_VERSION, SavedRun, SavedSession, VerifyStateError } from "./state";

@@ -76,10 +76,14 @@ const count = (what: string, max: number) =>
 
 export const verifyOptionsSchema = z
     .strictObject({
-        url: z.string({ error: "is required" }).refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
-            message: "must be an http:// or https:// URL",
-        }),
-        mode: z.enum(VerifyMode, { error: `must be one of ${Object.values(VerifyMode).join(", ")}` }).default(VerifyMode.Header),
+        url: z
+            .string({ error: "is required" })
+            .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+                message: "must be an http:// or https:// URL",
+            }),
+        mode: z
+            .enum(VerifyMode, { error: `must be one of ${Object.values(VerifyMode).join(", ")}` })
+            .default(VerifyMode.Header),
         key: z
             .string()
             .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be a header, cookie or parameter name" })
@@ -122,10 +126,18 @@ export const verifyOptionsSchema = z
     })
     .superRefine((o, ctx) => {
         if (o.mode === VerifyMode.PersistentHeader && !o.key) {
-            ctx.addIssue({ code: "custom", path: ["key"], message: "is required with mode persistent-header (the header the proxy returns)" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["key"],
+                message: "is required with mode persistent-header (the header the proxy returns)",
+            });
         }
         if (o.sourceAddresses && URL.canParse(o.url) && new URL(o.url).hostname.startsWith("[")) {
-            ctx.addIssue({ code: "custom", path: ["sourceAddresses"], message: "are IPv4 addresses and cannot reach an IPv6 URL" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["sourceAddresses"],
+                message: "are IPv4 addresses and cannot reach an IPv6 URL",
+            });
         }
     })
     .transform((o): VerifyOptions => ({
@@ -154,7 +166,10 @@ const flagOf = (k: PropertyKey) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c
  */
 export function parseVerifyOptions(input: unknown): VerifyOptions {
     const r = verifyOptionsSchema.safeParse(input);
-    if (!r.success) throw new VerifyUsageError([...new Set(r.error.issues.map((i) => `${i.path.length ? flagOf(i.path[0]) : "options"}: ${i.message}`))]);
+    if (!r.success)
+        throw new VerifyUsageError([
+            ...new Set(r.error.issues.map((i) => `${i.path.length ? flagOf(i.path[0]) : "options"}: ${i.message}`)),
+        ]);
     const opts = r.data;
     if (!opts.resume) return opts;
     let saved;
@@ -164,7 +179,8 @@ export function parseVerifyOptions(input: unknown): VerifyOptions {
         if (e instanceof VerifyStateError) throw new VerifyUsageError([`--resume: ${e.message}`]);
         throw e;
     }
-    const sessionsGiven = typeof input === "object" && input !== null && (input as { sessions?: unknown }).sessions !== undefined;
+    const sessionsGiven =
+        typeof input === "object" && input !== null && (input as { sessions?: unknown }).sessions !== undefined;
     const resumed = { ...opts, sessions: sessionsGiven ? opts.sessions : saved.sessions.length };
     const problems = resumeProblems(resumed, saved);
     if (problems.length) throw new VerifyUsageError(problems);
@@ -178,23 +194,33 @@ const toAddress = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 
 export function sourceAddressRange(spec: string): string[] {
     const problem = (m: string) => new VerifyUsageError([`--source-addresses: ${m} (got "${spec}")`]);
     const parts = spec.split("-").map((p) => p.trim());
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw problem("must be <first>-<last>, e.g. 127.0.2.1-127.0.2.200");
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+        throw problem("must be <first>-<last>, e.g. 127.0.2.1-127.0.2.200");
     if (!parts.every((p) => isIPv4(p))) throw problem("must be two IPv4 addresses");
     const [first, last] = parts.map(toInt);
     if (first > last) throw problem("the first address must not be above the last");
-    if (last - first + 1 > MAX_SOURCE_ADDRESSES) throw problem(`must be at most ${MAX_SOURCE_ADDRESSES} addresses, not ${last - first + 1}`);
+    if (last - first + 1 > MAX_SOURCE_ADDRESSES)
+        throw problem(`must be at most ${MAX_SOURCE_ADDRESSES} addresses, not ${last - first + 1}`);
     return Array.from({ length: last - first + 1 }, (_, i) => toAddress(first + i));
 }
 
 /** Why options cannot resume a saved run: each problem names its flag (empty when they can). */
-export function resumeProblems(opts: Pick<VerifyOptions, "sessions" | "mode" | "key" | "resume">, saved: SavedRun): string[] {
+export function resumeProblems(
+    opts: Pick<VerifyOptions, "sessions" | "mode" | "key" | "resume">,
+    saved: SavedRun,
+): string[] {
     const problems: string[] = [];
     if (opts.sessions !== saved.sessions.length) {
-        problems.push(`--sessions: must be ${saved.sessions.length}, the sessions saved in ${opts.resume} (or left out), not ${opts.sessions}`);
+        problems.push(
+            `--sessions: must be ${saved.sessions.length}, the sessions saved in ${opts.resume} (or left out), not ${opts.sessions}`,
+        );
     }
-    if (opts.mode !== saved.mode) problems.push(`--mode: must be ${saved.mode}, the mode saved in ${opts.resume}, not ${opts.mode}`);
+    if (opts.mode !== saved.mode)
+        problems.push(`--mode: must be ${saved.mode}, the mode saved in ${opts.resume}, not ${opts.mode}`);
     if ((opts.key ?? null) !== (saved.key ?? null)) {
-        problems.push(`--key: must be ${saved.key ?? "left out"}, the key saved in ${opts.resume}, not ${opts.key ?? "left out"}`);
+        problems.push(
+            `--key: must be ${saved.key ?? "left out"}, the key saved in ${opts.resume}, not ${opts.key ?? "left out"}`,
+        );
     }
     return problems;
 }

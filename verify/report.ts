@@ -94,7 +94,10 @@ export const MAX_MOVED_IDS = 50;
  * counts, and moved when the pods differ. Sessions in one run only, or without a top
  * pod in either (nothing answered), are left out.
  */
-export function compareRuns(before: readonly { id: string; topPod?: string }[], after: readonly { id: string; topPod?: string }[]): RunComparison {
+export function compareRuns(
+    before: readonly { id: string; topPod?: string }[],
+    after: readonly { id: string; topPod?: string }[],
+): RunComparison {
     const was = new Map<string, string>();
     for (const s of before) if (s.topPod !== undefined) was.set(s.id, s.topPod);
     const seen = new Set<string>();
@@ -105,7 +108,12 @@ export function compareRuns(before: readonly { id: string; topPod?: string }[], 
         seen.add(s.id);
         if (pod !== s.topPod) moved.push(s.id);
     }
-    return { sessions: seen.size, moved: moved.length, movedShare: seen.size ? moved.length / seen.size : 0, movedSessions: moved.slice(0, MAX_MOVED_IDS) };
+    return {
+        sessions: seen.size,
+        moved: moved.length,
+        movedShare: seen.size ? moved.length / seen.size : 0,
+        movedSessions: moved.slice(0, MAX_MOVED_IDS),
+    };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -121,9 +129,14 @@ function sessionReport(id: string, samples: readonly Sample[]): SessionReport {
     for (const s of ok) pods[s.pod!] = (pods[s.pod!] ?? 0) + 1;
     const counts = ok.map((s) => s.count);
     const stateKept =
-        counts.length === 0 || counts.some((c) => typeof c !== "number") ? null : counts.every((c, i) => i === 0 || c === (counts[i - 1] as number) + 1);
+        counts.length === 0 || counts.some((c) => typeof c !== "number")
+            ? null
+            : counts.every((c, i) => i === 0 || c === (counts[i - 1] as number) + 1);
     // Object keys keep the order pods were first reached, so a tie goes to the earlier one.
-    const topPod = Object.keys(pods).reduce<string | undefined>((top, p) => (top === undefined || pods[p] > pods[top] ? p : top), undefined);
+    const topPod = Object.keys(pods).reduce<string | undefined>(
+        (top, p) => (top === undefined || pods[p] > pods[top] ? p : top),
+        undefined,
+    );
     return {
         id,
         requests: samples.length,
@@ -218,7 +231,11 @@ function comparisonRows(c: RunComparison, sessions: number): [string, string][] 
                 (c.sessions < sessions ? `; ${sessions - c.sessions} not compared (no pod in one of the runs)` : ""),
         ],
     ];
-    if (c.moved) rows.push(["", `moved: ${c.movedSessions.slice(0, 10).join(", ")}${c.moved > 10 ? `, … (${c.moved - 10} more)` : ""}`]);
+    if (c.moved)
+        rows.push([
+            "",
+            `moved: ${c.movedSessions.slice(0, 10).join(", ")}${c.moved > 10 ? `, … (${c.moved - 10} more)` : ""}`,
+        ]);
     return rows;
 }
 
@@ -237,7 +254,8 @@ export function formatReport(r: Report): string {
                           .map(([k, n]) => `${k}: ${n}`)
                           .join(", ")})`
                     : ""
-            } ` + `in ${(r.durationMs / 1000).toFixed(2)} s = ${r.requestsPerSecond.toFixed(0)} req/s${r.truncated ? " (stopped at --max-seconds)" : ""}`,
+            } ` +
+                `in ${(r.durationMs / 1000).toFixed(2)} s = ${r.requestsPerSecond.toFixed(0)} req/s${r.truncated ? " (stopped at --max-seconds)" : ""}`,
         ],
         ["latency", `p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)}`],
         [
@@ -245,7 +263,12 @@ export function formatReport(r: Report): string {
             `${pct(r.stickiness)} of requests on their session's first pod; ${r.fullySticky}/${r.sessions} sessions fully sticky, ${r.movedSessions} moved; ` +
                 `${pct(r.meanTopShare)} on a session's top pod on average`,
         ],
-        ["state", r.stateUnknown === r.sessions ? "not reported by the app" : `counter rose by one on every request in ${r.stateKept}/${r.sessions} sessions`],
+        [
+            "state",
+            r.stateUnknown === r.sessions
+                ? "not reported by the app"
+                : `counter rose by one on every request in ${r.stateKept}/${r.sessions} sessions`,
+        ],
         [
             "pods",
             `${
@@ -279,10 +302,15 @@ export function formatReport(r: Report): string {
         .slice(0, 10);
     const lines = rows.map(([k, v]) => `${k.padEnd(11)}${v}`);
     if (worst.length) {
-        lines.push("", `${"session".padEnd(14)}${"first pod".padEnd(22)}${"sticky".padStart(8)}${"errors".padStart(8)}  pods`);
+        lines.push(
+            "",
+            `${"session".padEnd(14)}${"first pod".padEnd(22)}${"sticky".padStart(8)}${"errors".padStart(8)}  pods`,
+        );
         for (const s of worst) {
             lines.push(
-                `${s.id.padEnd(14)}${(s.firstPod ?? "-").padEnd(22)}${pct(s.stickiness).padStart(8)}${String(s.errors).padStart(8)}  ${Object.entries(s.pods)
+                `${s.id.padEnd(14)}${(s.firstPod ?? "-").padEnd(22)}${pct(s.stickiness).padStart(8)}${String(s.errors).padStart(8)}  ${Object.entries(
+                    s.pods,
+                )
                     .map(([p, n]) => `${p}×${n}`)
                     .join(" ")}`,
             );

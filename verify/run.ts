@@ -17,7 +17,11 @@ interface SessionState {
 }
 
 function requestFor(opts: VerifyOptions, s: SessionState): { url: string; headers: Record<string, string> } {
-    const headers: Record<string, string> = { ...opts.headers, accept: "application/json", ...(opts.servername ? { host: opts.servername } : {}) };
+    const headers: Record<string, string> = {
+        ...opts.headers,
+        accept: "application/json",
+        ...(opts.servername ? { host: opts.servername } : {}),
+    };
     let url = opts.url;
     if (opts.idHeader) headers[opts.idHeader] = s.id;
     switch (opts.mode) {
@@ -44,7 +48,8 @@ function requestFor(opts: VerifyOptions, s: SessionState): { url: string; header
 
 function errorKind(e: unknown): string {
     const err = e as { code?: string; name?: string; cause?: { code?: string } };
-    if (err.name === "TimeoutError" || err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT") return "timeout";
+    if (err.name === "TimeoutError" || err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT")
+        return "timeout";
     return err.code ?? err.cause?.code ?? err.name ?? "error";
 }
 
@@ -63,7 +68,9 @@ async function once(opts: VerifyOptions, s: SessionState, index: number, agent: 
         const body = await res.body.text();
         const ms = performance.now() - started;
         const setCookie = res.headers["set-cookie"];
-        if (s.jar && setCookie) for (const c of Array.isArray(setCookie) ? setCookie : [setCookie]) s.jar.setCookieSync(c, url, { ignoreError: true });
+        if (s.jar && setCookie)
+            for (const c of Array.isArray(setCookie) ? setCookie : [setCookie])
+                s.jar.setCookieSync(c, url, { ignoreError: true });
         if (opts.mode === VerifyMode.PersistentHeader) {
             const v = res.headers[opts.key!.toLowerCase()];
             if (typeof v === "string" && v) s.echoed = v;
@@ -72,7 +79,9 @@ async function once(opts: VerifyOptions, s: SessionState, index: number, agent: 
         if (opts.podHeader) {
             // Any app: the route names the pod; the body is the app's own.
             const pod = res.headers[opts.podHeader];
-            return typeof pod === "string" && pod ? { session: index, ms, pod, count: null } : { session: index, ms, error: `no ${opts.podHeader} header` };
+            return typeof pod === "string" && pod
+                ? { session: index, ms, pod, count: null }
+                : { session: index, ms, error: `no ${opts.podHeader} header` };
         }
         try {
             const json = JSON.parse(body) as { pod?: unknown; count?: unknown };
@@ -135,7 +144,10 @@ function agentsFor(opts: VerifyOptions) {
             // The source address goes in the Agent's own option: undici (7.30) ignores a localAddress
             // in `connect`, whose connector sets the client's own (null without this) after it.
             ...(localAddress ? { localAddress } : {}),
-            connect: { rejectUnauthorized: !opts.insecure, ...(opts.servername ? { servername: opts.servername } : {}) },
+            connect: {
+                rejectUnauthorized: !opts.insecure,
+                ...(opts.servername ? { servername: opts.servername } : {}),
+            },
         });
     const addresses = opts.sourceAddresses;
     return {

@@ -18,7 +18,9 @@ export class VerifyStateError extends Error {
 export const SAVED_RUN_VERSION = 1;
 
 const savedSessionSchema = z.strictObject({
-    id: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, { message: "must be a session id (letters, digits, - . _ …)" }),
+    id: z
+        .string()
+        .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}$/, { message: "must be a session id (letters, digits, - . _ …)" }),
     /** The tough-cookie jar, serialized (mode cookie). */
     cookies: z.looseObject({ cookies: z.array(z.looseObject({})) }).optional(),
     /** The header the proxy last returned (mode persistent-header). */
@@ -44,7 +46,9 @@ export function readSavedRun(file: string): SavedRun {
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (e) {
-        throw new VerifyStateError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new VerifyStateError(
+            `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
     }
     let json: unknown;
     try {
@@ -77,9 +81,12 @@ export function checkWritable(file: string): void {
     try {
         fs.accessSync(dir, fs.constants.W_OK);
     } catch (e) {
-        throw new VerifyStateError(`cannot write ${file}: ${dir} ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : "is not writable"}`);
+        throw new VerifyStateError(
+            `cannot write ${file}: ${dir} ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : "is not writable"}`,
+        );
     }
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new VerifyStateError(`cannot write ${file}: it is a directory`);
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+        throw new VerifyStateError(`cannot write ${file}: it is a directory`);
 }
 
 /** Writes a saved run (through a temporary file, so a reader never sees half of it). */
@@ -90,6 +97,8 @@ export function writeSavedRun(file: string, run: SavedRun): void {
         fs.renameSync(tmp, file);
     } catch (e) {
         fs.rmSync(tmp, { force: true });
-        throw new VerifyStateError(`cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new VerifyStateError(
+            `cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
     }
 }

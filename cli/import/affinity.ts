@@ -15,7 +15,12 @@
  *   the client connection's addresses).
  */
 import { AffinityMode, HashAlgorithm } from "../../components/settings/enums";
-import { isCookieName, isLabelValue, isLowercaseHeaderName, isQueryParameterName } from "../../components/settings/rules";
+import {
+    isCookieName,
+    isLabelValue,
+    isLowercaseHeaderName,
+    isQueryParameterName,
+} from "../../components/settings/rules";
 import type { NginxAnnotations } from "./annotations";
 import { approximate, exact, Finding, notMapped } from "./report";
 import { COOKIE_SETTING_KEYS } from "./upstreams";
@@ -79,7 +84,8 @@ export function hashKeyOf(value: string): { affinity: ImportedAffinity; finding:
     const v = value.trim();
     const single = /^\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))$/.exec(v);
     const variable = single ? (single[1] ?? single[2]) : undefined;
-    const refusedBase = "Istio hashes on one request header, one cookie, one query parameter or the client address (DestinationRule consistentHash); ";
+    const refusedBase =
+        "Istio hashes on one request header, one cookie, one query parameter or the client address (DestinationRule consistentHash); ";
     if (!variable) {
         return {
             refused:
@@ -167,7 +173,9 @@ function ttlOf(a: NginxAnnotations, findings: Map<string, Finding>): string {
             findings.set(
                 "session-cookie-expires",
                 expires === maxAge
-                    ? exact(`the same lifetime as max-age; Envoy sends only Max-Age, which browsers use over Expires (RFC 6265 5.3)`)
+                    ? exact(
+                          `the same lifetime as max-age; Envoy sends only Max-Age, which browsers use over Expires (RFC 6265 5.3)`,
+                      )
                     : approximate(
                           `dropped: browsers used Max-Age (${maxAge}s) over Expires (${expires}s) already (RFC 6265 5.3), and Envoy sends only Max-Age`,
                       ),
@@ -176,21 +184,31 @@ function ttlOf(a: NginxAnnotations, findings: Map<string, Finding>): string {
     } else {
         findings.set(
             "session-cookie-expires",
-            approximate(`cookie.ttl "${expires}s": Envoy sends Max-Age=${expires} instead of an Expires date; every current browser reads it the same way`),
+            approximate(
+                `cookie.ttl "${expires}s": Envoy sends Max-Age=${expires} instead of an Expires date; every current browser reads it the same way`,
+            ),
         );
     }
     return `${seconds}s`;
 }
 
 /** The cookie's path: session-cookie-path, else the location's Ingress path (sticky.lua: set_cookie). */
-function cookiePathOf(a: NginxAnnotations, ctx: AffinityContext, findings: Map<string, Finding>, notes: string[]): string {
+function cookiePathOf(
+    a: NginxAnnotations,
+    ctx: AffinityContext,
+    findings: Map<string, Finding>,
+    notes: string[],
+): string {
     const usable = (p: string) => p.startsWith("/") && !/\s|;/.test(p);
     if (a.cookie.path !== undefined) {
         if (usable(a.cookie.path)) {
             findings.set("session-cookie-path", exact(`cookie.path "${a.cookie.path}"`));
             return a.cookie.path;
         }
-        findings.set("session-cookie-path", notMapped(`"${a.cookie.path}" does not start with "/"; cookie.path is the app's path "${ctx.appPath}"`));
+        findings.set(
+            "session-cookie-path",
+            notMapped(`"${a.cookie.path}" does not start with "/"; cookie.path is the app's path "${ctx.appPath}"`),
+        );
         return ctx.appPath;
     }
     if (ctx.locationIsRegex) {
@@ -205,7 +223,12 @@ function cookiePathOf(a: NginxAnnotations, ctx: AffinityContext, findings: Map<s
 }
 
 /** Attributes of an Envoy-set hash cookie: SameSite, Secure, Domain (Envoy adds HttpOnly itself, as sticky.lua does). */
-function attributesOf(a: NginxAnnotations, ctx: AffinityContext, findings: Map<string, Finding>, notes: string[]): { name: string; value?: string }[] {
+function attributesOf(
+    a: NginxAnnotations,
+    ctx: AffinityContext,
+    findings: Map<string, Finding>,
+    notes: string[],
+): { name: string; value?: string }[] {
     const out: { name: string; value?: string }[] = [];
     const c = a.cookie;
     if (c.sameSite !== undefined) {
@@ -266,10 +289,16 @@ function attributesOf(a: NginxAnnotations, ctx: AffinityContext, findings: Map<s
     }
     if (c.domain !== undefined) {
         if (c.domain === "" || /[^A-Za-z0-9.-]/.test(c.domain)) {
-            findings.set("session-cookie-domain", notMapped(`"${c.domain}" is no domain name; the cookie is host-only`));
+            findings.set(
+                "session-cookie-domain",
+                notMapped(`"${c.domain}" is no domain name; the cookie is host-only`),
+            );
         } else {
             out.push({ name: "Domain", value: c.domain });
-            findings.set("session-cookie-domain", exact(`cookie attribute Domain=${c.domain} (Envoy copies attributes into the cookie it sets)`));
+            findings.set(
+                "session-cookie-domain",
+                exact(`cookie attribute Domain=${c.domain} (Envoy copies attributes into the cookie it sets)`),
+            );
         }
     }
     return out;
@@ -281,7 +310,9 @@ function changeOnFailure(a: NginxAnnotations, persistent: boolean, findings: Map
         findings.set(
             "session-cookie-change-on-failure",
             persistent
-                ? approximate("Envoy keeps a session on its pod while the pod is a healthy endpoint, and moves it (rewriting the cookie) once it is not")
+                ? approximate(
+                      "Envoy keeps a session on its pod while the pod is a healthy endpoint, and moves it (rewriting the cookie) once it is not",
+                  )
                 : exact(
                       "after a failed attempt the request stays on the cookie's pod: Istio gives hashed routes retries without Envoy's previous_hosts predicate " +
                           "(pilot/pkg/networking/core/route/retry/retry.go: DefaultConsistentHashPolicy), and the cookie never changes",
@@ -307,7 +338,10 @@ function cookieAffinity(a: NginxAnnotations, ctx: AffinityContext): AffinityMapp
     if (a.cookie.name !== undefined) {
         if (isCookieName(a.cookie.name)) findings.set("session-cookie-name", exact(`cookie.name "${a.cookie.name}"`));
         else {
-            findings.set("session-cookie-name", notMapped(`"${a.cookie.name}" is not a cookie name (RFC 6265 token); ${NGINX_DEFAULT_COOKIE} is used`));
+            findings.set(
+                "session-cookie-name",
+                notMapped(`"${a.cookie.name}" is not a cookie name (RFC 6265 token); ${NGINX_DEFAULT_COOKIE} is used`),
+            );
             name = NGINX_DEFAULT_COOKIE;
         }
     }
@@ -324,23 +358,43 @@ function cookieAffinity(a: NginxAnnotations, ctx: AffinityContext): AffinityMapp
         );
         const drop = (key: string, why: string) => findings.set(key, notMapped(why));
         const { maxAge, expires, sameSite, secure, domain } = a.cookie;
-        if (maxAge !== undefined) drop("session-cookie-max-age", "Istio's persistent-session cookie is a session cookie (no Max-Age) since Istio 1.22");
-        if (expires !== undefined) drop("session-cookie-expires", "Istio's persistent-session cookie is a session cookie (no Expires) since Istio 1.22");
+        if (maxAge !== undefined)
+            drop(
+                "session-cookie-max-age",
+                "Istio's persistent-session cookie is a session cookie (no Max-Age) since Istio 1.22",
+            );
+        if (expires !== undefined)
+            drop(
+                "session-cookie-expires",
+                "Istio's persistent-session cookie is a session cookie (no Expires) since Istio 1.22",
+            );
         if (sameSite !== undefined)
-            drop("session-cookie-samesite", "Istio's persistent-session cookie carries no attributes; browsers read it as SameSite=Lax");
-        if (secure !== undefined) drop("session-cookie-secure", "Istio's persistent-session cookie carries no attributes (no Secure)");
-        if (domain !== undefined) drop("session-cookie-domain", "Istio's persistent-session cookie carries no attributes: it is host-only");
-        if (a.cookie.conditionalSameSiteNone !== undefined) drop("session-cookie-conditional-samesite-none", "the persistent-session cookie has no SameSite");
+            drop(
+                "session-cookie-samesite",
+                "Istio's persistent-session cookie carries no attributes; browsers read it as SameSite=Lax",
+            );
+        if (secure !== undefined)
+            drop("session-cookie-secure", "Istio's persistent-session cookie carries no attributes (no Secure)");
+        if (domain !== undefined)
+            drop("session-cookie-domain", "Istio's persistent-session cookie carries no attributes: it is host-only");
+        if (a.cookie.conditionalSameSiteNone !== undefined)
+            drop("session-cookie-conditional-samesite-none", "the persistent-session cookie has no SameSite");
         const nginxPath = a.cookie.path ?? ctx.locationPath;
         const pathNote =
             `cookie path "/" instead of "${nginxPath}": Istio reads the persistent cookie from a Service label, whose value cannot hold a path; ` +
             "the browser sends the cookie on every path of the host";
-        if (a.cookie.path !== undefined) findings.set("session-cookie-path", nginxPath === "/" ? exact('cookie path "/"') : approximate(pathNote));
+        if (a.cookie.path !== undefined)
+            findings.set("session-cookie-path", nginxPath === "/" ? exact('cookie path "/"') : approximate(pathNote));
         changeOnFailure(a, true, findings);
         const base = `mode persistentCookie, cookie "${name}"${a.cookie.name === undefined ? " (ingress-nginx's default name)" : ""}`;
         const cutover =
             "a session cookie ingress-nginx set names no pod Envoy knows, so each session is placed once more on its first request through the gateway";
-        findings.set("affinity", approximate([base, cutover, ...(nginxPath !== "/" && a.cookie.path === undefined ? [pathNote] : [])].join("; ")));
+        findings.set(
+            "affinity",
+            approximate(
+                [base, cutover, ...(nginxPath !== "/" && a.cookie.path === undefined ? [pathNote] : [])].join("; "),
+            ),
+        );
         return { affinity: { mode: AffinityMode.PersistentCookie, cookie: { name } }, findings };
     }
     if (mode === "persistent") {
@@ -370,7 +424,8 @@ function cookieAffinity(a: NginxAnnotations, ctx: AffinityContext): AffinityMapp
     const connection =
         "Envoy derives the value of the cookie it sets from the client connection's addresses where ingress-nginx drew a random key, so clients " +
         "sharing one connection to the gateway (behind a proxy that pools connections) share a pod";
-    const cutover = "a cookie ingress-nginx set keeps working as a key, but Envoy hashes it onto the pods anew: each session may move once, at the cut-over";
+    const cutover =
+        "a cookie ingress-nginx set keeps working as a key, but Envoy hashes it onto the pods anew: each session may move once, at the cut-over";
     findings.set("affinity", approximate([base, connection, ...notes, cutover].join("; ")));
     return {
         affinity: {
@@ -389,19 +444,33 @@ export function mapAffinity(a: NginxAnnotations, ctx: AffinityContext): Affinity
     // balancer.lua: get_implementation: cookie affinity first, then upstream-hash-by (subset or not), then load-balance.
     if (a.affinity === "cookie") {
         result = cookieAffinity(a, ctx);
-        for (const key of ["upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size", "load-balance"]) {
+        for (const key of [
+            "upstream-hash-by",
+            "upstream-hash-by-subset",
+            "upstream-hash-by-subset-size",
+            "load-balance",
+        ]) {
             if (a.raw[key] !== undefined) {
-                result.findings.set(key, notMapped("ingress-nginx ignored it: cookie affinity takes precedence (balancer.lua: get_implementation)"));
+                result.findings.set(
+                    key,
+                    notMapped(
+                        "ingress-nginx ignored it: cookie affinity takes precedence (balancer.lua: get_implementation)",
+                    ),
+                );
             }
         }
     } else {
         for (const key of COOKIE_KEYS) {
-            if (a.raw[key] !== undefined) findings.set(key, notMapped("no effect without affinity: cookie, in ingress-nginx as here"));
+            if (a.raw[key] !== undefined)
+                findings.set(key, notMapped("no effect without affinity: cookie, in ingress-nginx as here"));
         }
         if (a.hashBy !== undefined) {
             const key = hashKeyOf(a.hashBy);
             if ("refused" in key) {
-                findings.set("upstream-hash-by", notMapped(`${key.refused}; the app is imported with mode none (round robin)`));
+                findings.set(
+                    "upstream-hash-by",
+                    notMapped(`${key.refused}; the app is imported with mode none (round robin)`),
+                );
                 result = { affinity: { mode: AffinityMode.None }, findings };
             } else {
                 findings.set("upstream-hash-by", key.finding);
@@ -414,7 +483,8 @@ export function mapAffinity(a: NginxAnnotations, ctx: AffinityContext): Affinity
                                 "with each key's load on one pod",
                         ),
                     );
-                } else if (a.hashBySubset === false) findings.set("upstream-hash-by-subset", exact("false: each key reaches one pod"));
+                } else if (a.hashBySubset === false)
+                    findings.set("upstream-hash-by-subset", exact("false: each key reaches one pod"));
                 if (a.hashBySubsetSize !== undefined) {
                     findings.set(
                         "upstream-hash-by-subset-size",
@@ -425,18 +495,32 @@ export function mapAffinity(a: NginxAnnotations, ctx: AffinityContext): Affinity
                 }
             }
             if (a.raw["load-balance"] !== undefined) {
-                findings.set("load-balance", notMapped("ingress-nginx ignored it: upstream-hash-by takes precedence (balancer.lua: get_implementation)"));
+                findings.set(
+                    "load-balance",
+                    notMapped(
+                        "ingress-nginx ignored it: upstream-hash-by takes precedence (balancer.lua: get_implementation)",
+                    ),
+                );
             }
         } else {
-            if (a.hashBySubset !== undefined) findings.set("upstream-hash-by-subset", notMapped("no effect without upstream-hash-by"));
-            if (a.hashBySubsetSize !== undefined) findings.set("upstream-hash-by-subset-size", notMapped("no effect without upstream-hash-by"));
+            if (a.hashBySubset !== undefined)
+                findings.set("upstream-hash-by-subset", notMapped("no effect without upstream-hash-by"));
+            if (a.hashBySubsetSize !== undefined)
+                findings.set("upstream-hash-by-subset-size", notMapped("no effect without upstream-hash-by"));
             if (a.loadBalance === "round_robin") findings.set("load-balance", exact("mode none (round robin)"));
             else if (a.loadBalance === "ewma") {
-                findings.set("load-balance", approximate("mode none (round robin): the package has no latency-weighted balancing (ingress-nginx's ewma)"));
+                findings.set(
+                    "load-balance",
+                    approximate(
+                        "mode none (round robin): the package has no latency-weighted balancing (ingress-nginx's ewma)",
+                    ),
+                );
             } else if (a.loadBalance !== undefined) {
                 findings.set(
                     "load-balance",
-                    notMapped(`"${a.loadBalance}" hashes nothing without upstream-hash-by or affinity (balancer.lua); mode none (round robin)`),
+                    notMapped(
+                        `"${a.loadBalance}" hashes nothing without upstream-hash-by or affinity (balancer.lua); mode none (round robin)`,
+                    ),
                 );
             }
             result = { affinity: { mode: AffinityMode.None }, findings };
@@ -445,7 +529,9 @@ export function mapAffinity(a: NginxAnnotations, ctx: AffinityContext): Affinity
     if (a.canaryBehavior !== undefined) {
         result.findings.set(
             "affinity-canary-behavior",
-            notMapped("it only matters with a canary Ingress, and canary Ingresses are not imported (their traffic goes to the main backend)"),
+            notMapped(
+                "it only matters with a canary Ingress, and canary Ingresses are not imported (their traffic goes to the main backend)",
+            ),
         );
     }
     return result;

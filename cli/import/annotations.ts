@@ -77,7 +77,10 @@ const options = <T extends string>(values: readonly T[], caseSensitive: boolean)
 });
 const bool: Field<boolean> = { parse: parseGoBool, allowed: "true or false" };
 const regex = (re: RegExp, allowed: string): Field<string> => ({ parse: (v) => (re.test(v) ? v : undefined), allowed });
-const seconds: Field<number> = { parse: (v) => (SECONDS.test(v) ? Number(v) : undefined), allowed: "a whole number of seconds" };
+const seconds: Field<number> = {
+    parse: (v) => (SECONDS.test(v) ? Number(v) : undefined),
+    allowed: "a whole number of seconds",
+};
 const int: Field<number> = { parse: (v) => (/^[+-]?\d+$/.test(v) ? Number(v) : undefined), allowed: "a whole number" };
 
 /**
@@ -100,7 +103,10 @@ const FIELDS = {
     "upstream-hash-by": regex(HASH_BY, "nginx variables and text (letters, digits and -_${})"),
     "upstream-hash-by-subset": bool,
     "upstream-hash-by-subset-size": int,
-    "load-balance": options(["round_robin", "chash", "chashsubset", "sticky_balanced", "sticky_persistent", "ewma"] as const, true),
+    "load-balance": options(
+        ["round_robin", "chash", "chashsubset", "sticky_balanced", "sticky_persistent", "ewma"] as const,
+        true,
+    ),
     "use-regex": bool,
     "rewrite-target": regex(REGEX_PATH_WITH_CAPTURE, "a path with $1-style captures"),
     "backend-protocol": options(["AUTO_HTTP", "HTTP", "HTTPS", "GRPC", "GRPCS", "FCGI"] as const, false),
@@ -140,8 +146,12 @@ export function readAnnotations(ing: Ingress, problems: string[]): NginxAnnotati
         ...(p["session-cookie-path"] !== undefined ? { path: p["session-cookie-path"] } : {}),
         ...(p["session-cookie-domain"] !== undefined ? { domain: p["session-cookie-domain"] } : {}),
         ...(p["session-cookie-samesite"] !== undefined ? { sameSite: p["session-cookie-samesite"] } : {}),
-        ...(p["session-cookie-conditional-samesite-none"] !== undefined ? { conditionalSameSiteNone: p["session-cookie-conditional-samesite-none"] } : {}),
-        ...(p["session-cookie-change-on-failure"] !== undefined ? { changeOnFailure: p["session-cookie-change-on-failure"] } : {}),
+        ...(p["session-cookie-conditional-samesite-none"] !== undefined
+            ? { conditionalSameSiteNone: p["session-cookie-conditional-samesite-none"] }
+            : {}),
+        ...(p["session-cookie-change-on-failure"] !== undefined
+            ? { changeOnFailure: p["session-cookie-change-on-failure"] }
+            : {}),
     };
     return {
         raw,
@@ -151,7 +161,9 @@ export function readAnnotations(ing: Ingress, problems: string[]): NginxAnnotati
         ...(p["affinity-canary-behavior"] !== undefined ? { canaryBehavior: p["affinity-canary-behavior"] } : {}),
         ...(p["upstream-hash-by"] !== undefined ? { hashBy: p["upstream-hash-by"] } : {}),
         ...(p["upstream-hash-by-subset"] !== undefined ? { hashBySubset: p["upstream-hash-by-subset"] } : {}),
-        ...(p["upstream-hash-by-subset-size"] !== undefined ? { hashBySubsetSize: p["upstream-hash-by-subset-size"] } : {}),
+        ...(p["upstream-hash-by-subset-size"] !== undefined
+            ? { hashBySubsetSize: p["upstream-hash-by-subset-size"] }
+            : {}),
         ...(p["load-balance"] !== undefined ? { loadBalance: p["load-balance"] } : {}),
         ...(p["use-regex"] !== undefined ? { useRegex: p["use-regex"] } : {}),
         ...(p["rewrite-target"] !== undefined ? { rewriteTarget: p["rewrite-target"] } : {}),

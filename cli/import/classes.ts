@@ -55,7 +55,12 @@ export function decideClass(ing: Ingress, names: ReadonlySet<string>, opts: Clas
     if (annotated !== undefined) {
         return names.has(annotated)
             ? { nginx: true, finding: exact(`annotation ${CLASS_ANNOTATION} "${annotated}" is ingress-nginx's`) }
-            : { nginx: false, finding: notMapped(`annotation ${CLASS_ANNOTATION} "${annotated}" is not ingress-nginx's (${list}); skipped`) };
+            : {
+                  nginx: false,
+                  finding: notMapped(
+                      `annotation ${CLASS_ANNOTATION} "${annotated}" is not ingress-nginx's (${list}); skipped`,
+                  ),
+              };
     }
     return opts.withoutClass
         ? {

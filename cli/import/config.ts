@@ -4,7 +4,14 @@
  * through `parseStackConfig`, as `pulumi up` would see it, before anything is printed.
  */
 import { CORE_SCHEMA, dump, load } from "js-yaml";
-import { APPS_KEY, Checked, MESH_KEY, parseStackConfig, StackSettings, TLS_KEY } from "../../components/settings/validate";
+import {
+    APPS_KEY,
+    Checked,
+    MESH_KEY,
+    parseStackConfig,
+    StackSettings,
+    TLS_KEY,
+} from "../../components/settings/validate";
 import type { ImportResult } from "./result";
 
 /** The `config:` map of the stack file. */
@@ -40,6 +47,8 @@ export function stackFileYaml(config: Record<string, unknown>, header: readonly 
  */
 export function validateStackFile(text: string): Checked<StackSettings> {
     const doc = load(text, { schema: CORE_SCHEMA }) as { config?: Record<string, unknown> };
-    const config = Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    const config = Object.fromEntries(
+        Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
     return parseStackConfig(config);
 }

@@ -92,7 +92,10 @@ interface AppState {
 }
 
 /** What Istio is told the port speaks: backend-protocol first (what ingress-nginx spoke), then what the Service says. */
-function protocolOf(ann: NginxAnnotations, port: ServicePort | undefined): { protocol: AppProtocol; finding?: Finding } | { refused: string } {
+function protocolOf(
+    ann: NginxAnnotations,
+    port: ServicePort | undefined,
+): { protocol: AppProtocol; finding?: Finding } | { refused: string } {
     const bp = ann.backendProtocol?.toUpperCase();
     if (bp === "HTTPS" || bp === "GRPCS") {
         return {
@@ -106,7 +109,9 @@ function protocolOf(ann: NginxAnnotations, port: ServicePort | undefined): { pro
     if (bp === "AUTO_HTTP") {
         return {
             protocol: "http",
-            finding: approximate('appProtocol "http": ingress-nginx spoke the client\'s scheme to the Service (AUTO_HTTP), the gateway speaks HTTP'),
+            finding: approximate(
+                'appProtocol "http": ingress-nginx spoke the client\'s scheme to the Service (AUTO_HTTP), the gateway speaks HTTP',
+            ),
         };
     }
     if (bp === "HTTP") return { protocol: "http", finding: exact('appProtocol "http"') };
@@ -128,7 +133,13 @@ function appName(svc: string, ns: string, taken: ReadonlySet<string>): string {
 }
 
 /** Annotations that decide a Service's balancing: each is reported through the Service's upstream (upstreams.ts). */
-const AFFINITY_ANNOTATIONS = new Set<string>(["affinity", "affinity-mode", "affinity-canary-behavior", ...COOKIE_SETTING_KEYS, ...HASH_KEYS]);
+const AFFINITY_ANNOTATIONS = new Set<string>([
+    "affinity",
+    "affinity-mode",
+    "affinity-canary-behavior",
+    ...COOKIE_SETTING_KEYS,
+    ...HASH_KEYS,
+]);
 
 /** The stack file made from an import, and what the package's validation made of that very text. */
 export interface ImportedStack {
@@ -159,7 +170,11 @@ const NOT_IN_COMMENT = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]/;
  * The import, as importIngresses, with the stack file's text (`header` gives its comment lines) and its
  * validation: the text the loop validates is the one the caller writes, so it is validated once.
  */
-export function importStack(input: ImportInput, opts: ImportOptions, header: (result: ImportResult) => readonly string[]): ImportedStack {
+export function importStack(
+    input: ImportInput,
+    opts: ImportOptions,
+    header: (result: ImportResult) => readonly string[],
+): ImportedStack {
     const refusedHosts = new Map<string, string>();
     for (;;) {
         const result = mapIngresses(input, opts, refusedHosts);
@@ -200,7 +215,11 @@ function refusedAppHosts(result: ImportResult, e: SettingsError): [string, strin
     });
 }
 
-function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: ReadonlyMap<string, string>): ImportResult {
+function mapIngresses(
+    input: ImportInput,
+    opts: ImportOptions,
+    refusedHosts: ReadonlyMap<string, string>,
+): ImportResult {
     const names = nginxClassNames(opts, input.ingressClasses);
     const ordered = nginxOrder(input.ingresses);
     const problems: string[] = [];
@@ -235,7 +254,12 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
     const regexHosts = new Set<string>();
     for (const { ing, ann } of imported) {
         for (const rule of ing.rules) {
-            const needsRewrite = rule.paths.some((p) => ann.rewriteTarget !== undefined && ann.rewriteTarget !== "" && ann.rewriteTarget !== (p.path || "/"));
+            const needsRewrite = rule.paths.some(
+                (p) =>
+                    ann.rewriteTarget !== undefined &&
+                    ann.rewriteTarget !== "" &&
+                    ann.rewriteTarget !== (p.path || "/"),
+            );
             if (ann.useRegex || needsRewrite) regexHosts.add(hostOf(rule.host));
         }
     }
@@ -261,7 +285,8 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             for (const raw of t.hosts) {
                 const h = raw.toLowerCase();
                 if (!TLS_HOST.test(h)) refused.push(`"${raw}" is not a DNS name a certificate can name`);
-                else if (opts.acmeEmail && h.startsWith("*.")) refused.push(`"${raw}" is a wildcard, which ACME HTTP-01 cannot issue (it needs DNS-01)`);
+                else if (opts.acmeEmail && h.startsWith("*."))
+                    refused.push(`"${raw}" is a wildcard, which ACME HTTP-01 cannot issue (it needs DNS-01)`);
                 else {
                     took.push(h);
                     if (!tlsHostSet.has(h)) {
@@ -277,7 +302,12 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
                 ? `cert-manager issues a new certificate from Let's Encrypt (ACME HTTP-01 through the gateway) into the Secret sticky-gateway-tls in ${DEFAULT_GATEWAY_NAMESPACE}`
                 : `cert-manager issues a new self-signed certificate into the Secret sticky-gateway-tls in ${DEFAULT_GATEWAY_NAMESPACE} ` +
                   "(pass --acme-email for Let's Encrypt, or set istio-sticky:tls.issuer yourself)";
-            const parts = [`istio-sticky:tls.hosts ${took.join(", ")}`, issuer, ...(secret ? [secret] : []), ...refused.map((r) => `not mapped: ${r}`)];
+            const parts = [
+                `istio-sticky:tls.hosts ${took.join(", ")}`,
+                issuer,
+                ...(secret ? [secret] : []),
+                ...refused.map((r) => `not mapped: ${r}`),
+            ];
             own.push({ subject, ...(took.length ? approximate(parts.join("; ")) : notMapped(refused.join("; "))) });
         }
     }
@@ -305,7 +335,16 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
     for (const { ing, ann } of imported) {
         if (!ing.defaultBackend) continue;
         const hosts = ing.rules.length ? [...new Set(ing.rules.map((r) => hostOf(r.host)))] : ["*"];
-        candidates.push({ ing, ann, hosts, path: "/", pathType: "Prefix", backend: ing.defaultBackend, subject: "default backend", defaultBackend: true });
+        candidates.push({
+            ing,
+            ann,
+            hosts,
+            path: "/",
+            pathType: "Prefix",
+            backend: ing.defaultBackend,
+            subject: "default backend",
+            defaultBackend: true,
+        });
     }
 
     const apps: AppState[] = [];
@@ -323,8 +362,8 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
     // Every Ingress that names a Service, in ingress-nginx's order (its default backend first: createUpstreams).
     const namings = new Map<string, Naming[]>();
     for (const n of imported) {
-        const services = [n.ing.defaultBackend, ...n.ing.rules.flatMap((r) => r.paths.map((p) => p.backend))].flatMap((b) =>
-            b?.service ? [b.service.name] : [],
+        const services = [n.ing.defaultBackend, ...n.ing.rules.flatMap((r) => r.paths.map((p) => p.backend))].flatMap(
+            (b) => (b?.service ? [b.service.name] : []),
         );
         for (const svc of new Set(services)) {
             const key = `${n.ing.namespace}/${svc}`;
@@ -343,7 +382,8 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
 
     /** The apps on each path: all of them in order, those on every host, and those of each host. */
     const onPath = new Map<string, { all: AppState[]; everywhere: AppState[]; byHost: Map<string, AppState[]> }>();
-    const pathOf = (path: string) => onPath.get(path) ?? onPath.set(path, { all: [], everywhere: [], byHost: new Map() }).get(path)!;
+    const pathOf = (path: string) =>
+        onPath.get(path) ?? onPath.set(path, { all: [], everywhere: [], byHost: new Map() }).get(path)!;
     const addHost = (s: AppState, h: string) => {
         if (s.hosts.has(h)) return;
         s.hosts.add(h);
@@ -372,8 +412,10 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         const other = otherOnPath(h, serviceKey, path);
         if (!other) return undefined;
         const to = `the path "${path}" already goes to ${where(other)}, Service ${other.serviceKey}`;
-        if (other.hosts.has("*")) return `${to}, a path for any host, which the gateway serves on every host${h === "*" ? "" : `, ${h} included`}`;
-        if (h === "*") return `${to}, and this is a path for any host, which the gateway would serve on every host, ${[...other.hosts].join(", ")} included`;
+        if (other.hosts.has("*"))
+            return `${to}, a path for any host, which the gateway serves on every host${h === "*" ? "" : `, ${h} included`}`;
+        if (h === "*")
+            return `${to}, and this is a path for any host, which the gateway would serve on every host, ${[...other.hosts].join(", ")} included`;
         return `on ${h}, ${to}, and a host's path goes to one Service`;
     };
 
@@ -406,7 +448,9 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             }
             svcPort = svc.ports.find((p) => p.name === sb.port.name);
             if (!svcPort) {
-                refuse(`${svcLabel} has no port named "${sb.port.name}" (it has ${svc.ports.map((p) => p.name ?? p.port).join(", ") || "none"})`);
+                refuse(
+                    `${svcLabel} has no port named "${sb.port.name}" (it has ${svc.ports.map((p) => p.name ?? p.port).join(", ") || "none"})`,
+                );
                 continue;
             }
             port = svcPort.port;
@@ -436,7 +480,10 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             {
                 hostRegex: !c.defaultBackend && regexHosts.has(c.hosts[0]),
                 ownRegex:
-                    c.ann.useRegex === true || (c.ann.rewriteTarget !== undefined && c.ann.rewriteTarget !== "" && c.ann.rewriteTarget !== (c.path || "/")),
+                    c.ann.useRegex === true ||
+                    (c.ann.rewriteTarget !== undefined &&
+                        c.ann.rewriteTarget !== "" &&
+                        c.ann.rewriteTarget !== (c.path || "/")),
                 ...(c.defaultBackend ? {} : { rewriteTarget: c.ann.rewriteTarget }),
             },
         );
@@ -453,7 +500,9 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         const existing = byService.get(serviceKey);
         if (existing) {
             if (existing.app.service.port !== port) {
-                refuse(`${svcLabel} is already ${where(existing)} on port ${existing.app.service.port}; an app is one Service port`);
+                refuse(
+                    `${svcLabel} is already ${where(existing)} on port ${existing.app.service.port}; an app is one Service port`,
+                );
                 continue;
             }
             if (existing.app.path !== mapped.path || existing.app.stripPath !== mapped.stripPath) {
@@ -481,13 +530,22 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             own.push({
                 subject: c.subject,
                 verdict: lost.length ? "approximate" : mapped.finding.verdict,
-                detail: [...(mapped.finding.detail ? [mapped.finding.detail] : []), `the same app as before: ${existing.app.name}`, ...lost].join("; "),
+                detail: [
+                    ...(mapped.finding.detail ? [mapped.finding.detail] : []),
+                    `the same app as before: ${existing.app.name}`,
+                    ...lost,
+                ].join("; "),
             });
             countMapped(c.ing, existing, protocol.finding);
             continue;
         }
         const upstream = upstreamOf(namings.get(serviceKey)!);
-        const affinity = mapAffinity(upstream.effective, { locationPath: c.path || "/", locationIsRegex: mapped.regex, appPath: mapped.path, tls: tlsOn });
+        const affinity = mapAffinity(upstream.effective, {
+            locationPath: c.path || "/",
+            locationIsRegex: mapped.regex,
+            appPath: mapped.path,
+            tls: tlsOn,
+        });
         const name = appName(sb.name, ns, taken);
         taken.add(name);
         const targetPort = typeof svcPort?.targetPort === "number" ? svcPort.targetPort : undefined;
@@ -520,7 +578,9 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
             `app ${name}: Service ${serviceKey} port ${port}${sb.port.name ? ` (named "${sb.port.name}" in the Ingress, resolved from the Service)` : ""}`,
             ...(svcPort === undefined ? ["the Service is not in the input, so targetPort is left to its default"] : []),
             ...(typeof svcPort?.targetPort === "string"
-                ? [`targetPort "${svcPort.targetPort}" is a name, which only the pods resolve; left out (direct routing alone uses it)`]
+                ? [
+                      `targetPort "${svcPort.targetPort}" is a name, which only the pods resolve; left out (direct routing alone uses it)`,
+                  ]
                 : []),
             ...(c.defaultBackend
                 ? [
@@ -565,8 +625,12 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
     const hostList = [...hostSet];
     const underWildcard = hostCoverage(apps.flatMap((s) => [...s.hosts].filter((h) => h.startsWith("*."))));
     /** The app's wildcard host that covers a named host, if any. */
-    const coveredBy = (h: string): string | undefined => (!h.startsWith("*") && underWildcard(h) ? `*${h.slice(h.indexOf("."))}` : undefined);
-    const gatewayHosts = hostSet.has("*") || hostList.length === 0 ? ["*"] : hostList.filter((h) => GATEWAY_HOST.test(h) && !coveredBy(h));
+    const coveredBy = (h: string): string | undefined =>
+        !h.startsWith("*") && underWildcard(h) ? `*${h.slice(h.indexOf("."))}` : undefined;
+    const gatewayHosts =
+        hostSet.has("*") || hostList.length === 0
+            ? ["*"]
+            : hostList.filter((h) => GATEWAY_HOST.test(h) && !coveredBy(h));
     const leftOut = gatewayHosts.includes("*") ? [] : hostList.filter((h) => coveredBy(h));
 
     const report: ReportEntry[] = [];
@@ -588,7 +652,9 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         const inherited = app
             ? [
                   ...new Set(
-                      [...app.upstream.from.entries()].filter(([k, from]) => from !== ing && ing.annotations[PREFIX + k] === undefined).map(([, from]) => from),
+                      [...app.upstream.from.entries()]
+                          .filter(([k, from]) => from !== ing && ing.annotations[PREFIX + k] === undefined)
+                          .map(([, from]) => from),
                   ),
               ]
             : [];
@@ -600,7 +666,11 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
                 "is per Service, whichever Ingress names it); see that Ingress",
         }));
         const all = [...own, ...annotationEntries(ing, app, protocolFindings.get(ing), tlsOn), ...notes];
-        report.push({ subject: `Ingress ${ing.namespace}/${ing.name}`, ...summarize(all, mappedPaths.get(ing) ?? 0), children: all });
+        report.push({
+            subject: `Ingress ${ing.namespace}/${ing.name}`,
+            ...summarize(all, mappedPaths.get(ing) ?? 0),
+            children: all,
+        });
     }
 
     /** The hosts the gateway's certificate names. */
@@ -614,7 +684,9 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         if (opts.acmeEmail) {
             tls.issuer = "acme";
             tls.acme = { email: opts.acmeEmail };
-            tlsNotes.push("HTTP is not redirected to HTTPS: ACME answers HTTP-01 over plain HTTP on port 80 (ingress-nginx redirected the TLS hosts)");
+            tlsNotes.push(
+                "HTTP is not redirected to HTTPS: ACME answers HTTP-01 over plain HTTP on port 80 (ingress-nginx redirected the TLS hosts)",
+            );
         } else if (!coveredAll || noRedirect) {
             tls.httpsRedirect = false;
             tlsNotes.push(
@@ -622,10 +694,19 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
                     ? 'httpsRedirect false: an Ingress with TLS sets ssl-redirect "false"'
                     : `httpsRedirect false: ingress-nginx redirected only its TLS hosts, and the gateway redirects all of its hosts or none (${gatewayHosts
                           .filter((h) => h === "*" || !certified(h))
-                          .join(", ")} ${gatewayHosts.filter((h) => h === "*" || !certified(h)).length > 1 ? "have" : "has"} no certificate)`,
+                          .join(
+                              ", ",
+                          )} ${gatewayHosts.filter((h) => h === "*" || !certified(h)).length > 1 ? "have" : "has"} no certificate)`,
             );
-        } else tlsNotes.push("HTTP is redirected to HTTPS on every host, as ingress-nginx redirected its TLS hosts (ssl-redirect's default)");
-        report.push({ subject: "TLS", verdict: "note", detail: [`istio-sticky:tls for ${tlsHosts.join(", ")}`, ...tlsNotes].join("; ") });
+        } else
+            tlsNotes.push(
+                "HTTP is redirected to HTTPS on every host, as ingress-nginx redirected its TLS hosts (ssl-redirect's default)",
+            );
+        report.push({
+            subject: "TLS",
+            verdict: "note",
+            detail: [`istio-sticky:tls for ${tlsHosts.join(", ")}`, ...tlsNotes].join("; "),
+        });
     }
 
     if (leftOut.length) {
@@ -680,11 +761,21 @@ function mapIngresses(input: ImportInput, opts: ImportOptions, refusedHosts: Rea
         report.push({ subject: `app ${s.app.name}`, verdict: "note", detail: notes.join("; ") });
     }
 
-    return { apps: apps.map((s) => (s.hosts.has("*") ? s.app : { ...s.app, hosts: [...s.hosts] })), gatewayHosts, ...(tls ? { tls } : {}), report };
+    return {
+        apps: apps.map((s) => (s.hosts.has("*") ? s.app : { ...s.app, hosts: [...s.hosts] })),
+        gatewayHosts,
+        ...(tls ? { tls } : {}),
+        report,
+    };
 }
 
 /** One line per annotation of an imported Ingress. */
-function annotationEntries(ing: Ingress, app: AppState | undefined, protocol: Finding | undefined, tlsOn: boolean): ReportEntry[] {
+function annotationEntries(
+    ing: Ingress,
+    app: AppState | undefined,
+    protocol: Finding | undefined,
+    tlsOn: boolean,
+): ReportEntry[] {
     const out: ReportEntry[] = [];
     for (const [key, value] of Object.entries(ing.annotations)) {
         if (key === "kubectl.kubernetes.io/last-applied-configuration") continue;
@@ -722,8 +813,14 @@ function annotationEntries(ing: Ingress, app: AppState | undefined, protocol: Fi
 function affinityAnnotation(name: string, ing: Ingress, app: AppState | undefined): Finding {
     if (!app) return notMapped("no path of this Ingress was imported");
     const over = app.upstream.overriddenBy(name, ing);
-    if (over?.by) return notMapped(`ingress-nginx used Ingress ${over.by.namespace}/${over.by.name}'s value for Service ${app.serviceKey}: ${over.rule}`);
-    if (over) return notMapped("no effect without affinity: cookie on an Ingress that names the Service, in ingress-nginx as here");
+    if (over?.by)
+        return notMapped(
+            `ingress-nginx used Ingress ${over.by.namespace}/${over.by.name}'s value for Service ${app.serviceKey}: ${over.rule}`,
+        );
+    if (over)
+        return notMapped(
+            "no effect without affinity: cookie on an Ingress that names the Service, in ingress-nginx as here",
+        );
     return app.findings.get(name) ?? exact();
 }
 
@@ -733,7 +830,9 @@ function otherAnnotation(name: string, value: string, tlsOn: boolean): Finding {
         case "use-regex":
             return value.trim().toLowerCase() === "false" || value.trim() === "0"
                 ? exact("paths are prefixes")
-                : approximate("its paths were matched as case-insensitive regular expressions; each becomes its literal prefix (see its paths)");
+                : approximate(
+                      "its paths were matched as case-insensitive regular expressions; each becomes its literal prefix (see its paths)",
+                  );
         case "rewrite-target":
             return approximate("see its paths: the gateway can only strip the path prefix (stripPath)");
         case "backend-protocol":
@@ -747,7 +846,9 @@ function otherAnnotation(name: string, value: string, tlsOn: boolean): Finding {
         case "canary":
             return exact("not a canary");
         case "app-root":
-            return notMapped("the gateway does not redirect / to another path; route it yourself if clients rely on it");
+            return notMapped(
+                "the gateway does not redirect / to another path; route it yourself if clients rely on it",
+            );
         default:
             return notMapped(
                 `the import maps session affinity and routing only; ${PREFIX}${name} has no counterpart in the stack config (configure it on Istio if you rely on it)`,

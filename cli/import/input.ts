@@ -187,7 +187,9 @@ class Reader {
     }
     port(v: unknown, field: string): number | undefined {
         if (v === undefined || v === null) return undefined;
-        return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535 ? v : this.fail(field, `must be a port number (got ${JSON.stringify(v)})`);
+        return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535
+            ? v
+            : this.fail(field, `must be a port number (got ${JSON.stringify(v)})`);
     }
 }
 
@@ -210,12 +212,20 @@ function backendOf(r: Reader, raw: unknown, field: string): IngressBackend | und
     if ("serviceName" in b || "servicePort" in b) {
         const name = r.string(b.serviceName, `${field}.serviceName`);
         const sp = b.servicePort;
-        const port = typeof sp === "number" ? { number: r.port(sp, `${field}.servicePort`) } : { name: r.string(sp, `${field}.servicePort`) };
+        const port =
+            typeof sp === "number"
+                ? { number: r.port(sp, `${field}.servicePort`) }
+                : { name: r.string(sp, `${field}.servicePort`) };
         return name ? { service: { name, port } } : r.fail(field, "has no serviceName");
     }
     if (b.resource !== undefined) {
         const res = r.map(b.resource, `${field}.resource`) ?? {};
-        return { resource: { kind: r.string(res.kind, `${field}.resource.kind`), name: r.string(res.name, `${field}.resource.name`) } };
+        return {
+            resource: {
+                kind: r.string(res.kind, `${field}.resource.kind`),
+                name: r.string(res.name, `${field}.resource.name`),
+            },
+        };
     }
     const svc = r.map(b.service, `${field}.service`);
     if (!svc) return r.fail(field, "has neither service nor resource");
@@ -224,11 +234,25 @@ function backendOf(r: Reader, raw: unknown, field: string): IngressBackend | und
     const number = r.port(port.number, `${field}.service.port.number`);
     const portName = r.string(port.name, `${field}.service.port.name`);
     if (!name) return r.fail(`${field}.service.name`, "is required");
-    if (number === undefined && portName === undefined) return r.fail(`${field}.service.port`, "needs a number or a name");
-    return { service: { name, port: { ...(number !== undefined ? { number } : {}), ...(portName !== undefined ? { name: portName } : {}) } } };
+    if (number === undefined && portName === undefined)
+        return r.fail(`${field}.service.port`, "needs a number or a name");
+    return {
+        service: {
+            name,
+            port: {
+                ...(number !== undefined ? { number } : {}),
+                ...(portName !== undefined ? { name: portName } : {}),
+            },
+        },
+    };
 }
 
-function ingressOf(obj: Record<string, unknown>, where: string, defaultNamespace: string, problems: string[]): Ingress | undefined {
+function ingressOf(
+    obj: Record<string, unknown>,
+    where: string,
+    defaultNamespace: string,
+    problems: string[],
+): Ingress | undefined {
     const meta = isMap(obj.metadata) ? obj.metadata : {};
     const name = typeof meta.name === "string" ? meta.name : undefined;
     const r = new Reader(`${where}: Ingress ${name ?? "(no name)"}`, problems);
@@ -246,7 +270,11 @@ function ingressOf(obj: Record<string, unknown>, where: string, defaultNamespace
             const backend = backendOf(r, p.backend, `${field}.backend`);
             if (!backend) return [];
             return [
-                { path: r.string(p.path, `${field}.path`) ?? "", pathType: r.string(p.pathType, `${field}.pathType`) ?? "ImplementationSpecific", backend },
+                {
+                    path: r.string(p.path, `${field}.path`) ?? "",
+                    pathType: r.string(p.pathType, `${field}.pathType`) ?? "ImplementationSpecific",
+                    backend,
+                },
             ];
         });
         const host = r.string(rule.host, `spec.rules[${i}].host`);
@@ -254,13 +282,18 @@ function ingressOf(obj: Record<string, unknown>, where: string, defaultNamespace
     });
     const tls = r.list(spec.tls, "spec.tls").map((rawTls, i) => {
         const t = r.map(rawTls, `spec.tls[${i}]`) ?? {};
-        const hosts = r.list(t.hosts, `spec.tls[${i}].hosts`).flatMap((h, j) => r.string(h, `spec.tls[${i}].hosts[${j}]`) ?? []);
+        const hosts = r
+            .list(t.hosts, `spec.tls[${i}].hosts`)
+            .flatMap((h, j) => r.string(h, `spec.tls[${i}].hosts[${j}]`) ?? []);
         const secretName = r.string(t.secretName, `spec.tls[${i}].secretName`);
         return { hosts, ...(secretName ? { secretName } : {}) };
     });
     const className = r.string(spec.ingressClassName, "spec.ingressClassName");
     const created = r.string(meta.creationTimestamp, "metadata.creationTimestamp");
-    const defaultBackend = defaultRaw === undefined ? undefined : backendOf(r, defaultRaw, v1beta1 ? "spec.backend" : "spec.defaultBackend");
+    const defaultBackend =
+        defaultRaw === undefined
+            ? undefined
+            : backendOf(r, defaultRaw, v1beta1 ? "spec.backend" : "spec.defaultBackend");
     return {
         namespace,
         name,
@@ -274,7 +307,12 @@ function ingressOf(obj: Record<string, unknown>, where: string, defaultNamespace
     };
 }
 
-function serviceOf(obj: Record<string, unknown>, where: string, defaultNamespace: string, problems: string[]): Service | undefined {
+function serviceOf(
+    obj: Record<string, unknown>,
+    where: string,
+    defaultNamespace: string,
+    problems: string[],
+): Service | undefined {
     const meta = isMap(obj.metadata) ? obj.metadata : {};
     const name = typeof meta.name === "string" ? meta.name : undefined;
     const r = new Reader(`${where}: Service ${name ?? "(no name)"}`, problems);
@@ -285,7 +323,10 @@ function serviceOf(obj: Record<string, unknown>, where: string, defaultNamespace
         const port = r.port(p.port, `spec.ports[${i}].port`);
         if (port === undefined) return [];
         const tp = p.targetPort;
-        const targetPort = typeof tp === "number" ? r.port(tp, `spec.ports[${i}].targetPort`) : r.string(tp, `spec.ports[${i}].targetPort`);
+        const targetPort =
+            typeof tp === "number"
+                ? r.port(tp, `spec.ports[${i}].targetPort`)
+                : r.string(tp, `spec.ports[${i}].targetPort`);
         const pname = r.string(p.name, `spec.ports[${i}].name`);
         const appProtocol = r.string(p.appProtocol, `spec.ports[${i}].appProtocol`);
         const protocol = r.string(p.protocol, `spec.ports[${i}].protocol`);
@@ -300,7 +341,12 @@ function serviceOf(obj: Record<string, unknown>, where: string, defaultNamespace
         ];
     });
     const type = r.string(spec.type, "spec.type");
-    return { namespace: r.string(meta.namespace, "metadata.namespace") ?? defaultNamespace, name, ...(type ? { type } : {}), ports };
+    return {
+        namespace: r.string(meta.namespace, "metadata.namespace") ?? defaultNamespace,
+        name,
+        ...(type ? { type } : {}),
+        ports,
+    };
 }
 
 /** The objects read, in order: the model, how many there were, and what could not be read of them. */
@@ -328,7 +374,10 @@ class Objects {
             const meta = isMap(obj.metadata) ? obj.metadata : {};
             const spec = isMap(obj.spec) ? obj.spec : {};
             if (typeof meta.name === "string") {
-                input.ingressClasses.push({ name: meta.name, ...(typeof spec.controller === "string" ? { controller: spec.controller } : {}) });
+                input.ingressClasses.push({
+                    name: meta.name,
+                    ...(typeof spec.controller === "string" ? { controller: spec.controller } : {}),
+                });
             }
         } else {
             input.otherKinds[obj.kind] = (input.otherKinds[obj.kind] ?? 0) + 1;

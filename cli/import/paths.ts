@@ -68,7 +68,11 @@ export function regexPrefix(path: string): { prefix: string; tail: (typeof TAILS
 const trimSlash = (p: string) => (p === "/" ? "/" : p.replace(/\/+$/, "") || "/");
 
 /** How a rewrite-target maps, given the capture group that holds the rest of the path (if the path has one). */
-function rewriteOf(target: string | undefined, path: string, tail?: (typeof TAILS)[number]): { stripPath: boolean; note?: string; refused?: string } {
+function rewriteOf(
+    target: string | undefined,
+    path: string,
+    tail?: (typeof TAILS)[number],
+): { stripPath: boolean; note?: string; refused?: string } {
     if (target === undefined || target === "" || target === path) return { stripPath: false };
     if (tail?.rest !== undefined) {
         const want = tail.withSlash ? `$${tail.rest}` : `/$${tail.rest}`;
@@ -103,7 +107,9 @@ export function mapPath(raw: { path: string; pathType: string }, ctx: PathContex
             };
         }
         if (!isRoutePath(split.prefix))
-            return { refused: `the prefix "${split.prefix}" holds characters a gateway path cannot (letters, digits and ._~- only)` };
+            return {
+                refused: `the prefix "${split.prefix}" holds characters a gateway path cannot (letters, digits and ._~- only)`,
+            };
         const rw = rewriteOf(ctx.rewriteTarget, path, split.tail);
         if (rw.refused) return { refused: rw.refused };
         const why = ctx.ownRegex
@@ -117,7 +123,10 @@ export function mapPath(raw: { path: string; pathType: string }, ctx: PathContex
         return { path: split.prefix, stripPath: rw.stripPath, regex: true, finding: approximate(notes.join("; ")) };
     }
     const prefix = trimSlash(path);
-    if (!isRoutePath(prefix)) return { refused: `"${path}" holds characters a gateway path cannot (letters, digits and ._~- between slashes only)` };
+    if (!isRoutePath(prefix))
+        return {
+            refused: `"${path}" holds characters a gateway path cannot (letters, digits and ._~- between slashes only)`,
+        };
     const rw = rewriteOf(ctx.rewriteTarget, path);
     if (rw.refused) return { refused: rw.refused };
     const stripped = rw.stripPath ? ", stripped" : "";
@@ -156,7 +165,9 @@ export function mapPath(raw: { path: string; pathType: string }, ctx: PathContex
         regex: false,
         finding:
             verdict === "exact"
-                ? exact(`${head}${raw.pathType === "Prefix" ? " (Prefix matches whole segments, as the gateway does)" : ""}`)
+                ? exact(
+                      `${head}${raw.pathType === "Prefix" ? " (Prefix matches whole segments, as the gateway does)" : ""}`,
+                  )
                 : approximate([head, ...notes].join("; ")),
     };
 }

@@ -45,7 +45,9 @@ export function summarize(children: readonly ReportEntry[], pathsMapped: number)
     const lost = children.filter((c) => c.verdict === "none").length;
     const approx = children.filter((c) => c.verdict === "approximate").length;
     if (lost === 0 && approx === 0) return exact();
-    const parts = [approx ? `${approx} approximately` : "", lost ? `${lost} not mapped` : ""].filter(Boolean).join(", ");
+    const parts = [approx ? `${approx} approximately` : "", lost ? `${lost} not mapped` : ""]
+        .filter(Boolean)
+        .join(", ");
     return approximate(`${parts} of the ${children.length} lines below`);
 }
 

@@ -15,7 +15,12 @@
 import type { CookieAnnotations, NginxAnnotations } from "./annotations";
 import type { Ingress } from "./input";
 
-export const HASH_KEYS = ["upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size", "load-balance"] as const;
+export const HASH_KEYS = [
+    "upstream-hash-by",
+    "upstream-hash-by-subset",
+    "upstream-hash-by-subset-size",
+    "load-balance",
+] as const;
 export const COOKIE_SETTING_KEYS = [
     "session-cookie-name",
     "session-cookie-secure",
@@ -75,12 +80,22 @@ export function upstreamOf(namings: readonly Naming[]): Upstream {
         ...(c.hashBySubset !== undefined ? { hashBySubset: c.hashBySubset } : {}),
         ...(c.hashBySubsetSize !== undefined ? { hashBySubsetSize: c.hashBySubsetSize } : {}),
         ...(c.loadBalance !== undefined ? { loadBalance: c.loadBalance } : {}),
-        ...(raw["affinity-canary-behavior"] !== undefined ? { canaryBehavior: namings.find((n) => n.ann.canaryBehavior)!.ann.canaryBehavior } : {}),
+        ...(raw["affinity-canary-behavior"] !== undefined
+            ? { canaryBehavior: namings.find((n) => n.ann.canaryBehavior)!.ann.canaryBehavior }
+            : {}),
     };
     const overriddenBy = (key: string, ing: Ingress) => {
         if (from.get(key) === ing) return undefined;
-        if (key === "affinity") return { by: typeFrom?.ing, rule: "the first Ingress that sets an affinity type (controller.go: createServers)" };
-        if (key === "affinity-mode") return { by: modeFrom?.ing, rule: "the first Ingress that sets an affinity mode (controller.go: createServers)" };
+        if (key === "affinity")
+            return {
+                by: typeFrom?.ing,
+                rule: "the first Ingress that sets an affinity type (controller.go: createServers)",
+            };
+        if (key === "affinity-mode")
+            return {
+                by: modeFrom?.ing,
+                rule: "the first Ingress that sets an affinity mode (controller.go: createServers)",
+            };
         if ((COOKIE_SETTING_KEYS as readonly string[]).includes(key)) {
             return {
                 by: cookieFrom?.ing,
@@ -88,7 +103,10 @@ export function upstreamOf(namings: readonly Naming[]): Upstream {
             };
         }
         if ((HASH_KEYS as readonly string[]).includes(key)) {
-            return { by: creator.ing, rule: "the first Ingress that names the Service, which creates its upstream (controller.go: createUpstreams)" };
+            return {
+                by: creator.ing,
+                rule: "the first Ingress that names the Service, which creates its upstream (controller.go: createUpstreams)",
+            };
         }
         return undefined;
     };

@@ -72,7 +72,8 @@ function injectionLabels(ctx: Pick<AppObjectsContext, "ambient" | "revision">): 
 function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
     const labels = appLabels(app);
     const script = app.image === undefined ? ctx.demoScript : undefined;
-    if (app.image === undefined && !script) throw new Error(`app ${app.name} runs the demo app but its namespace has no demo script`);
+    if (app.image === undefined && !script)
+        throw new Error(`app ${app.name} runs the demo app but its namespace has no demo script`);
     const demo = script !== undefined;
     const probe = (period: number) => ({
         httpGet: { path: "/healthz", port: "http" },
@@ -125,7 +126,10 @@ function buildDeployment(app: AppSettings, ctx: AppObjectsContext): K8sObject {
                             ],
                         },
                     ],
-                    volumes: [...(script ? [{ name: "script", configMap: { name: script.configMap } }] : []), { name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+                    volumes: [
+                        ...(script ? [{ name: "script", configMap: { name: script.configMap } }] : []),
+                        { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+                    ],
                 },
             },
         },
@@ -140,7 +144,11 @@ function buildDestinationRule(app: AppSettings): K8sObject {
               // an ORIGINAL_DST cluster that goes to the pod the client names.
               subsets: [
                   { name: NORMAL_SUBSET, labels: podSelector(app), trafficPolicy: { loadBalancer } },
-                  { name: DIRECT_SUBSET, labels: podSelector(app), trafficPolicy: { loadBalancer: { simple: "PASSTHROUGH" } } },
+                  {
+                      name: DIRECT_SUBSET,
+                      labels: podSelector(app),
+                      trafficPolicy: { loadBalancer: { simple: "PASSTHROUGH" } },
+                  },
               ],
           }
         : {};
@@ -165,7 +173,15 @@ function buildAutoscaling(app: AppSettings): Pick<AppObjects, "horizontalPodAuto
                 scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: app.name },
                 minReplicas: a.minReplicas,
                 maxReplicas: a.maxReplicas,
-                metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.cpuUtilization } } }],
+                metrics: [
+                    {
+                        type: "Resource",
+                        resource: {
+                            name: "cpu",
+                            target: { type: "Utilization", averageUtilization: a.cpuUtilization },
+                        },
+                    },
+                ],
             },
         },
         podDisruptionBudget: {
@@ -195,7 +211,11 @@ export function buildAppObjects(app: AppSettings, ctx: AppObjectsContext): AppOb
             metadata: {
                 name: app.name,
                 namespace: app.namespace,
-                labels: { ...labels, ...serviceLabelsFor(app.affinity), ...(ctx.waypoint ? { [USE_WAYPOINT_LABEL]: ctx.waypoint } : {}) },
+                labels: {
+                    ...labels,
+                    ...serviceLabelsFor(app.affinity),
+                    ...(ctx.waypoint ? { [USE_WAYPOINT_LABEL]: ctx.waypoint } : {}),
+                },
             },
             spec: {
                 type: "ClusterIP",

@@ -22,7 +22,11 @@ export function buildDemoScript(ref: DemoScriptRef, namespace: string, source: s
     return {
         apiVersion: "v1",
         kind: "ConfigMap",
-        metadata: { name: ref.configMap, namespace, labels: { ...COMMON_LABELS, "app.kubernetes.io/name": "istio-sticky-demo-app" } },
+        metadata: {
+            name: ref.configMap,
+            namespace,
+            labels: { ...COMMON_LABELS, "app.kubernetes.io/name": "istio-sticky-demo-app" },
+        },
         data: { [DEMO_SCRIPT_KEY]: source },
     };
 }

@@ -13,7 +13,13 @@ export interface DirectContextOptions {
     rootNamespace: string;
 }
 
-function envoyFilter(app: AppSettings, name: string, namespace: string, context: "GATEWAY" | "SIDECAR_OUTBOUND", selector?: Record<string, string>): K8sObject {
+function envoyFilter(
+    app: AppSettings,
+    name: string,
+    namespace: string,
+    context: "GATEWAY" | "SIDECAR_OUTBOUND",
+    selector?: Record<string, string>,
+): K8sObject {
     return {
         apiVersion: "networking.istio.io/v1alpha3",
         kind: "EnvoyFilter",
@@ -24,7 +30,10 @@ function envoyFilter(app: AppSettings, name: string, namespace: string, context:
                 {
                     applyTo: "CLUSTER",
                     // Exactly outbound|<port>|direct|<service FQDN>, the PASSTHROUGH subset's ORIGINAL_DST cluster.
-                    match: { context, cluster: { service: serviceHost(app), subset: DIRECT_SUBSET, portNumber: app.port } },
+                    match: {
+                        context,
+                        cluster: { service: serviceHost(app), subset: DIRECT_SUBSET, portNumber: app.port },
+                    },
                     patch: { operation: "MERGE", value: { original_dst_lb_config: { use_http_header: true } } },
                 },
             ],
@@ -50,7 +59,13 @@ export function buildDirectObjects(app: AppSettings, ctx: DirectContextOptions):
     if (!app.direct.enabled) return {};
     const out: DirectObjects = {};
     if (app.direct.contexts.includes(DirectContext.Gateway)) {
-        out.gatewayEnvoyFilter = envoyFilter(app, `${app.name}-direct`, ctx.gatewayNamespace, "GATEWAY", ctx.gatewaySelector);
+        out.gatewayEnvoyFilter = envoyFilter(
+            app,
+            `${app.name}-direct`,
+            ctx.gatewayNamespace,
+            "GATEWAY",
+            ctx.gatewaySelector,
+        );
     }
     if (app.direct.contexts.includes(DirectContext.Sidecar)) {
         out.meshEnvoyFilter = envoyFilter(app, `${app.name}-direct-mesh`, ctx.rootNamespace, "SIDECAR_OUTBOUND");

@@ -19,7 +19,11 @@ export function buildServicePatch(app: AppSettings, waypoint: string | undefined
     return {
         apiVersion: "v1",
         kind: "Service",
-        metadata: { name: serviceName(app), namespace: app.namespace, ...(Object.keys(labels).length ? { labels } : {}) },
+        metadata: {
+            name: serviceName(app),
+            namespace: app.namespace,
+            ...(Object.keys(labels).length ? { labels } : {}),
+        },
         spec: { ports: [{ port: app.port, protocol: "TCP", appProtocol: service.appProtocol }] },
     };
 }

@@ -19,7 +19,12 @@ export const MANIFEST_FILE_KIND = "ManifestFile";
 
 /** A manifest the deploy applies from a URL, as render prints it: what it is, where from, at which version. */
 export function manifestFileDocument(name: string, url: string, version: string): K8sObject {
-    return { apiVersion: HELM_RELEASE_API_VERSION, kind: MANIFEST_FILE_KIND, metadata: { name }, spec: { url, version } };
+    return {
+        apiVersion: HELM_RELEASE_API_VERSION,
+        kind: MANIFEST_FILE_KIND,
+        metadata: { name },
+        spec: { url, version },
+    };
 }
 
 /** The Gateway API's standard-channel CRDs at `version` (GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, …), from `releases`. */
@@ -75,7 +80,10 @@ export function buildGatewayApiGateway(o: GatewayApiGatewayOptions): K8sObject {
                           hostname: o.tls!.hosts[i],
                           port: 443,
                           protocol: "HTTPS",
-                          tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: o.tls!.secretName }] },
+                          tls: {
+                              mode: "Terminate",
+                              certificateRefs: [{ group: "", kind: "Secret", name: o.tls!.secretName }],
+                          },
                           allowedRoutes: same,
                       }))
                     : []),
@@ -110,11 +118,22 @@ function hostnames(hosts: readonly string[]): { hostnames?: string[] } {
 
 /** One app's rule: its path prefix (removed before the request reaches it, unless the app keeps it) and its header match. */
 function appRule(app: AppSettings) {
-    const headers = app.match ? Object.entries(app.match.headers).map(([name, value]) => ({ type: "Exact", name, value })) : undefined;
+    const headers = app.match
+        ? Object.entries(app.match.headers).map(([name, value]) => ({ type: "Exact", name, value }))
+        : undefined;
     const filters = [
         // PathPrefix matches whole segments ("/shop" and "/shop/x", not "/shopping"); the prefix is replaced by "/".
-        ...(app.path !== "/" && app.stripPath ? [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }] : []),
-        ...(podHeader(app) ? [{ type: "ResponseHeaderModifier", responseHeaderModifier: { set: [{ name: POD_HEADER, value: POD_HEADER_VALUE }] } }] : []),
+        ...(app.path !== "/" && app.stripPath
+            ? [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }]
+            : []),
+        ...(podHeader(app)
+            ? [
+                  {
+                      type: "ResponseHeaderModifier",
+                      responseHeaderModifier: { set: [{ name: POD_HEADER, value: POD_HEADER_VALUE }] },
+                  },
+              ]
+            : []),
     ];
     return {
         matches: [{ path: { type: "PathPrefix", value: app.path }, ...(headers ? { headers } : {}) }],
@@ -133,14 +152,23 @@ export function buildHttpRoutes(apps: readonly AppSettings[], ctx: HttpRouteCont
     // By host as on Istio's API (hostRouting): Istio turns each route's hostnames into virtual hosts the same way.
     return hostRouting(apps, ctx.hosts).flatMap(({ hosts, apps: served, suffix }) => {
         // A listener of another hostname would not accept a route of these hosts (NoMatchingListenerHostname).
-        const matching = ctx.listeners.filter((l) => l.hostname === undefined || hosts.some((h) => hostsIntersect(h, l.hostname!)));
+        const matching = ctx.listeners.filter(
+            (l) => l.hostname === undefined || hosts.some((h) => hostsIntersect(h, l.hostname!)),
+        );
         const groups = groupByPath(served);
         return [...groups.values()].map((group) => ({
             apiVersion: `${GATEWAY_API_GROUP}/v1`,
             kind: "HTTPRoute",
-            metadata: { name: `${routeName(group[0].path)}${suffix}`, namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
+            metadata: {
+                name: `${routeName(group[0].path)}${suffix}`,
+                namespace: ctx.namespace,
+                labels: { ...COMMON_LABELS },
+            },
             spec: {
-                parentRefs: (matching.length ? matching : ctx.listeners).map((l) => ({ name: ctx.gateway, sectionName: l.name })),
+                parentRefs: (matching.length ? matching : ctx.listeners).map((l) => ({
+                    name: ctx.gateway,
+                    sectionName: l.name,
+                })),
                 ...hostnames(hosts),
                 rules: [...group.filter((a) => a.match), ...group.filter((a) => !a.match)].map(appRule),
             },
@@ -168,14 +196,20 @@ export function buildHttpsRedirectRoute(ctx: Pick<HttpRouteContext, "gateway" | 
  * a ReferenceGrant there (the Gateway API's ReferenceGrant; Istio checks it in
  * pilot/pkg/config/kube/gatewaycommon ReferenceGrants).
  */
-export function buildReferenceGrant(namespace: string, apps: readonly AppSettings[], routesNamespace: string): K8sObject {
+export function buildReferenceGrant(
+    namespace: string,
+    apps: readonly AppSettings[],
+    routesNamespace: string,
+): K8sObject {
     return {
         apiVersion: REFERENCE_GRANT_API_VERSION,
         kind: "ReferenceGrant",
         metadata: { name: "istio-sticky-routes", namespace, labels: { ...COMMON_LABELS } },
         spec: {
             from: [{ group: GATEWAY_API_GROUP, kind: "HTTPRoute", namespace: routesNamespace }],
-            to: apps.filter((a) => a.namespace === namespace).map((a) => ({ group: "", kind: "Service", name: serviceName(a) })),
+            to: apps
+                .filter((a) => a.namespace === namespace)
+                .map((a) => ({ group: "", kind: "Service", name: serviceName(a) })),
         },
     };
 }

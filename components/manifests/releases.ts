@@ -50,17 +50,29 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
         ...images,
         // Access logs show which pod served each request: the first place to look when a session moves.
         meshConfig: { accessLogFile: "/dev/stdout" },
-        env: { ...(opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {}), ...unhealthyEndpointsEnv(mesh) },
+        env: {
+            ...(opts.persistentSessions ? { [PERSISTENT_SESSION_ENV]: "true" } : {}),
+            ...unhealthyEndpointsEnv(mesh),
+        },
     };
     const g = mesh.gateway;
     const gatewayDefaults: Record<string, unknown> = {
         ...revision,
         name: g.name,
         labels: { ...g.labels },
-        service: { type: g.serviceType, ...(g.externalTrafficPolicy ? { externalTrafficPolicy: g.externalTrafficPolicy } : {}) },
+        service: {
+            type: g.serviceType,
+            ...(g.externalTrafficPolicy ? { externalTrafficPolicy: g.externalTrafficPolicy } : {}),
+        },
         // The gateway takes the client address from X-Forwarded-For past this many proxies (remoteIpBlocks use it).
         ...(g.numTrustedProxies > 0
-            ? { podAnnotations: { "proxy.istio.io/config": JSON.stringify({ gatewayTopology: { numTrustedProxies: g.numTrustedProxies } }) } }
+            ? {
+                  podAnnotations: {
+                      "proxy.istio.io/config": JSON.stringify({
+                          gatewayTopology: { numTrustedProxies: g.numTrustedProxies },
+                      }),
+                  },
+              }
             : {}),
     };
     return {
@@ -100,7 +112,10 @@ export function buildMeshReleases(mesh: MeshSettings, opts: { persistentSessions
                       namespace: ISTIO_SYSTEM_NAMESPACE,
                       chart: "ztunnel",
                       // ztunnel's chart takes its hub and tag at the top level.
-                      values: mergeValues({ ...AMBIENT_PROFILE, hub: mesh.hub, tag: mesh.version }, mesh.values.ztunnel),
+                      values: mergeValues(
+                          { ...AMBIENT_PROFILE, hub: mesh.hub, tag: mesh.version },
+                          mesh.values.ztunnel,
+                      ),
                   },
               }
             : {}),

@@ -58,8 +58,13 @@ function destination(app: AppSettings, subset?: string) {
  * route (which drops any original-destination header it was sent).
  * `base` are the request matches the app's routes share (path, headers).
  */
-export function guardedRoutes(app: AppSettings, base: MatchRequest[], rewrite?: { uri: string }): Record<string, unknown>[] {
-    const withHeaders = (extra: Record<string, StringMatch>) => (base.length ? base : [{}]).map((m) => ({ ...m, headers: { ...(m.headers ?? {}), ...extra } }));
+export function guardedRoutes(
+    app: AppSettings,
+    base: MatchRequest[],
+    rewrite?: { uri: string },
+): Record<string, unknown>[] {
+    const withHeaders = (extra: Record<string, StringMatch>) =>
+        (base.length ? base : [{}]).map((m) => ({ ...m, headers: { ...(m.headers ?? {}), ...extra } }));
     const r = rewrite ? { rewrite } : {};
     const response = podHeader(app) ? { response: { set: { [POD_HEADER]: POD_HEADER_VALUE } } } : undefined;
     const request = app.direct.enabled ? { request: { remove: [ORIGINAL_DST_HEADER] } } : undefined;
@@ -101,7 +106,9 @@ function pathMatches(path: string): { matches: MatchRequest[]; rewrite?: { uri: 
 
 function appGatewayRoutes(app: AppSettings): Record<string, unknown>[] {
     const { matches, rewrite } = pathMatches(app.path);
-    const headers = app.match ? Object.fromEntries(Object.entries(app.match.headers).map(([k, v]) => [k, { exact: v }])) : undefined;
+    const headers = app.match
+        ? Object.fromEntries(Object.entries(app.match.headers).map(([k, v]) => [k, { exact: v }]))
+        : undefined;
     return guardedRoutes(
         app,
         matches.map((m) => (headers ? { ...m, headers } : m)),
@@ -122,7 +129,9 @@ function pathRoutes(group: readonly AppSettings[], nested: boolean): Record<stri
         match: pathMatches(group[0].path).matches,
         directResponse: {
             status: 404,
-            body: { string: `no backend matches this request: route it with ${keys.map((k) => `header ${k}`).join(" or ")}` },
+            body: {
+                string: `no backend matches this request: route it with ${keys.map((k) => `header ${k}`).join(" or ")}`,
+            },
         },
     };
     return [...matched.flatMap(appGatewayRoutes), ...(fallback ? appGatewayRoutes(fallback) : [notFound])];
@@ -176,7 +185,11 @@ export function buildRoutes(apps: readonly AppSettings[], ctx: RouteContext): K8
         return pathNests([...groups.keys()]).map((nest) => ({
             apiVersion: "networking.istio.io/v1",
             kind: "VirtualService",
-            metadata: { name: `${routeName(nest[0])}${suffix}`, namespace: ctx.namespace, labels: { ...COMMON_LABELS } },
+            metadata: {
+                name: `${routeName(nest[0])}${suffix}`,
+                namespace: ctx.namespace,
+                labels: { ...COMMON_LABELS },
+            },
             spec: {
                 hosts: [...hosts],
                 gateways: [ctx.gateway],
@@ -210,7 +223,10 @@ export function hostSuffix(host: string): string {
  * exact names before wildcards before "*"), so each set carries every app that host serves. The
  * other gateway hosts keep the routes of the apps served everywhere, named as before.
  */
-export function hostRouting(apps: readonly AppSettings[], gatewayHosts: readonly string[]): { hosts: string[]; apps: AppSettings[]; suffix: string }[] {
+export function hostRouting(
+    apps: readonly AppSettings[],
+    gatewayHosts: readonly string[],
+): { hosts: string[]; apps: AppSettings[]; suffix: string }[] {
     // Each named host's apps, by their place in `apps`: those naming it (once each), merged in order with those served everywhere.
     const naming = new Map<string, number[]>();
     const everywhereAt: number[] = [];

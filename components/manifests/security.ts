@@ -23,7 +23,10 @@ export function buildSecurityObjects(app: AppSettings, ctx: DirectContextOptions
                   apiVersion: "security.istio.io/v1",
                   kind: "PeerAuthentication",
                   metadata,
-                  spec: { selector: { matchLabels: podSelector(app) }, mtls: { mode: app.strictMtls ? "STRICT" : "PERMISSIVE" } },
+                  spec: {
+                      selector: { matchLabels: podSelector(app) },
+                      mtls: { mode: app.strictMtls ? "STRICT" : "PERMISSIVE" },
+                  },
               },
           };
     if (!app.direct.enabled) return out;
@@ -46,7 +49,17 @@ export function buildSecurityObjects(app: AppSettings, ctx: DirectContextOptions
                     ports: [{ protocol: "TCP", port: podPort(app) }],
                 },
                 // Every other namespace keeps the access it had.
-                { from: [{ namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "NotIn", values: [ctx.gatewayNamespace] }] } }] },
+                {
+                    from: [
+                        {
+                            namespaceSelector: {
+                                matchExpressions: [
+                                    { key: NAMESPACE_NAME_LABEL, operator: "NotIn", values: [ctx.gatewayNamespace] },
+                                ],
+                            },
+                        },
+                    ],
+                },
             ],
         },
     };

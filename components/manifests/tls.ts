@@ -41,7 +41,13 @@ export function buildCertManager(tls: TlsSettings, opts: { gatewayApi?: boolean 
         crds: { enabled: true, keep: true },
         // The HTTP-01 solver's HTTPRoutes: cert-manager watches Gateway API kinds only when told (its chart's `config`).
         ...(opts.gatewayApi && tls.issuer === TlsIssuer.Acme
-            ? { config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true } }
+            ? {
+                  config: {
+                      apiVersion: "controller.config.cert-manager.io/v1alpha1",
+                      kind: "ControllerConfiguration",
+                      enableGatewayAPI: true,
+                  },
+              }
             : {}),
     };
     const helmOptions: CertManagerHelmOptions = {
@@ -88,7 +94,13 @@ export function buildClusterIssuer(tls: TlsSettings, solverGateway?: GatewayRef)
                       // Istio chart creates (pilot/pkg/config/kube/ingress: shouldProcessIngressWithClass).
                       solvers: [
                           solverGateway
-                              ? { http01: { gatewayHTTPRoute: { parentRefs: [{ ...solverGateway, kind: "Gateway", sectionName: "http" }] } } }
+                              ? {
+                                    http01: {
+                                        gatewayHTTPRoute: {
+                                            parentRefs: [{ ...solverGateway, kind: "Gateway", sectionName: "http" }],
+                                        },
+                                    },
+                                }
                               : { http01: { ingress: { class: tls.acme!.ingressClass } } },
                       ],
                   },

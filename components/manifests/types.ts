@@ -38,8 +38,13 @@ export const HELM_RELEASE_POLICY = { atomic: true, cleanupOnFail: true, timeout:
  * Where Helm finds a chart: from an https:// repository by name, or from an
  * oci:// registry by its full reference (which takes no repository option).
  */
-export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): { chart: string; repositoryOpts?: { repo: string } } {
-    return spec.repo.startsWith("oci://") ? { chart: `${spec.repo}/${spec.chart}` } : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
+export function chartSource(spec: Pick<HelmReleaseSpec, "repo" | "chart">): {
+    chart: string;
+    repositoryOpts?: { repo: string };
+} {
+    return spec.repo.startsWith("oci://")
+        ? { chart: `${spec.repo}/${spec.chart}` }
+        : { chart: spec.chart, repositoryOpts: { repo: spec.repo } };
 }
 
 /** The document type render prints a Helm release as. */

@@ -39,6 +39,9 @@ export function buildWaypointVirtualService(app: Pick<AppSettings, "name" | "nam
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
         metadata: { name: `${app.name}-waypoint`, namespace: app.namespace, labels: appLabels(app) },
-        spec: { hosts: [host], http: [{ name: "waypoint", route: [{ destination: { host, port: { number: app.port } } }] }] },
+        spec: {
+            hosts: [host],
+            http: [{ name: "waypoint", route: [{ destination: { host, port: { number: app.port } } }] }],
+        },
     };
 }

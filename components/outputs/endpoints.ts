@@ -13,7 +13,8 @@ import { INGRESS_VARIABLE, shellLine, shellWord } from "./shell";
  * printing the pod that answered each.
  */
 export function stickinessProbe(a: AffinitySettings, url: string, insecure = false): string {
-    const loop = (curl: string) => `for i in $(seq 1 10); do ${curl} | jq -r '.pod + " count=" + (.count|tostring)'; done`;
+    const loop = (curl: string) =>
+        `for i in $(seq 1 10); do ${curl} | jq -r '.pod + " count=" + (.count|tostring)'; done`;
     // A self-signed certificate is in no trust store: curl -k, as verify --insecure.
     const curl = insecure ? "curl -sk" : "curl -s";
     const u = shellWord(url);
@@ -31,7 +32,9 @@ export function stickinessProbe(a: AffinitySettings, url: string, insecure = fal
         case AffinityMode.PersistentHeader:
             return (
                 `h=$(${curl} -D - -o /dev/null ${u} | awk -F': ' -v name=${shellWord(a.headerName!)} 'tolower($1)==name {print $2}' | tr -d '\\r'); ` +
-                loop(`${curl} -H ${shellWord(`${a.headerName}: `)}"$h" -H ${shellWord(`${CLIENT_SESSION_HEADER}: alice`)} ${u}`)
+                loop(
+                    `${curl} -H ${shellWord(`${a.headerName}: `)}"$h" -H ${shellWord(`${CLIENT_SESSION_HEADER}: alice`)} ${u}`,
+                )
             );
         default:
             return loop(`${curl} ${u}`);
@@ -40,12 +43,21 @@ export function stickinessProbe(a: AffinitySettings, url: string, insecure = fal
 
 /** The headers of a request that goes through the ingress to this very pod: the app's routing headers, the opt-in and the pod's address. */
 export function directHeaders(app: AppSettings, pod: Pick<PodAddress, "ip">): Record<string, string> {
-    return { ...(app.match?.headers ?? {}), [app.direct.header]: "true", [ORIGINAL_DST_HEADER]: `${pod.ip}:${podPort(app)}` };
+    return {
+        ...(app.match?.headers ?? {}),
+        [app.direct.header]: "true",
+        [ORIGINAL_DST_HEADER]: `${pod.ip}:${podPort(app)}`,
+    };
 }
 
 /** A curl that sends one request through the ingress to this very pod. */
 export function directCurl(app: AppSettings, pod: PodAddress, url: string, insecure = false): string {
-    return shellLine(["curl", insecure ? "-sk" : "-s", ...Object.entries(directHeaders(app, pod)).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), url]);
+    return shellLine([
+        "curl",
+        insecure ? "-sk" : "-s",
+        ...Object.entries(directHeaders(app, pod)).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),
+        url,
+    ]);
 }
 
 /** What a stack exports for one app. */
@@ -69,11 +81,21 @@ export interface AppEndpoint {
 }
 
 /** One app's exported endpoint, from its settings, the ingress address and its ready pods. */
-export function appEndpoint(app: AppSettings, tls: TlsSettings, ingress: IngressAddress, pods: PodAddress[]): AppEndpoint {
+export function appEndpoint(
+    app: AppSettings,
+    tls: TlsSettings,
+    ingress: IngressAddress,
+    pods: PodAddress[],
+): AppEndpoint {
     // An app served on hosts of its own is reached by one of them, and behind an HTTPS redirect clients
     // name the certificate's host (each resolved to the ingress address).
     const own = app.hosts?.find((h) => !h.startsWith("*"));
-    const base = tls.enabled && tls.httpsRedirect ? `https://${own ?? tls.hosts[0]}` : own ? `http://${own}` : (ingress.url ?? INGRESS_VARIABLE);
+    const base =
+        tls.enabled && tls.httpsRedirect
+            ? `https://${own ?? tls.hosts[0]}`
+            : own
+              ? `http://${own}`
+              : (ingress.url ?? INGRESS_VARIABLE);
     const url = `${base}${app.path === "/" ? "/" : `${app.path}/`}`;
     // A self-signed certificate is not in any trust store: verify must skip the check.
     const insecure = tls.enabled && tls.issuer === TlsIssuer.SelfSigned;

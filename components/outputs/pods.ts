@@ -6,7 +6,11 @@ export interface PodAddress {
 /** The part of a discovery.k8s.io/v1 EndpointSlice the pod list is read from. */
 export interface EndpointSliceView {
     addressType?: string;
-    endpoints?: { addresses?: string[]; conditions?: { ready?: boolean | null }; targetRef?: { kind?: string; name?: string } }[];
+    endpoints?: {
+        addresses?: string[];
+        conditions?: { ready?: boolean | null };
+        targetRef?: { kind?: string; name?: string };
+    }[];
 }
 
 /** The label the EndpointSlice controller puts on every slice of a Service. */

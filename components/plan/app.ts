@@ -19,7 +19,10 @@ export interface AppLayout {
     waypointVirtualService?: boolean;
 }
 
-export function appLayout(app: Pick<AppSettings, "autoscaling" | "direct" | "service">, waypointVirtualService = false): AppLayout {
+export function appLayout(
+    app: Pick<AppSettings, "autoscaling" | "direct" | "service">,
+    waypointVirtualService = false,
+): AppLayout {
     return {
         autoscaling: app.autoscaling !== undefined,
         ...(app.service ? { existing: true } : {}),
@@ -60,8 +63,16 @@ const APP_OBJECTS: { readonly [F in keyof Required<AppObjectSet>]: AppObjectSpec
     service: { suffix: "service", type: { apiVersion: "v1", kind: "Service" }, when: own },
     servicePatch: { suffix: "service-patch", type: { apiVersion: "v1", kind: "Service", patch: true }, when: existing },
     destinationRule: { suffix: "destinationrule", type: { apiVersion: ISTIO_NETWORKING, kind: "DestinationRule" } },
-    horizontalPodAutoscaler: { suffix: "hpa", type: { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" }, when: autoscaling },
-    podDisruptionBudget: { suffix: "pdb", type: { apiVersion: "policy/v1", kind: "PodDisruptionBudget" }, when: autoscaling },
+    horizontalPodAutoscaler: {
+        suffix: "hpa",
+        type: { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" },
+        when: autoscaling,
+    },
+    podDisruptionBudget: {
+        suffix: "pdb",
+        type: { apiVersion: "policy/v1", kind: "PodDisruptionBudget" },
+        when: autoscaling,
+    },
     waypointVirtualService: {
         suffix: "waypoint-virtualservice",
         type: { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" },
@@ -84,8 +95,16 @@ const APP_OBJECTS: { readonly [F in keyof Required<AppObjectSet>]: AppObjectSpec
         type: { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" },
         when: directAt(DirectContext.Sidecar),
     },
-    peerAuthentication: { suffix: "peerauthentication", type: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" }, when: own },
-    networkPolicy: { suffix: "networkpolicy", type: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" }, when: direct },
+    peerAuthentication: {
+        suffix: "peerauthentication",
+        type: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" },
+        when: own,
+    },
+    networkPolicy: {
+        suffix: "networkpolicy",
+        type: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
+        when: direct,
+    },
     directAuthorizationPolicy: {
         suffix: "direct-authorization",
         type: { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy" },
@@ -118,9 +137,13 @@ function objectsOf(layout: AppLayout, owner: string): (s: AppInputs) => AppObjec
         if (!objects) {
             objects = buildAppObjects(s.app, s.ctx);
             const built = Object.keys(objects).filter((f) => objects![f as keyof AppObjectSet] !== undefined);
-            const planned = Object.keys(APP_OBJECTS).filter((f) => APP_OBJECTS[f as keyof AppObjectSet].when?.(layout) ?? true);
+            const planned = Object.keys(APP_OBJECTS).filter(
+                (f) => APP_OBJECTS[f as keyof AppObjectSet].when?.(layout) ?? true,
+            );
             if (built.sort().join() !== planned.sort().join()) {
-                throw new Error(`${owner}: the settings build ${built.join(", ")} but the layout planned ${planned.join(", ")}`);
+                throw new Error(
+                    `${owner}: the settings build ${built.join(", ")} but the layout planned ${planned.join(", ")}`,
+                );
             }
             cache.set(s, objects);
         }
@@ -196,7 +219,11 @@ export function standaloneScriptName(app: Pick<AppSettings, "name">): string {
  * An app on its own: its namespace, its demo script, its objects, and (unless
  * routed by the caller) its own Gateway and VirtualService.
  */
-export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh: MeshKeys | undefined): Part<StandaloneInputs> {
+export function standaloneAppPart(
+    owner: string,
+    layout: StandaloneLayout,
+    mesh: MeshKeys | undefined,
+): Part<StandaloneInputs> {
     const namespace = layout.createNamespace || layout.enrolNamespace ? `${owner}-namespace` : undefined;
     const script = layout.demo ? `${owner}-script` : undefined;
     const ns = namespace ? [namespace] : [];
@@ -204,7 +231,12 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
     const gatewayType = { apiVersion: ISTIO_NETWORKING, kind: "Gateway" };
     const ownGatewayName = (s: StandaloneInputs) => `${s.app.name}-gateway`;
     const ownGateway = (s: StandaloneInputs): K8sObject =>
-        buildIstioGateway({ name: ownGatewayName(s), namespace: s.app.namespace, selector: s.ctx.gatewaySelector, hosts: s.hosts });
+        buildIstioGateway({
+            name: ownGatewayName(s),
+            namespace: s.app.namespace,
+            selector: s.ctx.gatewaySelector,
+            hosts: s.hosts,
+        });
     if (namespace) {
         entries.push({
             key: namespace,
@@ -230,7 +262,13 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
     entries.push(...app.entries);
     if (layout.route) {
         if (layout.ownGateway) {
-            entries.push({ key: `${owner}-gateway`, owner, type: gatewayType, dependsOn: [...ns, ...meshWaits(gatewayType, mesh)], build: ownGateway });
+            entries.push({
+                key: `${owner}-gateway`,
+                owner,
+                type: gatewayType,
+                dependsOn: [...ns, ...meshWaits(gatewayType, mesh)],
+                build: ownGateway,
+            });
         }
         const routeType = { apiVersion: ISTIO_NETWORKING, kind: "VirtualService" };
         entries.push({
@@ -241,7 +279,11 @@ export function standaloneAppPart(owner: string, layout: StandaloneLayout, mesh:
             build: (s) => {
                 const g = s.gateway ?? gatewayRef(ownGatewayName(s), s.app.namespace);
                 // The app's own Gateway and route serve its hosts already.
-                return buildRoutes([{ ...s.app, hosts: undefined }], { gateway: g, hosts: s.hosts, namespace: s.app.namespace })[0];
+                return buildRoutes([{ ...s.app, hosts: undefined }], {
+                    gateway: g,
+                    hosts: s.hosts,
+                    namespace: s.app.namespace,
+                })[0];
             },
         });
     }

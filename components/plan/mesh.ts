@@ -63,16 +63,35 @@ export function meshPart(owner: string, layout: MeshLayout = { gatewayApiCrds: f
                   owner,
                   type: MANIFEST_FILE_TYPE,
                   dependsOn: [],
-                  build: (s) => buildGatewayApiCrds(gatewayApiVersionFor(s.mesh.version), s.mesh.gatewayApiCrdsRepository),
+                  build: (s) =>
+                      buildGatewayApiCrds(gatewayApiVersionFor(s.mesh.version), s.mesh.gatewayApiCrdsRepository),
               },
           ]
         : [];
     return {
         entries: [
             ...crds,
-            { key: k.systemNamespace, owner, type: NAMESPACE, dependsOn: [], build: () => buildNamespace(ISTIO_SYSTEM_NAMESPACE) },
-            { key: k.gatewayNamespace, owner, type: NAMESPACE, dependsOn: [], build: (s) => buildNamespace(s.mesh.gateway.namespace) },
-            { key: k.base, owner, type: HELM_RELEASE_TYPE, dependsOn: [k.systemNamespace], build: (s) => helmReleaseDocument(releases(s).base) },
+            {
+                key: k.systemNamespace,
+                owner,
+                type: NAMESPACE,
+                dependsOn: [],
+                build: () => buildNamespace(ISTIO_SYSTEM_NAMESPACE),
+            },
+            {
+                key: k.gatewayNamespace,
+                owner,
+                type: NAMESPACE,
+                dependsOn: [],
+                build: (s) => buildNamespace(s.mesh.gateway.namespace),
+            },
+            {
+                key: k.base,
+                owner,
+                type: HELM_RELEASE_TYPE,
+                dependsOn: [k.systemNamespace],
+                build: (s) => helmReleaseDocument(releases(s).base),
+            },
             {
                 key: k.istiod,
                 owner,

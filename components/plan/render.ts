@@ -21,11 +21,14 @@ export function toYaml(docs: readonly K8sObject[]): string {
 }
 
 /** What render says of a patch: it changes fields of an object the stack does not own. */
-export const PATCH_NOTE = "server-side-apply patch of an existing object: only these fields are set, and removed again on destroy";
+export const PATCH_NOTE =
+    "server-side-apply patch of an existing object: only these fields are set, and removed again on destroy";
 
 /** The plan as multi-document YAML, each document headed by a comment with its Pulumi name and owner (and, for a patch, what it is). */
 export function planYaml(plan: Plan): string {
-    return plan.objects.map((o) => `# ${o.key} (${o.owner})\n${o.patch ? `# ${PATCH_NOTE}\n` : ""}${dump(o.object, DUMP)}`).join("---\n");
+    return plan.objects
+        .map((o) => `# ${o.key} (${o.owner})\n${o.patch ? `# ${PATCH_NOTE}\n` : ""}${dump(o.object, DUMP)}`)
+        .join("---\n");
 }
 
 /** True for the names documentFileName gives. */

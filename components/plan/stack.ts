@@ -1,6 +1,19 @@
 import { needsClientAddress, type StackSettings } from "../settings/validate";
-import { needsPersistentSessions, runsDemoApp, type AppSettings, type MeshSettings, type TlsSettings } from "../settings/schema";
-import { Dataplane, ExternalTrafficPolicy, GatewayServiceType, IngressApi, isPersistentMode, TlsIssuer } from "../settings/enums";
+import {
+    needsPersistentSessions,
+    runsDemoApp,
+    type AppSettings,
+    type MeshSettings,
+    type TlsSettings,
+} from "../settings/schema";
+import {
+    Dataplane,
+    ExternalTrafficPolicy,
+    GatewayServiceType,
+    IngressApi,
+    isPersistentMode,
+    TlsIssuer,
+} from "../settings/enums";
 import { needsWaypoint } from "../policy/affinity";
 import { buildWaypoint, WAYPOINT_NAME } from "../manifests/waypoint";
 import { gatewayApiVersionFor, istioLine } from "../settings/versions";
@@ -37,7 +50,10 @@ export const SHARED_GATEWAY_NAME = "sticky-gateway";
 export function meshForStack(stack: Pick<StackSettings, "mesh" | "tls" | "apps">): MeshSettings {
     const g = stack.mesh.gateway;
     const keepClients =
-        g.externalTrafficPolicy === undefined && g.serviceType !== GatewayServiceType.ClusterIP && g.numTrustedProxies === 0 && needsClientAddress(stack.apps);
+        g.externalTrafficPolicy === undefined &&
+        g.serviceType !== GatewayServiceType.ClusterIP &&
+        g.numTrustedProxies === 0 &&
+        needsClientAddress(stack.apps);
     const gateway = keepClients ? { ...g, externalTrafficPolicy: ExternalTrafficPolicy.Local } : g;
     const acme = acmeIngressMeshConfig(stack.tls, stack.mesh);
     const istiod = Object.keys(acme).length ? mergeValues(acme, stack.mesh.values.istiod) : stack.mesh.values.istiod;
@@ -59,7 +75,9 @@ export function buildSharedGateway(mesh: MeshSettings, tls: TlsSettings): K8sObj
         namespace: mesh.gateway.namespace,
         selector: mesh.gateway.labels,
         hosts: mesh.gateway.hosts,
-        tls: tls.enabled ? { credentialName: GATEWAY_TLS_SECRET, hosts: tls.hosts, httpsRedirect: tls.httpsRedirect } : undefined,
+        tls: tls.enabled
+            ? { credentialName: GATEWAY_TLS_SECRET, hosts: tls.hosts, httpsRedirect: tls.httpsRedirect }
+            : undefined,
     });
 }
 
@@ -87,7 +105,9 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
     }
     const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};
     if (Object.keys(acme).length) {
-        out.push(`istiod serving the ACME HTTP-01 challenge Ingress through the gateway: values ${JSON.stringify(acme)}`);
+        out.push(
+            `istiod serving the ACME HTTP-01 challenge Ingress through the gateway: values ${JSON.stringify(acme)}`,
+        );
     }
     return out;
 }
@@ -109,13 +129,23 @@ export function buildGatewayRoutes(
     tls: TlsSettings,
 ): { name: string; object: K8sObject; namespace?: string }[] {
     if (mesh.gateway.api !== IngressApi.GatewayApi)
-        return buildRoutes(apps, routeContext(mesh)).map((object) => ({ name: `route-${object.metadata.name}`, object }));
+        return buildRoutes(apps, routeContext(mesh)).map((object) => ({
+            name: `route-${object.metadata.name}`,
+            object,
+        }));
     const ctx = { gateway: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts };
     const redirect = tls.enabled && tls.httpsRedirect;
     const https = tls.enabled ? httpsListenerNames(tls.hosts) : [];
     const httpsListeners = https.map((name, i) => ({ name, hostname: tls.hosts[i] }));
-    const listeners = !tls.enabled ? [{ name: HTTP_LISTENER }] : redirect ? httpsListeners : [{ name: HTTP_LISTENER }, ...httpsListeners];
-    const routes = buildHttpRoutes(apps, { ...ctx, listeners }).map((object) => ({ name: `route-${object.metadata.name}`, object }));
+    const listeners = !tls.enabled
+        ? [{ name: HTTP_LISTENER }]
+        : redirect
+          ? httpsListeners
+          : [{ name: HTTP_LISTENER }, ...httpsListeners];
+    const routes = buildHttpRoutes(apps, { ...ctx, listeners }).map((object) => ({
+        name: `route-${object.metadata.name}`,
+        object,
+    }));
     const byNamespace = new Map<string, AppSettings[]>();
     for (const a of apps) {
         const inNamespace = byNamespace.get(a.namespace);
@@ -135,7 +165,11 @@ export function buildGatewayRoutes(
 
 /** Routes serve the gateway's hosts; with TLS those cover the certificate's names (checked at validation). */
 export function routeContext(mesh: MeshSettings): RouteContext {
-    return { gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace), hosts: mesh.gateway.hosts, namespace: mesh.gateway.namespace };
+    return {
+        gateway: gatewayRef(SHARED_GATEWAY_NAME, mesh.gateway.namespace),
+        hosts: mesh.gateway.hosts,
+        namespace: mesh.gateway.namespace,
+    };
 }
 
 /** The demo script's ConfigMap, once in each namespace that runs the demo app. */
@@ -203,11 +237,20 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
             { installCertManager: tls.installCertManager },
             {
                 certificate: installed ? [installed.gatewayNamespace] : [],
-                certManager: gatewayApi && tls.issuer === TlsIssuer.Acme && installed?.gatewayApiCrds ? [installed.gatewayApiCrds] : [],
+                certManager:
+                    gatewayApi && tls.issuer === TlsIssuer.Acme && installed?.gatewayApiCrds
+                        ? [installed.gatewayApiCrds]
+                        : [],
             },
         );
         const solverGateway = gatewayApi ? { name: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace } : undefined;
-        add(fillPart(part, { tls, gatewayNamespace: mesh.gateway.namespace, ...(solverGateway ? { solverGateway } : {}) }));
+        add(
+            fillPart(part, {
+                tls,
+                gatewayNamespace: mesh.gateway.namespace,
+                ...(solverGateway ? { solverGateway } : {}),
+            }),
+        );
     }
 
     const namespaces = [...new Set(apps.map((a) => a.namespace))];
@@ -227,7 +270,8 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
         else if (enrol) own(key, buildNamespaceEnrolment(ns, enrolment), [], true);
         if (enrol !== false) namespaceKeys.set(ns, key);
         const inNamespace = namespaceKeys.has(ns) ? [key] : [];
-        if (scriptNamespaces.has(ns)) own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), inNamespace);
+        if (scriptNamespaces.has(ns))
+            own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), inNamespace);
         if (waypointNamespaces.has(ns)) {
             const waypoint = buildWaypoint(ns);
             own(`${name}-waypoint-${ns}`, waypoint, [...inNamespace, ...meshWaits(waypoint, installed)]);
@@ -260,7 +304,8 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
             mesh: installed,
         };
         const waypoint = waypointFor(app);
-        const waypointVirtualService = waypoint !== undefined && istioLine(mesh.version).waypointHashNeedsVirtualService;
+        const waypointVirtualService =
+            waypoint !== undefined && istioLine(mesh.version).waypointHashNeedsVirtualService;
         const ctx = {
             demoScript: runsDemoApp(app) ? script : undefined,
             gatewayNamespace: mesh.gateway.namespace,
@@ -276,7 +321,13 @@ export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
 
     for (const route of buildGatewayRoutes(apps, mesh, tls)) {
         const inNamespace = route.namespace ? namespaceKeys.get(route.namespace) : undefined;
-        const where = route.namespace ? (inNamespace ? [inNamespace] : []) : installed ? [installed.gatewayNamespace] : [];
+        const where = route.namespace
+            ? inNamespace
+                ? [inNamespace]
+                : []
+            : installed
+              ? [installed.gatewayNamespace]
+              : [];
         own(`${name}-${route.name}`, route.object, [...where, ...meshWaits(route.object, installed)]);
     }
     return {

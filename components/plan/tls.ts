@@ -1,5 +1,11 @@
 import type { TlsSettings } from "../settings/schema";
-import { buildCertManager, buildClusterIssuer, buildGatewayCertificate, CERT_MANAGER_NAMESPACE, type GatewayRef } from "../manifests/tls";
+import {
+    buildCertManager,
+    buildClusterIssuer,
+    buildGatewayCertificate,
+    CERT_MANAGER_NAMESPACE,
+    type GatewayRef,
+} from "../manifests/tls";
 import { buildNamespace } from "../manifests/namespace";
 import { CERT_MANAGER_TYPE, Entry, Part } from "./types";
 

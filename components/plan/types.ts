@@ -99,7 +99,9 @@ export interface Part<S> {
 export function buildEntry<S>(entry: Entry<S>, s: S): K8sObject {
     const object = entry.build(s);
     if (object.apiVersion !== entry.type.apiVersion || object.kind !== entry.type.kind) {
-        throw new Error(`${entry.key}: planned as ${entry.type.apiVersion}/${entry.type.kind}, built as ${object.apiVersion}/${object.kind}`);
+        throw new Error(
+            `${entry.key}: planned as ${entry.type.apiVersion}/${entry.type.kind}, built as ${object.apiVersion}/${object.kind}`,
+        );
     }
     return object;
 }
@@ -114,6 +116,12 @@ export function fillPart<S>(part: Part<S>, s: S): { objects: PlannedObject[]; re
             dependsOn: e.dependsOn,
             ...(e.type.patch ? { patch: true } : {}),
         })),
-        reads: part.reads.map((r) => ({ key: r.key, owner: r.owner, kind: r.kind, dependsOn: r.dependsOn, ...r.target(s) })),
+        reads: part.reads.map((r) => ({
+            key: r.key,
+            owner: r.owner,
+            kind: r.kind,
+            dependsOn: r.dependsOn,
+            ...r.target(s),
+        })),
     };
 }

@@ -26,7 +26,8 @@ export function meshWaits(type: ObjectType, mesh: MeshKeys | undefined): string[
     if (!mesh) return [];
     if (/\.istio\.io\//.test(type.apiVersion)) return [mesh.base, mesh.istiod];
     // Gateway API objects need their CRDs; istiod picks them up once it runs (no webhook of its own checks them).
-    if (type.apiVersion.startsWith("gateway.networking.k8s.io/")) return mesh.gatewayApiCrds ? [mesh.gatewayApiCrds] : [];
+    if (type.apiVersion.startsWith("gateway.networking.k8s.io/"))
+        return mesh.gatewayApiCrds ? [mesh.gatewayApiCrds] : [];
     // Sidecars come from istiod's injection webhook; ambient pods are enrolled by istio-cni instead.
     if (type.kind === "Deployment") return mesh.cni ? [mesh.cni] : [mesh.istiod];
     return [];

@@ -26,6 +26,9 @@ export const SEND_UNHEALTHY_ENV = "PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS";
 export function unhealthyEndpointsEnv(mesh: Pick<MeshSettings, "version" | "values">): Record<string, string> {
     if (!istioLine(mesh.version).sendsUnhealthyEndpoints) return {};
     if (valueAt(mesh.values.istiod, `env.${SEND_UNHEALTHY_ENV}`) !== undefined) return {};
-    const minHealthPercent = valueAt(mesh.values.istiod, "meshConfig.defaultTrafficPolicy.outlierDetection.minHealthPercent");
+    const minHealthPercent = valueAt(
+        mesh.values.istiod,
+        "meshConfig.defaultTrafficPolicy.outlierDetection.minHealthPercent",
+    );
     return typeof minHealthPercent === "number" && minHealthPercent > 0 ? { [SEND_UNHEALTHY_ENV]: "false" } : {};
 }

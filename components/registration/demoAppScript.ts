@@ -8,7 +8,10 @@ import * as path from "path";
  * Looked up when first needed, not at import.
  */
 function demoAppScriptPath(): string {
-    const candidates = [path.join(__dirname, "..", "..", "app", "server.js"), path.join(__dirname, "..", "..", "dist", "app", "server.js")];
+    const candidates = [
+        path.join(__dirname, "..", "..", "app", "server.js"),
+        path.join(__dirname, "..", "..", "dist", "app", "server.js"),
+    ];
     return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
 }
 
@@ -18,7 +21,8 @@ let cached: string | undefined;
 export function demoAppSource(): string {
     if (cached === undefined) {
         const file = demoAppScriptPath();
-        if (!fs.existsSync(file)) throw new Error(`the demo app is not built (${file} is missing): run "npm run build:app"`);
+        if (!fs.existsSync(file))
+            throw new Error(`the demo app is not built (${file} is missing): run "npm run build:app"`);
         cached = fs.readFileSync(file, "utf8");
     }
     return cached;

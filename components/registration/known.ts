@@ -20,7 +20,8 @@ export function unknownPaths(input: unknown, root = ""): string[] {
         }
         if (v === null || typeof v !== "object" || seen.has(v) || pulumi.Resource.isInstance(v)) return;
         seen.add(v);
-        for (const [k, child] of Object.entries(v as object)) visit(child, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k);
+        for (const [k, child] of Object.entries(v as object))
+            visit(child, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k);
     };
     visit(input, root);
     return paths;
@@ -30,7 +31,9 @@ export function unknownPaths(input: unknown, root = ""): string[] {
 export function requireKnown<A extends object>(args: A, fields: readonly (keyof A & string)[], where: string): void {
     for (const field of fields) {
         if (args[field] !== undefined && !isKnown(args[field])) {
-            throw new SettingsError([`${where}.${field}: must be known when the component is created (it decides which resources exist)`]);
+            throw new SettingsError([
+                `${where}.${field}: must be known when the component is created (it decides which resources exist)`,
+            ]);
         }
     }
 }

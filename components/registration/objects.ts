@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { isKnown } from "./known";
 import * as k8s from "@pulumi/kubernetes";
 import * as certmanager from "@pulumi/kubernetes-cert-manager";
-import { chartSource, HELM_RELEASE_POLICY, K8sObject, releaseOfDocument, type HelmReleaseSpec } from "../manifests/types";
+import {
+    chartSource,
+    HELM_RELEASE_POLICY,
+    K8sObject,
+    releaseOfDocument,
+    type HelmReleaseSpec,
+} from "../manifests/types";
 import type { CertManagerHelmOptions, CertManagerValues } from "../manifests/tls";
 import { checkExistingService } from "./reads";
 import { withExternal } from "./dependsOn";
@@ -60,7 +66,9 @@ const RELEASE_FIELDS = [
     "cleanupOnFail",
     "timeout",
     "maxHistory",
-] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs & keyof CertManagerHelmOptions & keyof NonNullable<certmanager.CertManagerArgs["helmOptions"]>)[];
+] as const satisfies readonly (keyof k8s.helm.v3.ReleaseArgs &
+    keyof CertManagerHelmOptions &
+    keyof NonNullable<certmanager.CertManagerArgs["helmOptions"]>)[];
 
 /** A Helm release's args: a failed install or upgrade rolls back. Typed by RELEASE_FIELDS, so the list and the args cannot part. */
 function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (typeof RELEASE_FIELDS)[number]> {
@@ -82,14 +90,23 @@ function releaseArgs(spec: HelmReleaseSpec): Pick<k8s.helm.v3.ReleaseArgs, (type
  * (pulumi-go-helmbase base.go InitDefaults: mapstructure writes every typed field): the
  * values planned here must use no such key. The build fails otherwise.
  */
-export const CERT_MANAGER_VALUES_KEPT: [Extract<keyof CertManagerValues, keyof certmanager.CertManagerArgs>] extends [never] ? true : never = true;
+export const CERT_MANAGER_VALUES_KEPT: [Extract<keyof CertManagerValues, keyof certmanager.CertManagerArgs>] extends [
+    never,
+]
+    ? true
+    : never = true;
 
 /**
  * Registers one planned object: a ConfigFile for a ManifestFile document, a Helm release for a HelmRelease document, the
  * typed class for a built-in kind, a CustomResource otherwise. `type` is known
  * up front (it picks the class); the content may still be an Output.
  */
-export function registerObject(key: string, type: ObjectType, object: pulumi.Input<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.Resource {
+export function registerObject(
+    key: string,
+    type: ObjectType,
+    object: pulumi.Input<K8sObject>,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.Resource {
     if (type.apiVersion === MANIFEST_FILE_TYPE.apiVersion && type.kind === MANIFEST_FILE_TYPE.kind) {
         // Applied from its URL (the objects it holds are its children); the document pins the version in the URL.
         const file = isKnown(object) ? object.spec.url : pulumi.output(object).apply((doc) => doc.spec.url as string);
@@ -97,16 +114,24 @@ export function registerObject(key: string, type: ObjectType, object: pulumi.Inp
     }
     if (type.apiVersion === CERT_MANAGER_TYPE.apiVersion && type.kind === CERT_MANAGER_TYPE.kind) {
         // A remote component (its Go plugin builds the Helm release): it sees only the providers named here.
-        const helmOptions = isKnown(object) ? object.spec.helmOptions : pulumi.output(object).apply((doc) => doc.spec.helmOptions as CertManagerHelmOptions);
+        const helmOptions = isKnown(object)
+            ? object.spec.helmOptions
+            : pulumi.output(object).apply((doc) => doc.spec.helmOptions as CertManagerHelmOptions);
         const provider = opts.parent?.getProvider("kubernetes::");
         return new certmanager.CertManager(
             key,
             { helmOptions: argsOf(helmOptions, RELEASE_FIELDS) },
-            { parent: opts.parent, dependsOn: opts.dependsOn, ...(provider ? { providers: { kubernetes: provider } } : {}) },
+            {
+                parent: opts.parent,
+                dependsOn: opts.dependsOn,
+                ...(provider ? { providers: { kubernetes: provider } } : {}),
+            },
         );
     }
     if (type.apiVersion === HELM_RELEASE_TYPE.apiVersion && type.kind === HELM_RELEASE_TYPE.kind) {
-        const args = isKnown(object) ? releaseArgs(releaseOfDocument(object)) : pulumi.output(object).apply((doc) => releaseArgs(releaseOfDocument(doc)));
+        const args = isKnown(object)
+            ? releaseArgs(releaseOfDocument(object))
+            : pulumi.output(object).apply((doc) => releaseArgs(releaseOfDocument(doc)));
         return new k8s.helm.v3.Release(key, argsOf(args, RELEASE_FIELDS), opts);
     }
     if (type.patch) {
@@ -114,7 +139,11 @@ export function registerObject(key: string, type: ObjectType, object: pulumi.Inp
         if (!patch) throw new Error(`${key}: no patch resource for ${type.apiVersion}/${type.kind}`);
         const check = type.kind === "Service" ? [checkExistingService(key, object, opts)] : [];
         const dependsOn = check.length ? withExternal(check, opts.dependsOn) : opts.dependsOn;
-        return new patch(key, { apiVersion: type.apiVersion, kind: type.kind, ...argsOf(object, BODY_FIELDS) }, { ...opts, dependsOn });
+        return new patch(
+            key,
+            { apiVersion: type.apiVersion, kind: type.kind, ...argsOf(object, BODY_FIELDS) },
+            { ...opts, dependsOn },
+        );
     }
     const ctor = BUILT_IN[`${type.apiVersion}/${type.kind}`] ?? k8s.apiextensions.CustomResource;
     return new ctor(key, { ...type, ...argsOf(object, BODY_FIELDS) }, opts);

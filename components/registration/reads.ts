@@ -64,7 +64,9 @@ function kubeClient(inputs: ClusterAccess): { client: any; config: any; cluster:
         config.loadFromOptions({
             clusters: config.getClusters(),
             users: config.getUsers(),
-            contexts: config.getContexts().map((c: any) => (c.name === current ? { ...c, cluster: inputs.cluster } : c)),
+            contexts: config
+                .getContexts()
+                .map((c: any) => (c.name === current ? { ...c, cluster: inputs.cluster } : c)),
             currentContext: current,
         });
     }
@@ -76,7 +78,11 @@ function kubeClient(inputs: ClusterAccess): { client: any; config: any; cluster:
 }
 
 /** Runs `read` against the cluster the access names; a failure names what was read, the cluster and why. */
-async function onCluster<T>(inputs: ClusterAccess, what: string, read: (client: any, config: any) => Promise<T>): Promise<T> {
+async function onCluster<T>(
+    inputs: ClusterAccess,
+    what: string,
+    read: (client: any, config: any) => Promise<T>,
+): Promise<T> {
     const { client, config, cluster, where } = kubeClient(inputs);
     try {
         if (!cluster) throw new Error("no cluster to connect to");
@@ -94,11 +100,18 @@ async function onCluster<T>(inputs: ClusterAccess, what: string, read: (client: 
  * client, pointed at the cluster the component's provider (or the stack) names.
  */
 async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
-    return onCluster(inputs, `the ready pods of Service ${inputs.namespace}/${inputs.service}`, async (client, config) => {
-        const api = config.makeApiClient(client.DiscoveryV1Api);
-        const list = await api.listNamespacedEndpointSlice({ namespace: inputs.namespace, labelSelector: `${SERVICE_NAME_LABEL}=${inputs.service}` });
-        return podsFromEndpointSlices(list.items as EndpointSliceView[]);
-    });
+    return onCluster(
+        inputs,
+        `the ready pods of Service ${inputs.namespace}/${inputs.service}`,
+        async (client, config) => {
+            const api = config.makeApiClient(client.DiscoveryV1Api);
+            const list = await api.listNamespacedEndpointSlice({
+                namespace: inputs.namespace,
+                labelSelector: `${SERVICE_NAME_LABEL}=${inputs.service}`,
+            });
+            return podsFromEndpointSlices(list.items as EndpointSliceView[]);
+        },
+    );
 }
 
 const CLUSTER_KEYS = ["kubeconfig", "context", "cluster"] as const;
@@ -110,7 +123,9 @@ export const readyPodsProvider: pulumi.dynamic.ResourceProvider = {
     },
     async diff(_id: string, olds: ReadyPodsInputs, news: ReadyPodsInputs) {
         const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
-        const changed = CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) || JSON.stringify(olds.after) !== JSON.stringify(news.after);
+        const changed =
+            CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) ||
+            JSON.stringify(olds.after) !== JSON.stringify(news.after);
         return { changes: replaces.length > 0 || changed, replaces };
     },
     async update(_id: string, _olds: ReadyPodsInputs, news: ReadyPodsInputs) {
@@ -131,12 +146,23 @@ function clusterAccessOf(provider: pulumi.ProviderResource | undefined): {
     access: { [K in keyof ClusterAccess]: pulumi.Input<string | undefined> };
     warning?: string;
 } {
-    const settings = provider as unknown as Partial<Record<(typeof CLUSTER_KEYS)[number], pulumi.Output<string | undefined>>> | undefined;
+    const settings = provider as unknown as
+        Partial<Record<(typeof CLUSTER_KEYS)[number], pulumi.Output<string | undefined>>> | undefined;
     if (provider && pulumi.Output.isInstance(settings?.kubeconfig)) {
-        return { access: { kubeconfig: pulumi.secret(settings!.kubeconfig!), context: settings!.context, cluster: settings!.cluster } };
+        return {
+            access: {
+                kubeconfig: pulumi.secret(settings!.kubeconfig!),
+                context: settings!.context,
+                cluster: settings!.cluster,
+            },
+        };
     }
     const config = new pulumi.Config("kubernetes");
-    const access = { kubeconfig: config.getSecret("kubeconfig"), context: config.get("context"), cluster: config.get("cluster") };
+    const access = {
+        kubeconfig: config.getSecret("kubeconfig"),
+        context: config.get("context"),
+        cluster: config.get("cluster"),
+    };
     return provider
         ? {
               access,
@@ -163,7 +189,10 @@ class ReadyPods extends pulumi.dynamic.Resource {
  * nothing changed.
  */
 export function versionOf(r: pulumi.CustomResource): pulumi.Output<string> {
-    const { metadata, spec } = r as { metadata?: pulumi.Output<{ generation?: number } | undefined>; spec?: pulumi.Output<unknown> };
+    const { metadata, spec } = r as {
+        metadata?: pulumi.Output<{ generation?: number } | undefined>;
+        spec?: pulumi.Output<unknown>;
+    };
     if (!metadata) return r.id;
     return pulumi.all([r.id, metadata, spec ?? pulumi.output(undefined)]).apply(
         ([id, m, sp]) =>
@@ -191,7 +220,11 @@ export function readReadyPods(
     const t = pulumi.output(target);
     const { access, warning } = clusterAccessOf(opts.parent.getProvider("kubernetes::"));
     if (warning) pulumi.log.warn(warning, opts.parent);
-    const pods = new ReadyPods(key, { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) }, { ...opts, dependsOn: [...after] });
+    const pods = new ReadyPods(
+        key,
+        { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) },
+        { ...opts, dependsOn: [...after] },
+    );
     // A read that holds no list read nothing (Pulumi's mocks give a resource its inputs as its state): no pods.
     return pods.pods.apply((p) => p ?? []);
 }
@@ -216,10 +249,14 @@ async function readGatewayView(inputs: GatewayServiceInputs): Promise<ServiceVie
         const ports = (svc.spec?.ports ?? []) as { name?: string; port?: number; nodePort?: number }[];
         const ingress = (svc.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[];
         // Absent fields are left out, not set to undefined: state holds no nulls to compare.
-        const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+        const defined = <T extends object>(o: T): T =>
+            Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
         return {
             metadata: { name: inputs.service, namespace: inputs.namespace },
-            spec: defined({ type: svc.spec?.type, ports: ports.map((p) => defined({ name: p.name, port: p.port, nodePort: p.nodePort })) }),
+            spec: defined({
+                type: svc.spec?.type,
+                ports: ports.map((p) => defined({ name: p.name, port: p.port, nodePort: p.nodePort })),
+            }),
             status: { loadBalancer: { ingress: ingress.map((i) => defined({ ip: i.ip, hostname: i.hostname })) } },
         };
     });
@@ -228,11 +265,16 @@ async function readGatewayView(inputs: GatewayServiceInputs): Promise<ServiceVie
 /** Reads the gateway Service on create, on every change of what it waits for or of the cluster's access, and on `pulumi refresh`. */
 export const gatewayServiceProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: GatewayServiceInputs) {
-        return { id: `${inputs.namespace}/${inputs.service}`, outs: { ...inputs, view: await readGatewayView(inputs) } };
+        return {
+            id: `${inputs.namespace}/${inputs.service}`,
+            outs: { ...inputs, view: await readGatewayView(inputs) },
+        };
     },
     async diff(_id: string, olds: GatewayServiceInputs, news: GatewayServiceInputs) {
         const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
-        const changed = CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) || JSON.stringify(olds.after) !== JSON.stringify(news.after);
+        const changed =
+            CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) ||
+            JSON.stringify(olds.after) !== JSON.stringify(news.after);
         return { changes: replaces.length > 0 || changed, replaces };
     },
     async update(_id: string, _olds: GatewayServiceInputs, news: GatewayServiceInputs) {
@@ -265,9 +307,15 @@ export function readGatewayService(
     const { access, warning } = clusterAccessOf(opts.parent.getProvider("kubernetes::"));
     if (warning) pulumi.log.warn(warning, opts.parent);
     const versions = after.map((r) => (pulumi.CustomResource.isInstance(r) ? versionOf(r) : pulumi.output(r.urn)));
-    const svc = new GatewayService(key, { namespace: t.namespace, service: t.service, ...access, after: versions }, { ...opts, dependsOn: [...after] });
+    const svc = new GatewayService(
+        key,
+        { namespace: t.namespace, service: t.service, ...access, after: versions },
+        { ...opts, dependsOn: [...after] },
+    );
     // A read that holds no view read nothing (Pulumi's mocks give a resource its inputs as its state).
-    return pulumi.all([svc.view, t]).apply(([view, at]) => (view ? ingressFromService(view) : ingressNotRead(at.namespace, at.service)));
+    return pulumi
+        .all([svc.view, t])
+        .apply(([view, at]) => (view ? ingressFromService(view) : ingressNotRead(at.namespace, at.service)));
 }
 
 interface ExistingServiceInputs extends ClusterAccess {
@@ -309,7 +357,8 @@ async function existingServiceProblem(inputs: ExistingServiceInputs): Promise<st
 export const existingServiceProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: ExistingServiceInputs, news: ExistingServiceInputs) {
         // Values not known yet in a preview are checked in the update.
-        const known = typeof news.namespace === "string" && typeof news.service === "string" && typeof news.port === "number";
+        const known =
+            typeof news.namespace === "string" && typeof news.service === "string" && typeof news.port === "number";
         const problem = known ? await existingServiceProblem(news) : undefined;
         return problem ? { inputs: news, failures: [{ property: "service", reason: problem }] } : { inputs: news };
     },
@@ -319,7 +368,10 @@ export const existingServiceProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: ExistingServiceInputs, news: ExistingServiceInputs) {
         const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
         const changed =
-            replaces.length > 0 || olds.port !== news.port || olds.protocol !== news.protocol || CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? ""));
+            replaces.length > 0 ||
+            olds.port !== news.port ||
+            olds.protocol !== news.protocol ||
+            CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? ""));
         return { changes: changed, replaces };
     },
     async update(_id: string, _olds: ExistingServiceInputs, news: ExistingServiceInputs) {

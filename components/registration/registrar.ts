@@ -44,10 +44,23 @@ export class Registrar {
      * Registers entries whose settings may still be Outputs: the type and waits are known now, the objects once `input` resolves.
      * Each also waits for `external` (a component's own `dependsOn`, in any form Pulumi takes it).
      */
-    entries<S>(entries: readonly Entry<S>[], input: pulumi.Input<S>, parent: pulumi.Resource, external?: pulumi.ResourceOptions["dependsOn"]): void {
+    entries<S>(
+        entries: readonly Entry<S>[],
+        input: pulumi.Input<S>,
+        parent: pulumi.Resource,
+        external?: pulumi.ResourceOptions["dependsOn"],
+    ): void {
         for (const e of entries) {
-            const object: pulumi.Input<K8sObject> = isKnown(input) ? buildEntry(e, input) : pulumi.output(input).apply((s) => buildEntry(e, s as S));
-            this.add(e.key, registerObject(e.key, e.type, object, { parent, dependsOn: withExternal(this.waits(e.key, e.dependsOn), external) }));
+            const object: pulumi.Input<K8sObject> = isKnown(input)
+                ? buildEntry(e, input)
+                : pulumi.output(input).apply((s) => buildEntry(e, s as S));
+            this.add(
+                e.key,
+                registerObject(e.key, e.type, object, {
+                    parent,
+                    dependsOn: withExternal(this.waits(e.key, e.dependsOn), external),
+                }),
+            );
         }
     }
 
@@ -55,15 +68,26 @@ export class Registrar {
     objects(objects: readonly PlannedObject[], parent: pulumi.Resource): void {
         for (const o of objects) {
             const type = { apiVersion: o.object.apiVersion, kind: o.object.kind, ...(o.patch ? { patch: true } : {}) };
-            this.add(o.key, registerObject(o.key, type, o.object, { parent, dependsOn: this.waits(o.key, o.dependsOn) }));
+            this.add(
+                o.key,
+                registerObject(o.key, type, o.object, { parent, dependsOn: this.waits(o.key, o.dependsOn) }),
+            );
         }
     }
 
-    gatewayService(read: Pick<PlannedRead, "key" | "dependsOn">, target: pulumi.Input<ReadTarget>, parent: pulumi.Resource): pulumi.Output<IngressAddress> {
+    gatewayService(
+        read: Pick<PlannedRead, "key" | "dependsOn">,
+        target: pulumi.Input<ReadTarget>,
+        parent: pulumi.Resource,
+    ): pulumi.Output<IngressAddress> {
         return readGatewayService(read.key, target, this.waits(read.key, read.dependsOn), { parent });
     }
 
-    readyPods(read: Pick<PlannedRead, "key" | "dependsOn">, target: pulumi.Input<ReadTarget>, parent: pulumi.Resource): pulumi.Output<PodAddress[]> {
+    readyPods(
+        read: Pick<PlannedRead, "key" | "dependsOn">,
+        target: pulumi.Input<ReadTarget>,
+        parent: pulumi.Resource,
+    ): pulumi.Output<PodAddress[]> {
         const after = this.waits(read.key, read.dependsOn) as pulumi.CustomResource[];
         return readReadyPods(read.key, target, after, { parent });
     }

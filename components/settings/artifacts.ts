@@ -35,12 +35,18 @@ const ISTIO_MOVE =
     "Istio no longer publishes there since 1.31 and switches it off in December 2026: the last switch-off test runs " +
     "from 2026-12-08 15:00 UTC to 2026-12-09 15:00 UTC, after which it is gone (Istio 1.31 upgrade notes; istio.io blog " +
     '"An update on our move to AWS", 2026-08-21)';
-const ISTIO_INSTEAD = { chartRepository: ISTIO_CHART_REPO, ociChartRepository: ISTIO_OCI_CHART_REPO, hub: ISTIO_IMAGE_HUB };
+const ISTIO_INSTEAD = {
+    chartRepository: ISTIO_CHART_REPO,
+    ociChartRepository: ISTIO_OCI_CHART_REPO,
+    hub: ISTIO_IMAGE_HUB,
+};
 
 export const RETIRED_HOSTS: readonly RetiredHost[] = [
     {
         name: "istio-release.storage.googleapis.com",
-        holds: (host, first) => host === "istio-release.storage.googleapis.com" || (host === "storage.googleapis.com" && first === "istio-release"),
+        holds: (host, first) =>
+            host === "istio-release.storage.googleapis.com" ||
+            (host === "storage.googleapis.com" && first === "istio-release"),
         reason: ISTIO_MOVE,
         instead: ISTIO_INSTEAD,
     },
@@ -86,7 +92,10 @@ function replacementFor(r: RetiredHost, ref: string, kind: "chartRepository" | "
 export function retiredMessage(r: RetiredHost, ref: string, kind: "chartRepository" | "hub" | "value"): string {
     const instead =
         kind === "value"
-            ? [r.instead.hub && `images from ${r.instead.hub}`, r.instead.chartRepository && `charts from ${r.instead.chartRepository}`]
+            ? [
+                  r.instead.hub && `images from ${r.instead.hub}`,
+                  r.instead.chartRepository && `charts from ${r.instead.chartRepository}`,
+              ]
                   .filter(Boolean)
                   .join(", ")
             : replacementFor(r, ref, kind);
@@ -97,12 +106,17 @@ export function retiredMessage(r: RetiredHost, ref: string, kind: "chartReposito
  * Every string in a values map that names a retired host, as [path, value, host]
  * (an image, a hub or a repository a user set among the Helm values).
  */
-export function retiredReferencesIn(values: unknown, prefix: PropertyKey[] = []): [PropertyKey[], string, RetiredHost][] {
+export function retiredReferencesIn(
+    values: unknown,
+    prefix: PropertyKey[] = [],
+): [PropertyKey[], string, RetiredHost][] {
     if (typeof values === "string") {
         const r = retiredHostOf(values);
         return r ? [[prefix, values, r]] : [];
     }
     if (values === null || typeof values !== "object") return [];
-    const entries: [PropertyKey, unknown][] = Array.isArray(values) ? values.map((v, i) => [i, v]) : Object.entries(values);
+    const entries: [PropertyKey, unknown][] = Array.isArray(values)
+        ? values.map((v, i) => [i, v])
+        : Object.entries(values);
     return entries.flatMap(([k, v]) => retiredReferencesIn(v, [...prefix, k]));
 }

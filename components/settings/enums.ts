@@ -57,7 +57,12 @@ export enum GatewayServiceType {
     ClusterIP = "ClusterIP",
 }
 
-export const HASH_MODES: readonly AffinityMode[] = [AffinityMode.Header, AffinityMode.Cookie, AffinityMode.QueryParameter, AffinityMode.SourceIp];
+export const HASH_MODES: readonly AffinityMode[] = [
+    AffinityMode.Header,
+    AffinityMode.Cookie,
+    AffinityMode.QueryParameter,
+    AffinityMode.SourceIp,
+];
 
 export const PERSISTENT_MODES: readonly AffinityMode[] = [AffinityMode.PersistentCookie, AffinityMode.PersistentHeader];
 

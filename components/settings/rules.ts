@@ -9,7 +9,9 @@ export const MAGLEV_TABLE_SIZE_LIMIT = 5_000_011;
 export const MAX_RING_SIZE = 8_388_608;
 
 /** Ports the Istio sidecar and agent listen on; an app port must not collide with them. */
-export const ISTIO_RESERVED_PORTS: readonly number[] = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090];
+export const ISTIO_RESERVED_PORTS: readonly number[] = [
+    15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090,
+];
 
 export function isPrime(n: number): boolean {
     if (!Number.isInteger(n) || n < 2) return false;
@@ -111,7 +113,10 @@ export function isNetworkAddress(c: Cidr): boolean {
 }
 
 /** Two exact-value header matches can both match one request unless some header they share differs. */
-export function headerMatchesOverlap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+export function headerMatchesOverlap(
+    a: Readonly<Record<string, string>>,
+    b: Readonly<Record<string, string>>,
+): boolean {
     return Object.keys(a).every((k) => !(k in b) || a[k] === b[k]);
 }
 
@@ -159,7 +164,9 @@ export function isLabelKey(s: string): boolean {
     const prefix = slash >= 0 ? s.slice(0, slash) : undefined;
     const name = s.slice(slash + 1);
     const nameOk = name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
-    const prefixOk = prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
+    const prefixOk =
+        prefix === undefined ||
+        (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
     return nameOk && prefixOk;
 }
 

@@ -29,7 +29,10 @@ import { ORIGINAL_DST_HEADER } from "./wellKnown";
 function strict<S extends z.ZodRawShape>(shape: S) {
     const allowed = Object.keys(shape).join(", ");
     return z.strictObject(shape, {
-        error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})` : undefined),
+        error: (issue) =>
+            issue.code === "unrecognized_keys"
+                ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})`
+                : undefined,
     });
 }
 
@@ -51,7 +54,11 @@ export function described(input: unknown): string {
 }
 
 /** A string field; a number given for it came from unquoted YAML, which `number` explains. */
-const text = (what: string, check: (s: string) => boolean, number: (n: number) => string = () => ": write it in quotes") =>
+const text = (
+    what: string,
+    check: (s: string) => boolean,
+    number: (n: number) => string = () => ": write it in quotes",
+) =>
     z
         .string({
             error: (issue) =>
@@ -83,21 +90,27 @@ const intIn = (min: number, max: number, what = `a whole number from ${min} to $
 
 const dnsLabel = text("a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)", rules.isDnsLabel);
 /** An HTTP header name in any case, lower-cased: Envoy compares header names in lower case (and HTTP/2 sends them so). */
-const headerName = text("an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", rules.isHeaderName).transform((h) => h.toLowerCase());
+const headerName = text("an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)", rules.isHeaderName).transform(
+    (h) => h.toLowerCase(),
+);
 
 const cookieAttributeSchema = strict({
-    name: text("a cookie attribute name such as SameSite, Secure or HttpOnly", (s) => /^[A-Za-z][A-Za-z0-9-]*$/.test(s)).refine(
-        (s) => !["path", "max-age", "expires"].includes(s.toLowerCase()),
-        { message: "is set by the cookie's own field (use cookie.path or cookie.ttl)" },
-    ),
-    value: text("a cookie attribute value without ';', ',' or spaces", (s) => /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]*$/.test(s)).optional(),
+    name: text("a cookie attribute name such as SameSite, Secure or HttpOnly", (s) =>
+        /^[A-Za-z][A-Za-z0-9-]*$/.test(s),
+    ).refine((s) => !["path", "max-age", "expires"].includes(s.toLowerCase()), {
+        message: "is set by the cookie's own field (use cookie.path or cookie.ttl)",
+    }),
+    value: text("a cookie attribute value without ';', ',' or spaces", (s) =>
+        /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]*$/.test(s),
+    ).optional(),
 });
 
 const cookieSchema = strict({
     name: text("a cookie name (an RFC 6265 token)", rules.isCookieName),
     ttl: text('a duration such as "60s", "1h30m" or "0s" (session cookie)', rules.isDuration)
         .refine((t) => (rules.goDurationNanos(t) ?? 0n) <= rules.MAX_GO_DURATION_NS, {
-            message: "must be at most 2562047h (Istio parses durations with Go's time.ParseDuration, which holds about 292 years)",
+            message:
+                "must be at most 2562047h (Istio parses durations with Go's time.ParseDuration, which holds about 292 years)",
         })
         .optional(),
     path: text('a path starting with "/"', (s) => s.startsWith("/") && !/\s|;/.test(s)).default("/"),
@@ -129,7 +142,10 @@ export const affinitySchema = strict({
     mode: enumOf(AffinityMode),
     headerName: headerName.optional(),
     cookie: cookieSchema.optional(),
-    queryParameterName: text("a query parameter name (letters, digits and ._~-)", rules.isQueryParameterName).optional(),
+    queryParameterName: text(
+        "a query parameter name (letters, digits and ._~-)",
+        rules.isQueryParameterName,
+    ).optional(),
     algorithm: enumOf(HashAlgorithm).optional(),
     minimumRingSize: intIn(1, rules.MAX_RING_SIZE).optional(),
     maglevTableSize: z
@@ -153,10 +169,18 @@ export const affinitySchema = strict({
             ctx.addIssue({ code: "custom", path: [required], message: `is required by mode "${a.mode}"` });
         }
         if (a.minimumRingSize !== undefined && a.algorithm === HashAlgorithm.Maglev) {
-            ctx.addIssue({ code: "custom", path: ["minimumRingSize"], message: 'belongs to algorithm "ringHash", not "maglev"' });
+            ctx.addIssue({
+                code: "custom",
+                path: ["minimumRingSize"],
+                message: 'belongs to algorithm "ringHash", not "maglev"',
+            });
         }
         if (a.maglevTableSize !== undefined && a.algorithm === HashAlgorithm.RingHash) {
-            ctx.addIssue({ code: "custom", path: ["maglevTableSize"], message: 'belongs to algorithm "maglev", not "ringHash"' });
+            ctx.addIssue({
+                code: "custom",
+                path: ["maglevTableSize"],
+                message: 'belongs to algorithm "maglev", not "ringHash"',
+            });
         }
         if (a.mode === AffinityMode.PersistentCookie && a.cookie) {
             if (a.cookie.ttl !== undefined) {
@@ -167,13 +191,18 @@ export const affinitySchema = strict({
                 });
             }
             if (a.cookie.attributes.length > 0) {
-                ctx.addIssue({ code: "custom", path: ["cookie", "attributes"], message: "cannot be set for a persistent-session cookie" });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["cookie", "attributes"],
+                    message: "cannot be set for a persistent-session cookie",
+                });
             }
             if (a.cookie.path !== "/") {
                 ctx.addIssue({
                     code: "custom",
                     path: ["cookie", "path"],
-                    message: 'must be "/": Istio reads "<cookie>:<path>" from a Service label, and label values cannot hold ":" or "/"',
+                    message:
+                        'must be "/": Istio reads "<cookie>:<path>" from a Service label, and label values cannot hold ":" or "/"',
                 });
             }
             if (!rules.isLabelValue(a.cookie.name)) {
@@ -186,15 +215,27 @@ export const affinitySchema = strict({
             }
         }
         if (a.mode === AffinityMode.PersistentHeader && a.headerName && !rules.isLabelValue(a.headerName)) {
-            ctx.addIssue({ code: "custom", path: ["headerName"], message: "must also be a Kubernetes label value: Istio reads it from a Service label" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["headerName"],
+                message: "must also be a Kubernetes label value: Istio reads it from a Service label",
+            });
         }
     })
     .transform((a) => {
         const algorithm = isHashMode(a.mode)
-            ? (a.algorithm ?? (a.maglevTableSize !== undefined ? HashAlgorithm.Maglev : a.minimumRingSize !== undefined ? HashAlgorithm.RingHash : undefined))
+            ? (a.algorithm ??
+              (a.maglevTableSize !== undefined
+                  ? HashAlgorithm.Maglev
+                  : a.minimumRingSize !== undefined
+                    ? HashAlgorithm.RingHash
+                    : undefined))
             : undefined;
         // istiod's webhook rejects a maglev table without a size (validateLoadBalancer: "tableSize must be set for maglev").
-        const maglevTableSize = algorithm === HashAlgorithm.Maglev ? (a.maglevTableSize ?? rules.DEFAULT_MAGLEV_TABLE_SIZE) : a.maglevTableSize;
+        const maglevTableSize =
+            algorithm === HashAlgorithm.Maglev
+                ? (a.maglevTableSize ?? rules.DEFAULT_MAGLEV_TABLE_SIZE)
+                : a.maglevTableSize;
         return { ...a, algorithm, maglevTableSize };
     });
 
@@ -208,7 +249,11 @@ const autoscalingSchema = strict({
     cpuUtilization: intIn(1, 100, "a percentage from 1 to 100").default(80),
 }).superRefine((a, ctx) => {
     if (a.minReplicas > a.maxReplicas) {
-        ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `must not exceed maxReplicas (${a.minReplicas} > ${a.maxReplicas})` });
+        ctx.addIssue({
+            code: "custom",
+            path: ["minReplicas"],
+            message: `must not exceed maxReplicas (${a.minReplicas} > ${a.maxReplicas})`,
+        });
     }
 });
 
@@ -216,28 +261,39 @@ const matchSchema = strict({
     headers: z
         .record(
             headerName,
-            text("an exact header value (printable, no leading or trailing space)", (v) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v)),
+            text("an exact header value (printable, no leading or trailing space)", (v) =>
+                /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v),
+            ),
             {
-                error: (issue) => (issue.code === "invalid_key" ? "must be an HTTP header name" : "must be a map of header names to exact values"),
+                error: (issue) =>
+                    issue.code === "invalid_key"
+                        ? "must be an HTTP header name"
+                        : "must be a map of header names to exact values",
             },
         )
         .refine((h) => Object.keys(h).length > 0, { message: "must name at least one header" }),
 });
 
-const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr(s) !== undefined).superRefine((s, ctx) => {
-    const c = rules.parseCidr(s);
-    if (c && c.prefix < 8)
-        ctx.addIssue({ code: "custom", message: `must be /8 or narrower: /${c.prefix} would let the gateway reach far more than the pod network` });
-    else if (c && !rules.isNetworkAddress(c)) ctx.addIssue({ code: "custom", message: "must be a network address (no host bits set after the prefix)" });
-    else if (c && !rules.isPrivateCidr(c)) {
-        ctx.addIssue({
-            code: "custom",
-            message:
-                `must lie inside a private range (${rules.PRIVATE_RANGES.join(", ")}): the internet-facing gateway would connect to any address ` +
-                "in it, and this one reaches loopback, link-local (cloud metadata) or public addresses",
-        });
-    }
-});
+const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr(s) !== undefined).superRefine(
+    (s, ctx) => {
+        const c = rules.parseCidr(s);
+        if (c && c.prefix < 8)
+            ctx.addIssue({
+                code: "custom",
+                message: `must be /8 or narrower: /${c.prefix} would let the gateway reach far more than the pod network`,
+            });
+        else if (c && !rules.isNetworkAddress(c))
+            ctx.addIssue({ code: "custom", message: "must be a network address (no host bits set after the prefix)" });
+        else if (c && !rules.isPrivateCidr(c)) {
+            ctx.addIssue({
+                code: "custom",
+                message:
+                    `must lie inside a private range (${rules.PRIVATE_RANGES.join(", ")}): the internet-facing gateway would connect to any address ` +
+                    "in it, and this one reaches loopback, link-local (cloud metadata) or public addresses",
+            });
+        }
+    },
+);
 
 /** Clients allowed to use the direct header when nothing is configured: loopback and private networks. */
 export const DEFAULT_DIRECT_CLIENTS = ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -257,13 +313,24 @@ const cidrAny = text('an IPv4 CIDR such as "203.0.113.0/24"', (s) => rules.parse
  * `enabled` they would silently do nothing, so that is refused (checked on the
  * raw input, before defaults fill in). An explicit `enabled: false` keeps them for later.
  */
-function requiringEnabled<S extends z.ZodType>(feature: string, fields: z.ZodObject, schema: S): z.ZodType<z.output<S>, z.input<S>> {
+function requiringEnabled<S extends z.ZodType>(
+    feature: string,
+    fields: z.ZodObject,
+    schema: S,
+): z.ZodType<z.output<S>, z.input<S>> {
     const known = Object.keys(fields.shape);
     // A preprocess step types its input as unknown; the input is still what `schema` takes.
     return z.preprocess((raw, ctx) => {
-        if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && (raw as Record<string, unknown>).enabled === undefined) {
+        if (
+            raw !== null &&
+            typeof raw === "object" &&
+            !Array.isArray(raw) &&
+            (raw as Record<string, unknown>).enabled === undefined
+        ) {
             // Unknown keys are left to the strict schema, which names them.
-            const given = Object.keys(raw).filter((k) => known.includes(k) && (raw as Record<string, unknown>)[k] !== undefined);
+            const given = Object.keys(raw).filter(
+                (k) => known.includes(k) && (raw as Record<string, unknown>)[k] !== undefined,
+            );
             if (given.length) {
                 ctx.addIssue({
                     code: "custom",
@@ -284,7 +351,9 @@ const directFields = strict({
         .array(cidrAny, { error: "must be a list of IPv4 CIDRs" })
         .min(1, { message: "must list at least one CIDR" })
         .default(DEFAULT_DIRECT_CLIENTS),
-    header: headerName.refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` }).default(DEFAULT_DIRECT_HEADER),
+    header: headerName
+        .refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` })
+        .default(DEFAULT_DIRECT_HEADER),
     podCidr: cidr.optional(),
     contexts: z
         .array(enumOf(DirectContext), { error: "must be a list" })
@@ -301,7 +370,8 @@ export const directSchema = requiringEnabled(
                 ctx.addIssue({
                     code: "custom",
                     path: ["podCidr"],
-                    message: "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)",
+                    message:
+                        "is required when direct routing is enabled: without it the gateway could be sent to any address (an open proxy)",
                 });
             }
         })
@@ -310,10 +380,16 @@ export const directSchema = requiringEnabled(
 
 const labelMap = (what: string) =>
     z
-        .record(text('a Kubernetes label key such as "app" or "example.com/tier"', rules.isLabelKey), text("a Kubernetes label value", rules.isLabelValue), {
-            error: (issue) =>
-                issue.code === "invalid_key" ? 'must be a Kubernetes label key such as "app" or "example.com/tier"' : "must be a map of label names to values",
-        })
+        .record(
+            text('a Kubernetes label key such as "app" or "example.com/tier"', rules.isLabelKey),
+            text("a Kubernetes label value", rules.isLabelValue),
+            {
+                error: (issue) =>
+                    issue.code === "invalid_key"
+                        ? 'must be a Kubernetes label key such as "app" or "example.com/tier"'
+                        : "must be a map of label names to values",
+            },
+        )
         .refine((l) => Object.keys(l).length > 0, { message: `must hold at least one label (${what})` });
 
 const portNumber = intIn(1, 65535, "a port number from 1 to 65535");
@@ -347,7 +423,9 @@ const existingServiceSchema = strict({
      * Label the namespace for the mesh (sidecar injection, or ambient enrolment). A choice with no default:
      * with sidecars, the pods get one only when they restart. The gateway applies the affinity either way.
      */
-    enrolNamespace: z.boolean({ error: "must be true or false: label the namespace for the mesh (pods restart to get sidecars) or leave it as it is" }),
+    enrolNamespace: z.boolean({
+        error: "must be true or false: label the namespace for the mesh (pods restart to get sidecars) or leave it as it is",
+    }),
 });
 
 /**
@@ -382,7 +460,8 @@ const appFields = strict({
     path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath).optional(),
     image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s))
         .refine(rules.hasTagOrDigest, {
-            message: 'must name a tag or a digest (e.g. "ghcr.io/acme/app:1.2" or "…@sha256:…"): without one Kubernetes pulls whatever ":latest" is that day',
+            message:
+                'must name a tag or a digest (e.g. "ghcr.io/acme/app:1.2" or "…@sha256:…"): without one Kubernetes pulls whatever ":latest" is that day',
         })
         .optional(),
     port: intIn(1, 65535, "a port number from 1 to 65535")
@@ -407,7 +486,12 @@ const appFields = strict({
 
 /** Refuses workload keys next to `service` (checked on the raw input, before defaults fill them in). */
 const appSchemaChecked = z.preprocess((raw, ctx) => {
-    if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && (raw as Record<string, unknown>).service !== undefined) {
+    if (
+        raw !== null &&
+        typeof raw === "object" &&
+        !Array.isArray(raw) &&
+        (raw as Record<string, unknown>).service !== undefined
+    ) {
         for (const key of WORKLOAD_KEYS) {
             if (!takenByExisting(raw as Record<string, unknown>, key)) {
                 ctx.addIssue({
@@ -457,7 +541,9 @@ export const appSchema = appSchemaChecked
     })
     .transform((a) => ({
         ...a,
-        ...(a.service ? { port: a.service.port, strictMtls: false, service: { ...a.service, name: a.service.name ?? a.name } } : {}),
+        ...(a.service
+            ? { port: a.service.port, strictMtls: false, service: { ...a.service, name: a.service.name ?? a.name } }
+            : {}),
         stripPath: a.stripPath ?? a.service === undefined,
         hosts: a.hosts && !a.hosts.includes("*") ? [...new Set(a.hosts)] : undefined,
         replicas: a.service || a.autoscaling ? undefined : (a.replicas ?? DEFAULT_REPLICAS),
@@ -487,7 +573,8 @@ const gatewaySchema = strict({
             ctx.addIssue({
                 code: "custom",
                 path: ["externalTrafficPolicy"],
-                message: "applies to NodePort and LoadBalancer Services only: Kubernetes rejects it on a ClusterIP Service",
+                message:
+                    "applies to NodePort and LoadBalancer Services only: Kubernetes rejects it on a ClusterIP Service",
             });
         }
     })
@@ -502,7 +589,10 @@ const valuesMap = z.record(z.string(), z.unknown(), { error: "must be a map of H
 
 /** Where a chart comes from: an https:// Helm repository or an oci:// registry (a mirror); never a retired host. */
 const chartRepository = (fallback: string) =>
-    text("an https:// Helm repository URL or an oci:// registry path, without a trailing slash (http:// only on loopback)", rules.isChartRepository)
+    text(
+        "an https:// Helm repository URL or an oci:// registry path, without a trailing slash (http:// only on loopback)",
+        rules.isChartRepository,
+    )
         .superRefine((s, ctx) => {
             const retired = retiredHostOf(s);
             if (retired) ctx.addIssue({ code: "custom", message: retiredMessage(retired, s, "chartRepository") });
@@ -534,7 +624,10 @@ const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway" | "cni" | "ztu
     ],
     gateway: [
         ["name", "mesh.gateway.name"],
-        ["labels", "mesh.gateway.labels (the Gateway, EnvoyFilter, AuthorizationPolicy and NetworkPolicy select the pods by them)"],
+        [
+            "labels",
+            "mesh.gateway.labels (the Gateway, EnvoyFilter, AuthorizationPolicy and NetworkPolicy select the pods by them)",
+        ],
         ["revision", "mesh.revision"],
         ["service.type", "mesh.gateway.serviceType"],
         ["service.externalTrafficPolicy", "mesh.gateway.externalTrafficPolicy"],
@@ -545,14 +638,24 @@ const OWNED_VALUES: Readonly<Record<"base" | "istiod" | "gateway" | "cni" | "ztu
 export function valueAt(values: Readonly<Record<string, unknown>>, dotted: string): unknown {
     return dotted
         .split(".")
-        .reduce<unknown>((v, k) => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), values);
+        .reduce<unknown>(
+            (v, k) =>
+                v !== null && typeof v === "object" && !Array.isArray(v)
+                    ? (v as Record<string, unknown>)[k]
+                    : undefined,
+            values,
+        );
 }
 
 export const meshSchema = strict({
     install: z.boolean({ error: "must be true or false" }).default(true),
     /** Where the three Istio charts come from. */
     chartRepository: chartRepository(ISTIO_CHART_REPO),
-    version: text('an Istio version such as "1.31.1"', (s) => rules.parseVersion(s) !== undefined, versionAsNumber("1.30.5"))
+    version: text(
+        'an Istio version such as "1.31.1"',
+        (s) => rules.parseVersion(s) !== undefined,
+        versionAsNumber("1.30.5"),
+    )
         .superRefine((s, ctx) => {
             const why = unsupportedIstioVersion(s);
             if (why) ctx.addIssue({ code: "custom", message: why });
@@ -562,7 +665,10 @@ export const meshSchema = strict({
      * Where Istio's images come from (istiod's and istio-cni's global.hub, ztunnel's hub, and through
      * injection the gateway's and sidecars' proxy): Docker Hub, or a mirror of it.
      */
-    hub: text('an image registry path such as "docker.io/istio" or "registry.example.com/istio" (no scheme, no tag)', rules.isImageHub)
+    hub: text(
+        'an image registry path such as "docker.io/istio" or "registry.example.com/istio" (no scheme, no tag)',
+        rules.isImageHub,
+    )
         .superRefine((s, ctx) => {
             const retired = retiredHostOf(s);
             if (retired) ctx.addIssue({ code: "custom", message: retiredMessage(retired, s, "hub") });
@@ -572,9 +678,9 @@ export const meshSchema = strict({
      * Where the Gateway API's CRDs come from, when the stack installs them: <this>/<version>/standard-install.yaml,
      * as on the Gateway API's GitHub releases (a mirror keeps that layout).
      */
-    gatewayApiCrdsRepository: text("an https:// URL without a trailing slash (http:// only on loopback)", (s) => rules.isArtifactUrl(s)).default(
-        GATEWAY_API_RELEASES,
-    ),
+    gatewayApiCrdsRepository: text("an https:// URL without a trailing slash (http:// only on loopback)", (s) =>
+        rules.isArtifactUrl(s),
+    ).default(GATEWAY_API_RELEASES),
     revision: dnsLabel.optional(),
     /** Sidecars, or ambient (istio-cni and ztunnel installed too). */
     dataplane: enumOf(Dataplane).default(Dataplane.Sidecar),
@@ -591,17 +697,26 @@ export const meshSchema = strict({
         ctx.addIssue({
             code: "custom",
             path: ["revision"],
-            message: 'is not supported with dataplane "ambient" by this package (ztunnel and istio-cni serve one control plane here); leave it out',
+            message:
+                'is not supported with dataplane "ambient" by this package (ztunnel and istio-cni serve one control plane here); leave it out',
         });
     }
     for (const chart of ["base", "istiod", "gateway", "cni", "ztunnel"] as const) {
         for (const [key, owner] of OWNED_VALUES[chart]) {
             if (valueAt(m.values[chart], key) !== undefined) {
-                ctx.addIssue({ code: "custom", path: ["values", chart, ...key.split(".")], message: `is set by ${owner}; set it there` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["values", chart, ...key.split(".")],
+                    message: `is set by ${owner}; set it there`,
+                });
             }
         }
         for (const [path, value, retired] of retiredReferencesIn(m.values[chart])) {
-            ctx.addIssue({ code: "custom", path: ["values", chart, ...path], message: `"${value}" ${retiredMessage(retired, value, "value")}` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["values", chart, ...path],
+                message: `"${value}" ${retiredMessage(retired, value, "value")}`,
+            });
         }
     }
 });
@@ -619,7 +734,9 @@ const hostName = text(
 
 const acmeSchema = strict({
     email: text("an email address for the ACME account", (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)),
-    server: text("an https:// ACME directory URL", (s) => URL.canParse(s) && new URL(s).protocol === "https:").default(LETS_ENCRYPT_SERVER),
+    server: text("an https:// ACME directory URL", (s) => URL.canParse(s) && new URL(s).protocol === "https:").default(
+        LETS_ENCRYPT_SERVER,
+    ),
     ingressClass: text("an ingress class name", rules.isDnsLabel).default("istio"),
 });
 
@@ -627,7 +744,11 @@ const tlsFields = strict({
     // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
     enabled: z.boolean({ error: "must be true or false" }).optional(),
     installCertManager: z.boolean({ error: "must be true or false" }).default(true),
-    certManagerVersion: text('a cert-manager version such as "v1.21.2"', (s) => /^v\d+\.\d+\.\d+$/.test(s), versionAsNumber("v1.21.2"))
+    certManagerVersion: text(
+        'a cert-manager version such as "v1.21.2"',
+        (s) => /^v\d+\.\d+\.\d+$/.test(s),
+        versionAsNumber("v1.21.2"),
+    )
         // zod runs this refinement even when the one above failed: a text that is no version is left to that one.
         .refine(
             (s) => {
@@ -653,10 +774,18 @@ export const tlsSchema = requiringEnabled(
     tlsFields
         .superRefine((t, ctx) => {
             if (t.enabled && t.hosts.length === 0) {
-                ctx.addIssue({ code: "custom", path: ["hosts"], message: "must list at least one host when TLS is enabled (the certificate's names)" });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["hosts"],
+                    message: "must list at least one host when TLS is enabled (the certificate's names)",
+                });
             }
             if (t.issuer === TlsIssuer.Acme && !t.acme) {
-                ctx.addIssue({ code: "custom", path: ["acme"], message: 'is required with issuer "acme" (at least an email)' });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["acme"],
+                    message: 'is required with issuer "acme" (at least an email)',
+                });
             }
             if (t.issuer !== TlsIssuer.Acme && t.acme) {
                 ctx.addIssue({ code: "custom", path: ["acme"], message: `is not used by issuer "${t.issuer}"` });
@@ -664,18 +793,27 @@ export const tlsSchema = requiringEnabled(
             if (t.issuer === TlsIssuer.Acme) {
                 t.hosts.forEach((h, i) => {
                     if (h.startsWith("*."))
-                        ctx.addIssue({ code: "custom", path: ["hosts", i], message: "cannot be a wildcard with ACME HTTP-01 (it needs a DNS-01 solver)" });
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["hosts", i],
+                            message: "cannot be a wildcard with ACME HTTP-01 (it needs a DNS-01 solver)",
+                        });
                 });
                 if (t.httpsRedirect === true) {
                     ctx.addIssue({
                         code: "custom",
                         path: ["httpsRedirect"],
-                        message: 'cannot be true with issuer "acme": HTTP-01 challenges (issuance and every renewal) are answered over plain HTTP on port 80',
+                        message:
+                            'cannot be true with issuer "acme": HTTP-01 challenges (issuance and every renewal) are answered over plain HTTP on port 80',
                     });
                 }
             }
         })
-        .transform((t) => ({ ...t, enabled: t.enabled ?? false, httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme })),
+        .transform((t) => ({
+            ...t,
+            enabled: t.enabled ?? false,
+            httpsRedirect: t.httpsRedirect ?? t.issuer !== TlsIssuer.Acme,
+        })),
 );
 
 export type TlsSettings = z.output<typeof tlsSchema>;

@@ -11,7 +11,18 @@ import {
     isPersistentMode,
     TlsIssuer,
 } from "./enums";
-import { appSchema, AppSettings, directSchema, meshSchema, MeshSettings, runsDemoApp, serviceName, tlsSchema, TlsSettings, valueAt } from "./schema";
+import {
+    appSchema,
+    AppSettings,
+    directSchema,
+    meshSchema,
+    MeshSettings,
+    runsDemoApp,
+    serviceName,
+    tlsSchema,
+    TlsSettings,
+    valueAt,
+} from "./schema";
 import { headerMatchesOverlap, pathsOverlap } from "./rules";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
@@ -46,7 +57,9 @@ function misspelledKeys(config: Readonly<Record<string, unknown>>): string[] {
         if (colon < 0) return [];
         const [ns, name] = [key.slice(0, colon), key.slice(colon + 1)];
         if (ns === CONFIG_NAMESPACE) return [];
-        const likeOurs = distance(ns, CONFIG_NAMESPACE) <= 2 || ns.replace(/[^a-z]/g, "") === CONFIG_NAMESPACE.replace(/[^a-z]/g, "");
+        const likeOurs =
+            distance(ns, CONFIG_NAMESPACE) <= 2 ||
+            ns.replace(/[^a-z]/g, "") === CONFIG_NAMESPACE.replace(/[^a-z]/g, "");
         if (!likeOurs && !names.includes(name)) return [];
         const guess = names.includes(name) ? name : (names.find((n) => distance(n, name) <= 2) ?? name);
         return [
@@ -83,12 +96,18 @@ export interface Checked<T> {
 }
 
 export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
-    return path.reduce<string>((out, seg) => (typeof seg === "number" ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)), prefix);
+    return path.reduce<string>(
+        (out, seg) => (typeof seg === "number" ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)),
+        prefix,
+    );
 }
 
 /** The value at a path of the raw settings, or undefined. */
 function rawAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-    return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
+    return path.reduce<unknown>(
+        (v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+        raw,
+    );
 }
 
 /** A refused value as a message quotes it: JSON, cut short when long. */
@@ -114,7 +133,12 @@ function issuesToProblems(prefix: string, error: z.ZodError, raw: unknown): stri
     });
 }
 
-function parseWith<S extends z.ZodType>(schema: S, raw: unknown, prefix: string, problems: string[]): z.output<S> | undefined {
+function parseWith<S extends z.ZodType>(
+    schema: S,
+    raw: unknown,
+    prefix: string,
+    problems: string[],
+): z.output<S> | undefined {
     const result = schema.safeParse(raw);
     if (result.success) return result.data;
     problems.push(...issuesToProblems(prefix, result.error, raw));
@@ -150,7 +174,11 @@ export function parseStackConfig(config: Readonly<Record<string, unknown>>): Che
     if (rawApps === undefined && !(APPS_KEY in config)) {
         problems.push(`${APPS_KEY}: is required (a list of apps, each with at least a name)`);
     }
-    return parseStackParts({ mesh: rawMesh, apps: rawApps, tls: rawTls }, { mesh: MESH_KEY, apps: APPS_KEY, tls: TLS_KEY }, problems);
+    return parseStackParts(
+        { mesh: rawMesh, apps: rawApps, tls: rawTls },
+        { mesh: MESH_KEY, apps: APPS_KEY, tls: TLS_KEY },
+        problems,
+    );
 }
 
 /**
@@ -158,14 +186,23 @@ export function parseStackConfig(config: Readonly<Record<string, unknown>>): Che
  * paths and policies against each other and against the mesh, before any
  * resource is registered.
  */
-export function parseStack(raw: { mesh?: unknown; apps: readonly unknown[]; tls?: unknown }, where: string): Checked<StackSettings> {
+export function parseStack(
+    raw: { mesh?: unknown; apps: readonly unknown[]; tls?: unknown },
+    where: string,
+): Checked<StackSettings> {
     return parseStackParts(raw, { mesh: `${where} mesh`, apps: `${where} apps`, tls: `${where} tls` }, []);
 }
 
-const appsSchema = z.array(appSchema, { error: "must be a list of apps" }).min(1, { message: "must list at least one app" });
+const appsSchema = z
+    .array(appSchema, { error: "must be a list of apps" })
+    .min(1, { message: "must list at least one app" });
 
 /** Parses the three parts, then checks them together; throws every problem found (with those already in `problems`). */
-function parseStackParts(raw: { mesh?: unknown; apps: unknown; tls?: unknown }, places: SettingsPlaces, problems: string[]): Checked<StackSettings> {
+function parseStackParts(
+    raw: { mesh?: unknown; apps: unknown; tls?: unknown },
+    places: SettingsPlaces,
+    problems: string[],
+): Checked<StackSettings> {
     const mesh = parseWith(meshSchema, raw.mesh ?? {}, places.mesh, problems);
     const tls = parseWith(tlsSchema, raw.tls ?? {}, places.tls, problems);
     const apps = raw.apps === undefined ? undefined : parseWith(appsSchema, raw.apps, places.apps, problems);
@@ -223,10 +260,14 @@ function checkApp(app: AppSettings, where: string, mesh: MeshSettings | undefine
     const a = app.affinity;
     const reserved = reservedNamespace(app.namespace, app.service);
     if (reserved) {
-        problems.push(`${where}.namespace: "${app.namespace}" is reserved (${reserved}); give the app a namespace of its own`);
+        problems.push(
+            `${where}.namespace: "${app.namespace}" is reserved (${reserved}); give the app a namespace of its own`,
+        );
     }
     if (a.mode === AffinityMode.PersistentCookie && runsDemoApp(app) && a.cookie?.name === DEMO_SESSION_COOKIE) {
-        problems.push(`${where}.affinity.cookie.name: "${DEMO_SESSION_COOKIE}" is the demo app's own session cookie; choose another name`);
+        problems.push(
+            `${where}.affinity.cookie.name: "${DEMO_SESSION_COOKIE}" is the demo app's own session cookie; choose another name`,
+        );
     }
     if (mesh && app.namespace === mesh.gateway.namespace) {
         problems.push(
@@ -314,7 +355,10 @@ export function applyTlsDefaults(stack: StackSettings): StackSettings {
             const c = app.affinity.cookie;
             if (app.affinity.mode !== AffinityMode.Cookie || !c) return app;
             const have = new Set(c.attributes.map((a) => a.name.toLowerCase()));
-            const attributes = [...c.attributes, ...TLS_COOKIE_ATTRIBUTES.filter((a) => !have.has(a.name.toLowerCase()))];
+            const attributes = [
+                ...c.attributes,
+                ...TLS_COOKIE_ATTRIBUTES.filter((a) => !have.has(a.name.toLowerCase())),
+            ];
             return { ...app, affinity: { ...app.affinity, cookie: { ...c, attributes } } };
         }),
     };
@@ -410,7 +454,9 @@ function checkTls(stack: StackSettings, where: SettingsPlaces): Findings {
         }
         if (!stack.tls.enabled) return;
         if (app.affinity.mode === AffinityMode.PersistentCookie) {
-            warnings.push(`${at}: Istio sets the persistent-session cookie "${c.name}" without Secure, HttpOnly or SameSite; it cannot be configured`);
+            warnings.push(
+                `${at}: Istio sets the persistent-session cookie "${c.name}" without Secure, HttpOnly or SameSite; it cannot be configured`,
+            );
         }
     });
     return { problems, warnings };
@@ -551,7 +597,9 @@ function checkHostMerges(stack: StackSettings, where: SettingsPlaces): string[] 
     const named = [...new Set(stack.apps.flatMap((a) => a.hosts ?? []))];
     const wildcard = (h: string) => h.startsWith("*");
     const namedSet = new Set(named);
-    const rest = stack.apps.some((a) => !a.hosts) ? stack.mesh.gateway.hosts.filter((h) => !namedSet.has(h) && wildcard(h)) : [];
+    const rest = stack.apps.some((a) => !a.hosts)
+        ? stack.mesh.gateway.hosts.filter((h) => !namedSet.has(h) && wildcard(h))
+        : [];
     const wildcards = [...named.filter(wildcard), ...rest];
     const servers = new Set([...stack.mesh.gateway.hosts, ...(stack.tls.enabled ? stack.tls.hosts : [])]);
     // The apps each wildcard serves, found once per wildcard (not once per host under it).
@@ -569,7 +617,11 @@ function checkHostMerges(stack: StackSettings, where: SettingsPlaces): string[] 
             if (wildcard(h) || !servers.has(h)) return;
             for (const w of wildcards.filter((w) => w !== h && hostCovered(h, [w]))) {
                 const taker = servedBy(w).find(
-                    (y) => y !== app && !(y.hosts ?? []).includes(h) && pathsOverlap(y.path, app.path) && y.path.length <= app.path.length,
+                    (y) =>
+                        y !== app &&
+                        !(y.hosts ?? []).includes(h) &&
+                        pathsOverlap(y.path, app.path) &&
+                        y.path.length <= app.path.length,
                 );
                 if (!taker) continue;
                 problems.push(
@@ -611,7 +663,8 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
     const before = new Map<string, number[]>();
     const earlierOf = (key: string) => before.get(key) ?? [];
     const remember = (key: string, i: number) => before.set(key, earlierOf(key)).get(key)!.push(i);
-    const placesOf = (app: AppSettings) => (app.hosts ? app.hosts.map((h) => `path ${app.path} on ${h}`) : [`path ${app.path} on every host`]);
+    const placesOf = (app: AppSettings) =>
+        app.hosts ? app.hosts.map((h) => `path ${app.path} on ${h}`) : [`path ${app.path} on every host`];
     stack.apps.forEach((app, i) => {
         const at = `${where.apps}[${i}]`;
         const own = checkApp(app, at, stack.mesh, where.mesh);
@@ -625,7 +678,9 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
             }
         });
         // Apps with hosts meet those on every host and those on one of their hosts; an app on every host meets them all.
-        const meets = app.hosts ? [...placesOf(app), `path ${app.path} on every host`] : [`path ${app.path} on any host`];
+        const meets = app.hosts
+            ? [...placesOf(app), `path ${app.path} on every host`]
+            : [`path ${app.path} on any host`];
         const earlier = new Set([...earlierOf(`name ${app.name}`), ...meets.flatMap(earlierOf)]);
         remember(`name ${app.name}`, i);
         for (const place of placesOf(app)) remember(place, i);

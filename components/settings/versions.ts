@@ -37,9 +37,21 @@ export interface IstioLine {
 
 export const ISTIO_LINES: readonly IstioLine[] = [
     // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21.
-    { minor: "1.30", gatewayApi: "v1.5.1", latest: "1.30.5", waypointHashNeedsVirtualService: true, sendsUnhealthyEndpoints: false },
+    {
+        minor: "1.30",
+        gatewayApi: "v1.5.1",
+        latest: "1.30.5",
+        waypointHashNeedsVirtualService: true,
+        sendsUnhealthyEndpoints: false,
+    },
     // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch. 1.31.1: announced 2026-09-21.
-    { minor: "1.31", gatewayApi: "v1.6.1", latest: "1.31.1", waypointHashNeedsVirtualService: false, sendsUnhealthyEndpoints: true },
+    {
+        minor: "1.31",
+        gatewayApi: "v1.6.1",
+        latest: "1.31.1",
+        waypointHashNeedsVirtualService: false,
+        sendsUnhealthyEndpoints: true,
+    },
 ];
 
 /** Minors past their end of life, with the date, for the message that refuses them. */
@@ -50,7 +62,9 @@ export const DEFAULT_ISTIO_VERSION = ISTIO_LINES[ISTIO_LINES.length - 1].latest;
 
 /** Versions that must not be installed, with the reason shown to the user. */
 export const REFUSED_ISTIO_VERSIONS: Readonly<Record<string, string>> = {
-    "1.30.0": "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " + "(istio/istio#60312, fixed in 1.30.1)",
+    "1.30.0":
+        "its Envoy stops sending traffic to new pods after a consistent-hash cluster scales " +
+        "(istio/istio#60312, fixed in 1.30.1)",
 };
 
 const minorOf = (version: string): string | undefined => {

@@ -107,7 +107,8 @@ function downloadModule(module: string, version: string): GoModule {
         throw new Error(`go mod download ${module}@${version}: ${reported ?? err.stderr ?? err.message}`);
     }
     const info = JSON.parse(out) as { Dir?: string; GoMod?: string; Info?: string; Error?: string };
-    if (info.Error || !info.Dir || !info.GoMod || !info.Info) throw new Error(`go mod download ${module}@${version}: ${info.Error ?? out}`);
+    if (info.Error || !info.Dir || !info.GoMod || !info.Info)
+        throw new Error(`go mod download ${module}@${version}: ${info.Error ?? out}`);
     const time = (JSON.parse(fs.readFileSync(info.Info, "utf8")) as { Time: string }).Time;
     return { dir: info.Dir, goMod: fs.readFileSync(info.GoMod, "utf8"), time };
 }
@@ -209,7 +210,8 @@ export function stampIstioValues(values: string, release: string, hub: string = 
         out = out.split(`hub: ${testing}`).join(`hub: ${hub}`);
         out = out.split(`"hub": "${testing}"`).join(`"hub": "${hub}"`);
     }
-    for (const tag of [/tag: .*-latest-daily/g, /tag: latest/g, /tag: 1\..-dev/g]) out = out.replace(tag, `tag: ${release}`);
+    for (const tag of [/tag: .*-latest-daily/g, /tag: latest/g, /tag: 1\..-dev/g])
+        out = out.replace(tag, `tag: ${release}`);
     return out.replace(/"tag": "latest"/g, `"tag": "${release}"`);
 }
 
@@ -226,7 +228,9 @@ function stampCertManagerChart(chartYaml: string, signKey: string, version: stri
 /** The Gateway API's standard-install.yaml as hack/build-install-yaml.sh concatenates it. */
 function gatewayApiStandardInstall(module: GoModule): string {
     const year = module.time.slice(0, 4);
-    const header = fs.readFileSync(path.join(module.dir, "hack", "boilerplate", "boilerplate.sh.txt"), "utf8").replace(/YEAR/g, year);
+    const header = fs
+        .readFileSync(path.join(module.dir, "hack", "boilerplate", "boilerplate.sh.txt"), "utf8")
+        .replace(/YEAR/g, year);
     const crds = path.join("config", "crd", "standard");
     const files = fs
         .readdirSync(path.join(module.dir, crds))
@@ -234,18 +238,22 @@ function gatewayApiStandardInstall(module: GoModule): string {
         .sort();
     if (!files.length) throw new Error(`${module.dir}/${crds} holds no gateway*.yaml`);
     let out = `${header}#\n# Gateway API Standard channel install\n#\n`;
-    for (const f of files) out += `---\n#\n# ${crds}/${f}\n#\n${fs.readFileSync(path.join(module.dir, crds, f), "utf8")}`;
+    for (const f of files)
+        out += `---\n#\n# ${crds}/${f}\n#\n${fs.readFileSync(path.join(module.dir, crds, f), "utf8")}`;
     return out;
 }
 
 /** `helm repo index` over a folder, then a check that every chart is named relative to the repository. */
 function indexRepository(helm: string, env: NodeJS.ProcessEnv, dir: string): void {
     execFileSync(helm, ["repo", "index", dir], { env, stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
-    const index = parse(fs.readFileSync(path.join(dir, "index.yaml"), "utf8")) as { entries: Record<string, { urls: string[] }[]> };
+    const index = parse(fs.readFileSync(path.join(dir, "index.yaml"), "utf8")) as {
+        entries: Record<string, { urls: string[] }[]>;
+    };
     for (const [name, versions] of Object.entries(index.entries)) {
         for (const v of versions) {
             for (const u of v.urls)
-                if (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith("/")) throw new Error(`${dir}/index.yaml: ${name} at ${u} is not relative`);
+                if (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith("/"))
+                    throw new Error(`${dir}/index.yaml: ${name} at ${u} is not relative`);
         }
     }
 }
@@ -274,17 +282,23 @@ export function artifactVersions(): ArtifactVersions {
 export function ensureArtifacts(): Artifacts {
     const helm = ensureHelm();
     const versions = artifactVersions();
-    const hash = createHash("sha256").update(JSON.stringify({ recipe: RECIPE, versions, hub: ISTIO_RELEASE_HUB, helm: helm.bin }));
+    const hash = createHash("sha256").update(
+        JSON.stringify({ recipe: RECIPE, versions, hub: ISTIO_RELEASE_HUB, helm: helm.bin }),
+    );
     const target = path.join(labCache(), "..", "cluster", `artifacts-${hash.digest("hex").slice(0, 16)}`);
     const built = once(target, (partial) => {
         const work = path.join(partial, ".work");
         const env = helmEnv(path.join(work, "helm-home"));
         const pkg = (chartDir: string, dest: string, version: string) =>
-            execFileSync(helm.helm, ["package", chartDir, "--version", version, "--app-version", version, "--destination", dest], {
-                env,
-                stdio: ["ignore", "ignore", "inherit"],
-                timeout: 120_000,
-            });
+            execFileSync(
+                helm.helm,
+                ["package", chartDir, "--version", version, "--app-version", version, "--destination", dest],
+                {
+                    env,
+                    stdio: ["ignore", "ignore", "inherit"],
+                    timeout: 120_000,
+                },
+            );
 
         // Istio's charts.
         const istioRepo = path.join(partial, "charts", "istio");
@@ -293,7 +307,10 @@ export function ensureArtifacts(): Artifacts {
         for (const [name, folder] of Object.entries(ISTIO_CHARTS)) {
             const src = path.join(istio.dir, "manifests", "charts", folder);
             const declared = (parse(fs.readFileSync(path.join(src, "Chart.yaml"), "utf8")) as { name?: string }).name;
-            if (declared !== name) throw new Error(`istio.io/istio manifests/charts/${folder}/Chart.yaml names the chart ${declared}, expected ${name}`);
+            if (declared !== name)
+                throw new Error(
+                    `istio.io/istio manifests/charts/${folder}/Chart.yaml names the chart ${declared}, expected ${name}`,
+                );
             const copy = path.join(work, "istio", name);
             copyTree(src, copy);
             const values = path.join(copy, "values.yaml");
@@ -310,13 +327,21 @@ export function ensureArtifacts(): Artifacts {
         const cmCopy = path.join(work, "cert-manager", "cert-manager");
         fs.mkdirSync(cmCopy, { recursive: true });
         copyTree(path.join(cmSrc, "templates"), path.join(cmCopy, "templates"));
-        for (const f of ["values.yaml", "values.schema.json", ".helmignore"]) copyTree(path.join(cmSrc, f), path.join(cmCopy, f));
+        for (const f of ["values.yaml", "values.schema.json", ".helmignore"])
+            copyTree(path.join(cmSrc, f), path.join(cmCopy, f));
         const readme = fs.readFileSync(path.join(cmSrc, "README.template.md"), "utf8");
-        fs.writeFileSync(path.join(cmCopy, "README.md"), readme.replace(/\{\{RELEASE_VERSION\}\}/g, versions.certManager));
+        fs.writeFileSync(
+            path.join(cmCopy, "README.md"),
+            readme.replace(/\{\{RELEASE_VERSION\}\}/g, versions.certManager),
+        );
         const signKey = fs.readFileSync(path.join(cmSrc, "signkey_annotation.txt"), "utf8");
         fs.writeFileSync(
             path.join(cmCopy, "Chart.yaml"),
-            stampCertManagerChart(fs.readFileSync(path.join(cmSrc, "Chart.yaml"), "utf8"), signKey, versions.certManager),
+            stampCertManagerChart(
+                fs.readFileSync(path.join(cmSrc, "Chart.yaml"), "utf8"),
+                signKey,
+                versions.certManager,
+            ),
         );
         pkg(cmCopy, cmRepo, versions.certManager);
         indexRepository(helm.helm, env, cmRepo);
@@ -325,7 +350,10 @@ export function ensureArtifacts(): Artifacts {
         for (const v of versions.gatewayApi) {
             const dir = path.join(partial, "gateway-api", v);
             fs.mkdirSync(dir, { recursive: true });
-            fs.writeFileSync(path.join(dir, "standard-install.yaml"), gatewayApiStandardInstall(downloadModule(GATEWAY_API_MODULE, v)));
+            fs.writeFileSync(
+                path.join(dir, "standard-install.yaml"),
+                gatewayApiStandardInstall(downloadModule(GATEWAY_API_MODULE, v)),
+            );
         }
 
         fs.rmSync(work, { recursive: true, force: true });
@@ -378,7 +406,8 @@ export async function serveArtifacts(dir: string): Promise<ArtifactServer> {
             if (file && method === "GET") fs.createReadStream(file).pipe(res);
             else res.end(status === 200 || method === "HEAD" ? undefined : `${status}\n`);
         };
-        if (method !== "GET" && method !== "HEAD") return answer(405, { Allow: "GET, HEAD", "Content-Type": "text/plain" });
+        if (method !== "GET" && method !== "HEAD")
+            return answer(405, { Allow: "GET, HEAD", "Content-Type": "text/plain" });
         let rel: string;
         try {
             rel = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
@@ -388,12 +417,20 @@ export async function serveArtifacts(dir: string): Promise<ArtifactServer> {
         const file = path.join(root, path.normalize(rel));
         let stat: fs.Stats | undefined;
         try {
-            if (file.startsWith(root + path.sep) && fs.realpathSync(file).startsWith(root + path.sep)) stat = fs.statSync(file);
+            if (file.startsWith(root + path.sep) && fs.realpathSync(file).startsWith(root + path.sep))
+                stat = fs.statSync(file);
         } catch {
             stat = undefined;
         }
         if (!stat?.isFile()) return answer(404, { "Content-Type": "text/plain" });
-        answer(200, { "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream", "Content-Length": stat.size }, file);
+        answer(
+            200,
+            {
+                "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream",
+                "Content-Length": stat.size,
+            },
+            file,
+        );
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

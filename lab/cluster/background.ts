@@ -8,7 +8,10 @@ export interface Background {
     stop(): Promise<void>;
 }
 
-export function inBackground(tick: () => Promise<void>, opts: { pollMs?: number; maxSeconds?: number } = {}): Background {
+export function inBackground(
+    tick: () => Promise<void>,
+    opts: { pollMs?: number; maxSeconds?: number } = {},
+): Background {
     const pollMs = opts.pollMs ?? 1000;
     const polls = Math.ceil(((opts.maxSeconds ?? 7200) * 1000) / pollMs);
     let stopping = false;

@@ -100,11 +100,17 @@ function goModComment(dir: string): string {
 /** The versions the build will have, from the modules' go.mod files (and their comments, which name the commits). */
 export function certManagerVersions(goVersion: string): CertManagerVersions {
     const plugin = /files at tag (v\d+\.\d+\.\d+) \(commit ([0-9a-f]{40})\)/.exec(goModComment(PLUGIN_DIR));
-    if (!plugin) throw new Error("lab/cluster/certmanager/plugin/go.mod does not name the release tag and commit of provider/");
+    if (!plugin)
+        throw new Error("lab/cluster/certmanager/plugin/go.mod does not name the release tag and commit of provider/");
     const programsCommit = /commit ([0-9a-f]{40})/.exec(goModComment(PROGRAMS_DIR))?.[1];
     if (!programsCommit) throw new Error("lab/cluster/certmanager/programs/go.mod does not name the commit of cmd/");
     return {
-        plugin: { reports: plugin[1], release: plugin[1], commit: plugin[2], sdk: goModRequire(PLUGIN_DIR, PLUGIN_SDK_MODULE) },
+        plugin: {
+            reports: plugin[1],
+            release: plugin[1],
+            commit: plugin[2],
+            sdk: goModRequire(PLUGIN_DIR, PLUGIN_SDK_MODULE),
+        },
         certManager: { module: goModRequire(PROGRAMS_DIR, CERT_MANAGER_MODULE), programsCommit },
         go: goVersion,
     };
@@ -163,7 +169,8 @@ export function ensureCertManager(): CertManagerBuild {
             PLUGIN_PACKAGE,
         );
         const cmLdflags = `-s -w -X ${CERT_MANAGER_VERSION_VAR}=${versions.certManager.module}`;
-        for (const [name, pkg] of Object.entries(PROGRAM_PACKAGES)) goBuild(programsDir, cmLdflags, path.join(bin, name), pkg);
+        for (const [name, pkg] of Object.entries(PROGRAM_PACKAGES))
+            goBuild(programsDir, cmLdflags, path.join(bin, name), pkg);
 
         const moduleDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", CERT_MANAGER_MODULE], {
             cwd: programsDir,
@@ -177,9 +184,16 @@ export function ensureCertManager(): CertManagerBuild {
             fs.copyFileSync(path.join(moduleDir, "deploy", "crds", f), path.join(crds, f));
         }
         fs.writeFileSync(path.join(partial, "versions.json"), JSON.stringify(versions, null, 4) + "\n");
-        for (const copy of ["plugin", "programs"]) fs.rmSync(path.join(partial, copy), { recursive: true, force: true });
+        for (const copy of ["plugin", "programs"])
+            fs.rmSync(path.join(partial, copy), { recursive: true, force: true });
     });
-    return { bin: path.join(built.path, "bin"), crds: path.join(built.path, "crds"), versions, seconds: built.seconds, cached: built.cached };
+    return {
+        bin: path.join(built.path, "bin"),
+        crds: path.join(built.path, "crds"),
+        versions,
+        seconds: built.seconds,
+        cached: built.cached,
+    };
 }
 
 /** A program that plays the containers of a chart's pods whose image matches. */
@@ -222,7 +236,11 @@ export const CERT_MANAGER_PROGRAMS: Record<"controller" | "webhook" | "cainjecto
         // --metrics-listen-address, no "0" to disable) and healthz on 0.0.0.0:9403 (the hidden
         // --internal-healthz-listen-address): both on loopback ports the kernel picks. The chart's
         // --cluster-resource-namespace=$(POD_NAMESPACE) and --leader-election-namespace=kube-system stay.
-        extraArgs: (kubeconfig) => [`--kubeconfig=${kubeconfig}`, "--metrics-listen-address=127.0.0.1:0", "--internal-healthz-listen-address=127.0.0.1:0"],
+        extraArgs: (kubeconfig) => [
+            `--kubeconfig=${kubeconfig}`,
+            "--metrics-listen-address=127.0.0.1:0",
+            "--internal-healthz-listen-address=127.0.0.1:0",
+        ],
         extraEnv: () => ({}),
     },
     webhook: {

@@ -16,7 +16,9 @@ export function missingFields(wanted: unknown, live: unknown, at = ""): string[]
     if (wanted === undefined) return [];
     if (wanted === null || typeof wanted !== "object") {
         // The API server keeps quantities and ports as given; numbers sent as strings come back as strings.
-        return wanted === live ? [] : [`${at || "(value)"}: want ${JSON.stringify(wanted)}, have ${JSON.stringify(live)}`];
+        return wanted === live
+            ? []
+            : [`${at || "(value)"}: want ${JSON.stringify(wanted)}, have ${JSON.stringify(live)}`];
     }
     if (live === null || typeof live !== "object") return [`${at}: missing`];
     if (Array.isArray(wanted)) {
@@ -32,7 +34,9 @@ export function missingFields(wanted: unknown, live: unknown, at = ""): string[]
 function patchedPorts(patch: K8sObject, live: any): string[] {
     const out: string[] = [];
     for (const p of patch.spec?.ports ?? []) {
-        const l = (live?.spec?.ports ?? []).find((x: any) => x.port === p.port && (x.protocol ?? "TCP") === (p.protocol ?? "TCP"));
+        const l = (live?.spec?.ports ?? []).find(
+            (x: any) => x.port === p.port && (x.protocol ?? "TCP") === (p.protocol ?? "TCP"),
+        );
         if (!l) out.push(`spec.ports: no port ${p.port}`);
         else out.push(...missingFields(p, l, `spec.ports[port ${p.port}]`));
     }
@@ -55,7 +59,10 @@ export function checkRendered(k: Kubectl, plan: Plan): ObjectCheck[] {
         let problems: string[];
         if (!live) problems = ["missing"];
         else if (o.patch)
-            problems = [...missingFields(o.object.metadata.labels ?? {}, live.metadata?.labels ?? {}, "metadata.labels"), ...patchedPorts(o.object, live)];
+            problems = [
+                ...missingFields(o.object.metadata.labels ?? {}, live.metadata?.labels ?? {}, "metadata.labels"),
+                ...patchedPorts(o.object, live),
+            ];
         else
             problems = [
                 ...missingFields(o.object.metadata, live.metadata, "metadata"),
@@ -78,14 +85,16 @@ export function leftBehind(k: Kubectl, plan: Plan): string[] {
         const id = `${o.object.kind} ${o.object.metadata.namespace ? `${o.object.metadata.namespace}/` : ""}${o.object.metadata.name}`;
         if (!o.patch) {
             // A namespace being deleted still reads back until its finalizers have run.
-            if (live && !(o.object.kind === "Namespace" && live.status?.phase === "Terminating")) out.push(`${id} still exists`);
+            if (live && !(o.object.kind === "Namespace" && live.status?.phase === "Terminating"))
+                out.push(`${id} still exists`);
             continue;
         }
         if (!live) {
             out.push(`${id} is gone: a patch must not delete what it patched`);
             continue;
         }
-        for (const k of Object.keys(o.object.metadata.labels ?? {})) if (live.metadata?.labels?.[k] !== undefined) out.push(`${id} keeps label ${k}`);
+        for (const k of Object.keys(o.object.metadata.labels ?? {}))
+            if (live.metadata?.labels?.[k] !== undefined) out.push(`${id} keeps label ${k}`);
         for (const p of o.object.spec?.ports ?? []) {
             const l = (live.spec?.ports ?? []).find((x: any) => x.port === p.port);
             for (const f of Object.keys(p).filter((f) => !["port", "protocol"].includes(f))) {

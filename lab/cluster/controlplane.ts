@@ -112,12 +112,25 @@ export function ensureControlPlane(): ControlPlane {
         for (const m of MODULES) {
             const cwd = path.join(KUBE_DIR, m);
             for (const [name, pkg] of Object.entries(PROGRAMS[m])) {
-                execFileSync("go", ["build", "-mod=readonly", "-trimpath", "-ldflags", ldflags(m, versions), "-o", path.join(partial, name), pkg], {
-                    cwd,
-                    stdio: ["ignore", "ignore", "inherit"],
-                    timeout: 40 * 60_000,
-                    env: { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local" },
-                });
+                execFileSync(
+                    "go",
+                    [
+                        "build",
+                        "-mod=readonly",
+                        "-trimpath",
+                        "-ldflags",
+                        ldflags(m, versions),
+                        "-o",
+                        path.join(partial, name),
+                        pkg,
+                    ],
+                    {
+                        cwd,
+                        stdio: ["ignore", "ignore", "inherit"],
+                        timeout: 40 * 60_000,
+                        env: { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local" },
+                    },
+                );
             }
         }
         const kwokDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"], {
@@ -153,7 +166,8 @@ export const JOB_DONE_ANNOTATION = "lab.istio-sticky.dev/job-done";
 
 /** kwok's pod-complete stage, made to wait for JOB_DONE_ANNOTATION (its selector takes jq paths). */
 export function gateJobCompletion(stages: string): string {
-    const anchor = "    - key: '.metadata.ownerReferences.[].kind'\n      operator: 'In'\n      values:\n      - 'Job'\n";
+    const anchor =
+        "    - key: '.metadata.ownerReferences.[].kind'\n      operator: 'In'\n      values:\n      - 'Job'\n";
     if (!stages.includes(anchor)) throw new Error("kwok's pod-complete stage no longer selects Job pods as expected");
     return stages.replace(
         anchor,
@@ -201,7 +215,19 @@ function openssl(dir: string, args: string[]): void {
 /** A CA, the API server's serving certificate (127.0.0.1, localhost, kubernetes.default...), an admin client certificate and the service-account key. */
 function makeCertificates(dir: string, serviceIp: string): void {
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(dir, ["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650", "-subj", "/CN=istio-sticky-lab-ca"]);
+    openssl(dir, [
+        "req",
+        "-x509",
+        ...ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=istio-sticky-lab-ca",
+    ]);
     const san = [
         "IP:127.0.0.1",
         `IP:${serviceIp}`,
@@ -281,7 +307,11 @@ function kubeconfigYaml(dir: string, server: string): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One GET, bounded by `timeoutMs`; resolves with the status and body, or rejects. */
-function get(url: string, tls: https.AgentOptions | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function get(
+    url: string,
+    tls: https.AgentOptions | undefined,
+    timeoutMs: number,
+): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
         const lib = url.startsWith("https:") ? https : http;
         const req = lib.get(url, { ...(tls ?? {}), timeout: timeoutMs } as https.RequestOptions, (res) => {
@@ -326,7 +356,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
                 } catch {
                     text = "(no log)";
                 }
-                const exit = proc.exitCode !== null || proc.signalCode !== null ? ` (exited: ${proc.exitCode ?? proc.signalCode})` : "";
+                const exit =
+                    proc.exitCode !== null || proc.signalCode !== null
+                        ? ` (exited: ${proc.exitCode ?? proc.signalCode})`
+                        : "";
                 return `=== ${name}${exit}\n${text.slice(-6000)}`;
             })
             .join("\n");

@@ -31,7 +31,12 @@ export const HARNESS_STACK: Record<string, unknown> = {
             namespace: EXISTING.namespace,
             path: "/orders",
             affinity: { mode: "cookie", cookie: { name: "o", ttl: "3600s" } },
-            service: { name: EXISTING.service, port: EXISTING.port, targetPort: EXISTING.targetPort, enrolNamespace: true },
+            service: {
+                name: EXISTING.service,
+                port: EXISTING.port,
+                targetPort: EXISTING.targetPort,
+                enrolNamespace: true,
+            },
         },
     ],
 };
@@ -89,7 +94,12 @@ export interface Scenario {
 export function stepsOf(s: Scenario): string[] {
     const all = Object.values(STEP) as string[];
     const rendered = all.indexOf(STEP.RENDERED);
-    return [...(s.seed ? [s.seed.name] : []), ...all.slice(0, rendered + 1), ...Object.keys(s.checks ?? {}), ...all.slice(rendered + 1)];
+    return [
+        ...(s.seed ? [s.seed.name] : []),
+        ...all.slice(0, rendered + 1),
+        ...Object.keys(s.checks ?? {}),
+        ...all.slice(rendered + 1),
+    ];
 }
 
 /** The Istio this scenario finds installed, and the team's Service next to the package's own app (EXISTING_ISTIO). */
@@ -110,7 +120,11 @@ export const EXISTING_ISTIO: Scenario = {
             problemsOf(checkRendered(cluster, { ...plan, objects: plan.objects.filter((o) => o.patch) })),
     },
     afterDestroy: (cluster) => {
-        const svc = getObject(cluster, { apiVersion: "v1", kind: "Service", metadata: { name: EXISTING.service, namespace: EXISTING.namespace } });
+        const svc = getObject(cluster, {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: EXISTING.service, namespace: EXISTING.namespace },
+        });
         const deploy = getObject(cluster, {
             apiVersion: "apps/v1",
             kind: "Deployment",
@@ -140,12 +154,18 @@ export interface ClusterHandle {
 }
 
 const tail = (r: PulumiResult, n = 60) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-n).join("\n");
-const planOf = (config: Record<string, unknown>): Plan => buildPlan(parseStackConfig(config).value, { name: "sticky", demoAppSource: demoAppSource() });
-const problemsOf = (checks: ObjectCheck[]) => checks.filter((c) => c.problems.length).map((c) => `${c.kind} ${c.name}: ${c.problems.join("; ")}`);
+const planOf = (config: Record<string, unknown>): Plan =>
+    buildPlan(parseStackConfig(config).value, { name: "sticky", demoAppSource: demoAppSource() });
+const problemsOf = (checks: ObjectCheck[]) =>
+    checks.filter((c) => c.problems.length).map((c) => `${c.kind} ${c.name}: ${c.problems.join("; ")}`);
 
 /** The pods each app of a plan runs: its Deployment's replicas (existing Services: their own Deployment's, which the stack does not know). */
 function expectedPods(plan: Plan, config: Record<string, unknown>, cluster: ClusterHandle): Record<string, number> {
-    const apps = (config["istio-sticky:apps"] ?? []) as { name: string; namespace?: string; service?: { name?: string } }[];
+    const apps = (config["istio-sticky:apps"] ?? []) as {
+        name: string;
+        namespace?: string;
+        service?: { name?: string };
+    }[];
     const out: Record<string, number> = {};
     for (const app of apps) {
         const d = plan.objects.find((o) => o.object.kind === "Deployment" && o.owner.endsWith(`-${app.name}`));
@@ -163,11 +183,25 @@ function expectedPods(plan: Plan, config: Record<string, unknown>, cluster: Clus
 }
 
 /** Runs the scenario; every step is recorded, and a failed step ends the run after a best-effort destroy. */
-export async function runScenario(scenario: Scenario, cluster: ClusterHandle, bin: string, plugins: string[] = []): Promise<HarnessRun> {
+export async function runScenario(
+    scenario: Scenario,
+    cluster: ClusterHandle,
+    bin: string,
+    plugins: string[] = [],
+): Promise<HarnessRun> {
     const steps: Step[] = [];
     const project = projectCopy();
-    const ctx: PulumiContext = { cwd: project.dir, bin, plugins, kubeconfig: cluster.kubeconfig, home: path.join(project.dir, ".pulumi-home") };
-    const step = async (name: string, run: () => Promise<{ ok: boolean; detail: string }> | { ok: boolean; detail: string }) => {
+    const ctx: PulumiContext = {
+        cwd: project.dir,
+        bin,
+        plugins,
+        kubeconfig: cluster.kubeconfig,
+        home: path.join(project.dir, ".pulumi-home"),
+    };
+    const step = async (
+        name: string,
+        run: () => Promise<{ ok: boolean; detail: string }> | { ok: boolean; detail: string },
+    ) => {
         const started = performance.now();
         let result: { ok: boolean; detail: string };
         try {
@@ -186,34 +220,51 @@ export async function runScenario(scenario: Scenario, cluster: ClusterHandle, bi
     const cli = (name: string, args: string[], ok: (r: PulumiResult) => boolean = (r) => r.code === 0) =>
         step(name, async () => {
             const r = await pulumi(ctx, args);
-            return { ok: ok(r), detail: `pulumi ${args.join(" ")} → exit ${r.code} in ${r.seconds.toFixed(1)} s\n${tail(r)}` };
+            return {
+                ok: ok(r),
+                detail: `pulumi ${args.join(" ")} → exit ${r.code} in ${r.seconds.toFixed(1)} s\n${tail(r)}`,
+            };
         });
     const version = (await pulumi(ctx, ["version"])).stdout.trim();
     const { stack, config, edited: editedConfig } = scenario;
     try {
         project.writeStack(stack, config);
         const plan = planOf(config);
-        let ran = !scenario.seed || (await step(scenario.seed.name, () => ({ ok: true, detail: scenario.seed!.run(cluster) })));
+        let ran =
+            !scenario.seed ||
+            (await step(scenario.seed.name, () => ({ ok: true, detail: scenario.seed!.run(cluster) })));
         ran =
             ran &&
             (await cli(STEP.INIT, ["stack", "init", stack, "--secrets-provider", "passphrase"])) &&
             (await cli(STEP.PREVIEW, ["preview", "--diff"])) &&
             (await cli(STEP.UP, ["up", "--yes", "--skip-preview"])) &&
-            (await check(STEP.RENDERED, () => problemsOf(checkRendered(cluster, plan)), `${plan.objects.length} planned objects checked`));
-        for (const [name, f] of Object.entries(scenario.checks ?? {})) ran = ran && (await check(name, () => f(cluster, plan), "as expected"));
+            (await check(
+                STEP.RENDERED,
+                () => problemsOf(checkRendered(cluster, plan)),
+                `${plan.objects.length} planned objects checked`,
+            ));
+        for (const [name, f] of Object.entries(scenario.checks ?? {}))
+            ran = ran && (await check(name, () => f(cluster, plan), "as expected"));
         ran =
             ran &&
             (await step(STEP.OUTPUTS, async () => {
                 const r = await pulumi(ctx, ["stack", "output", "--json", "--show-secrets"]);
                 const out = JSON.parse(r.stdout || "{}");
                 const problems: string[] = [];
-                if (!out.ingress?.nodePorts?.http && !out.ingress?.url) problems.push(`ingress: ${JSON.stringify(out.ingress)}`);
+                if (!out.ingress?.nodePorts?.http && !out.ingress?.url)
+                    problems.push(`ingress: ${JSON.stringify(out.ingress)}`);
                 for (const [app, want] of Object.entries(expectedPods(plan, config, cluster))) {
                     const pods = out.pods?.[app] ?? [];
-                    if (pods.length !== want || !pods.every((p: { ip?: string }) => /^\d+\.\d+\.\d+\.\d+$/.test(p.ip ?? "")))
+                    if (
+                        pods.length !== want ||
+                        !pods.every((p: { ip?: string }) => /^\d+\.\d+\.\d+\.\d+$/.test(p.ip ?? ""))
+                    )
                         problems.push(`pods of ${app}: ${JSON.stringify(pods)} (want ${want} with IPs)`);
                 }
-                return { ok: problems.length === 0, detail: problems.join("\n") || JSON.stringify({ ingress: out.ingress, pods: out.pods }) };
+                return {
+                    ok: problems.length === 0,
+                    detail: problems.join("\n") || JSON.stringify({ ingress: out.ingress, pods: out.pods }),
+                };
             })) &&
             (await cli(STEP.NO_CHANGE, ["preview", "--expect-no-changes"]));
         // A refresh that finds changes records them and changes nothing in the cluster: the edit still runs.
@@ -225,12 +276,17 @@ export async function runScenario(scenario: Scenario, cluster: ClusterHandle, bi
         if (ran) {
             project.writeStack(stack, editedConfig);
             const edited = planOf(editedConfig);
-            const added = new Set(edited.objects.map((o) => o.key).filter((k) => !plan.objects.some((o) => o.key === k)));
+            const added = new Set(
+                edited.objects.map((o) => o.key).filter((k) => !plan.objects.some((o) => o.key === k)),
+            );
             (await step(STEP.EDIT_PLAN, async () => {
                 const r = await pulumi(ctx, ["preview", "--json"]);
                 if (r.code !== 0) return { ok: false, detail: tail(r) };
                 const changed = plannedSteps(r.stdout).filter((s) => s.op !== "same" && s.op !== "read");
-                const wrong = changed.filter((s) => !(s.op === "create" && (added.has(s.name) || s.name.startsWith(`sticky-${scenario.addedApp}`))));
+                const wrong = changed.filter(
+                    (s) =>
+                        !(s.op === "create" && (added.has(s.name) || s.name.startsWith(`sticky-${scenario.addedApp}`))),
+                );
                 const missing = [...added].filter((k) => !changed.some((s) => s.name === k));
                 return {
                     ok: wrong.length === 0 && missing.length === 0,
@@ -238,14 +294,21 @@ export async function runScenario(scenario: Scenario, cluster: ClusterHandle, bi
                 };
             })) &&
                 (await cli(STEP.EDIT_UP, ["up", "--yes", "--skip-preview"])) &&
-                (await check(STEP.EDIT_CHECK, () => problemsOf(checkRendered(cluster, edited)), `${edited.objects.length} planned objects checked`));
+                (await check(
+                    STEP.EDIT_CHECK,
+                    () => problemsOf(checkRendered(cluster, edited)),
+                    `${edited.objects.length} planned objects checked`,
+                ));
         }
         // Nothing to destroy when the stack was never created.
         if (!steps.some((s) => s.name === STEP.INIT && s.ok)) return { steps, pulumiVersion: version };
         await cli(STEP.DESTROY, ["destroy", "--yes", "--skip-preview"]);
         await check(
             STEP.NOTHING_LEFT,
-            async () => [...leftBehind(cluster, planOf(editedConfig)), ...((await scenario.afterDestroy?.(cluster, plan)) ?? [])],
+            async () => [
+                ...leftBehind(cluster, planOf(editedConfig)),
+                ...((await scenario.afterDestroy?.(cluster, plan)) ?? []),
+            ],
             "nothing left",
         );
     } finally {

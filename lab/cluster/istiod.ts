@@ -58,8 +58,14 @@ const goEnv = { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOFLAGS:
 /** The Istio module lab/cluster/istiod/go.mod pins, and its release. */
 export function istiodVersions(goVersion?: string): IstiodVersions {
     const gomod = fs.readFileSync(path.join(MODULE_DIR, "go.mod"), "utf8");
-    const m = /^\s*(?:require\s+)?istio\.io\/istio (v0\.0\.0-\d{14}-([0-9a-f]{12}))\s*\/\/\s*(?:indirect;\s*)?(\d+\.\d+\.\d+\S*)/m.exec(gomod);
-    if (!m) throw new Error("lab/cluster/istiod/go.mod does not require istio.io/istio with its release in a comment (// 1.31.0)");
+    const m =
+        /^\s*(?:require\s+)?istio\.io\/istio (v0\.0\.0-\d{14}-([0-9a-f]{12}))\s*\/\/\s*(?:indirect;\s*)?(\d+\.\d+\.\d+\S*)/m.exec(
+            gomod,
+        );
+    if (!m)
+        throw new Error(
+            "lab/cluster/istiod/go.mod does not require istio.io/istio with its release in a comment (// 1.31.0)",
+        );
     return {
         istio: m[3],
         module: m[1],
@@ -84,7 +90,11 @@ function ldflags(v: IstiodVersions): string {
 /** The release `pilot-discovery version -s` reports: "1.31.0". */
 export function pilotVersion(bin: string): string {
     // It prints "client version: 1.31.0" (and may log to stderr before it).
-    const out = execFileSync(bin, ["version", "-s"], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const out = execFileSync(bin, ["version", "-s"], {
+        encoding: "utf8",
+        timeout: 60_000,
+        stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     return /(?:^|\s)(\d+\.\d+\.\d+\S*)$/.exec(out)?.[1] ?? out;
 }
 
@@ -100,14 +110,29 @@ export function ensureIstiod(): Istiod {
     const target = path.join(labCache(), "..", "cluster", `istiod-${hash.digest("hex").slice(0, 16)}`);
     const built = once(target, (partial) => {
         fs.mkdirSync(partial, { recursive: true });
-        execFileSync("go", ["build", "-trimpath", "-tags", TAGS, "-ldflags", ldflags(versions), "-o", path.join(partial, "pilot-discovery"), PACKAGE], {
-            cwd: MODULE_DIR,
-            stdio: ["ignore", "ignore", "inherit"],
-            timeout: BUILD_TIMEOUT_MS,
-            env: goEnv,
-        });
+        execFileSync(
+            "go",
+            [
+                "build",
+                "-trimpath",
+                "-tags",
+                TAGS,
+                "-ldflags",
+                ldflags(versions),
+                "-o",
+                path.join(partial, "pilot-discovery"),
+                PACKAGE,
+            ],
+            {
+                cwd: MODULE_DIR,
+                stdio: ["ignore", "ignore", "inherit"],
+                timeout: BUILD_TIMEOUT_MS,
+                env: goEnv,
+            },
+        );
         const reported = pilotVersion(path.join(partial, "pilot-discovery"));
-        if (reported !== versions.istio) throw new Error(`the built pilot-discovery reports ${reported}, expected ${versions.istio}`);
+        if (reported !== versions.istio)
+            throw new Error(`the built pilot-discovery reports ${reported}, expected ${versions.istio}`);
         fs.writeFileSync(path.join(partial, "versions.json"), JSON.stringify(versions, null, 4) + "\n");
     });
     const bin = path.join(built.path, "pilot-discovery");
@@ -135,7 +160,9 @@ export function istioChartDirs(): IstioChartDirs {
         env: { ...goEnv, GOPROXY: "off" },
     }).trim();
     if (!module || !fs.existsSync(path.join(module, "manifests", "charts"))) {
-        throw new Error(`istio.io/istio is not in the module cache (go list -m gave "${module}"): run lab/cluster/prepare.ts first`);
+        throw new Error(
+            `istio.io/istio is not in the module cache (go list -m gave "${module}"): run lab/cluster/prepare.ts first`,
+        );
     }
     const charts = path.join(module, "manifests", "charts");
     return { module, base: path.join(charts, "base"), istiod: path.join(charts, "istio-control", "istio-discovery") };

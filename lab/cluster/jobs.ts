@@ -27,7 +27,11 @@ const probeCertificate = (namespace: string) =>
         apiVersion: "cert-manager.io/v1",
         kind: "Certificate",
         metadata: { name: "cmapichecker", namespace },
-        spec: { dnsNames: ["cmapichecker.example.com"], secretName: "cmapichecker", issuerRef: { name: "cmapichecker" } },
+        spec: {
+            dnsNames: ["cmapichecker.example.com"],
+            secretName: "cmapichecker",
+            issuerRef: { name: "cmapichecker" },
+        },
     });
 
 /** What must hold before a Job's pod whose image matches is done. */
@@ -36,7 +40,11 @@ const GATES: { image: RegExp; what: string; ready: (k: Kubectl, pod: any) => Pro
         image: /(^|\/)cert-manager-startupapicheck(:|@|$)/,
         what: "a server-side dry-run create of a Certificate passed cert-manager's webhook",
         ready: async (k, pod) => {
-            await kubectlAsync(k, ["create", "--dry-run=server", "-f", "-", "-o", "name"], probeCertificate(pod.metadata.namespace));
+            await kubectlAsync(
+                k,
+                ["create", "--dry-run=server", "-f", "-", "-o", "name"],
+                probeCertificate(pod.metadata.namespace),
+            );
         },
     },
 ];
@@ -53,13 +61,22 @@ export function startJobGates(k: Kubectl, opts: { pollMs?: number; maxSeconds?: 
                 p.metadata.annotations?.[JOB_DONE_ANNOTATION] !== "true",
         );
         for (const p of waiting) {
-            const gate = GATES.find((g) => (p.spec.containers ?? []).some((c: any) => g.image.test(imageName(String(c.image)))));
+            const gate = GATES.find((g) =>
+                (p.spec.containers ?? []).some((c: any) => g.image.test(imageName(String(c.image)))),
+            );
             try {
                 await gate?.ready(k, p);
             } catch {
                 continue; // not yet: the next poll checks again, as the Job's own retries would
             }
-            await kubectlAsync(k, ["annotate", "pod", p.metadata.name, "-n", p.metadata.namespace, `${JOB_DONE_ANNOTATION}=true`]);
+            await kubectlAsync(k, [
+                "annotate",
+                "pod",
+                p.metadata.name,
+                "-n",
+                p.metadata.namespace,
+                `${JOB_DONE_ANNOTATION}=true`,
+            ]);
             done.push(`${p.metadata.namespace}/${p.metadata.name}: ${gate ? gate.what : "ran"}`);
         }
     }, opts);

@@ -29,7 +29,8 @@ export function kubectlAsync(k: Kubectl, args: string[], input?: string): Promis
             path.join(k.bin, "kubectl"),
             ["--kubeconfig", k.kubeconfig, ...args],
             { encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-            (err, stdout, stderr) => (err ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout)),
+            (err, stdout, stderr) =>
+                err ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
         );
         if (input !== undefined) child.stdin?.end(input);
     });
@@ -40,7 +41,12 @@ export function kubectlAsync(k: Kubectl, args: string[], input?: string): Promis
  * (A typed client would not do for CRDs: @kubernetes/client-node serializes a CRD through its
  * model, which drops `x-kubernetes-int-or-string`, and the API server then refuses Istio's schemas.)
  */
-export function applyServerSide(k: Kubectl, objects: readonly object[], fieldManager: string, namespace?: string): void {
+export function applyServerSide(
+    k: Kubectl,
+    objects: readonly object[],
+    fieldManager: string,
+    namespace?: string,
+): void {
     kubectl(
         k,
         ["apply", "--server-side", "--field-manager", fieldManager, ...(namespace ? ["-n", namespace] : []), "-f", "-"],
@@ -58,10 +64,21 @@ export function typeRef(o: { apiVersion: string; kind: string }): string {
  * The object as the API server holds it, as plain JSON (a typed client renames fields such as
  * NetworkPolicy's `from`), or undefined when it does not exist.
  */
-export function getObject(k: Kubectl, o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): any | undefined {
+export function getObject(
+    k: Kubectl,
+    o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
+): any | undefined {
     const r = spawnSync(
         path.join(k.bin, "kubectl"),
-        ["--kubeconfig", k.kubeconfig, "get", `${typeRef(o)}/${o.metadata.name}`, ...(o.metadata.namespace ? ["-n", o.metadata.namespace] : []), "-o", "json"],
+        [
+            "--kubeconfig",
+            k.kubeconfig,
+            "get",
+            `${typeRef(o)}/${o.metadata.name}`,
+            ...(o.metadata.namespace ? ["-n", o.metadata.namespace] : []),
+            "-o",
+            "json",
+        ],
         { encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
     if (r.status === 0) return JSON.parse(r.stdout);

@@ -14,14 +14,19 @@ export interface LoadBalancerStub {
 }
 
 /** Polls Services (every `pollMs`, for at most `maxSeconds`) and gives each LoadBalancer Service without an address the node's. */
-export function startLoadBalancerStub(k: Kubectl, opts: { pollMs?: number; maxSeconds?: number } = {}): LoadBalancerStub {
+export function startLoadBalancerStub(
+    k: Kubectl,
+    opts: { pollMs?: number; maxSeconds?: number } = {},
+): LoadBalancerStub {
     const assigned: string[] = [];
     const loop = inBackground(async () => {
         const nodes = JSON.parse(await kubectlAsync(k, ["get", "nodes", "-o", "json"])).items as any[];
         const ip = nodes.flatMap((n) => n.status?.addresses ?? []).find((a: any) => a.type === "InternalIP")?.address;
         if (!ip) return;
         const services = JSON.parse(await kubectlAsync(k, ["get", "services", "-A", "-o", "json"])).items as any[];
-        for (const s of services.filter((x) => x.spec?.type === "LoadBalancer" && !(x.status?.loadBalancer?.ingress ?? []).length)) {
+        for (const s of services.filter(
+            (x) => x.spec?.type === "LoadBalancer" && !(x.status?.loadBalancer?.ingress ?? []).length,
+        )) {
             const status = { status: { loadBalancer: { ingress: [{ ip, ipMode: "VIP" }] } } };
             await kubectlAsync(k, [
                 "patch",

@@ -143,7 +143,8 @@ export function parseQuantity(q: string | number): number {
  */
 export function resourceFieldValue(container: any, ref: { resource: string; divisor?: string | number }): string {
     const [kind, res] = ref.resource.split(".", 2) as [string, string];
-    const set = container.resources?.[kind]?.[res] ?? (kind === "requests" ? container.resources?.limits?.[res] : undefined);
+    const set =
+        container.resources?.[kind]?.[res] ?? (kind === "requests" ? container.resources?.limits?.[res] : undefined);
     let value: number;
     if (set !== undefined) value = parseQuantity(set);
     else if (res === "cpu") value = kind === "requests" ? 0 : os.availableParallelism();
@@ -243,11 +244,16 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
     };
 
     /** The data of a ConfigMap or Secret (Secret values decoded), or undefined if it does not exist. */
-    const source = async (kind: "configmap" | "secret", namespace: string, name: string): Promise<Record<string, Buffer> | undefined> => {
+    const source = async (
+        kind: "configmap" | "secret",
+        namespace: string,
+        name: string,
+    ): Promise<Record<string, Buffer> | undefined> => {
         const o = await getJson(["get", kind, name, "-n", namespace]);
         if (!o) return undefined;
         const out: Record<string, Buffer> = {};
-        if (kind === "secret") for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "base64");
+        if (kind === "secret")
+            for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "base64");
         else {
             for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "utf8");
             for (const [key, v] of Object.entries(o.binaryData ?? {})) out[key] = Buffer.from(String(v), "base64");
@@ -261,11 +267,22 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
     };
 
     /** A token of the pod's ServiceAccount, bound to the pod, as the kubelet requests it. */
-    const token = async (pod: any, audience: string | undefined, expirationSeconds: number | undefined): Promise<Buffer> => {
+    const token = async (
+        pod: any,
+        audience: string | undefined,
+        expirationSeconds: number | undefined,
+    ): Promise<Buffer> => {
         const args = ["create", "token", pod.spec.serviceAccountName ?? "default", "-n", pod.metadata.namespace];
         if (audience) args.push("--audience", audience);
         args.push("--duration", `${Math.max(expirationSeconds ?? 3607, 600)}s`);
-        args.push("--bound-object-kind", "Pod", "--bound-object-name", pod.metadata.name, "--bound-object-uid", pod.metadata.uid);
+        args.push(
+            "--bound-object-kind",
+            "Pod",
+            "--bound-object-name",
+            pod.metadata.name,
+            "--bound-object-uid",
+            pod.metadata.uid,
+        );
         return Buffer.from((await kubectlAsync(k, args)).trim());
     };
 
@@ -290,7 +307,9 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
         for (const it of items ?? []) {
             if (it.fieldRef) files[it.path] = Buffer.from(fieldValue(pod, it.fieldRef.fieldPath));
             else if (it.resourceFieldRef) {
-                const c = it.resourceFieldRef.containerName ? pod.spec.containers.find((x: any) => x.name === it.resourceFieldRef.containerName) : container;
+                const c = it.resourceFieldRef.containerName
+                    ? pod.spec.containers.find((x: any) => x.name === it.resourceFieldRef.containerName)
+                    : container;
                 files[it.path] = Buffer.from(resourceFieldValue(c, it.resourceFieldRef));
             }
         }
@@ -314,21 +333,36 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
             for (const s of v.projected.sources ?? []) {
                 if (s.configMap) {
                     const data = await required("configmap", ns, s.configMap.name, s.configMap.optional);
-                    Object.assign(files, keyFiles(data, s.configMap.items, s.configMap.optional, `configmap ${ns}/${s.configMap.name}`));
+                    Object.assign(
+                        files,
+                        keyFiles(data, s.configMap.items, s.configMap.optional, `configmap ${ns}/${s.configMap.name}`),
+                    );
                 } else if (s.secret) {
                     const data = await required("secret", ns, s.secret.name, s.secret.optional);
-                    Object.assign(files, keyFiles(data, s.secret.items, s.secret.optional, `secret ${ns}/${s.secret.name}`));
+                    Object.assign(
+                        files,
+                        keyFiles(data, s.secret.items, s.secret.optional, `secret ${ns}/${s.secret.name}`),
+                    );
                 } else if (s.serviceAccountToken) {
-                    files[s.serviceAccountToken.path] = await token(pod, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds);
+                    files[s.serviceAccountToken.path] = await token(
+                        pod,
+                        s.serviceAccountToken.audience,
+                        s.serviceAccountToken.expirationSeconds,
+                    );
                 } else if (s.downwardAPI) {
                     Object.assign(files, downwardFiles(pod, container, s.downwardAPI.items));
                 } else {
-                    event(`${ns}/${pod.metadata.name}: projected source ${Object.keys(s).join(",")} of volume ${v.name} not supported: left out`);
+                    event(
+                        `${ns}/${pod.metadata.name}: projected source ${Object.keys(s).join(",")} of volume ${v.name} not supported: left out`,
+                    );
                 }
             }
             return files;
         }
-        if (!v.emptyDir) event(`${ns}/${pod.metadata.name}: volume ${v.name} (${Object.keys(v).join(",")}) not supported: an empty folder`);
+        if (!v.emptyDir)
+            event(
+                `${ns}/${pod.metadata.name}: volume ${v.name} (${Object.keys(v).join(",")}) not supported: an empty folder`,
+            );
         return undefined;
     };
 
@@ -347,16 +381,21 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
             if (!vf) env[e.name] = expandVars(e.value ?? "", env);
             else if (vf.fieldRef) env[e.name] = fieldValue(pod, vf.fieldRef.fieldPath);
             else if (vf.resourceFieldRef) {
-                const c = vf.resourceFieldRef.containerName ? pod.spec.containers.find((x: any) => x.name === vf.resourceFieldRef.containerName) : container;
+                const c = vf.resourceFieldRef.containerName
+                    ? pod.spec.containers.find((x: any) => x.name === vf.resourceFieldRef.containerName)
+                    : container;
                 env[e.name] = resourceFieldValue(c, vf.resourceFieldRef);
             } else if (vf.configMapKeyRef || vf.secretKeyRef) {
                 const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
                 const kind = vf.configMapKeyRef ? "configmap" : "secret";
                 const data = await required(kind, ns, ref.name, ref.optional);
                 if (data && ref.key in data) env[e.name] = data[ref.key].toString("utf8");
-                else if (!ref.optional) throw new NotYet(`${kind} ${ns}/${ref.name} has no key ${ref.key} (env ${e.name})`);
+                else if (!ref.optional)
+                    throw new NotYet(`${kind} ${ns}/${ref.name} has no key ${ref.key} (env ${e.name})`);
             } else {
-                event(`${ns}/${pod.metadata.name}: env ${e.name}: valueFrom ${Object.keys(vf).join(",")} not supported: left out`);
+                event(
+                    `${ns}/${pod.metadata.name}: env ${e.name}: valueFrom ${Object.keys(vf).join(",")} not supported: left out`,
+                );
             }
         }
         return env;
@@ -386,7 +425,11 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
             }
             fs.mkdirSync(target, { recursive: true });
             for (const [rel, content] of Object.entries(files ?? {})) {
-                const inVolume = m.subPath ? (rel.startsWith(`${m.subPath}/`) ? rel.slice(m.subPath.length + 1) : undefined) : rel;
+                const inVolume = m.subPath
+                    ? rel.startsWith(`${m.subPath}/`)
+                        ? rel.slice(m.subPath.length + 1)
+                        : undefined
+                    : rel;
                 if (inVolume === undefined) continue;
                 const file = path.join(target, inVolume);
                 fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -394,7 +437,8 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
             }
         }
         /** An absolute path inside a mount, as the process sees it from its working directory. */
-        const rooted = (s: string) => (mounts.some((mp) => s === mp || s.startsWith(`${mp.replace(/\/$/, "")}/`)) ? path.join(root, s) : s);
+        const rooted = (s: string) =>
+            mounts.some((mp) => s === mp || s.startsWith(`${mp.replace(/\/$/, "")}/`)) ? path.join(root, s) : s;
 
         const containerEnv = await environment(pod, container);
         const ctx: PodProgramContext = { pod, container, root, kubeconfig: k.kubeconfig };
@@ -443,14 +487,18 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
         });
         child.once("error", (e) => event(`${name}: could not start ${program.bin}: ${e.message}`));
         procs.set(name, { info, child });
-        event(`${name}: started ${path.basename(program.bin)} ${argv.join(" ")} for pod ${id} (${info.podIP}), pid ${info.pid}, root ${root}`);
+        event(
+            `${name}: started ${path.basename(program.bin)} ${argv.join(" ")} for pod ${id} (${info.podIP}), pid ${info.pid}, root ${root}`,
+        );
     };
 
     const poll = async (): Promise<void> => {
         const list = await getJson(["get", "pods", "--all-namespaces"]);
         const pods = (list?.items ?? [])
             .filter((p: any) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp)
-            .sort((a: any, b: any) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+            .sort((a: any, b: any) =>
+                String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
+            );
         for (const pod of pods) {
             const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
             for (const container of pod.spec.containers ?? []) {
@@ -461,7 +509,9 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
                     if (running) {
                         if (running.info.pod !== id && !skipped.has(id)) {
                             skipped.add(id);
-                            event(`${name}: pod ${id} skipped (one process per program; it runs for ${running.info.pod})`);
+                            event(
+                                `${name}: pod ${id} skipped (one process per program; it runs for ${running.info.pod})`,
+                            );
                         }
                         continue;
                     }
@@ -523,7 +573,9 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
                 if (ended || stopping) break;
                 await sleep(Math.min(100 + i * 50, 500));
             }
-            throw new Error(`${program}: no process started within ${timeoutMs} ms${waiting.has(program) ? ` (${waiting.get(program)})` : ""}`);
+            throw new Error(
+                `${program}: no process started within ${timeoutMs} ms${waiting.has(program) ? ` (${waiting.get(program)})` : ""}`,
+            );
         },
         async stop() {
             if (finalLogs !== undefined) return;

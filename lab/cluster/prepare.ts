@@ -27,20 +27,27 @@ function main(): void {
     step(
         "Pulumi toolchain",
         ensurePulumiToolchain,
-        (t) => `pulumi ${t.versions.pulumi}, kubernetes provider ${t.versions.kubernetes.reports}, ${built(t)}, ${t.bin}`,
+        (t) =>
+            `pulumi ${t.versions.pulumi}, kubernetes provider ${t.versions.kubernetes.reports}, ${built(t)}, ${t.bin}`,
     );
     step(
         "control plane",
         ensureControlPlane,
-        (c) => `Kubernetes ${c.versions.kubernetes}, etcd ${c.versions.etcd}, kwok ${c.versions.kwok}, ${c.versions.go}, ${built(c)}, ${c.bin}`,
+        (c) =>
+            `Kubernetes ${c.versions.kubernetes}, etcd ${c.versions.etcd}, kwok ${c.versions.kwok}, ${c.versions.go}, ${built(c)}, ${c.bin}`,
     );
-    step("istiod", ensureIstiod, (i) => `pilot-discovery ${i.version} (istio.io/istio ${i.versions.module}), ${built(i)}, ${i.bin}`);
+    step(
+        "istiod",
+        ensureIstiod,
+        (i) => `pilot-discovery ${i.version} (istio.io/istio ${i.versions.module}), ${built(i)}, ${i.bin}`,
+    );
     step("Istio charts", istioChartDirs, (c) => c.module);
     step("helm (the lab's, for helm template)", ensureHelm, (h) => h);
     step(
         "cert-manager",
         ensureCertManager,
-        (c) => `controller, webhook and cainjector ${c.versions.certManager.module}, component plugin ${c.versions.plugin.reports}, ${built(c)}, ${c.bin}`,
+        (c) =>
+            `controller, webhook and cainjector ${c.versions.certManager.module}, component plugin ${c.versions.plugin.reports}, ${built(c)}, ${c.bin}`,
     );
     step(
         "artifacts",

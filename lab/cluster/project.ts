@@ -36,12 +36,14 @@ export function projectCopy(): ProjectCopy {
     fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"));
     const pulumiYaml = path.join(dir, "Pulumi.yaml");
     const yaml = fs.readFileSync(pulumiYaml, "utf8");
-    if (!/url: file:\/\/\.\/\.pulumi-state/.test(yaml)) throw new Error("Pulumi.yaml no longer names the file backend ./.pulumi-state");
+    if (!/url: file:\/\/\.\/\.pulumi-state/.test(yaml))
+        throw new Error("Pulumi.yaml no longer names the file backend ./.pulumi-state");
     fs.writeFileSync(pulumiYaml, yaml.replace(/url: file:\/\/\.\/\.pulumi-state/, `url: file://${state}`));
     return {
         dir,
         state,
-        writeStack: (stack, config) => fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), stringify({ config })),
+        writeStack: (stack, config) =>
+            fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), stringify({ config })),
         remove: () => fs.rmSync(dir, { recursive: true, force: true }),
     };
 }

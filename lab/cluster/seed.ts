@@ -14,7 +14,13 @@ import { applyServerSide, kubectl, type Kubectl } from "./kubectl";
 export const THEIR_MANAGER = "their-chart";
 
 /** The team's own workload: namespace shop, Deployment orders, Service orders-api (port 80 → 8080, named web). */
-export const EXISTING = { namespace: "shop", deployment: "orders", service: "orders-api", port: 80, targetPort: 8080 } as const;
+export const EXISTING = {
+    namespace: "shop",
+    deployment: "orders",
+    service: "orders-api",
+    port: 80,
+    targetPort: 8080,
+} as const;
 
 /** Objects applied as the team's chart tooling would (kubectl's server-side apply, field manager THEIR_MANAGER). */
 export function apply(k: Kubectl, objects: readonly object[]): void {
@@ -24,7 +30,10 @@ export function apply(k: Kubectl, objects: readonly object[]): void {
 /** Istio's CRDs from the base chart of the newest Istio line the charts hold. */
 export function istioCrds(): any[] {
     const charts = findCharts();
-    if (!charts) throw new Error("the harness needs ../shared/charts (or ISTIO_STICKY_CHARTS): Istio's CRDs come from its base chart");
+    if (!charts)
+        throw new Error(
+            "the harness needs ../shared/charts (or ISTIO_STICKY_CHARTS): Istio's CRDs come from its base chart",
+        );
     const file = path.join(charts.istio.at(-1)!.base, "files", "crd-all.gen.yaml");
     return parseAllDocuments(fs.readFileSync(file, "utf8"))
         .map((d) => d.toJS())
@@ -68,7 +77,13 @@ function theirs(): any[] {
                 template: {
                     metadata: { labels },
                     spec: {
-                        containers: [{ name: "app", image: "registry.example.com/orders:1.0", ports: [{ name: "web", containerPort: EXISTING.targetPort }] }],
+                        containers: [
+                            {
+                                name: "app",
+                                image: "registry.example.com/orders:1.0",
+                                ports: [{ name: "web", containerPort: EXISTING.targetPort }],
+                            },
+                        ],
                     },
                 },
             },
@@ -77,7 +92,10 @@ function theirs(): any[] {
             apiVersion: "v1",
             kind: "Service",
             metadata: { name: EXISTING.service, namespace: EXISTING.namespace, labels: { team: "orders" } },
-            spec: { selector: labels, ports: [{ name: "web", port: EXISTING.port, targetPort: "web", protocol: "TCP" }] },
+            spec: {
+                selector: labels,
+                ports: [{ name: "web", port: EXISTING.port, targetPort: "web", protocol: "TCP" }],
+            },
         },
     ];
 }
@@ -86,8 +104,23 @@ function theirs(): any[] {
 export function seedCluster(k: Kubectl): void {
     const crds = istioCrds();
     apply(k, crds);
-    kubectl(k, ["wait", "--for", "condition=Established", "--timeout", "60s", ...crds.map((c) => `crd/${c.metadata.name}`)]);
+    kubectl(k, [
+        "wait",
+        "--for",
+        "condition=Established",
+        "--timeout",
+        "60s",
+        ...crds.map((c) => `crd/${c.metadata.name}`),
+    ]);
     apply(k, [...gateway(), ...theirs()]);
     // The team's workload runs before the stack names it, as in their cluster.
-    kubectl(k, ["rollout", "status", "-n", EXISTING.namespace, `deployment/${EXISTING.deployment}`, "--timeout", "60s"]);
+    kubectl(k, [
+        "rollout",
+        "status",
+        "-n",
+        EXISTING.namespace,
+        `deployment/${EXISTING.deployment}`,
+        "--timeout",
+        "60s",
+    ]);
 }

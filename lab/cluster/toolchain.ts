@@ -67,7 +67,8 @@ export interface PulumiToolchain {
 function devDependency(name: string): string {
     const pkg = JSON.parse(fs.readFileSync(PACKAGE_JSON, "utf8")) as { devDependencies?: Record<string, string> };
     const v = pkg.devDependencies?.[name];
-    if (!v || !/^\d+\.\d+\.\d+$/.test(v)) throw new Error(`package.json devDependencies: ${name} is not pinned to an exact version (${v})`);
+    if (!v || !/^\d+\.\d+\.\d+$/.test(v))
+        throw new Error(`package.json devDependencies: ${name} is not pinned to an exact version (${v})`);
     return v;
 }
 
@@ -84,11 +85,13 @@ export function pulumiToolchainVersions(goVersion: string): PulumiToolchainVersi
     const sdk = devDependency("@pulumi/pulumi");
     for (const m of ["github.com/pulumi/pulumi/pkg/v3", "github.com/pulumi/pulumi/sdk/v3"]) {
         const v = goModRequire(CLI_DIR, m);
-        if (v !== `v${sdk}`) throw new Error(`lab/cluster/pulumi/cli/go.mod requires ${m} ${v}, package.json has @pulumi/pulumi ${sdk}`);
+        if (v !== `v${sdk}`)
+            throw new Error(`lab/cluster/pulumi/cli/go.mod requires ${m} ${v}, package.json has @pulumi/pulumi ${sdk}`);
     }
     const module = goModRequire(KUBERNETES_DIR, PROVIDER_MODULE);
     const commit = /-([0-9a-f]{12})$/.exec(module)?.[1];
-    if (!commit) throw new Error(`lab/cluster/pulumi/kubernetes/go.mod: ${PROVIDER_MODULE} ${module} is not a pseudo-version`);
+    if (!commit)
+        throw new Error(`lab/cluster/pulumi/kubernetes/go.mod: ${PROVIDER_MODULE} ${module} is not a pseudo-version`);
     return {
         pulumi: `v${sdk}`,
         languageNodejs: `v${sdk}`,
@@ -147,15 +150,43 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         fs.mkdirSync(bin, { recursive: true });
         const cliDir = wrapperBuildDir(CLI_DIR, path.join(partial, "cli"));
         const sdkLdflags = `-X ${SDK_VERSION_VAR}=${versions.pulumi}`;
-        go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi"), CLI_PACKAGE], cliDir);
-        go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, "pulumi-language-nodejs"), LANGUAGE_HOST_PACKAGE], cliDir);
+        go(
+            [
+                "build",
+                "-mod=readonly",
+                "-trimpath",
+                "-ldflags",
+                sdkLdflags,
+                "-o",
+                path.join(bin, "pulumi"),
+                CLI_PACKAGE,
+            ],
+            cliDir,
+        );
+        go(
+            [
+                "build",
+                "-mod=readonly",
+                "-trimpath",
+                "-ldflags",
+                sdkLdflags,
+                "-o",
+                path.join(bin, "pulumi-language-nodejs"),
+                LANGUAGE_HOST_PACKAGE,
+            ],
+            cliDir,
+        );
         // Dynamic providers (the package's ready-pods read and existing-Service check) run through this script of
         // the Node SDK, which the CLI's release archive carries beside the language host.
-        const sdkDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/sdk/v3"], {
-            cwd: cliDir,
-            encoding: "utf8",
-            timeout: 120_000,
-        }).trim();
+        const sdkDir = execFileSync(
+            "go",
+            ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/sdk/v3"],
+            {
+                cwd: cliDir,
+                encoding: "utf8",
+                timeout: 120_000,
+            },
+        ).trim();
         fs.copyFileSync(path.join(sdkDir, "nodejs", "dist", DYNAMIC_PROVIDER), path.join(bin, DYNAMIC_PROVIDER));
         fs.chmodSync(path.join(bin, DYNAMIC_PROVIDER), 0o755);
 
@@ -184,9 +215,14 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         fs.rmSync(path.join(partial, "cli"), { recursive: true, force: true });
 
         const reported = pulumiVersion(bin);
-        if (reported !== versions.pulumi) throw new Error(`the built pulumi reports ${reported}, expected ${versions.pulumi}`);
-        const host = execFileSync(path.join(bin, "pulumi-language-nodejs"), ["-version"], { encoding: "utf8", timeout: 60_000 }).trim();
-        if (host !== versions.languageNodejs) throw new Error(`the built pulumi-language-nodejs reports ${host}, expected ${versions.languageNodejs}`);
+        if (reported !== versions.pulumi)
+            throw new Error(`the built pulumi reports ${reported}, expected ${versions.pulumi}`);
+        const host = execFileSync(path.join(bin, "pulumi-language-nodejs"), ["-version"], {
+            encoding: "utf8",
+            timeout: 60_000,
+        }).trim();
+        if (host !== versions.languageNodejs)
+            throw new Error(`the built pulumi-language-nodejs reports ${host}, expected ${versions.languageNodejs}`);
         fs.writeFileSync(path.join(partial, "versions.json"), JSON.stringify(versions, null, 4) + "\n");
     });
     return { bin: path.join(built.path, "bin"), versions, seconds: built.seconds, cached: built.cached };

@@ -22,7 +22,11 @@ interface UpstreamSource {
     commit: string;
 }
 
-const PULUMI_V3_248_0: UpstreamSource = { repo: "https://github.com/pulumi/pulumi", ref: "v3.248.0", commit: "a88168d865b7fd428e5a929cc54aeceaf72d203f" };
+const PULUMI_V3_248_0: UpstreamSource = {
+    repo: "https://github.com/pulumi/pulumi",
+    ref: "v3.248.0",
+    commit: "a88168d865b7fd428e5a929cc54aeceaf72d203f",
+};
 
 /** The folders of ../shared/upstream (its README), by name. */
 export const UPSTREAM_SOURCES: Record<string, UpstreamSource> = {
@@ -59,19 +63,30 @@ export function cloneUpstream(root: string, folder: string, inner: string, sourc
     const target = path.join(root, folder);
     const partial = `${target}.partial-${process.pid}`;
     const git = (args: string[], cwd = partial) =>
-        execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30 * 60_000 }).trim();
+        execFileSync("git", args, {
+            cwd,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            timeout: 30 * 60_000,
+        }).trim();
     fs.mkdirSync(root, { recursive: true });
     fs.rmSync(partial, { recursive: true, force: true });
     try {
-        git(["clone", "--quiet", "--filter=blob:none", "--no-checkout", "--branch", source.ref, source.repo, partial], root);
+        git(
+            ["clone", "--quiet", "--filter=blob:none", "--no-checkout", "--branch", source.ref, source.repo, partial],
+            root,
+        );
         git(["sparse-checkout", "set", "--no-cone", `/${inner}/`, "/LICENSE"]);
         git(["checkout", "--quiet", "--detach", source.commit]);
         const head = git(["rev-parse", "HEAD"]);
-        if (head !== source.commit) throw new Error(`${source.repo} ${source.ref} checked out ${head}, expected ${source.commit}`);
+        if (head !== source.commit)
+            throw new Error(`${source.repo} ${source.ref} checked out ${head}, expected ${source.commit}`);
         fs.renameSync(partial, target);
     } catch (e) {
         const said = (e as { stderr?: string }).stderr?.trim();
-        throw new Error(`could not clone ${source.repo} at ${source.ref} (${source.commit}) into ${target}: ${said || (e as Error).message}`);
+        throw new Error(
+            `could not clone ${source.repo} at ${source.ref} (${source.commit}) into ${target}: ${said || (e as Error).message}`,
+        );
     } finally {
         fs.rmSync(partial, { recursive: true, force: true });
     }
@@ -89,19 +104,23 @@ interface UpstreamReplace {
 /** The replaces of a wrapper module's go.mod that name an upstream tree, resolved for this build; throws for a tree that is missing. */
 export function upstreamReplaces(moduleDir: string): UpstreamReplace[] {
     const gomod = fs.readFileSync(path.join(moduleDir, "go.mod"), "utf8");
-    const found = [...gomod.matchAll(/^\s*(?:replace\s+)?(\S+) => \S*\/shared\/upstream\/([^/\s]+)\/(\S+)$/gm)].map(([, module, folder, inner]) => ({
-        module,
-        folder,
-        inner,
-        dir: path.join(upstreamRoot(), folder, inner),
-    }));
+    const found = [...gomod.matchAll(/^\s*(?:replace\s+)?(\S+) => \S*\/shared\/upstream\/([^/\s]+)\/(\S+)$/gm)].map(
+        ([, module, folder, inner]) => ({
+            module,
+            folder,
+            inner,
+            dir: path.join(upstreamRoot(), folder, inner),
+        }),
+    );
     for (const r of found) {
         if (fs.existsSync(path.join(r.dir, "go.mod"))) continue;
         const source = UPSTREAM_SOURCES[r.folder];
         const where = `${path.relative(LAB_DIR, moduleDir)} builds ${r.module} from ${r.dir}, which is not there`;
         if (!source) throw new Error(`${where}, and lab/cluster/upstream.ts does not say where ${r.folder} comes from`);
         if (path.resolve(SHARED_UPSTREAM) === upstreamRoot())
-            throw new Error(`${where}: ../shared/upstream lacks ${r.folder} (its README lists the trees), or set ISTIO_STICKY_UPSTREAM to another folder`);
+            throw new Error(
+                `${where}: ../shared/upstream lacks ${r.folder} (its README lists the trees), or set ISTIO_STICKY_UPSTREAM to another folder`,
+            );
         cloneUpstream(upstreamRoot(), r.folder, r.inner, source);
     }
     return found;
@@ -132,6 +151,11 @@ export function wrapperBuildDir(moduleDir: string, scratch: string): string {
     fs.mkdirSync(scratch, { recursive: true });
     for (const f of ["go.mod", "go.sum"]) fs.copyFileSync(path.join(moduleDir, f), path.join(scratch, f));
     const edits = replaces.map((r) => `-replace=${r.module}=${r.dir}`);
-    if (edits.length) execFileSync("go", ["mod", "edit", ...edits], { cwd: scratch, stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 });
+    if (edits.length)
+        execFileSync("go", ["mod", "edit", ...edits], {
+            cwd: scratch,
+            stdio: ["ignore", "ignore", "inherit"],
+            timeout: 60_000,
+        });
     return scratch;
 }

@@ -9,9 +9,11 @@ import { stackWith } from "../support/fixtures";
 
 /** The literal env the Deployment gives the demo app for one mode. */
 function deploymentEnv(mode: AffinityMode): Record<string, string> {
-    const env = buildPlan(stackWith([mode]), { demoAppSource: "" }).objects.find((o) => o.object.kind === "Deployment")!.object.spec.template.spec.containers[0]
-        .env as { name: string; value?: string }[];
-    return Object.fromEntries(env.filter((e) => e.value !== undefined && e.name !== "PORT").map((e) => [e.name, e.value!]));
+    const env = buildPlan(stackWith([mode]), { demoAppSource: "" }).objects.find((o) => o.object.kind === "Deployment")!
+        .object.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    return Object.fromEntries(
+        env.filter((e) => e.value !== undefined && e.name !== "PORT").map((e) => [e.name, e.value!]),
+    );
 }
 
 /** Sends raw bytes and returns the status line of the answer ("" when the connection closed without one). */
@@ -40,14 +42,34 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
     });
 
     it("answers with its pod, IP, target and a per-session counter keyed by header", async () => {
-        app = await startDemoApp({ POD_NAME: "web-abc", POD_IP: "10.244.0.7", TARGET: "backend-1", SESSION_SOURCE: "header", SESSION_KEY: "x-user" });
+        app = await startDemoApp({
+            POD_NAME: "web-abc",
+            POD_IP: "10.244.0.7",
+            TARGET: "backend-1",
+            SESSION_SOURCE: "header",
+            SESSION_KEY: "x-user",
+        });
         const a1 = await get(`${app.url}/cart`, { "x-user": "alice" });
         const a2 = await get(`${app.url}/other`, { "x-user": "alice" });
         const b1 = await get(`${app.url}/cart`, { "x-user": "bob" });
         const none = await get(`${app.url}/`);
         assert.deepEqual(
-            { pod: a1.body.pod, ip: a1.body.ip, target: a1.body.target, path: a1.body.path, session: a1.body.session, count: a1.body.count },
-            { pod: "web-abc", ip: "10.244.0.7", target: "backend-1", path: "/cart", session: { source: "header", key: "x-user", value: "alice" }, count: 1 },
+            {
+                pod: a1.body.pod,
+                ip: a1.body.ip,
+                target: a1.body.target,
+                path: a1.body.path,
+                session: a1.body.session,
+                count: a1.body.count,
+            },
+            {
+                pod: "web-abc",
+                ip: "10.244.0.7",
+                target: "backend-1",
+                path: "/cart",
+                session: { source: "header", key: "x-user", value: "alice" },
+                count: 1,
+            },
         );
         assert.deepEqual([a2.body.count, b1.body.count, none.body.count], [2, 1, null]);
         assert.equal(a1.headers.get("x-served-by"), "web-abc");
@@ -59,12 +81,18 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         assert.equal(c.body.session.value, "MTAuMC4wLjc6ODA4MA==");
         await app.stop();
         app = await startDemoApp({ SESSION_SOURCE: "query", SESSION_KEY: "user" });
-        assert.deepEqual([(await get(`${app.url}/x?user=carol`)).body.count, (await get(`${app.url}/y?user=carol`)).body.count], [1, 2]);
+        assert.deepEqual(
+            [(await get(`${app.url}/x?user=carol`)).body.count, (await get(`${app.url}/y?user=carol`)).body.count],
+            [1, 2],
+        );
     });
 
     it("answers a malformed request target with 400 and keeps serving", async () => {
         app = await startDemoApp({});
-        assert.equal(await rawRequest(app.url, "GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+        assert.equal(
+            await rawRequest(app.url, "GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request",
+        );
         assert.equal(await rawRequest(app.url, "NOT HTTP AT ALL\r\n\r\n"), "HTTP/1.1 400 Bad Request");
         assert.equal((await get(`${app.url}/after`)).status, 200);
         assert.equal(app.proc.exitCode, null, "still running");
@@ -72,7 +100,10 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
 
     it("counts no session for an empty session header or parameter", async () => {
         app = await startDemoApp({ SESSION_SOURCE: "header", SESSION_KEY: "x-user" });
-        assert.deepEqual([(await get(app.url, { "x-user": "" })).body.count, (await get(app.url, { "x-user": "   " })).body.count], [null, null]);
+        assert.deepEqual(
+            [(await get(app.url, { "x-user": "" })).body.count, (await get(app.url, { "x-user": "   " })).body.count],
+            [null, null],
+        );
         await app.stop();
         app = await startDemoApp({ SESSION_SOURCE: "query", SESSION_KEY: "user" });
         assert.equal((await get(`${app.url}/?user=`)).body.count, null);
@@ -82,7 +113,10 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         for (const [env, message] of [
             [{ PORT: "abc" }, /PORT must be a whole number from 0 to 65535 \(got "abc"\)/],
             [{ MAX_SESSIONS: "0" }, /MAX_SESSIONS must be a whole number from 1/],
-            [{ SESSION_SOURCE: "cookies", SESSION_KEY: "c" }, /SESSION_SOURCE must be one of header, cookie, issued-cookie, query, none/],
+            [
+                { SESSION_SOURCE: "cookies", SESSION_KEY: "c" },
+                /SESSION_SOURCE must be one of header, cookie, issued-cookie, query, none/,
+            ],
             [{ SESSION_SOURCE: "header" }, /SESSION_KEY is required with SESSION_SOURCE=header/],
         ] as const) {
             const r = spawnSync(process.execPath, [DEMO_APP_JS], {
@@ -100,7 +134,9 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         // Both clients carry the same persistent-session cookie (it names the pod), and each its own app cookie.
         const pod = 'sticky-pod="MTAuMC4wLjc6ODA4MA=="';
         const first = await get(app.url, { cookie: pod });
-        const issued = /^demo-session=([^;]+); Path=\/; HttpOnly; SameSite=Lax$/.exec(first.headers.get("set-cookie") ?? "");
+        const issued = /^demo-session=([^;]+); Path=\/; HttpOnly; SameSite=Lax$/.exec(
+            first.headers.get("set-cookie") ?? "",
+        );
         assert.ok(issued, `set-cookie: ${first.headers.get("set-cookie")}`);
         const alice = `${pod}; demo-session=${issued[1]}`;
         const second = await get(app.url, { cookie: alice });
@@ -123,7 +159,8 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         app = await startDemoApp(deploymentEnv(AffinityMode.PersistentHeader));
         const pod = { "x-session-pod": "MTAuMC4wLjc6ODA4MA==" };
         const counts = [];
-        for (const id of ["alice", "bob", "alice"]) counts.push((await get(app.url, { ...pod, "x-session-id": id })).body.count);
+        for (const id of ["alice", "bob", "alice"])
+            counts.push((await get(app.url, { ...pod, "x-session-id": id })).body.count);
         assert.deepEqual(counts, [1, 1, 2]);
     });
 
@@ -158,7 +195,13 @@ describe("app/server (the demo app, run for real on 127.0.0.1)", () => {
         app = await startDemoApp({ DRAIN_TIMEOUT_MS: "3000" });
         const agent = new http.Agent({ keepAlive: true });
         const first = await new Promise<number>((resolve, reject) =>
-            http.get(`${app!.url}/warm`, { agent }, (res) => (res.resume(), res.on("end", () => resolve(res.statusCode!)))).on("error", reject),
+            http
+                .get(
+                    `${app!.url}/warm`,
+                    { agent },
+                    (res) => (res.resume(), res.on("end", () => resolve(res.statusCode!))),
+                )
+                .on("error", reject),
         );
         assert.equal(first, 200);
         app.proc.kill("SIGTERM");

@@ -56,10 +56,20 @@ const AFFINITIES: readonly Record<string, string>[] = [
     { affinity: "cookie", "affinity-mode": "persistent", "session-cookie-name": "pod" },
     { "upstream-hash-by": "$http_x_user" },
     { "upstream-hash-by": "$cookie_sid" },
-    { affinity: "cookie", "session-cookie-expires": "172800", "session-cookie-samesite": "Strict", "session-cookie-change-on-failure": "false" },
+    {
+        affinity: "cookie",
+        "session-cookie-expires": "172800",
+        "session-cookie-samesite": "Strict",
+        "session-cookie-change-on-failure": "false",
+    },
     { "upstream-hash-by": "$arg_user", "upstream-hash-by-subset": "true" },
     { "upstream-hash-by": "$remote_addr" },
-    { affinity: "cookie", "affinity-mode": "balanced", "session-cookie-max-age": "600", "session-cookie-secure": "true" },
+    {
+        affinity: "cookie",
+        "affinity-mode": "balanced",
+        "session-cookie-max-age": "600",
+        "session-cookie-secure": "true",
+    },
     {},
 ];
 
@@ -73,8 +83,10 @@ const OTHERS: readonly Record<string, string>[] = [
 
 const PREFIX = "nginx.ingress.kubernetes.io/";
 const pad = (i: number) => String(i).padStart(5, "0");
-const timestamp = (i: number) => new Date(Date.UTC(2024, 0, 1) + Math.floor(i / 3) * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
-const uid = (i: number, kind: number) => `${kind.toString(16).padStart(8, "0")}-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
+const timestamp = (i: number) =>
+    new Date(Date.UTC(2024, 0, 1) + Math.floor(i / 3) * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+const uid = (i: number, kind: number) =>
+    `${kind.toString(16).padStart(8, "0")}-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
 
 /** Ingress i and its Service: one or two paths on its host, a named or numbered port, TLS on every third. */
 function objectsOf(i: number): [Record<string, unknown>, Record<string, unknown>] {
@@ -83,7 +95,8 @@ function objectsOf(i: number): [Record<string, unknown>, Record<string, unknown>
     const host = `${name}.${namespace}.example.com`;
     const regex = i % 10 === 7;
     const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...AFFINITIES[i % AFFINITIES.length], ...OTHERS[i % OTHERS.length] })) annotations[PREFIX + k] = v;
+    for (const [k, v] of Object.entries({ ...AFFINITIES[i % AFFINITIES.length], ...OTHERS[i % OTHERS.length] }))
+        annotations[PREFIX + k] = v;
     if (regex) {
         annotations[`${PREFIX}use-regex`] = "true";
         annotations[`${PREFIX}rewrite-target`] = "/$2";
@@ -91,7 +104,11 @@ function objectsOf(i: number): [Record<string, unknown>, Record<string, unknown>
     const port = i % 2 === 0 ? { name: "http" } : { number: 80 };
     const backend = { service: { name, port } };
     const paths = [
-        { path: regex ? "/app(/|$)(.*)" : i % 5 === 0 ? "/" : `/${KINDS[i % KINDS.length]}`, pathType: regex ? "ImplementationSpecific" : "Prefix", backend },
+        {
+            path: regex ? "/app(/|$)(.*)" : i % 5 === 0 ? "/" : `/${KINDS[i % KINDS.length]}`,
+            pathType: regex ? "ImplementationSpecific" : "Prefix",
+            backend,
+        },
     ];
     // A second path to the same Service: reported as not mapped (an app has one path).
     if (i % 4 === 1) paths.push({ path: "/static", pathType: "Prefix", backend });
@@ -110,12 +127,21 @@ function objectsOf(i: number): [Record<string, unknown>, Record<string, unknown>
     };
     if (i % 2 === 0) {
         // Applied with kubectl: the last applied configuration rides along as an annotation.
-        const applied = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { annotations: { ...annotations }, name, namespace }, spec };
+        const applied = {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            metadata: { annotations: { ...annotations }, name, namespace },
+            spec,
+        };
         annotations["kubectl.kubernetes.io/last-applied-configuration"] = `${JSON.stringify(applied)}\n`;
     } else {
         annotations["meta.helm.sh/release-name"] = name;
         annotations["meta.helm.sh/release-namespace"] = namespace;
-        metadata.labels = { "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/name": name, "helm.sh/chart": `${KINDS[i % KINDS.length]}-1.4.2` };
+        metadata.labels = {
+            "app.kubernetes.io/managed-by": "Helm",
+            "app.kubernetes.io/name": name,
+            "helm.sh/chart": `${KINDS[i % KINDS.length]}-1.4.2`,
+        };
     }
     const ingress = {
         apiVersion: "networking.k8s.io/v1",
@@ -158,7 +184,10 @@ function objectsOf(i: number): [Record<string, unknown>, Record<string, unknown>
 /** A scalar as kubectl (go-yaml) prints it: plain when YAML reads it back as the same string, else quoted. */
 function scalar(v: unknown): string {
     if (typeof v !== "string") return String(v);
-    const plain = /^[A-Za-z/$][A-Za-z0-9_./$:()|-]*$/.test(v) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(v) && !v.includes(": ");
+    const plain =
+        /^[A-Za-z/$][A-Za-z0-9_./$:()|-]*$/.test(v) &&
+        !/^(true|false|yes|no|on|off|null|y|n)$/i.test(v) &&
+        !v.includes(": ");
     return plain ? v : `'${v.replace(/'/g, "''")}'`;
 }
 

@@ -67,7 +67,10 @@ export function configOf(n: number): Record<string, unknown> {
     const mesh = readStackConfig(PROJECT_DIR, "dev")[MESH_KEY];
     return {
         [MESH_KEY]: mesh,
-        [APPS_KEY]: Array.from({ length: n }, (_, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[ALL_MODES[i % ALL_MODES.length]] })),
+        [APPS_KEY]: Array.from({ length: n }, (_, i) => ({
+            name: `app-${i}`,
+            affinity: AFFINITY_BY_MODE[ALL_MODES[i % ALL_MODES.length]],
+        })),
     };
 }
 
@@ -99,7 +102,10 @@ function renderInProcess(config: Record<string, unknown>): Run {
 function writeProject(dir: string, config: Record<string, unknown>): void {
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: bench\nruntime: nodejs\nstackConfigDir: stacks\n");
     fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${STACK}.yaml`), stringify({ config }, { aliasDuplicateObjects: false }));
+    fs.writeFileSync(
+        path.join(dir, "stacks", `Pulumi.${STACK}.yaml`),
+        stringify({ config }, { aliasDuplicateObjects: false }),
+    );
 }
 
 /** The built CLI's wall time for the project in `dir`; its stdout must be `expected`. */
@@ -110,7 +116,11 @@ async function runCli(dir: string, expected: string): Promise<number> {
     const code = await new Promise<number | null>((resolve, reject) => {
         // As a user runs the bin: without the variables `npm run bench` sets (render reads npm's to find its banner).
         const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-        const child = spawn(process.execPath, [CLI, "--stack", STACK], { cwd: dir, env, stdio: ["ignore", fds[0], fds[1]] });
+        const child = spawn(process.execPath, [CLI, "--stack", STACK], {
+            cwd: dir,
+            env,
+            stdio: ["ignore", fds[0], fds[1]],
+        });
         child.on("error", reject);
         child.on("exit", (c) => resolve(c));
     });
@@ -164,7 +174,9 @@ export async function benchRender(sizes: number[], options: BenchOptions = {}): 
                 perAppMs: best.totalMs / apps,
                 ...(prev ? { marginalMs: (best.totalMs - prev.totalMs) / (apps - prev.apps) } : {}),
                 ...(cliMs !== undefined ? { cliMs } : {}),
-                ...(cliMs !== undefined && prev?.cliMs !== undefined ? { cliMarginalMs: (cliMs - prev.cliMs) / (apps - prev.apps) } : {}),
+                ...(cliMs !== undefined && prev?.cliMs !== undefined
+                    ? { cliMarginalMs: (cliMs - prev.cliMs) / (apps - prev.apps) }
+                    : {}),
                 met: best.totalMs < budgetMs(apps) && (cliMs === undefined || cliMs < budgetMs(apps)),
             });
         }
@@ -178,7 +190,20 @@ export async function benchRender(sizes: number[], options: BenchOptions = {}): 
 export function formatRenderRows(rows: readonly Row[]): string {
     const ms = (n: number | undefined) => (n === undefined ? "" : n.toFixed(0));
     const small = (n: number | undefined) => (n === undefined ? "" : n.toFixed(3));
-    const head = ["apps", "objects", "YAML MB", "parse ms", "plan ms", "yaml ms", "total ms", "ms/app", "marginal", "CLI ms", "CLI marginal", "target"];
+    const head = [
+        "apps",
+        "objects",
+        "YAML MB",
+        "parse ms",
+        "plan ms",
+        "yaml ms",
+        "total ms",
+        "ms/app",
+        "marginal",
+        "CLI ms",
+        "CLI marginal",
+        "target",
+    ];
     const cells = rows.map((r) => [
         String(r.apps),
         String(r.objects),

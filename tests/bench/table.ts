@@ -8,7 +8,12 @@ export function table(head: string[], cells: string[][]): string[] {
 }
 
 /** Runs a benchmark alone: sizes from the command line (default 100, 1,000 and 5,000), its table printed. */
-export function runAlone<R>(file: string, items: string, bench: (sizes: number[]) => Promise<R[]>, format: (rows: R[]) => string): void {
+export function runAlone<R>(
+    file: string,
+    items: string,
+    bench: (sizes: number[]) => Promise<R[]>,
+    format: (rows: R[]) => string,
+): void {
     const args = process.argv.slice(2).map(Number);
     if (args.some((n) => !Number.isInteger(n) || n < 1)) {
         console.error(`usage: npx tsx ${file} [sizes...]   (whole numbers of ${items}; default 100 1000 5000)`);

@@ -70,7 +70,12 @@ const backendOf = (service: string, port: number | string) => ({
 });
 
 function ingress(s: IngressSpec): object {
-    const annotations = Object.fromEntries(Object.entries(s.annotations ?? {}).map(([k, v]) => [k.includes("/") ? k : `nginx.ingress.kubernetes.io/${k}`, v]));
+    const annotations = Object.fromEntries(
+        Object.entries(s.annotations ?? {}).map(([k, v]) => [
+            k.includes("/") ? k : `nginx.ingress.kubernetes.io/${k}`,
+            v,
+        ]),
+    );
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "Ingress",
@@ -87,7 +92,13 @@ function ingress(s: IngressSpec): object {
                 ? {
                       rules: s.rules.map((r) => ({
                           ...(r.host ? { host: r.host } : {}),
-                          http: { paths: r.paths.map((p) => ({ path: p.path ?? "/", pathType: p.type ?? "Prefix", backend: backendOf(p.service, p.port) })) },
+                          http: {
+                              paths: r.paths.map((p) => ({
+                                  path: p.path ?? "/",
+                                  pathType: p.type ?? "Prefix",
+                                  backend: backendOf(p.service, p.port),
+                              })),
+                          },
                       })),
                   }
                 : {}),
@@ -115,15 +126,29 @@ function hostIngress(name: string, host: string, paths: PathSpec[]): object {
     return ingress({ name, rules: [{ host, paths }] });
 }
 
-function service(name: string, ports: { name?: string; port: number; targetPort?: number | string; appProtocol?: string }[], extra: object = {}): object {
-    return { apiVersion: "v1", kind: "Service", metadata: { name, namespace: "shop" }, spec: { selector: { app: name }, ports, ...extra } };
+function service(
+    name: string,
+    ports: { name?: string; port: number; targetPort?: number | string; appProtocol?: string }[],
+    extra: object = {},
+): object {
+    return {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name, namespace: "shop" },
+        spec: { selector: { app: name }, ports, ...extra },
+    };
 }
 
 const docs = (...objs: object[]) => objs.map((o) => stringify(o)).join("---\n");
 
 /** One Ingress on shop.example.com: path /cart to Service cart:80, with these annotations. */
 function cart(annotations: Record<string, string> = {}, more: Partial<IngressSpec> = {}): object {
-    return ingress({ name: "cart", annotations, rules: [{ host: "shop.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }], ...more });
+    return ingress({
+        name: "cart",
+        annotations,
+        rules: [{ host: "shop.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }],
+        ...more,
+    });
 }
 
 function importOf(objs: object[], argv: string[] = []): Run {
@@ -137,7 +162,8 @@ function line(err: string, pattern: RegExp): string {
     return found[0].trim();
 }
 
-const annotationLine = (err: string, name: string) => line(err, new RegExp(`annotation nginx\\.ingress\\.kubernetes\\.io/${name.replace(/[-/]/g, "\\$&")}: `));
+const annotationLine = (err: string, name: string) =>
+    line(err, new RegExp(`annotation nginx\\.ingress\\.kubernetes\\.io/${name.replace(/[-/]/g, "\\$&")}: `));
 
 function assertImported(r: Run): void {
     assert.equal(r.code, 0, r.err);
@@ -192,7 +218,10 @@ describe("istio-sticky-import: ingress-nginx's documented affinity examples", ()
     it("cookie.yaml: every annotation mapped, the affinity approximately (Envoy derives the cookie from the connection)", () => {
         const r = run(["--namespace", "shop", path.join(FIXTURES, "cookie.yaml")]);
         assertImported(r);
-        assert.match(annotationLine(r.err, "affinity"), /mapped approximately: mode cookie, cookie "route", ttl "172800s", path "\/"; Envoy derives/);
+        assert.match(
+            annotationLine(r.err, "affinity"),
+            /mapped approximately: mode cookie, cookie "route", ttl "172800s", path "\/"; Envoy derives/,
+        );
         assert.match(annotationLine(r.err, "session-cookie-name"), /mapped exactly: cookie\.name "route"/);
         assert.match(annotationLine(r.err, "session-cookie-max-age"), /mapped exactly: cookie\.ttl "172800s"/);
         assert.match(annotationLine(r.err, "session-cookie-expires"), /mapped exactly: the same lifetime as max-age/);
@@ -203,9 +232,14 @@ describe("istio-sticky-import: ingress-nginx's documented affinity examples", ()
         const r = run(["--namespace", "shop", path.join(FIXTURES, "cookie-samesite.yaml")]);
         assertImported(r);
         assert.equal(r.apps.length, 1);
-        assert.deepEqual(r.config[MESH].gateway.hosts, ["stickyingress-samesite-strict.example.com", "stickyingress-samesite-none.example.com"]);
+        assert.deepEqual(r.config[MESH].gateway.hosts, [
+            "stickyingress-samesite-strict.example.com",
+            "stickyingress-samesite-none.example.com",
+        ]);
         // Equal creation times: namespace/name descending, so "cookie-samesite-strict" comes first.
-        const [strictAt, noneAt] = ["\nIngress shop/cookie-samesite-strict", "\nIngress shop/cookie-samesite-none"].map((s) => r.err.indexOf(s));
+        const [strictAt, noneAt] = ["\nIngress shop/cookie-samesite-strict", "\nIngress shop/cookie-samesite-none"].map(
+            (s) => r.err.indexOf(s),
+        );
         assert.ok(strictAt >= 0 && strictAt < noneAt);
         const strict = r.err.slice(strictAt, noneAt);
         assert.match(
@@ -217,19 +251,35 @@ describe("istio-sticky-import: ingress-nginx's documented affinity examples", ()
             annotationLine(none, "affinity"),
             /not mapped: ingress-nginx used Ingress shop\/cookie-samesite-strict's value .*the first Ingress that sets an affinity type/,
         );
-        assert.match(annotationLine(none, "session-cookie-samesite"), /not mapped: browsers refuse a SameSite=None cookie without Secure/);
-        assert.match(annotationLine(none, "session-cookie-secure"), /not mapped: the package refuses Secure without TLS/);
+        assert.match(
+            annotationLine(none, "session-cookie-samesite"),
+            /not mapped: browsers refuse a SameSite=None cookie without Secure/,
+        );
+        assert.match(
+            annotationLine(none, "session-cookie-secure"),
+            /not mapped: the package refuses Secure without TLS/,
+        );
     });
 
     it("chashsubset.yaml: $arg_predictorid becomes a query-parameter hash; the subset, one pod per key; namespace default, left as it is", () => {
         const r = run([path.join(FIXTURES, "chashsubset.yaml")]);
         assertImported(r);
         assert.deepEqual([r.apps[0].namespace, r.apps[0].service.enrolNamespace], ["default", false]);
-        assert.deepEqual(r.apps[0].affinity, { mode: "queryParameter", queryParameterName: "predictorid", algorithm: "maglev" });
+        assert.deepEqual(r.apps[0].affinity, {
+            mode: "queryParameter",
+            queryParameterName: "predictorid",
+            algorithm: "maglev",
+        });
         // The Service in the same file names the pods' port.
         assert.equal(r.apps[0].service.targetPort, 8080);
-        assert.match(annotationLine(r.err, "upstream-hash-by-subset"), /mapped approximately: each key reaches one pod, not one of a subset/);
-        assert.match(annotationLine(r.err, "upstream-hash-by-subset-size"), /not mapped: Istio hashes each key to one pod; there are no subsets/);
+        assert.match(
+            annotationLine(r.err, "upstream-hash-by-subset"),
+            /mapped approximately: each key reaches one pod, not one of a subset/,
+        );
+        assert.match(
+            annotationLine(r.err, "upstream-hash-by-subset-size"),
+            /not mapped: Istio hashes each key to one pod; there are no subsets/,
+        );
     });
 });
 
@@ -267,14 +317,23 @@ describe("istio-sticky-import: input", () => {
         fs.writeFileSync(path.join(dir, "a.yaml"), docs(cart({}, { name: "a" })));
         fs.writeFileSync(
             path.join(dir, "b.yaml"),
-            docs(ingress({ name: "b", rules: [{ host: "shop.example.com", paths: [{ path: "/pay", service: "pay", port: 80 }] }] })),
+            docs(
+                ingress({
+                    name: "b",
+                    rules: [{ host: "shop.example.com", paths: [{ path: "/pay", service: "pay", port: 80 }] }],
+                }),
+            ),
         );
         const r = run([path.join(dir, "a.yaml"), path.join(dir, "b.yaml")]);
         assertImported(r);
         assert.deepEqual(r.apps.map((a) => a.path).sort(), ["/cart", "/pay"]);
         const multi = run(
             [],
-            docs(cart({}, { name: "a" }), service("cart", [{ port: 80 }]), { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" } }),
+            docs(cart({}, { name: "a" }), service("cart", [{ port: 80 }]), {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "x" },
+            }),
         );
         assertImported(multi);
     });
@@ -284,7 +343,14 @@ describe("istio-sticky-import: input", () => {
             apiVersion: "networking.k8s.io/v1beta1",
             kind: "Ingress",
             metadata: { name: "old", namespace: "shop", annotations: { "kubernetes.io/ingress.class": "nginx" } },
-            spec: { rules: [{ host: "old.example.com", http: { paths: [{ path: "/old", backend: { serviceName: "old", servicePort: 8080 } }] } }] },
+            spec: {
+                rules: [
+                    {
+                        host: "old.example.com",
+                        http: { paths: [{ path: "/old", backend: { serviceName: "old", servicePort: 8080 } }] },
+                    },
+                ],
+            },
         };
         const r = run([], docs(old));
         assertImported(r);
@@ -314,7 +380,10 @@ describe("istio-sticky-import: input", () => {
             metadata: { name: "bad", namespace: "shop" },
             spec: { rules: [{ http: { paths: [{ path: "/x", pathType: "Prefix", backend: {} }] } }] },
         };
-        assertRefused(run([], docs(bad)), /Ingress bad: spec\.rules\[0\]\.http\.paths\[0\]\.backend: has neither service nor resource/);
+        assertRefused(
+            run([], docs(bad)),
+            /Ingress bad: spec\.rules\[0\]\.http\.paths\[0\]\.backend: has neither service nor resource/,
+        );
     });
 
     it("refuses a file it cannot read", () => {
@@ -331,7 +400,12 @@ describe("istio-sticky-import: usage and exit statuses", () => {
     });
 
     it("exits 2 on an unknown option or a bad option value, writing nothing", () => {
-        for (const argv of [["--frobnicate"], ["--namespace", "Not_A_Namespace"], ["--acme-email", "nobody"], ["--class", ""]]) {
+        for (const argv of [
+            ["--frobnicate"],
+            ["--namespace", "Not_A_Namespace"],
+            ["--acme-email", "nobody"],
+            ["--class", ""],
+        ]) {
             const r = run(argv);
             assert.equal(r.code, 2, argv.join(" "));
             assert.equal(r.out, "");
@@ -360,7 +434,8 @@ describe("istio-sticky-import --out: the stack file is written whole, once it va
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-import-out-"))));
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
     const good = () => docs(cart({ affinity: "cookie" }), service("cart", [{ port: 80 }]));
-    const failing = () => docs(cart({ affinity: "cookie", "session-cookie-max-age": "99999999999999" }), service("cart", [{ port: 80 }]));
+    const failing = () =>
+        docs(cart({ affinity: "cookie", "session-cookie-max-age": "99999999999999" }), service("cart", [{ port: 80 }]));
 
     it("writes the file it validated, says so on stderr, and prints nothing on stdout", () => {
         const file = path.join(dir, "Pulumi.migrated.yaml");
@@ -408,7 +483,8 @@ describe("istio-sticky-import --out: the stack file is written whole, once it va
         assert.doesNotMatch(line, />/, "no redirect onto a file");
         const cli = path.join(__dirname, "..", "..", "dist", "cli", "import.js");
         fs.mkdirSync(path.join(dir, "stacks"));
-        const sh = (cmd: string, input: string) => require("child_process").spawnSync("sh", ["-c", cmd], { cwd: dir, input, encoding: "utf8" });
+        const sh = (cmd: string, input: string) =>
+            require("child_process").spawnSync("sh", ["-c", cmd], { cwd: dir, input, encoding: "utf8" });
         // The installed bin stands in for npx's.
         const asRun = line.replace(/^npx istio-sticky-import/, `node ${cli}`);
         assert.equal(sh(asRun, good()).status, 0);
@@ -438,7 +514,9 @@ describe("istio-sticky-import: unknown annotation values are refused, all at onc
             const r = importOf([cart({ [name]: value })]);
             assertRefused(
                 r,
-                new RegExp(`nginx\\.ingress\\.kubernetes\\.io/${name}: ${JSON.stringify(value).replace(/[$.]/g, "\\$&")} is not a value ingress-nginx accepts`),
+                new RegExp(
+                    `nginx\\.ingress\\.kubernetes\\.io/${name}: ${JSON.stringify(value).replace(/[$.]/g, "\\$&")} is not a value ingress-nginx accepts`,
+                ),
             );
             assert.match(r.err, allowed);
             assert.match(r.err, /ingress-nginx ignored it/);
@@ -446,14 +524,19 @@ describe("istio-sticky-import: unknown annotation values are refused, all at onc
     }
 
     it("lists every bad value of every Ingress in one run", () => {
-        const r = importOf([cart({ affinity: "foo", "affinity-mode": "sometimes" }), cart({ "session-cookie-max-age": "x" }, { name: "other" })]);
+        const r = importOf([
+            cart({ affinity: "foo", "affinity-mode": "sometimes" }),
+            cart({ "session-cookie-max-age": "x" }, { name: "other" }),
+        ]);
         assertRefused(r, /affinity: "foo"/);
         assert.match(r.err, /affinity-mode: "sometimes"/);
         assert.match(r.err, /Ingress shop\/other .*session-cookie-max-age: "x"/);
     });
 
     it("takes what ingress-nginx's validators take: case-insensitive SameSite, Go booleans, a trimmed affinity", () => {
-        const r = importOf([cart({ affinity: " cookie ", "session-cookie-samesite": "lax", "session-cookie-change-on-failure": "F" })]);
+        const r = importOf([
+            cart({ affinity: " cookie ", "session-cookie-samesite": "lax", "session-cookie-change-on-failure": "F" }),
+        ]);
         assertImported(r);
         assert.deepEqual(r.apps[0].affinity.cookie.attributes, [{ name: "SameSite", value: "Lax" }]);
     });
@@ -461,7 +544,10 @@ describe("istio-sticky-import: unknown annotation values are refused, all at onc
     it("does not read the annotations of Ingresses it skips", () => {
         const r = importOf([
             cart({ affinity: "cookie" }),
-            cart({ affinity: "foo" }, { name: "other", className: "traefik", rules: [{ paths: [{ path: "/o", service: "o", port: 80 }] }] }),
+            cart(
+                { affinity: "foo" },
+                { name: "other", className: "traefik", rules: [{ paths: [{ path: "/o", service: "o", port: 80 }] }] },
+            ),
         ]);
         assertImported(r);
     });
@@ -492,8 +578,14 @@ describe("istio-sticky-import: ingress classes", () => {
             line(r.err, /^Ingress shop\/other:/),
             /not mapped: spec\.ingressClassName "traefik" is not ingress-nginx's \("nginx"; add --class traefik if it is\); skipped/,
         );
-        assert.match(line(r.err, /^Ingress shop\/other-annotation:/), /not mapped: annotation kubernetes\.io\/ingress\.class "alb" is not ingress-nginx's/);
-        assert.match(line(r.err, /annotation kubernetes\.io\/ingress\.class: "nginx"/), /mapped exactly: selects ingress-nginx/);
+        assert.match(
+            line(r.err, /^Ingress shop\/other-annotation:/),
+            /not mapped: annotation kubernetes\.io\/ingress\.class "alb" is not ingress-nginx's/,
+        );
+        assert.match(
+            line(r.err, /annotation kubernetes\.io\/ingress\.class: "nginx"/),
+            /mapped exactly: selects ingress-nginx/,
+        );
     });
 
     it("skips an Ingress without any class (ingress-nginx's --watch-ingress-without-class is off by default); --without-class imports it", () => {
@@ -512,7 +604,12 @@ describe("istio-sticky-import: ingress classes", () => {
     it("--class names other classes as ingress-nginx's, and IngressClass objects with controller k8s.io/ingress-nginx count too", () => {
         assertImported(importOf([at("internal", { className: "internal" })], ["--class", "internal"]));
         assertRefused(importOf([at("internal", { className: "internal" })]), /not ingress-nginx's/);
-        const klass = { apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "public" }, spec: { controller: "k8s.io/ingress-nginx" } };
+        const klass = {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "IngressClass",
+            metadata: { name: "public" },
+            spec: { controller: "k8s.io/ingress-nginx" },
+        };
         assertImported(importOf([klass, at("public", { className: "public" })]));
         // An IngressClass named nginx that belongs to another controller is not ingress-nginx's.
         const other = {
@@ -529,7 +626,10 @@ describe("istio-sticky-import: ingress classes", () => {
             cart({ affinity: "cookie", "affinity-canary-behavior": "sticky" }),
             cart(
                 { canary: "true", "canary-weight": "10" },
-                { name: "cart-canary", rules: [{ host: "shop.example.com", paths: [{ path: "/cart", service: "cart-v2", port: 80 }] }] },
+                {
+                    name: "cart-canary",
+                    rules: [{ host: "shop.example.com", paths: [{ path: "/cart", service: "cart-v2", port: 80 }] }],
+                },
             ),
         ]);
         assertImported(r);
@@ -554,7 +654,11 @@ describe("istio-sticky-import: cookie affinity", () => {
 
     it("takes ingress-nginx's defaults: cookie INGRESSCOOKIE, the location's path, a session cookie, a maglev hash (balanced)", () => {
         const { r, affinity } = affinityOf({});
-        assert.deepEqual(affinity, { mode: "cookie", cookie: { name: "INGRESSCOOKIE", ttl: "0s", path: "/cart" }, algorithm: "maglev" });
+        assert.deepEqual(affinity, {
+            mode: "cookie",
+            cookie: { name: "INGRESSCOOKIE", ttl: "0s", path: "/cart" },
+            algorithm: "maglev",
+        });
         assert.match(
             annotationLine(r.err, "affinity"),
             /mapped approximately: mode cookie, cookie "INGRESSCOOKIE", ttl "0s" \(a session cookie, as ingress-nginx set it without max-age or expires\), path "\/cart"/,
@@ -567,7 +671,10 @@ describe("istio-sticky-import: cookie affinity", () => {
         const { r, affinity } = affinityOf({ "affinity-mode": "balanced" });
         assert.equal(affinity.mode, "cookie");
         assert.equal(affinity.algorithm, "maglev");
-        assert.match(annotationLine(r.err, "affinity-mode"), /mapped exactly: mode cookie \(a hash, maglev\): sticky_balanced\.lua hashes a random key/);
+        assert.match(
+            annotationLine(r.err, "affinity-mode"),
+            /mapped exactly: mode cookie \(a hash, maglev\): sticky_balanced\.lua hashes a random key/,
+        );
     });
 
     it("session-cookie-path wins over the location's path", () => {
@@ -602,13 +709,23 @@ describe("istio-sticky-import: cookie affinity", () => {
     });
 
     it("SameSite and Domain become attributes; Secure only with TLS", () => {
-        const plain = affinityOf({ "session-cookie-samesite": "Strict", "session-cookie-domain": "example.com", "session-cookie-secure": "true" });
+        const plain = affinityOf({
+            "session-cookie-samesite": "Strict",
+            "session-cookie-domain": "example.com",
+            "session-cookie-secure": "true",
+        });
         assert.deepEqual(plain.affinity.cookie.attributes, [
             { name: "SameSite", value: "Strict" },
             { name: "Domain", value: "example.com" },
         ]);
-        assert.match(annotationLine(plain.r.err, "session-cookie-domain"), /mapped exactly: cookie attribute Domain=example\.com/);
-        assert.match(annotationLine(plain.r.err, "session-cookie-secure"), /not mapped: the package refuses Secure without TLS/);
+        assert.match(
+            annotationLine(plain.r.err, "session-cookie-domain"),
+            /mapped exactly: cookie attribute Domain=example\.com/,
+        );
+        assert.match(
+            annotationLine(plain.r.err, "session-cookie-secure"),
+            /not mapped: the package refuses Secure without TLS/,
+        );
         const tls = affinityOf(
             { "session-cookie-samesite": "None", "session-cookie-secure": "true" },
             { tls: [{ hosts: ["shop.example.com"], secretName: "shop-tls" }] },
@@ -618,23 +735,38 @@ describe("istio-sticky-import: cookie affinity", () => {
     });
 
     it("SameSite=None without TLS is left out (browsers refuse it without Secure); conditional-samesite-none is approximate with TLS", () => {
-        const plain = affinityOf({ "session-cookie-samesite": "None", "session-cookie-conditional-samesite-none": "true" });
+        const plain = affinityOf({
+            "session-cookie-samesite": "None",
+            "session-cookie-conditional-samesite-none": "true",
+        });
         assert.equal(plain.affinity.cookie.attributes, undefined);
-        assert.match(annotationLine(plain.r.err, "session-cookie-samesite"), /not mapped: browsers refuse a SameSite=None cookie without Secure/);
+        assert.match(
+            annotationLine(plain.r.err, "session-cookie-samesite"),
+            /not mapped: browsers refuse a SameSite=None cookie without Secure/,
+        );
         const tls = affinityOf(
             { "session-cookie-samesite": "None", "session-cookie-conditional-samesite-none": "true" },
             { tls: [{ hosts: ["shop.example.com"], secretName: "shop-tls" }] },
         );
-        assert.match(annotationLine(tls.r.err, "session-cookie-conditional-samesite-none"), /mapped approximately: Envoy sends SameSite=None to every browser/);
+        assert.match(
+            annotationLine(tls.r.err, "session-cookie-conditional-samesite-none"),
+            /mapped approximately: Envoy sends SameSite=None to every browser/,
+        );
     });
 
     it("change-on-failure: false is what Istio does on hashed routes; true is not mapped", () => {
         assert.match(
-            annotationLine(affinityOf({ "session-cookie-change-on-failure": "false" }).r.err, "session-cookie-change-on-failure"),
+            annotationLine(
+                affinityOf({ "session-cookie-change-on-failure": "false" }).r.err,
+                "session-cookie-change-on-failure",
+            ),
             /mapped exactly: after a failed attempt the request stays on the cookie's pod: .*DefaultConsistentHashPolicy/,
         );
         assert.match(
-            annotationLine(affinityOf({ "session-cookie-change-on-failure": "true" }).r.err, "session-cookie-change-on-failure"),
+            annotationLine(
+                affinityOf({ "session-cookie-change-on-failure": "true" }).r.err,
+                "session-cookie-change-on-failure",
+            ),
             /not mapped: Envoy never rewrites a hash cookie/,
         );
     });
@@ -668,18 +800,30 @@ describe("istio-sticky-import: affinity-mode persistent", () => {
         ]);
         assertImported(r);
         assert.deepEqual(r.apps[0].affinity, { mode: "persistentCookie", cookie: { name: "sticky" } });
-        assert.match(annotationLine(r.err, "affinity-mode"), /mapped exactly: mode persistentCookie: Envoy writes the pod's address into the cookie/);
-        assert.match(annotationLine(r.err, "session-cookie-max-age"), /not mapped: Istio's persistent-session cookie is a session cookie/);
+        assert.match(
+            annotationLine(r.err, "affinity-mode"),
+            /mapped exactly: mode persistentCookie: Envoy writes the pod's address into the cookie/,
+        );
+        assert.match(
+            annotationLine(r.err, "session-cookie-max-age"),
+            /not mapped: Istio's persistent-session cookie is a session cookie/,
+        );
         assert.match(annotationLine(r.err, "session-cookie-samesite"), /not mapped: .*carries no attributes/);
         assert.match(annotationLine(r.err, "session-cookie-domain"), /not mapped: .*host-only/);
-        assert.match(annotationLine(r.err, "affinity"), /mapped approximately: mode persistentCookie, cookie "sticky"; .*cookie path "\/" instead of "\/cart"/);
+        assert.match(
+            annotationLine(r.err, "affinity"),
+            /mapped approximately: mode persistentCookie, cookie "sticky"; .*cookie path "\/" instead of "\/cart"/,
+        );
     });
 
     it("falls back to a cookie hash when the cookie name cannot be a label value (Istio reads it from a Service label)", () => {
         const r = importOf([cart({ affinity: "cookie", "affinity-mode": "persistent", "session-cookie-name": "a~b" })]);
         assertImported(r);
         assert.equal(r.apps[0].affinity.mode, "cookie");
-        assert.match(annotationLine(r.err, "affinity-mode"), /mapped approximately: mode cookie \(a hash, maglev\) instead of persistentCookie/);
+        assert.match(
+            annotationLine(r.err, "affinity-mode"),
+            /mapped approximately: mode cookie \(a hash, maglev\) instead of persistentCookie/,
+        );
     });
 
     it("renames the second app's persistent cookie when two share a name (both live on path /)", () => {
@@ -698,7 +842,10 @@ describe("istio-sticky-import: affinity-mode persistent", () => {
                 ["cart", "INGRESSCOOKIE-cart"],
             ],
         );
-        assert.match(line(r.err, /^app cart:/), /persistent cookie renamed "INGRESSCOOKIE-cart": app pay has "INGRESSCOOKIE" on path "\/" too/);
+        assert.match(
+            line(r.err, /^app cart:/),
+            /persistent cookie renamed "INGRESSCOOKIE-cart": app pay has "INGRESSCOOKIE" on path "\/" too/,
+        );
     });
 });
 
@@ -710,8 +857,16 @@ describe("istio-sticky-import: upstream-hash-by", () => {
     };
 
     it("$http_<name>: a header hash, underscores as dashes, lower-case", () => {
-        assert.deepEqual(hashOf("$http_x_user").affinity, { mode: "header", headerName: "x-user", algorithm: "maglev" });
-        assert.deepEqual(hashOf("${http_X_Session_Id}").affinity, { mode: "header", headerName: "x-session-id", algorithm: "maglev" });
+        assert.deepEqual(hashOf("$http_x_user").affinity, {
+            mode: "header",
+            headerName: "x-user",
+            algorithm: "maglev",
+        });
+        assert.deepEqual(hashOf("${http_X_Session_Id}").affinity, {
+            mode: "header",
+            headerName: "x-session-id",
+            algorithm: "maglev",
+        });
         assert.match(
             annotationLine(hashOf("$http_x_user").r.err, "upstream-hash-by"),
             /mapped approximately: mode header on "x-user" \(maglev\); requests without the key/,
@@ -721,18 +876,28 @@ describe("istio-sticky-import: upstream-hash-by", () => {
     it("$cookie_<name>: a cookie hash without ttl (the app sets the cookie)", () => {
         const { r, affinity } = hashOf("$cookie_sid");
         assert.deepEqual(affinity, { mode: "cookie", cookie: { name: "sid" }, algorithm: "maglev" });
-        assert.match(annotationLine(r.err, "upstream-hash-by"), /mapped approximately: mode cookie on "sid" without ttl/);
+        assert.match(
+            annotationLine(r.err, "upstream-hash-by"),
+            /mapped approximately: mode cookie on "sid" without ttl/,
+        );
     });
 
     it("$arg_<name>: a query-parameter hash", () => {
-        assert.deepEqual(hashOf("$arg_user").affinity, { mode: "queryParameter", queryParameterName: "user", algorithm: "maglev" });
+        assert.deepEqual(hashOf("$arg_user").affinity, {
+            mode: "queryParameter",
+            queryParameterName: "user",
+            algorithm: "maglev",
+        });
     });
 
     it("$remote_addr and $binary_remote_addr: the source address", () => {
         for (const v of ["$remote_addr", "$binary_remote_addr"]) {
             const { r, affinity } = hashOf(v);
             assert.deepEqual(affinity, { mode: "sourceIp", algorithm: "maglev" });
-            assert.match(annotationLine(r.err, "upstream-hash-by"), /mapped approximately: mode sourceIp \(maglev\): ingress-nginx hashed the address it saw/);
+            assert.match(
+                annotationLine(r.err, "upstream-hash-by"),
+                /mapped approximately: mode sourceIp \(maglev\): ingress-nginx hashed the address it saw/,
+            );
         }
     });
 
@@ -746,7 +911,11 @@ describe("istio-sticky-import: upstream-hash-by", () => {
         ] as const) {
             const { r, affinity } = hashOf(value);
             assert.deepEqual(affinity, { mode: "none" }, value);
-            assert.match(annotationLine(r.err, "upstream-hash-by"), new RegExp(`not mapped: .*${why.source}.*; the app is imported with mode none`), value);
+            assert.match(
+                annotationLine(r.err, "upstream-hash-by"),
+                new RegExp(`not mapped: .*${why.source}.*; the app is imported with mode none`),
+                value,
+            );
         }
     });
 
@@ -760,8 +929,14 @@ describe("istio-sticky-import: upstream-hash-by", () => {
     });
 
     it("load-balance: round_robin is mode none; ewma approximately", () => {
-        assert.match(annotationLine(importOf([cart({ "load-balance": "round_robin" })]).err, "load-balance"), /mapped exactly: mode none/);
-        assert.match(annotationLine(importOf([cart({ "load-balance": "ewma" })]).err, "load-balance"), /mapped approximately: mode none \(round robin\)/);
+        assert.match(
+            annotationLine(importOf([cart({ "load-balance": "round_robin" })]).err, "load-balance"),
+            /mapped exactly: mode none/,
+        );
+        assert.match(
+            annotationLine(importOf([cart({ "load-balance": "ewma" })]).err, "load-balance"),
+            /mapped approximately: mode none \(round robin\)/,
+        );
     });
 });
 
@@ -775,7 +950,10 @@ describe("istio-sticky-import: paths", () => {
         const r = pathOf([{ path: "/cart", service: "cart", port: 80 }]);
         assertImported(r);
         assert.deepEqual([r.apps[0].path, r.apps[0].stripPath], ["/cart", false]);
-        assert.match(line(r.err, /path shop\.example\.com \/cart /), /mapped exactly: prefix "\/cart" \(Prefix matches whole segments/);
+        assert.match(
+            line(r.err, /path shop\.example\.com \/cart /),
+            /mapped exactly: prefix "\/cart" \(Prefix matches whole segments/,
+        );
         const slash = pathOf([{ path: "/cart/", service: "cart", port: 80 }]);
         assert.equal(slash.apps[0].path, "/cart");
         assert.match(
@@ -786,9 +964,15 @@ describe("istio-sticky-import: paths", () => {
 
     it("Exact and ImplementationSpecific become prefixes, reported", () => {
         const exactPath = pathOf([{ path: "/cart", type: "Exact", service: "cart", port: 80 }]);
-        assert.match(line(exactPath.err, /path shop\.example\.com \/cart \(Exact\)/), /mapped approximately: .*Exact "\/cart" matched only itself/);
+        assert.match(
+            line(exactPath.err, /path shop\.example\.com \/cart \(Exact\)/),
+            /mapped approximately: .*Exact "\/cart" matched only itself/,
+        );
         const impl = pathOf([{ path: "/cart", type: "ImplementationSpecific", service: "cart", port: 80 }]);
-        assert.match(line(impl.err, /path shop\.example\.com \/cart \(ImplementationSpecific\)/), /mapped approximately: .*nginx's string prefix/);
+        assert.match(
+            line(impl.err, /path shop\.example\.com \/cart \(ImplementationSpecific\)/),
+            /mapped approximately: .*nginx's string prefix/,
+        );
     });
 
     it("use-regex with /prefix(/|$)(.*) and rewrite-target /$2: the prefix, stripped", () => {
@@ -808,7 +992,10 @@ describe("istio-sticky-import: paths", () => {
         const r = pathOf([{ path: "/cart", service: "cart", port: 80 }], { "rewrite-target": "/" });
         assertImported(r);
         assert.equal(r.apps[0].stripPath, true);
-        assert.match(line(r.err, /path shop\.example\.com \/cart /), /mapped approximately: .*rewrite-target "\/" replaced the whole path with "\/"/);
+        assert.match(
+            line(r.err, /path shop\.example\.com \/cart /),
+            /mapped approximately: .*rewrite-target "\/" replaced the whole path with "\/"/,
+        );
     });
 
     it("refuses a rewrite the gateway cannot make, and a regex that is no prefix", () => {
@@ -816,12 +1003,23 @@ describe("istio-sticky-import: paths", () => {
             ingress({
                 name: "web",
                 annotations: { "use-regex": "true", "rewrite-target": "/api/$2" },
-                rules: [{ host: "shop.example.com", paths: [{ path: "/cart(/|$)(.*)", type: "ImplementationSpecific", service: "cart", port: 80 }] }],
+                rules: [
+                    {
+                        host: "shop.example.com",
+                        paths: [{ path: "/cart(/|$)(.*)", type: "ImplementationSpecific", service: "cart", port: 80 }],
+                    },
+                ],
             }),
-            ingress({ name: "keep", rules: [{ host: "shop.example.com", paths: [{ path: "/keep", service: "keep", port: 80 }] }] }),
+            ingress({
+                name: "keep",
+                rules: [{ host: "shop.example.com", paths: [{ path: "/keep", service: "keep", port: 80 }] }],
+            }),
         ]);
         assertImported(rw);
-        assert.match(line(rw.err, /path shop\.example\.com \/cart\(/), /not mapped: rewrite-target "\/api\/\$2" rewrites .* it can only strip the path prefix/);
+        assert.match(
+            line(rw.err, /path shop\.example\.com \/cart\(/),
+            /not mapped: rewrite-target "\/api\/\$2" rewrites .* it can only strip the path prefix/,
+        );
         const re = pathOf(
             [
                 { path: "/c[a-z]+/x", type: "ImplementationSpecific", service: "cart", port: 80 },
@@ -829,19 +1027,33 @@ describe("istio-sticky-import: paths", () => {
             ],
             { "use-regex": "true" },
         );
-        assert.match(line(re.err, /path shop\.example\.com \/c\[/), /not mapped: "\/c\[a-z\]\+\/x" is matched as a regular expression/);
+        assert.match(
+            line(re.err, /path shop\.example\.com \/c\[/),
+            /not mapped: "\/c\[a-z\]\+\/x" is matched as a regular expression/,
+        );
     });
 
     it("a regex on one Ingress makes every path of its host a regex in ingress-nginx, reported on the other Ingress", () => {
         const regex = ingress({
             name: "a",
             annotations: { "use-regex": "true" },
-            rules: [{ host: "shop.example.com", paths: [{ path: "/a/.*", type: "ImplementationSpecific", service: "a", port: 80 }] }],
+            rules: [
+                {
+                    host: "shop.example.com",
+                    paths: [{ path: "/a/.*", type: "ImplementationSpecific", service: "a", port: 80 }],
+                },
+            ],
         });
-        const plain = ingress({ name: "b", rules: [{ host: "shop.example.com", paths: [{ path: "/b", service: "b", port: 80 }] }] });
+        const plain = ingress({
+            name: "b",
+            rules: [{ host: "shop.example.com", paths: [{ path: "/b", service: "b", port: 80 }] }],
+        });
         const r = importOf([regex, plain]);
         assertImported(r);
-        assert.match(line(r.err, /path shop\.example\.com \/b /), /mapped approximately: .*another Ingress of the same host sets use-regex or rewrite-target/);
+        assert.match(
+            line(r.err, /path shop\.example\.com \/b /),
+            /mapped approximately: .*another Ingress of the same host sets use-regex or rewrite-target/,
+        );
     });
 
     it("refuses a path a gateway path cannot hold, and a host the gateway cannot take", () => {
@@ -849,7 +1061,10 @@ describe("istio-sticky-import: paths", () => {
             { path: "/a b", service: "a", port: 80 },
             { path: "/keep", service: "keep", port: 80 },
         ]);
-        assert.match(line(r.err, /path shop\.example\.com \/a b/), /not mapped: "\/a b" holds characters a gateway path cannot/);
+        assert.match(
+            line(r.err, /path shop\.example\.com \/a b/),
+            /not mapped: "\/a b" holds characters a gateway path cannot/,
+        );
         const host = importOf([
             ingress({
                 name: "web",
@@ -861,13 +1076,19 @@ describe("istio-sticky-import: paths", () => {
         ]);
         assertImported(host);
         assert.deepEqual(host.config[MESH].gateway.hosts, ["shop.example.com"]);
-        assert.match(line(host.err, /path shop_example\.com \/a/), /not mapped: "shop_example\.com" is no host name the gateway can take$/);
+        assert.match(
+            line(host.err, /path shop_example\.com \/a/),
+            /not mapped: "shop_example\.com" is no host name the gateway can take$/,
+        );
     });
 
     it("a default backend becomes path /, alone or beside other paths (the gateway tries the longest path first)", () => {
         const alone = importOf([ingress({ name: "fallback", defaultBackend: { service: "web", port: 80 } })]);
         assertImported(alone);
-        assert.deepEqual([alone.apps[0].path, alone.apps[0].hosts, alone.config[MESH].gateway.hosts], ["/", undefined, ["*"]]);
+        assert.deepEqual(
+            [alone.apps[0].path, alone.apps[0].hosts, alone.config[MESH].gateway.hosts],
+            ["/", undefined, ["*"]],
+        );
         assert.match(line(alone.err, /^\s*default backend:/), /mapped approximately: prefix "\/"/);
         const beside = importOf([cart({}, { defaultBackend: { service: "web", port: 80 } })]);
         assertImported(beside);
@@ -880,7 +1101,9 @@ describe("istio-sticky-import: paths", () => {
         );
         assert.match(line(beside.err, /^\s*default backend:/), /mapped approximately: prefix "\/"/);
         // The stack routes /cart before / on the gateway.
-        const [vs] = buildPlan(validateStackFile(beside.out).value, { demoAppSource: "" }).objects.filter((o) => o.object.kind === "VirtualService");
+        const [vs] = buildPlan(validateStackFile(beside.out).value, { demoAppSource: "" }).objects.filter(
+            (o) => o.object.kind === "VirtualService",
+        );
         assert.deepEqual(
             vs.object.spec.http.map((r: any) => r.match[0].uri),
             [{ exact: "/cart" }, { prefix: "/" }],
@@ -901,7 +1124,13 @@ describe("istio-sticky-import: paths", () => {
                                 {
                                     path: "/static",
                                     pathType: "Prefix",
-                                    backend: { resource: { apiGroup: "k8s.example.com", kind: "StorageBucket", name: "assets" } },
+                                    backend: {
+                                        resource: {
+                                            apiGroup: "k8s.example.com",
+                                            kind: "StorageBucket",
+                                            name: "assets",
+                                        },
+                                    },
                                 },
                                 { path: "/cart", pathType: "Prefix", backend: backendOf("cart", 80) },
                             ],
@@ -912,19 +1141,28 @@ describe("istio-sticky-import: paths", () => {
         };
         const r = importOf([res]);
         assertImported(r);
-        assert.match(line(r.err, /path \(any host\) \/static/), /not mapped: its backend is a StorageBucket \(assets\), not a Service/);
+        assert.match(
+            line(r.err, /path \(any host\) \/static/),
+            /not mapped: its backend is a StorageBucket \(assets\), not a Service/,
+        );
     });
 });
 
 describe("istio-sticky-import: Services and ports", () => {
     it("resolves a named port from the Service in the input and fills targetPort", () => {
         const r = importOf([
-            cart({}, { rules: [{ host: "shop.example.com", paths: [{ path: "/cart", service: "cart", port: "web" }] }] }),
+            cart(
+                {},
+                { rules: [{ host: "shop.example.com", paths: [{ path: "/cart", service: "cart", port: "web" }] }] },
+            ),
             service("cart", [{ name: "web", port: 8081, targetPort: 9000 }]),
         ]);
         assertImported(r);
         assert.deepEqual(r.apps[0].service, { name: "cart", port: 8081, targetPort: 9000, enrolNamespace: false });
-        assert.match(line(r.err, /path shop\.example\.com \/cart/), /named "web" in the Ingress, resolved from the Service/);
+        assert.match(
+            line(r.err, /path shop\.example\.com \/cart/),
+            /named "web" in the Ingress, resolved from the Service/,
+        );
     });
 
     it("refuses a named port without the Service, saying to include the Services", () => {
@@ -951,18 +1189,37 @@ describe("istio-sticky-import: Services and ports", () => {
         assert.equal(named.apps[0].service.targetPort, undefined);
         assert.match(named.err, /targetPort "http" is a name, which only the pods resolve/);
         assertRefused(
-            importOf([cart(), service("cart", [{ port: 80 }], { type: "ExternalName", externalName: "cart.example.net" })]),
+            importOf([
+                cart(),
+                service("cart", [{ port: 80 }], { type: "ExternalName", externalName: "cart.example.net" }),
+            ]),
             /is an ExternalName Service/,
         );
-        assertRefused(importOf([cart(), service("cart", [{ port: 8080 }])]), /Service shop\/cart has no port 80 \(it has 8080\)/);
+        assertRefused(
+            importOf([cart(), service("cart", [{ port: 8080 }])]),
+            /Service shop\/cart has no port 80 \(it has 8080\)/,
+        );
     });
 
     it("appProtocol: backend-protocol GRPC, the Service's own h2c or a grpc- port name; HTTPS backends are refused", () => {
         assert.equal(importOf([cart({ "backend-protocol": "GRPC" })]).apps[0].service.appProtocol, "grpc");
-        assert.equal(importOf([cart(), service("cart", [{ port: 80, appProtocol: "kubernetes.io/h2c" }])]).apps[0].service.appProtocol, "http2");
-        assert.equal(importOf([cart(), service("cart", [{ name: "grpc-api", port: 80 }])]).apps[0].service.appProtocol, "grpc");
-        assert.equal(importOf([cart(), service("cart", [{ name: "web", port: 80 }])]).apps[0].service.appProtocol, undefined);
-        assertRefused(importOf([cart({ "backend-protocol": "HTTPS" })]), /backend-protocol HTTPS: the Service speaks TLS/);
+        assert.equal(
+            importOf([cart(), service("cart", [{ port: 80, appProtocol: "kubernetes.io/h2c" }])]).apps[0].service
+                .appProtocol,
+            "http2",
+        );
+        assert.equal(
+            importOf([cart(), service("cart", [{ name: "grpc-api", port: 80 }])]).apps[0].service.appProtocol,
+            "grpc",
+        );
+        assert.equal(
+            importOf([cart(), service("cart", [{ name: "web", port: 80 }])]).apps[0].service.appProtocol,
+            undefined,
+        );
+        assertRefused(
+            importOf([cart({ "backend-protocol": "HTTPS" })]),
+            /backend-protocol HTTPS: the Service speaks TLS/,
+        );
     });
 
     it("emits enrolNamespace false for every app and says why", () => {
@@ -976,25 +1233,43 @@ describe("istio-sticky-import: Services and ports", () => {
     });
 
     it("refuses apps in namespaces the package keeps for itself", () => {
-        assertRefused(importOf([cart({}, { namespace: "istio-ingress" })]), /its namespace "istio-ingress" is the gateway's/);
-        assertRefused(importOf([cart({}, { namespace: "kube-system" })]), /its namespace "kube-system" is one the package refuses/);
+        assertRefused(
+            importOf([cart({}, { namespace: "istio-ingress" })]),
+            /its namespace "istio-ingress" is the gateway's/,
+        );
+        assertRefused(
+            importOf([cart({}, { namespace: "kube-system" })]),
+            /its namespace "kube-system" is one the package refuses/,
+        );
     });
 });
 
 describe("istio-sticky-import: several Ingresses", () => {
     it("one Service on one path under two hosts is one app whose hosts are both", () => {
-        const a = cart({ affinity: "cookie" }, { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }] });
-        const b = cart({}, { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }] });
+        const a = cart(
+            { affinity: "cookie" },
+            { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }] },
+        );
+        const b = cart(
+            {},
+            { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/cart", service: "cart", port: 80 }] }] },
+        );
         const r = importOf([a, b]);
         assertImported(r);
         assert.equal(r.apps.length, 1);
-        assert.deepEqual([r.apps[0].hosts, r.apps[0].path, r.apps[0].service.name], [["b.example.com", "a.example.com"], "/cart", "cart"]);
+        assert.deepEqual(
+            [r.apps[0].hosts, r.apps[0].path, r.apps[0].service.name],
+            [["b.example.com", "a.example.com"], "/cart", "cart"],
+        );
         assert.deepEqual(r.config[MESH].gateway.hosts, ["b.example.com", "a.example.com"]);
         assert.match(line(r.err, /^app cart:/), /path \/cart, hosts b\.example\.com, a\.example\.com, affinity cookie/);
         // "b" comes first (names descending): its path makes the app, a's joins it.
         assert.match(line(r.err, /path a\.example\.com \/cart/), /mapped exactly: .*the same app as before: cart/);
         // b sets no affinity, yet ingress-nginx applied a's to the Service.
-        assert.match(r.err, /affinity: ingress-nginx applied annotations of Ingress shop\/a to Service shop\/cart as well/);
+        assert.match(
+            r.err,
+            /affinity: ingress-nginx applied annotations of Ingress shop\/a to Service shop\/cart as well/,
+        );
     });
 
     it("a second path to the same Service is not mapped (an app has one path)", () => {
@@ -1017,7 +1292,10 @@ describe("istio-sticky-import: several Ingresses", () => {
 
     it("conflicting annotations for one Service: the oldest Ingress's affinity type holds, as in ingress-nginx", () => {
         const older = cart({ "upstream-hash-by": "$http_x_user" }, { name: "older", created: "2025-01-01T00:00:00Z" });
-        const newer = cart({ affinity: "cookie", "upstream-hash-by": "$arg_u" }, { name: "newer", created: "2026-01-01T00:00:00Z" });
+        const newer = cart(
+            { affinity: "cookie", "upstream-hash-by": "$arg_u" },
+            { name: "newer", created: "2026-01-01T00:00:00Z" },
+        );
         // Given newest first, as a file might list them.
         const r = importOf([newer, older]);
         assertImported(r);
@@ -1032,8 +1310,14 @@ describe("istio-sticky-import: several Ingresses", () => {
     });
 
     it('two hosts, each with its own Service at "/": one app per Service on its host, mapped exactly', () => {
-        const a = cart({}, { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "one", port: 80 }] }] });
-        const b = cart({}, { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/", service: "two", port: 80 }] }] });
+        const a = cart(
+            {},
+            { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "one", port: 80 }] }] },
+        );
+        const b = cart(
+            {},
+            { name: "b", rules: [{ host: "b.example.com", paths: [{ path: "/", service: "two", port: 80 }] }] },
+        );
         const r = importOf([a, b]);
         assertImported(r);
         // "b" comes first: names descending.
@@ -1045,8 +1329,14 @@ describe("istio-sticky-import: several Ingresses", () => {
             ],
         );
         assert.deepEqual(r.config[MESH].gateway.hosts, ["b.example.com", "a.example.com"]);
-        assert.match(line(r.err, /path a\.example\.com \/ /), /mapped exactly: prefix "\/" .*app one: Service shop\/one port 80/);
-        assert.match(line(r.err, /path b\.example\.com \/ /), /mapped exactly: prefix "\/" .*app two: Service shop\/two port 80/);
+        assert.match(
+            line(r.err, /path a\.example\.com \/ /),
+            /mapped exactly: prefix "\/" .*app one: Service shop\/one port 80/,
+        );
+        assert.match(
+            line(r.err, /path b\.example\.com \/ /),
+            /mapped exactly: prefix "\/" .*app two: Service shop\/two port 80/,
+        );
         assert.match(line(r.err, /^Ingress shop\/a:/), /mapped exactly$/);
         assert.doesNotMatch(r.err, /also served on|every host/);
         // Each host's routes go to its own Service only.
@@ -1057,8 +1347,14 @@ describe("istio-sticky-import: several Ingresses", () => {
     });
 
     it("the same path on one host to two Services is not mapped: the first wins, reported", () => {
-        const a = cart({}, { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/app", service: "one", port: 80 }] }] });
-        const b = cart({}, { name: "b", rules: [{ host: "a.example.com", paths: [{ path: "/app", service: "two", port: 80 }] }] });
+        const a = cart(
+            {},
+            { name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/app", service: "one", port: 80 }] }] },
+        );
+        const b = cart(
+            {},
+            { name: "b", rules: [{ host: "a.example.com", paths: [{ path: "/app", service: "two", port: 80 }] }] },
+        );
         const r = importOf([a, b]);
         assertImported(r);
         assert.deepEqual(
@@ -1074,7 +1370,10 @@ describe("istio-sticky-import: several Ingresses", () => {
 
     it("a rule without host makes an app on every host: the same path on a named host to another Service is not mapped", () => {
         const any = ingress({ name: "b", rules: [{ paths: [{ path: "/", service: "web", port: 80 }] }] });
-        const named = ingress({ name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "other", port: 80 }] }] });
+        const named = ingress({
+            name: "a",
+            rules: [{ host: "a.example.com", paths: [{ path: "/", service: "other", port: 80 }] }],
+        });
         const r = importOf([any, named]);
         assertImported(r);
         assert.deepEqual(
@@ -1087,7 +1386,13 @@ describe("istio-sticky-import: several Ingresses", () => {
             /not mapped: the path "\/" already goes to app web \(\* \/\), Service shop\/web, a path for any host, which the gateway serves on every host, a\.example\.com included$/,
         );
         // The other way round: the named host's Service first, then the path for any host.
-        const first = importOf([any, ingress({ name: "c", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "other", port: 80 }] }] })]);
+        const first = importOf([
+            any,
+            ingress({
+                name: "c",
+                rules: [{ host: "a.example.com", paths: [{ path: "/", service: "other", port: 80 }] }],
+            }),
+        ]);
         assertImported(first);
         assert.deepEqual(
             first.apps.map((x) => [x.service.name, x.hosts]),
@@ -1098,7 +1403,10 @@ describe("istio-sticky-import: several Ingresses", () => {
             /not mapped: the path "\/" already goes to app other \(a\.example\.com \/\), Service shop\/other, and this is a path for any host, which the gateway would serve on every host, a\.example\.com included$/,
         );
         // Another path on the named host is its own; the app on every host is told it answers that host too.
-        const api = ingress({ name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/api", service: "api", port: 80 }] }] });
+        const api = ingress({
+            name: "a",
+            rules: [{ host: "a.example.com", paths: [{ path: "/api", service: "api", port: 80 }] }],
+        });
         const both = importOf([any, api]);
         assertImported(both);
         assert.deepEqual(
@@ -1116,8 +1424,14 @@ describe("istio-sticky-import: several Ingresses", () => {
     });
 
     it("a host that a wildcard rule covers is left out of the gateway's hosts (istiod would mix the wildcard's routes into it); its app keeps it", () => {
-        const wild = ingress({ name: "b", rules: [{ host: "*.example.com", paths: [{ path: "/", service: "web", port: 80 }] }] });
-        const named = ingress({ name: "a", rules: [{ host: "a.example.com", paths: [{ path: "/", service: "shop", port: 80 }] }] });
+        const wild = ingress({
+            name: "b",
+            rules: [{ host: "*.example.com", paths: [{ path: "/", service: "web", port: 80 }] }],
+        });
+        const named = ingress({
+            name: "a",
+            rules: [{ host: "a.example.com", paths: [{ path: "/", service: "shop", port: 80 }] }],
+        });
         const r = importOf([wild, named]);
         assertImported(r);
         assert.deepEqual(
@@ -1144,7 +1458,10 @@ describe("istio-sticky-import: several Ingresses", () => {
             ingress({
                 name: "web",
                 tls: [{ hosts: ["api.example.com"], secretName: "t" }],
-                rules: [{ paths: [{ path: "/", service: "web", port: 80 }] }, { host: "api.example.com", paths: [{ path: "/api", service: "api", port: 80 }] }],
+                rules: [
+                    { paths: [{ path: "/", service: "web", port: 80 }] },
+                    { host: "api.example.com", paths: [{ path: "/api", service: "api", port: 80 }] },
+                ],
             }),
         ]);
         assertImported(r);
@@ -1201,8 +1518,22 @@ describe("istio-sticky-import: several Ingresses", () => {
     });
 
     it("names apps after their Service, and after Service and namespace when two namespaces share a name", () => {
-        const a = cart({}, { name: "a", namespace: "eu", rules: [{ host: "eu.example.com", paths: [{ path: "/eu", service: "web", port: 80 }] }] });
-        const b = cart({}, { name: "b", namespace: "us", rules: [{ host: "us.example.com", paths: [{ path: "/us", service: "web", port: 80 }] }] });
+        const a = cart(
+            {},
+            {
+                name: "a",
+                namespace: "eu",
+                rules: [{ host: "eu.example.com", paths: [{ path: "/eu", service: "web", port: 80 }] }],
+            },
+        );
+        const b = cart(
+            {},
+            {
+                name: "b",
+                namespace: "us",
+                rules: [{ host: "us.example.com", paths: [{ path: "/us", service: "web", port: 80 }] }],
+            },
+        );
         const r = importOf([a, b]);
         assertImported(r);
         assert.deepEqual(
@@ -1256,14 +1587,28 @@ describe("istio-sticky-import: TLS", () => {
         ]);
         assertImported(r);
         assert.equal(r.config[TLS].httpsRedirect, false);
-        assert.match(line(r.err, /^TLS:/), /httpsRedirect false: ingress-nginx redirected only its TLS hosts.*plain\.example\.com has no certificate/);
-        assert.match(line(r.err, /^app plain:/), /browsers do not keep it from plain-HTTP responses on plain\.example\.com/);
+        assert.match(
+            line(r.err, /^TLS:/),
+            /httpsRedirect false: ingress-nginx redirected only its TLS hosts.*plain\.example\.com has no certificate/,
+        );
+        assert.match(
+            line(r.err, /^app plain:/),
+            /browsers do not keep it from plain-HTTP responses on plain\.example\.com/,
+        );
     });
 
     it("--acme-email: issuer acme, no redirect, no wildcard hosts", () => {
-        const r = withTls([{ hosts: ["shop.example.com", "*.example.com"], secretName: "t" }], {}, ["--acme-email", "ops@example.com"]);
+        const r = withTls([{ hosts: ["shop.example.com", "*.example.com"], secretName: "t" }], {}, [
+            "--acme-email",
+            "ops@example.com",
+        ]);
         assertImported(r);
-        assert.deepEqual(r.config[TLS], { enabled: true, hosts: ["shop.example.com"], issuer: "acme", acme: { email: "ops@example.com" } });
+        assert.deepEqual(r.config[TLS], {
+            enabled: true,
+            hosts: ["shop.example.com"],
+            issuer: "acme",
+            acme: { email: "ops@example.com" },
+        });
         assert.match(r.err, /not mapped: "\*\.example\.com" is a wildcard, which ACME HTTP-01 cannot issue/);
     });
 
@@ -1271,22 +1616,36 @@ describe("istio-sticky-import: TLS", () => {
         const r = withTls([{ secretName: "default-cert" }]);
         assertImported(r);
         assert.equal(r.config[TLS], undefined);
-        assert.match(line(r.err, /TLS \(no hosts\)/), /not mapped: it names no host: ingress-nginx served it as the default certificate/);
+        assert.match(
+            line(r.err, /TLS \(no hosts\)/),
+            /not mapped: it names no host: ingress-nginx served it as the default certificate/,
+        );
     });
 });
 
 describe("istio-sticky-import: the report", () => {
     it("gives every Ingress, path and annotation one of the three verdicts", () => {
         const r = importOf([
-            cart({ affinity: "cookie", "session-cookie-max-age": "60", "proxy-body-size": "8m", "cert-manager.io/cluster-issuer": "letsencrypt" }),
+            cart({
+                affinity: "cookie",
+                "session-cookie-max-age": "60",
+                "proxy-body-size": "8m",
+                "cert-manager.io/cluster-issuer": "letsencrypt",
+            }),
             ingress({ name: "x", className: "traefik", rules: [{ paths: [{ path: "/x", service: "x", port: 80 }] }] }),
         ]);
         assertImported(r);
         const lines = r.err.split("\n").filter((l) => /^\s*(Ingress|path|default backend|annotation|TLS [^:])/.test(l));
         assert.ok(lines.length >= 6, r.err);
         for (const l of lines) assert.match(l, /: (mapped exactly(: .+)?|mapped approximately: .+|not mapped: .+)$/, l);
-        assert.match(annotationLine(r.err, "proxy-body-size"), /not mapped: the import maps session affinity and routing only/);
-        assert.match(line(r.err, /annotation cert-manager\.io\/cluster-issuer/), /not mapped: the gateway's certificate comes from istio-sticky:tls/);
+        assert.match(
+            annotationLine(r.err, "proxy-body-size"),
+            /not mapped: the import maps session affinity and routing only/,
+        );
+        assert.match(
+            line(r.err, /annotation cert-manager\.io\/cluster-issuer/),
+            /not mapped: the gateway's certificate comes from istio-sticky:tls/,
+        );
         assert.match(line(r.err, /^order:/), /ingress-nginx's order/);
     });
 
@@ -1317,7 +1676,10 @@ describe("istio-sticky-import: the shop fixture (every mapping at once)", () => 
         );
         assert.match(line(err, /^Ingress shop\/legacy:/), /not mapped: spec\.ingressClassName "traefik"/);
         assert.match(
-            annotationLine(err.slice(err.indexOf("\nIngress shop/geo"), err.indexOf("\nIngress shop/api")), "upstream-hash-by"),
+            annotationLine(
+                err.slice(err.indexOf("\nIngress shop/geo"), err.indexOf("\nIngress shop/api")),
+                "upstream-hash-by",
+            ),
             /not mapped: ingress-nginx used Ingress shop\/search's value for Service shop\/geo/,
         );
     });
@@ -1343,8 +1705,14 @@ describe("istio-sticky-import: the hosts fixture (routing by host)", () => {
         );
         assert.deepEqual(config[MESH].gateway.hosts, ["*.example.com"]);
         assert.match(line(err, /^Ingress web\/home-b-next:/), /not mapped: none of its paths was mapped/);
-        assert.match(line(err, /^\s*path b\.example\.com \/ .*not mapped/), /on b\.example\.com, the path "\/" already goes to app home-b/);
-        assert.match(line(err, /^gateway hosts:/), /a\.example\.com, b\.example\.com left out: the wildcard \*\.example\.com covers them/);
+        assert.match(
+            line(err, /^\s*path b\.example\.com \/ .*not mapped/),
+            /on b\.example\.com, the path "\/" already goes to app home-b/,
+        );
+        assert.match(
+            line(err, /^gateway hosts:/),
+            /a\.example\.com, b\.example\.com left out: the wildcard \*\.example\.com covers them/,
+        );
     });
 });
 
@@ -1360,13 +1728,19 @@ describe("istio-sticky-import: each fixture's stack renders and holds against Is
             );
             // The imported affinity reaches each app's DestinationRule, on the existing Service's host.
             for (const app of stack.apps) {
-                const dr = docs.find((d) => d.kind === "DestinationRule" && d.metadata.name === app.name && d.metadata.namespace === app.namespace);
+                const dr = docs.find(
+                    (d) =>
+                        d.kind === "DestinationRule" &&
+                        d.metadata.name === app.name &&
+                        d.metadata.namespace === app.namespace,
+                );
                 assert.ok(dr, `${fixture}: no DestinationRule for ${app.name}`);
                 assert.equal((dr.spec as any).host, `${app.service!.name}.${app.namespace}.svc.cluster.local`);
                 const hash = (dr.spec as any).trafficPolicy.loadBalancer.consistentHash;
                 if (app.affinity.mode === "cookie") assert.equal(hash.httpCookie.name, app.affinity.cookie!.name);
                 if (app.affinity.mode === "header") assert.equal(hash.httpHeaderName, app.affinity.headerName);
-                if (app.affinity.mode === "queryParameter") assert.equal(hash.httpQueryParameterName, app.affinity.queryParameterName);
+                if (app.affinity.mode === "queryParameter")
+                    assert.equal(hash.httpQueryParameterName, app.affinity.queryParameterName);
             }
         });
     }
@@ -1385,7 +1759,9 @@ describe("istio-sticky-import: each fixture's stack in the mesh lab (istiod's xD
     before(function () {
         this.timeout(20 * 60_000);
         if (!findCharts()) {
-            console.log("      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)");
+            console.log(
+                "      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)",
+            );
             this.skip();
         }
         const runs = FIXTURE_NAMES.map((fixture) => {
@@ -1401,7 +1777,10 @@ describe("istio-sticky-import: each fixture's stack in the mesh lab (istiod's xD
         it(`${fixture}: istiod gives the gateway what the imported stack asks for`, () => {
             const check = checks.get(fixture);
             assert.ok(check, `${fixture} did not run`);
-            const problems = [...check.problems, ...check.apps.flatMap((a) => a.problems.map((p) => `${a.name}: ${p}`))];
+            const problems = [
+                ...check.problems,
+                ...check.apps.flatMap((a) => a.problems.map((p) => `${a.name}: ${p}`)),
+            ];
             assert.deepEqual(problems, []);
             assert.ok(check.ok);
             assert.deepEqual(
@@ -1418,7 +1797,8 @@ describe("istio-sticky-import: docs/ingress-nginx.md", () => {
     it("shows the command's options as the command prints them", () => {
         const options = IMPORT_USAGE.split("\n").filter((l) => /^ {2}-/.test(l));
         assert.ok(options.length >= 5);
-        for (const o of options) assert.ok(doc.includes(o), `docs/ingress-nginx.md lacks the option line ${JSON.stringify(o)}`);
+        for (const o of options)
+            assert.ok(doc.includes(o), `docs/ingress-nginx.md lacks the option line ${JSON.stringify(o)}`);
     });
 
     it("names every annotation the import reads in its mapping", () => {

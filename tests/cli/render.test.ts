@@ -40,8 +40,22 @@ describe("cli/render", () => {
         );
         const certManager = docs.find((d) => d.kind === "CertManager").spec.helmOptions;
         assert.deepEqual(
-            [certManager.name, certManager.chart, certManager.version, certManager.values, certManager.atomic, certManager.maxHistory],
-            ["cert-manager", "oci://quay.io/jetstack/charts/cert-manager", "v1.21.2", { crds: { enabled: true, keep: true } }, true, 10],
+            [
+                certManager.name,
+                certManager.chart,
+                certManager.version,
+                certManager.values,
+                certManager.atomic,
+                certManager.maxHistory,
+            ],
+            [
+                "cert-manager",
+                "oci://quay.io/jetstack/charts/cert-manager",
+                "v1.21.2",
+                { crds: { enabled: true, keep: true } },
+                true,
+                10,
+            ],
         );
         const dr = docs.find((d) => d.kind === "DestinationRule");
         assert.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, "x-user");
@@ -52,31 +66,49 @@ describe("cli/render", () => {
         for (const stack of listStacks(PROJECT_DIR)) {
             const { code, out } = render(["--stack", stack]);
             assert.equal(code, 0, stack);
-            assert.doesNotMatch(out, /registry\.istio\.io|gcr\.io\/istio-release|istio-release\.storage\.googleapis\.com/, stack);
+            assert.doesNotMatch(
+                out,
+                /registry\.istio\.io|gcr\.io\/istio-release|istio-release\.storage\.googleapis\.com/,
+                stack,
+            );
             const docs = parseAllDocuments(out).map((d) => d.toJS());
             const istiod = docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "istiod");
             assert.deepEqual(istiod.spec.values.global, { hub: "docker.io/istio", tag: DEFAULT_ISTIO_VERSION }, stack);
-            for (const r of docs.filter((d) => d.kind === "HelmRelease")) assert.equal(r.spec.repo, "https://blob.istio.io/istio-release/charts", stack);
+            for (const r of docs.filter((d) => d.kind === "HelmRelease"))
+                assert.equal(r.spec.repo, "https://blob.istio.io/istio-release/charts", stack);
         }
     });
 
     it("renders staging with an Envoy-set cookie and prod with a persistent cookie", () => {
         const staging = parseAllDocuments(render(["-s", "staging"]).out).map((d) => d.toJS());
-        assert.deepEqual(staging.find((d) => d.kind === "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash.httpCookie, {
-            name: "sticky-session",
-            path: "/",
-            ttl: "60s",
-        });
+        assert.deepEqual(
+            staging.find((d) => d.kind === "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash.httpCookie,
+            {
+                name: "sticky-session",
+                path: "/",
+                ttl: "60s",
+            },
+        );
         const prod = parseAllDocuments(render(["--stack", "prod"]).out).map((d) => d.toJS());
-        assert.equal(prod.find((d) => d.kind === "Service").metadata.labels["istio.io/persistent-session"], "sticky-pod");
-        assert.equal(prod.find((d) => d.metadata.name === "istiod").spec.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER, "true");
+        assert.equal(
+            prod.find((d) => d.kind === "Service").metadata.labels["istio.io/persistent-session"],
+            "sticky-pod",
+        );
+        assert.equal(
+            prod.find((d) => d.metadata.name === "istiod").spec.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER,
+            "true",
+        );
     });
 
     it("renders staging's three backends on one path, routed by target, sticky on x-user, on the Gateway API", () => {
         const docs = parseAllDocuments(render(["--stack", "staging"]).out).map((d) => d.toJS());
         const route = docs.find((d) => d.kind === "HTTPRoute" && d.metadata.name === "path-backends");
         assert.deepEqual(
-            route.spec.rules.map((r: any) => [r.backendRefs[0].name, r.matches[0].headers[0].value, r.matches[0].path.value]),
+            route.spec.rules.map((r: any) => [
+                r.backendRefs[0].name,
+                r.matches[0].headers[0].value,
+                r.matches[0].path.value,
+            ]),
             [
                 ["backend-1", "backend-1", "/backends"],
                 ["backend-2", "backend-2", "/backends"],
@@ -101,7 +133,10 @@ describe("cli/render", () => {
     it("renders dev's direct routing and prod's autoscaling", () => {
         const dev = parseAllDocuments(render(["--stack", "dev"]).out).map((d) => d.toJS());
         const filter = dev.find((d) => d.kind === "EnvoyFilter");
-        assert.deepEqual([filter.metadata.namespace, filter.spec.configPatches[0].match.cluster.subset], ["istio-ingress", "direct"]);
+        assert.deepEqual(
+            [filter.metadata.namespace, filter.spec.configPatches[0].match.cluster.subset],
+            ["istio-ingress", "direct"],
+        );
         const prod = parseAllDocuments(render(["--stack", "prod"]).out).map((d) => d.toJS());
         assert.deepEqual(prod.find((d) => d.kind === "HorizontalPodAutoscaler").spec.maxReplicas, 10);
         assert.ok(prod.find((d) => d.kind === "PodDisruptionBudget"));
@@ -142,7 +177,9 @@ describe("cli/render", () => {
     });
 
     it("fails with the same validation errors as pulumi up", () => {
-        const dir = projectWith("config:\n  istio-sticky:apps:\n    - name: web\n      affinity: {mode: header}\n  istio-sticky:bogus: 1\n");
+        const dir = projectWith(
+            "config:\n  istio-sticky:apps:\n    - name: web\n      affinity: {mode: header}\n  istio-sticky:bogus: 1\n",
+        );
         const { code, err, out } = render(["--stack", "t"], dir);
         assert.equal(code, 1);
         assert.equal(out, "");
@@ -151,7 +188,9 @@ describe("cli/render", () => {
     });
 
     it("prints warnings on stderr and the objects on stdout", () => {
-        const dir = projectWith("config:\n  istio-sticky:apps:\n    - name: web\n      affinity: {mode: cookie, cookie: {name: app-session}}\n");
+        const dir = projectWith(
+            "config:\n  istio-sticky:apps:\n    - name: web\n      affinity: {mode: cookie, cookie: {name: app-session}}\n",
+        );
         const { code, err, out } = render(["--stack", "t"], dir);
         assert.equal(code, 0);
         assert.match(err, /^warning: istio-sticky:apps\[0\]\.affinity\.cookie\.ttl is not set/);
@@ -169,7 +208,10 @@ describe("cli/render", () => {
     });
 
     it("runs as `npm run -s render` in its own process, its whole stdout YAML a pipe can take as is", () => {
-        const ok = execFileSync("npm", ["run", "-s", "render", "--", "--stack", "dev"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        const ok = execFileSync("npm", ["run", "-s", "render", "--", "--stack", "dev"], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+        });
         const docs = parseAllDocuments(ok);
         assert.ok(docs.every((d) => d.errors.length === 0));
         assert.ok(
@@ -177,7 +219,10 @@ describe("cli/render", () => {
             "every document is an object, no banner lines",
         );
         assert.equal(docs[0].toJS().kind, "Namespace");
-        const bad = spawnSync("npm", ["run", "-s", "render", "--", "--stack", "nope"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        const bad = spawnSync("npm", ["run", "-s", "render", "--", "--stack", "nope"], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+        });
         assert.equal(bad.status, 1);
     });
 
@@ -186,7 +231,10 @@ describe("cli/render", () => {
         const r = spawnSync("npm", ["run", "render", "--", "--stack", "dev"], { cwd: PROJECT_DIR, encoding: "utf8" });
         assert.equal(r.status, 2);
         assert.doesNotMatch(r.stdout, /kind:/);
-        assert.match(r.stderr, /npm wrote its banner into the output, which is then not valid YAML: run "npm run -s render -- --stack dev"/);
+        assert.match(
+            r.stderr,
+            /npm wrote its banner into the output, which is then not valid YAML: run "npm run -s render -- --stack dev"/,
+        );
     });
 
     it("writes --out afresh: files of an earlier render are gone, other files are never mixed in", () => {
@@ -199,12 +247,18 @@ describe("cli/render", () => {
         );
         assert.equal(render(["--stack", "staging", "--out", out]).code, 0);
         const staging = fs.readdirSync(out);
-        assert.ok(!staging.some((f) => /envoyfilter/.test(f)), `no dev file left among staging's: ${staging.join(", ")}`);
+        assert.ok(
+            !staging.some((f) => /envoyfilter/.test(f)),
+            `no dev file left among staging's: ${staging.join(", ")}`,
+        );
         assert.equal(staging.length, planDocsCount("staging"));
         fs.writeFileSync(path.join(out, "notes.txt"), "mine");
         const mixed = render(["--stack", "dev", "--out", out]);
         assert.equal(mixed.code, 1);
-        assert.match(mixed.err, /--out .* holds files render did not write \(notes\.txt\); choose an empty or new folder/);
+        assert.match(
+            mixed.err,
+            /--out .* holds files render did not write \(notes\.txt\); choose an empty or new folder/,
+        );
         assert.ok(fs.existsSync(path.join(out, "notes.txt")), "nothing of the user's is deleted");
     });
 
@@ -222,9 +276,15 @@ describe("cli/render", () => {
         assert.equal(broken.code, 1);
         assert.match(broken.err, /Pulumi\.t\.yaml: .*line 3/);
         // Pulumi reads "apps" in a stack of project "t" as "t:apps": an unknown namespace for this program, so it is refused by name.
-        const bare = render(["--stack", "t"], projectWith("config:\n  apps:\n    - name: web\n  istio-sticky:apps:\n    - name: web\n"));
+        const bare = render(
+            ["--stack", "t"],
+            projectWith("config:\n  apps:\n    - name: web\n  istio-sticky:apps:\n    - name: web\n"),
+        );
         assert.equal(bare.code, 1);
-        assert.match(bare.err, /t:apps: not read: its namespace is "t", not "istio-sticky" \(did you mean istio-sticky:apps\?\)/);
+        assert.match(
+            bare.err,
+            /t:apps: not read: its namespace is "t", not "istio-sticky" \(did you mean istio-sticky:apps\?\)/,
+        );
     });
 });
 

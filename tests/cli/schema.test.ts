@@ -64,21 +64,47 @@ describe("multi-language use (the component analyzer's schema)", function () {
             "sourceIp",
         ]);
         // Free-form Helm values are the only Any.
-        assert.deepEqual(schema.types["istio-sticky:index:MeshValues"].properties.istiod.additionalProperties, { $ref: "pulumi.json#/Any" });
+        assert.deepEqual(schema.types["istio-sticky:index:MeshValues"].properties.istiod.additionalProperties, {
+            $ref: "pulumi.json#/Any",
+        });
         assert.deepEqual(JSON.stringify(schema).match(/pulumi\.json#\/Any/g)?.length, 5);
     });
 
     it("names input types so the generated SDKs call them <Name>Args, as TypeScript does (no AffinityArgsArgs)", () => {
         for (const name of Object.keys(schema.types)) assert.doesNotMatch(name, /Args$/, name);
-        for (const name of ["App", "Affinity", "Cookie", "Mesh", "Gateway", "Tls", "Acme", "Direct", "Autoscaling", "Match"])
+        for (const name of [
+            "App",
+            "Affinity",
+            "Cookie",
+            "Mesh",
+            "Gateway",
+            "Tls",
+            "Acme",
+            "Direct",
+            "Autoscaling",
+            "Match",
+        ])
             assert.ok(schema.types[`istio-sticky:index:${name}`], name);
     });
 
     it("exports the outputs another language reads", () => {
         const outputs = (c: string) => Object.keys(schema.resources[`istio-sticky:index:${c}`].properties).sort();
         assert.deepEqual(outputs("StickySessions"), ["endpoints", "gatewayLabels", "ingress", "meshRequirements"]);
-        assert.deepEqual(outputs("IstioMesh"), ["gatewayLabels", "gatewayNamespace", "gatewayServiceName", "ingress", "version"]);
-        assert.deepEqual(outputs("StickyApp"), ["affinity", "meshRequirements", "namespace", "path", "pods", "serviceHost"]);
+        assert.deepEqual(outputs("IstioMesh"), [
+            "gatewayLabels",
+            "gatewayNamespace",
+            "gatewayServiceName",
+            "ingress",
+            "version",
+        ]);
+        assert.deepEqual(outputs("StickyApp"), [
+            "affinity",
+            "meshRequirements",
+            "namespace",
+            "path",
+            "pods",
+            "serviceHost",
+        ]);
         assert.deepEqual(outputs("GatewayTls"), ["hosts", "issuerName", "secretName"]);
     });
 
@@ -88,19 +114,39 @@ describe("multi-language use (the component analyzer's schema)", function () {
         beforeEach(() => rec.reset());
         let shared: ComponentProvider | undefined;
         const provider = () =>
-            (shared ??= new ComponentProvider({ components: getPulumiComponents(require(path.join(ROOT, pkg.main))), dirname: ROOT, name: "istio-sticky" }));
-        new ComponentProvider({ components: getPulumiComponents(require(path.join(ROOT, pkg.main))), dirname: ROOT, name: "istio-sticky" });
+            (shared ??= new ComponentProvider({
+                components: getPulumiComponents(require(path.join(ROOT, pkg.main))),
+                dirname: ROOT,
+                name: "istio-sticky",
+            }));
+        new ComponentProvider({
+            components: getPulumiComponents(require(path.join(ROOT, pkg.main))),
+            dirname: ROOT,
+            name: "istio-sticky",
+        });
 
         it("StickySessions from plain inputs, as a YAML or Python program sends them", async () => {
             const result = await provider().construct(
                 "sticky",
                 "istio-sticky:index:StickySessions",
-                { apps: [{ name: "shop", affinity: { mode: "cookie", cookie: { name: "shop-session", ttl: "3600s" } } }] },
+                {
+                    apps: [
+                        { name: "shop", affinity: { mode: "cookie", cookie: { name: "shop-session", ttl: "3600s" } } },
+                    ],
+                },
                 {},
             );
-            assert.deepEqual(Object.keys(result.state).sort(), ["endpoints", "gatewayLabels", "ingress", "meshRequirements"]);
+            assert.deepEqual(Object.keys(result.state).sort(), [
+                "endpoints",
+                "gatewayLabels",
+                "ingress",
+                "meshRequirements",
+            ]);
             const endpoints = await valueOf(result.state.endpoints as any);
-            assert.equal((endpoints as any).shop.affinity, "consistent hash on cookie shop-session, set by Envoy with ttl 3600s");
+            assert.equal(
+                (endpoints as any).shop.affinity,
+                "consistent hash on cookie shop-session, set by Envoy with ttl 3600s",
+            );
             await settle(rec);
             assert.ok(rec.byNameOf("sticky-mesh-istiod"));
             assert.ok(rec.byNameOf("sticky-shop-deployment"));
@@ -114,7 +160,12 @@ describe("multi-language use (the component analyzer's schema)", function () {
                 {},
             );
             assert.equal(await valueOf(app.state.serviceHost as any), "web.web.svc.cluster.local");
-            const tls = await provider().construct("certs", "istio-sticky:index:GatewayTls", { hosts: ["a.test"], gatewayNamespace: "istio-ingress" }, {});
+            const tls = await provider().construct(
+                "certs",
+                "istio-sticky:index:GatewayTls",
+                { hosts: ["a.test"], gatewayNamespace: "istio-ingress" },
+                {},
+            );
             assert.equal(await valueOf(tls.state.secretName as any), "sticky-gateway-tls");
             assert.deepEqual(await valueOf(tls.state.hosts as any), ["a.test"]);
         });

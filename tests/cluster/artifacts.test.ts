@@ -20,7 +20,15 @@ import { buildPlan, type Plan } from "../../components/plan/stack";
 import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../../components/plan/types";
 import { parseStackConfig } from "../../components/settings/validate";
 import { gatewayApiVersionFor } from "../../components/settings/versions";
-import { ensureArtifacts, ensureHelm, helmEnv, serveArtifacts, type ArtifactServer, type Artifacts, type Helm } from "../../lab/cluster/artifacts";
+import {
+    ensureArtifacts,
+    ensureHelm,
+    helmEnv,
+    serveArtifacts,
+    type ArtifactServer,
+    type Artifacts,
+    type Helm,
+} from "../../lab/cluster/artifacts";
 
 const REPO = path.join(__dirname, "..", "..");
 const STACKS = ["dev", "staging", "prod", "ambient"] as const;
@@ -34,7 +42,11 @@ interface K8sDoc {
 
 /** The stack's config file, pointed at the server, at the Istio release served. */
 function stackConfig(stack: string, server: ArtifactServer, istio: string): Record<string, unknown> {
-    const config = (parse(fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, any> }).config;
+    const config = (
+        parse(fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as {
+            config: Record<string, any>;
+        }
+    ).config;
     const mesh = config["istio-sticky:mesh"] ?? {};
     config["istio-sticky:mesh"] = {
         ...mesh,
@@ -42,7 +54,11 @@ function stackConfig(stack: string, server: ArtifactServer, istio: string): Reco
         chartRepository: server.istioChartRepository,
         gatewayApiCrdsRepository: server.gatewayApiCrdsRepository,
     };
-    if (config["istio-sticky:tls"]) config["istio-sticky:tls"] = { ...config["istio-sticky:tls"], chartRepository: server.certManagerChartRepository };
+    if (config["istio-sticky:tls"])
+        config["istio-sticky:tls"] = {
+            ...config["istio-sticky:tls"],
+            chartRepository: server.certManagerChartRepository,
+        };
     return config;
 }
 
@@ -65,7 +81,17 @@ function releasesOf(stack: string, plan: Plan): PlannedRelease[] {
         }
         if (o.apiVersion === CERT_MANAGER_TYPE.apiVersion && o.kind === CERT_MANAGER_TYPE.kind) {
             const h = (o.spec as { helmOptions: any }).helmOptions;
-            return [{ stack, name: h.name, namespace: h.namespace, chart: h.chart, repo: h.repositoryOpts.repo, version: h.version, values: h.values }];
+            return [
+                {
+                    stack,
+                    name: h.name,
+                    namespace: h.namespace,
+                    chart: h.chart,
+                    repo: h.repositoryOpts.repo,
+                    version: h.version,
+                    values: h.values,
+                },
+            ];
         }
         return [];
     });
@@ -83,16 +109,28 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
     /** Runs helm without blocking: the server answering it is in this process. */
     const run = (args: string[]) =>
         new Promise<{ code: number | null; stdout: string; stderr: string; detail: string }>((resolve, reject) => {
-            execFile(helm.helm, args, { env, encoding: "utf8", timeout: 10 * 60_000, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-                const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-                if (err && code === null) return reject(err);
-                resolve({ code, stdout, stderr, detail: `\n--- helm ${args.join(" ")} ---\n${stderr}\n${stdout.slice(-4000)}` });
-            });
+            execFile(
+                helm.helm,
+                args,
+                { env, encoding: "utf8", timeout: 10 * 60_000, maxBuffer: 256 * 1024 * 1024 },
+                (err, stdout, stderr) => {
+                    const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
+                    if (err && code === null) return reject(err);
+                    resolve({
+                        code,
+                        stdout,
+                        stderr,
+                        detail: `\n--- helm ${args.join(" ")} ---\n${stderr}\n${stdout.slice(-4000)}`,
+                    });
+                },
+            );
         });
 
     before(async function () {
         if (!process.env.ISTIO_STICKY_CLUSTER) {
-            console.log("    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: about 5 minutes) and serve the lab's charts and CRDs");
+            console.log(
+                "    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: about 5 minutes) and serve the lab's charts and CRDs",
+            );
             this.skip();
         }
         artifacts = ensureArtifacts();
@@ -137,10 +175,16 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
             `istiod-${istio}.tgz`,
             `ztunnel-${istio}.tgz`,
         ]);
-        assert.deepEqual(files(artifacts.certManagerCharts), [`cert-manager-${artifacts.versions.certManager}.tgz`, "index.yaml"]);
-        for (const v of artifacts.versions.gatewayApi) assert.ok(fs.statSync(path.join(artifacts.gatewayApi, v, "standard-install.yaml")).size > 100_000);
+        assert.deepEqual(files(artifacts.certManagerCharts), [
+            `cert-manager-${artifacts.versions.certManager}.tgz`,
+            "index.yaml",
+        ]);
+        for (const v of artifacts.versions.gatewayApi)
+            assert.ok(fs.statSync(path.join(artifacts.gatewayApi, v, "standard-install.yaml")).size > 100_000);
         // The index names the charts relative to the repository, so it works from whatever port serves it.
-        const index = parse(fs.readFileSync(path.join(artifacts.istioCharts, "index.yaml"), "utf8")) as { entries: Record<string, any[]> };
+        const index = parse(fs.readFileSync(path.join(artifacts.istioCharts, "index.yaml"), "utf8")) as {
+            entries: Record<string, any[]>;
+        };
         assert.deepEqual(Object.keys(index.entries).sort(), ["base", "cni", "gateway", "istiod", "ztunnel"]);
         for (const [name, [entry]] of Object.entries(index.entries)) {
             assert.deepEqual([entry.version, entry.appVersion, entry.urls], [istio, istio, [`${name}-${istio}.tgz`]]);
@@ -175,7 +219,9 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
         assert.equal(r.code, 0, r.detail);
         r = await run(["search", "repo", "--versions", "-o", "json", "istio/"]);
         assert.equal(r.code, 0, r.detail);
-        const found = (JSON.parse(r.stdout) as { name: string; version: string; app_version: string }[]).map((c) => `${c.name} ${c.version} ${c.app_version}`);
+        const found = (JSON.parse(r.stdout) as { name: string; version: string; app_version: string }[]).map(
+            (c) => `${c.name} ${c.version} ${c.app_version}`,
+        );
         assert.deepEqual(
             found.sort(),
             ["base", "cni", "gateway", "istiod", "ztunnel"].map((c) => `istio/${c} ${istio} ${istio}`),
@@ -187,7 +233,14 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
         assert.equal(r.code, 0, r.detail);
         const pulled = fs.readFileSync(path.join(dest, `istiod-${istio}.tgz`));
         assert.ok(pulled.equals(fs.readFileSync(path.join(artifacts.istioCharts, `istiod-${istio}.tgz`))));
-        r = await run(["pull", "jetstack/cert-manager", "--version", artifacts.versions.certManager, "--destination", dest]);
+        r = await run([
+            "pull",
+            "jetstack/cert-manager",
+            "--version",
+            artifacts.versions.certManager,
+            "--destination",
+            dest,
+        ]);
         assert.equal(r.code, 0, r.detail);
         const requests = server.requests();
         for (const want of [
@@ -209,18 +262,33 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
             const values = path.join(tmp, `${rel.stack}-${rel.name}.json`);
             fs.writeFileSync(values, JSON.stringify(rel.values));
             // As the provider's embedded Helm is given it: the repository URL and the chart's name, no `helm repo add`.
-            const args = ["template", rel.name, rel.chart, "--repo", rel.repo, "--version", rel.version, "--namespace", rel.namespace, "-f", values];
+            const args = [
+                "template",
+                rel.name,
+                rel.chart,
+                "--repo",
+                rel.repo,
+                "--version",
+                rel.version,
+                "--namespace",
+                rel.namespace,
+                "-f",
+                values,
+            ];
             const r = await run(args);
             assert.equal(r.code, 0, `${rel.stack}: ${r.detail}`);
             const docs = parseAllDocuments(r.stdout)
                 .map((d) => d.toJS() as K8sDoc | null)
                 .filter((d): d is K8sDoc => !!d && typeof d === "object");
             const named = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
-            const has = (kind: string, name: string) => assert.ok(named(kind, name), `${rel.stack} ${rel.chart}: ${kind} ${name} rendered`);
+            const has = (kind: string, name: string) =>
+                assert.ok(named(kind, name), `${rel.stack} ${rel.chart}: ${kind} ${name} rendered`);
             // Istio's ambient profile (files/profile-ambient.yaml of each chart) picks the distroless images.
             const tag = rel.values.profile === "ambient" ? `${istio}-distroless` : istio;
             const containerImages = (kind: string, name: string) =>
-                (named(kind, name)?.spec?.template?.spec?.containers ?? []).map((c: { image: string }) => c.image) as string[];
+                (named(kind, name)?.spec?.template?.spec?.containers ?? []).map(
+                    (c: { image: string }) => c.image,
+                ) as string[];
             switch (rel.chart) {
                 case "base":
                     has("CustomResourceDefinition", "virtualservices.networking.istio.io");
@@ -235,12 +303,18 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
                     has("Deployment", rel.name);
                     has("Service", rel.name);
                     const type = (rel.values.service as { type: string }).type;
-                    assert.equal(named("Service", rel.name)!.spec.type, type, `${rel.stack}: the gateway Service is a ${type}`);
+                    assert.equal(
+                        named("Service", rel.name)!.spec.type,
+                        type,
+                        `${rel.stack}: the gateway Service is a ${type}`,
+                    );
                     break;
                 }
                 case "cni":
                     has("DaemonSet", "istio-cni-node");
-                    assert.deepEqual(containerImages("DaemonSet", "istio-cni-node"), [`docker.io/istio/install-cni:${tag}`]);
+                    assert.deepEqual(containerImages("DaemonSet", "istio-cni-node"), [
+                        `docker.io/istio/install-cni:${tag}`,
+                    ]);
                     break;
                 case "ztunnel":
                     has("DaemonSet", "ztunnel");
@@ -269,21 +343,29 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
                         ],
                         `${rel.stack}: crds.enabled renders cert-manager's CRDs`,
                     );
-                    for (const c of crds) assert.equal(c.metadata.annotations?.["helm.sh/resource-policy"], "keep", `${c.metadata.name} kept (crds.keep)`);
+                    for (const c of crds)
+                        assert.equal(
+                            c.metadata.annotations?.["helm.sh/resource-policy"],
+                            "keep",
+                            `${c.metadata.name} kept (crds.keep)`,
+                        );
                     break;
                 }
                 default:
                     assert.fail(`${rel.stack}: unexpected chart ${rel.chart}`);
             }
         }
-        console.log(`    rendered ${releases.length} releases of ${plans.size} stacks (${[...charts].sort().join(", ")})`);
+        console.log(
+            `    rendered ${releases.length} releases of ${plans.size} stacks (${[...charts].sort().join(", ")})`,
+        );
     });
 
     it("each Gateway API CRD file a plan names is served, with the HTTPRoute CRD of that release", async function () {
         const urls = new Set<string>();
         for (const plan of plans.values()) {
             for (const { object: o } of plan.objects) {
-                if (o.apiVersion === MANIFEST_FILE_TYPE.apiVersion && o.kind === MANIFEST_FILE_TYPE.kind) urls.add((o.spec as { url: string }).url);
+                if (o.apiVersion === MANIFEST_FILE_TYPE.apiVersion && o.kind === MANIFEST_FILE_TYPE.kind)
+                    urls.add((o.spec as { url: string }).url);
             }
         }
         // Istio 1.30's release, which no shipped stack installs, is served too.
@@ -301,7 +383,12 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
             assert.ok(httpRoute, `${url}: the HTTPRoute CRD`);
             assert.equal(httpRoute.metadata.annotations?.["gateway.networking.k8s.io/bundle-version"], version);
             assert.equal(httpRoute.metadata.annotations?.["gateway.networking.k8s.io/channel"], "standard");
-            for (const c of crds) assert.equal(c.metadata.annotations?.["gateway.networking.k8s.io/bundle-version"], version, c.metadata.name);
+            for (const c of crds)
+                assert.equal(
+                    c.metadata.annotations?.["gateway.networking.k8s.io/bundle-version"],
+                    version,
+                    c.metadata.name,
+                );
             // The same CRDs as the release's config/crd/standard, where a copy of it is on this machine.
             const shared = path.join(REPO, "..", "shared", "charts", `gateway-api-${version}`);
             if (fs.existsSync(shared)) {
@@ -309,7 +396,9 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
                     .readdirSync(shared)
                     .filter((f) => f.endsWith(".yaml"))
                     .sort()
-                    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(shared, f), "utf8")).map((d) => d.toJS()))
+                    .flatMap((f) =>
+                        parseAllDocuments(fs.readFileSync(path.join(shared, f), "utf8")).map((d) => d.toJS()),
+                    )
                     .filter(Boolean);
                 assert.deepEqual(docs, expected, `${url}: the documents of ${shared}`);
             }
@@ -323,7 +412,10 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
         assert.match(r.stderr, /chart "istiod" matching 1\.31\.9 not found in istio index/, r.detail);
         r = await run(["template", "istiod", "istiod", "--repo", server.istioChartRepository, "--version", "1.31.9"]);
         assert.notEqual(r.code, 0, r.detail);
-        assert.ok(r.stderr.includes(`chart "istiod" version "1.31.9" not found in ${server.istioChartRepository} repository`), r.detail);
+        assert.ok(
+            r.stderr.includes(`chart "istiod" version "1.31.9" not found in ${server.istioChartRepository} repository`),
+            r.detail,
+        );
 
         const status = async (p: string, method = "GET") => (await fetch(`${server.url}${p}`, { method })).status;
         assert.equal(await status("/charts/istio/istiod-1.31.9.tgz"), 404);

@@ -48,7 +48,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class Fatal extends Error {}
 
 /** `poll` that stops at once on a Fatal error (a program that exited will not come back). */
-const pollAlive = <T>(what: string, count: number, check: () => Promise<T | undefined> | T | undefined) => poll(what, count, check, (e) => e instanceof Fatal);
+const pollAlive = <T>(what: string, count: number, check: () => Promise<T | undefined> | T | undefined) =>
+    poll(what, count, check, (e) => e instanceof Fatal);
 
 /** The chart's args of each program (templates of chart v1.21.1 with default values, release "cert-manager"). */
 const CHART_ARGS: Record<keyof typeof CERT_MANAGER_PROGRAMS, string[]> = {
@@ -156,7 +157,10 @@ function certificate(name: string, secretName: string, dnsNames: string[]): obje
     };
 }
 
-function readyCondition(obj: { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } } | undefined) {
+function readyCondition(
+    obj:
+        { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } } | undefined,
+) {
     return obj?.status?.conditions?.find((c) => c.type === "Ready");
 }
 
@@ -175,11 +179,20 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
         const log = path.join(tmp, `${p.binary}.log`);
         const fd = fs.openSync(log, "a");
         const root = fs.mkdtempSync(path.join(tmp, `${program}-root-`));
-        const proc = spawn(path.join(build.bin, p.binary), [...CHART_ARGS[program], ...p.extraArgs(cluster!.kubeconfig)], {
-            cwd: root,
-            stdio: ["ignore", fd, fd],
-            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, POD_NAMESPACE: CM_NS, ...p.extraEnv(cluster!.kubeconfig) },
-        });
+        const proc = spawn(
+            path.join(build.bin, p.binary),
+            [...CHART_ARGS[program], ...p.extraArgs(cluster!.kubeconfig)],
+            {
+                cwd: root,
+                stdio: ["ignore", fd, fd],
+                env: {
+                    PATH: process.env.PATH ?? "/usr/bin:/bin",
+                    HOME: root,
+                    POD_NAMESPACE: CM_NS,
+                    ...p.extraEnv(cluster!.kubeconfig),
+                },
+            },
+        );
         fs.closeSync(fd);
         const r = { name: program, proc, log };
         running.push(r);
@@ -199,7 +212,9 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
 
     before(async function () {
         if (!process.env.ISTIO_STICKY_CLUSTER) {
-            console.log("    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: about 6 minutes) and run cert-manager against the lab's control plane");
+            console.log(
+                "    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: about 6 minutes) and run cert-manager against the lab's control plane",
+            );
             this.skip();
         }
         build = ensureCertManager();
@@ -220,7 +235,9 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-certmanager-"));
         cluster = await startCluster();
         k = { bin: cluster.bin, kubeconfig: cluster.kubeconfig };
-        console.log(`    cluster ${cluster.server} (${cluster.version}) started in ${cluster.startSeconds.toFixed(1)} s`);
+        console.log(
+            `    cluster ${cluster.server} (${cluster.version}) started in ${cluster.startSeconds.toFixed(1)} s`,
+        );
 
         kubectl(k, ["apply", "--server-side", "--field-manager=sticky-test", "-f", build.crds]);
         kubectl(k, ["wait", "--for=condition=Established", "--timeout=60s", "-f", build.crds]);
@@ -244,7 +261,9 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
     });
 
     it("the component plugin reports v0.2.0 and serves the CertManager component's schema over gRPC", async () => {
-        const plugin = spawn(path.join(build.bin, "pulumi-resource-kubernetes-cert-manager"), [], { stdio: ["ignore", "pipe", "pipe"] });
+        const plugin = spawn(path.join(build.bin, "pulumi-resource-kubernetes-cert-manager"), [], {
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         try {
             // With no engine address the plugin starts in attach mode and prints the port it serves on.
             const port = await new Promise<number>((resolve, reject) => {
@@ -260,11 +279,17 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
                 });
                 plugin.once("exit", (code) => reject(new Error(`the plugin exited (${code}): ${out}`)));
             });
-            const client = new providerGrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+            const client = new providerGrpc.ResourceProviderClient(
+                `127.0.0.1:${port}`,
+                grpc.credentials.createInsecure(),
+            );
             const call = <T>(method: string, req: unknown) =>
                 new Promise<T>((resolve, reject) =>
-                    client[method](req, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err: Error | null, res: T) =>
-                        err ? reject(err) : resolve(res),
+                    client[method](
+                        req,
+                        new grpc.Metadata(),
+                        { deadline: Date.now() + 30_000 },
+                        (err: Error | null, res: T) => (err ? reject(err) : resolve(res)),
                     ),
                 );
             try {
@@ -278,7 +303,9 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
                 for (const input of ["installCRDs", "helmOptions", "webhook", "cainjector", "startupapicheck"]) {
                     assert.ok(input in component.inputProperties, `CertManager has input ${input}`);
                 }
-                console.log(`    plugin on 127.0.0.1:${port}: version ${info.getVersion()}, schema ${Object.keys(component.inputProperties).length} inputs`);
+                console.log(
+                    `    plugin on 127.0.0.1:${port}: version ${info.getVersion()}, schema ${Object.keys(component.inputProperties).length} inputs`,
+                );
             } finally {
                 client.close();
             }
@@ -289,14 +316,26 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
 
     it("without cert-manager-controller running, a Certificate for sticky.test gets no Secret and no Ready condition within 15 s", async () => {
         apply([
-            { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "selfsigned", namespace: NS }, spec: { selfSigned: {} } },
+            {
+                apiVersion: "cert-manager.io/v1",
+                kind: "Issuer",
+                metadata: { name: "selfsigned", namespace: NS },
+                spec: { selfSigned: {} },
+            },
             certificate("sticky", "sticky-tls", [HOST]),
         ]);
         for (let i = 0; i < 30; i++) {
-            assert.equal(getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: "sticky-tls", namespace: NS } }), undefined);
+            assert.equal(
+                getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: "sticky-tls", namespace: NS } }),
+                undefined,
+            );
             await sleep(500);
         }
-        const cert = getObject(k, { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "sticky", namespace: NS } });
+        const cert = getObject(k, {
+            apiVersion: "cert-manager.io/v1",
+            kind: "Certificate",
+            metadata: { name: "sticky", namespace: NS },
+        });
         assert.equal(readyCondition(cert), undefined);
     });
 
@@ -305,37 +344,62 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
         const controller = start("controller");
         const cert = await pollAlive("Certificate sticky Ready=True", 240, () => {
             alive(controller);
-            const c = getObject(k, { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "sticky", namespace: NS } });
+            const c = getObject(k, {
+                apiVersion: "cert-manager.io/v1",
+                kind: "Certificate",
+                metadata: { name: "sticky", namespace: NS },
+            });
             return readyCondition(c)?.status === "True" ? c : undefined;
         });
         const seconds = (performance.now() - started) / 1000;
-        const secret = getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: "sticky-tls", namespace: NS } });
+        const secret = getObject(k, {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "sticky-tls", namespace: NS },
+        });
         assert.equal(secret?.type, "kubernetes.io/tls");
         const x509 = new X509Certificate(Buffer.from(secret.data["tls.crt"], "base64"));
         assert.match(x509.subjectAltName ?? "", /(^|, )DNS:sticky\.test(,|$)/);
         assert.ok(x509.verify(x509.publicKey), "self-signed: signed with its own key");
-        assert.ok(x509.checkPrivateKey(createPrivateKey(Buffer.from(secret.data["tls.key"], "base64"))), "tls.key is the certificate's key");
-        const issuer = getObject(k, { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "selfsigned", namespace: NS } });
+        assert.ok(
+            x509.checkPrivateKey(createPrivateKey(Buffer.from(secret.data["tls.key"], "base64"))),
+            "tls.key is the certificate's key",
+        );
+        const issuer = getObject(k, {
+            apiVersion: "cert-manager.io/v1",
+            kind: "Issuer",
+            metadata: { name: "selfsigned", namespace: NS },
+        });
         assert.equal(readyCondition(issuer)?.status, "True");
         assert.equal(cert.status.notAfter, new Date(x509.validTo).toISOString().replace(".000Z", "Z"));
         const log = fs.readFileSync(controller.log, "utf8");
         assert.match(log, /starting cert-manager controller.*version="v1\.21\.2"/);
         assert.ok(
-            getObject(k, { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "cert-manager-controller", namespace: "kube-system" } }),
+            getObject(k, {
+                apiVersion: "coordination.k8s.io/v1",
+                kind: "Lease",
+                metadata: { name: "cert-manager-controller", namespace: "kube-system" },
+            }),
             "the controller holds its leader-election Lease in kube-system",
         );
-        console.log(`    issued ${x509.subjectAltName} (valid to ${x509.validTo}) ${seconds.toFixed(1)} s after the controller started`);
+        console.log(
+            `    issued ${x509.subjectAltName} (valid to ${x509.validTo}) ${seconds.toFixed(1)} s after the controller started`,
+        );
     });
 
     it("cert-manager-cainjector with --kubeconfig but no KUBECONFIG exits looking for the in-cluster config (why extraEnv sets it)", async () => {
         const p = CERT_MANAGER_PROGRAMS.cainjector;
         const log = path.join(tmp, "cainjector-without-env.log");
         const fd = fs.openSync(log, "a");
-        const proc = spawn(path.join(build.bin, p.binary), [...CHART_ARGS.cainjector, ...p.extraArgs(cluster!.kubeconfig)], {
-            cwd: tmp,
-            stdio: ["ignore", fd, fd],
-            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmp, POD_NAMESPACE: CM_NS },
-        });
+        const proc = spawn(
+            path.join(build.bin, p.binary),
+            [...CHART_ARGS.cainjector, ...p.extraArgs(cluster!.kubeconfig)],
+            {
+                cwd: tmp,
+                stdio: ["ignore", fd, fd],
+                env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmp, POD_NAMESPACE: CM_NS },
+            },
+        );
         fs.closeSync(fd);
         const code = await new Promise<number | null>((resolve) => {
             const t = setTimeout(() => proc.kill("SIGKILL"), 30_000);
@@ -363,21 +427,38 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
                         sideEffects: "None",
                         failurePolicy: "Ignore",
                         // A group nobody serves: the API server never calls this webhook.
-                        rules: [{ apiGroups: ["sticky.test"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["nothing"] }],
+                        rules: [
+                            {
+                                apiGroups: ["sticky.test"],
+                                apiVersions: ["v1"],
+                                operations: ["CREATE"],
+                                resources: ["nothing"],
+                            },
+                        ],
                         clientConfig: { url: "https://127.0.0.1:1/nothing" },
                     },
                 ],
             },
         ]);
-        const secret = getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: "sticky-tls", namespace: NS } });
+        const secret = getObject(k, {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "sticky-tls", namespace: NS },
+        });
         const started = performance.now();
         const bundle = await pollAlive("caBundle injected", 240, () => {
             alive(cainjector);
-            const w = getObject(k, { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name } });
+            const w = getObject(k, {
+                apiVersion: "admissionregistration.k8s.io/v1",
+                kind: "ValidatingWebhookConfiguration",
+                metadata: { name },
+            });
             return w?.webhooks?.[0]?.clientConfig?.caBundle as string | undefined;
         });
         assert.equal(Buffer.from(bundle, "base64").toString(), Buffer.from(secret.data["ca.crt"], "base64").toString());
-        console.log(`    caBundle injected ${((performance.now() - started) / 1000).toFixed(1)} s after the cainjector started`);
+        console.log(
+            `    caBundle injected ${((performance.now() - started) / 1000).toFixed(1)} s after the cainjector started`,
+        );
     });
 
     it("cert-manager-webhook serves TLS on 127.0.0.1:10250 with a certificate of its CA Secret and judges AdmissionReviews", async () => {
@@ -387,7 +468,11 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
             return (await httpGet(`http://127.0.0.1:${WEBHOOK_HEALTHZ_PORT}/healthz`)) === 200 ? true : undefined;
         });
         const caSecret = await pollAlive("the webhook's CA Secret", 60, () =>
-            getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: `${WEBHOOK_SERVICE}-ca`, namespace: CM_NS } }),
+            getObject(k, {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: `${WEBHOOK_SERVICE}-ca`, namespace: CM_NS },
+            }),
         );
         const ca = Buffer.from(caSecret.data["ca.crt"], "base64");
         const servername = `${WEBHOOK_SERVICE}.${CM_NS}.svc`;
@@ -406,7 +491,9 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
         // The serving certificate may lag the CA by a moment: retry the handshake (bounded).
         const allowed = await pollAlive(`a verified TLS answer on 127.0.0.1:${WEBHOOK_PORT}`, 60, async () => {
             alive(webhook);
-            return await post(admissionReview("11111111-1111-1111-1111-111111111111", certificate("fine", "fine-tls", [HOST])));
+            return await post(
+                admissionReview("11111111-1111-1111-1111-111111111111", certificate("fine", "fine-tls", [HOST])),
+            );
         });
         assert.ok(allowed.authorized, "the serving certificate verifies against the CA Secret's ca.crt");
         assert.match(allowed.peer?.subjectAltName ?? "", new RegExp(`DNS:${servername.replace(/\./g, "\\.")}`));
@@ -427,6 +514,8 @@ describe("lab cert-manager (component plugin v0.2.0; controller, cainjector and 
         const no = JSON.parse(denied.body).response;
         assert.equal(no.allowed, false, denied.body);
         assert.match(no.status?.message ?? "", /at least one of commonName.*dnsNames|dnsNames/i);
-        console.log(`    webhook: ${allowed.peer?.subjectAltName}; denied a Certificate without names: ${no.status.message}`);
+        console.log(
+            `    webhook: ${allowed.peer?.subjectAltName}; denied a Certificate without names: ${no.status.message}`,
+        );
     });
 });

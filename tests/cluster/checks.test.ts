@@ -8,21 +8,33 @@ import * as path from "path";
 
 describe("the cluster harness's checks", () => {
     it("takes a live object that contains the rendered one, defaults added, and names what differs or is missing", () => {
-        const rendered = { spec: { type: "ClusterIP", ports: [{ port: 80, appProtocol: "http" }], selector: { app: "a" } } };
+        const rendered = {
+            spec: { type: "ClusterIP", ports: [{ port: 80, appProtocol: "http" }], selector: { app: "a" } },
+        };
         const live = {
-            spec: { type: "ClusterIP", clusterIP: "10.96.0.10", ports: [{ port: 80, appProtocol: "http", protocol: "TCP" }], selector: { app: "a" } },
+            spec: {
+                type: "ClusterIP",
+                clusterIP: "10.96.0.10",
+                ports: [{ port: 80, appProtocol: "http", protocol: "TCP" }],
+                selector: { app: "a" },
+            },
         };
         assert.deepEqual(missingFields(rendered, live), []);
         assert.deepEqual(missingFields(rendered, { spec: { ...live.spec, ports: [{ port: 80 }] } }), [
             'spec.ports[0].appProtocol: want "http", have undefined',
         ]);
-        assert.deepEqual(missingFields(rendered, { spec: { ...live.spec, selector: undefined } }), ["spec.selector: missing"]);
+        assert.deepEqual(missingFields(rendered, { spec: { ...live.spec, selector: undefined } }), [
+            "spec.selector: missing",
+        ]);
     });
 
     it("reads the operations of a preview by resource name", () => {
         const json = JSON.stringify({
             steps: [
-                { op: "same", urn: "urn:pulumi:cluster::istio-sticky::istio-sticky:index:StickySessions$kubernetes:core/v1:Namespace::sticky-ns-sticky" },
+                {
+                    op: "same",
+                    urn: "urn:pulumi:cluster::istio-sticky::istio-sticky:index:StickySessions$kubernetes:core/v1:Namespace::sticky-ns-sticky",
+                },
                 {
                     op: "create",
                     urn: "urn:pulumi:cluster::istio-sticky::istio-sticky:index:StickySessions$istio-sticky:index:StickyApp$kubernetes:apps/v1:Deployment::sticky-carts-deployment",
@@ -40,9 +52,15 @@ describe("the cluster harness's checks", () => {
         try {
             const yaml = fs.readFileSync(path.join(p.dir, "Pulumi.yaml"), "utf8");
             assert.match(yaml, new RegExp(`url: file://${p.state}`));
-            assert.ok(fs.existsSync(path.join(p.dir, "components", "index.ts")) && fs.existsSync(path.join(p.dir, "dist", "app", "server.js")));
+            assert.ok(
+                fs.existsSync(path.join(p.dir, "components", "index.ts")) &&
+                    fs.existsSync(path.join(p.dir, "dist", "app", "server.js")),
+            );
             p.writeStack("cluster", { "istio-sticky:apps": [{ name: "a" }] });
-            assert.match(fs.readFileSync(path.join(p.dir, "stacks", "Pulumi.cluster.yaml"), "utf8"), /^config:\n  istio-sticky:apps:\n    - name: a\n/);
+            assert.match(
+                fs.readFileSync(path.join(p.dir, "stacks", "Pulumi.cluster.yaml"), "utf8"),
+                /^config:\n  istio-sticky:apps:\n    - name: a\n/,
+            );
         } finally {
             p.remove();
         }

@@ -23,7 +23,9 @@ describe("lab control plane (etcd, kube-apiserver, controller-manager, scheduler
 
     before(async function () {
         if (!process.env.ISTIO_STICKY_CLUSTER) {
-            console.log("    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: tens of minutes) and run the lab's control plane");
+            console.log(
+                "    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: tens of minutes) and run the lab's control plane",
+            );
             this.skip();
         }
         const cp = ensureControlPlane();
@@ -33,7 +35,9 @@ describe("lab control plane (etcd, kube-apiserver, controller-manager, scheduler
                 ` (${cp.bin})`,
         );
         cluster = await startCluster();
-        console.log(`    cluster ${cluster.server} (${cluster.version}) started in ${cluster.startSeconds.toFixed(1)} s`);
+        console.log(
+            `    cluster ${cluster.server} (${cluster.version}) started in ${cluster.startSeconds.toFixed(1)} s`,
+        );
         kc = new k8s.KubeConfig();
         kc.loadFromFile(cluster.kubeconfig);
     });
@@ -51,7 +55,10 @@ describe("lab control plane (etcd, kube-apiserver, controller-manager, scheduler
         const c = cluster!;
         assert.match(c.version, /^v1\.36\.\d+$/);
         const out = JSON.parse(
-            execFileSync(path.join(c.bin, "kubectl"), ["--kubeconfig", c.kubeconfig, "version", "-o", "json"], { encoding: "utf8", timeout: 30_000 }),
+            execFileSync(path.join(c.bin, "kubectl"), ["--kubeconfig", c.kubeconfig, "version", "-o", "json"], {
+                encoding: "utf8",
+                timeout: 30_000,
+            }),
         );
         assert.equal(out.serverVersion.gitVersion, c.version);
         assert.equal(out.clientVersion.gitVersion, c.version);
@@ -73,20 +80,33 @@ describe("lab control plane (etcd, kube-apiserver, controller-manager, scheduler
                     selector: { matchLabels: labels },
                     template: {
                         metadata: { labels },
-                        spec: { containers: [{ name: APP, image: "example.invalid/web:1", ports: [{ name: "http", containerPort: 8080 }] }] },
+                        spec: {
+                            containers: [
+                                {
+                                    name: APP,
+                                    image: "example.invalid/web:1",
+                                    ports: [{ name: "http", containerPort: 8080 }],
+                                },
+                            ],
+                        },
                     },
                 },
             },
         });
         await core.createNamespacedService({
             namespace: NS,
-            body: { metadata: { name: APP, labels }, spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: "http" }] } },
+            body: {
+                metadata: { name: APP, labels },
+                spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+            },
         });
 
         const started = performance.now();
         const pods = await poll("2 Ready pods with IPs", 240, async () => {
             const list = await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${APP}` });
-            const ready = list.items.filter((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+            const ready = list.items.filter(
+                (p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+            );
             return ready.length === 2 ? ready : undefined;
         });
         const ips = pods.map((p) => p.status!.podIP!).sort();
@@ -94,19 +114,30 @@ describe("lab control plane (etcd, kube-apiserver, controller-manager, scheduler
         assert.ok(pods.every((p) => p.spec?.nodeName === cluster!.nodeName && p.status?.phase === "Running"));
 
         const endpoints = await poll("an EndpointSlice listing both pods ready", 120, async () => {
-            const slices = await discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: `kubernetes.io/service-name=${APP}` });
-            const ready = slices.items.flatMap((s) => s.endpoints.filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+            const slices = await discovery.listNamespacedEndpointSlice({
+                namespace: NS,
+                labelSelector: `kubernetes.io/service-name=${APP}`,
+            });
+            const ready = slices.items.flatMap((s) =>
+                s.endpoints.filter((e) => e.conditions?.ready).flatMap((e) => e.addresses),
+            );
             return ready.length === 2 ? ready.sort() : undefined;
         });
         assert.deepEqual(endpoints, ips);
-        console.log(`    pods ${ips.join(", ")} Ready and in the EndpointSlice ${((performance.now() - started) / 1000).toFixed(1)} s after the Deployment`);
+        console.log(
+            `    pods ${ips.join(", ")} Ready and in the EndpointSlice ${((performance.now() - started) / 1000).toFixed(1)} s after the Deployment`,
+        );
     });
 
     it("merges a server-side apply of a partial Service (a label) under field manager test", async () => {
         const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
         const core = kc.makeApiClient(k8s.CoreV1Api);
         await objects.patch(
-            { apiVersion: "v1", kind: "Service", metadata: { name: APP, namespace: NS, labels: { "sticky.test/applied": "yes" } } },
+            {
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: APP, namespace: NS, labels: { "sticky.test/applied": "yes" } },
+            },
             undefined,
             undefined,
             "test",

@@ -51,7 +51,9 @@ function scenarioSuite(
 
         before(async function () {
             if (!process.env.ISTIO_STICKY_CLUSTER) {
-                console.log("      skipped: set ISTIO_STICKY_CLUSTER=1 (npm run test:cluster does) to build and run the harness");
+                console.log(
+                    "      skipped: set ISTIO_STICKY_CLUSTER=1 (npm run test:cluster does) to build and run the harness",
+                );
                 this.skip();
             }
             const why = unavailable();
@@ -66,7 +68,9 @@ function scenarioSuite(
             run = await runScenario(w.scenario, cluster, toolchain.bin, w.plugins);
             console.log(
                 `      ${run.pulumiVersion}; Kubernetes ${cluster.version}; toolchain ${built(toolchain)}, control plane ${built(controlPlane)}${w.describe}\n` +
-                    run.steps.map((s) => `      ${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`).join("\n"),
+                    run.steps
+                        .map((s) => `      ${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`)
+                        .join("\n"),
             );
             if (run.steps.some((s) => !s.ok) && process.env.ISTIO_STICKY_CLUSTER_LOGS) console.log(w.logs());
         });
@@ -93,13 +97,17 @@ function scenarioSuite(
 }
 
 describe("pulumi up for real, offline: the Pulumi CLI, the Kubernetes provider and an API server built here", function () {
-    scenarioSuite("with Istio already installed, and an existing Service of the team's", stepsOf(EXISTING_ISTIO), async () => ({
-        scenario: EXISTING_ISTIO,
-        plugins: [],
-        describe: "",
-        stop: async () => undefined,
-        logs: () => "",
-    }));
+    scenarioSuite(
+        "with Istio already installed, and an existing Service of the team's",
+        stepsOf(EXISTING_ISTIO),
+        async () => ({
+            scenario: EXISTING_ISTIO,
+            plugins: [],
+            describe: "",
+            stop: async () => undefined,
+            logs: () => "",
+        }),
+    );
 
     let served: ArtifactServer | undefined;
     after(async () => served?.close());
@@ -108,7 +116,11 @@ describe("pulumi up for real, offline: the Pulumi CLI, the Kubernetes provider a
         // The steps are known before anything runs: the scenario's shape does not depend on the server's address.
         const shape = shippedScenario(
             stack,
-            { istioChartRepository: "", certManagerChartRepository: "", gatewayApiCrdsRepository: "" } as ArtifactServer,
+            {
+                istioChartRepository: "",
+                certManagerChartRepository: "",
+                gatewayApiCrdsRepository: "",
+            } as ArtifactServer,
             "",
             "",
         );
@@ -147,7 +159,8 @@ describe("pulumi up for real, offline: the Pulumi CLI, the Kubernetes provider a
                         await lb.stop();
                         await processes.stop();
                     },
-                    logs: () => `${processes.logs()}\nload balancer: ${lb.assigned().join(", ")}\njobs: ${jobs.done().join(", ")}`,
+                    logs: () =>
+                        `${processes.logs()}\nload balancer: ${lb.assigned().join(", ")}\njobs: ${jobs.done().join(", ")}`,
                 };
             },
             outsideNamespace,

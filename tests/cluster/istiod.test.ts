@@ -39,7 +39,8 @@ const INJECTED_NS = "injected";
 const PLAIN_NS = "plain";
 
 /** `kubectl apply --server-side` of objects as a Helm install's tooling applies them. */
-const apply = (k: Kubectl, objects: readonly object[], namespace?: string) => applyServerSide(k, objects, "helm", namespace);
+const apply = (k: Kubectl, objects: readonly object[], namespace?: string) =>
+    applyServerSide(k, objects, "helm", namespace);
 
 /** A Deployment of one replica of an app that does not exist anywhere (kwok runs nothing). */
 function deployment(namespace: string, name: string): object {
@@ -51,7 +52,12 @@ function deployment(namespace: string, name: string): object {
         spec: {
             replicas: 1,
             selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "example.invalid/app:1", ports: [{ containerPort: 8080 }] }] } },
+            template: {
+                metadata: { labels },
+                spec: {
+                    containers: [{ name: "app", image: "example.invalid/app:1", ports: [{ containerPort: 8080 }] }],
+                },
+            },
         },
     };
 }
@@ -63,7 +69,8 @@ function namespace(name: string, labels: Record<string, string> = {}): object {
 const listJson = (k: Kubectl, args: string[]): any[] => JSON.parse(kubectl(k, ["get", ...args, "-o", "json"])).items;
 
 /** Every container of a pod, init containers (native sidecars) included, by name. */
-const containerNames = (pod: any): string[] => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c: any) => c.name);
+const containerNames = (pod: any): string[] =>
+    [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c: any) => c.name);
 
 /** A DestinationRule with a cookie-hash Maglev policy: valid for the CRD's schema whatever the table size. */
 function maglevRule(name: string, tableSize: number): object {
@@ -73,7 +80,9 @@ function maglevRule(name: string, tableSize: number): object {
         metadata: { name, namespace: PLAIN_NS },
         spec: {
             host: `app.${PLAIN_NS}.svc.cluster.local`,
-            trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: "session", ttl: "0s" }, maglev: { tableSize } } } },
+            trafficPolicy: {
+                loadBalancer: { consistentHash: { httpCookie: { name: "session", ttl: "0s" }, maglev: { tableSize } } },
+            },
         },
     };
 }
@@ -90,7 +99,9 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
 
     before(async function () {
         if (!process.env.ISTIO_STICKY_CLUSTER) {
-            console.log("    skipped: set ISTIO_STICKY_CLUSTER=1 and run inside lab/cluster/netns.sh (after lab/cluster/prepare.ts)");
+            console.log(
+                "    skipped: set ISTIO_STICKY_CLUSTER=1 and run inside lab/cluster/netns.sh (after lab/cluster/prepare.ts)",
+            );
             this.skip();
         }
         if (!process.env.ISTIO_STICKY_NETNS) {
@@ -101,7 +112,9 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
             );
         }
         istiod = ensureIstiod();
-        timings.push(`istiod ${istiod.version}: ${istiod.cached ? "build cached" : `built in ${istiod.seconds.toFixed(1)} s`}`);
+        timings.push(
+            `istiod ${istiod.version}: ${istiod.cached ? "build cached" : `built in ${istiod.seconds.toFixed(1)} s`}`,
+        );
         cluster = await startCluster();
         k = { bin: cluster.bin, kubeconfig: cluster.kubeconfig };
         timings.push(`cluster ${cluster.version} started in ${cluster.startSeconds.toFixed(1)} s`);
@@ -127,7 +140,9 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
         const helm = ensureHelm();
         const started = performance.now();
         const base = helmTemplate(helm, charts.base, "istio-base", ISTIO_NS, { defaultRevision: "default" });
-        const discovery = helmTemplate(helm, charts.istiod, "istiod", ISTIO_NS, { global: { hub: HUB, tag: istiod.version } });
+        const discovery = helmTemplate(helm, charts.istiod, "istiod", ISTIO_NS, {
+            global: { hub: HUB, tag: istiod.version },
+        });
         apply(k, [namespace(ISTIO_NS)]);
         apply(k, base, ISTIO_NS);
         kubectl(k, ["wait", "--for", "condition=Established", "crd", "--all", "--timeout", "120s"]);
@@ -137,7 +152,10 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
         assert.equal(deploy?.spec.template.spec.containers[0].image, `${HUB}/pilot:${istiod.version}`);
         const mwc = discovery.find((o) => o.kind === "MutatingWebhookConfiguration");
         assert.ok(
-            mwc.webhooks.every((w: any) => w.failurePolicy === "Fail" && w.clientConfig.service.name === "istiod" && !w.clientConfig.caBundle),
+            mwc.webhooks.every(
+                (w: any) =>
+                    w.failurePolicy === "Fail" && w.clientConfig.service.name === "istiod" && !w.clientConfig.caBundle,
+            ),
             "the chart's injector webhooks fail closed and carry no caBundle",
         );
 
@@ -150,18 +168,24 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
         await poll("the istiod Service's EndpointSlice listing the pod ready on 15017", 240, () => {
             const slices = listJson(k, ["endpointslices", "-n", ISTIO_NS, "-l", "kubernetes.io/service-name=istiod"]);
             return slices.some(
-                (s) => s.ports?.some((p: any) => p.port === 15017) && s.endpoints?.some((e: any) => e.conditions?.ready && e.addresses.includes(istiodPodIP)),
+                (s) =>
+                    s.ports?.some((p: any) => p.port === 15017) &&
+                    s.endpoints?.some((e: any) => e.conditions?.ready && e.addresses.includes(istiodPodIP)),
             )
                 ? true
                 : undefined;
         });
-        timings.push(`charts rendered and applied, istiod pod ${istiodPodIP} Running in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        timings.push(
+            `charts rendered and applied, istiod pod ${istiodPodIP} Running in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
     });
 
     it("without istiod running, the injector (failurePolicy Fail) keeps an injected namespace's pods from being created", async () => {
         apply(k, [namespace(BLOCKED_NS, { "istio-injection": "enabled" }), deployment(BLOCKED_NS, "app")]);
         const event = await poll("a FailedCreate event of the ReplicaSet", 240, () =>
-            listJson(k, ["events", "-n", BLOCKED_NS]).find((e) => e.reason === "FailedCreate" && e.involvedObject?.kind === "ReplicaSet"),
+            listJson(k, ["events", "-n", BLOCKED_NS]).find(
+                (e) => e.reason === "FailedCreate" && e.involvedObject?.kind === "ReplicaSet",
+            ),
         );
         // The API server called the webhook at the istiod pod's IP and port 15017 (the Service's endpoint).
         assert.match(event.message, /failed calling webhook "namespace\.sidecar-injector\.istio\.io"/);
@@ -171,7 +195,11 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
     });
 
     it("runs pilot-discovery for the istiod pod; istiod patches its CA into the injector webhooks", async () => {
-        runner = startPodProcesses({ kubectl: k, programs: { pilot: istiodPodProgram(istiod.bin) }, keep: !!process.env.ISTIO_STICKY_VERBOSE });
+        runner = startPodProcesses({
+            kubectl: k,
+            programs: { pilot: istiodPodProgram(istiod.bin) },
+            keep: !!process.env.ISTIO_STICKY_VERBOSE,
+        });
         pilot = await runner.waitFor("pilot", 120_000);
         assert.equal(pilot.pod.split("/")[0], ISTIO_NS);
         assert.equal(pilot.podIP, istiodPodIP);
@@ -181,7 +209,10 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
         const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
         assert.deepEqual(claims.aud, ["istio-ca"]);
         assert.equal(claims.sub, `system:serviceaccount:${ISTIO_NS}:istiod`);
-        assert.equal(fs.readFileSync(path.join(pilot.root, "var/run/secrets/kubernetes.io/serviceaccount/namespace"), "utf8"), ISTIO_NS);
+        assert.equal(
+            fs.readFileSync(path.join(pilot.root, "var/run/secrets/kubernetes.io/serviceaccount/namespace"), "utf8"),
+            ISTIO_NS,
+        );
 
         const mwc = await poll("a caBundle in every injector webhook", 360, () => {
             const o = getObject(k, {
@@ -197,32 +228,60 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
         assert.match(bundle, /-----BEGIN CERTIFICATE-----/);
         assert.ok(mwc.webhooks.every((w: any) => w.clientConfig.caBundle === mwc.webhooks[0].clientConfig.caBundle));
         // The CA istiod made for itself (the istio-ca-secret Secret it keeps its root in) signed its webhooks' certificate.
-        const caSecret = getObject(k, { apiVersion: "v1", kind: "Secret", metadata: { name: "istio-ca-secret", namespace: ISTIO_NS } });
+        const caSecret = getObject(k, {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "istio-ca-secret", namespace: ISTIO_NS },
+        });
         assert.ok(caSecret, "istiod keeps its self-signed CA in istio-system/istio-ca-secret");
         assert.equal(Buffer.from(caSecret.data["ca-cert.pem"], "base64").toString().trim(), bundle.trim());
     });
 
     it("injects istio-proxy into a Deployment's pods in a namespace labelled istio-injection=enabled, not in an unlabelled one", async () => {
         const started = performance.now();
-        apply(k, [namespace(INJECTED_NS, { "istio-injection": "enabled" }), deployment(INJECTED_NS, "app"), namespace(PLAIN_NS), deployment(PLAIN_NS, "app")]);
-        const injected = await poll("a pod in the injected namespace", 240, () => listJson(k, ["pods", "-n", INJECTED_NS, "-l", "app=app"])[0]);
-        const plain = await poll("a pod in the plain namespace", 240, () => listJson(k, ["pods", "-n", PLAIN_NS, "-l", "app=app"])[0]);
-        timings.push(`injected pod created ${((performance.now() - started) / 1000).toFixed(1)} s after its Deployment`);
+        apply(k, [
+            namespace(INJECTED_NS, { "istio-injection": "enabled" }),
+            deployment(INJECTED_NS, "app"),
+            namespace(PLAIN_NS),
+            deployment(PLAIN_NS, "app"),
+        ]);
+        const injected = await poll(
+            "a pod in the injected namespace",
+            240,
+            () => listJson(k, ["pods", "-n", INJECTED_NS, "-l", "app=app"])[0],
+        );
+        const plain = await poll(
+            "a pod in the plain namespace",
+            240,
+            () => listJson(k, ["pods", "-n", PLAIN_NS, "-l", "app=app"])[0],
+        );
+        timings.push(
+            `injected pod created ${((performance.now() - started) / 1000).toFixed(1)} s after its Deployment`,
+        );
 
         const names = containerNames(injected);
         assert.ok(names.includes("istio-proxy"), `containers of the injected pod: ${names.join(", ")}`);
         assert.ok(names.includes("app"));
-        const proxy = [...(injected.spec.initContainers ?? []), ...injected.spec.containers].find((c: any) => c.name === "istio-proxy");
+        const proxy = [...(injected.spec.initContainers ?? []), ...injected.spec.containers].find(
+            (c: any) => c.name === "istio-proxy",
+        );
         assert.equal(proxy.image, `${HUB}/proxyv2:${istiod.version}`);
         const status = JSON.parse(injected.metadata.annotations["sidecar.istio.io/status"]);
-        assert.ok(status.containers.includes("istio-proxy") || status.initContainers.includes("istio-proxy"), JSON.stringify(status));
+        assert.ok(
+            status.containers.includes("istio-proxy") || status.initContainers.includes("istio-proxy"),
+            JSON.stringify(status),
+        );
         assert.ok(proxy.args.includes("proxy") && proxy.args.includes("sidecar"), proxy.args.join(" "));
         // Rendered from the chart's injection template by istiod with its values: the CA is istiod's Service.
         const env = (name: string) => proxy.env.find((e: any) => e.name === name)?.value;
         assert.equal(env("CA_ADDR"), "istiod.istio-system.svc:15012");
         assert.equal(env("ISTIO_META_CLUSTER_ID"), "Kubernetes");
-        const native = (injected.spec.initContainers ?? []).some((c: any) => c.name === "istio-proxy" && c.restartPolicy === "Always");
-        timings.push(`istio-proxy injected as ${native ? "a native sidecar (init container, restartPolicy Always)" : "a container"}`);
+        const native = (injected.spec.initContainers ?? []).some(
+            (c: any) => c.name === "istio-proxy" && c.restartPolicy === "Always",
+        );
+        timings.push(
+            `istio-proxy injected as ${native ? "a native sidecar (init container, restartPolicy Always)" : "a container"}`,
+        );
 
         assert.deepEqual(containerNames(plain), ["app"]);
         assert.equal(plain.metadata.annotations?.["sidecar.istio.io/status"], undefined);
@@ -230,12 +289,18 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
 
     it("refuses a DestinationRule the CRD accepts but istiod's validation does not, with istiod's message", async () => {
         const started = performance.now();
-        const validators = await poll("istiod's validating webhooks with a caBundle and failurePolicy Fail", 360, () => {
-            const list = listJson(k, ["validatingwebhookconfigurations", "-l", "istio.io/rev=default"]);
-            const names = list.map((v) => v.metadata.name).sort();
-            const ready = list.every((v) => v.webhooks.every((w: any) => w.failurePolicy === "Fail" && w.clientConfig.caBundle));
-            return ready && names.length === 2 ? names : undefined;
-        });
+        const validators = await poll(
+            "istiod's validating webhooks with a caBundle and failurePolicy Fail",
+            360,
+            () => {
+                const list = listJson(k, ["validatingwebhookconfigurations", "-l", "istio.io/rev=default"]);
+                const names = list.map((v) => v.metadata.name).sort();
+                const ready = list.every((v) =>
+                    v.webhooks.every((w: any) => w.failurePolicy === "Fail" && w.clientConfig.caBundle),
+                );
+                return ready && names.length === 2 ? names : undefined;
+            },
+        );
         assert.deepEqual(validators, ["istio-validator-istio-system", "istiod-default-validator"]);
         timings.push(
             `istiod started → validation fail-closed: ${((performance.now() - pilot!.startedAt) / 1000).toFixed(1)} s ` +

@@ -57,7 +57,15 @@ export const CLUSTER_VARIANTS: { stack: string; api: "istio" | "gatewayApi"; amb
 function conditionOf(kind: string, namespace: string, name: string, type: string): string {
     const r = spawnSync(
         "kubectl",
-        ["-n", namespace, "get", kind, ...(name ? [name] : []), "-o", `jsonpath={.status..conditions[?(@.type=="${type}")].status}`],
+        [
+            "-n",
+            namespace,
+            "get",
+            kind,
+            ...(name ? [name] : []),
+            "-o",
+            `jsonpath={.status..conditions[?(@.type=="${type}")].status}`,
+        ],
         {
             encoding: "utf8",
         },
@@ -94,39 +102,85 @@ for (const variant of CLUSTER_VARIANTS) {
             const result = await stack.up({ onOutput: (s: string) => process.stdout.write(s) });
             if (variant.api === "gatewayApi") {
                 // istiod accepted the Gateway on the Helm-installed gateway, and every route on it.
-                assert.equal(conditionOf("gateways.gateway.networking.k8s.io", "istio-ingress", "sticky-gateway", "Programmed"), "True");
-                const routes = spawnSync("kubectl", ["-n", "istio-ingress", "get", "httproutes.gateway.networking.k8s.io", "-o", "name"], { encoding: "utf8" });
+                assert.equal(
+                    conditionOf("gateways.gateway.networking.k8s.io", "istio-ingress", "sticky-gateway", "Programmed"),
+                    "True",
+                );
+                const routes = spawnSync(
+                    "kubectl",
+                    ["-n", "istio-ingress", "get", "httproutes.gateway.networking.k8s.io", "-o", "name"],
+                    { encoding: "utf8" },
+                );
                 for (const route of routes.stdout.trim().split("\n").filter(Boolean)) {
-                    assert.match(conditionOf(route, "istio-ingress", "", "Accepted"), /^True( True)*$/, `${route} accepted`);
-                    assert.match(conditionOf(route, "istio-ingress", "", "ResolvedRefs"), /^True( True)*$/, `${route} resolved its backends`);
+                    assert.match(
+                        conditionOf(route, "istio-ingress", "", "Accepted"),
+                        /^True( True)*$/,
+                        `${route} accepted`,
+                    );
+                    assert.match(
+                        conditionOf(route, "istio-ingress", "", "ResolvedRefs"),
+                        /^True( True)*$/,
+                        `${route} resolved its backends`,
+                    );
                 }
             }
             if (variant.ambient) {
                 // istio-cni enrolled the app pods (no sidecars), and istiod programmed each waypoint.
-                const pods = spawnSync("kubectl", ["get", "pods", "-A", "-l", "app.kubernetes.io/part-of=istio-sticky", "-o", "json"], { encoding: "utf8" });
+                const pods = spawnSync(
+                    "kubectl",
+                    ["get", "pods", "-A", "-l", "app.kubernetes.io/part-of=istio-sticky", "-o", "json"],
+                    { encoding: "utf8" },
+                );
                 for (const pod of JSON.parse(pods.stdout).items) {
-                    assert.equal(pod.metadata.annotations?.["ambient.istio.io/redirection"], "enabled", `${pod.metadata.name} is in ambient`);
-                    assert.ok(!pod.spec.containers.some((c: { name: string }) => c.name === "istio-proxy"), `${pod.metadata.name} has no sidecar`);
+                    assert.equal(
+                        pod.metadata.annotations?.["ambient.istio.io/redirection"],
+                        "enabled",
+                        `${pod.metadata.name} is in ambient`,
+                    );
+                    assert.ok(
+                        !pod.spec.containers.some((c: { name: string }) => c.name === "istio-proxy"),
+                        `${pod.metadata.name} has no sidecar`,
+                    );
                 }
                 for (const ns of ["sticky", "carts"])
-                    assert.equal(conditionOf("gateways.gateway.networking.k8s.io", ns, "waypoint", "Programmed"), "True", `${ns}/waypoint`);
+                    assert.equal(
+                        conditionOf("gateways.gateway.networking.k8s.io", ns, "waypoint", "Programmed"),
+                        "True",
+                        `${ns}/waypoint`,
+                    );
             }
             const apps = result.outputs.apps.value as Record<string, { path: string; verifyArgs: string[] }>;
             port = await freePort();
-            forward = spawn("kubectl", ["-n", "istio-ingress", "port-forward", "svc/istio-ingressgateway", `${port}:80`], { stdio: "ignore" });
+            forward = spawn(
+                "kubectl",
+                ["-n", "istio-ingress", "port-forward", "svc/istio-ingressgateway", `${port}:80`],
+                { stdio: "ignore" },
+            );
             await waitForPort(port, 30_000);
             for (const [name, app] of Object.entries(apps)) {
                 // The stack's own verify flags, pointed at the port-forward.
-                const args = app.verifyArgs.map((a, i) => (app.verifyArgs[i - 1] === "--url" ? `http://127.0.0.1:${port}${app.path}/` : a));
-                const report = await verifyStickiness(parseVerifyArgs([...args, "--sessions", "20", "--requests", "20"]));
+                const args = app.verifyArgs.map((a, i) =>
+                    app.verifyArgs[i - 1] === "--url" ? `http://127.0.0.1:${port}${app.path}/` : a,
+                );
+                const report = await verifyStickiness(
+                    parseVerifyArgs([...args, "--sessions", "20", "--requests", "20"]),
+                );
                 process.stdout.write(formatReport(report));
                 assert.ok(report.pass, `${name}: stickiness ${report.stickiness}`);
-                if (report.stateUnknown === 0) assert.equal(report.stateKept, report.sessions, `${name}: the app's counter rose by one in every session`);
+                if (report.stateUnknown === 0)
+                    assert.equal(
+                        report.stateKept,
+                        report.sessions,
+                        `${name}: the app's counter rose by one in every session`,
+                    );
             }
         });
 
         it("reaches each exported pod directly, and refuses addresses outside the pod network", async function () {
-            const apps = (await stack.outputs()).apps.value as Record<string, { path: string; pods: { name: string; ip: string }[]; directCurls?: string[] }>;
+            const apps = (await stack.outputs()).apps.value as Record<
+                string,
+                { path: string; pods: { name: string; ip: string }[]; directCurls?: string[] }
+            >;
             const direct = Object.entries(apps).filter(([, a]) => a.directCurls);
             if (direct.length === 0) this.skip();
             for (const [name, app] of direct) {

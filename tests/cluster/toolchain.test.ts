@@ -56,7 +56,10 @@ function kubeconfig(server: string): string {
 /** A Node program of one Namespace on an explicit provider; node_modules links only the two SDKs. */
 function writeProgram(dir: string, kubeconfigPath: string): void {
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: toolchain-check\nruntime: nodejs\nmain: index.js\n");
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "toolchain-check", version: "0.0.0", main: "index.js" }) + "\n");
+    fs.writeFileSync(
+        path.join(dir, "package.json"),
+        JSON.stringify({ name: "toolchain-check", version: "0.0.0", main: "index.js" }) + "\n",
+    );
     fs.writeFileSync(
         path.join(dir, "index.js"),
         [
@@ -71,7 +74,8 @@ function writeProgram(dir: string, kubeconfigPath: string): void {
     // repository's node_modules also holds @pulumi/kubernetes-cert-manager, a plugin not built here.
     const scope = path.join(dir, "node_modules", "@pulumi");
     fs.mkdirSync(scope, { recursive: true });
-    for (const p of ["pulumi", "kubernetes"]) fs.symlinkSync(path.join(REPO, "node_modules", "@pulumi", p), path.join(scope, p));
+    for (const p of ["pulumi", "kubernetes"])
+        fs.symlinkSync(path.join(REPO, "node_modules", "@pulumi", p), path.join(scope, p));
 }
 
 describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider plugin)", function () {
@@ -82,7 +86,9 @@ describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider 
 
     before(function () {
         if (!process.env.ISTIO_STICKY_CLUSTER) {
-            console.log("    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: about 13 minutes) and run the lab's Pulumi toolchain");
+            console.log(
+                "    skipped: set ISTIO_STICKY_CLUSTER=1 to build (cold: about 13 minutes) and run the lab's Pulumi toolchain",
+            );
             this.skip();
         }
         toolchain = ensurePulumiToolchain();
@@ -129,7 +135,10 @@ describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider 
     it("pulumi version and pulumi-language-nodejs -version print the @pulumi/pulumi version", function () {
         const expected = toolchain.versions.pulumi;
         assert.equal(pulumiVersion(toolchain.bin), expected);
-        const host = execFileSync(path.join(toolchain.bin, "pulumi-language-nodejs"), ["-version"], { encoding: "utf8", timeout: 30_000 }).trim();
+        const host = execFileSync(path.join(toolchain.bin, "pulumi-language-nodejs"), ["-version"], {
+            encoding: "utf8",
+            timeout: 30_000,
+        }).trim();
         assert.equal(host, expected);
         for (const b of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"]) {
             assert.ok(fs.statSync(path.join(toolchain.bin, b)).mode & 0o100, `${b} is executable`);
@@ -154,7 +163,9 @@ describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider 
                 maxBuffer: 64 * 1024 * 1024,
             });
             const out = `${r.stdout}\n${r.stderr}`;
-            console.log(`    pulumi ${args.join(" ")}: exit ${r.status} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+            console.log(
+                `    pulumi ${args.join(" ")}: exit ${r.status} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            );
             return { code: r.status, out, detail: `\n--- pulumi ${args.join(" ")} ---\n${out.slice(-20_000)}` };
         };
         const fromPath = /warning: using pulumi-resource-kubernetes from \$PATH at (\S+)/;
@@ -165,8 +176,16 @@ describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider 
         // and the provider's own log (passed through by --logflow) says it could not reach it.
         const preview = run(["preview", "--logtostderr", "--logflow", "-v=3"]);
         assert.equal(preview.code, 0, preview.detail);
-        assert.equal(fromPath.exec(preview.out)?.[1], path.join(toolchain.bin, "pulumi-resource-kubernetes"), preview.detail);
-        assert.match(preview.out, /provider\.go:\d+\] gvkExists check failed due to unreachable cluster/, preview.detail);
+        assert.equal(
+            fromPath.exec(preview.out)?.[1],
+            path.join(toolchain.bin, "pulumi-resource-kubernetes"),
+            preview.detail,
+        );
+        assert.match(
+            preview.out,
+            /provider\.go:\d+\] gvkExists check failed due to unreachable cluster/,
+            preview.detail,
+        );
         assert.match(preview.out, /\+ +kubernetes:core\/v1:Namespace +check +create/, preview.detail);
 
         // Up: the provider dials the kubeconfig's server and says the cluster is unreachable.

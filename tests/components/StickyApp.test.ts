@@ -14,11 +14,18 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
     beforeEach(() => rec.reset());
 
     it("binds to an existing Istio with a Gateway of its own", async () => {
-        const app = new StickyApp("shop", { name: "shop", affinity: { mode: AffinityMode.Header, headerName: "x-cart" } });
+        const app = new StickyApp("shop", {
+            name: "shop",
+            affinity: { mode: AffinityMode.Header, headerName: "x-cart" },
+        });
         assert.deepEqual(await valueOf(app.meshRequirements), []);
         await settle(rec);
         const gw = rec.byNameOf("shop-gateway").inputs;
-        assert.deepEqual(gw.metadata, { name: "shop-gateway", namespace: "shop", labels: { "app.kubernetes.io/part-of": "istio-sticky" } });
+        assert.deepEqual(gw.metadata, {
+            name: "shop-gateway",
+            namespace: "shop",
+            labels: { "app.kubernetes.io/part-of": "istio-sticky" },
+        });
         assert.deepEqual(gw.spec.selector, { app: "istio-ingressgateway", istio: "ingressgateway" });
         assert.deepEqual(rec.byNameOf("shop-virtualservice").inputs.spec.gateways, ["shop/shop-gateway"]);
         assert.deepEqual(rec.byNameOf("shop-deployment").dependsOn, ["shop-namespace", "shop-script"]);
@@ -28,8 +35,13 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
     });
 
     it("says an existing Istio needs the persistent-session flag", async () => {
-        const app = new StickyApp("cart", { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } });
-        assert.deepEqual(await valueOf(app.meshRequirements), ["istiod with env PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true (needed by cart)"]);
+        const app = new StickyApp("cart", {
+            name: "cart",
+            affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } },
+        });
+        assert.deepEqual(await valueOf(app.meshRequirements), [
+            "istiod with env PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true (needed by cart)",
+        ]);
     });
 
     it("takes Outputs, validating them once they are known", async () => {
@@ -41,7 +53,10 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.equal(await valueOf(app.affinity), "consistent hash on cookie s, set by Envoy with ttl 0s");
         await settle(rec);
         assert.equal(rec.byNameOf("late-deployment").inputs.spec.replicas, 5);
-        assert.equal(rec.byNameOf("late-destinationrule").inputs.spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl, "0s");
+        assert.equal(
+            rec.byNameOf("late-destinationrule").inputs.spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl,
+            "0s",
+        );
     });
 
     it("creates what direct routing and autoscaling need even when other settings are Outputs", async () => {
@@ -56,7 +71,8 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
             { name: "late2-7d9f-b", ip: "10.244.2.12" },
         ]);
         await settle(rec);
-        for (const name of ["late2-direct-gateway", "late2-hpa", "late2-pdb", "late2-virtualservice"]) assert.ok(rec.byNameOf(name), name);
+        for (const name of ["late2-direct-gateway", "late2-hpa", "late2-pdb", "late2-virtualservice"])
+            assert.ok(rec.byNameOf(name), name);
         assert.equal(rec.byNameOf("late2-direct-gateway").inputs.metadata.namespace, "istio-ingress");
     });
 
@@ -73,10 +89,20 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
 
     it("rejects known bad args before registering anything", async () => {
         assert.throws(
-            () => new StickyApp("bad", { name: "bad", replicas: 0, affinity: { mode: AffinityMode.Cookie, headerName: "x" } }),
-            (e: unknown) => e instanceof SettingsError && /StickyApp bad\.replicas: must be a whole number of at least 1/.test(e.message),
+            () =>
+                new StickyApp("bad", {
+                    name: "bad",
+                    replicas: 0,
+                    affinity: { mode: AffinityMode.Cookie, headerName: "x" },
+                }),
+            (e: unknown) =>
+                e instanceof SettingsError &&
+                /StickyApp bad\.replicas: must be a whole number of at least 1/.test(e.message),
         );
-        assert.throws(() => new IstioMesh("bad", { version: "1.30.0" }), /IstioMesh bad\.version: 1\.30\.0 must not be used/);
+        assert.throws(
+            () => new IstioMesh("bad", { version: "1.30.0" }),
+            /IstioMesh bad\.version: 1\.30\.0 must not be used/,
+        );
         await settle(rec);
         assert.deepEqual(rec.resources, []);
     });
@@ -96,7 +122,10 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.deepEqual(rec.byNameOf("web-virtualservice").dependsOn, ["mesh-base", "mesh-istiod", "web-namespace"]);
         assert.deepEqual(rec.byNameOf("web-deployment").dependsOn, ["mesh-istiod", "web-namespace", "web-script"]);
         const istiod = rec.byNameOf("mesh-istiod").inputs;
-        assert.deepEqual([istiod.version, istiod.values.env], ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }]);
+        assert.deepEqual(
+            [istiod.version, istiod.values.env],
+            ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }],
+        );
         assert.equal(rec.byNameOf("mesh-gateway").inputs.namespace, "edge");
         assert.deepEqual(await valueOf(app.meshRequirements), []);
     });
@@ -108,24 +137,39 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         for (const app of ["dep", "later"]) {
             const children = rec.resources.filter((r) => r.parent === app && r.type.startsWith("kubernetes:"));
             assert.ok(children.length >= 5);
-            for (const c of children) assert.ok(c.dependsOn.includes("shared-ns"), `${c.name} waits for shared-ns: ${c.dependsOn}`);
+            for (const c of children)
+                assert.ok(c.dependsOn.includes("shared-ns"), `${c.name} waits for shared-ns: ${c.dependsOn}`);
         }
         // A mesh named in dependsOn gives the waits; anything else is waited for as a whole.
         const mesh = new IstioMesh("m2", {});
         new StickyApp("both", { name: "both" }, { dependsOn: [mesh, ns] });
         await settle(rec);
-        assert.deepEqual(rec.byNameOf("both-deployment").dependsOn, ["both-namespace", "both-script", "m2-istiod", "shared-ns"]);
+        assert.deepEqual(rec.byNameOf("both-deployment").dependsOn, [
+            "both-namespace",
+            "both-script",
+            "m2-istiod",
+            "shared-ns",
+        ]);
         // A mesh of another cluster (another provider) may be built, but an app binds to one gateway.
         const elsewhere = new IstioMesh("m3", {}, { provider: new k8s.Provider("elsewhere", { context: "other" }) });
-        assert.throws(() => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, elsewhere] }), /StickyApp two: dependsOn: name at most one IstioMesh/);
+        assert.throws(
+            () => new StickyApp("two", { name: "two" }, { dependsOn: [mesh, elsewhere] }),
+            /StickyApp two: dependsOn: name at most one IstioMesh/,
+        );
     });
 
     it("lists what the mesh must run unless the IstioMesh it depends on runs it", async () => {
         const cart = { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } };
         // Two clusters, a mesh each.
         const [one, two] = ["one", "two"].map((c) => new k8s.Provider(c, { context: c }));
-        const off = new StickyApp("c1", cart, { provider: one, dependsOn: [new IstioMesh("plain-mesh", {}, { provider: one })] });
-        const on = new StickyApp("c2", cart, { provider: two, dependsOn: [new IstioMesh("persistent-mesh", { persistentSessions: true }, { provider: two })] });
+        const off = new StickyApp("c1", cart, {
+            provider: one,
+            dependsOn: [new IstioMesh("plain-mesh", {}, { provider: one })],
+        });
+        const on = new StickyApp("c2", cart, {
+            provider: two,
+            dependsOn: [new IstioMesh("persistent-mesh", { persistentSessions: true }, { provider: two })],
+        });
         assert.equal((await valueOf(off.meshRequirements)).length, 1);
         assert.deepEqual(await valueOf(on.meshRequirements), []);
     });

@@ -3,7 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { AffinityMode } from "../../components/settings/enums";
 import { StickySessions } from "../../components/StickySessions";
 import { SettingsError } from "../../components/settings/validate";
-import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, Registered, settle, valueOf } from "../support/mocks";
+import {
+    GATEWAY_SERVICE_TYPE,
+    installMocks,
+    READY_PODS_TYPE,
+    Recorder,
+    Registered,
+    settle,
+    valueOf,
+} from "../support/mocks";
 import { AFFINITY_BY_MODE, ALL_MODES, stackWith } from "../support/fixtures";
 import { validateUpstream } from "../support/schemas";
 import { sequentialWaits } from "../support/graph";
@@ -16,10 +24,16 @@ describe("StickySessions (Pulumi mocks)", () => {
     before(() => installMocks(rec, { gatewayService: { type: "NodePort" } }));
     beforeEach(() => rec.reset());
 
-    async function deploy(modes: AffinityMode[], mesh: Record<string, unknown> = { gateway: { serviceType: "NodePort" } }, app: Record<string, unknown> = {}) {
+    async function deploy(
+        modes: AffinityMode[],
+        mesh: Record<string, unknown> = { gateway: { serviceType: "NodePort" } },
+        app: Record<string, unknown> = {},
+    ) {
         const stack = stackWith(modes, mesh, app);
         const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
-        const outputs = await valueOf(pulumi.all([sticky.ingress, sticky.endpoints, sticky.gatewayLabels, sticky.meshRequirements]));
+        const outputs = await valueOf(
+            pulumi.all([sticky.ingress, sticky.endpoints, sticky.gatewayLabels, sticky.meshRequirements]),
+        );
         await settle(rec);
         return { stack, sticky, outputs };
     }
@@ -47,14 +61,23 @@ describe("StickySessions (Pulumi mocks)", () => {
                 assert.ok(types.includes(expected), `missing ${expected}`);
             }
             const dr = rec.byNameOf("sticky-app-0-destinationrule").inputs;
-            const expectedLb = mode === AffinityMode.None || mode.startsWith("persistent") ? { simple: "ROUND_ROBIN" } : undefined;
+            const expectedLb =
+                mode === AffinityMode.None || mode.startsWith("persistent") ? { simple: "ROUND_ROBIN" } : undefined;
             if (expectedLb) assert.deepEqual(dr.spec.trafficPolicy.loadBalancer, expectedLb);
             else assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.localityLbSetting, { enabled: false });
             const istiod = rec.byNameOf("sticky-mesh-istiod").inputs;
-            assert.deepEqual([istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo], [true, true, "https://blob.istio.io/istio-release/charts"]);
-            assert.equal(istiod.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER === "true", mode.startsWith("persistent"));
+            assert.deepEqual(
+                [istiod.atomic, istiod.cleanupOnFail, istiod.repositoryOpts.repo],
+                [true, true, "https://blob.istio.io/istio-release/charts"],
+            );
+            assert.equal(
+                istiod.values.env.PILOT_ENABLE_PERSISTENT_SESSION_FILTER === "true",
+                mode.startsWith("persistent"),
+            );
             // What was registered passes the upstream schemas too.
-            for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && !x.type.startsWith("pulumi-nodejs:dynamic/")))
+            for (const r of rec.resources.filter(
+                (x) => x.custom && x.type !== RELEASE && !x.type.startsWith("pulumi-nodejs:dynamic/"),
+            ))
                 await validateUpstream(r.inputs as any);
         });
     }
@@ -82,16 +105,31 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.deepEqual(deps("sticky-mesh-istiod"), ["sticky-mesh-base"]);
         assert.deepEqual(deps("sticky-mesh-gateway"), ["sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
         assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
-        assert.deepEqual(deps("sticky-app-0-destinationrule"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-app-0-destinationrule"), [
+            "sticky-mesh-base",
+            "sticky-mesh-istiod",
+            "sticky-ns-app-0",
+        ]);
         // The path's route lives in the gateway's namespace, which outlives any one app.
-        assert.deepEqual(deps("sticky-route-path-app-0"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway"]);
-        assert.deepEqual(deps("sticky-app-0-deployment"), ["sticky-demo-app-app-0", "sticky-mesh-istiod", "sticky-ns-app-0"]);
+        assert.deepEqual(deps("sticky-route-path-app-0"), [
+            "sticky-mesh-base",
+            "sticky-mesh-istiod",
+            "sticky-mesh-ns-gateway",
+        ]);
+        assert.deepEqual(deps("sticky-app-0-deployment"), [
+            "sticky-demo-app-app-0",
+            "sticky-mesh-istiod",
+            "sticky-ns-app-0",
+        ]);
         assert.deepEqual(deps("sticky-app-0-service"), ["sticky-ns-app-0"]);
         assert.deepEqual(deps("sticky-demo-app-app-0"), ["sticky-ns-app-0"]);
         // The pods are read once the rollout and the Service are done, in preview and up alike.
         assert.deepEqual(deps("sticky-app-0-ready-pods"), ["sticky-app-0-deployment", "sticky-app-0-service"]);
         assert.deepEqual(deps("sticky-ns-app-0"), []);
-        assert.ok(!deps("sticky-app-0-deployment").includes("sticky-mesh-gateway"), "apps do not wait for the gateway release");
+        assert.ok(
+            !deps("sticky-app-0-deployment").includes("sticky-mesh-gateway"),
+            "apps do not wait for the gateway release",
+        );
     });
 
     it("exports the ingress, per-app endpoints and the gateway labels", async () => {
@@ -101,7 +139,10 @@ describe("StickySessions (Pulumi mocks)", () => {
         assert.match(ingress.howToReach, /<node-ip>:31080/);
         assert.deepEqual(endpoints["app-0"].serviceHost, "app-0.app-0.svc.cluster.local");
         assert.match(endpoints["app-0"].probe, /x-user: alice/);
-        assert.equal(endpoints["app-0"].verify, `npx istio-sticky-verify --url "$INGRESS/app-0/" --mode header --key x-user`);
+        assert.equal(
+            endpoints["app-0"].verify,
+            `npx istio-sticky-verify --url "$INGRESS/app-0/" --mode header --key x-user`,
+        );
         assert.deepEqual(labels, { app: "istio-ingressgateway", istio: "ingressgateway" });
         assert.deepEqual(rec.byNameOf("sticky-gateway").inputs.spec.selector, labels);
         assert.deepEqual(rec.byNameOf("sticky-mesh-gateway").inputs.values.labels, labels);
@@ -129,12 +170,18 @@ describe("StickySessions (Pulumi mocks)", () => {
         const { outputs } = await deploy([AffinityMode.PersistentCookie], { install: false });
         assert.equal(rec.ofType(RELEASE).length, 0);
         assert.ok(outputs[3].some((r: string) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true/.test(r)));
-        assert.deepEqual(rec.byNameOf("sticky-app-0-deployment").dependsOn, ["sticky-demo-app-app-0", "sticky-ns-app-0"]);
+        assert.deepEqual(rec.byNameOf("sticky-app-0-deployment").dependsOn, [
+            "sticky-demo-app-app-0",
+            "sticky-ns-app-0",
+        ]);
     });
 
     it("shares one namespace between apps that name it", async () => {
         await deploy([AffinityMode.Header, AffinityMode.None], undefined, { namespace: "shop" });
-        assert.equal(rec.ofType("kubernetes:core/v1:Namespace").filter((r) => r.inputs.metadata.name === "shop").length, 1);
+        assert.equal(
+            rec.ofType("kubernetes:core/v1:Namespace").filter((r) => r.inputs.metadata.name === "shop").length,
+            1,
+        );
     });
 
     it("registers nothing when the settings are invalid", async () => {
@@ -147,7 +194,9 @@ describe("StickySessions (Pulumi mocks)", () => {
                         { name: "b", path: "/x/y", affinity: { mode: AffinityMode.Header } },
                     ],
                 }),
-            (e: unknown) => e instanceof SettingsError && e.problems.some((p) => /bad: apps\[1\]\.affinity\.headerName: is required/.test(p)),
+            (e: unknown) =>
+                e instanceof SettingsError &&
+                e.problems.some((p) => /bad: apps\[1\]\.affinity\.headerName: is required/.test(p)),
         );
         assert.throws(
             () =>
@@ -161,7 +210,11 @@ describe("StickySessions (Pulumi mocks)", () => {
         );
         // A JavaScript caller can hand in an Output anyway: it is named where it is, not misread as a wrong type.
         assert.throws(
-            () => new StickySessions("late", { apps: [{ name: pulumi.output("a") as unknown as string }], mesh: pulumi.output({}) as never }),
+            () =>
+                new StickySessions("late", {
+                    apps: [{ name: pulumi.output("a") as unknown as string }],
+                    mesh: pulumi.output({}) as never,
+                }),
             (e: unknown) =>
                 e instanceof SettingsError &&
                 e.problems.length === 2 &&
@@ -196,7 +249,11 @@ describe("StickySessions (Pulumi mocks)", () => {
         };
         const first = await after(2);
         assert.equal(first.length, 2);
-        assert.ok(/^sticky-app-0-deployment-id@\d+$/.test(first[0]) && /^sticky-app-0-service-id@[0-9a-f]{12}$/.test(first[1]), first.join());
+        assert.ok(
+            /^sticky-app-0-deployment-id@\d+$/.test(first[0]) &&
+                /^sticky-app-0-service-id@[0-9a-f]{12}$/.test(first[1]),
+            first.join(),
+        );
         assert.deepEqual(await after(2), first);
         const changed = await after(3);
         assert.notEqual(changed[0], first[0], "the Deployment changed");
@@ -204,10 +261,14 @@ describe("StickySessions (Pulumi mocks)", () => {
     });
 
     it("routes header-matched backends on one path through one VirtualService", async () => {
-        const stack = stackWith([AffinityMode.Header, AffinityMode.Header, AffinityMode.Cookie], { gateway: { serviceType: "NodePort" } }, (i) => ({
-            path: "/api",
-            ...(i < 2 ? { match: { headers: { target: `backend-${i + 1}` } } } : {}),
-        }));
+        const stack = stackWith(
+            [AffinityMode.Header, AffinityMode.Header, AffinityMode.Cookie],
+            { gateway: { serviceType: "NodePort" } },
+            (i) => ({
+                path: "/api",
+                ...(i < 2 ? { match: { headers: { target: `backend-${i + 1}` } } } : {}),
+            }),
+        );
         const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps });
         await valueOf(sticky.endpoints);
         await settle(rec);
@@ -250,7 +311,9 @@ describe("StickySessions (Pulumi mocks)", () => {
             "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.1.11:8080' http://203.0.113.10/app-0/",
             "curl -s -H 'use-direct: true' -H 'x-envoy-original-dst-host: 10.244.2.12:8080' http://203.0.113.10/app-0/",
         ]);
-        for (const r of rec.resources.filter((x) => x.custom && x.type !== RELEASE && !x.type.startsWith("pulumi-nodejs:dynamic/")))
+        for (const r of rec.resources.filter(
+            (x) => x.custom && x.type !== RELEASE && !x.type.startsWith("pulumi-nodejs:dynamic/"),
+        ))
             await validateUpstream(r.inputs as any);
     });
 
@@ -263,20 +326,37 @@ describe("StickySessions (Pulumi mocks)", () => {
         } finally {
             (pulumi.log as any).warn = warn;
         }
-        assert.equal(warned.filter((w) => /each scale event moves sessions to other pods/.test(w)).length, 1, warned.join("\n"));
+        assert.equal(
+            warned.filter((w) => /each scale event moves sessions to other pods/.test(w)).length,
+            1,
+            warned.join("\n"),
+        );
     });
 
     it("orders TLS: cert-manager, then the issuer, then the certificate, then the gateway's HTTPS server", async () => {
         const stack = stackWith([AffinityMode.Cookie]);
-        const sticky = new StickySessions("sticky", { mesh: stack.mesh, apps: stack.apps, tls: { enabled: true, hosts: ["web.test"] } });
+        const sticky = new StickySessions("sticky", {
+            mesh: stack.mesh,
+            apps: stack.apps,
+            tls: { enabled: true, hosts: ["web.test"] },
+        });
         await valueOf(sticky.endpoints);
         await settle(rec);
         const deps = (n: string) => rec.byNameOf(n).dependsOn;
         assert.deepEqual(deps("sticky-tls-cert-manager"), ["sticky-tls-cert-manager-namespace"]);
         assert.equal(rec.byNameOf("sticky-tls-cert-manager").parent, "sticky-tls");
         assert.deepEqual(deps("sticky-tls-issuer"), ["sticky-tls-cert-manager"]);
-        assert.deepEqual(deps("sticky-tls-certificate"), ["sticky-mesh-ns-gateway", "sticky-tls-cert-manager", "sticky-tls-issuer"]);
-        assert.deepEqual(deps("sticky-gateway"), ["sticky-mesh-base", "sticky-mesh-istiod", "sticky-mesh-ns-gateway", "sticky-tls-certificate"]);
+        assert.deepEqual(deps("sticky-tls-certificate"), [
+            "sticky-mesh-ns-gateway",
+            "sticky-tls-cert-manager",
+            "sticky-tls-issuer",
+        ]);
+        assert.deepEqual(deps("sticky-gateway"), [
+            "sticky-mesh-base",
+            "sticky-mesh-istiod",
+            "sticky-mesh-ns-gateway",
+            "sticky-tls-certificate",
+        ]);
         const cert = rec.byNameOf("sticky-tls-certificate").inputs;
         assert.deepEqual([cert.metadata.namespace, cert.spec.secretName], ["istio-ingress", "sticky-gateway-tls"]);
         assert.equal(rec.byNameOf("sticky-gateway").inputs.spec.servers[1].tls.credentialName, "sticky-gateway-tls");
@@ -337,7 +417,12 @@ describe("StickySessions names that survive edits (Pulumi mocks)", () => {
     const d = { name: "d", namespace: "shop", affinity: AFFINITY_BY_MODE[AffinityMode.Cookie] };
 
     /** Every resource of `base` is in `after` with the same URN and inputs, but those of what was removed. */
-    function assertKept(what: string, base: Map<string, Record<string, any>>, after: Map<string, Record<string, any>>, removed: string[] = []): void {
+    function assertKept(
+        what: string,
+        base: Map<string, Record<string, any>>,
+        after: Map<string, Record<string, any>>,
+        removed: string[] = [],
+    ): void {
         for (const [urn, inputs] of base) {
             if (removed.some((r) => urn.endsWith(`::${r}`) || urn.includes(`::${r}-`))) continue;
             assert.ok(after.has(urn), `${what}: ${urn} is gone (a replace)`);
@@ -360,12 +445,22 @@ describe("StickySessions names that survive edits (Pulumi mocks)", () => {
                 assertKept(
                     "replicas",
                     base,
-                    new Map([...base].map(([u, i]) => [u, u.endsWith("::sticky-a-deployment") ? { ...i, spec: { ...i.spec, replicas: 5 } } : i])),
+                    new Map(
+                        [...base].map(([u, i]) => [
+                            u,
+                            u.endsWith("::sticky-a-deployment") ? { ...i, spec: { ...i.spec, replicas: 5 } } : i,
+                        ]),
+                    ),
                 ),
             /sticky-a-deployment changed/,
         );
         assert.throws(
-            () => assertKept("renamed", base, new Map([...base].map(([u, i]) => [u.replace("sticky-route-path-api", "sticky-route-b"), i]))),
+            () =>
+                assertKept(
+                    "renamed",
+                    base,
+                    new Map([...base].map(([u, i]) => [u.replace("sticky-route-path-api", "sticky-route-b"), i])),
+                ),
             /sticky-route-path-api is gone/,
         );
     });
@@ -389,7 +484,10 @@ describe("StickySessions critical path (Pulumi mocks)", () => {
     it("waits at most three times in a row in ambient too (istio-cni and ztunnel beside the gateway), on both ingress APIs", async () => {
         for (const api of ["istio", "gatewayApi"]) {
             rec.reset();
-            const modes = Array.from({ length: 10 }, (_, i) => [AffinityMode.Header, AffinityMode.Cookie, AffinityMode.None][i % 3]);
+            const modes = Array.from(
+                { length: 10 },
+                (_, i) => [AffinityMode.Header, AffinityMode.Cookie, AffinityMode.None][i % 3],
+            );
             const stack = stackWith(modes, { dataplane: "ambient", gateway: { api, serviceType: "NodePort" } });
             const sticky = new StickySessions(`amb-${api}`, { mesh: stack.mesh, apps: stack.apps });
             await valueOf(sticky.endpoints);
@@ -398,7 +496,8 @@ describe("StickySessions critical path (Pulumi mocks)", () => {
             assert.equal(waits, 3, chain.join(" → "));
             const deployment = rec.byNameOf(`amb-${api}-app-0-deployment`);
             assert.ok(
-                deployment.dependsOn.includes(`amb-${api}-mesh-cni`) && !deployment.dependsOn.includes(`amb-${api}-mesh-istiod`),
+                deployment.dependsOn.includes(`amb-${api}-mesh-cni`) &&
+                    !deployment.dependsOn.includes(`amb-${api}-mesh-istiod`),
                 deployment.dependsOn.join(),
             );
             assert.deepEqual(rec.byNameOf(`amb-${api}-mesh-ztunnel`).dependsOn, [`amb-${api}-mesh-istiod`]);

@@ -19,9 +19,18 @@ import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 
 const EXISTING_SERVICE_TYPE = "pulumi-nodejs:dynamic/istio-sticky:ExistingService";
 
-const CART = { name: "cart", namespace: "shop", path: "/cart", service: { name: "cart-svc", port: 80, enrolNamespace: false } };
+const CART = {
+    name: "cart",
+    namespace: "shop",
+    path: "/cart",
+    service: { name: "cart-svc", port: 80, enrolNamespace: false },
+};
 
-function stack(apps: Record<string, unknown>[], mesh: Record<string, unknown> = {}, tls: Record<string, unknown> = {}): StackSettings {
+function stack(
+    apps: Record<string, unknown>[],
+    mesh: Record<string, unknown> = {},
+    tls: Record<string, unknown> = {},
+): StackSettings {
     return parseStackConfig({ "istio-sticky:apps": apps, "istio-sticky:mesh": mesh, "istio-sticky:tls": tls }).value;
 }
 
@@ -58,7 +67,11 @@ describe("existing Services: settings", () => {
             "cart",
             "the Service's name defaults to the app's",
         );
-        assert.equal(stack([{ name: "own" }]).apps[0].stripPath, true, "the package's own apps still see the path without its prefix");
+        assert.equal(
+            stack([{ name: "own" }]).apps[0].stripPath,
+            true,
+            "the package's own apps still see the path without its prefix",
+        );
     });
 
     for (const [key, value] of [
@@ -72,7 +85,9 @@ describe("existing Services: settings", () => {
         it(`refuses ${key} beside service: the workload is not the package's`, () => {
             const found = problems([{ ...CART, [key]: value }]);
             assert.ok(
-                found.some((p) => p.startsWith(`istio-sticky:apps[0].${key}: cannot be set for an app that is an existing Service`)),
+                found.some((p) =>
+                    p.startsWith(`istio-sticky:apps[0].${key}: cannot be set for an app that is an existing Service`),
+                ),
                 found.join("\n"),
             );
         });
@@ -81,7 +96,11 @@ describe("existing Services: settings", () => {
     it("makes the namespace's enrolment a choice without a default", () => {
         const found = problems([{ ...CART, service: { name: "cart-svc", port: 80 } }]);
         assert.ok(
-            found.some((p) => /^istio-sticky:apps\[0\]\.service\.enrolNamespace: must be true or false: label the namespace for the mesh/.test(p)),
+            found.some((p) =>
+                /^istio-sticky:apps\[0\]\.service\.enrolNamespace: must be true or false: label the namespace for the mesh/.test(
+                    p,
+                ),
+            ),
             found.join("\n"),
         );
     });
@@ -97,24 +116,39 @@ describe("existing Services: settings", () => {
     it("refuses the package's own app in an existing Service's namespace, disagreeing enrolments and one Service twice", () => {
         const mixed = problems([CART, { name: "own", namespace: "shop" }]);
         assert.ok(
-            mixed.some((p) => p.startsWith(`istio-sticky:apps[1].namespace: "shop" holds the existing Service of istio-sticky:apps[0]`)),
+            mixed.some((p) =>
+                p.startsWith(
+                    `istio-sticky:apps[1].namespace: "shop" holds the existing Service of istio-sticky:apps[0]`,
+                ),
+            ),
             mixed.join("\n"),
         );
-        const enrol = problems([CART, { name: "orders", namespace: "shop", path: "/orders", service: { port: 80, enrolNamespace: true } }]);
+        const enrol = problems([
+            CART,
+            { name: "orders", namespace: "shop", path: "/orders", service: { port: 80, enrolNamespace: true } },
+        ]);
         assert.ok(
-            enrol.some((p) => p.startsWith("istio-sticky:apps[1].service.enrolNamespace: true disagrees with istio-sticky:apps[0]")),
+            enrol.some((p) =>
+                p.startsWith("istio-sticky:apps[1].service.enrolNamespace: true disagrees with istio-sticky:apps[0]"),
+            ),
             enrol.join("\n"),
         );
         const twice = problems([CART, { ...CART, name: "cart-2", path: "/cart-2" }]);
         assert.ok(
-            twice.some((p) => p.startsWith(`istio-sticky:apps[1].service: Service "shop/cart-svc" is already the app istio-sticky:apps[0]`)),
+            twice.some((p) =>
+                p.startsWith(
+                    `istio-sticky:apps[1].service: Service "shop/cart-svc" is already the app istio-sticky:apps[0]`,
+                ),
+            ),
             twice.join("\n"),
         );
     });
 
     it("takes namespace default for a Service left as it is, and refuses to enrol it", () => {
         assert.equal(stack([{ ...CART, namespace: "default" }]).apps[0].namespace, "default");
-        const enrolled = problems([{ ...CART, namespace: "default", service: { ...CART.service, enrolNamespace: true } }]);
+        const enrolled = problems([
+            { ...CART, namespace: "default", service: { ...CART.service, enrolNamespace: true } },
+        ]);
         assert.ok(
             enrolled.some(
                 (p) =>
@@ -123,13 +157,23 @@ describe("existing Services: settings", () => {
             ),
             enrolled.join("\n"),
         );
-        assert.ok(problems([{ name: "own", namespace: "default" }]).some((p) => /"default" is reserved \(labelling it for sidecar injection/.test(p)));
+        assert.ok(
+            problems([{ name: "own", namespace: "default" }]).some((p) =>
+                /"default" is reserved \(labelling it for sidecar injection/.test(p),
+            ),
+        );
     });
 
     it("says when pods get their sidecar, and what ambient enrolment does", () => {
-        const sidecars = parseStackConfig({ "istio-sticky:apps": [{ ...CART, service: { ...CART.service, enrolNamespace: true } }] }).warnings;
+        const sidecars = parseStackConfig({
+            "istio-sticky:apps": [{ ...CART, service: { ...CART.service, enrolNamespace: true } }],
+        }).warnings;
         assert.ok(
-            sidecars.some((w) => /running pods get a sidecar only when they restart \(kubectl rollout restart -n shop deployment\/<name>\)/.test(w)),
+            sidecars.some((w) =>
+                /running pods get a sidecar only when they restart \(kubectl rollout restart -n shop deployment\/<name>\)/.test(
+                    w,
+                ),
+            ),
             sidecars.join("\n"),
         );
         const ambient = parseStackConfig({
@@ -137,7 +181,9 @@ describe("existing Services: settings", () => {
             "istio-sticky:mesh": { dataplane: "ambient" },
         }).warnings;
         assert.ok(
-            ambient.some((w) => /in-mesh callers are sticky only through the waypoint, which serves pods enrolled in ambient/.test(w)),
+            ambient.some((w) =>
+                /in-mesh callers are sticky only through the waypoint, which serves pods enrolled in ambient/.test(w),
+            ),
             ambient.join("\n"),
         );
     });
@@ -146,9 +192,14 @@ describe("existing Services: settings", () => {
 describe("existing Services: plan", () => {
     it("deploys no workload, creates no namespace and patches the Service with appProtocol only", () => {
         const p = plan(stack([CART]));
-        const kinds = p.objects.filter((o) => o.owner === "sticky-cart").map((o) => `${o.object.kind}${o.patch ? " (patch)" : ""}`);
+        const kinds = p.objects
+            .filter((o) => o.owner === "sticky-cart")
+            .map((o) => `${o.object.kind}${o.patch ? " (patch)" : ""}`);
         assert.deepEqual(kinds, ["Service (patch)", "DestinationRule"]);
-        assert.ok(!p.objects.some((o) => o.object.kind === "Namespace" && o.object.metadata.name === "shop"), "the namespace is theirs");
+        assert.ok(
+            !p.objects.some((o) => o.object.kind === "Namespace" && o.object.metadata.name === "shop"),
+            "the namespace is theirs",
+        );
         assert.deepEqual(byKey(p, "sticky-cart-service-patch").object, {
             apiVersion: "v1",
             kind: "Service",
@@ -157,12 +208,21 @@ describe("existing Services: plan", () => {
         });
         assert.equal(byKey(p, "sticky-cart-destinationrule").object.spec.host, "cart-svc.shop.svc.cluster.local");
         const read = p.reads.find((r) => r.owner === "sticky-cart")!;
-        assert.deepEqual([read.namespace, read.service, read.dependsOn], ["shop", "cart-svc", ["sticky-cart-service-patch"]]);
-        assert.match(planYaml(p), new RegExp(`# sticky-cart-service-patch \\(sticky-cart\\)\\n# ${PATCH_NOTE}\\napiVersion: v1\\nkind: Service`));
+        assert.deepEqual(
+            [read.namespace, read.service, read.dependsOn],
+            ["shop", "cart-svc", ["sticky-cart-service-patch"]],
+        );
+        assert.match(
+            planYaml(p),
+            new RegExp(
+                `# sticky-cart-service-patch \\(sticky-cart\\)\\n# ${PATCH_NOTE}\\napiVersion: v1\\nkind: Service`,
+            ),
+        );
     });
 
     it("routes without removing the path prefix and answers with the pod's address, unless told otherwise", () => {
-        const route = (app: Record<string, unknown>) => plan(stack([app])).objects.find((o) => o.object.kind === "VirtualService")!.object.spec.http[0];
+        const route = (app: Record<string, unknown>) =>
+            plan(stack([app])).objects.find((o) => o.object.kind === "VirtualService")!.object.spec.http[0];
         const kept = route(CART);
         assert.equal(kept.rewrite, undefined);
         assert.deepEqual(kept.headers, { response: { set: { "x-istio-sticky-pod": "%UPSTREAM_REMOTE_ADDRESS%" } } });
@@ -181,7 +241,11 @@ describe("existing Services: plan", () => {
             assert.equal(ns.patch, true);
             return ns.object;
         };
-        assert.deepEqual(enrolled({}), { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop", labels: { "istio-injection": "enabled" } } });
+        assert.deepEqual(enrolled({}), {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: "shop", labels: { "istio-injection": "enabled" } },
+        });
         assert.deepEqual(enrolled({ revision: "canary" }).metadata.labels, { "istio.io/rev": "canary" });
         assert.deepEqual(enrolled({ dataplane: "ambient" }).metadata.labels, { "istio.io/dataplane-mode": "ambient" });
         assert.ok(!plan(stack([CART])).objects.some((o) => o.key === "sticky-ns-shop"));
@@ -189,10 +253,20 @@ describe("existing Services: plan", () => {
 
     it("puts the persistent-session label and the waypoint label on the Service through the patch", () => {
         const persistent = plan(stack([{ ...CART, affinity: { mode: "persistentCookie", cookie: { name: "pod" } } }]));
-        assert.deepEqual(byKey(persistent, "sticky-cart-service-patch").object.metadata.labels, { "istio.io/persistent-session": "pod" });
-        const ambient = plan(stack([{ ...CART, affinity: { mode: "header", headerName: "x-user" } }], { dataplane: "ambient" }));
-        assert.deepEqual(byKey(ambient, "sticky-cart-service-patch").object.metadata.labels, { "istio.io/use-waypoint": "waypoint" });
-        assert.deepEqual(byKey(ambient, "sticky-waypoint-shop").dependsOn.includes("sticky-ns-shop"), false, "no namespace object to wait for");
+        assert.deepEqual(byKey(persistent, "sticky-cart-service-patch").object.metadata.labels, {
+            "istio.io/persistent-session": "pod",
+        });
+        const ambient = plan(
+            stack([{ ...CART, affinity: { mode: "header", headerName: "x-user" } }], { dataplane: "ambient" }),
+        );
+        assert.deepEqual(byKey(ambient, "sticky-cart-service-patch").object.metadata.labels, {
+            "istio.io/use-waypoint": "waypoint",
+        });
+        assert.deepEqual(
+            byKey(ambient, "sticky-waypoint-shop").dependsOn.includes("sticky-ns-shop"),
+            false,
+            "no namespace object to wait for",
+        );
     });
 
     it("sends direct requests to the pods' own port and selects them by the Service's selector", () => {
@@ -215,7 +289,11 @@ describe("existing Services: plan", () => {
             dr.subsets.map((s: any) => s.labels),
             [{ "app.kubernetes.io/name": "cart" }, { "app.kubernetes.io/name": "cart" }],
         );
-        assert.equal(byKey(p, "sticky-cart-direct-gateway").object.spec.configPatches[0].match.cluster.portNumber, 80, "the cluster is the Service port's");
+        assert.equal(
+            byKey(p, "sticky-cart-direct-gateway").object.spec.configPatches[0].match.cluster.portNumber,
+            80,
+            "the cluster is the Service port's",
+        );
     });
 
     it("on the Gateway API, routes to the Service by its name, grants it, and names the pod with a filter", () => {
@@ -223,7 +301,10 @@ describe("existing Services: plan", () => {
         const rule = p.objects.find((o) => o.object.kind === "HTTPRoute")!.object.spec.rules[0];
         assert.deepEqual(rule.backendRefs, [{ name: "cart-svc", namespace: "shop", port: 80 }]);
         assert.deepEqual(rule.filters, [
-            { type: "ResponseHeaderModifier", responseHeaderModifier: { set: [{ name: "x-istio-sticky-pod", value: "%UPSTREAM_REMOTE_ADDRESS%" }] } },
+            {
+                type: "ResponseHeaderModifier",
+                responseHeaderModifier: { set: [{ name: "x-istio-sticky-pod", value: "%UPSTREAM_REMOTE_ADDRESS%" }] },
+            },
         ]);
         const grant = p.objects.find((o) => o.object.kind === "ReferenceGrant")!;
         assert.deepEqual(grant.object.spec.to, [{ group: "", kind: "Service", name: "cart-svc" }]);
@@ -262,13 +343,22 @@ describe("existing Services: registration (Pulumi mocks)", () => {
         const types = rec.resources.map((r) => `${r.type} ${r.name}`);
         assert.ok(types.includes("kubernetes:core/v1:ServicePatch sticky-cart-service-patch"), types.join("\n"));
         assert.ok(types.includes("kubernetes:core/v1:NamespacePatch sticky-ns-shop"), types.join("\n"));
-        assert.ok(!types.some((t) => / sticky-(cart-deployment|cart-service|demo-app-shop)$/.test(t)), "no workload, no demo script");
+        assert.ok(
+            !types.some((t) => / sticky-(cart-deployment|cart-service|demo-app-shop)$/.test(t)),
+            "no workload, no demo script",
+        );
         const inputs = rec.byNameOf("sticky-cart-service-patch").inputs;
-        assert.deepEqual([inputs.metadata.name, inputs.spec.ports], ["cart-svc", [{ port: 80, protocol: "TCP", appProtocol: "http" }]]);
+        assert.deepEqual(
+            [inputs.metadata.name, inputs.spec.ports],
+            ["cart-svc", [{ port: 80, protocol: "TCP", appProtocol: "http" }]],
+        );
         // The check of the live Service: a resource holding only what it checks, which the patch waits for.
         const check = rec.byNameOf("sticky-cart-service-patch-existing");
         assert.equal(check.type, EXISTING_SERVICE_TYPE);
-        assert.deepEqual([check.inputs.namespace, check.inputs.service, check.inputs.port, check.inputs.protocol], ["shop", "cart-svc", 80, "TCP"]);
+        assert.deepEqual(
+            [check.inputs.namespace, check.inputs.service, check.inputs.port, check.inputs.protocol],
+            ["shop", "cart-svc", 80, "TCP"],
+        );
         assert.ok(rec.byNameOf("sticky-cart-service-patch").dependsOn.includes("sticky-cart-service-patch-existing"));
     });
 
@@ -287,7 +377,12 @@ describe("existing Services: registration (Pulumi mocks)", () => {
                 res.end(
                     JSON.stringify(
                         found
-                            ? { apiVersion: "v1", kind: "Service", metadata: { name: m![2], namespace: m![1] }, spec: { ports: found } }
+                            ? {
+                                  apiVersion: "v1",
+                                  kind: "Service",
+                                  metadata: { name: m![2], namespace: m![1] },
+                                  spec: { ports: found },
+                              }
                             : { apiVersion: "v1", kind: "Status", status: "Failure", reason: "NotFound", code: 404 },
                     ),
                 );
@@ -297,7 +392,9 @@ describe("existing Services: registration (Pulumi mocks)", () => {
             kubeconfigText = [
                 "apiVersion: v1",
                 "kind: Config",
-                "clusters: [{name: fake, cluster: {server: 'http://127.0.0.1:" + port + "', insecure-skip-tls-verify: true}}]",
+                "clusters: [{name: fake, cluster: {server: 'http://127.0.0.1:" +
+                    port +
+                    "', insecure-skip-tls-verify: true}}]",
                 "users: [{name: fake, user: {}}]",
                 "contexts: [{name: fake, context: {cluster: fake, user: fake}}]",
                 "current-context: fake",
@@ -306,7 +403,10 @@ describe("existing Services: registration (Pulumi mocks)", () => {
         after(() => new Promise<void>((r) => server.close(() => r())));
 
         const check = (service: string) =>
-            existingServiceProvider.check!({} as any, { namespace: "shop", service, port: 80, protocol: "TCP", kubeconfig: kubeconfigText } as any);
+            existingServiceProvider.check!(
+                {} as any,
+                { namespace: "shop", service, port: 80, protocol: "TCP", kubeconfig: kubeconfigText } as any,
+            );
 
         it("passes a Service with the port", async () => {
             assert.deepEqual((await check("cart-svc")).failures, undefined);
@@ -321,7 +421,10 @@ describe("existing Services: registration (Pulumi mocks)", () => {
                 },
             ]);
             const gone = await check("gone");
-            assert.match(gone.failures![0].reason, /^Service shop\/gone does not exist in cluster "fake" at http:\/\/127\.0\.0\.1:\d+/);
+            assert.match(
+                gone.failures![0].reason,
+                /^Service shop\/gone does not exist in cluster "fake" at http:\/\/127\.0\.0\.1:\d+/,
+            );
         });
 
         it("holds only its inputs, so a refresh after the patch finds no change", async () => {
@@ -343,7 +446,10 @@ describe("existing Services: registration (Pulumi mocks)", () => {
         const names = rec.resources.map((r) => `${r.type} ${r.name}`);
         assert.ok(names.includes("kubernetes:core/v1:NamespacePatch cart-namespace"), names.join("\n"));
         assert.ok(names.includes("kubernetes:core/v1:ServicePatch cart-service-patch"), names.join("\n"));
-        assert.ok(!names.some((n) => / cart-(script|deployment|service|peerauthentication)$/.test(n)), names.join("\n"));
+        assert.ok(
+            !names.some((n) => / cart-(script|deployment|service|peerauthentication)$/.test(n)),
+            names.join("\n"),
+        );
         assert.equal(await valueOf(app.serviceHost), "cart-svc.shop.svc.cluster.local");
         assert.throws(
             () => new StickyApp("cart-2", { ...CART, name: "cart-2", createNamespace: true }),

@@ -10,11 +10,19 @@ import { appEndpoint } from "../../components/outputs/endpoints";
 
 const MESH = { gateway: { hosts: ["a.example.com", "b.example.com", "*.shop.test"] } };
 
-function stack(apps: Record<string, unknown>[], mesh: Record<string, unknown> = MESH, tls: Record<string, unknown> = {}): StackSettings {
+function stack(
+    apps: Record<string, unknown>[],
+    mesh: Record<string, unknown> = MESH,
+    tls: Record<string, unknown> = {},
+): StackSettings {
     return parseStackConfig({ "istio-sticky:apps": apps, "istio-sticky:mesh": mesh, "istio-sticky:tls": tls }).value;
 }
 
-function problems(apps: Record<string, unknown>[], mesh: Record<string, unknown> = MESH, tls: Record<string, unknown> = {}): string[] {
+function problems(
+    apps: Record<string, unknown>[],
+    mesh: Record<string, unknown> = MESH,
+    tls: Record<string, unknown> = {},
+): string[] {
     try {
         stack(apps, mesh, tls);
     } catch (e) {
@@ -31,11 +39,15 @@ const routes = (s: StackSettings, kind = "VirtualService") =>
 
 describe("apps on hosts of their own", () => {
     it("takes hosts among the gateway's, and '*' as every host", () => {
-        assert.deepEqual(stack([{ name: "a", hosts: ["a.example.com", "a.example.com"] }]).apps[0].hosts, ["a.example.com"]);
+        assert.deepEqual(stack([{ name: "a", hosts: ["a.example.com", "a.example.com"] }]).apps[0].hosts, [
+            "a.example.com",
+        ]);
         assert.equal(stack([{ name: "a", hosts: ["*"] }]).apps[0].hosts, undefined);
         const found = problems([{ name: "c", hosts: ["c.example.com"] }]);
         assert.ok(
-            found.some((p) => p.startsWith(`istio-sticky:apps[0].hosts[0]: "c.example.com" is not among the gateway's hosts`)),
+            found.some((p) =>
+                p.startsWith(`istio-sticky:apps[0].hosts[0]: "c.example.com" is not among the gateway's hosts`),
+            ),
             found.join("\n"),
         );
     });
@@ -129,7 +141,10 @@ describe("apps on hosts of their own", () => {
             [],
             "listed under the wildcard only, the host's routes stay its own",
         );
-        const redirected = problems([{ name: "a", hosts: ["a.example.com"] }], MESH, { enabled: true, hosts: ["b.example.com"] });
+        const redirected = problems([{ name: "a", hosts: ["a.example.com"] }], MESH, {
+            enabled: true,
+            hosts: ["b.example.com"],
+        });
         assert.ok(
             redirected.some((p) => /^istio-sticky:apps\[0\]\.hosts\[0\]: "a\.example\.com" has no certificate/.test(p)),
             redirected.join("\n"),

@@ -40,20 +40,25 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
 
     before(function () {
         if (!CHARTS) {
-            console.log("      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)");
+            console.log(
+                "      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)",
+            );
             this.skip();
         }
         helm = ensureHelm();
     });
 
-    const chartsFor = (stack: StackSettings): IstioCharts => CHARTS!.istio.find((c) => c.minor === istioLine(stack.mesh.version).minor)!;
+    const chartsFor = (stack: StackSettings): IstioCharts =>
+        CHARTS!.istio.find((c) => c.minor === istioLine(stack.mesh.version).minor)!;
 
     /** The injection webhooks of the plan's istiod, or of the existing Istio it requires (by its revision). */
     function injectors(stack: StackSettings, docs: readonly K8sObject[]): any[] {
         const istiod = docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "istiod");
         const r = istiod ? releaseOfDocument(istiod) : undefined;
         const values = r?.values ?? (stack.mesh.revision ? { revision: stack.mesh.revision } : {});
-        return template(chartsFor(stack).istiod, r?.name ?? "istiod", "istio-system", values).filter((d) => d.kind === "MutatingWebhookConfiguration");
+        return template(chartsFor(stack).istiod, r?.name ?? "istiod", "istio-system", values).filter(
+            (d) => d.kind === "MutatingWebhookConfiguration",
+        );
     }
 
     /** Every pod the plan creates: its apps' pod templates, and the gateway chart's pods when it installs the gateway. */
@@ -62,10 +67,13 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
         const podsOfDeployment = (what: string, namespace: string, d: any): PodInNamespace => ({
             who: `${what} ${namespace}/${d.metadata.name}`,
             namespace,
-            namespaceLabels: docs.find((n) => n.kind === "Namespace" && n.metadata.name === namespace)?.metadata.labels ?? {},
+            namespaceLabels:
+                docs.find((n) => n.kind === "Namespace" && n.metadata.name === namespace)?.metadata.labels ?? {},
             podLabels: d.spec.template.metadata.labels,
         });
-        const apps = docs.filter((d) => d.kind === "Deployment").map((d) => podsOfDeployment("app", d.metadata.namespace!, d));
+        const apps = docs
+            .filter((d) => d.kind === "Deployment")
+            .map((d) => podsOfDeployment("app", d.metadata.namespace!, d));
         const gw = docs.find((d) => d.kind === "HelmRelease" && d.spec.chart === "gateway");
         const gateway = gw
             ? template(chartsFor(stack).gateway, gw.metadata.name, gw.metadata.namespace!, releaseOfDocument(gw).values)
@@ -82,9 +90,17 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
         return podsOf(stack, docs).flatMap((pod) => {
             const hooks = webhooksFor(configurations, pod);
             const wantSidecar = pod.who.startsWith("gateway") || stack.mesh.dataplane === Dataplane.Sidecar;
-            if (!wantSidecar) return hooks.length ? [`${pod.who} gets a sidecar in ambient from ${hooks.join(", ")}: it leaves ambient`] : [];
-            if (hooks.length !== 1) return [`${pod.who} is injected by ${hooks.length} webhooks (${hooks.join(", ") || "none"}), not exactly one`];
-            return hooks[0].startsWith(expected) ? [] : [`${pod.who} is injected by ${hooks[0]}, not by the revision's ${expected}`];
+            if (!wantSidecar)
+                return hooks.length
+                    ? [`${pod.who} gets a sidecar in ambient from ${hooks.join(", ")}: it leaves ambient`]
+                    : [];
+            if (hooks.length !== 1)
+                return [
+                    `${pod.who} is injected by ${hooks.length} webhooks (${hooks.join(", ") || "none"}), not exactly one`,
+                ];
+            return hooks[0].startsWith(expected)
+                ? []
+                : [`${pod.who} is injected by ${hooks[0]}, not by the revision's ${expected}`];
         });
     }
 
@@ -108,7 +124,9 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
     });
 
     const configs: [string, Record<string, unknown>][] = [
-        ...listStacks(PROJECT_DIR).map((s) => [`the ${s} stack`, readStackConfig(PROJECT_DIR, s)] as [string, Record<string, unknown>]),
+        ...listStacks(PROJECT_DIR).map(
+            (s) => [`the ${s} stack`, readStackConfig(PROJECT_DIR, s)] as [string, Record<string, unknown>],
+        ),
         ...generatedConfigs(),
     ];
     it(`gives exactly the pods the data plane asks for a sidecar, by the plan's revision, in every stack and ${configs.length - listStacks(PROJECT_DIR).length} generated configs`, () => {
@@ -125,7 +143,10 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
 
     describe("catches a broken object", () => {
         const stackOf = (mesh: Record<string, unknown>) =>
-            parseStackConfig({ "istio-sticky:apps": [{ name: "web", affinity: { mode: "header", headerName: "x-user" } }], "istio-sticky:mesh": mesh }).value;
+            parseStackConfig({
+                "istio-sticky:apps": [{ name: "web", affinity: { mode: "header", headerName: "x-user" } }],
+                "istio-sticky:mesh": mesh,
+            }).value;
         const broken = (mesh: Record<string, unknown>, breakIt: (docs: K8sObject[]) => void) => {
             const stack = stackOf(mesh);
             const docs = JSON.parse(JSON.stringify(docsOf(stack))) as K8sObject[];
@@ -134,18 +155,25 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
             return injectionProblems(stack, docs).join("\n");
         };
         const pod = (docs: K8sObject[]) => docs.find((d) => d.kind === "Deployment")!.spec.template.metadata.labels;
-        const ns = (docs: K8sObject[]) => docs.find((d) => d.kind === "Namespace" && d.metadata.name === "web")!.metadata.labels!;
+        const ns = (docs: K8sObject[]) =>
+            docs.find((d) => d.kind === "Namespace" && d.metadata.name === "web")!.metadata.labels!;
 
         it("an ambient pod that asks for a sidecar (the object.sidecar-injector webhook selects sidecar.istio.io/inject=true)", () => {
             const found = broken({ dataplane: "ambient" }, (d) => (pod(d)["sidecar.istio.io/inject"] = "true"));
-            assert.match(found, /app web\/web gets a sidecar in ambient from istio-sidecar-injector\/object\.sidecar-injector\.istio\.io/);
+            assert.match(
+                found,
+                /app web\/web gets a sidecar in ambient from istio-sidecar-injector\/object\.sidecar-injector\.istio\.io/,
+            );
         });
         it("an ambient namespace that is also labelled for injection", () => {
             const found = broken({ dataplane: "ambient" }, (d) => {
                 ns(d)["istio-injection"] = "enabled";
                 delete pod(d)["sidecar.istio.io/inject"];
             });
-            assert.match(found, /gets a sidecar in ambient from istio-sidecar-injector\/namespace\.sidecar-injector\.istio\.io/);
+            assert.match(
+                found,
+                /gets a sidecar in ambient from istio-sidecar-injector\/namespace\.sidecar-injector\.istio\.io/,
+            );
         });
         it("a sidecar pod in a namespace without its injection label, and not asking itself", () => {
             const found = broken({}, (d) => {
@@ -164,7 +192,8 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
         it("a gateway that names no revision under a revision's istiod", () => {
             const found = broken(
                 { revision: "canary" },
-                (d) => delete d.find((x) => x.kind === "HelmRelease" && x.spec.chart === "gateway")!.spec.values.revision,
+                (d) =>
+                    delete d.find((x) => x.kind === "HelmRelease" && x.spec.chart === "gateway")!.spec.values.revision,
             );
             assert.match(found, /gateway istio-ingress\/istio-ingressgateway is injected by 0 webhooks/);
         });
@@ -182,7 +211,12 @@ describe("sidecar injection: the real istiod chart's webhooks over every pod a p
             ["in a namespace it does not create, with a revision", "canary", false],
         ] as const) {
             it(`gets its sidecar ${what}`, async () => {
-                new StickyApp("solo", { name: "solo", affinity: { mode: AffinityMode.Header, headerName: "x" }, revision, createNamespace });
+                new StickyApp("solo", {
+                    name: "solo",
+                    affinity: { mode: AffinityMode.Header, headerName: "x" },
+                    revision,
+                    createNamespace,
+                });
                 await settle(rec);
                 const deployment = rec.byNameOf("solo-deployment").inputs;
                 const namespace = createNamespace ? rec.byNameOf("solo-namespace").inputs : undefined;

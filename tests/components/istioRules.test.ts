@@ -38,7 +38,11 @@ function assertClean(what: string, findings: Finding[]): void {
 }
 
 /** For each case: the plan is clean, then broken as the case says, and the expected finding appears. */
-function breakageTests(prefix: string, base: () => StackSettings, cases: [string, (docs: K8sObject[]) => void, RegExp][]): void {
+function breakageTests(
+    prefix: string,
+    base: () => StackSettings,
+    cases: [string, (docs: K8sObject[]) => void, RegExp][],
+): void {
     for (const [what, breakIt, expected] of cases) {
         it(`${prefix}${what}`, () => {
             const stack = base();
@@ -90,20 +94,40 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
     describe("catches a broken object", () => {
         const base = (config: Record<string, unknown> = {}) =>
             parseStackConfig({
-                [APPS_KEY]: [{ name: "web", affinity: { mode: "header", headerName: "x-user" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
-                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+                [APPS_KEY]: [
+                    {
+                        name: "web",
+                        affinity: { mode: "header", headerName: "x-user" },
+                        direct: { enabled: true, podCidr: "10.244.0.0/16" },
+                    },
+                ],
+                [TLS_KEY]: {
+                    enabled: true,
+                    issuer: "acme",
+                    hosts: ["a.example.com"],
+                    acme: { email: "o@example.com" },
+                },
                 ...config,
             }).value;
-        const find = (docs: K8sObject[], kind: string, pred: (d: K8sObject) => boolean = () => true) => docs.find((d) => d.kind === kind && pred(d))!;
+        const find = (docs: K8sObject[], kind: string, pred: (d: K8sObject) => boolean = () => true) =>
+            docs.find((d) => d.kind === kind && pred(d))!;
         const cases: [string, (docs: K8sObject[]) => void, RegExp][] = [
             [
                 "maglev without a table size",
-                (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: {} }),
+                (d) =>
+                    (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = {
+                        httpHeaderName: "x",
+                        maglev: {},
+                    }),
                 /destinationrule-load-balancer: tableSize must be set for maglev/,
             ],
             [
                 "a maglev table that is not prime",
-                (d) => (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = { httpHeaderName: "x", maglev: { tableSize: 65536 } }),
+                (d) =>
+                    (find(d, "DestinationRule").spec.trafficPolicy.loadBalancer.consistentHash = {
+                        httpHeaderName: "x",
+                        maglev: { tableSize: 65536 },
+                    }),
                 /tableSize must be a prime number/,
             ],
             [
@@ -118,7 +142,10 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "the solver's ingressClassName with no IngressClass object",
-                (d) => (find(d, "ClusterIssuer").spec.acme.solvers = [{ http01: { ingress: { ingressClassName: "istio" } } }]),
+                (d) =>
+                    (find(d, "ClusterIssuer").spec.acme.solvers = [
+                        { http01: { ingress: { ingressClassName: "istio" } } },
+                    ]),
                 /acme-solver-ingress-served-by-istio: istiod ignores the challenge Ingress/,
             ],
             [
@@ -136,7 +163,10 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "the guard behind a Service that SNATs clients",
-                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "LoadBalancer" }),
+                (d) =>
+                    (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = {
+                        type: "LoadBalancer",
+                    }),
                 /externalTrafficPolicy Cluster\) and trusts no proxy/,
             ],
             [
@@ -146,7 +176,8 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "gateway labels changed in the chart values only",
-                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.labels = { istio: "edge" }),
+                (d) =>
+                    (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.labels = { istio: "edge" }),
                 /gateway-selects-gateway-pods/,
             ],
             [
@@ -161,12 +192,18 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "a regex over 1024 characters",
-                (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "1".repeat(1025) }),
+                (d) =>
+                    (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = {
+                        regex: "1".repeat(1025),
+                    }),
                 /regex is too large, max length allowed is 1024/,
             ],
             [
                 "a lookahead RE2 rejects",
-                (d) => (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = { regex: "(?=10)10.*" }),
+                (d) =>
+                    (find(d, "VirtualService").spec.http[0].match[0].headers["x-envoy-original-dst-host"] = {
+                        regex: "(?=10)10.*",
+                    }),
                 /lookaround or a backreference/,
             ],
             [
@@ -184,12 +221,17 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "a VirtualService host its Gateway does not serve",
-                (d) => (find(d, "Gateway").spec.servers = find(d, "Gateway").spec.servers.map((s: any) => ({ ...s, hosts: ["other.example.com"] }))),
+                (d) =>
+                    (find(d, "Gateway").spec.servers = find(d, "Gateway").spec.servers.map((s: any) => ({
+                        ...s,
+                        hosts: ["other.example.com"],
+                    }))),
                 /host \* is served by no server/,
             ],
             [
                 "an EnvoyFilter on a subset that is not PASSTHROUGH",
-                (d) => (find(d, "DestinationRule").spec.subsets[1].trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }),
+                (d) =>
+                    (find(d, "DestinationRule").spec.subsets[1].trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }),
                 /original_dst_lb_config needs an ORIGINAL_DST cluster/,
             ],
             [
@@ -199,7 +241,10 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "an EnvoyFilter with an unknown cluster field",
-                (d) => (find(d, "EnvoyFilter").spec.configPatches[0].patch.value = { original_dst_lb_config: { use_http_headers: true } }),
+                (d) =>
+                    (find(d, "EnvoyFilter").spec.configPatches[0].patch.value = {
+                        original_dst_lb_config: { use_http_headers: true },
+                    }),
                 /unknown OriginalDstLbConfig field use_http_headers/,
             ],
             [
@@ -207,10 +252,18 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 (d) => (find(d, "PeerAuthentication").spec.selector.matchLabels = { app: "other" }),
                 /peerauthentication-shape: selector .* matches no pod/,
             ],
-            ["a DENY policy without rules", (d) => delete find(d, "AuthorizationPolicy").spec.rules, /DENY action without `rules` is meaningless/],
+            [
+                "a DENY policy without rules",
+                (d) => delete find(d, "AuthorizationPolicy").spec.rules,
+                /DENY action without `rules` is meaningless/,
+            ],
             [
                 "externalTrafficPolicy on a ClusterIP gateway Service",
-                (d) => (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = { type: "ClusterIP", externalTrafficPolicy: "Local" }),
+                (d) =>
+                    (find(d, "HelmRelease", (r) => r.spec.chart === "gateway").spec.values.service = {
+                        type: "ClusterIP",
+                        externalTrafficPolicy: "Local",
+                    }),
                 /may only be set for externally-accessible services/,
             ],
         ];
@@ -218,23 +271,52 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
         const gatewayApiBase = () =>
             parseStackConfig({
                 [APPS_KEY]: [
-                    { name: "b1", namespace: "backends", path: "/b", match: { headers: { target: "b1" } }, affinity: { mode: "header", headerName: "x-user" } },
-                    { name: "b2", namespace: "backends", path: "/b", affinity: { mode: "cookie", cookie: { name: "s", ttl: "0s" } } },
+                    {
+                        name: "b1",
+                        namespace: "backends",
+                        path: "/b",
+                        match: { headers: { target: "b1" } },
+                        affinity: { mode: "header", headerName: "x-user" },
+                    },
+                    {
+                        name: "b2",
+                        namespace: "backends",
+                        path: "/b",
+                        affinity: { mode: "cookie", cookie: { name: "s", ttl: "0s" } },
+                    },
                 ],
                 [MESH_KEY]: { gateway: { api: "gatewayApi", hosts: ["a.example.com"] } },
-                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+                [TLS_KEY]: {
+                    enabled: true,
+                    issuer: "acme",
+                    hosts: ["a.example.com"],
+                    acme: { email: "o@example.com" },
+                },
             }).value;
-        const gw = (docs: K8sObject[], kind: string) => docs.find((d) => kindOf(d) === `gateway.networking.k8s.io/${kind}`)!;
+        const gw = (docs: K8sObject[], kind: string) =>
+            docs.find((d) => kindOf(d) === `gateway.networking.k8s.io/${kind}`)!;
         const gatewayApiCases: [string, (docs: K8sObject[]) => void, RegExp][] = [
             ["a Gateway of another class", (d) => (gw(d, "Gateway").spec.gatewayClassName = "envoy"), /is not Istio's/],
-            ["a Gateway without an address: Istio deploys its own", (d) => delete gw(d, "Gateway").spec.addresses, /deploys a gateway of its own/],
-            ["a Gateway bound to another Service", (d) => (gw(d, "Gateway").spec.addresses[0].value = "other-gw"), /not the gateway's Service/],
+            [
+                "a Gateway without an address: Istio deploys its own",
+                (d) => delete gw(d, "Gateway").spec.addresses,
+                /deploys a gateway of its own/,
+            ],
+            [
+                "a Gateway bound to another Service",
+                (d) => (gw(d, "Gateway").spec.addresses[0].value = "other-gw"),
+                /not the gateway's Service/,
+            ],
             [
                 "an HTTPS listener with a Secret nothing writes",
                 (d) => (gw(d, "Gateway").spec.listeners[1].tls.certificateRefs[0].name = "nope"),
                 /no Certificate of the plan writes/,
             ],
-            ["a route on a listener that does not exist", (d) => (gw(d, "HTTPRoute").spec.parentRefs[0].sectionName = "web"), /names listener web/],
+            [
+                "a route on a listener that does not exist",
+                (d) => (gw(d, "HTTPRoute").spec.parentRefs[0].sectionName = "web"),
+                /names listener web/,
+            ],
             [
                 "a route in another namespace than a Same listener's",
                 (d) => {
@@ -244,8 +326,16 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
                 },
                 /admits routes from istio-ingress only/,
             ],
-            ["a backend without a ReferenceGrant", (d) => (gw(d, "ReferenceGrant").spec.to = []), /no ReferenceGrant there allows it/],
-            ["a backend port the Service lacks", (d) => (gw(d, "HTTPRoute").spec.rules[0].backendRefs[0].port = 81), /has no port 81/],
+            [
+                "a backend without a ReferenceGrant",
+                (d) => (gw(d, "ReferenceGrant").spec.to = []),
+                /no ReferenceGrant there allows it/,
+            ],
+            [
+                "a backend port the Service lacks",
+                (d) => (gw(d, "HTTPRoute").spec.rules[0].backendRefs[0].port = 81),
+                /has no port 81/,
+            ],
             [
                 "a prefix rewrite on an exact path",
                 (d) => (gw(d, "HTTPRoute").spec.rules[0].matches[0].path.type = "Exact"),
@@ -253,10 +343,16 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "the ACME solver on the HTTPS listener",
-                (d) => (find(d, "ClusterIssuer").spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].sectionName = "https"),
+                (d) =>
+                    (find(d, "ClusterIssuer").spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].sectionName =
+                        "https"),
                 /HTTP-01 answers on plain HTTP/,
             ],
-            ["cert-manager without its Gateway API support", (d) => delete find(d, "CertManager").spec.helmOptions.values.config, /without enableGatewayAPI/],
+            [
+                "cert-manager without its Gateway API support",
+                (d) => delete find(d, "CertManager").spec.helmOptions.values.config,
+                /without enableGatewayAPI/,
+            ],
         ];
         // Ambient: a header-hashed app and a round-robin one in one namespace.
         const ambientBase = () =>
@@ -270,22 +366,32 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
         const ambientCases: [string, (docs: K8sObject[]) => void, RegExp][] = [
             [
                 "an ambient namespace that also asks for sidecars",
-                (d) => (find(d, "Namespace", (n) => n.metadata.name === "shop").metadata.labels!["istio-injection"] = "enabled"),
+                (d) =>
+                    (find(d, "Namespace", (n) => n.metadata.name === "shop").metadata.labels!["istio-injection"] =
+                        "enabled"),
                 /ambient-namespace-enrolment: labelled for ambient and for sidecar injection/,
             ],
             [
                 "a Service naming a waypoint the plan lacks",
-                (d) => (find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/use-waypoint"] = "other"),
+                (d) =>
+                    (find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/use-waypoint"] =
+                        "other"),
                 /ambient-waypoint: uses waypoint other/,
             ],
             [
                 "consistent hashing in ambient without a waypoint",
-                (d) => delete find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/use-waypoint"],
+                (d) =>
+                    delete find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels![
+                        "istio.io/use-waypoint"
+                    ],
                 /ambient-hash-needs-waypoint: consistent hashing for cart\.shop\.svc\.cluster\.local in ambient without a waypoint/,
             ],
             [
                 "a persistent-session label behind a waypoint",
-                (d) => (find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels!["istio.io/persistent-session"] = "pod"),
+                (d) =>
+                    (find(d, "Service", (x) => x.metadata.name === "cart").metadata.labels![
+                        "istio.io/persistent-session"
+                    ] = "pod"),
                 /ambient-no-persistent-session/,
             ],
         ];
@@ -307,7 +413,10 @@ describe("Istio's rules (webhook and controllers) over every plan", () => {
             ],
             [
                 "a waypoint VirtualService bound to a gateway instead of the mesh",
-                (d) => (find(d, "VirtualService", (x) => x.metadata.name === "cart-waypoint").spec.gateways = ["istio-ingress/sticky-gateway"]),
+                (d) =>
+                    (find(d, "VirtualService", (x) => x.metadata.name === "cart-waypoint").spec.gateways = [
+                        "istio-ingress/sticky-gateway",
+                    ]),
                 /ambient-waypoint-hash-needs-virtualservice-1\.30/,
             ],
         ]);

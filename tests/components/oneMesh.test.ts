@@ -28,7 +28,11 @@ describe("one Istio per cluster in a program (Pulumi mocks)", () => {
 
     it("refuses a StickySessions that installs Istio next to an IstioMesh on the same provider, either way round", () => {
         const p = new k8s.Provider("kind", { context: "kind-sticky" });
-        new StickySessions("shop", { mesh: { gateway: { serviceType: GatewayServiceType.NodePort } }, apps: [{ name: "cart" }] }, { providers: [p] });
+        new StickySessions(
+            "shop",
+            { mesh: { gateway: { serviceType: GatewayServiceType.NodePort } }, apps: [{ name: "cart" }] },
+            { providers: [p] },
+        );
         assert.throws(
             () => new IstioMesh("mesh", {}, { provider: p }),
             (e: Error) => SECOND.exec(e.message)?.[1] === "StickySessions shop (it installs Istio: mesh.install)",
@@ -44,21 +48,33 @@ describe("one Istio per cluster in a program (Pulumi mocks)", () => {
 
     it("takes one mesh shared by apps and by a StickySessions on that Istio (mesh.install false)", async () => {
         const mesh = new IstioMesh("mesh", { persistentSessions: true });
-        new StickyApp("cart", { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "cart-pod" } } }, { dependsOn: [mesh] });
+        new StickyApp(
+            "cart",
+            { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "cart-pod" } } },
+            { dependsOn: [mesh] },
+        );
         new StickySessions("more", { mesh: { install: false }, apps: [{ name: "search" }] }, { dependsOn: [mesh] });
         await settle(rec);
         assert.equal(rec.ofType("kubernetes:helm.sh/v3:Release").length, 3, "one base, istiod and gateway");
     });
 
     it("takes a mesh per cluster: two providers are two clusters", async () => {
-        for (const c of ["east", "west"]) new IstioMesh(`mesh-${c}`, {}, { provider: new k8s.Provider(c, { context: c }) });
+        for (const c of ["east", "west"])
+            new IstioMesh(`mesh-${c}`, {}, { provider: new k8s.Provider(c, { context: c }) });
         await settle(rec);
         assert.deepEqual(
             rec
                 .ofType("kubernetes:helm.sh/v3:Release")
                 .map((r) => r.name)
                 .sort(),
-            ["mesh-east-base", "mesh-east-gateway", "mesh-east-istiod", "mesh-west-base", "mesh-west-gateway", "mesh-west-istiod"],
+            [
+                "mesh-east-base",
+                "mesh-east-gateway",
+                "mesh-east-istiod",
+                "mesh-west-base",
+                "mesh-west-gateway",
+                "mesh-west-istiod",
+            ],
         );
     });
 });

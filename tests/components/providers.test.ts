@@ -36,10 +36,20 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
             dynamicReads.some((r) => r.type === GATEWAY_SERVICE_TYPE),
             "the gateway Service is read",
         );
-        for (const r of dynamicReads) assert.deepEqual([r.name, r.provider, r.inputs.context], [r.name, "", context], `${r.name} reads the cluster of ${name}`);
+        for (const r of dynamicReads)
+            assert.deepEqual(
+                [r.name, r.provider, r.inputs.context],
+                [r.name, "", context],
+                `${r.name} reads the cluster of ${name}`,
+            );
         const comps = rec.resources.filter((r) => r.type.startsWith("istio-sticky:index:"));
         assert.deepEqual(comps.map((c) => c.name).sort(), [...components].sort());
-        for (const c of comps) assert.deepEqual(c.providers, { kubernetes: ref }, `${c.name} (${c.type}) has providers ${JSON.stringify(c.providers)}`);
+        for (const c of comps)
+            assert.deepEqual(
+                c.providers,
+                { kubernetes: ref },
+                `${c.name} (${c.type}) has providers ${JSON.stringify(c.providers)}`,
+            );
         if (existing) assertExisting(kube);
     }
 
@@ -52,7 +62,10 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
             [check.inputs.kubeconfig, check.inputs.context, check.inputs.cluster],
             [pods.inputs.kubeconfig, pods.inputs.context, pods.inputs.cluster],
         );
-        assert.ok(kube.some((r) => r.type === "kubernetes:core/v1:ServicePatch") && kube.some((r) => r.type === "kubernetes:core/v1:NamespacePatch"));
+        assert.ok(
+            kube.some((r) => r.type === "kubernetes:core/v1:ServicePatch") &&
+                kube.some((r) => r.type === "kubernetes:core/v1:NamespacePatch"),
+        );
     }
 
     const stack = {
@@ -72,7 +85,10 @@ describe("an explicit Kubernetes provider reaches every child (Pulumi mocks)", (
         assertAllUse("kind", ["sticky", "sticky-mesh", "sticky-tls", "sticky-shop", "sticky-cart"], true);
         // @pulumi/kubernetes-cert-manager's remote component sees only the providers named in its own options.
         const certManager = rec.byNameOf("sticky-tls-cert-manager");
-        assert.deepEqual([certManager.type, certManager.providers], ["kubernetes-cert-manager:index:CertManager", { kubernetes: refOf("kind") }]);
+        assert.deepEqual(
+            [certManager.type, certManager.providers],
+            ["kubernetes-cert-manager:index:CertManager", { kubernetes: refOf("kind") }],
+        );
     });
 
     it("StickySessions with provider: p (shorthand for providers) and as a map", async () => {

@@ -33,14 +33,19 @@ function selfSigned(dir: string): { cert: string; key: string } {
     const [cert, key] = [path.join(dir, "tls.crt"), path.join(dir, "tls.key")];
     execFileSync(
         "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"].concat([
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-        ]),
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ].concat(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert]),
         { stdio: "ignore", timeout: 30_000 },
     );
     return { cert: fs.readFileSync(cert, "utf8"), key: fs.readFileSync(key, "utf8") };
@@ -62,7 +67,12 @@ async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Pr
                 { name: "status-port", port: 15021, targetPort: 15021, nodePort: 31021, protocol: "TCP" },
                 { name: "http2", port: 80, targetPort: 80, nodePort: 31080, protocol: "TCP" },
             ];
-            const metadata = { name, namespace, resourceVersion: String(requests.length), managedFields: [{ manager: `helm-${requests.length}` }] };
+            const metadata = {
+                name,
+                namespace,
+                resourceVersion: String(requests.length),
+                managedFields: [{ manager: `helm-${requests.length}` }],
+            };
             res.writeHead(200, { "content-type": "application/json" }).end(
                 JSON.stringify({
                     apiVersion: "v1",
@@ -74,18 +84,34 @@ async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Pr
             );
             return;
         }
-        const m = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices\?labelSelector=kubernetes\.io%2Fservice-name%3D([^&]+)$/.exec(
-            req.url ?? "",
-        );
+        const m =
+            /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices\?labelSelector=kubernetes\.io%2Fservice-name%3D([^&]+)$/.exec(
+                req.url ?? "",
+            );
         if (!m) {
-            res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Status", code: 404 }));
+            res.writeHead(404, { "content-type": "application/json" }).end(
+                JSON.stringify({ kind: "Status", code: 404 }),
+            );
             return;
         }
         const [, namespace, service] = m;
-        const endpoints = podIps.map((ip, i) => ({ addresses: [ip], conditions: { ready: true }, targetRef: { kind: "Pod", name: `${service}-${i}` } }));
-        const item = { metadata: { name: `${service}-abc`, namespace, labels: { "kubernetes.io/service-name": service } }, addressType: "IPv4", endpoints };
+        const endpoints = podIps.map((ip, i) => ({
+            addresses: [ip],
+            conditions: { ready: true },
+            targetRef: { kind: "Pod", name: `${service}-${i}` },
+        }));
+        const item = {
+            metadata: { name: `${service}-abc`, namespace, labels: { "kubernetes.io/service-name": service } },
+            addressType: "IPv4",
+            endpoints,
+        };
         res.writeHead(200, { "content-type": "application/json" }).end(
-            JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSliceList", metadata: {}, items: [item] }),
+            JSON.stringify({
+                apiVersion: "discovery.k8s.io/v1",
+                kind: "EndpointSliceList",
+                metadata: {},
+                items: [item],
+            }),
         );
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -151,7 +177,10 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
     });
 
     /** The ReadyPods inputs a StickyApp registers (its serialized provider included). */
-    async function readInputs(name: string, opts: pulumi.ComponentResourceOptions = {}): Promise<Record<string, unknown>> {
+    async function readInputs(
+        name: string,
+        opts: pulumi.ComponentResourceOptions = {},
+    ): Promise<Record<string, unknown>> {
         new StickyApp(name, { name }, opts);
         await settle(rec);
         const read = rec.byNameOf(`${name}-ready-pods`);
@@ -163,7 +192,10 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
     it("lists the pods in the cluster of the provider the component is given (kubeconfig as contents), and again on refresh", async () => {
         const provider = new k8s.Provider("given", { kubeconfig: kubeconfig("given", given.url, "given-token", ca) });
         const inputs = await readInputs("shop", { providers: [provider] });
-        assert.ok(JSON.stringify(inputs.kubeconfig).includes("4dabf18193072939515e22adb298388d"), "the kubeconfig is a secret in state");
+        assert.ok(
+            JSON.stringify(inputs.kubeconfig).includes("4dabf18193072939515e22adb298388d"),
+            "the kubeconfig is a secret in state",
+        );
         const { id, outs } = await host.create(READY_PODS_TYPE, "shop-ready-pods", inputs);
         assert.equal(id, "shop/shop");
         assert.deepEqual(outs.pods, [
@@ -185,7 +217,11 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
 
     it("takes the provider's kubeconfig as a path too, with its context", async () => {
         const provider = new k8s.Provider("by-path", { kubeconfig: givenFile, context: "given" });
-        const { outs } = await host.create(READY_PODS_TYPE, "cart-ready-pods", await readInputs("cart", { providers: { kubernetes: provider } }));
+        const { outs } = await host.create(
+            READY_PODS_TYPE,
+            "cart-ready-pods",
+            await readInputs("cart", { providers: { kubernetes: provider } }),
+        );
         assert.equal(outs.pods.length, 2);
         assert.deepEqual([given.requests.length, fallback.requests.length], [1, 0]);
     });
@@ -202,7 +238,11 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
 
     it("reads the gateway Service's address in the provider's cluster, keeping only what the address is made from, and a refresh finds it unchanged", async () => {
         const provider = new k8s.Provider("mesh", { kubeconfig: kubeconfig("given", given.url, "given-token", ca) });
-        const mesh = new IstioMesh("mesh", { gateway: { serviceType: GatewayServiceType.NodePort } }, { providers: [provider] });
+        const mesh = new IstioMesh(
+            "mesh",
+            { gateway: { serviceType: GatewayServiceType.NodePort } },
+            { providers: [provider] },
+        );
         await settle(rec);
         const read = rec.byNameOf("mesh-gateway-service");
         assert.equal(read.type, GATEWAY_SERVICE_TYPE);
@@ -220,7 +260,12 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
             },
             status: { loadBalancer: { ingress: [] } },
         });
-        assert.deepEqual(given.requests, [{ path: "/api/v1/namespaces/istio-ingress/services/istio-ingressgateway", authorization: "Bearer given-token" }]);
+        assert.deepEqual(given.requests, [
+            {
+                path: "/api/v1/namespaces/istio-ingress/services/istio-ingressgateway",
+                authorization: "Bearer given-token",
+            },
+        ]);
         // pulumi refresh: the live object changed (resourceVersion, managed fields), the address did not; so neither does the state.
         const refreshed = await host.read(GATEWAY_SERVICE_TYPE, "mesh-gateway-service", id, outs);
         assert.deepEqual(refreshed, outs);
@@ -228,7 +273,9 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
     });
 
     it("names the cluster it cannot reach", async () => {
-        const provider = new k8s.Provider("gone", { kubeconfig: kubeconfig("gone", `https://127.0.0.1:${closedPort}`, "t", ca) });
+        const provider = new k8s.Provider("gone", {
+            kubeconfig: kubeconfig("gone", `https://127.0.0.1:${closedPort}`, "t", ca),
+        });
         const inputs = await readInputs("lost", { providers: [provider] });
         await assert.rejects(
             host.create(READY_PODS_TYPE, "lost-ready-pods", inputs),
@@ -242,7 +289,11 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
 describe("what a read waits for (registration/reads versionOf)", () => {
     /** A resource as the Kubernetes provider returns it after an up or a refresh: its id, live metadata and spec. */
     const live = (metadata: { resourceVersion?: string; generation?: number }, spec: unknown = { replicas: 2 }) =>
-        ({ id: pulumi.output("shop/shop"), metadata: pulumi.output(metadata), spec: pulumi.output(spec) }) as unknown as pulumi.CustomResource;
+        ({
+            id: pulumi.output("shop/shop"),
+            metadata: pulumi.output(metadata),
+            spec: pulumi.output(spec),
+        }) as unknown as pulumi.CustomResource;
     const version = (r: pulumi.CustomResource) => new Promise<string>((resolve) => versionOf(r).apply(resolve));
 
     it("changes with a Deployment's generation (a new rollout), not with its status (a refresh reads a new resourceVersion)", async () => {
@@ -258,7 +309,9 @@ describe("what a read waits for (registration/reads versionOf)", () => {
         const spec = { selector: { app: "shop" }, ports: [{ port: 8080 }] };
         const afterUp = await version(live({ resourceVersion: "258" }, spec));
         const afterRefresh = await version(live({ resourceVersion: "650" }, spec));
-        const reselected = await version(live({ resourceVersion: "700" }, { ...spec, selector: { app: "shop", track: "canary" } }));
+        const reselected = await version(
+            live({ resourceVersion: "700" }, { ...spec, selector: { app: "shop", track: "canary" } }),
+        );
         assert.match(afterUp, /^shop\/shop@[0-9a-f]{12}$/);
         assert.equal(afterRefresh, afterUp);
         assert.notEqual(reselected, afterUp);

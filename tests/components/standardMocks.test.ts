@@ -24,7 +24,11 @@ describe("the components under Pulumi's standard mocks (state = inputs)", functi
             tls: { enabled: true, hosts: ["shop.test"], httpsRedirect: false },
             apps: [
                 { name: "cart", affinity: { mode: AffinityMode.Cookie, cookie: { name: "cart", ttl: "0s" } } },
-                { name: "search", affinity: { mode: AffinityMode.Header, headerName: "x-user" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+                {
+                    name: "search",
+                    affinity: { mode: AffinityMode.Header, headerName: "x-user" },
+                    direct: { enabled: true, podCidr: "10.244.0.0/16" },
+                },
             ],
         });
         const [ingress, endpoints] = await valueOf(pulumi.all([sticky.ingress, sticky.endpoints]));

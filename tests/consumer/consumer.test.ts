@@ -62,14 +62,16 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
     it("ships what a consumer needs (npm pack --dry-run): the built package, its three bins, the demo app, README, docs and the YAML example", () => {
-        const files: string[] = JSON.parse(ok(run("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], ROOT), "npm pack --dry-run"))[0].files.map(
-            (f: { path: string }) => f.path,
-        );
+        const files: string[] = JSON.parse(
+            ok(run("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], ROOT), "npm pack --dry-run"),
+        )[0].files.map((f: { path: string }) => f.path);
         const outside = files.filter(
             (f) =>
                 !/^dist\/(components|cli|verify)\/.+\.(js|d\.ts)$/.test(f) &&
                 !/^docs\/[a-z-]+\.md$/.test(f) &&
-                !["dist/app/server.js", "LICENSE", "README.md", "package.json", "examples/yaml/Pulumi.yaml"].includes(f),
+                !["dist/app/server.js", "LICENSE", "README.md", "package.json", "examples/yaml/Pulumi.yaml"].includes(
+                    f,
+                ),
         );
         assert.deepEqual(outside, []);
         for (const needed of [
@@ -100,14 +102,29 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         const certManager = registered.find((r) => r.name === "tls-cert-manager")!;
         assert.deepEqual(
             [certManager.type, certManager.inputs.helmOptions.chart, certManager.inputs.helmOptions.values],
-            ["kubernetes-cert-manager:index:CertManager", "oci://quay.io/jetstack/charts/cert-manager", { crds: { enabled: true, keep: true } }],
+            [
+                "kubernetes-cert-manager:index:CertManager",
+                "oci://quay.io/jetstack/charts/cert-manager",
+                { crds: { enabled: true, keep: true } },
+            ],
         );
         assert.equal(affinity, "consistent hash on cookie cart-session, set by Envoy with ttl 0s");
         const names = registered.map((r) => r.name);
-        for (const n of ["mesh-base", "mesh-istiod", "mesh-gateway", "cart-deployment", "cart-destinationrule", "cart-script"])
+        for (const n of [
+            "mesh-base",
+            "mesh-istiod",
+            "mesh-gateway",
+            "cart-deployment",
+            "cart-destinationrule",
+            "cart-script",
+        ])
             assert.ok(names.includes(n), `${n} in ${names}`);
         const script = registered.find((r) => r.name === "cart-script")!;
-        assert.match(Object.values<string>(script.inputs.data).join(), /SessionCounters/, "the demo app ships inside the package");
+        assert.match(
+            Object.values<string>(script.inputs.data).join(),
+            /SessionCounters/,
+            "the demo app ships inside the package",
+        );
         const rule = registered.find((r) => r.name === "cart-destinationrule")!;
         assert.equal(rule.inputs.spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name, "cart-session");
     });
@@ -141,15 +158,23 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
 
         it("each does what its text says: one mesh installed at most, the apps' policies, what an existing Istio must provide", () => {
             const outs = programs.map((_, i) =>
-                runCompiled<UnderMocks>(app, "underMocks.js", [path.join(app, "docs-programs", `${i}-ts6`, "bin", "index.js")]),
+                runCompiled<UnderMocks>(app, "underMocks.js", [
+                    path.join(app, "docs-programs", `${i}-ts6`, "bin", "index.js"),
+                ]),
             );
-            const releases = (o: UnderMocks) => o.registered.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.name);
+            const releases = (o: UnderMocks) =>
+                o.registered.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.name);
             assert.deepEqual(
                 releases(outs[0]),
-                ["shop-mesh-base", "shop-mesh-istiod", "shop-mesh-gateway"].filter((n) => releases(outs[0]).includes(n)),
+                ["shop-mesh-base", "shop-mesh-istiod", "shop-mesh-gateway"].filter((n) =>
+                    releases(outs[0]).includes(n),
+                ),
             );
             assert.equal(outs[0].outputs.ingress.type, "NotRead");
-            assert.match(outs[0].outputs.endpoints.search.verify, /^npx istio-sticky-verify --url "\$INGRESS\/search\/" --mode header --key x-user/);
+            assert.match(
+                outs[0].outputs.endpoints.search.verify,
+                /^npx istio-sticky-verify --url "\$INGRESS\/search\/" --mode header --key x-user/,
+            );
             assert.equal(releases(outs[1]).length, 3, "one mesh");
             assert.ok(outs[1].registered.some((r) => r.name === "orders-service-patch"));
             assert.deepEqual(outs[1].outputs.basketPods, []);
@@ -191,7 +216,11 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         const [lines, ts7] = blocksOf("testing-your-program.md", "bash").map((b) => b.trim().split("\n"));
         assert.deepEqual(
             [lines[0], lines.at(-1), ts7],
-            ["npm init -y", "npx tsc && npx mocha bin/index.test.js", ["npx --yes -p typescript@7 tsc && npx mocha bin/index.test.js"]],
+            [
+                "npm init -y",
+                "npx tsc && npx mocha bin/index.test.js",
+                ["npx --yes -p typescript@7 tsc && npx mocha bin/index.test.js"],
+            ],
         );
         for (const line of [...lines, ...ts7]) {
             // The package is not on the registry: its tarball stands in for its name.
@@ -216,7 +245,8 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
             ok(run("sh", ["-c", line], dir, 600_000), line);
         // The first documented program, compiled by TypeScript 7, and the runner, in that project (they load its packages).
         fs.mkdirSync(path.join(dir, "bin"));
-        for (const f of ["underMocks.js", "guideMocks.js"]) fs.copyFileSync(path.join(app, "bin", f), path.join(dir, "bin", f));
+        for (const f of ["underMocks.js", "guideMocks.js"])
+            fs.copyFileSync(path.join(app, "bin", f), path.join(dir, "bin", f));
         const compiled = path.join(app, "docs-programs", "ts7-as-typescript");
         fs.mkdirSync(compiled, { recursive: true });
         fs.writeFileSync(path.join(compiled, "index.ts"), documentedPrograms()[0]);
@@ -225,7 +255,10 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         fs.copyFileSync(path.join(compiled, "bin", "index.js"), path.join(dir, "bin", "index.js"));
         const r = run("node", [path.join("bin", "underMocks.js"), path.join("bin", "index.js")], dir, 120_000);
         assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /error serializing property "__provider": Cannot read properties of undefined \(reading 'Latest'\)/);
+        assert.match(
+            r.stderr,
+            /error serializing property "__provider": Cannot read properties of undefined \(reading 'Latest'\)/,
+        );
     });
 
     it("runs a documented program as pulumi up does (Pulumi's ts-node, TypeScript 6), where the older tsconfig fails with TS5107", () => {
@@ -243,7 +276,16 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         assert.deepEqual([out.typescript, out.exported], [TYPESCRIPTS["6"].version, ["ingress", "endpoints"]]);
         assert.ok(out.registered > 20);
         // The tsconfig of older templates.
-        const old = { compilerOptions: { strict: true, outDir: "bin", target: "es2020", module: "commonjs", moduleResolution: "node" }, files: ["index.ts"] };
+        const old = {
+            compilerOptions: {
+                strict: true,
+                outDir: "bin",
+                target: "es2020",
+                module: "commonjs",
+                moduleResolution: "node",
+            },
+            files: ["index.ts"],
+        };
         fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(old));
         const refused = run("node", [viaTsNode], dir);
         assert.notEqual(refused.status, 0);
@@ -254,7 +296,10 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         fs.writeFileSync(path.join(app, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\nstackConfigDir: stacks\n");
         fs.mkdirSync(path.join(app, "stacks"), { recursive: true });
         fs.copyFileSync(path.join(ROOT, "stacks", "Pulumi.dev.yaml"), path.join(app, "stacks", "Pulumi.dev.yaml"));
-        const out = ok(run("npx", ["--no-install", "istio-sticky-render", "--stack", "dev"], app), "npx istio-sticky-render");
+        const out = ok(
+            run("npx", ["--no-install", "istio-sticky-render", "--stack", "dev"], app),
+            "npx istio-sticky-render",
+        );
         assert.match(out, /^kind: HelmRelease$/m);
         assert.match(out, /^kind: DestinationRule$/m);
     });
@@ -265,7 +310,9 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         after(() => proxy?.stop());
 
         it("runs the verify line a documented program exports, through sh, with $INGRESS set", () => {
-            const out = runCompiled<UnderMocks>(app, "underMocks.js", [path.join(app, "docs-programs", "0-ts6", "bin", "index.js")]);
+            const out = runCompiled<UnderMocks>(app, "underMocks.js", [
+                path.join(app, "docs-programs", "0-ts6", "bin", "index.js"),
+            ]);
             const line: string = out.outputs.endpoints.search.verify;
             const r = run("sh", ["-c", line], app, 120_000, { INGRESS: proxy.base });
             assert.equal(r.status, 0, `${line}\n${r.stdout}\n${r.stderr}`);

@@ -11,7 +11,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
-import { compilePrograms, copiesOf, installScratch, pack, ProgramOutput, ROOT, runCompiled, scratchProgram } from "../support/consumer";
+import {
+    compilePrograms,
+    copiesOf,
+    installScratch,
+    pack,
+    ProgramOutput,
+    ROOT,
+    runCompiled,
+    scratchProgram,
+} from "../support/consumer";
 import { ensureNode, NEWEST_SDKS, NODE_MAJORS } from "../support/nodeReleases";
 
 interface StackRun {
@@ -39,7 +48,8 @@ describe("on Node.js 22, 24 and 26 with the newest Pulumi SDKs (needs the npm re
             this.skip();
         }
         compilePrograms(app);
-        for (const stack of stacks) fs.writeFileSync(path.join(app, `${stack}.json`), JSON.stringify(readStackConfig(PROJECT_DIR, stack)));
+        for (const stack of stacks)
+            fs.writeFileSync(path.join(app, `${stack}.json`), JSON.stringify(readStackConfig(PROJECT_DIR, stack)));
     });
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -39,7 +39,13 @@ export function useGuideMocks(): Registration[] {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
         const parent: string = req.getParent() ?? "";
-        const r = { type: req.getType(), name: req.getName(), parent: parent.slice(parent.lastIndexOf("::") + 2), custom: req.getCustom(), inputs: {} };
+        const r = {
+            type: req.getType(),
+            name: req.getName(),
+            parent: parent.slice(parent.lastIndexOf("::") + 2),
+            custom: req.getCustom(),
+            inputs: {},
+        };
         registered.push(r);
         byName.set(`${r.type}::${r.name}`, r);
         return register(req, callback);

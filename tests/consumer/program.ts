@@ -19,7 +19,11 @@ async function main(): Promise<void> {
     };
     const app = new StickyApp("cart", args, { providers: [provider], dependsOn: [mesh] });
     // cert-manager through @pulumi/kubernetes-cert-manager's component, as the package depends on it.
-    new GatewayTls("tls", { hosts: ["cart.test"], gatewayNamespace: mesh.gatewayNamespace }, { providers: [provider], dependsOn: [mesh] });
+    new GatewayTls(
+        "tls",
+        { hosts: ["cart.test"], gatewayNamespace: mesh.gatewayNamespace },
+        { providers: [provider], dependsOn: [mesh] },
+    );
     const affinity = await new Promise<string>((resolve) => app.affinity.apply(resolve));
     // Let the registrations that wait on Outputs arrive.
     await settled(registered);

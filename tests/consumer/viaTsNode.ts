@@ -17,14 +17,22 @@ async function main(): Promise<void> {
         transpileOnly: compilerOptions.noCheck,
         project: "tsconfig.json",
         skipProject: false,
-        compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+        compilerOptions: {
+            target: "ES2020",
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            sourceMap: "true",
+            ...compilerOptions,
+        },
     });
     const registered = useGuideMocks();
     const program: Record<string, unknown> = require(`${process.cwd()}/index.ts`);
     const exported = Object.keys(program).filter((k) => pulumi.Output.isInstance(program[k]));
     for (const k of exported) await new Promise((resolve) => (program[k] as pulumi.Output<unknown>).apply(resolve));
     await settled(registered);
-    process.stdout.write(`${JSON.stringify({ typescript: require(typescriptRequire).version, exported, registered: registered.length })}\n`);
+    process.stdout.write(
+        `${JSON.stringify({ typescript: require(typescriptRequire).version, exported, registered: registered.length })}\n`,
+    );
 }
 
 main().catch((e) => {

@@ -38,8 +38,12 @@ function problemsOf(program: { resources: Record<string, YamlResource> }): strin
             }
             const target = program.resources[ref[1]];
             if (!target) problems.push(`${name}.${key}: no resource ${ref[1]}`);
-            else if (ref[2] && !schema.resources[target.type]?.properties[ref[2]]) problems.push(`${name}.${key}: ${ref[1]} has no output ${ref[2]}`);
-            if (resource.inputProperties[key]?.plain) problems.push(`${name}.${key}: is plain (it decides which resources exist), so it cannot take an output`);
+            else if (ref[2] && !schema.resources[target.type]?.properties[ref[2]])
+                problems.push(`${name}.${key}: ${ref[1]} has no output ${ref[2]}`);
+            if (resource.inputProperties[key]?.plain)
+                problems.push(
+                    `${name}.${key}: is plain (it decides which resources exist), so it cannot take an output`,
+                );
             known[key] = undefined;
         }
         const refs = Object.fromEntries(Object.entries(known).filter(([, v]) => v !== undefined));
@@ -48,10 +52,13 @@ function problemsOf(program: { resources: Record<string, YamlResource> }): strin
         const errors = inputValidator(
             schema,
             r.type,
-        )(refs).filter((e) => !/must have required property/.test(e) || !Object.keys(present).some((k) => e.includes(`"${k}"`)));
+        )(refs).filter(
+            (e) => !/must have required property/.test(e) || !Object.keys(present).some((k) => e.includes(`"${k}"`)),
+        );
         problems.push(...errors.map((e) => `${name}: ${e}`));
         for (const dep of r.options?.dependsOn ?? [])
-            if (!program.resources[REF.exec(dep)?.[1] ?? ""]) problems.push(`${name}: dependsOn ${dep} names no resource`);
+            if (!program.resources[REF.exec(dep)?.[1] ?? ""])
+                problems.push(`${name}: dependsOn ${dep} names no resource`);
     }
     return problems;
 }
@@ -63,7 +70,10 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
     it("is the whole program docs/use-in-your-program.md shows", () => {
         const doc = fs.readFileSync(path.join(ROOT, "docs", "use-in-your-program.md"), "utf8");
         const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
-        assert.ok(blocks.includes(fs.readFileSync(EXAMPLE, "utf8")), "the doc's YAML block is examples/yaml/Pulumi.yaml");
+        assert.ok(
+            blocks.includes(fs.readFileSync(EXAMPLE, "utf8")),
+            "the doc's YAML block is examples/yaml/Pulumi.yaml",
+        );
     });
 
     it("is a YAML program that adds this repository as a package", () => {
@@ -111,23 +121,33 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
             for (const [name, r] of Object.entries<YamlResource>(program.resources)) {
                 const inputs = Object.fromEntries(Object.entries(r.properties ?? {}).map(([k, v]) => [k, resolve(v)]));
                 // Another language's dependsOn reaches the plugin as references by URN.
-                const dependsOn = (r.options?.dependsOn ?? []).map((d) => new pulumi.DependencyResource(built[REF.exec(d)![1]].urn as any));
+                const dependsOn = (r.options?.dependsOn ?? []).map(
+                    (d) => new pulumi.DependencyResource(built[REF.exec(d)![1]].urn as any),
+                );
                 built[name] = (await provider.construct(name, r.type, inputs, { dependsOn })) as any;
             }
             await settle(rec);
             for (const app of ["shop", "cart"]) {
                 assert.ok(rec.byNameOf(`${app}-deployment`).dependsOn.includes("mesh"), `${app} waits for the mesh`);
                 assert.equal(rec.byNameOf(`${app}-gateway`).inputs.metadata.namespace, app);
-                assert.deepEqual(rec.byNameOf(`${app}-gateway`).inputs.spec.selector, { app: "istio-ingressgateway", istio: "ingressgateway" });
+                assert.deepEqual(rec.byNameOf(`${app}-gateway`).inputs.spec.selector, {
+                    app: "istio-ingressgateway",
+                    istio: "ingressgateway",
+                });
             }
             assert.equal(rec.byNameOf("cart-hpa").inputs.spec.maxReplicas, 6);
             // The existing Service, from the schema's ExistingService: a patch, no workload, no namespace of its own.
             const patch = rec.byNameOf("orders-service-patch");
             assert.equal(patch.type, "kubernetes:core/v1:ServicePatch");
-            assert.deepEqual([patch.inputs.metadata.name, patch.inputs.spec.ports], ["orders-api", [{ port: 80, protocol: "TCP", appProtocol: "http" }]]);
+            assert.deepEqual(
+                [patch.inputs.metadata.name, patch.inputs.spec.ports],
+                ["orders-api", [{ port: 80, protocol: "TCP", appProtocol: "http" }]],
+            );
             assert.ok(patch.dependsOn.includes("mesh"), "the patch waits for the mesh");
             assert.ok(!rec.resources.some((r) => /^orders-(deployment|service|namespace|script)$/.test(r.name)));
-            assert.deepEqual(rec.byNameOf("mesh-istiod").inputs.values.env, { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" });
+            assert.deepEqual(rec.byNameOf("mesh-istiod").inputs.values.env, {
+                PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true",
+            });
             assert.equal(rec.byNameOf("mesh-gateway").inputs.values.service.type, "NodePort");
             assert.ok((await valueOf(built.mesh.state.ingress)).howToReach);
             assert.equal((await valueOf(built.shop.state.pods)).length, 2);

@@ -24,7 +24,15 @@ describe("npm run lab", function () {
         assert.match(doc.envoy, /^\d+\.\d+\.\d+$/);
         const [app] = doc.apps;
         assert.deepEqual([app.name, app.mode, app.xds], ["sticky", "persistentCookie", { ok: true, problems: [] }]);
-        assert.deepEqual(Object.keys(app.envoy).slice(0, 7), ["sessions", "pods", "stickiness", "worstSession", "podsUsed", "movedOnScaleUp", "requestsByPod"]);
+        assert.deepEqual(Object.keys(app.envoy).slice(0, 7), [
+            "sessions",
+            "pods",
+            "stickiness",
+            "worstSession",
+            "podsUsed",
+            "movedOnScaleUp",
+            "requestsByPod",
+        ]);
         assert.equal(app.envoy.stickiness, 1);
         assert.equal(app.envoy.movedOnScaleUp, 0);
         assert.match(doc.istioControlPlane.commit, /^[0-9a-f]{12}$/);
@@ -37,7 +45,10 @@ describe("npm run lab", function () {
             text.out,
             /^stack dev: sidecar data plane, Istio 1\.31\.1; xDS from istiod 1\.31\.0 \(istio\/istio@[0-9a-f]{12}\), run by Envoy \d+\.\d+\.\d+/,
         );
-        assert.match(text.out, /envoy got {3}gateway: 4 routes, hash_policy \[\{"header":\{"header_name":"x-user"\}\}\], RING_HASH, ORIGINAL_DST passthrough/);
+        assert.match(
+            text.out,
+            /envoy got {3}gateway: 4 routes, hash_policy \[\{"header":\{"header_name":"x-user"\}\}\], RING_HASH, ORIGINAL_DST passthrough/,
+        );
         assert.match(text.out, /scale-up {4}3 → 4 pods: \d+\.\d % of sessions moved/);
         assert.match(text.out, /result: PASS\n$/);
 

@@ -39,7 +39,13 @@ const ROUTED = {
             match: { headers: { version: "green" } },
             affinity: { mode: "cookie", cookie: { name: "g", ttl: "30s" } },
         },
-        { name: "stable", namespace: "shop", path: "/shop", affinity: { mode: "none" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+        {
+            name: "stable",
+            namespace: "shop",
+            path: "/shop",
+            affinity: { mode: "none" },
+            direct: { enabled: true, podCidr: "10.244.0.0/16" },
+        },
     ],
 };
 
@@ -54,7 +60,13 @@ const EXISTING = {
             namespace: "shop",
             path: "/cart",
             affinity: { mode: "header", headerName: "x-user" },
-            service: { name: "cart-svc", port: 80, targetPort: 8080, podLabels: { "app.kubernetes.io/instance": "cart-svc" }, enrolNamespace: true },
+            service: {
+                name: "cart-svc",
+                port: 80,
+                targetPort: 8080,
+                podLabels: { "app.kubernetes.io/instance": "cart-svc" },
+                enrolNamespace: true,
+            },
             direct: { enabled: true, podCidr: "10.244.0.0/16" },
         },
         {
@@ -79,8 +91,17 @@ const EXISTING = {
 const NESTED = {
     [APPS_KEY]: [
         { name: "site", path: "/", affinity: { mode: "cookie", cookie: { name: "s", ttl: "0s" } } },
-        { name: "shop", path: "/shop", affinity: { mode: "header", headerName: "x-user" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
-        { name: "api", path: "/shop/api", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "maglev" } },
+        {
+            name: "shop",
+            path: "/shop",
+            affinity: { mode: "header", headerName: "x-user" },
+            direct: { enabled: true, podCidr: "10.244.0.0/16" },
+        },
+        {
+            name: "api",
+            path: "/shop/api",
+            affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "maglev" },
+        },
     ],
 };
 
@@ -88,7 +109,12 @@ const NESTED = {
 const HOSTS = {
     [APPS_KEY]: [
         { name: "alpha", hosts: ["alpha.test"], path: "/", affinity: { mode: "header", headerName: "x-user" } },
-        { name: "beta", hosts: ["beta.test"], path: "/", affinity: { mode: "cookie", cookie: { name: "b", ttl: "0s" } } },
+        {
+            name: "beta",
+            hosts: ["beta.test"],
+            path: "/",
+            affinity: { mode: "cookie", cookie: { name: "b", ttl: "0s" } },
+        },
         { name: "common", path: "/common", affinity: { mode: "persistentCookie", cookie: { name: "c" } } },
     ],
 };
@@ -160,19 +186,32 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
                     assert.ok(e.onlyOwnPods, `answers from ${Object.keys(e.requestsByPod).join(", ")}`);
                     if (isHashMode(a.affinity.mode) || isPersistentMode(a.affinity.mode)) {
                         assert.ok(e.stickiness >= 0.99, `stickiness ${pct(e.stickiness)}`);
-                        assert.ok(e.worstSession >= 0.99, `the least sticky session kept ${pct(e.worstSession)} on one pod`);
+                        assert.ok(
+                            e.worstSession >= 0.99,
+                            `the least sticky session kept ${pct(e.worstSession)} on one pod`,
+                        );
                         assert.ok(e.podsUsed >= Math.min(2, e.pods), `${e.podsUsed} pods used of ${e.pods}`);
                         assert.equal(e.podsAfterScaleUp, e.pods + 1);
                         if (isPersistentMode(a.affinity.mode)) assert.equal(e.movedOnScaleUp, 0);
                         // A consistent hash moves some sessions to the new pod, and never nearly all of them.
-                        else assert.ok(e.movedOnScaleUp! > 0.05 && e.movedOnScaleUp! < 0.6, `moved ${pct(e.movedOnScaleUp!)}`);
+                        else
+                            assert.ok(
+                                e.movedOnScaleUp! > 0.05 && e.movedOnScaleUp! < 0.6,
+                                `moved ${pct(e.movedOnScaleUp!)}`,
+                            );
                     } else {
                         assert.equal(e.movedOnScaleUp, null);
-                        if (e.pods >= 3) assert.ok(e.maxRequestShare <= 0.5, `round robin put ${pct(e.maxRequestShare)} on one pod`);
+                        if (e.pods >= 3)
+                            assert.ok(e.maxRequestShare <= 0.5, `round robin put ${pct(e.maxRequestShare)} on one pod`);
                         assert.equal(e.podsUsed, e.pods);
                     }
                     if (a.direct.enabled) {
-                        assert.deepEqual(e.direct, { podsReached: e.pods, pods: e.pods, refusedOutsideClients: true, refusedOutsidePodCidr: true });
+                        assert.deepEqual(e.direct, {
+                            podsReached: e.pods,
+                            pods: e.pods,
+                            refusedOutsideClients: true,
+                            refusedOutsidePodCidr: true,
+                        });
                     }
                     if (settings.tls.enabled) assert.ok(e.https && e.https.ok > 0, "no HTTPS answers");
                 });
@@ -190,7 +229,8 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
                 mutate: (plan) => {
                     const dr = objectOf(plan, "DestinationRule", "sticky");
                     dr.spec.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" };
-                    for (const s of dr.spec.subsets) if (s.name === "normal") s.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" };
+                    for (const s of dr.spec.subsets)
+                        if (s.name === "normal") s.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" };
                 },
             });
             const app = r.apps[0];
@@ -201,12 +241,17 @@ describe("the mesh lab: a real Envoy on istiod's configuration, measured", funct
         it("no direct-routing guard: a client outside the allowed range gets through", async () => {
             const r = await runLab("broken", dev, {
                 mutate: (plan) => {
-                    plan.objects = plan.objects.filter((o) => !(o.object.kind === "AuthorizationPolicy" && o.object.metadata.name === "sticky-direct"));
+                    plan.objects = plan.objects.filter(
+                        (o) => !(o.object.kind === "AuthorizationPolicy" && o.object.metadata.name === "sticky-direct"),
+                    );
                 },
             });
             const app = r.apps[0];
             assert.equal(app.envoy!.direct!.refusedOutsideClients, false);
-            assert.match(measuredOk(app, parseStackConfig(dev).value.apps[0]).join("\n"), /not refused from 127\.0\.7\.1/);
+            assert.match(
+                measuredOk(app, parseStackConfig(dev).value.apps[0]).join("\n"),
+                /not refused from 127\.0\.7\.1/,
+            );
         });
 
         it("a persistent-session Service without its label: Envoy hashes nothing and sessions are not kept", async () => {

@@ -30,7 +30,8 @@ const SHIPPED = ["dev", "staging", "prod", "ambient"] as const;
 
 const isIstioObject = (o: K8sObject) => ISTIO_GROUPS.includes(o.apiVersion.split("/")[0]);
 /** An object as both sides name it: "Kind namespace/name" (the oracle's Finding.object). */
-const objectKey = (kind: string, namespace: string | undefined, name: string) => `${kind} ${namespace ? `${namespace}/` : ""}${name}`;
+const objectKey = (kind: string, namespace: string | undefined, name: string) =>
+    `${kind} ${namespace ? `${namespace}/` : ""}${name}`;
 
 /** The oracle's findings for a plan, with an existing Istio taken to meet the plan's meshRequirements. */
 const oracleFindings = (stack: StackSettings, docs: readonly K8sObject[]): Finding[] => findingsForStack(stack, docs);
@@ -68,7 +69,10 @@ function compareValidation(oracle: readonly Finding[], istiod: readonly Validati
         }
         const key = objectKey(v.kind, v.namespace, v.name);
         const s = said.get(key) ?? { error: "", warning: "" };
-        said.set(key, { error: [s.error, v.error ?? ""].filter(Boolean).join("\n"), warning: [s.warning, v.warning ?? ""].filter(Boolean).join("\n") });
+        said.set(key, {
+            error: [s.error, v.error ?? ""].filter(Boolean).join("\n"),
+            warning: [s.warning, v.warning ?? ""].filter(Boolean).join("\n"),
+        });
     }
     const found = new Map<string, { error: string[]; warning: string[] }>();
     for (const f of oracle) {
@@ -95,9 +99,13 @@ function compareValidation(oracle: readonly Finding[], istiod: readonly Validati
                 continue;
             }
             for (const m of messages)
-                if (!says(text, m)) diffs.push(`${key}: istiod's ${severity} does not say the oracle's ${JSON.stringify(m)}: ${JSON.stringify(text)}`);
+                if (!says(text, m))
+                    diffs.push(
+                        `${key}: istiod's ${severity} does not say the oracle's ${JSON.stringify(m)}: ${JSON.stringify(text)}`,
+                    );
             for (const m of istiodMessages(text))
-                if (!messages.some((o) => m.includes(firstClause(o)))) diffs.push(`${key}: no oracle ${severity} says istiod's ${JSON.stringify(m)}`);
+                if (!messages.some((o) => m.includes(firstClause(o))))
+                    diffs.push(`${key}: no oracle ${severity} says istiod's ${JSON.stringify(m)}`);
         }
     }
     return diffs;
@@ -128,7 +136,8 @@ const ap = (o: K8sObject[]) => find(o, "AuthorizationPolicy", "sticky-direct").s
 const pa = (o: K8sObject[]) => find(o, "PeerAuthentication", "sticky").spec;
 /** The dev stack's direct route: its first match's headers. */
 const directHeaders = (o: K8sObject[]) => vs(o).http[0].match[0].headers;
-const hashed = (consistentHash: object) => (o: K8sObject[]) => (dr(o).trafficPolicy = { loadBalancer: { consistentHash } });
+const hashed = (consistentHash: object) => (o: K8sObject[]) =>
+    (dr(o).trafficPolicy = { loadBalancer: { consistentHash } });
 
 /** Regexes Go's regexp (RE2 syntax) takes, and that JavaScript may not. */
 const RE2_VALID = [
@@ -252,7 +261,10 @@ const BREAKAGES: Breakage[] = [
     {
         what: "the deprecated minimumRingSize in a subset (warnings of subsets are dropped)",
         base: "dev",
-        breakIt: (o) => (dr(o).subsets[0].trafficPolicy = { loadBalancer: { consistentHash: { httpHeaderName: "x", minimumRingSize: 1024 } } }),
+        breakIt: (o) =>
+            (dr(o).subsets[0].trafficPolicy = {
+                loadBalancer: { consistentHash: { httpHeaderName: "x", minimumRingSize: 1024 } },
+            }),
         istiod: /^$/,
     },
     {
@@ -261,7 +273,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: hashed({ httpHeaderName: "x", minimumRingSize: 1024, ringHash: { minimumRingSize: 1024 } }),
         istiod: /^error: .*only one of MinimumRingSize or Maglev\/Ringhash/,
     },
-    { what: "a cookie without a name", base: "dev", breakIt: hashed({ httpCookie: { ttl: "0s" } }), istiod: /^error: .*name required for HttpCookie/ },
+    {
+        what: "a cookie without a name",
+        base: "dev",
+        breakIt: hashed({ httpCookie: { ttl: "0s" } }),
+        istiod: /^error: .*name required for HttpCookie/,
+    },
     {
         what: "cookie attributes repeated or unnamed",
         base: "dev",
@@ -282,9 +299,19 @@ const BREAKAGES: Breakage[] = [
         istiod: /^$/,
         schema: /httpHeaderName and useSourceIp are one of hash_key/,
     },
-    { what: "an upper-case hash header (Istio takes it)", base: "dev", breakIt: hashed({ httpHeaderName: "X-User" }), istiod: /^$/ },
+    {
+        what: "an upper-case hash header (Istio takes it)",
+        base: "dev",
+        breakIt: hashed({ httpHeaderName: "X-User" }),
+        istiod: /^$/,
+    },
     { what: "consistentHash without a key (Istio takes it)", base: "dev", breakIt: hashed({}), istiod: /^$/ },
-    { what: "two subsets of one name", base: "dev", breakIt: (o) => (dr(o).subsets[1].name = "normal"), istiod: /^error: .*duplicate subset names: normal/ },
+    {
+        what: "two subsets of one name",
+        base: "dev",
+        breakIt: (o) => (dr(o).subsets[1].name = "normal"),
+        istiod: /^error: .*duplicate subset names: normal/,
+    },
     {
         what: "a subset name that is no DNS label",
         base: "dev",
@@ -316,15 +343,30 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (vs(o).gateways = ["mesh", "istio-ingress/sticky-gateway"]),
         istiod: /^error: .*wildcard host \*/,
     },
-    { what: "no routes", base: "dev", breakIt: (o) => (vs(o).http = []), istiod: /^error: .*http, tcp or tls must be provided/ },
+    {
+        what: "no routes",
+        base: "dev",
+        breakIt: (o) => (vs(o).http = []),
+        istiod: /^error: .*http, tcp or tls must be provided/,
+    },
     {
         what: "a gateway named the legacy way (a warning)",
         base: "dev",
         breakIt: (o) => (vs(o).gateways = ["sticky-gateway.istio-ingress"]),
         istiod: /^warning: using legacy gatewayName/,
     },
-    { what: "a gateway without a name", base: "dev", breakIt: (o) => (vs(o).gateways = ["istio-ingress/"]), istiod: /^error: .*gateway name cannot be empty/ },
-    { what: "a host twice", base: "dev", breakIt: (o) => (vs(o).hosts = ["a.example.com", "*.example.com"]), istiod: /^error: .*duplicate hosts/ },
+    {
+        what: "a gateway without a name",
+        base: "dev",
+        breakIt: (o) => (vs(o).gateways = ["istio-ingress/"]),
+        istiod: /^error: .*gateway name cannot be empty/,
+    },
+    {
+        what: "a host twice",
+        base: "dev",
+        breakIt: (o) => (vs(o).hosts = ["a.example.com", "*.example.com"]),
+        istiod: /^error: .*duplicate hosts/,
+    },
     {
         what: "a route beside a direct response",
         base: "dev",
@@ -358,7 +400,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (directHeaders(o)["bad header"] = { exact: "x" }),
         istiod: /^error: .*not a valid header name/,
     },
-    { what: "an upper-case header name (Istio takes it)", base: "dev", breakIt: (o) => (directHeaders(o)["X-Foo"] = { exact: "x" }), istiod: /^$/ },
+    {
+        what: "an upper-case header name (Istio takes it)",
+        base: "dev",
+        breakIt: (o) => (directHeaders(o)["X-Foo"] = { exact: "x" }),
+        istiod: /^$/,
+    },
     {
         what: "a lookahead RE2 rejects",
         base: "dev",
@@ -389,8 +436,18 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (directHeaders(o)["use-direct"] = { regex: "(a{100}){11}" }),
         istiod: /^error: .*invalid repeat count/,
     },
-    { what: "a repeat of a repeat", base: "dev", breakIt: (o) => (directHeaders(o)["use-direct"] = { regex: "a**" }), istiod: /^error: .*nested repetition/ },
-    { what: "a repeat of nothing", base: "dev", breakIt: (o) => (directHeaders(o)["use-direct"] = { regex: "(*a)" }), istiod: /^error: .*missing argument/ },
+    {
+        what: "a repeat of a repeat",
+        base: "dev",
+        breakIt: (o) => (directHeaders(o)["use-direct"] = { regex: "a**" }),
+        istiod: /^error: .*nested repetition/,
+    },
+    {
+        what: "a repeat of nothing",
+        base: "dev",
+        breakIt: (o) => (directHeaders(o)["use-direct"] = { regex: "(*a)" }),
+        istiod: /^error: .*missing argument/,
+    },
     {
         what: "an unknown POSIX class",
         base: "dev",
@@ -412,7 +469,8 @@ const BREAKAGES: Breakage[] = [
     {
         what: "RE2's verdict on a table of regexes",
         base: "dev",
-        breakIt: (o) => [...RE2_VALID, ...RE2_INVALID].forEach((regex, n) => (directHeaders(o)[`x-re-${n}`] = { regex })),
+        breakIt: (o) =>
+            [...RE2_VALID, ...RE2_INVALID].forEach((regex, n) => (directHeaders(o)[`x-re-${n}`] = { regex })),
         istiod: new RegExp(`^error: configuration is invalid: ${RE2_INVALID.length} errors occurred: `),
     },
     {
@@ -440,15 +498,30 @@ const BREAKAGES: Breakage[] = [
         istiod: /^$/,
         schema: /a StringMatch takes one of exact, prefix, regex/,
     },
-    { what: "a header match of no type (Istio takes it)", base: "dev", breakIt: (o) => (directHeaders(o)["use-direct"] = {}), istiod: /^$/ },
+    {
+        what: "a header match of no type (Istio takes it)",
+        base: "dev",
+        breakIt: (o) => (directHeaders(o)["use-direct"] = {}),
+        istiod: /^$/,
+    },
     {
         what: "a URI regex that does not compile",
         base: "dev",
         breakIt: (o) => (vs(o).http[0].match[0].uri = { regex: "a(b" }),
         istiod: /^error: .*missing closing \)/,
     },
-    { what: "an empty URI prefix (Istio takes it)", base: "dev", breakIt: (o) => (vs(o).http[0].match[0].uri = { prefix: "" }), istiod: /^$/ },
-    { what: "a status past 600", base: "dev", breakIt: (o) => (vs(o).http[1].directResponse.status = 700), istiod: /^error: .*HTTP status 700/ },
+    {
+        what: "an empty URI prefix (Istio takes it)",
+        base: "dev",
+        breakIt: (o) => (vs(o).http[0].match[0].uri = { prefix: "" }),
+        istiod: /^$/,
+    },
+    {
+        what: "a status past 600",
+        base: "dev",
+        breakIt: (o) => (vs(o).http[1].directResponse.status = 700),
+        istiod: /^error: .*HTTP status 700/,
+    },
     {
         what: "a direct response over 100 kB (a warning)",
         base: "dev",
@@ -461,7 +534,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (vs(o).http[1].directResponse.body.string = "x".repeat(2 << 20)),
         istiod: /^error: .*less than 1MB/,
     },
-    { what: "an empty rewrite", base: "dev", breakIt: (o) => (vs(o).http[0].rewrite = {}), istiod: /^error: .*rewrite must specify/ },
+    {
+        what: "an empty rewrite",
+        base: "dev",
+        breakIt: (o) => (vs(o).http[0].rewrite = {}),
+        istiod: /^error: .*rewrite must specify/,
+    },
     {
         what: "a rewrite of URI and regex",
         base: "dev",
@@ -480,7 +558,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (vs(o).http[2].headers.request.set = { ":path": "/" }),
         istiod: /^error: .*cannot have ":" prefix/,
     },
-    { what: "destination host *", base: "dev", breakIt: (o) => (vs(o).http[0].route[0].destination.host = "*"), istiod: /^error: .*invalid destination host/ },
+    {
+        what: "destination host *",
+        base: "dev",
+        breakIt: (o) => (vs(o).http[0].route[0].destination.host = "*"),
+        istiod: /^error: .*invalid destination host/,
+    },
     {
         what: "a destination subset that is no DNS label",
         base: "dev",
@@ -502,25 +585,41 @@ const BREAKAGES: Breakage[] = [
     {
         what: "two catch-all routes (a warning)",
         base: "dev",
-        breakIt: (o) => vs(o).http.push({ name: "all", route: vs(o).http[2].route }, { name: "all2", route: vs(o).http[2].route }),
+        breakIt: (o) =>
+            vs(o).http.push({ name: "all", route: vs(o).http[2].route }, { name: "all2", route: vs(o).http[2].route }),
         istiod: /^warning: .*only the last rule can have no matches/,
     },
     {
         what: "a route whose matches all come earlier (warnings)",
         base: "dev",
-        breakIt: (o) => vs(o).http.push({ name: "dup", match: [{ ...vs(o).http[2].match[0], name: "again" }], route: vs(o).http[2].route }),
+        breakIt: (o) =>
+            vs(o).http.push({
+                name: "dup",
+                match: [{ ...vs(o).http[2].match[0], name: "again" }],
+                route: vs(o).http[2].route,
+            }),
         istiod: /^warning: .*all matches used by prior rules/,
     },
     {
         what: "one match that comes earlier (a warning)",
         base: "dev",
-        breakIt: (o) => vs(o).http.push({ name: "dup", match: [vs(o).http[2].match[0], { uri: { prefix: "/other" } }], route: vs(o).http[2].route }),
+        breakIt: (o) =>
+            vs(o).http.push({
+                name: "dup",
+                match: [vs(o).http[2].match[0], { uri: { prefix: "/other" } }],
+                route: vs(o).http[2].route,
+            }),
         istiod: /^warning: .*duplicate\/overlapping match/,
     },
     {
         what: "a prefix an earlier prefix covers (a warning)",
         base: "dev",
-        breakIt: (o) => vs(o).http.push({ name: "longer", match: [{ uri: { prefix: "/sticky/deeper" } }], route: vs(o).http[2].route }),
+        breakIt: (o) =>
+            vs(o).http.push({
+                name: "longer",
+                match: [{ uri: { prefix: "/sticky/deeper" } }],
+                route: vs(o).http[2].route,
+            }),
         istiod: /^warning: .*of prefix \/sticky\/deeper is not used/,
     },
     // Gateway
@@ -537,20 +636,60 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (gw(o).servers[1].port.name = "http"),
         istiod: /^error: .*port names in servers must be unique/,
     },
-    { what: "a server without hosts", base: "dev", breakIt: (o) => (gw(o).servers[0].hosts = []), istiod: /^error: .*at least one host/ },
+    {
+        what: "a server without hosts",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[0].hosts = []),
+        istiod: /^error: .*at least one host/,
+    },
     {
         what: "a server host that is no domain",
         base: "dev",
         breakIt: (o) => (gw(o).servers[1].hosts = ["bad_host.example.com"]),
         istiod: /^error: .*domain name/,
     },
-    { what: "a short server host", base: "dev", breakIt: (o) => (gw(o).servers[1].hosts = ["sticky"]), istiod: /^error: .*short names/ },
-    { what: "a server port without a name", base: "dev", breakIt: (o) => (gw(o).servers[0].port.name = ""), istiod: /^error: .*port name must be set/ },
-    { what: "an unknown protocol", base: "dev", breakIt: (o) => (gw(o).servers[0].port.protocol = "FOO"), istiod: /^error: .*invalid protocol "FOO"/ },
-    { what: "a lower-case protocol (Istio takes it)", base: "dev", breakIt: (o) => (gw(o).servers[0].port.protocol = "http"), istiod: /^$/ },
-    { what: "a port out of range", base: "dev", breakIt: (o) => (gw(o).servers[0].port.number = 70000), istiod: /^error: .*port number 70000/ },
-    { what: "a targetPort", base: "dev", breakIt: (o) => (gw(o).servers[0].port.targetPort = 8080), istiod: /^error: .*targetPort has no impact/ },
-    { what: "HTTPS without TLS settings", base: "dev", breakIt: (o) => delete gw(o).servers[1].tls, istiod: /^error: .*must have TLS settings/ },
+    {
+        what: "a short server host",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[1].hosts = ["sticky"]),
+        istiod: /^error: .*short names/,
+    },
+    {
+        what: "a server port without a name",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[0].port.name = ""),
+        istiod: /^error: .*port name must be set/,
+    },
+    {
+        what: "an unknown protocol",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[0].port.protocol = "FOO"),
+        istiod: /^error: .*invalid protocol "FOO"/,
+    },
+    {
+        what: "a lower-case protocol (Istio takes it)",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[0].port.protocol = "http"),
+        istiod: /^$/,
+    },
+    {
+        what: "a port out of range",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[0].port.number = 70000),
+        istiod: /^error: .*port number 70000/,
+    },
+    {
+        what: "a targetPort",
+        base: "dev",
+        breakIt: (o) => (gw(o).servers[0].port.targetPort = 8080),
+        istiod: /^error: .*targetPort has no impact/,
+    },
+    {
+        what: "HTTPS without TLS settings",
+        base: "dev",
+        breakIt: (o) => delete gw(o).servers[1].tls,
+        istiod: /^error: .*must have TLS settings/,
+    },
     {
         what: "HTTP terminating TLS",
         base: "dev",
@@ -566,7 +705,11 @@ const BREAKAGES: Breakage[] = [
     {
         what: "TCP with TLS settings",
         base: "dev",
-        breakIt: (o) => Object.assign(gw(o).servers[0], { port: { number: 80, name: "tcp", protocol: "TCP" }, tls: { httpsRedirect: true } }),
+        breakIt: (o) =>
+            Object.assign(gw(o).servers[0], {
+                port: { number: 80, name: "tcp", protocol: "TCP" },
+                tls: { httpsRedirect: true },
+            }),
         istiod: /^error: .*non HTTPS\/TLS ports/,
     },
     {
@@ -615,7 +758,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => delete ef(o).configPatches[0].patch.operation,
         istiod: /^error: .*missing patch operation/,
     },
-    { what: "a MERGE without value", base: "dev", breakIt: (o) => delete ef(o).configPatches[0].patch.value, istiod: /^error: .*missing patch value/ },
+    {
+        what: "a MERGE without value",
+        base: "dev",
+        breakIt: (o) => delete ef(o).configPatches[0].patch.value,
+        istiod: /^error: .*missing patch value/,
+    },
     {
         what: "a CLUSTER patch matching a listener",
         base: "dev",
@@ -649,7 +797,8 @@ const BREAKAGES: Breakage[] = [
     {
         what: "an unknown OriginalDstLbConfig field before an unknown Cluster field (a warning)",
         base: "dev",
-        breakIt: (o) => (ef(o).configPatches[0].patch.value = { aaa: 1, original_dst_lb_config: { use_http_headers: true } }),
+        breakIt: (o) =>
+            (ef(o).configPatches[0].patch.value = { aaa: 1, original_dst_lb_config: { use_http_headers: true } }),
         istiod: /^warning: .*unknown field "use_http_headers" in envoy\.config\.cluster\.v3\.Cluster\.OriginalDstLbConfig$/,
     },
     {
@@ -677,18 +826,29 @@ const BREAKAGES: Breakage[] = [
         istiod: /^error: .*proxy version/,
     },
     // AuthorizationPolicy
-    { what: "DENY without rules", base: "dev", breakIt: (o) => delete ap(o).rules, istiod: /^error: .*DENY action without `rules`/ },
+    {
+        what: "DENY without rules",
+        base: "dev",
+        breakIt: (o) => delete ap(o).rules,
+        istiod: /^error: .*DENY action without `rules`/,
+    },
     {
         what: "a source with no field",
         base: "dev",
         breakIt: (o) => (ap(o).rules[0].from = [{ source: {} }]),
         istiod: /^error: .*`from.source` must not be empty/,
     },
-    { what: "a from without source", base: "dev", breakIt: (o) => (ap(o).rules[0].from = [{}]), istiod: /^error: .*`from.source` must not be nil/ },
+    {
+        what: "a from without source",
+        base: "dev",
+        breakIt: (o) => (ap(o).rules[0].from = [{}]),
+        istiod: /^error: .*`from.source` must not be nil/,
+    },
     {
         what: "addresses Go's netip refuses (and IPv6 it takes)",
         base: "dev",
-        breakIt: (o) => (ap(o).rules[0].from[0].source.notRemoteIpBlocks = ["10.0.0.300/8", "010.0.0.1", "fd00::/8", "10.0.0.1/8"]),
+        breakIt: (o) =>
+            (ap(o).rules[0].from[0].source.notRemoteIpBlocks = ["10.0.0.300/8", "010.0.0.1", "fd00::/8", "10.0.0.1/8"]),
         istiod: /^error: .*bad CIDR range \(10\.0\.0\.300\/8\)/,
     },
     {
@@ -697,7 +857,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (ap(o).rules[0].to = [{ operation: {} }]),
         istiod: /^error: .*`to.operation` must not be empty/,
     },
-    { what: "a port that is no number", base: "dev", breakIt: (o) => (ap(o).rules[0].to[0].operation.ports = ["80x"]), istiod: /^error: .*bad port \(80x\)/ },
+    {
+        what: "a port that is no number",
+        base: "dev",
+        breakIt: (o) => (ap(o).rules[0].to[0].operation.ports = ["80x"]),
+        istiod: /^error: .*bad port \(80x\)/,
+    },
     {
         what: "a path template with braces",
         base: "dev",
@@ -722,7 +887,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (ap(o).rules[0].when = [{ key: "foo.bar", values: ["a"] }]),
         istiod: /^error: .*unknown attribute: foo.bar/,
     },
-    { what: "an empty condition value", base: "dev", breakIt: (o) => (ap(o).rules[0].when[0].values = [""]), istiod: /^error: .*empty value not allowed/ },
+    {
+        what: "an empty condition value",
+        base: "dev",
+        breakIt: (o) => (ap(o).rules[0].when[0].values = [""]),
+        istiod: /^error: .*empty value not allowed/,
+    },
     {
         what: "a wildcard selector",
         base: "dev",
@@ -735,7 +905,12 @@ const BREAKAGES: Breakage[] = [
         breakIt: (o) => (ap(o).selector.matchLabels = {}),
         istiod: /^warning: .*workload selector specified without labels/,
     },
-    { what: "a DENY rule on a port too (no TCP warning)", base: "dev", breakIt: (o) => (ap(o).rules[0].to[0].operation.ports = ["80"]), istiod: /^$/ },
+    {
+        what: "a DENY rule on a port too (no TCP warning)",
+        base: "dev",
+        breakIt: (o) => (ap(o).rules[0].to[0].operation.ports = ["80"]),
+        istiod: /^$/,
+    },
     // PeerAuthentication
     {
         what: "port-level mTLS without a selector",
@@ -746,20 +921,37 @@ const BREAKAGES: Breakage[] = [
         },
         istiod: /^error: .*cannot have port level mTLS/,
     },
-    { what: "port-level mTLS with no port", base: "dev", breakIt: (o) => (pa(o).portLevelMtls = {}), istiod: /^error: .*must have at least one element/ },
-    { what: "port 0", base: "dev", breakIt: (o) => (pa(o).portLevelMtls = { 0: { mode: "DISABLE" } }), istiod: /^error: .*port must be in range/ },
+    {
+        what: "port-level mTLS with no port",
+        base: "dev",
+        breakIt: (o) => (pa(o).portLevelMtls = {}),
+        istiod: /^error: .*must have at least one element/,
+    },
+    {
+        what: "port 0",
+        base: "dev",
+        breakIt: (o) => (pa(o).portLevelMtls = { 0: { mode: "DISABLE" } }),
+        istiod: /^error: .*port must be in range/,
+    },
     {
         what: "a selector without labels (a PeerAuthentication warning)",
         base: "dev",
         breakIt: (o) => (pa(o).selector.matchLabels = {}),
         istiod: /^warning: workload selector/,
     },
-    { what: "an unknown mTLS mode", base: "dev", breakIt: (o) => (pa(o).mtls.mode = "FOO"), istiod: /^error: .*unknown value/ },
+    {
+        what: "an unknown mTLS mode",
+        base: "dev",
+        breakIt: (o) => (pa(o).mtls.mode = "FOO"),
+        istiod: /^error: .*unknown value/,
+    },
     // On the ambient stack's maglev DestinationRule.
     {
         what: "the ambient stack's maglev table not prime",
         base: "ambient",
-        breakIt: (o) => (find(o, "DestinationRule", "carts").spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize = 65536),
+        breakIt: (o) =>
+            (find(o, "DestinationRule", "carts").spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize =
+                65536),
         istiod: /^error: .*tableSize must be a prime/,
     },
 ];
@@ -785,7 +977,8 @@ describe("the rules oracle agrees with istiod's own validation", function () {
         for (const s of SHIPPED) stacks.set(s, parseStackConfig(readStackConfig(PROJECT_DIR, s)).value);
         for (const [name, config] of generated) stacks.set(name, parseStackConfig(config).value);
         const runs: { name: string; stack: StackSettings; plan: Plan; done: (r: Ran) => void }[] = [];
-        for (const [name, stack] of stacks) runs.push({ name, stack, plan: buildPlan(stack, { demoAppSource: "x" }), done: (r) => ran.set(name, r) });
+        for (const [name, stack] of stacks)
+            runs.push({ name, stack, plan: buildPlan(stack, { demoAppSource: "x" }), done: (r) => ran.set(name, r) });
         for (const b of BREAKAGES) {
             const stack = stacks.get(b.base);
             if (!stack) throw new Error(`no stack or generated config named ${b.base}`);
@@ -797,7 +990,12 @@ describe("the rules oracle agrees with istiod's own validation", function () {
             const changed = objects
                 .filter((o, i) => isIstioObject(o) && JSON.stringify(o) !== before[i])
                 .map((o) => objectKey(o.kind, o.metadata.namespace, o.metadata.name));
-            runs.push({ name: `${b.base}: ${b.what}`, stack, plan, done: (r) => broken.set(b.what, { ...r, changed }) });
+            runs.push({
+                name: `${b.base}: ${b.what}`,
+                stack,
+                plan,
+                done: (r) => broken.set(b.what, { ...r, changed }),
+            });
         }
         const cases = runs.map((r) => ({ ...buildWorld(r.plan, { name: r.name }).xds, proxies: [] }));
         const results = generateXds(cases);
@@ -814,7 +1012,11 @@ describe("the rules oracle agrees with istiod's own validation", function () {
         wall = (performance.now() - started) / 1000;
     });
 
-    after(() => console.log(`      ${ran.size} configs and ${broken.size} broken objects through istiod's validation and the oracle in ${wall.toFixed(1)} s`));
+    after(() =>
+        console.log(
+            `      ${ran.size} configs and ${broken.size} broken objects through istiod's validation and the oracle in ${wall.toFixed(1)} s`,
+        ),
+    );
 
     const of = (name: string): Ran => {
         const r = ran.get(name);
@@ -851,7 +1053,9 @@ describe("the rules oracle agrees with istiod's own validation", function () {
     }
 
     it("every generated config: the same objects rejected and warned about, in the same words", () => {
-        const diffs = generated.flatMap(([name]) => compareValidation(of(name).oracle, of(name).result.validation).map((d) => `${name}: ${d}`));
+        const diffs = generated.flatMap(([name]) =>
+            compareValidation(of(name).oracle, of(name).result.validation).map((d) => `${name}: ${d}`),
+        );
         assert.deepEqual(diffs, []);
     });
 
@@ -907,7 +1111,9 @@ describe("the rules oracle agrees with istiod's own validation", function () {
             const diffs = compareValidation([], r.result.validation);
             assert.ok(
                 diffs.some(
-                    (d) => d.startsWith("DestinationRule sticky/sticky: istiod rejects it and the oracle does not") && d.includes("tableSize must be a prime"),
+                    (d) =>
+                        d.startsWith("DestinationRule sticky/sticky: istiod rejects it and the oracle does not") &&
+                        d.includes("tableSize must be a prime"),
                 ),
                 diffs.join("\n"),
             );
@@ -919,7 +1125,11 @@ describe("the rules oracle agrees with istiod's own validation", function () {
             assert.ok(withoutIt.length < r.oracle.length, "the oracle found the regex");
             const diffs = compareValidation(withoutIt, r.result.validation);
             assert.ok(
-                diffs.some((d) => d.startsWith("VirtualService istio-ingress/path-sticky: istiod rejects it") && d.includes("invalid escape sequence")),
+                diffs.some(
+                    (d) =>
+                        d.startsWith("VirtualService istio-ingress/path-sticky: istiod rejects it") &&
+                        d.includes("invalid escape sequence"),
+                ),
                 diffs.join("\n"),
             );
         });
@@ -930,7 +1140,9 @@ describe("the rules oracle agrees with istiod's own validation", function () {
                 r.oracle.filter((f) => !/prime/.test(f.message)),
                 r.result.validation,
             );
-            assert.deepEqual(diffs, [`DestinationRule sticky/sticky: no oracle error says istiod's "tableSize must be a prime number for maglev"`]);
+            assert.deepEqual(diffs, [
+                `DestinationRule sticky/sticky: no oracle error says istiod's "tableSize must be a prime number for maglev"`,
+            ]);
         });
 
         it("one that rejects what istiod accepts, or warns where istiod does not", () => {
@@ -953,7 +1165,9 @@ describe("the rules oracle agrees with istiod's own validation", function () {
         it("one that says something else than istiod", () => {
             const r = brokenRun("a status past 600");
             const reworded = r.oracle.map((f) =>
-                /HTTP status 700/.test(f.message) ? { ...f, message: "status out of range (route sticky-direct-refused)" } : f,
+                /HTTP status 700/.test(f.message)
+                    ? { ...f, message: "status out of range (route sticky-direct-refused)" }
+                    : f,
             );
             const diffs = compareValidation(reworded, r.result.validation);
             assert.ok(
@@ -961,7 +1175,9 @@ describe("the rules oracle agrees with istiod's own validation", function () {
                 diffs.join("\n"),
             );
             assert.ok(
-                diffs.some((d) => d.includes(`no oracle error says istiod's "HTTP status 700 is not in range 200-599"`)),
+                diffs.some((d) =>
+                    d.includes(`no oracle error says istiod's "HTTP status 700 is not in range 200-599"`),
+                ),
                 diffs.join("\n"),
             );
         });

@@ -31,7 +31,9 @@ describe("the mesh lab's cluster", function () {
         assert.equal(result.error, undefined);
         const matches = routeConfigs(result.proxies.gateway)
             .flatMap((rc) => rc.virtual_hosts.flatMap((vh: any) => vh.routes))
-            .flatMap((r: any) => (r?.match?.headers ?? []).filter((h: any) => h.name === "target").map((h: any) => h.string_match.exact));
+            .flatMap((r: any) =>
+                (r?.match?.headers ?? []).filter((h: any) => h.name === "target").map((h: any) => h.string_match.exact),
+            );
         assert.deepEqual([...new Set(matches)], values);
     });
 });

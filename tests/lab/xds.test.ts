@@ -44,7 +44,10 @@ interface Breakage {
 /** The object of a kind (and name, namespace); the breakage fails if the plan has none. */
 function find(objects: K8sObject[], kind: string, name?: string, namespace?: string): K8sObject {
     const o = objects.find(
-        (x) => x.kind === kind && (name === undefined || x.metadata.name === name) && (namespace === undefined || x.metadata.namespace === namespace),
+        (x) =>
+            x.kind === kind &&
+            (name === undefined || x.metadata.name === name) &&
+            (namespace === undefined || x.metadata.namespace === namespace),
     );
     if (!o) throw new Error(`the plan has no ${kind} ${namespace ?? "*"}/${name ?? "*"}`);
     return o;
@@ -71,32 +74,44 @@ const BREAKAGES: Breakage[] = [
     {
         what: "the DestinationRule hashes on another header than the stack's",
         base: "dev",
-        breakIt: (o) => everyWith(find(o, "DestinationRule", "sticky").spec, "httpHeaderName", (h) => (h.httpHeaderName = "x-other")),
-        expected: /^sticky: gateway route .*: hash_policy \[\{"header":\{"header_name":"x-other"\}\}\]; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
+        breakIt: (o) =>
+            everyWith(
+                find(o, "DestinationRule", "sticky").spec,
+                "httpHeaderName",
+                (h) => (h.httpHeaderName = "x-other"),
+            ),
+        expected:
+            /^sticky: gateway route .*: hash_policy \[\{"header":\{"header_name":"x-other"\}\}\]; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
     },
     {
         what: "the DestinationRule's cookie lives another time than the stack's",
         base: "staging",
-        breakIt: (o) => everyWith(find(o, "DestinationRule", "sticky").spec, "httpCookie", (h) => (h.httpCookie.ttl = "30s")),
+        breakIt: (o) =>
+            everyWith(find(o, "DestinationRule", "sticky").spec, "httpCookie", (h) => (h.httpCookie.ttl = "30s")),
         expected: /^sticky: gateway route .*: cookie ttl 30s \(want 60s\)/,
     },
     {
         what: "the DestinationRule's cookie is on another path than the stack's",
         base: "staging",
-        breakIt: (o) => everyWith(find(o, "DestinationRule", "sticky").spec, "httpCookie", (h) => (h.httpCookie.path = "/other")),
+        breakIt: (o) =>
+            everyWith(find(o, "DestinationRule", "sticky").spec, "httpCookie", (h) => (h.httpCookie.path = "/other")),
         expected: /^sticky: gateway route .*: cookie path \/other \(want \/\)/,
     },
     {
         what: "the DestinationRule's maglev table is another (prime) size than the stack's",
         base: "ambient",
-        breakIt: (o) => everyWith(find(o, "DestinationRule", "carts").spec, "maglev", (h) => (h.maglev.tableSize = 131071)),
-        expected: /^carts: waypoint carts: cluster inbound-vip\|8080\|http\|carts\.carts\.svc\.cluster\.local maglev table_size 131071 \(want 65537\)/,
+        breakIt: (o) =>
+            everyWith(find(o, "DestinationRule", "carts").spec, "maglev", (h) => (h.maglev.tableSize = 131071)),
+        expected:
+            /^carts: waypoint carts: cluster inbound-vip\|8080\|http\|carts\.carts\.svc\.cluster\.local maglev table_size 131071 \(want 65537\)/,
     },
     {
         what: "the DestinationRule's hash ring is another size than the stack's",
         base: ALL_MODES_PLAIN,
-        breakIt: (o) => everyWith(find(o, "DestinationRule", "app-3").spec, "ringHash", (h) => (h.ringHash.minimumRingSize = 4096)),
-        expected: /^app-3: cluster outbound\|8080\|\|app-3\.app-3\.svc\.cluster\.local minimum_ring_size 4096 \(want 2048\)/,
+        breakIt: (o) =>
+            everyWith(find(o, "DestinationRule", "app-3").spec, "ringHash", (h) => (h.ringHash.minimumRingSize = 4096)),
+        expected:
+            /^app-3: cluster outbound\|8080\|\|app-3\.app-3\.svc\.cluster\.local minimum_ring_size 4096 \(want 2048\)/,
     },
     {
         what: "the Service lacks the istio.io/persistent-session label",
@@ -113,12 +128,18 @@ const BREAKAGES: Breakage[] = [
             f.spec.configPatches = f.spec.configPatches.filter((p: any) => !p.patch?.value?.original_dst_lb_config);
             assert.ok(f.spec.configPatches.length < before, "no patch set original_dst_lb_config");
         },
-        expected: /^sticky: cluster outbound\|8080\|direct\|sticky\.sticky\.svc\.cluster\.local lacks original_dst_lb_config\.use_http_header: true/,
+        expected:
+            /^sticky: cluster outbound\|8080\|direct\|sticky\.sticky\.svc\.cluster\.local lacks original_dst_lb_config\.use_http_header: true/,
     },
     {
         what: "the AuthorizationPolicy lets other clients than allowedClients route directly",
         base: "dev",
-        breakIt: (o) => everyWith(find(o, "AuthorizationPolicy", "sticky-direct").spec, "notRemoteIpBlocks", (h) => (h.notRemoteIpBlocks = ["127.0.0.0/8"])),
+        breakIt: (o) =>
+            everyWith(
+                find(o, "AuthorizationPolicy", "sticky-direct").spec,
+                "notRemoteIpBlocks",
+                (h) => (h.notRemoteIpBlocks = ["127.0.0.0/8"]),
+            ),
         expected: /^sticky: no RBAC DENY policy on \/sticky for clients outside /,
     },
     {
@@ -126,7 +147,10 @@ const BREAKAGES: Breakage[] = [
         base: "dev",
         breakIt: (o) =>
             everyWith(find(o, "VirtualService", "path-sticky").spec, "x-envoy-original-dst-host", (h) => {
-                h["x-envoy-original-dst-host"].regex = h["x-envoy-original-dst-host"].regex.replace("10\\.244\\.", "10\\.24[0-9]\\.");
+                h["x-envoy-original-dst-host"].regex = h["x-envoy-original-dst-host"].regex.replace(
+                    "10\\.244\\.",
+                    "10\\.24[0-9]\\.",
+                );
             }),
         expected: /^sticky: direct route accepts 10\.(243|245)\.\d+\.\d+:8080, outside 10\.244\.0\.0\/16/,
     },
@@ -164,18 +188,25 @@ const BREAKAGES: Breakage[] = [
             assert.equal(unmatched.name, "unmatched");
             http.unshift(unmatched);
         },
-        expected: /^route unmatched on \/shared in .* takes every request before the route to outbound\|\d+\|[a-z]*\|app-0\.shared\.svc\.cluster\.local/,
+        expected:
+            /^route unmatched on \/shared in .* takes every request before the route to outbound\|\d+\|[a-z]*\|app-0\.shared\.svc\.cluster\.local/,
     },
     {
         what: "the Gateway's HTTPS server serves another Secret than the certificate's",
         base: "dev",
-        breakIt: (o) => everyWith(find(o, "Gateway", "sticky-gateway").spec, "credentialName", (h) => (h.credentialName = "other-tls")),
+        breakIt: (o) =>
+            everyWith(
+                find(o, "Gateway", "sticky-gateway").spec,
+                "credentialName",
+                (h) => (h.credentialName = "other-tls"),
+            ),
         expected: /^the HTTPS listener has no filter chain serving kubernetes:\/\/sticky-gateway-tls/,
     },
     {
         what: "the Gateway's HTTP server no longer redirects to HTTPS",
         base: SELF_SIGNED,
-        breakIt: (o) => everyWith(find(o, "Gateway", "sticky-gateway").spec, "httpsRedirect", (h) => delete h.httpsRedirect),
+        breakIt: (o) =>
+            everyWith(find(o, "Gateway", "sticky-gateway").spec, "httpsRedirect", (h) => delete h.httpsRedirect),
         expected: /^HTTP requests for sticky\.test are not redirected to HTTPS/,
     },
     {
@@ -191,21 +222,26 @@ const BREAKAGES: Breakage[] = [
     {
         what: "the ambient DestinationRule no longer hashes",
         base: "ambient",
-        breakIt: (o) => (find(o, "DestinationRule", "carts").spec.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }),
-        expected: /^carts: waypoint carts route .*: has no hash_policy; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
+        breakIt: (o) =>
+            (find(o, "DestinationRule", "carts").spec.trafficPolicy.loadBalancer = { simple: "ROUND_ROBIN" }),
+        expected:
+            /^carts: waypoint carts route .*: has no hash_policy; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
     },
     {
         what: "a maglev table that is not prime, which istiod's webhook rejects",
         base: "ambient",
-        breakIt: (o) => everyWith(find(o, "DestinationRule", "carts").spec, "maglev", (h) => (h.maglev.tableSize = 65536)),
+        breakIt: (o) =>
+            everyWith(find(o, "DestinationRule", "carts").spec, "maglev", (h) => (h.maglev.tableSize = 65536)),
         expected: /^istiod rejects .*: configuration is invalid: tableSize must be a prime number for maglev/,
     },
     {
         // Istio sniffs a port named web, and the sidecar then forwards with the caller's protocol.
         what: "the existing Service's patch sets no appProtocol (its port is named web)",
         base: EXISTING,
-        breakIt: (o) => everyWith(find(o, "Service", "svc-0", "theirs").spec, "appProtocol", (p) => delete p.appProtocol),
-        expected: /^app-0: client sidecar: cluster outbound\|80\|\|svc-0\.theirs\.svc\.cluster\.local forwards with the caller's protocol/,
+        breakIt: (o) =>
+            everyWith(find(o, "Service", "svc-0", "theirs").spec, "appProtocol", (p) => delete p.appProtocol),
+        expected:
+            /^app-0: client sidecar: cluster outbound\|80\|\|svc-0\.theirs\.svc\.cluster\.local forwards with the caller's protocol/,
     },
     {
         what: "the nested paths' VirtualService lists the root's route first",
@@ -233,7 +269,8 @@ const BREAKAGES: Breakage[] = [
         what: "the existing Service's route does not name the pod",
         base: EXISTING,
         breakIt: (o) => everyWith(find(o, "VirtualService", "path-shared").spec, "response", (h) => delete h.response),
-        expected: /^app-0: gateway route app-0 in http\.80 does not answer with x-istio-sticky-pod: %UPSTREAM_REMOTE_ADDRESS%/,
+        expected:
+            /^app-0: gateway route app-0 in http\.80 does not answer with x-istio-sticky-pod: %UPSTREAM_REMOTE_ADDRESS%/,
     },
     {
         what: "the existing Service's route removes the path prefix it keeps",
@@ -245,19 +282,25 @@ const BREAKAGES: Breakage[] = [
         what: "the DestinationRule names the app instead of the existing Service",
         base: EXISTING,
         breakIt: (o) => (find(o, "DestinationRule", "app-0", "theirs").spec.host = "app-0.theirs.svc.cluster.local"),
-        expected: /^app-0: gateway route app-0 in http\.80: has no hash_policy; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
+        expected:
+            /^app-0: gateway route app-0 in http\.80: has no hash_policy; want \[\{"header":\{"header_name":"x-user"\}\}\]/,
     },
     {
         // What validation refuses (checkHostMerges): a host an app names, listed on the gateway's servers under a wildcard app's host.
         what: "the gateway's server also lists a.example.com, under the wildcard app's *.example.com",
         base: "apps on hosts of their own, istio, no TLS",
-        breakIt: (o) => everyWith(find(o, "Gateway", "sticky-gateway").spec, "hosts", (h) => h.hosts.push("a.example.com")),
-        expected: /^wild is routed from virtual host a\.example\.com:80 in http\.80, not one of its hosts \*\.example\.com/,
+        breakIt: (o) =>
+            everyWith(find(o, "Gateway", "sticky-gateway").spec, "hosts", (h) => h.hosts.push("a.example.com")),
+        expected:
+            /^wild is routed from virtual host a\.example\.com:80 in http\.80, not one of its hosts \*\.example\.com/,
     },
 ];
 
 /** Everything checkXds found, the apps' problems prefixed with the app's name. */
-const allProblems = (c: StackXds): string[] => [...c.problems, ...c.apps.flatMap((a) => a.problems.map((p) => `${a.name}: ${p}`))];
+const allProblems = (c: StackXds): string[] => [
+    ...c.problems,
+    ...c.apps.flatMap((a) => a.problems.map((p) => `${a.name}: ${p}`)),
+];
 
 interface Ran {
     plan: Plan;
@@ -276,28 +319,44 @@ describe("the mesh lab: istiod's xDS for every stack", function () {
         this.timeout(20 * 60_000);
         // Without the real charts the lab's gateway and istiod flags would be guesses (no PILOT_ENABLE_AMBIENT for an installed ambient mesh).
         if (!findCharts()) {
-            console.log("      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)");
+            console.log(
+                "      skipped: needs ../shared/charts (Istio's istiod and gateway charts; or set ISTIO_STICKY_CHARTS)",
+            );
             this.skip();
         }
         const plans = new Map<string, Plan>();
-        for (const s of SHIPPED) plans.set(s, buildPlan(parseStackConfig(readStackConfig(PROJECT_DIR, s)).value, { demoAppSource: "x" }));
-        for (const [name, config] of generated) plans.set(name, buildPlan(parseStackConfig(config).value, { demoAppSource: "x" }));
+        for (const s of SHIPPED)
+            plans.set(s, buildPlan(parseStackConfig(readStackConfig(PROJECT_DIR, s)).value, { demoAppSource: "x" }));
+        for (const [name, config] of generated)
+            plans.set(name, buildPlan(parseStackConfig(config).value, { demoAppSource: "x" }));
         const runs: { plan: Plan; world: LabWorld; done: (r: Ran) => void }[] = [];
-        for (const [name, plan] of plans) runs.push({ plan, world: buildWorld(plan, { name }), done: (r) => ran.set(name, r) });
+        for (const [name, plan] of plans)
+            runs.push({ plan, world: buildWorld(plan, { name }), done: (r) => ran.set(name, r) });
         for (const b of BREAKAGES) {
             try {
                 const base = plans.get(b.base);
                 if (!base) throw new Error(`no stack or generated config named ${b.base}`);
                 const plan = structuredClone(base);
                 b.breakIt(plan.objects.map((o) => o.object));
-                runs.push({ plan, world: buildWorld(plan, { name: `${b.base}: ${b.what}` }), done: (r) => broken.set(b.what, r) });
+                runs.push({
+                    plan,
+                    world: buildWorld(plan, { name: `${b.base}: ${b.what}` }),
+                    done: (r) => broken.set(b.what, r),
+                });
             } catch (e) {
                 // Reported by the breakage's own test.
                 broken.set(b.what, e as Error);
             }
         }
         const results = generateXds(runs.map((r) => r.world.xds));
-        runs.forEach((r, i) => r.done({ plan: r.plan, world: r.world, result: results[i], check: checkXds(r.plan, results[i], r.world.gatewayPorts) }));
+        runs.forEach((r, i) =>
+            r.done({
+                plan: r.plan,
+                world: r.world,
+                result: results[i],
+                check: checkXds(r.plan, results[i], r.world.gatewayPorts),
+            }),
+        );
     });
 
     const of = (name: string): Ran => {
@@ -312,14 +371,18 @@ describe("the mesh lab: istiod's xDS for every stack", function () {
     /** The gateway's routes to a Service's host (any port, any subset), in order. */
     const gatewayRoutes = (name: Shipped, host: string) =>
         routeConfigs(of(name).result.proxies.gateway).flatMap((rc) =>
-            (rc.virtual_hosts ?? []).flatMap((vh: any) => (vh.routes ?? []).filter((r: any) => (r.route?.cluster ?? "").endsWith(`|${host}`))),
+            (rc.virtual_hosts ?? []).flatMap((vh: any) =>
+                (vh.routes ?? []).filter((r: any) => (r.route?.cluster ?? "").endsWith(`|${host}`)),
+            ),
         );
 
     describe("every shipped stack gets from istiod what it asked for", () => {
         for (const s of SHIPPED) it(`the ${s} stack`, () => assertHolds(s));
 
         it("dev: the gateway hashes sticky's route on the x-user header", () => {
-            const routes = gatewayRoutes("dev", "sticky.sticky.svc.cluster.local").filter((r) => r.route.cluster.startsWith("outbound|8080|normal|"));
+            const routes = gatewayRoutes("dev", "sticky.sticky.svc.cluster.local").filter((r) =>
+                r.route.cluster.startsWith("outbound|8080|normal|"),
+            );
             assert.ok(routes.length > 0, "no route to sticky's normal subset");
             for (const r of routes) assert.deepEqual(r.route.hash_policy, [{ header: { header_name: "x-user" } }]);
         });
@@ -327,7 +390,12 @@ describe("the mesh lab: istiod's xDS for every stack", function () {
         it("staging: the gateway tries backend-1, backend-2, backend-3 in that order on /backends", () => {
             const hosts = routeConfigs(of("staging").result.proxies.gateway).flatMap((rc) =>
                 (rc.virtual_hosts ?? []).flatMap((vh: any) =>
-                    (vh.routes ?? []).map((r: any) => /\|(backend-\d)\.backends\.svc\.cluster\.local$/.exec(r.route?.cluster ?? "")?.[1]).filter(Boolean),
+                    (vh.routes ?? [])
+                        .map(
+                            (r: any) =>
+                                /\|(backend-\d)\.backends\.svc\.cluster\.local$/.exec(r.route?.cluster ?? "")?.[1],
+                        )
+                        .filter(Boolean),
                 ),
             );
             assert.deepEqual(hosts, ["backend-1", "backend-2", "backend-3"]);
@@ -337,7 +405,8 @@ describe("the mesh lab: istiod's xDS for every stack", function () {
             const routes = gatewayRoutes("prod", "sticky.sticky.svc.cluster.local");
             assert.ok(routes.length > 0, "no route to sticky");
             for (const r of routes) {
-                const state = r.typed_per_filter_config?.["envoy.filters.http.stateful_session"]?.stateful_session?.session_state;
+                const state =
+                    r.typed_per_filter_config?.["envoy.filters.http.stateful_session"]?.stateful_session?.session_state;
                 assert.equal(state?.name, "envoy.http.stateful_session.cookie", r.name);
                 assert.equal(state?.typed_config?.cookie?.name, "sticky-pod", r.name);
             }
@@ -346,7 +415,9 @@ describe("the mesh lab: istiod's xDS for every stack", function () {
         it("ambient: the waypoint in namespace carts balances carts with MAGLEV", () => {
             const waypoint = of("ambient").result.proxies["waypoint/carts/waypoint"];
             assert.ok(waypoint, "no waypoint in carts");
-            const cluster = waypoint.clusters.find((c) => c.name === "inbound-vip|8080|http|carts.carts.svc.cluster.local");
+            const cluster = waypoint.clusters.find(
+                (c) => c.name === "inbound-vip|8080|http|carts.carts.svc.cluster.local",
+            );
             assert.equal(cluster?.lb_policy, "MAGLEV");
             assert.equal(Number(cluster?.maglev_lb_config?.table_size), 65537);
         });

@@ -24,14 +24,26 @@ export const TYPESCRIPTS: Record<string, { version: string; module: string }> = 
 export const ROOT = path.join(__dirname, "..", "..");
 export const pkg = require("../../package.json");
 
-export function run(cmd: string, args: string[], cwd: string, timeout = 240000, env: Record<string, string> = {}): SpawnSyncReturns<string> {
+export function run(
+    cmd: string,
+    args: string[],
+    cwd: string,
+    timeout = 240000,
+    env: Record<string, string> = {},
+): SpawnSyncReturns<string> {
     // npm's own variables (npm test runs this) stay out: a program a user runs does not see them.
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
     return spawnSync(cmd, args, {
         cwd,
         encoding: "utf8",
         timeout,
-        env: { ...clean, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false", ...env },
+        env: {
+            ...clean,
+            npm_config_update_notifier: "false",
+            npm_config_fund: "false",
+            npm_config_audit: "false",
+            ...env,
+        },
     });
 }
 
@@ -42,7 +54,10 @@ export function ok(r: SpawnSyncReturns<string>, what: string): string {
 
 /** npm pack of a package folder into `dest`, scripts off (npm test has just built it); returns the tarball's path. */
 export function pack(dir: string, dest: string): string {
-    const out = ok(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dest], dir), `npm pack in ${dir}`);
+    const out = ok(
+        run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dest], dir),
+        `npm pack in ${dir}`,
+    );
     return path.join(dest, JSON.parse(out)[0].filename);
 }
 
@@ -53,7 +68,9 @@ export function copiesOf(dir: string, name: string): string[] {
         if (!fs.existsSync(nm)) return;
         for (const entry of fs.readdirSync(nm)) {
             if (entry.startsWith(".")) continue;
-            const names = entry.startsWith("@") ? fs.readdirSync(path.join(nm, entry)).map((e) => `${entry}/${e}`) : [entry];
+            const names = entry.startsWith("@")
+                ? fs.readdirSync(path.join(nm, entry)).map((e) => `${entry}/${e}`)
+                : [entry];
             for (const n of names) {
                 const p = path.join(nm, n);
                 if (n === name) found.push(p);
@@ -106,7 +123,9 @@ export function scratchProgram(dir: string, tarball: string, sdks: Record<string
     fs.mkdirSync(dir, { recursive: true });
     const typescripts = {
         typescript: TYPESCRIPTS[typescript].version,
-        ...Object.fromEntries(Object.values(TYPESCRIPTS).map(({ version, module }) => [module, `npm:typescript@${version}`])),
+        ...Object.fromEntries(
+            Object.values(TYPESCRIPTS).map(({ version, module }) => [module, `npm:typescript@${version}`]),
+        ),
     };
     const dev = pkg.devDependencies;
     fs.writeFileSync(
@@ -116,7 +135,12 @@ export function scratchProgram(dir: string, tarball: string, sdks: Record<string
                 name: "consumer",
                 private: true,
                 dependencies: { "istio-sticky": `file:${tarball}`, ...sdks },
-                devDependencies: { ...typescripts, "@types/node": "^22", mocha: dev.mocha, "@types/mocha": dev["@types/mocha"] },
+                devDependencies: {
+                    ...typescripts,
+                    "@types/node": "^22",
+                    mocha: dev.mocha,
+                    "@types/mocha": dev["@types/mocha"],
+                },
             },
             null,
             2,
@@ -131,7 +155,11 @@ export function writeTsconfig(dir: string, files: string[], types?: string[]): v
     const config = documentedTsconfig();
     fs.writeFileSync(
         path.join(dir, "tsconfig.json"),
-        JSON.stringify({ ...config, compilerOptions: { ...config.compilerOptions, ...(types ? { types } : {}) }, files }, null, 4),
+        JSON.stringify(
+            { ...config, compilerOptions: { ...config.compilerOptions, ...(types ? { types } : {}) }, files },
+            null,
+            4,
+        ),
     );
 }
 
@@ -170,6 +198,7 @@ export function runProgram(dir: string): ProgramOutput {
 /** npm install in a scratch program; undefined when the npm registry (and npm's cache) cannot be reached. */
 export function installScratch(dir: string): string | undefined {
     const install = run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], dir);
-    if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|offline/.test(install.stderr)) return undefined;
+    if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|offline/.test(install.stderr))
+        return undefined;
     return ok(install, `npm install in ${dir}`);
 }

@@ -24,9 +24,20 @@ function toJsonSchema(s: Schema): Schema {
     if (!s || typeof s !== "object") return s;
     const out: Schema = {};
     for (const [k, v] of Object.entries(s)) {
-        if (k.startsWith("x-kubernetes-") || k === "description" || k === "format" || k === "nullable" || k === "default") continue;
-        if (k === "properties") out.properties = Object.fromEntries(Object.entries(v as Schema).map(([p, ps]) => [p, toJsonSchema(ps as Schema)]));
-        else if (k === "items" || k === "additionalProperties" || k === "not") out[k] = typeof v === "object" ? toJsonSchema(v as Schema) : v;
+        if (
+            k.startsWith("x-kubernetes-") ||
+            k === "description" ||
+            k === "format" ||
+            k === "nullable" ||
+            k === "default"
+        )
+            continue;
+        if (k === "properties")
+            out.properties = Object.fromEntries(
+                Object.entries(v as Schema).map(([p, ps]) => [p, toJsonSchema(ps as Schema)]),
+            );
+        else if (k === "items" || k === "additionalProperties" || k === "not")
+            out[k] = typeof v === "object" ? toJsonSchema(v as Schema) : v;
         else if (k === "oneOf" || k === "anyOf" || k === "allOf") out[k] = (v as Schema[]).map(toJsonSchema);
         else out[k] = v;
     }
@@ -36,7 +47,12 @@ function toJsonSchema(s: Schema): Schema {
     }
     if (s.nullable && out.type) out.type = [out.type, "null"];
     // Unknown fields are pruned (or, with strict field validation, refused): either way they are lost.
-    if (out.type === "object" && out.properties && out.additionalProperties === undefined && !s["x-kubernetes-preserve-unknown-fields"])
+    if (
+        out.type === "object" &&
+        out.properties &&
+        out.additionalProperties === undefined &&
+        !s["x-kubernetes-preserve-unknown-fields"]
+    )
         out.additionalProperties = false;
     return out;
 }
@@ -53,18 +69,25 @@ function applyDefaults(schema: Schema | undefined, value: unknown): void {
         if (obj[k] === undefined && sub.default !== undefined) obj[k] = JSON.parse(JSON.stringify(sub.default));
         applyDefaults(sub, obj[k]);
     }
-    if (typeof schema.additionalProperties === "object") for (const v of Object.values(obj)) applyDefaults(schema.additionalProperties, v);
+    if (typeof schema.additionalProperties === "object")
+        for (const v of Object.values(obj)) applyDefaults(schema.additionalProperties, v);
 }
 
 /** CEL's reserved words: a property named so is reached as __<word>__ (apiextensions-apiserver cel/model escaping.go). */
 const CEL_RESERVED = new Set(
-    "true false null in as break const continue else for function if import let loop package namespace return var void while".split(" "),
+    "true false null in as break const continue else for function if import let loop package namespace return var void while".split(
+        " ",
+    ),
 );
 
 /** A property name as CEL rules see it. */
 function escapeCelProperty(name: string): string {
     if (CEL_RESERVED.has(name)) return `__${name}__`;
-    return name.replace(/__/g, "__underscores__").replace(/\./g, "__dot__").replace(/-/g, "__dash__").replace(/\//g, "__slash__");
+    return name
+        .replace(/__/g, "__underscores__")
+        .replace(/\./g, "__dot__")
+        .replace(/-/g, "__dash__")
+        .replace(/\//g, "__slash__");
 }
 
 /** A JSON value as a CEL value: maps with escaped keys, integers as CEL ints where the schema says integer. */
@@ -74,7 +97,11 @@ function toCel(schema: Schema | undefined, v: unknown): unknown {
         return new Map(
             Object.entries(v as Record<string, unknown>).map(([k, x]) => [
                 escapeCelProperty(k),
-                toCel(schema?.properties?.[k] ?? (typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined), x),
+                toCel(
+                    schema?.properties?.[k] ??
+                        (typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined),
+                    x,
+                ),
             ]),
         );
     }
@@ -86,7 +113,9 @@ function toCel(schema: Schema | undefined, v: unknown): unknown {
 function kubernetesLibrary(cel: Cel) {
     const { celFunc, celMethod, CelScalar } = cel;
     const isIp = (s: string) =>
-        /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) ? s.split(".").every((o) => Number(o) <= 255 && !/^0\d/.test(o)) : /^[0-9a-fA-F:]+$/.test(s) && s.includes(":");
+        /^(\d{1,3})(\.\d{1,3}){3}$/.test(s)
+            ? s.split(".").every((o) => Number(o) <= 255 && !/^0\d/.test(o))
+            : /^[0-9a-fA-F:]+$/.test(s) && s.includes(":");
     return [
         celFunc("isIP", [CelScalar.STRING], CelScalar.BOOL, isIp),
         // url() is a URL value in Kubernetes; here the string it was made from, checked, with the accessors used.
@@ -119,8 +148,16 @@ export class CrdValidator {
                 if (!schema) continue;
                 const root = toJsonSchema(schema);
                 // The API server handles these on every object; CRD schemas leave them out.
-                root.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...root.properties };
-                this.byGvk.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, { schema, validate: ajv.compile(root) });
+                root.properties = {
+                    apiVersion: { type: "string" },
+                    kind: { type: "string" },
+                    metadata: { type: "object" },
+                    ...root.properties,
+                };
+                this.byGvk.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, {
+                    schema,
+                    validate: ajv.compile(root),
+                });
             }
         }
     }
@@ -151,7 +188,9 @@ export class CrdValidator {
         const out: string[] = [];
         if (!c.validate(doc)) {
             for (const e of c.validate.errors ?? [])
-                out.push(`${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`);
+                out.push(
+                    `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`,
+                );
         }
         this.celRules(c.schema, doc, "", out);
         return out;
@@ -178,13 +217,18 @@ export class CrdValidator {
                 ok = e;
             }
             if (this.cel.isCelError(ok) || ok instanceof Error) {
-                out.push(`${at || "/"}: CEL rule ${JSON.stringify(rule.rule)} could not be evaluated: ${(ok as Error).message.split("\n")[0]}`);
+                out.push(
+                    `${at || "/"}: CEL rule ${JSON.stringify(rule.rule)} could not be evaluated: ${(ok as Error).message.split("\n")[0]}`,
+                );
             } else if (ok !== true) out.push(`${at || "/"}: ${rule.message ?? rule.rule}`);
         }
-        if (Array.isArray(value) && schema.items) value.forEach((v, i) => this.celRules(schema.items, v, `${at}/${i}`, out));
+        if (Array.isArray(value) && schema.items)
+            value.forEach((v, i) => this.celRules(schema.items, v, `${at}/${i}`, out));
         else if (typeof value === "object" && !Array.isArray(value)) {
             for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-                const sub = schema.properties?.[k] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
+                const sub =
+                    schema.properties?.[k] ??
+                    (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
                 if (sub) this.celRules(sub, v, `${at}/${k}`, out);
             }
         }

@@ -13,7 +13,10 @@ export interface RunningApp {
 }
 
 /** `keepLogs: false` drains the app's output unread after it starts (for benchmarks). */
-export async function startDemoApp(env: Record<string, string>, opts: { keepLogs?: boolean } = {}): Promise<RunningApp> {
+export async function startDemoApp(
+    env: Record<string, string>,
+    opts: { keepLogs?: boolean } = {},
+): Promise<RunningApp> {
     const proc = spawn(process.execPath, [DEMO_APP_JS], {
         env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
         stdio: ["ignore", "pipe", "inherit"],

@@ -33,7 +33,11 @@ export function withoutSecrets(v: unknown): unknown {
 }
 
 export interface DynamicHost {
-    create(type: string, name: string, inputs: Record<string, unknown>): Promise<{ id: string; outs: Record<string, any> }>;
+    create(
+        type: string,
+        name: string,
+        inputs: Record<string, unknown>,
+    ): Promise<{ id: string; outs: Record<string, any> }>;
     read(type: string, name: string, id: string, state: Record<string, unknown>): Promise<Record<string, any>>;
     /** What the host wrote to stderr. */
     stderr(): string;
@@ -41,7 +45,10 @@ export interface DynamicHost {
 }
 
 /** Starts the host with `env` over this process's environment; bounded by `timeoutMs` to come up. */
-export async function startDynamicHost(env: Record<string, string | undefined>, timeoutMs = 20_000): Promise<DynamicHost> {
+export async function startDynamicHost(
+    env: Record<string, string | undefined>,
+    timeoutMs = 20_000,
+): Promise<DynamicHost> {
     const child: ChildProcess = spawn(process.execPath, [HOST, "127.0.0.1:1"], {
         cwd: PROJECT_DIR,
         env: { ...process.env, PULUMI_NODEJS_PROJECT: "istio-sticky", ...env },
@@ -50,7 +57,10 @@ export async function startDynamicHost(env: Record<string, string | undefined>, 
     let errors = "";
     child.stderr!.on("data", (d) => (errors += d));
     const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the dynamic-provider host did not start within ${timeoutMs} ms: ${errors}`)), timeoutMs);
+        const timer = setTimeout(
+            () => reject(new Error(`the dynamic-provider host did not start within ${timeoutMs} ms: ${errors}`)),
+            timeoutMs,
+        );
         readline.createInterface({ input: child.stdout! }).once("line", (l) => {
             clearTimeout(timer);
             resolve(Number(l.trim()));

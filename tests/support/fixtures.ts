@@ -9,7 +9,12 @@ export const AFFINITY_BY_MODE: Record<AffinityMode, AffinityInput> = {
         mode: AffinityMode.Cookie,
         cookie: { name: "sticky", ttl: "60s", attributes: [{ name: "SameSite", value: "Lax" }, { name: "HttpOnly" }] },
     },
-    [AffinityMode.QueryParameter]: { mode: AffinityMode.QueryParameter, queryParameterName: "user", algorithm: "maglev" as any, maglevTableSize: 65537 },
+    [AffinityMode.QueryParameter]: {
+        mode: AffinityMode.QueryParameter,
+        queryParameterName: "user",
+        algorithm: "maglev" as any,
+        maglevTableSize: 65537,
+    },
     [AffinityMode.SourceIp]: { mode: AffinityMode.SourceIp, algorithm: "ringHash" as any, minimumRingSize: 2048 },
     [AffinityMode.PersistentCookie]: { mode: AffinityMode.PersistentCookie, cookie: { name: "sticky-pod" } },
     [AffinityMode.PersistentHeader]: { mode: AffinityMode.PersistentHeader, headerName: "x-session-pod" },
@@ -46,18 +51,31 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
     const out: [string, Record<string, unknown>][] = [];
     type Extras = Record<string, (i: number) => Record<string, unknown>>;
     /** Every app on one path in one namespace, told apart by a header. */
-    const sharedPath = (i: number) => ({ path: "/shared", namespace: "shared", match: { headers: { target: `b${i}` } } });
+    const sharedPath = (i: number) => ({
+        path: "/shared",
+        namespace: "shared",
+        match: { headers: { target: `b${i}` } },
+    });
     const tlsVariants: Record<string, Record<string, unknown>> = {
         "no TLS": {},
         "self-signed": { enabled: true, hosts: ["sticky.test"] },
         ACME: { enabled: true, issuer: "acme", hosts: ["sticky.example.com"], acme: { email: "ops@example.com" } },
     };
     /** One app per mode, for every TLS variant × Istio installed or not × extra, on the mesh `mesh` gives. */
-    const matrix = (label: string, modes: readonly AffinityMode[], extras: Extras, mesh: (install: boolean) => Record<string, unknown>) => {
+    const matrix = (
+        label: string,
+        modes: readonly AffinityMode[],
+        extras: Extras,
+        mesh: (install: boolean) => Record<string, unknown>,
+    ) => {
         for (const [tlsName, tls] of Object.entries(tlsVariants)) {
             for (const install of [true, false]) {
                 for (const [extraName, extra] of Object.entries(extras)) {
-                    const apps = modes.map((mode, i) => ({ name: `app-${i}`, affinity: AFFINITY_BY_MODE[mode], ...extra(i) }));
+                    const apps = modes.map((mode, i) => ({
+                        name: `app-${i}`,
+                        affinity: AFFINITY_BY_MODE[mode],
+                        ...extra(i),
+                    }));
                     out.push([
                         `${label}, ${tlsName}, ${install ? "Istio installed" : "existing Istio"}, ${extraName}`,
                         { [APPS_KEY]: apps, [MESH_KEY]: mesh(install), [TLS_KEY]: tls },
@@ -70,7 +88,12 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
         plain: () => ({}),
         "direct (gateway and sidecar), autoscaling, one shared path": (i) => ({
             ...sharedPath(i),
-            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
+            direct: {
+                enabled: true,
+                podCidr: "10.244.0.0/16",
+                contexts: ["gateway", "sidecar"],
+                allowedClients: ["10.0.0.0/8"],
+            },
             autoscaling: { minReplicas: 2, maxReplicas: 4 },
             strictMtls: i % 2 === 0,
         }),
@@ -85,7 +108,12 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
                 appProtocol: ["http", "http2", "grpc"][i % 3],
                 enrolNamespace: false,
             },
-            direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"], allowedClients: ["10.0.0.0/8"] },
+            direct: {
+                enabled: true,
+                podCidr: "10.244.0.0/16",
+                contexts: ["gateway", "sidecar"],
+                allowedClients: ["10.0.0.0/8"],
+            },
         }),
     };
     for (const serviceType of ["LoadBalancer", "NodePort", "ClusterIP"])
@@ -109,10 +137,16 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
     const ambientExtras: Extras = {
         plain: () => ({}),
         "autoscaling, one shared path": (i) => ({ ...sharedPath(i), autoscaling: { minReplicas: 2, maxReplicas: 4 } }),
-        "existing Services, every other namespace enrolled": (i) => ({ service: { name: `svc-${i}`, port: 80, enrolNamespace: i % 2 === 0 } }),
+        "existing Services, every other namespace enrolled": (i) => ({
+            service: { name: `svc-${i}`, port: 80, enrolNamespace: i % 2 === 0 },
+        }),
     };
     for (const api of ["istio", "gatewayApi"]) {
-        matrix(`ambient, ${api}`, ambientModes, ambientExtras, (install) => ({ install, dataplane: "ambient", gateway: { serviceType: "NodePort", api } }));
+        matrix(`ambient, ${api}`, ambientModes, ambientExtras, (install) => ({
+            install,
+            dataplane: "ambient",
+            gateway: { serviceType: "NodePort", api },
+        }));
     }
     // Istio 1.30's waypoints hash only on a VirtualService's routes: hash-mode apps get one.
     matrix("ambient on Istio 1.30", ambientModes, { plain: () => ({}) }, (install) => ({
@@ -122,7 +156,11 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
         gateway: { serviceType: "NodePort" },
     }));
     // Sidecars of a revision: namespaces and pods select the revision's injector.
-    matrix("a revision", ALL_MODES, { plain: () => ({}) }, (install) => ({ install, revision: "canary", gateway: { serviceType: "NodePort" } }));
+    matrix("a revision", ALL_MODES, { plain: () => ({}) }, (install) => ({
+        install,
+        revision: "canary",
+        gateway: { serviceType: "NodePort" },
+    }));
     // Nested paths: the root, a path, a path inside it told apart by a header, and direct routing on the outer one.
     const nested = (i: number) => ({
         path: ["/", "/shop", "/shop/api", "/shop/api"][i % 4],
@@ -137,9 +175,20 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
     // Apps on hosts of their own: two hosts each with its app on /, a wildcard's app on /, and an app on every host (/shared).
     const hostApps = [
         { name: "a", hosts: ["a.example.com"], path: "/", affinity: AFFINITY_BY_MODE[AffinityMode.Header] },
-        { name: "b", hosts: ["b.example.com"], path: "/", affinity: AFFINITY_BY_MODE[AffinityMode.Cookie], service: { port: 80, enrolNamespace: false } },
+        {
+            name: "b",
+            hosts: ["b.example.com"],
+            path: "/",
+            affinity: AFFINITY_BY_MODE[AffinityMode.Cookie],
+            service: { port: 80, enrolNamespace: false },
+        },
         { name: "everywhere", path: "/shared", affinity: AFFINITY_BY_MODE[AffinityMode.QueryParameter] },
-        { name: "wild", hosts: ["*.example.com"], path: "/", affinity: AFFINITY_BY_MODE[AffinityMode.PersistentCookie] },
+        {
+            name: "wild",
+            hosts: ["*.example.com"],
+            path: "/",
+            affinity: AFFINITY_BY_MODE[AffinityMode.PersistentCookie],
+        },
     ];
     for (const api of ["istio", "gatewayApi"]) {
         for (const [tlsName, tls] of Object.entries({
@@ -161,15 +210,33 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
             "a mesh-wide outlier detection with minHealthPercent (Istio 1.31)",
             {
                 [APPS_KEY]: [{ name: "h", affinity: { mode: "header", headerName: "x-u" } }],
-                [MESH_KEY]: { values: { istiod: { meshConfig: { defaultTrafficPolicy: { outlierDetection: { minHealthPercent: 50 } } } } } },
+                [MESH_KEY]: {
+                    values: {
+                        istiod: {
+                            meshConfig: { defaultTrafficPolicy: { outlierDetection: { minHealthPercent: 50 } } },
+                        },
+                    },
+                },
             },
         ],
         [
             "a revision, maglev and ring-hash sizes, a trusted proxy",
             {
                 [APPS_KEY]: [
-                    { name: "m", affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
-                    { name: "r", affinity: { mode: "queryParameter", queryParameterName: "u", algorithm: "ringHash", minimumRingSize: 4096 } },
+                    {
+                        name: "m",
+                        affinity: { mode: "header", headerName: "x-u", algorithm: "maglev" },
+                        direct: { enabled: true, podCidr: "10.244.0.0/16" },
+                    },
+                    {
+                        name: "r",
+                        affinity: {
+                            mode: "queryParameter",
+                            queryParameterName: "u",
+                            algorithm: "ringHash",
+                            minimumRingSize: 4096,
+                        },
+                    },
                 ],
                 [MESH_KEY]: { revision: "canary", gateway: { numTrustedProxies: 1, hosts: ["*.example.com"] } },
             },
@@ -191,11 +258,27 @@ export function generatedConfigs(): [string, Record<string, unknown>][] {
         [
             "a custom gateway name, namespace and labels",
             {
-                [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentHeader", headerName: "x-pod" }, direct: { enabled: true, podCidr: "172.16.0.0/12" } }],
+                [APPS_KEY]: [
+                    {
+                        name: "web",
+                        affinity: { mode: "persistentHeader", headerName: "x-pod" },
+                        direct: { enabled: true, podCidr: "172.16.0.0/12" },
+                    },
+                ],
                 [MESH_KEY]: {
-                    gateway: { name: "edge-gw", namespace: "edge", labels: { "example.com/role": "edge", istio: "edge" }, externalTrafficPolicy: "Local" },
+                    gateway: {
+                        name: "edge-gw",
+                        namespace: "edge",
+                        labels: { "example.com/role": "edge", istio: "edge" },
+                        externalTrafficPolicy: "Local",
+                    },
                 },
-                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+                [TLS_KEY]: {
+                    enabled: true,
+                    issuer: "acme",
+                    hosts: ["a.example.com"],
+                    acme: { email: "o@example.com" },
+                },
             },
         ],
     ];

@@ -1,7 +1,11 @@
 import type { Registered } from "./mocks";
 
 /** Resources a deploy waits on until they are ready (Helm's --wait, Pulumi's rollout and endpoint awaits). */
-export const WAITING_TYPES = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"]);
+export const WAITING_TYPES = new Set([
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:core/v1:Service",
+]);
 
 /**
  * The longest chain of waits through the dependency graph: how many readiness

@@ -20,7 +20,12 @@ export function packagesImportedBy(file: string): string[] {
     const visit = (node: ts.Node): void => {
         if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier))
             specifiers.push(node.moduleSpecifier.text);
-        if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier))
+        if (
+            ts.isExportDeclaration(node) &&
+            !node.isTypeOnly &&
+            node.moduleSpecifier &&
+            ts.isStringLiteral(node.moduleSpecifier)
+        )
             specifiers.push(node.moduleSpecifier.text);
         if (
             ts.isCallExpression(node) &&

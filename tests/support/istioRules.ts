@@ -77,7 +77,11 @@ export interface Rule {
     /** The origin of its findings, unless a finding is reported with another. */
     origin: Origin;
     kinds: readonly string[];
-    check(obj: K8sObject, ctx: PlanContext, report: (severity: Severity, message: string, origin?: Origin) => void): void;
+    check(
+        obj: K8sObject,
+        ctx: PlanContext,
+        report: (severity: Severity, message: string, origin?: Origin) => void,
+    ): void;
 }
 
 // ---- helpers mirroring Istio's own checks -------------------------------------------------------
@@ -104,7 +108,8 @@ function dnsPreconditionProblem(name: string): string | undefined {
 function dns1123LabelsProblem(domain: string): string | undefined {
     const parts = domain.split(".");
     const tld = parts[parts.length - 1];
-    if (/^[+-]?\d+$/.test(tld)) return `domain name ${q(domain)} invalid (top level domain ${q(tld)} cannot be all-numeric)`;
+    if (/^[+-]?\d+$/.test(tld))
+        return `domain name ${q(domain)} invalid (top level domain ${q(tld)} cannot be all-numeric)`;
     for (const [i, label] of parts.entries()) {
         if (i === parts.length - 1 && label === "") return undefined;
         if (!isDns1123Label(label)) return `domain name ${q(domain)} invalid (label ${q(label)} invalid)`;
@@ -137,26 +142,41 @@ function isGoIpPrefix(s: string): boolean {
 }
 /** security.ValidateIPs (pkg/config/security/security.go). */
 const ipProblems = (ips: readonly string[] | undefined): string[] =>
-    (ips ?? []).flatMap((v) => (v.includes("/") ? (isGoIpPrefix(v) ? [] : [`bad CIDR range (${v})`]) : isGoIpAddr(v) ? [] : [`bad IP address (${v})`]));
+    (ips ?? []).flatMap((v) =>
+        v.includes("/")
+            ? isGoIpPrefix(v)
+                ? []
+                : [`bad CIDR range (${v})`]
+            : isGoIpAddr(v)
+              ? []
+              : [`bad IP address (${v})`],
+    );
 
 /** agent.ValidatePort. */
-const portProblem = (port: number) => (port >= 1 && port <= 65535 ? undefined : `port number ${port} must be in the range 1..65535`);
+const portProblem = (port: number) =>
+    port >= 1 && port <= 65535 ? undefined : `port number ${port} must be in the range 1..65535`;
 
 /** labels.Instance.Validate (pkg/config/labels/instance.go): Kubernetes label keys and values. */
 function labelProblems(labels: Record<string, string> | undefined): string[] {
     const out: string[] = [];
     for (const [k, v] of Object.entries(labels ?? {})) {
-        const m = new RegExp(`^(${DNS1123_LABEL}(?:\\.${DNS1123_LABEL})*/)?((?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$`).exec(k);
+        const m = new RegExp(
+            `^(${DNS1123_LABEL}(?:\\.${DNS1123_LABEL})*/)?((?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$`,
+        ).exec(k);
         if (!m) out.push(`invalid tag key: ${q(k)}`);
         else if (m[1] && m[1].length - 1 > 253) out.push(`invalid tag key: ${q(k)} (DNS prefix is too long)`);
         else if (m[2].length > 63) out.push(`invalid tag key: ${q(k)} (name is too long)`);
-        if (!/^((?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(String(v))) out.push(`invalid tag value: ${q(String(v))}`);
+        if (!/^((?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(String(v)))
+            out.push(`invalid tag value: ${q(String(v))}`);
     }
     return out;
 }
 
 /** validateWorkloadSelector (pkg/config/validation/validation.go), for security.istio.io selectors (matchLabels). */
-function workloadSelectorProblems(selector: { matchLabels?: Record<string, string> } | undefined): { errors: string[]; warnings: string[] } {
+function workloadSelectorProblems(selector: { matchLabels?: Record<string, string> } | undefined): {
+    errors: string[];
+    warnings: string[];
+} {
     if (selector === undefined) return { errors: [], warnings: [] };
     const labels = Object.entries(selector.matchLabels ?? {});
     return {
@@ -179,7 +199,8 @@ function isJwtClaimRoute(name: string): boolean {
 /** ValidateHTTPHeaderNameOrJwtClaimRoute: a header to match on (a token, a pseudo header, or a JWT claim). */
 function matchHeaderNameProblem(name: string): string | undefined {
     if (name === "") return "header name cannot be empty";
-    if (isJwtClaimRoute(name) || [":method", ":scheme", ":authority", ":path", ":status"].includes(name)) return undefined;
+    if (isJwtClaimRoute(name) || [":method", ":scheme", ":authority", ":path", ":status"].includes(name))
+        return undefined;
     return isHeaderToken(name) ? undefined : `header name ${name} is not a valid header name`;
 }
 /** ValidateHTTPHeaderOperationName: a header to remove, or to change on the response. */
@@ -193,7 +214,9 @@ function headerOperationProblem(name: string): string | undefined {
 function headerWithAuthorityProblem(name: string): string | undefined {
     if (name === "") return "header name cannot be empty";
     const authority = name.toLowerCase() === ":authority" || name.toLowerCase() === "host";
-    return (name.startsWith(":") || name.toLowerCase() === "host") && !authority ? `invalid header ${q(name)}: header cannot have ":" prefix` : undefined;
+    return (name.startsWith(":") || name.toLowerCase() === "host") && !authority
+        ? `invalid header ${q(name)}: header cannot have ":" prefix`
+        : undefined;
 }
 
 /** Envoy's isPrime, copied into pkg/config/validation/validation.go. */
@@ -216,7 +239,10 @@ const oneofFieldsSet = (o: Record<string, unknown> | undefined, fields: readonly
     Object.keys(o ?? {}).filter((k) => fields.includes(k) && o![k] !== undefined && o![k] !== null);
 
 /** AuthorizationPolicy field names and their negations: ["paths"] → ["paths", "notPaths"]. */
-const withNegations = (keys: readonly string[]) => [...keys, ...keys.map((k) => `not${k[0].toUpperCase()}${k.slice(1)}`)];
+const withNegations = (keys: readonly string[]) => [
+    ...keys,
+    ...keys.map((k) => `not${k[0].toUpperCase()}${k.slice(1)}`),
+];
 
 // ---- Go's regexp syntax (RE2), which Istio compiles every regex with ------------------------------
 
@@ -403,11 +429,18 @@ export function goRegexpError(s: string): string | undefined {
         return fail("invalid or unsupported Perl syntax", t.slice(0, t.length - rest.length));
     };
     /** repeat: `before` starts at the operator ("*", "{2,3}"), `after` follows it; `bounds` for {n,m}. */
-    const repeat = (bounds: { min: number; max: number } | undefined, before: string, after: string, lastRepeat: string): string => {
+    const repeat = (
+        bounds: { min: number; max: number } | undefined,
+        before: string,
+        after: string,
+        lastRepeat: string,
+    ): string => {
         if (after.startsWith("?")) after = after.slice(1);
-        if (lastRepeat !== "") fail("invalid nested repetition operator", lastRepeat.slice(0, lastRepeat.length - after.length));
+        if (lastRepeat !== "")
+            fail("invalid nested repetition operator", lastRepeat.slice(0, lastRepeat.length - after.length));
         const top = stack[stack.length - 1];
-        if (!isNode(top)) return fail("missing argument to repetition operator", before.slice(0, before.length - after.length));
+        if (!isNode(top))
+            return fail("missing argument to repetition operator", before.slice(0, before.length - after.length));
         const re: Node = { repeat: bounds, subs: [top] };
         stack[stack.length - 1] = re;
         if (bounds && (bounds.min >= 2 || bounds.max >= 2) && !repeatIsValid(re, 1000))
@@ -503,11 +536,28 @@ class GoRegexpError extends Error {}
 
 /** posixGroup (src/regexp/syntax/perl_groups.go), each also negated as [:^name:]. */
 const POSIX_CLASSES = new Set(
-    ["alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word", "xdigit"].map((n) => `[:${n}:]`),
+    [
+        "alnum",
+        "alpha",
+        "ascii",
+        "blank",
+        "cntrl",
+        "digit",
+        "graph",
+        "lower",
+        "print",
+        "punct",
+        "space",
+        "upper",
+        "word",
+        "xdigit",
+    ].map((n) => `[:${n}:]`),
 );
 /** unicode.Categories and unicode.CategoryAliases (Go's src/unicode/tables.go), by canonicalName. */
 const GO_CATEGORIES = new Set([
-    ..."C Cc Cf Cn Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs Any Assigned Ascii Lc".split(" "),
+    ..."C Cc Cf Cn Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs Any Assigned Ascii Lc".split(
+        " ",
+    ),
     ..."Cased_Letter Close_Punctuation Combining_Mark Connector_Punctuation Control Currency_Symbol Dash_Punctuation Decimal_Number Enclosing_Mark Final_Punctuation Format Initial_Punctuation Letter Letter_Number Line_Separator Lowercase_Letter Mark Math_Symbol Modifier_Letter Modifier_Symbol Nonspacing_Mark Number Open_Punctuation Other Other_Letter Other_Number Other_Punctuation Other_Symbol Paragraph_Separator Private_Use Punctuation Separator Space_Separator Spacing_Mark Surrogate Symbol Titlecase_Letter Unassigned Uppercase_Letter cntrl digit punct"
         .split(" ")
         .map(goCanonicalName),
@@ -543,16 +593,20 @@ function regexProblem(re: string, where: string, context: string): string | unde
     if (size > 1024) return `${q(where)}: regex is too large, max length allowed is 1024 (${context}; ${size} bytes)`;
     const err = goRegexpError(re);
     if (!err) return undefined;
-    const unsupported = /^invalid or unsupported Perl syntax: `\(\?[=!]|^invalid named capture: `\(\?<[=!]|^invalid escape sequence: `\\[1-9]/.test(err)
-        ? "a lookaround or a backreference, which RE2 does not support; "
-        : "";
+    const unsupported =
+        /^invalid or unsupported Perl syntax: `\(\?[=!]|^invalid named capture: `\(\?<[=!]|^invalid escape sequence: `\\[1-9]/.test(
+            err,
+        )
+            ? "a lookaround or a backreference, which RE2 does not support; "
+            : "";
     return `${q(where)}: error parsing regexp: ${err} (${unsupported}${context})`;
 }
 
 /** validateStringMatch (virtualservice.go uses it for headers, scheme, method, authority, query parameters). */
 function stringMatchProblem(sm: any, where: string, context: string): string | undefined {
     const type = oneofField(sm, ["exact", "prefix", "regex"]);
-    if (type === "prefix" && sm.prefix === "") return `${q(where)}: prefix string match should not be empty (${context})`;
+    if (type === "prefix" && sm.prefix === "")
+        return `${q(where)}: prefix string match should not be empty (${context})`;
     if (type === "regex") return stringMatchRegexProblem(sm, where, context);
     return undefined;
 }
@@ -563,12 +617,15 @@ function stringMatchRegexProblem(sm: any, where: string, context: string): strin
     return regexProblem(sm.regex, where, context);
 }
 
-const subsetOf = (sel: Record<string, string> | undefined, labels: Record<string, string>) => Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
+const subsetOf = (sel: Record<string, string> | undefined, labels: Record<string, string>) =>
+    Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
 const id = (o: K8sObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
 
 /** A Gateway API Gateway of the plan, by namespace and name. */
 function gatewayApiGateway(ctx: PlanContext, namespace: string, name: string): K8sObject | undefined {
-    return ctx.docs.find((d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === name && d.metadata.namespace === namespace);
+    return ctx.docs.find(
+        (d) => kindOf(d) === `${GATEWAY_API}/Gateway` && d.metadata.name === name && d.metadata.namespace === namespace,
+    );
 }
 
 /** Whether a listener admits routes from its Gateway's namespace only (allowedRoutes from Same, the default). */
@@ -623,7 +680,15 @@ function matchKey(m: any): string {
                     .sort()
                     .map((k) => [k, canon(v[k])])
                     .filter(
-                        ([, x]) => !(x === null || x === undefined || x === false || x === 0 || x === "" || (typeof x === "object" && !Object.keys(x).length)),
+                        ([, x]) =>
+                            !(
+                                x === null ||
+                                x === undefined ||
+                                x === false ||
+                                x === 0 ||
+                                x === "" ||
+                                (typeof x === "object" && !Object.keys(x).length)
+                            ),
                     ),
             );
         return v;
@@ -657,7 +722,8 @@ function unreachableHttpRules(routes: readonly any[]): string[] {
         if (type === "prefix" && sm.prefix) return `prefix:${sm.prefix}`;
         return "";
     };
-    const mapOf = (o: Record<string, any> | undefined) => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, exactOrPrefix(v)]));
+    const mapOf = (o: Record<string, any> | undefined) =>
+        Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, exactOrPrefix(v)]));
     const prefixMatches: PrefixMatch[] = [];
     const seen = new Map<string, number>();
     let emptyAt = -1;
@@ -683,7 +749,10 @@ function unreachableHttpRules(routes: readonly any[]): string[] {
                 return;
             }
             seen.set(key, i);
-            const prefix = m?.uri && oneofField(m.uri, ["exact", "prefix", "regex"]) === "prefix" ? String(m.uri.prefix ?? "") : "";
+            const prefix =
+                m?.uri && oneofField(m.uri, ["exact", "prefix", "regex"]) === "prefix"
+                    ? String(m.uri.prefix ?? "")
+                    : "";
             if (prefix)
                 prefixMatches.push({
                     route: routeName(r, i),
@@ -701,7 +770,8 @@ function unreachableHttpRules(routes: readonly any[]): string[] {
     });
     /** coveredValidation: whether the earlier match a takes every request the later b would. */
     const sameOrPrefixed = (a: Record<string, string>, b: Record<string, string>) =>
-        Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => k in b && (v === b[k] || v.startsWith(b[k])));
+        Object.keys(a).length === Object.keys(b).length &&
+        Object.entries(a).every(([k, v]) => k in b && (v === b[k] || v.startsWith(b[k])));
     const covered = (a: PrefixMatch, b: PrefixMatch) =>
         b.prefix.startsWith(a.prefix) &&
         b.port === a.port &&
@@ -713,7 +783,11 @@ function unreachableHttpRules(routes: readonly any[]): string[] {
     for (const [i, a] of prefixMatches.entries())
         for (const b of prefixMatches.slice(i + 1))
             if (b.prefix !== a.prefix && covered(a, b))
-                ineffective(b.route, `${b.match} of prefix ${b.prefix}`, `${a.match} of prefix ${a.prefix} on ${a.route}`);
+                ineffective(
+                    b.route,
+                    `${b.match} of prefix ${b.prefix}`,
+                    `${a.match} of prefix ${a.prefix} on ${a.route}`,
+                );
     return out;
 }
 
@@ -733,7 +807,8 @@ const protocolOf = (p: unknown) =>
         redis: "Redis",
         mysql: "MySQL",
     })[String(p ?? "").toLowerCase()];
-const isHttpProtocol = (p: unknown) => ["HTTP", "HTTP2", "HTTP_PROXY", "GRPC", "GRPC-WEB"].includes(protocolOf(p) ?? "");
+const isHttpProtocol = (p: unknown) =>
+    ["HTTP", "HTTP2", "HTTP_PROXY", "GRPC", "GRPC-WEB"].includes(protocolOf(p) ?? "");
 const isTlsProtocol = (p: unknown) => ["HTTPS", "TLS"].includes(protocolOf(p) ?? "");
 
 /** security.ValidCipherSuites, with IsValidCipherSuite's exceptions (empty, ALL, or not starting with a letter or digit). */
@@ -742,7 +817,8 @@ const CIPHER_SUITES = new Set(
         " ",
     ),
 );
-const isValidCipherSuite = (cs: string) => cs === "" || cs === "ALL" || !/^[\p{L}\p{N}]/u.test(cs) || CIPHER_SUITES.has(cs);
+const isValidCipherSuite = (cs: string) =>
+    cs === "" || cs === "ALL" || !/^[\p{L}\p{N}]/u.test(cs) || CIPHER_SUITES.has(cs);
 
 /** validateTLSOptions (pkg/config/validation/validation.go): a Gateway server's TLS settings. An unset mode is PASSTHROUGH (the enum's zero). */
 function serverTlsProblems(tls: any): [Severity, string][] {
@@ -751,7 +827,10 @@ function serverTlsProblems(tls: any): [Severity, string][] {
     const mode = tls.mode ?? "PASSTHROUGH";
     const has = (k: string) => (Array.isArray(tls[k]) ? tls[k].length > 0 : !!tls[k]);
     if (["TLSV1_0", "TLSV1_1"].includes(tls.minProtocolVersion) && !has("cipherSuites"))
-        out.push(["warning", "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers."]);
+        out.push([
+            "warning",
+            "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.",
+        ]);
     const invalid = new Set<string>();
     const valid = new Set<string>();
     const duplicate = new Set<string>();
@@ -774,27 +853,46 @@ function serverTlsProblems(tls: any): [Severity, string][] {
             if (has(k)) out.push(["error", `ISTIO_MUTUAL TLS cannot have associated ${what}`]);
         return out;
     }
-    const certificates = ["caCrl", "serverCertificate", "privateKey", "caCertificates", "tlsCertificates", "credentialName", "credentialNames"];
+    const certificates = [
+        "caCrl",
+        "serverCertificate",
+        "privateKey",
+        "caCertificates",
+        "tlsCertificates",
+        "credentialName",
+        "credentialNames",
+    ];
     if ((mode === "PASSTHROUGH" || mode === "AUTO_PASSTHROUGH") && certificates.some(has))
         out.push(["warning", `${mode} mode does not use certificates, they will be ignored`]);
-    const sources = [has("serverCertificate") && has("privateKey"), has("credentialName"), has("credentialNames"), has("tlsCertificates")].filter(
-        Boolean,
-    ).length;
-    if (sources > 1) out.push(["error", "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified"]);
+    const sources = [
+        has("serverCertificate") && has("privateKey"),
+        has("credentialName"),
+        has("credentialNames"),
+        has("tlsCertificates"),
+    ].filter(Boolean).length;
+    if (sources > 1)
+        out.push([
+            "error",
+            "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified",
+        ]);
     const terminating = ["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"].includes(mode);
     if (terminating && (has("credentialName") || has("credentialNames"))) return out;
     if (terminating) {
         const prefix = mode === "SIMPLE" ? "SIMPLE TLS" : "MUTUAL TLS";
         if (mode !== "SIMPLE" && !has("caCertificates")) out.push(["error", `${prefix} requires a client CA bundle`]);
-        if ((tls.tlsCertificates ?? []).length > 2) out.push(["warning", `${prefix} can support up to 2 server certificates`]);
-        const certs: any[] = has("tlsCertificates") ? tls.tlsCertificates : [{ serverCertificate: tls.serverCertificate, privateKey: tls.privateKey }];
+        if ((tls.tlsCertificates ?? []).length > 2)
+            out.push(["warning", `${prefix} can support up to 2 server certificates`]);
+        const certs: any[] = has("tlsCertificates")
+            ? tls.tlsCertificates
+            : [{ serverCertificate: tls.serverCertificate, privateKey: tls.privateKey }];
         for (const c of certs) {
             if (!c?.serverCertificate) out.push(["error", `${prefix} requires a server certificate`]);
             if (!c?.privateKey) out.push(["error", `${prefix} requires a private key`]);
         }
     }
     if (has("caCrl")) {
-        if (has("credentialName")) out.push(["error", "CRL is not supported with credentialName. CRL has to be specified in the credential"]);
+        if (has("credentialName"))
+            out.push(["error", "CRL is not supported with credentialName. CRL has to be specified in the credential"]);
         if (mode === "SIMPLE") out.push(["error", "CRL is not supported with SIMPLE TLS"]);
     }
     return out;
@@ -847,16 +945,19 @@ function serverProblems(server: any): [Severity, string][] {
     if (bind.startsWith("unix://")) {
         const addr = bind.slice("unix://".length);
         if (!addr) out.push(["error", "unix address must not be empty"]);
-        else if (!addr.startsWith("@") && (!addr.startsWith("/") || addr.endsWith("/"))) out.push(["error", `${addr} is not an absolute path to a file`]);
+        else if (!addr.startsWith("@") && (!addr.startsWith("/") || addr.endsWith("/")))
+            out.push(["error", `${addr} is not an absolute path to a file`]);
         if (port?.number) out.push(["error", "port number must be 0 for unix domain socket"]);
     } else if (bind && !isGoIpAddr(bind)) out.push(["error", `${bind} is not a valid IP`]);
     out.push(...serverTlsProblems(server.tls));
     if (!portErrors.length) {
         const tls = server.tls;
-        if (isTlsProtocol(port.protocol) && !tls) out.push(["error", "server must have TLS settings for HTTPS/TLS protocols"]);
+        if (isTlsProtocol(port.protocol) && !tls)
+            out.push(["error", "server must have TLS settings for HTTPS/TLS protocols"]);
         else if (!isTlsProtocol(port.protocol) && tls) {
             const passthrough = ["PASSTHROUGH", "AUTO_PASSTHROUGH"].includes(tls.mode ?? "PASSTHROUGH");
-            if (!isHttpProtocol(port.protocol)) out.push(["error", "server cannot have TLS settings for non HTTPS/TLS ports"]);
+            if (!isHttpProtocol(port.protocol))
+                out.push(["error", "server cannot have TLS settings for non HTTPS/TLS ports"]);
             else if (!passthrough || tls.caCertificates || tls.privateKey || tls.serverCertificate)
                 out.push(["error", "server cannot have TLS settings for plain text HTTP ports"]);
         }
@@ -905,10 +1006,16 @@ function clusterValueProblem(value: Record<string, any>): { severity: Severity; 
     const od = value.original_dst_lb_config ?? value.originalDstLbConfig;
     const isObject = od !== null && typeof od === "object" && !Array.isArray(od);
     if (od !== undefined && od !== null && !isObject)
-        return { severity: "error", message: `Envoy filter: json: cannot unmarshal ${jsonType(od)} into Go value of type map[string]json.RawMessage` };
+        return {
+            severity: "error",
+            message: `Envoy filter: json: cannot unmarshal ${jsonType(od)} into Go value of type map[string]json.RawMessage`,
+        };
     const flag = isObject ? (od.use_http_header ?? od.useHttpHeader) : undefined;
     if (flag !== undefined && flag !== null && typeof flag !== "boolean")
-        return { severity: "error", message: `Envoy filter: json: cannot unmarshal ${jsonType(flag)} into Go value of type bool` };
+        return {
+            severity: "error",
+            message: `Envoy filter: json: cannot unmarshal ${jsonType(flag)} into Go value of type bool`,
+        };
     const unknown = (fields: string[], message: string, why = "") => ({
         severity: "warning" as const,
         message: `Envoy filter: unknown field ${fields.length === 1 ? q(fields[0]) : `(one of ${fields.map(q).join(", ")}; Go's map order picks which)`} in ${message}${why}`,
@@ -941,8 +1048,10 @@ function pathTemplateProblem(key: string, paths: readonly string[]): string | un
                 matchAny = true;
                 continue;
             }
-            if ((glob === "{**}" || glob === "{*}") && matchAny) return `invalid or unsupported path ${path}, found in ${key}. {**} is not the last operator`;
-            if (/[{}]/.test(glob)) return `invalid or unsupported path ${path}, found in ${key}. Contains '{' or '}' beyond a supported path template`;
+            if ((glob === "{**}" || glob === "{*}") && matchAny)
+                return `invalid or unsupported path ${path}, found in ${key}. {**} is not the last operator`;
+            if (/[{}]/.test(glob))
+                return `invalid or unsupported path ${path}, found in ${key}. Contains '{' or '}' beyond a supported path template`;
             if (templated && !/^[a-zA-Z0-9-._~%!$&'()+,;:@=]+$/.test(glob))
                 return `invalid or unsupported path ${path}, found in ${key}. Contains segment ${glob} with invalid string literal`;
         }
@@ -955,18 +1064,30 @@ function attributeProblem(key: string, values: readonly string[]): string | unde
     if (values.includes("")) return `empty value not allowed, found in ${key}`;
     const mapKey = () => {
         const open = key.indexOf("[");
-        return key.endsWith("]") && open > 0 && open < key.length - 2 ? undefined : `bad key (${key}): should have format a[b]`;
+        return key.endsWith("]") && open > 0 && open < key.length - 2
+            ? undefined
+            : `bad key (${key}): should have format a[b]`;
     };
     if (key.startsWith("request.headers")) return mapKey();
     if (["source.ip", "remote.ip", "destination.ip"].includes(key)) return ipProblems(values)[0];
-    if (["source.namespace", "source.serviceAccount", "source.principal", "source.trustDomain", "connection.sni"].includes(key)) return undefined;
+    if (
+        [
+            "source.namespace",
+            "source.serviceAccount",
+            "source.principal",
+            "source.trustDomain",
+            "connection.sni",
+        ].includes(key)
+    )
+        return undefined;
     if (["request.auth.principal", "request.auth.audiences", "request.auth.presenter"].includes(key)) return undefined;
     if (key.startsWith("request.auth.claims")) return mapKey();
     if (key === "destination.port") return portValueProblems(values)[0];
     if (key.startsWith("experimental.envoy.filters.")) return mapKey();
     if (key === "destination.namespace") return `attribute ${key} is replaced by the metadata.namespace`;
     if (key.startsWith("destination.labels")) return `attribute ${key} is replaced by the workload selector`;
-    if (key === "destination.name" || key === "destination.user") return `deprecated attribute ${key}: only supported in v1alpha1`;
+    if (key === "destination.name" || key === "destination.user")
+        return `deprecated attribute ${key}: only supported in v1alpha1`;
     return `unknown attribute: ${key}`;
 }
 // ---- the rules -----------------------------------------------------------------------------------
@@ -979,11 +1100,24 @@ export const RULES: readonly Rule[] = [
         source: "pkg/config/validation/validation.go: validateTrafficPolicy (at least one field), validatePortTrafficPolicies",
         kinds: ["DestinationRule"],
         check(o, _ctx, report) {
-            const policies = [o.spec.trafficPolicy, ...(o.spec.subsets ?? []).map((s: any) => s?.trafficPolicy)].filter((p) => p !== undefined && p !== null);
+            const policies = [o.spec.trafficPolicy, ...(o.spec.subsets ?? []).map((s: any) => s?.trafficPolicy)].filter(
+                (p) => p !== undefined && p !== null,
+            );
             for (const p of policies) {
-                const fields = ["outlierDetection", "connectionPool", "loadBalancer", "tls", "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"];
-                if (!fields.some((k) => p[k] !== undefined && p[k] !== null)) report("error", "traffic policy must have at least one field");
-                else if (p.tunnel && p.proxyProtocol) report("error", "tunnel and proxyProtocol must not be set together");
+                const fields = [
+                    "outlierDetection",
+                    "connectionPool",
+                    "loadBalancer",
+                    "tls",
+                    "portLevelSettings",
+                    "tunnel",
+                    "proxyProtocol",
+                    "retryBudget",
+                ];
+                if (!fields.some((k) => p[k] !== undefined && p[k] !== null))
+                    report("error", "traffic policy must have at least one field");
+                else if (p.tunnel && p.proxyProtocol)
+                    report("error", "tunnel and proxyProtocol must not be set together");
                 for (const pl of p.portLevelSettings ?? []) {
                     if (!pl.port) report("error", "portTrafficPolicy must have valid port");
                     if (!["outlierDetection", "connectionPool", "loadBalancer", "tls"].some((k) => pl[k]))
@@ -1004,20 +1138,44 @@ export const RULES: readonly Rule[] = [
             // validateTrafficPolicy returns before validateLoadBalancer when tunnel and proxyProtocol are both set.
             const validated = (p: any) => p && !(p.tunnel && p.proxyProtocol);
             const of = (p: any, warnings: boolean): [any, boolean][] =>
-                validated(p) ? [[p.loadBalancer, warnings], ...(p.portLevelSettings ?? []).map((pl: any): [any, boolean] => [pl?.loadBalancer, false])] : [];
-            const lbs = [...of(o.spec.trafficPolicy, true), ...(o.spec.subsets ?? []).flatMap((s: any) => of(s?.trafficPolicy, false))];
+                validated(p)
+                    ? [
+                          [p.loadBalancer, warnings],
+                          ...(p.portLevelSettings ?? []).map((pl: any): [any, boolean] => [pl?.loadBalancer, false]),
+                      ]
+                    : [];
+            const lbs = [
+                ...of(o.spec.trafficPolicy, true),
+                ...(o.spec.subsets ?? []).flatMap((s: any) => of(s?.trafficPolicy, false)),
+            ];
             for (const [lb, warnings] of lbs) {
                 if (!lb) continue;
                 const policy = oneofFieldsSet(lb, ["simple", "consistentHash"]);
                 if (policy.length > 1)
-                    report("error", `simple and consistentHash are one of lb_policy: set one (istiod would keep ${policy.at(-1)})`, "schema");
-                if (lb.localityLbSetting && lb.zoneAwareLbSetting) report("error", "only one of localityLbSetting and zoneAwareLbSetting can be set");
+                    report(
+                        "error",
+                        `simple and consistentHash are one of lb_policy: set one (istiod would keep ${policy.at(-1)})`,
+                        "schema",
+                    );
+                if (lb.localityLbSetting && lb.zoneAwareLbSetting)
+                    report("error", "only one of localityLbSetting and zoneAwareLbSetting can be set");
                 if (oneofField(lb, ["simple", "consistentHash"]) !== "consistentHash") continue;
                 const ch = lb.consistentHash;
-                const keys = oneofFieldsSet(ch, ["httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName"]);
-                if (keys.length > 1) report("error", `${keys.join(" and ")} are one of hash_key: set one (istiod would keep ${keys.at(-1)})`, "schema");
+                const keys = oneofFieldsSet(ch, [
+                    "httpHeaderName",
+                    "httpCookie",
+                    "useSourceIp",
+                    "httpQueryParameterName",
+                ]);
+                if (keys.length > 1)
+                    report(
+                        "error",
+                        `${keys.join(" and ")} are one of hash_key: set one (istiod would keep ${keys.at(-1)})`,
+                        "schema",
+                    );
                 const algorithms = oneofFieldsSet(ch, ["ringHash", "maglev"]);
-                if (algorithms.length > 1) report("error", "ringHash and maglev are one of hash_algorithm: set one", "schema");
+                if (algorithms.length > 1)
+                    report("error", "ringHash and maglev are one of hash_algorithm: set one", "schema");
                 const key = oneofField(ch, ["httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName"]);
                 const algorithm = oneofField(ch, ["ringHash", "maglev"]);
                 if (key === "httpCookie" && !ch.httpCookie.name) report("error", "name required for HttpCookie");
@@ -1030,8 +1188,12 @@ export const RULES: readonly Rule[] = [
                     }
                 }
                 if (ch.minimumRingSize && warnings)
-                    report("warning", "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
-                if (ch.minimumRingSize && algorithm) report("error", "only one of MinimumRingSize or Maglev/Ringhash can be specified");
+                    report(
+                        "warning",
+                        "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead",
+                    );
+                if (ch.minimumRingSize && algorithm)
+                    report("error", "only one of MinimumRingSize or Maglev/Ringhash can be specified");
                 if (algorithm === "maglev") {
                     const size = Number(ch.maglev.tableSize ?? 0);
                     if (size === 0) report("error", "tableSize must be set for maglev");
@@ -1088,8 +1250,10 @@ export const RULES: readonly Rule[] = [
             const gateways: string[] = o.spec.gateways ?? [];
             if (!hosts.length) {
                 if (gateways.length) report("error", "delegate virtual service must have no gateways specified");
-                if ((o.spec.tls ?? []).length) report("error", "delegate virtual service must have no tls route specified");
-                if ((o.spec.tcp ?? []).length) report("error", "delegate virtual service must have no tcp route specified");
+                if ((o.spec.tls ?? []).length)
+                    report("error", "delegate virtual service must have no tls route specified");
+                if ((o.spec.tcp ?? []).length)
+                    report("error", "delegate virtual service must have no tcp route specified");
             }
             // isGateway: bound to gateways, none of them "mesh".
             const appliesToGateway = gateways.length > 0 && !gateways.includes("mesh");
@@ -1120,7 +1284,8 @@ export const RULES: readonly Rule[] = [
             if (allHostsValid) {
                 for (let i = 0; i < hosts.length; i++)
                     for (let j = i + 1; j < hosts.length; j++)
-                        if (hostsMatch(hosts[i], hosts[j])) report("error", `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`);
+                        if (hostsMatch(hosts[i], hosts[j]))
+                            report("error", `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`);
             }
             if (!(o.spec.http ?? []).length && !(o.spec.tcp ?? []).length && !(o.spec.tls ?? []).length)
                 report("error", "http, tcp or tls must be provided in virtual service");
@@ -1151,13 +1316,15 @@ export const RULES: readonly Rule[] = [
                     if (route) report("error", "HTTP route cannot contain both route and redirect");
                     if (r.fault) report("error", "HTTP route cannot contain both fault and redirect");
                     if (r.rewrite) report("error", "HTTP route rule cannot contain both rewrite and redirect");
-                    if (r.directResponse) report("error", "HTTP route rule cannot contain both direct_response and redirect");
+                    if (r.directResponse)
+                        report("error", "HTTP route rule cannot contain both direct_response and redirect");
                 } else if (r.directResponse) {
                     if (route) report("error", "HTTP route cannot contain both route and direct_response");
                     if (r.fault) report("error", "HTTP route cannot contain both fault and direct_response");
                     if (r.rewrite) report("error", "HTTP route rule cannot contain both rewrite and direct_response");
                 } else if (!route) report("error", "HTTP route, redirect or direct_response is required");
-                if (r.mirror && (r.mirrors ?? []).length) report("error", "HTTP route cannot contain both mirror and mirrors");
+                if (r.mirror && (r.mirrors ?? []).length)
+                    report("error", "HTTP route cannot contain both mirror and mirrors");
             }
         },
     },
@@ -1173,17 +1340,24 @@ export const RULES: readonly Rule[] = [
             for (const r of o.spec.http ?? []) {
                 for (const m of r?.match ?? []) {
                     if (!m) continue;
-                    const at = (what: string) => `route ${r.name ?? "(unnamed)"}${m.name ? ` match ${m.name}` : ""}, ${what}`;
+                    const at = (what: string) =>
+                        `route ${r.name ?? "(unnamed)"}${m.name ? ` match ${m.name}` : ""}, ${what}`;
                     const oneof = (sm: any, what: string) => {
                         const set = oneofFieldsSet(sm, ["exact", "prefix", "regex"]);
-                        if (set.length > 1) report("error", `a StringMatch takes one of exact, prefix, regex (${at(what)} has ${set.join(", ")})`, "schema");
+                        if (set.length > 1)
+                            report(
+                                "error",
+                                `a StringMatch takes one of exact, prefix, regex (${at(what)} has ${set.join(", ")})`,
+                                "schema",
+                            );
                     };
                     for (const [field, where] of [
                         ["headers", "headers"],
                         ["withoutHeaders", "withoutHeaders"],
                     ] as const) {
                         for (const [name, sm] of Object.entries<any>(m[field] ?? {})) {
-                            if (sm === null && field === "headers") report("error", `header match ${name} cannot be null`);
+                            if (sm === null && field === "headers")
+                                report("error", `header match ${name} cannot be null`);
                             const n = matchHeaderNameProblem(name);
                             if (n) report("error", `${n} (${at(`${field} ${name}`)})`);
                             oneof(sm, `${field} ${name}`);
@@ -1217,8 +1391,10 @@ export const RULES: readonly Rule[] = [
                         if (p) report("error", p);
                     }
                     for (const p of labelProblems(m.sourceLabels)) report("error", p);
-                    for (const p of gatewayNameProblems(m.gateways ?? [])) report(p.warning ? "warning" : "error", p.message);
-                    if (m.sourceNamespace && !isDns1123Label(m.sourceNamespace)) report("error", `sourceNamespace match ${m.sourceNamespace} is invalid`);
+                    for (const p of gatewayNameProblems(m.gateways ?? []))
+                        report(p.warning ? "warning" : "error", p.message);
+                    if (m.sourceNamespace && !isDns1123Label(m.sourceNamespace))
+                        report("error", `sourceNamespace match ${m.sourceNamespace} is invalid`);
                 }
             }
         },
@@ -1234,9 +1410,18 @@ export const RULES: readonly Rule[] = [
                 if (!d) continue;
                 const body = d.body;
                 const size =
-                    body?.string !== undefined ? Buffer.byteLength(body.string) : body?.bytes !== undefined ? Buffer.from(body.bytes, "base64").length : 0;
-                if (size > 1024 * 1024) report("error", `large direct_responses may impact control plane performance, must be less than 1MB (route ${r.name})`);
-                else if (size > 100 * 1024) report("warning", `large direct_responses may impact control plane performance (route ${r.name})`);
+                    body?.string !== undefined
+                        ? Buffer.byteLength(body.string)
+                        : body?.bytes !== undefined
+                          ? Buffer.from(body.bytes, "base64").length
+                          : 0;
+                if (size > 1024 * 1024)
+                    report(
+                        "error",
+                        `large direct_responses may impact control plane performance, must be less than 1MB (route ${r.name})`,
+                    );
+                else if (size > 100 * 1024)
+                    report("warning", `large direct_responses may impact control plane performance (route ${r.name})`);
                 const status = Number(d.status ?? 0);
                 if (status < 200 || status > 600) report("error", `HTTP status ${status} is not in range 200-599`);
             }
@@ -1253,12 +1438,30 @@ export const RULES: readonly Rule[] = [
         check(o, _ctx, report) {
             const headerOps = (h: any, where: string) => {
                 const ops: [string, (n: string) => string | undefined][] = [
-                    ...Object.keys(h?.request?.add ?? {}).map((n): [string, typeof headerWithAuthorityProblem] => [n, headerWithAuthorityProblem]),
-                    ...Object.keys(h?.request?.set ?? {}).map((n): [string, typeof headerWithAuthorityProblem] => [n, headerWithAuthorityProblem]),
-                    ...(h?.request?.remove ?? []).map((n: string): [string, typeof headerOperationProblem] => [n, headerOperationProblem]),
-                    ...Object.keys(h?.response?.add ?? {}).map((n): [string, typeof headerOperationProblem] => [n, headerOperationProblem]),
-                    ...Object.keys(h?.response?.set ?? {}).map((n): [string, typeof headerOperationProblem] => [n, headerOperationProblem]),
-                    ...(h?.response?.remove ?? []).map((n: string): [string, typeof headerOperationProblem] => [n, headerOperationProblem]),
+                    ...Object.keys(h?.request?.add ?? {}).map((n): [string, typeof headerWithAuthorityProblem] => [
+                        n,
+                        headerWithAuthorityProblem,
+                    ]),
+                    ...Object.keys(h?.request?.set ?? {}).map((n): [string, typeof headerWithAuthorityProblem] => [
+                        n,
+                        headerWithAuthorityProblem,
+                    ]),
+                    ...(h?.request?.remove ?? []).map((n: string): [string, typeof headerOperationProblem] => [
+                        n,
+                        headerOperationProblem,
+                    ]),
+                    ...Object.keys(h?.response?.add ?? {}).map((n): [string, typeof headerOperationProblem] => [
+                        n,
+                        headerOperationProblem,
+                    ]),
+                    ...Object.keys(h?.response?.set ?? {}).map((n): [string, typeof headerOperationProblem] => [
+                        n,
+                        headerOperationProblem,
+                    ]),
+                    ...(h?.response?.remove ?? []).map((n: string): [string, typeof headerOperationProblem] => [
+                        n,
+                        headerOperationProblem,
+                    ]),
                 ];
                 for (const [name, check] of ops) {
                     const p = check(name);
@@ -1285,7 +1488,8 @@ export const RULES: readonly Rule[] = [
                 headerOps(r.headers, `route ${r.name}`);
                 const rw = r.rewrite;
                 if (rw) {
-                    if (rw.uri && rw.uriRegexRewrite) report("error", "rewrite may only contain one of URI or UriRegexRewrite");
+                    if (rw.uri && rw.uriRegexRewrite)
+                        report("error", "rewrite may only contain one of URI or UriRegexRewrite");
                     else if (!rw.uri && !rw.uriRegexRewrite && !rw.authority)
                         report(
                             "error",
@@ -1295,7 +1499,11 @@ export const RULES: readonly Rule[] = [
                         if (!rw.uriRegexRewrite.match || !rw.uriRegexRewrite.rewrite)
                             report("error", "UriRegexRewrite requires both Rewrite and Match fields to be specified");
                         else {
-                            const p = regexProblem(rw.uriRegexRewrite.match, "HTTPRewrite.UriRegexRewrite.Match", `route ${r.name}`);
+                            const p = regexProblem(
+                                rw.uriRegexRewrite.match,
+                                "HTTPRewrite.UriRegexRewrite.Match",
+                                `route ${r.name}`,
+                            );
                             if (p) report("error", p);
                         }
                     }
@@ -1310,17 +1518,34 @@ export const RULES: readonly Rule[] = [
                         .map(([, v]) => v),
                 ];
                 if (authorities.length > 1)
-                    report("error", `authority header cannot be set multiple times: have ${q(authorities[0])}, attempting to set ${q(authorities[1])}`);
+                    report(
+                        "error",
+                        `authority header cannot be set multiple times: have ${q(authorities[0])}, attempting to set ${q(authorities[1])}`,
+                    );
                 const rd = r.redirect;
                 if (rd) {
-                    if (rd.uri && rd.prefixRewrite) report("error", "redirect may only specify one of uri or prefix_rewrite");
-                    else if (rd.prefixRewrite && (r.match ?? []).some((m: any) => m?.uri && oneofField(m.uri, ["exact", "prefix", "regex"]) !== "prefix"))
+                    if (rd.uri && rd.prefixRewrite)
+                        report("error", "redirect may only specify one of uri or prefix_rewrite");
+                    else if (
+                        rd.prefixRewrite &&
+                        (r.match ?? []).some(
+                            (m: any) => m?.uri && oneofField(m.uri, ["exact", "prefix", "regex"]) !== "prefix",
+                        )
+                    )
                         report("error", "redirect prefix_rewrite requires all URI matches to use prefix match type");
-                    else if (!rd.uri && !rd.prefixRewrite && !rd.authority && rd.port === undefined && rd.derivePort === undefined && !rd.scheme)
+                    else if (
+                        !rd.uri &&
+                        !rd.prefixRewrite &&
+                        !rd.authority &&
+                        rd.port === undefined &&
+                        rd.derivePort === undefined &&
+                        !rd.scheme
+                    )
                         report("error", "redirect must specify URI, authority, scheme, or port");
                     else if (rd.redirectCode && (rd.redirectCode < 300 || rd.redirectCode > 399))
                         report("error", `${rd.redirectCode} is not a valid redirect code, must be 3xx`);
-                    else if (rd.scheme && rd.scheme !== "http" && rd.scheme !== "https") report("error", 'invalid redirect scheme, must be "http" or "https"');
+                    else if (rd.scheme && rd.scheme !== "http" && rd.scheme !== "https")
+                        report("error", 'invalid redirect scheme, must be "http" or "https"');
                     else if (rd.port > 0 && portProblem(rd.port)) report("error", portProblem(rd.port)!);
                 }
                 destination(r.mirror);
@@ -1367,9 +1592,16 @@ export const RULES: readonly Rule[] = [
                         report("error", `route ${r.name}: ${d.host} has no port ${d.port.number}`);
                     if (
                         d.subset &&
-                        !destinationRules(ctx).some((dr) => dr.spec.host === d.host && (dr.spec.subsets ?? []).some((s: any) => s.name === d.subset))
+                        !destinationRules(ctx).some(
+                            (dr) =>
+                                dr.spec.host === d.host &&
+                                (dr.spec.subsets ?? []).some((s: any) => s.name === d.subset),
+                        )
                     ) {
-                        report("error", `route ${r.name}: subset ${d.subset} of ${d.host} is defined by no DestinationRule`);
+                        report(
+                            "error",
+                            `route ${r.name}: subset ${d.subset} of ${d.host} is defined by no DestinationRule`,
+                        );
                     }
                 }
             }
@@ -1384,14 +1616,22 @@ export const RULES: readonly Rule[] = [
             for (const g of o.spec.gateways ?? []) {
                 if (g === "mesh") continue;
                 const [ns, name] = g.split("/");
-                const gw = ctx.docs.find((d) => d.kind === "Gateway" && d.metadata.name === name && d.metadata.namespace === ns);
+                const gw = ctx.docs.find(
+                    (d) => d.kind === "Gateway" && d.metadata.name === name && d.metadata.namespace === ns,
+                );
                 if (!gw) {
                     report("error", `gateway ${g} is not in the plan`);
                     continue;
                 }
                 const served: string[] = gw.spec.servers.flatMap((s: any) => s.hosts);
                 for (const h of o.spec.hosts ?? []) {
-                    const ok = served.some((p) => p === "*" || p === h || (p.startsWith("*.") && h.endsWith(p.slice(1))) || (h.startsWith("*.") && h === p));
+                    const ok = served.some(
+                        (p) =>
+                            p === "*" ||
+                            p === h ||
+                            (p.startsWith("*.") && h.endsWith(p.slice(1))) ||
+                            (h.startsWith("*.") && h === p),
+                    );
                     if (!ok) report("error", `host ${h} is served by no server of ${g}`);
                 }
             }
@@ -1422,7 +1662,8 @@ export const RULES: readonly Rule[] = [
                 const name = String(s.port.name ?? "");
                 if (names.has(name)) report("error", `port names in servers must be unique: duplicate name ${name}`);
                 names.add(name);
-                if (!isHttpProtocol(s.port.protocol) && s.tls?.httpsRedirect) report("warning", "tls.httpsRedirect should only be used with http servers");
+                if (!isHttpProtocol(s.port.protocol) && s.tls?.httpsRedirect)
+                    report("warning", "tls.httpsRedirect should only be used with http servers");
             }
         },
     },
@@ -1433,8 +1674,12 @@ export const RULES: readonly Rule[] = [
         kinds: ["Gateway"],
         check(o, ctx, report) {
             if (!subsetOf(o.spec.selector, ctx.gatewayPodLabels))
-                report("error", `selector ${JSON.stringify(o.spec.selector)} matches no gateway pod (labels ${JSON.stringify(ctx.gatewayPodLabels)})`);
-            if (!Object.keys(o.spec.selector ?? {}).length) report("error", "an empty selector selects every gateway proxy in the mesh");
+                report(
+                    "error",
+                    `selector ${JSON.stringify(o.spec.selector)} matches no gateway pod (labels ${JSON.stringify(ctx.gatewayPodLabels)})`,
+                );
+            if (!Object.keys(o.spec.selector ?? {}).length)
+                report("error", "an empty selector selects every gateway proxy in the mesh");
         },
     },
 
@@ -1451,7 +1696,9 @@ export const RULES: readonly Rule[] = [
             const labels = Object.entries<string>(o.spec.workloadSelector?.labels ?? {});
             const selectorErrors = labels.flatMap(([k, v]) => [
                 ...(k === "" ? [`empty key is not supported in selector: ${q(`${k}=${v}`)}`] : []),
-                ...(k.includes("*") || v.includes("*") ? [`wildcard is not supported in selector: ${q(`${k}=${v}`)}`] : []),
+                ...(k.includes("*") || v.includes("*")
+                    ? [`wildcard is not supported in selector: ${q(`${k}=${v}`)}`]
+                    : []),
             ]);
             if (selectorErrors.length) {
                 for (const e of selectorErrors) report("error", e);
@@ -1462,7 +1709,10 @@ export const RULES: readonly Rule[] = [
                 "EnvoyFilter exposes internal implementation details that may change at any time. Prefer other APIs if possible, and exercise extreme caution, especially around upgrades.",
             );
             if (o.spec.workloadSelector && !labels.length)
-                report("warning", "Envoy filter: workload selector specified without labels, will be applied to all services in namespace");
+                report(
+                    "warning",
+                    "Envoy filter: workload selector specified without labels, will be applied to all services in namespace",
+                );
             for (const cp of o.spec.configPatches ?? []) {
                 if (!cp) {
                     report("error", "Envoy filter: null config patch");
@@ -1488,11 +1738,17 @@ export const RULES: readonly Rule[] = [
                 const proxyVersion: string | undefined = cp.match?.proxy?.proxyVersion;
                 if (proxyVersion) {
                     if (Buffer.byteLength(proxyVersion) > 1024)
-                        report("warning", "Envoy filter: proxyVersion match exceeds 1024 characters and will be ignored");
+                        report(
+                            "warning",
+                            "Envoy filter: proxyVersion match exceeds 1024 characters and will be ignored",
+                        );
                     else {
                         const err = goRegexpError(proxyVersion);
                         if (err) {
-                            report("error", `Envoy filter: invalid regex for proxy version, [error parsing regexp: ${err}]`);
+                            report(
+                                "error",
+                                `Envoy filter: invalid regex for proxy version, [error parsing regexp: ${err}]`,
+                            );
                             continue;
                         }
                     }
@@ -1500,14 +1756,29 @@ export const RULES: readonly Rule[] = [
                 // The match's object type is a oneof: listener, routeConfiguration or cluster.
                 const objectType = oneofField(cp.match, ["listener", "routeConfiguration", "cluster"]);
                 if (objectType) {
-                    if (["LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER"].includes(cp.applyTo) && objectType !== "listener") {
-                        report("error", "Envoy filter: applyTo for listener class objects cannot have non listener match");
+                    if (
+                        ["LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER"].includes(cp.applyTo) &&
+                        objectType !== "listener"
+                    ) {
+                        report(
+                            "error",
+                            "Envoy filter: applyTo for listener class objects cannot have non listener match",
+                        );
                         continue;
                     }
-                    if (["ROUTE_CONFIGURATION", "VIRTUAL_HOST", "HTTP_ROUTE"].includes(cp.applyTo) && objectType !== "routeConfiguration")
-                        report("error", "Envoy filter: applyTo for http route class objects cannot have non route configuration match");
+                    if (
+                        ["ROUTE_CONFIGURATION", "VIRTUAL_HOST", "HTTP_ROUTE"].includes(cp.applyTo) &&
+                        objectType !== "routeConfiguration"
+                    )
+                        report(
+                            "error",
+                            "Envoy filter: applyTo for http route class objects cannot have non route configuration match",
+                        );
                     if (cp.applyTo === "CLUSTER" && objectType !== "cluster")
-                        report("error", "Envoy filter: applyTo for cluster class objects cannot have non cluster match");
+                        report(
+                            "error",
+                            "Envoy filter: applyTo for cluster class objects cannot have non cluster match",
+                        );
                 }
                 if (cp.applyTo === "CLUSTER" && cp.patch.value) {
                     const decoded = clusterValueProblem(cp.patch.value);
@@ -1526,21 +1797,44 @@ export const RULES: readonly Rule[] = [
                 const c = cp.match?.cluster;
                 if (cp.applyTo !== "CLUSTER" || !c) continue;
                 const svc = services(ctx).find((s) => fqdn(s) === c.service);
-                if (!svc) report("error", `cluster match service ${c.service} is no Service of the plan: the patch matches nothing`);
-                else if (c.portNumber && !svc.spec.ports.some((p: any) => p.port === c.portNumber)) report("error", `${c.service} has no port ${c.portNumber}`);
+                if (!svc)
+                    report(
+                        "error",
+                        `cluster match service ${c.service} is no Service of the plan: the patch matches nothing`,
+                    );
+                else if (c.portNumber && !svc.spec.ports.some((p: any) => p.port === c.portNumber))
+                    report("error", `${c.service} has no port ${c.portNumber}`);
                 const subset = destinationRules(ctx)
                     .flatMap((dr) => (dr.spec.host === c.service ? (dr.spec.subsets ?? []) : []))
                     .find((s: any) => s.name === c.subset);
-                if (c.subset && !subset) report("error", `subset ${c.subset} of ${c.service} is defined by no DestinationRule: no such cluster`);
-                if (cp.patch?.value?.original_dst_lb_config && subset?.trafficPolicy?.loadBalancer?.simple !== "PASSTHROUGH") {
-                    report("error", `original_dst_lb_config needs an ORIGINAL_DST cluster: subset ${c.subset} must be PASSTHROUGH`);
+                if (c.subset && !subset)
+                    report(
+                        "error",
+                        `subset ${c.subset} of ${c.service} is defined by no DestinationRule: no such cluster`,
+                    );
+                if (
+                    cp.patch?.value?.original_dst_lb_config &&
+                    subset?.trafficPolicy?.loadBalancer?.simple !== "PASSTHROUGH"
+                ) {
+                    report(
+                        "error",
+                        `original_dst_lb_config needs an ORIGINAL_DST cluster: subset ${c.subset} must be PASSTHROUGH`,
+                    );
                 }
                 const context = cp.match?.context;
                 if (context === "GATEWAY") {
                     if (o.metadata.namespace !== ctx.gatewayNamespace && o.metadata.namespace !== ctx.rootNamespace)
-                        report("error", `a GATEWAY patch in ${o.metadata.namespace} reaches no gateway pod (they run in ${ctx.gatewayNamespace})`);
-                    if (!o.spec.workloadSelector) report("error", "a GATEWAY patch without a workloadSelector reaches every gateway of its namespace");
-                    else if (!subsetOf(o.spec.workloadSelector.labels, ctx.gatewayPodLabels)) report("error", "workloadSelector matches no gateway pod");
+                        report(
+                            "error",
+                            `a GATEWAY patch in ${o.metadata.namespace} reaches no gateway pod (they run in ${ctx.gatewayNamespace})`,
+                        );
+                    if (!o.spec.workloadSelector)
+                        report(
+                            "error",
+                            "a GATEWAY patch without a workloadSelector reaches every gateway of its namespace",
+                        );
+                    else if (!subsetOf(o.spec.workloadSelector.labels, ctx.gatewayPodLabels))
+                        report("error", "workloadSelector matches no gateway pod");
                 } else if (context === "SIDECAR_OUTBOUND" && o.metadata.namespace !== ctx.rootNamespace) {
                     report("error", `a filter for every sidecar must live in the root namespace ${ctx.rootNamespace}`);
                 }
@@ -1574,7 +1868,8 @@ export const RULES: readonly Rule[] = [
                     );
                 else if (!o.spec.provider?.name) report("error", "`provider.name` must not be empty");
             }
-            if (o.spec.provider && action !== "CUSTOM") report("error", `\`provider\` must not be with non CUSTOM action, found ${action}`);
+            if (o.spec.provider && action !== "CUSTOM")
+                report("error", `\`provider\` must not be with non CUSTOM action, found ${action}`);
             if (action === "DENY" && !rules.length)
                 report(
                     "error",
@@ -1606,11 +1901,28 @@ export const RULES: readonly Rule[] = [
                         ["serviceAccounts", "notServiceAccounts"].some((k) => has(src, k))
                     )
                         report("error", `cannot set serviceAccounts with namespaces or principals, found at rule ${i}`);
-                    const lists = ["principals", "requestPrincipals", "namespaces", "ipBlocks", "remoteIpBlocks", "serviceAccounts", "trustDomains"];
-                    if (!withNegations(lists).some((k) => has(src, k))) report("error", `\`from.source\` must not be empty, found at rule ${i}`);
-                    for (const k of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"]) for (const p of ipProblems(src[k])) report("error", p);
-                    for (const k of withNegations(["principals", "requestPrincipals", "namespaces", "ipBlocks", "remoteIpBlocks"]))
-                        if ((src[k] ?? []).includes("")) report("error", `empty value not allowed, found in ${k[0].toUpperCase()}${k.slice(1)}`);
+                    const lists = [
+                        "principals",
+                        "requestPrincipals",
+                        "namespaces",
+                        "ipBlocks",
+                        "remoteIpBlocks",
+                        "serviceAccounts",
+                        "trustDomains",
+                    ];
+                    if (!withNegations(lists).some((k) => has(src, k)))
+                        report("error", `\`from.source\` must not be empty, found at rule ${i}`);
+                    for (const k of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"])
+                        for (const p of ipProblems(src[k])) report("error", p);
+                    for (const k of withNegations([
+                        "principals",
+                        "requestPrincipals",
+                        "namespaces",
+                        "ipBlocks",
+                        "remoteIpBlocks",
+                    ]))
+                        if ((src[k] ?? []).includes(""))
+                            report("error", `empty value not allowed, found in ${k[0].toUpperCase()}${k.slice(1)}`);
                     // tcpRulesInFrom: every source field but (not)requestPrincipals and trust domains is a TCP attribute.
                     const tcp = ["principals", "ipBlocks", "namespaces", "remoteIpBlocks", "serviceAccounts"];
                     tcpFrom ||= withNegations(tcp).some((k) => has(src, k));
@@ -1628,10 +1940,12 @@ export const RULES: readonly Rule[] = [
                     toExists = true;
                     const fields = ["ports", "methods", "paths", "hosts"];
                     const all = withNegations(fields);
-                    if (!all.some((k) => has(op, k))) report("error", `\`to.operation\` must not be empty, found at rule ${i}`);
+                    if (!all.some((k) => has(op, k)))
+                        report("error", `\`to.operation\` must not be empty, found at rule ${i}`);
                     for (const k of ["ports", "notPorts"]) for (const p of portValueProblems(op[k])) report("error", p);
                     for (const k of all)
-                        if ((op[k] ?? []).includes("")) report("error", `empty value not allowed, found in ${k[0].toUpperCase()}${k.slice(1)}`);
+                        if ((op[k] ?? []).includes(""))
+                            report("error", `empty value not allowed, found in ${k[0].toUpperCase()}${k.slice(1)}`);
                     for (const k of ["paths", "notPaths"]) {
                         const p = pathTemplateProblem(`${k[0].toUpperCase()}${k.slice(1)}`, op[k] ?? []);
                         if (p) report("error", p);
@@ -1698,7 +2012,8 @@ export const RULES: readonly Rule[] = [
         kinds: ["AuthorizationPolicy"],
         check(o, ctx, report) {
             const sel = o.spec.selector?.matchLabels;
-            if (o.metadata.namespace === ctx.gatewayNamespace && !subsetOf(sel, ctx.gatewayPodLabels)) report("error", "selector matches no gateway pod");
+            if (o.metadata.namespace === ctx.gatewayNamespace && !subsetOf(sel, ctx.gatewayPodLabels))
+                report("error", "selector matches no gateway pod");
         },
     },
 
@@ -1713,26 +2028,38 @@ export const RULES: readonly Rule[] = [
         kinds: ["PeerAuthentication"],
         check(o, ctx, report) {
             const modes = ["UNSET", "DISABLE", "PERMISSIVE", "STRICT"];
-            const badMode = [o.spec.mtls?.mode, ...Object.values<any>(o.spec.portLevelMtls ?? {}).map((m) => m?.mode)].find(
-                (m) => m !== undefined && m !== null && !modes.includes(m),
-            );
+            const badMode = [
+                o.spec.mtls?.mode,
+                ...Object.values<any>(o.spec.portLevelMtls ?? {}).map((m) => m?.mode),
+            ].find((m) => m !== undefined && m !== null && !modes.includes(m));
             if (badMode !== undefined) {
-                report("error", `unknown value ${q(q(String(badMode)))} for enum istio.security.v1beta1.PeerAuthentication.MutualTLS.Mode`);
+                report(
+                    "error",
+                    `unknown value ${q(q(String(badMode)))} for enum istio.security.v1beta1.PeerAuthentication.MutualTLS.Mode`,
+                );
                 return;
             }
             const sel = o.spec.selector?.matchLabels ?? {};
             const empty = Object.keys(sel).length === 0;
             const ports = Object.keys(o.spec.portLevelMtls ?? {});
-            if (empty && ports.length) report("error", "mesh/namespace peer authentication cannot have port level mTLS");
+            if (empty && ports.length)
+                report("error", "mesh/namespace peer authentication cannot have port level mTLS");
             if (o.spec.portLevelMtls !== undefined && o.spec.portLevelMtls !== null && !ports.length)
                 report("error", "port level mTLS, if defined, must have at least one element");
-            for (const p of ports) if (!(Number(p) >= 1 && Number(p) <= 65535)) report("error", "port must be in range 1..65535");
+            for (const p of ports)
+                if (!(Number(p) >= 1 && Number(p) <= 65535)) report("error", "port must be in range 1..65535");
             const selector = workloadSelectorProblems(o.spec.selector);
             for (const e of selector.errors) report("error", e);
             for (const w of selector.warnings) report("warning", w);
-            const pods = ctx.docs.filter((d) => d.kind === "Deployment" && d.metadata.namespace === o.metadata.namespace);
+            const pods = ctx.docs.filter(
+                (d) => d.kind === "Deployment" && d.metadata.namespace === o.metadata.namespace,
+            );
             if (!empty && !pods.some((d) => subsetOf(sel, d.spec.template.metadata.labels)))
-                report("error", `selector ${JSON.stringify(sel)} matches no pod of the plan in ${o.metadata.namespace}`, "controller");
+                report(
+                    "error",
+                    `selector ${JSON.stringify(sel)} matches no pod of the plan in ${o.metadata.namespace}`,
+                    "controller",
+                );
         },
     },
 
@@ -1747,7 +2074,10 @@ export const RULES: readonly Rule[] = [
                 const ing = s.http01?.ingress;
                 if (!ing) continue;
                 if (!ctx.istiod) {
-                    report("warning", "istiod is not installed by this plan: its meshConfig decides whether the challenge Ingress is served");
+                    report(
+                        "warning",
+                        "istiod is not installed by this plan: its meshConfig decides whether the challenge Ingress is served",
+                    );
                     continue;
                 }
                 const mc = ctx.istiod.meshConfig;
@@ -1757,7 +2087,10 @@ export const RULES: readonly Rule[] = [
                 if (ing.class !== undefined) served = mode !== "OFF" && ing.class === (mc.ingressClass ?? "istio");
                 else if (ing.ingressClassName !== undefined)
                     served = ctx.docs.some(
-                        (d) => d.kind === "IngressClass" && d.metadata.name === ing.ingressClassName && d.spec?.controller === "istio.io/ingress-controller",
+                        (d) =>
+                            d.kind === "IngressClass" &&
+                            d.metadata.name === ing.ingressClassName &&
+                            d.spec?.controller === "istio.io/ingress-controller",
                     );
                 else served = mode === "DEFAULT";
                 if (!served)
@@ -1766,7 +2099,11 @@ export const RULES: readonly Rule[] = [
                         `istiod ignores the challenge Ingress (${JSON.stringify(ing)}; mode ${mode}, ingressClass ${mc.ingressClass}): the certificate is never issued`,
                     );
                 const selector = {
-                    istio: mc.ingressSelector ?? (mc.ingressService && mc.ingressService !== "istio-ingressgateway" ? mc.ingressService : "ingressgateway"),
+                    istio:
+                        mc.ingressSelector ??
+                        (mc.ingressService && mc.ingressService !== "istio-ingressgateway"
+                            ? mc.ingressService
+                            : "ingressgateway"),
                 };
                 if (!subsetOf(selector, ctx.gatewayPodLabels))
                     report("error", `the Ingress gateway selector ${JSON.stringify(selector)} matches no gateway pod`);
@@ -1792,16 +2129,26 @@ export const RULES: readonly Rule[] = [
         check(o, ctx, report) {
             if (o.spec.gatewayClassName === "istio-waypoint") return; // a waypoint: Istio deploys it (ambient-waypoint)
             if (o.spec.gatewayClassName !== "istio")
-                report("error", `class ${o.spec.gatewayClassName} is not Istio's ("istio"): no Istio controller serves it`);
+                report(
+                    "error",
+                    `class ${o.spec.gatewayClassName} is not Istio's ("istio"): no Istio controller serves it`,
+                );
             const addrs = o.spec.addresses ?? [];
             if (addrs.length !== 1 || (addrs[0].type ?? "IPAddress") !== "Hostname") {
-                report("error", "without exactly one Hostname address Istio deploys a gateway of its own instead of using the Helm-installed one");
+                report(
+                    "error",
+                    "without exactly one Hostname address Istio deploys a gateway of its own instead of using the Helm-installed one",
+                );
                 return;
             }
             const value: string = addrs[0].value;
             const fqdn = value.includes(".") ? value : `${value}.${o.metadata.namespace}.svc.cluster.local`;
             const want = `${ctx.gatewayServiceName}.${ctx.gatewayNamespace}.svc.cluster.local`;
-            if (fqdn !== want) report("error", `its address names ${fqdn}, not the gateway's Service ${want}: no pod serves its listeners`);
+            if (fqdn !== want)
+                report(
+                    "error",
+                    `its address names ${fqdn}, not the gateway's Service ${want}: no pod serves its listeners`,
+                );
             const names = (o.spec.listeners ?? []).map((l: any) => l.name);
             if (new Set(names).size !== names.length) report("error", `listener names must be unique (${names})`);
         },
@@ -1822,9 +2169,19 @@ export const RULES: readonly Rule[] = [
                 for (const ref of refs) {
                     const ns = ref.namespace ?? o.metadata.namespace;
                     if ((ref.kind ?? "Secret") !== "Secret" || ns !== o.metadata.namespace)
-                        report("error", `listener ${l.name}: certificateRef ${JSON.stringify(ref)} is not a Secret beside the Gateway`);
-                    const written = ctx.docs.some((d) => d.kind === "Certificate" && d.metadata.namespace === ns && d.spec.secretName === ref.name);
-                    if (!written) report("error", `listener ${l.name}: no Certificate of the plan writes Secret ${ns}/${ref.name}`);
+                        report(
+                            "error",
+                            `listener ${l.name}: certificateRef ${JSON.stringify(ref)} is not a Secret beside the Gateway`,
+                        );
+                    const written = ctx.docs.some(
+                        (d) =>
+                            d.kind === "Certificate" && d.metadata.namespace === ns && d.spec.secretName === ref.name,
+                    );
+                    if (!written)
+                        report(
+                            "error",
+                            `listener ${l.name}: no Certificate of the plan writes Secret ${ns}/${ref.name}`,
+                        );
                 }
             }
         },
@@ -1841,14 +2198,26 @@ export const RULES: readonly Rule[] = [
                 const ns = p.namespace ?? o.metadata.namespace;
                 const gw = gatewayApiGateway(ctx, ns, p.name);
                 if (!gw) {
-                    report("error", `parentRef ${ns}/${p.name} names no Gateway of the plan: the route attaches nowhere`);
+                    report(
+                        "error",
+                        `parentRef ${ns}/${p.name} names no Gateway of the plan: the route attaches nowhere`,
+                    );
                     continue;
                 }
-                const listeners = (gw.spec.listeners ?? []).filter((l: any) => p.sectionName === undefined || l.name === p.sectionName);
-                if (listeners.length === 0) report("error", `parentRef ${ns}/${p.name} names listener ${p.sectionName}, which the Gateway does not have`);
+                const listeners = (gw.spec.listeners ?? []).filter(
+                    (l: any) => p.sectionName === undefined || l.name === p.sectionName,
+                );
+                if (listeners.length === 0)
+                    report(
+                        "error",
+                        `parentRef ${ns}/${p.name} names listener ${p.sectionName}, which the Gateway does not have`,
+                    );
                 for (const l of listeners) {
                     if (admitsOwnNamespaceOnly(l) && o.metadata.namespace !== gw.metadata.namespace)
-                        report("error", `listener ${l.name} admits routes from ${gw.metadata.namespace} only; this route is in ${o.metadata.namespace}`);
+                        report(
+                            "error",
+                            `listener ${l.name} admits routes from ${gw.metadata.namespace} only; this route is in ${o.metadata.namespace}`,
+                        );
                 }
             }
         },
@@ -1865,8 +2234,11 @@ export const RULES: readonly Rule[] = [
                 for (const b of rule.backendRefs ?? []) {
                     const ns = b.namespace ?? o.metadata.namespace;
                     if ((b.kind ?? "Service") !== "Service" || (b.group ?? "") !== "") continue;
-                    if (String(b.name).includes(".")) report("error", `backendRef ${b.name}: the name of the Service must be used, not the hostname`);
-                    const svc = ctx.docs.find((d) => d.kind === "Service" && d.metadata.name === b.name && d.metadata.namespace === ns);
+                    if (String(b.name).includes("."))
+                        report("error", `backendRef ${b.name}: the name of the Service must be used, not the hostname`);
+                    const svc = ctx.docs.find(
+                        (d) => d.kind === "Service" && d.metadata.name === b.name && d.metadata.namespace === ns,
+                    );
                     if (!svc) report("error", `backendRef ${ns}/${b.name}: no Service of the plan`);
                     else if (!(svc.spec.ports ?? []).some((p: any) => p.port === b.port))
                         report("error", `backendRef ${ns}/${b.name}: the Service has no port ${b.port}`);
@@ -1876,14 +2248,23 @@ export const RULES: readonly Rule[] = [
                                 d.kind === "ReferenceGrant" &&
                                 d.metadata.namespace === ns &&
                                 (d.spec.from ?? []).some(
-                                    (f: any) => f.group === GATEWAY_API && f.kind === "HTTPRoute" && f.namespace === o.metadata.namespace,
+                                    (f: any) =>
+                                        f.group === GATEWAY_API &&
+                                        f.kind === "HTTPRoute" &&
+                                        f.namespace === o.metadata.namespace,
                                 ) &&
                                 (d.spec.to ?? []).some(
-                                    (t: any) => (t.group ?? "") === "" && t.kind === "Service" && (t.name === undefined || t.name === b.name),
+                                    (t: any) =>
+                                        (t.group ?? "") === "" &&
+                                        t.kind === "Service" &&
+                                        (t.name === undefined || t.name === b.name),
                                 ),
                         );
                         if (!granted)
-                            report("error", `backendRef ${ns}/${b.name} is in another namespace and no ReferenceGrant there allows it: the backend is refused`);
+                            report(
+                                "error",
+                                `backendRef ${ns}/${b.name} is in another namespace and no ReferenceGrant there allows it: the backend is refused`,
+                            );
                     }
                 }
             }
@@ -1899,11 +2280,15 @@ export const RULES: readonly Rule[] = [
         check(o, _ctx, report) {
             (o.spec.rules ?? []).forEach((rule: any, i: number) => {
                 const types = (rule.filters ?? []).map((f: any) => f.type);
-                if (types.includes("RequestRedirect") && types.includes("URLRewrite")) report("error", `rule ${i}: RequestRedirect and URLRewrite together`);
-                if (types.includes("RequestRedirect") && (rule.backendRefs ?? []).length) report("error", `rule ${i}: a redirect takes no backendRefs`);
+                if (types.includes("RequestRedirect") && types.includes("URLRewrite"))
+                    report("error", `rule ${i}: RequestRedirect and URLRewrite together`);
+                if (types.includes("RequestRedirect") && (rule.backendRefs ?? []).length)
+                    report("error", `rule ${i}: a redirect takes no backendRefs`);
                 if (!types.includes("RequestRedirect") && !(rule.backendRefs ?? []).length)
                     report("error", `rule ${i}: no backendRefs: every request it matches fails`);
-                const prefixRewrite = (rule.filters ?? []).some((f: any) => f.urlRewrite?.path?.type === "ReplacePrefixMatch");
+                const prefixRewrite = (rule.filters ?? []).some(
+                    (f: any) => f.urlRewrite?.path?.type === "ReplacePrefixMatch",
+                );
                 if (prefixRewrite && !(rule.matches ?? []).every((m: any) => m.path?.type === "PathPrefix"))
                     report("error", `rule ${i}: ReplacePrefixMatch needs a PathPrefix path match in every match`);
             });
@@ -1920,18 +2305,34 @@ export const RULES: readonly Rule[] = [
             for (const s of o.spec.acme?.solvers ?? []) {
                 const route = s.http01?.gatewayHTTPRoute;
                 if (!route) continue;
-                const cert = ctx.docs.find((d) => d.kind === "Certificate" && d.spec.issuerRef?.name === o.metadata.name);
+                const cert = ctx.docs.find(
+                    (d) => d.kind === "Certificate" && d.spec.issuerRef?.name === o.metadata.name,
+                );
                 for (const p of route.parentRefs ?? []) {
                     const gw = gatewayApiGateway(ctx, p.namespace, p.name);
                     const l = gw?.spec.listeners?.find((x: any) => x.name === p.sectionName);
-                    if (!l) report("error", `solver parentRef ${p.namespace}/${p.name}#${p.sectionName} names no listener of the plan`);
-                    else if (l.protocol !== "HTTP") report("error", `solver listener ${p.sectionName} is ${l.protocol}: HTTP-01 answers on plain HTTP`);
+                    if (!l)
+                        report(
+                            "error",
+                            `solver parentRef ${p.namespace}/${p.name}#${p.sectionName} names no listener of the plan`,
+                        );
+                    else if (l.protocol !== "HTTP")
+                        report(
+                            "error",
+                            `solver listener ${p.sectionName} is ${l.protocol}: HTTP-01 answers on plain HTTP`,
+                        );
                     else if (admitsOwnNamespaceOnly(l) && cert && cert.metadata.namespace !== gw!.metadata.namespace)
-                        report("error", `the challenge HTTPRoute (in ${cert.metadata.namespace}) is not admitted by listener ${l.name}`);
+                        report(
+                            "error",
+                            `the challenge HTTPRoute (in ${cert.metadata.namespace}) is not admitted by listener ${l.name}`,
+                        );
                 }
                 const cm = ctx.docs.find((d) => d.kind === "CertManager");
                 if (cm && cm.spec.helmOptions.values.config?.enableGatewayAPI !== true)
-                    report("error", "cert-manager runs without enableGatewayAPI: the Gateway solver never creates its HTTPRoute");
+                    report(
+                        "error",
+                        "cert-manager runs without enableGatewayAPI: the Gateway solver never creates its HTTPRoute",
+                    );
             }
         },
     },
@@ -1944,8 +2345,14 @@ export const RULES: readonly Rule[] = [
         kinds: ["Namespace"],
         check(o, _ctx, report) {
             const l = o.metadata.labels ?? {};
-            if (l["istio.io/dataplane-mode"] === "ambient" && (l["istio-injection"] === "enabled" || l["istio.io/rev"] !== undefined))
-                report("error", "labelled for ambient and for sidecar injection: its pods get sidecars and ztunnel skips them");
+            if (
+                l["istio.io/dataplane-mode"] === "ambient" &&
+                (l["istio-injection"] === "enabled" || l["istio.io/rev"] !== undefined)
+            )
+                report(
+                    "error",
+                    "labelled for ambient and for sidecar injection: its pods get sidecars and ztunnel skips them",
+                );
         },
     },
     {
@@ -1960,7 +2367,10 @@ export const RULES: readonly Rule[] = [
             if (name === undefined) return;
             const wp = gatewayApiGateway(ctx, o.metadata.namespace!, name);
             if (!wp) {
-                report("error", `uses waypoint ${name}, which the plan does not have in ${o.metadata.namespace}: in-mesh traffic to it fails`);
+                report(
+                    "error",
+                    `uses waypoint ${name}, which the plan does not have in ${o.metadata.namespace}: in-mesh traffic to it fails`,
+                );
                 return;
             }
             const hbone = (wp.spec.listeners ?? []).some((l: any) => l.protocol === "HBONE" && l.port === 15008);
@@ -1983,9 +2393,14 @@ export const RULES: readonly Rule[] = [
             const ns = ctx.docs.find((d) => d.kind === "Namespace" && d.metadata.name === o.metadata.namespace);
             if (ns?.metadata.labels?.["istio.io/dataplane-mode"] !== "ambient") return;
             const [svcName, svcNs] = String(o.spec.host).split(".");
-            const svc = ctx.docs.find((d) => d.kind === "Service" && d.metadata.name === svcName && d.metadata.namespace === svcNs);
+            const svc = ctx.docs.find(
+                (d) => d.kind === "Service" && d.metadata.name === svcName && d.metadata.namespace === svcNs,
+            );
             if (!svc?.metadata.labels?.["istio.io/use-waypoint"])
-                report("error", `consistent hashing for ${o.spec.host} in ambient without a waypoint: only the gateway would hash`);
+                report(
+                    "error",
+                    `consistent hashing for ${o.spec.host} in ambient without a waypoint: only the gateway would hash`,
+                );
         },
     },
     {
@@ -2001,7 +2416,9 @@ export const RULES: readonly Rule[] = [
             if (!o.spec.trafficPolicy?.loadBalancer?.consistentHash || !/^1\.30\./.test(ctx.istioVersion)) return;
             const host = String(o.spec.host);
             const [svcName, svcNs] = host.split(".");
-            const svc = ctx.docs.find((d) => d.kind === "Service" && d.metadata.name === svcName && d.metadata.namespace === svcNs);
+            const svc = ctx.docs.find(
+                (d) => d.kind === "Service" && d.metadata.name === svcName && d.metadata.namespace === svcNs,
+            );
             const waypoint = svc?.metadata.labels?.["istio.io/use-waypoint"];
             if (!waypoint) return;
             const routes = ctx.docs.some(
@@ -2010,7 +2427,9 @@ export const RULES: readonly Rule[] = [
                     d.metadata.namespace === svcNs &&
                     (d.spec.hosts ?? []).includes(host) &&
                     (d.spec.gateways === undefined || d.spec.gateways.includes("mesh")) &&
-                    (d.spec.http ?? []).some((r: any) => (r.route ?? []).some((dst: any) => dst.destination?.host === host)),
+                    (d.spec.http ?? []).some((r: any) =>
+                        (r.route ?? []).some((dst: any) => dst.destination?.host === host),
+                    ),
             );
             if (!routes)
                 report(
@@ -2028,8 +2447,14 @@ export const RULES: readonly Rule[] = [
         kinds: ["Service"],
         check(o, _ctx, report) {
             const l = o.metadata.labels ?? {};
-            if (l["istio.io/use-waypoint"] && (l["istio.io/persistent-session"] || l["istio.io/persistent-session-header"]))
-                report("error", "a persistent-session label on a Service behind a waypoint: the waypoint does not honour it");
+            if (
+                l["istio.io/use-waypoint"] &&
+                (l["istio.io/persistent-session"] || l["istio.io/persistent-session-header"])
+            )
+                report(
+                    "error",
+                    "a persistent-session label on a Service behind a waypoint: the waypoint does not honour it",
+                );
         },
     },
 
@@ -2100,8 +2525,14 @@ export function contextOf(docs: readonly K8sObject[], existing: ExistingGateway)
         gatewayNamespace: gw?.metadata.namespace ?? existing.namespace,
         gatewayServiceName: gw ? values.name || gw.metadata.name : existing.serviceName,
         gatewayServiceType: values.service?.type ?? (gw ? "LoadBalancer" : existing.serviceType),
-        gatewayExternalTrafficPolicy: gw ? (values.service?.externalTrafficPolicy ?? "") : (existing.externalTrafficPolicy ?? ""),
-        gatewayTrustedProxies: gw ? (proxyConfig ? (JSON.parse(proxyConfig).gatewayTopology?.numTrustedProxies ?? 0) : 0) : existing.numTrustedProxies,
+        gatewayExternalTrafficPolicy: gw
+            ? (values.service?.externalTrafficPolicy ?? "")
+            : (existing.externalTrafficPolicy ?? ""),
+        gatewayTrustedProxies: gw
+            ? proxyConfig
+                ? (JSON.parse(proxyConfig).gatewayTopology?.numTrustedProxies ?? 0)
+                : 0
+            : existing.numTrustedProxies,
         istiod: istiod
             ? { meshConfig: istiod.spec.values.meshConfig ?? {}, env: istiod.spec.values.env ?? {} }
             : existing.istiod && { meshConfig: existing.istiod.meshConfig ?? {}, env: existing.istiod.env ?? {} },
@@ -2121,7 +2552,9 @@ export function checkPlan(ctx: PlanContext, rules: readonly Rule[] = RULES): Fin
     for (const obj of ctx.docs) {
         for (const rule of rules) {
             if (!rule.kinds.includes(kindOf(obj))) continue;
-            rule.check(obj, ctx, (severity, message, origin = rule.origin) => out.push({ rule: rule.id, severity, object: id(obj), message, origin }));
+            rule.check(obj, ctx, (severity, message, origin = rule.origin) =>
+                out.push({ rule: rule.id, severity, object: id(obj), message, origin }),
+            );
         }
     }
     return out;

@@ -111,11 +111,19 @@ export function installMocks(recorder: Recorder, opts: MockOptions = {}): Promis
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 // The package reads the cluster through dynamic resources (registration/reads.ts), never a `get` by id.
-                if (args.id !== undefined && args.id !== "") throw new Error(`unexpected read of ${args.type} ${args.id}`);
+                if (args.id !== undefined && args.id !== "")
+                    throw new Error(`unexpected read of ${args.type} ${args.id}`);
                 recorder.setInputs(args.name, args.inputs);
                 const extra =
                     args.type === "kubernetes:helm.sh/v3:Release"
-                        ? { status: { name: args.inputs.name, namespace: args.inputs.namespace, status: "deployed", version: args.inputs.version } }
+                        ? {
+                              status: {
+                                  name: args.inputs.name,
+                                  namespace: args.inputs.namespace,
+                                  status: "deployed",
+                                  version: args.inputs.version,
+                              },
+                          }
                         : args.type === READY_PODS_TYPE
                           ? { pods: podsFromEndpointSlices(endpointSlicesOf(args.inputs.service)) }
                           : args.type === GATEWAY_SERVICE_TYPE
@@ -123,8 +131,11 @@ export function installMocks(recorder: Recorder, opts: MockOptions = {}): Promis
                             : {};
                 // The API server's resourceVersion changes whenever the object does; a Deployment's generation, whenever its spec does.
                 const version = createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex").slice(0, 8);
-                const generation = args.inputs.kind === "Deployment" ? { generation: parseInt(version.slice(0, 6), 16) } : {};
-                const metadata = args.inputs.metadata ? { metadata: { ...args.inputs.metadata, resourceVersion: version, ...generation } } : {};
+                const generation =
+                    args.inputs.kind === "Deployment" ? { generation: parseInt(version.slice(0, 6), 16) } : {};
+                const metadata = args.inputs.metadata
+                    ? { metadata: { ...args.inputs.metadata, resourceVersion: version, ...generation } }
+                    : {};
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...metadata, ...extra } };
             },
             call(args: pulumi.runtime.MockCallArgs) {

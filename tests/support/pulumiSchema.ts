@@ -11,11 +11,20 @@ type PulumiProperty = {
     items?: PulumiProperty;
     additionalProperties?: PulumiProperty;
 };
-type PulumiType = { type: string; properties?: Record<string, PulumiProperty>; required?: string[]; enum?: { value: string | number }[] };
+type PulumiType = {
+    type: string;
+    properties?: Record<string, PulumiProperty>;
+    required?: string[];
+    enum?: { value: string | number }[];
+};
 export interface PulumiSchema {
     resources: Record<
         string,
-        { inputProperties: Record<string, PulumiProperty & { plain?: boolean }>; requiredInputs?: string[]; properties: Record<string, PulumiProperty> }
+        {
+            inputProperties: Record<string, PulumiProperty & { plain?: boolean }>;
+            requiredInputs?: string[];
+            properties: Record<string, PulumiProperty>;
+        }
     >;
     types: Record<string, PulumiType>;
 }
@@ -26,7 +35,11 @@ function property(p: PulumiProperty): object {
     if (p.$ref === "pulumi.json#/Any") return {};
     if (p.$ref) return { $ref: `#/definitions/${localName(p.$ref)}` };
     if (p.type === "array") return { type: "array", items: property(p.items!) };
-    if (p.type === "object") return { type: "object", additionalProperties: p.additionalProperties ? property(p.additionalProperties) : true };
+    if (p.type === "object")
+        return {
+            type: "object",
+            additionalProperties: p.additionalProperties ? property(p.additionalProperties) : true,
+        };
     return { type: p.type };
 }
 
@@ -49,6 +62,12 @@ export function inputValidator(schema: PulumiSchema, type: string): (inputs: unk
             t.enum ? { type: t.type, enum: t.enum.map((e) => e.value) } : objectSchema(t.properties ?? {}, t.required),
         ]),
     );
-    const validate = new Ajv({ allErrors: true, strict: false }).compile({ ...objectSchema(resource.inputProperties, resource.requiredInputs), definitions });
-    return (inputs) => (validate(inputs) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile({
+        ...objectSchema(resource.inputProperties, resource.requiredInputs),
+        definitions,
+    });
+    return (inputs) =>
+        validate(inputs)
+            ? []
+            : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
 }

@@ -12,20 +12,50 @@ const MODULES: Record<string, [string, string]> = {
     "v1/ConfigMap": ["kubernetes-models/v1/ConfigMap", "ConfigMap"],
     "v1/Service": ["kubernetes-models/v1/Service", "Service"],
     "apps/v1/Deployment": ["kubernetes-models/apps/v1/Deployment", "Deployment"],
-    "autoscaling/v2/HorizontalPodAutoscaler": ["kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler", "HorizontalPodAutoscaler"],
+    "autoscaling/v2/HorizontalPodAutoscaler": [
+        "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
+        "HorizontalPodAutoscaler",
+    ],
     "policy/v1/PodDisruptionBudget": ["kubernetes-models/policy/v1/PodDisruptionBudget", "PodDisruptionBudget"],
-    "networking.istio.io/v1alpha3/EnvoyFilter": ["@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter", "EnvoyFilter"],
-    "security.istio.io/v1/PeerAuthentication": ["@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication", "PeerAuthentication"],
-    "security.istio.io/v1/AuthorizationPolicy": ["@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", "AuthorizationPolicy"],
+    "networking.istio.io/v1alpha3/EnvoyFilter": [
+        "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter",
+        "EnvoyFilter",
+    ],
+    "security.istio.io/v1/PeerAuthentication": [
+        "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication",
+        "PeerAuthentication",
+    ],
+    "security.istio.io/v1/AuthorizationPolicy": [
+        "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy",
+        "AuthorizationPolicy",
+    ],
     "networking.k8s.io/v1/NetworkPolicy": ["kubernetes-models/networking.k8s.io/v1/NetworkPolicy", "NetworkPolicy"],
-    "cert-manager.io/v1/ClusterIssuer": ["@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer", "ClusterIssuer"],
+    "cert-manager.io/v1/ClusterIssuer": [
+        "@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer",
+        "ClusterIssuer",
+    ],
     "cert-manager.io/v1/Certificate": ["@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate", "Certificate"],
     "networking.istio.io/v1/Gateway": ["@kubernetes-models/istio/networking.istio.io/v1/Gateway", "Gateway"],
-    "networking.istio.io/v1/VirtualService": ["@kubernetes-models/istio/networking.istio.io/v1/VirtualService", "VirtualService"],
-    "networking.istio.io/v1/DestinationRule": ["@kubernetes-models/istio/networking.istio.io/v1/DestinationRule", "DestinationRule"],
-    "gateway.networking.k8s.io/v1/Gateway": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway", "Gateway"],
-    "gateway.networking.k8s.io/v1/HTTPRoute": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute", "HTTPRoute"],
-    "gateway.networking.k8s.io/v1beta1/ReferenceGrant": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant", "ReferenceGrant"],
+    "networking.istio.io/v1/VirtualService": [
+        "@kubernetes-models/istio/networking.istio.io/v1/VirtualService",
+        "VirtualService",
+    ],
+    "networking.istio.io/v1/DestinationRule": [
+        "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule",
+        "DestinationRule",
+    ],
+    "gateway.networking.k8s.io/v1/Gateway": [
+        "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway",
+        "Gateway",
+    ],
+    "gateway.networking.k8s.io/v1/HTTPRoute": [
+        "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
+        "HTTPRoute",
+    ],
+    "gateway.networking.k8s.io/v1beta1/ReferenceGrant": [
+        "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant",
+        "ReferenceGrant",
+    ],
 };
 
 const cache = new Map<string, any>();

@@ -12,7 +12,11 @@ export interface StickyBackend {
 }
 
 export async function startStickyBackend(podPrefix = "pod"): Promise<StickyBackend> {
-    const pods = await Promise.all([1, 2, 3].map((i) => startDemoApp({ POD_NAME: `${podPrefix}-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" })));
+    const pods = await Promise.all(
+        [1, 2, 3].map((i) =>
+            startDemoApp({ POD_NAME: `${podPrefix}-${i}`, SESSION_SOURCE: "header", SESSION_KEY: "x-user" }),
+        ),
+    );
     const proxy = await startNginx(
         pods.map((p) => Number(new URL(p.url).port)),
         "hash $http_x_user consistent;",

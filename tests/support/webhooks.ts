@@ -19,7 +19,10 @@ export interface LabelSelector {
 }
 
 /** metav1.LabelSelectorAsSelector semantics: every matchLabels pair and every expression must hold; an empty selector matches all. */
-export function selectorMatches(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(
+    selector: LabelSelector | undefined,
+    labels: Readonly<Record<string, string>>,
+): boolean {
     if (!selector) return true;
     const pairs = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
     const expressions = (selector.matchExpressions ?? []).every((e) => {
@@ -66,7 +69,12 @@ export function webhooksFor(configurations: readonly any[], pod: PodInNamespace)
         .filter((c) => c.kind === "MutatingWebhookConfiguration")
         .flatMap((c) =>
             (c.webhooks ?? [])
-                .filter((w: any) => takesPodCreate(w) && selectorMatches(w.namespaceSelector, nsLabels) && selectorMatches(w.objectSelector, pod.podLabels))
+                .filter(
+                    (w: any) =>
+                        takesPodCreate(w) &&
+                        selectorMatches(w.namespaceSelector, nsLabels) &&
+                        selectorMatches(w.objectSelector, pod.podLabels),
+                )
                 .map((w: any) => `${c.metadata.name}/${w.name}`),
         );
 }

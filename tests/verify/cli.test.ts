@@ -41,7 +41,18 @@ describe("verify/cli", function () {
 
     it("exits 1 below --min-stickiness and 2 on a usage error", async () => {
         // nginx balances requests without a hash key round robin: no session stays.
-        const rr = await run(["--url", proxy.url, "--mode", "none", "--min-stickiness", "0.9", "--sessions", "4", "--requests", "6"]);
+        const rr = await run([
+            "--url",
+            proxy.url,
+            "--mode",
+            "none",
+            "--min-stickiness",
+            "0.9",
+            "--sessions",
+            "4",
+            "--requests",
+            "6",
+        ]);
         assert.equal(rr.code, 1);
         assert.match(rr.out, /result +FAIL: .* < 90\.0 % required/);
         const bad = await run(["--url", proxy.url, "--sessions", "0"]);
@@ -51,16 +62,24 @@ describe("verify/cli", function () {
     });
 
     it("runs as `npm run verify` in its own process", () => {
-        const ok = spawnSync("npm", ["run", "-s", "verify", "--", "--url", proxy.url, "--sessions", "3", "--requests", "3"], {
-            cwd: PROJECT_DIR,
-            encoding: "utf8",
-        });
+        const ok = spawnSync(
+            "npm",
+            ["run", "-s", "verify", "--", "--url", proxy.url, "--sessions", "3", "--requests", "3"],
+            {
+                cwd: PROJECT_DIR,
+                encoding: "utf8",
+            },
+        );
         assert.equal(ok.status, 0, ok.stderr);
         assert.match(ok.stdout, /PASS/);
-        const refused = spawnSync("npm", ["run", "-s", "verify", "--", "--url", "http://127.0.0.1:1/", "--sessions", "1", "--requests", "1"], {
-            cwd: PROJECT_DIR,
-            encoding: "utf8",
-        });
+        const refused = spawnSync(
+            "npm",
+            ["run", "-s", "verify", "--", "--url", "http://127.0.0.1:1/", "--sessions", "1", "--requests", "1"],
+            {
+                cwd: PROJECT_DIR,
+                encoding: "utf8",
+            },
+        );
         assert.equal(refused.status, 1);
         assert.match(refused.stdout, /ECONNREFUSED: 1/);
     });
@@ -106,9 +125,23 @@ describe("verify/cli: --save, --resume and --source-addresses", function () {
 
     it("saves a run, resumes it, and prints the sessions that moved", async () => {
         const saved = path.join(dir, "before.json");
-        const first = await run(["--url", url, "--mode", "cookie", "--sessions", "6", "--requests", "3", "--save", saved]);
+        const first = await run([
+            "--url",
+            url,
+            "--mode",
+            "cookie",
+            "--sessions",
+            "6",
+            "--requests",
+            "3",
+            "--save",
+            saved,
+        ]);
         assert.equal(first.code, 0, first.err);
-        assert.match(first.out, /requests per pod: pod-a: 6 \(33\.3 %\), pod-b: 6 \(33\.3 %\), pod-c: 6 \(33\.3 %\); largest share 33\.3 %/);
+        assert.match(
+            first.out,
+            /requests per pod: pod-a: 6 \(33\.3 %\), pod-b: 6 \(33\.3 %\), pod-c: 6 \(33\.3 %\); largest share 33\.3 %/,
+        );
         assert.doesNotMatch(first.out, /^moved/m);
         const state = JSON.parse(fs.readFileSync(saved, "utf8"));
         assert.deepEqual([state.version, state.url, state.mode, state.sessions.length], [1, url, "cookie", 6]);
@@ -119,16 +152,32 @@ describe("verify/cli: --save, --resume and --source-addresses", function () {
         assert.match(same.out, /\nmoved {6}0\/6 sessions \(0\.0 %\) on another pod than in the saved run\n/);
 
         up = ["pod-a", "pod-b"];
-        const json = await run(["--url", url, "--mode", "cookie", "--sessions", "6", "--requests", "3", "--resume", saved, "--json"]);
+        const json = await run([
+            "--url",
+            url,
+            "--mode",
+            "cookie",
+            "--sessions",
+            "6",
+            "--requests",
+            "3",
+            "--resume",
+            saved,
+            "--json",
+        ]);
         assert.equal(json.code, 0, json.err);
         const report = JSON.parse(json.out);
-        const wasOnC = state.sessions.filter((s: { topPod: string }) => s.topPod === "pod-c").map((s: { id: string }) => s.id);
+        const wasOnC = state.sessions
+            .filter((s: { topPod: string }) => s.topPod === "pod-c")
+            .map((s: { id: string }) => s.id);
         assert.equal(wasOnC.length, 2);
         assert.deepEqual(report.comparison, { sessions: 6, moved: 2, movedShare: 2 / 6, movedSessions: wasOnC });
         const text = await run(["--url", url, "--mode", "cookie", "--requests", "3", "--resume", saved]);
         assert.match(
             text.out,
-            new RegExp(`\\nmoved {6}2/6 sessions \\(33\\.3 %\\) on another pod than in the saved run\\n {11}moved: ${wasOnC.join(", ")}\\n`),
+            new RegExp(
+                `\\nmoved {6}2/6 sessions \\(33\\.3 %\\) on another pod than in the saved run\\n {11}moved: ${wasOnC.join(", ")}\\n`,
+            ),
         );
     });
 
@@ -154,31 +203,59 @@ describe("verify/cli: --save, --resume and --source-addresses", function () {
             report.perSession.map((s: { topPod: string }) => s.topPod),
             [1, 2, 3, 1, 2, 3].map((i) => `pod-127.0.4.${i}`),
         );
-        assert.deepEqual(report.distribution.requestsByPod, { "pod-127.0.4.1": 4, "pod-127.0.4.2": 4, "pod-127.0.4.3": 4 });
+        assert.deepEqual(report.distribution.requestsByPod, {
+            "pod-127.0.4.1": 4,
+            "pod-127.0.4.2": 4,
+            "pod-127.0.4.3": 4,
+        });
     });
 
     it("exits 2 on an unusable --resume or --save file or a mismatch with the saved run, before any request", async () => {
         const saved = path.join(dir, "three.json");
-        assert.equal((await run(["--url", url, "--mode", "cookie", "--sessions", "3", "--requests", "1", "--save", saved])).code, 0);
+        assert.equal(
+            (await run(["--url", url, "--mode", "cookie", "--sessions", "3", "--requests", "1", "--save", saved])).code,
+            0,
+        );
         const notJson = path.join(dir, "notjson.json");
         fs.writeFileSync(notJson, "sessions=3");
         const v2 = path.join(dir, "v2.json");
         fs.writeFileSync(v2, JSON.stringify({ ...JSON.parse(fs.readFileSync(saved, "utf8")), version: 2 }));
         const sent = requests;
         const cases: [string[], RegExp][] = [
-            [["--mode", "cookie", "--resume", path.join(dir, "missing.json")], /^--resume: cannot read .*missing\.json \(ENOENT\)\n/],
+            [
+                ["--mode", "cookie", "--resume", path.join(dir, "missing.json")],
+                /^--resume: cannot read .*missing\.json \(ENOENT\)\n/,
+            ],
             [["--mode", "cookie", "--resume", notJson], /^--resume: .*notjson\.json is not JSON \(/],
-            [["--mode", "cookie", "--resume", v2], /^--resume: .*v2\.json is not a saved run of version 1 \(version 2\)\n/],
+            [
+                ["--mode", "cookie", "--resume", v2],
+                /^--resume: .*v2\.json is not a saved run of version 1 \(version 2\)\n/,
+            ],
             [
                 ["--mode", "cookie", "--sessions", "4", "--resume", saved],
                 /^--sessions: must be 3, the sessions saved in .*three\.json \(or left out\), not 4\n/,
             ],
-            [["--mode", "header", "--resume", saved], /^--mode: must be cookie, the mode saved in .*three\.json, not header\n--key: must be left out/],
-            [["--mode", "cookie", "--key", "sid", "--resume", saved], /^--key: must be left out, the key saved in .*three\.json, not sid\n/],
-            [["--save", path.join(dir, "nope", "after.json")], /^--save: cannot write .*after\.json: .*nope does not exist\n/],
-            [["--source-addresses", "127.0.2.9-127.0.2.1"], /^--source-addresses: the first address must not be above the last/],
+            [
+                ["--mode", "header", "--resume", saved],
+                /^--mode: must be cookie, the mode saved in .*three\.json, not header\n--key: must be left out/,
+            ],
+            [
+                ["--mode", "cookie", "--key", "sid", "--resume", saved],
+                /^--key: must be left out, the key saved in .*three\.json, not sid\n/,
+            ],
+            [
+                ["--save", path.join(dir, "nope", "after.json")],
+                /^--save: cannot write .*after\.json: .*nope does not exist\n/,
+            ],
+            [
+                ["--source-addresses", "127.0.2.9-127.0.2.1"],
+                /^--source-addresses: the first address must not be above the last/,
+            ],
             [["--source-addresses", "127.0.2.1-::1"], /^--source-addresses: must be two IPv4 addresses/],
-            [["--source-addresses", "127.0.0.0-127.1.0.0"], /^--source-addresses: must be at most 65536 addresses, not 65537/],
+            [
+                ["--source-addresses", "127.0.0.0-127.1.0.0"],
+                /^--source-addresses: must be at most 65536 addresses, not 65537/,
+            ],
         ];
         for (const [argv, message] of cases) {
             const r = await run(["--url", url, "--requests", "1", ...argv]);

@@ -25,8 +25,15 @@ const NPX_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-npm-cache-"));
 
 /** Runs one exported line with `sh -c`, as pasted into a shell, in `cwd` with `env` added. */
 export function runLine(line: string, cwd: string, env: Record<string, string> = {}) {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "INGRESS" && !k.startsWith("npm_")));
-    return spawnSync("sh", ["-c", line], { cwd, encoding: "utf8", timeout: 120_000, env: { ...clean, npm_config_cache: NPX_CACHE, ...env } });
+    const clean = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => k !== "INGRESS" && !k.startsWith("npm_")),
+    );
+    return spawnSync("sh", ["-c", line], {
+        cwd,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...clean, npm_config_cache: NPX_CACHE, ...env },
+    });
 }
 
 describe("the exported verify and probe lines, through sh (real nginx and demo apps on 127.0.0.1)", function () {

@@ -19,7 +19,10 @@ async function startApp(header?: string): Promise<{ url: string; close: () => Pr
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}/cart/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    return {
+        url: `http://127.0.0.1:${port}/cart/`,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
 }
 
 describe("verify --pod-header (any app, on 127.0.0.1)", function () {
@@ -28,13 +31,27 @@ describe("verify --pod-header (any app, on 127.0.0.1)", function () {
     it("takes the pod from the header and measures stickiness over the pods it names", async () => {
         const app = await startApp("x-istio-sticky-pod");
         try {
-            const opts = parseVerifyArgs(["--url", app.url, "--mode", "header", "--key", "x-user", "--pod-header", "x-istio-sticky-pod", "--sessions", "30"]);
+            const opts = parseVerifyArgs([
+                "--url",
+                app.url,
+                "--mode",
+                "header",
+                "--key",
+                "x-user",
+                "--pod-header",
+                "x-istio-sticky-pod",
+                "--sessions",
+                "30",
+            ]);
             assert.equal(opts.podHeader, "x-istio-sticky-pod");
             const r = await verifyStickiness(opts);
             assert.equal(r.errors, 0, JSON.stringify(r.errorKinds));
             assert.equal(r.stickiness, 1);
             assert.ok(Object.keys(r.distribution.requestsByPod).every((p) => /^10\.244\.0\.[0-2]:8080$/.test(p)));
-            assert.ok(Object.keys(r.distribution.requestsByPod).length >= 2, "the sessions spread over the pods the header names");
+            assert.ok(
+                Object.keys(r.distribution.requestsByPod).length >= 2,
+                "the sessions spread over the pods the header names",
+            );
         } finally {
             await app.close();
         }
@@ -44,10 +61,18 @@ describe("verify --pod-header (any app, on 127.0.0.1)", function () {
         const app = await startApp();
         try {
             const without = await verifyStickiness(
-                parseVerifyOptions({ url: app.url, mode: "header", sessions: 2, requests: 3, podHeader: "x-istio-sticky-pod" }),
+                parseVerifyOptions({
+                    url: app.url,
+                    mode: "header",
+                    sessions: 2,
+                    requests: 3,
+                    podHeader: "x-istio-sticky-pod",
+                }),
             );
             assert.deepEqual(without.errorKinds, { "no x-istio-sticky-pod header": 6 });
-            const body = await verifyStickiness(parseVerifyOptions({ url: app.url, mode: "header", sessions: 2, requests: 3 }));
+            const body = await verifyStickiness(
+                parseVerifyOptions({ url: app.url, mode: "header", sessions: 2, requests: 3 }),
+            );
             assert.deepEqual(body.errorKinds, { "bad body": 6 });
         } finally {
             await app.close();
@@ -55,6 +80,9 @@ describe("verify --pod-header (any app, on 127.0.0.1)", function () {
     });
 
     it("refuses a header name that is not lower-case", () => {
-        assert.throws(() => parseVerifyArgs(["--url", "http://127.0.0.1/", "--pod-header", "X-Pod"]), /must be a lower-case header name/);
+        assert.throws(
+            () => parseVerifyArgs(["--url", "http://127.0.0.1/", "--pod-header", "X-Pod"]),
+            /must be a lower-case header name/,
+        );
     });
 });

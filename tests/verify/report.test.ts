@@ -26,7 +26,10 @@ describe("verify/report", () => {
         assert.equal(r.pass, false);
         assert.equal(r.truncated, false);
         const text = formatReport(r);
-        assert.match(text, /stickiness 90\.9 % of requests on their session's first pod; 2\/3 sessions fully sticky, 1 moved/);
+        assert.match(
+            text,
+            /stickiness 90\.9 % of requests on their session's first pod; 2\/3 sessions fully sticky, 1 moved/,
+        );
         assert.match(text, /result +FAIL: 90\.9 % < 100\.0 % required/);
         assert.match(text, /s2 +b +66\.7 % +1 +b×2 c×1/);
     });
@@ -55,7 +58,10 @@ describe("verify/report", () => {
         assert.equal(r.meanTopShare, (0.75 + 0.5) / 2);
         assert.equal(r.comparison, undefined, "no comparison without a saved run");
         const text = formatReport(r);
-        assert.match(text, /\n {11}requests per pod: a: 3 \(37\.5 %\), b: 3 \(37\.5 %\), c: 2 \(25\.0 %\); largest share 37\.5 %\n/);
+        assert.match(
+            text,
+            /\n {11}requests per pod: a: 3 \(37\.5 %\), b: 3 \(37\.5 %\), c: 2 \(25\.0 %\); largest share 37\.5 %\n/,
+        );
         assert.match(text, /0\/3 sessions fully sticky, 2 moved; 62\.5 % on a session's top pod on average/);
         assert.doesNotMatch(text, /^moved/m);
     });
@@ -85,20 +91,36 @@ describe("verify/report", () => {
             ],
         );
         assert.deepEqual(c, { sessions: 3, moved: 2, movedShare: 2 / 3, movedSessions: ["s3", "s2"] });
-        assert.deepEqual(compareRuns([], [{ id: "s1", topPod: "a" }]), { sessions: 0, moved: 0, movedShare: 0, movedSessions: [] });
+        assert.deepEqual(compareRuns([], [{ id: "s1", topPod: "a" }]), {
+            sessions: 0,
+            moved: 0,
+            movedShare: 0,
+            movedSessions: [],
+        });
         const many = Array.from({ length: 80 }, (_, i) => `s${i}`);
         const all = compareRuns(
             many.map((id) => ({ id, topPod: "a" })),
             many.map((id) => ({ id, topPod: "b" })),
         );
-        assert.deepEqual([all.sessions, all.moved, all.movedShare, all.movedSessions.length], [80, 80, 1, MAX_MOVED_IDS]);
+        assert.deepEqual(
+            [all.sessions, all.moved, all.movedShare, all.movedSessions.length],
+            [80, 80, 1, MAX_MOVED_IDS],
+        );
         assert.deepEqual(all.movedSessions, many.slice(0, 50));
     });
 
     it("compares with a saved run, and prints the moved sessions", () => {
         const two = parseVerifyOptions({ url: "http://x/", mode: "header", sessions: 3, requests: 2 });
-        const samples: Sample[] = [0, 0, 1, 1, 2].map((session, i) => ({ session, pod: ["a", "a", "b", "b", "c"][i], ms: 1 }));
-        const r = buildReport(two, ["s1", "s2", "s3"], samples, 10, [{ id: "s1", topPod: "a" }, { id: "s2", topPod: "a" }, { id: "s3" }]);
+        const samples: Sample[] = [0, 0, 1, 1, 2].map((session, i) => ({
+            session,
+            pod: ["a", "a", "b", "b", "c"][i],
+            ms: 1,
+        }));
+        const r = buildReport(two, ["s1", "s2", "s3"], samples, 10, [
+            { id: "s1", topPod: "a" },
+            { id: "s2", topPod: "a" },
+            { id: "s3" },
+        ]);
         assert.deepEqual(r.comparison, { sessions: 2, moved: 1, movedShare: 0.5, movedSessions: ["s2"] });
         const text = formatReport(r);
         assert.match(

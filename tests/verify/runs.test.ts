@@ -10,7 +10,9 @@ import { verifyStickiness } from "../../verify/run";
 import { readSavedRun } from "../../verify/state";
 
 /** A local server on 127.0.0.1 that answers `{"pod": …}` as `handler` chooses. */
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => string): Promise<{ url: string; server: http.Server }> {
+async function serve(
+    handler: (req: http.IncomingMessage, res: http.ServerResponse) => string,
+): Promise<{ url: string; server: http.Server }> {
     const server = http.createServer((req, res) => {
         const pod = handler(req, res);
         res.setHeader("content-type", "application/json");
@@ -56,7 +58,9 @@ describe("verify across two runs and from many source addresses (local servers o
         servers.push(server);
         const base = { url, mode: "none", requests: 5, concurrency: 4, idHeader: "x-session-id" };
 
-        const eight = await verifyStickiness(parseVerifyOptions({ ...base, sessions: 8, sourceAddresses: sourceAddressRange("127.0.2.1-127.0.2.8") }));
+        const eight = await verifyStickiness(
+            parseVerifyOptions({ ...base, sessions: 8, sourceAddresses: sourceAddressRange("127.0.2.1-127.0.2.8") }),
+        );
         assert.equal(eight.errors, 0, JSON.stringify(eight.errorKinds));
         assert.deepEqual(
             eight.perSession.map((s) => [s.topPod, s.topShare, s.moved]),
@@ -74,7 +78,9 @@ describe("verify across two runs and from many source addresses (local servers o
         assert.equal(await connectionsAfter(server, 1000), 0, "every agent closed its connections");
 
         // More sessions than addresses: session i connects from address i mod 4.
-        const twelve = await verifyStickiness(parseVerifyOptions({ ...base, sessions: 12, sourceAddresses: sourceAddressRange("127.0.3.1-127.0.3.4") }));
+        const twelve = await verifyStickiness(
+            parseVerifyOptions({ ...base, sessions: 12, sourceAddresses: sourceAddressRange("127.0.3.1-127.0.3.4") }),
+        );
         assert.deepEqual(
             twelve.perSession.map((s) => [s.topPod, [...addressesOf.get(s.id)!]]),
             Array.from({ length: 12 }, (_, i) => [`pod-127.0.3.${(i % 4) + 1}`, [`127.0.3.${(i % 4) + 1}`]]),
@@ -141,7 +147,10 @@ describe("verify across two runs and from many source addresses (local servers o
         );
         assert.deepEqual(second.comparison, { sessions: 30, moved: 10, movedShare: 1 / 3, movedSessions: changed });
         assert.equal(second.stickiness, 1, "a moved session stays on its new pod");
-        assert.match(formatReport(second), /\nmoved {6}10\/30 sessions \(33\.3 %\) on another pod than in the saved run\n/);
+        assert.match(
+            formatReport(second),
+            /\nmoved {6}10\/30 sessions \(33\.3 %\) on another pod than in the saved run\n/,
+        );
 
         // Nothing changes: nothing moves.
         const third = await verifyStickiness(parseVerifyOptions({ ...base, resume: afterFile }));
@@ -154,13 +163,22 @@ describe("verify across two runs and from many source addresses (local servers o
         const { url, server } = await serve((req) => `pod-${bucket(String(req.headers["x-user"])) % pods}`);
         servers.push(server);
         const file = path.join(dir, "hash.json");
-        const first = await verifyStickiness(parseVerifyOptions({ url, mode: "header", sessions: 40, requests: 3, save: file }));
+        const first = await verifyStickiness(
+            parseVerifyOptions({ url, mode: "header", sessions: 40, requests: 3, save: file }),
+        );
         assert.equal(first.ok, 120);
         pods = 4;
-        const second = await verifyStickiness(parseVerifyOptions({ url, mode: "header", sessions: 40, requests: 3, resume: file }));
+        const second = await verifyStickiness(
+            parseVerifyOptions({ url, mode: "header", sessions: 40, requests: 3, resume: file }),
+        );
         const expected = first.perSession.filter((s) => bucket(s.id) % 3 !== bucket(s.id) % 4).map((s) => s.id);
         assert.ok(expected.length > 0 && expected.length < 40, `${expected.length} of 40 change bucket`);
-        assert.deepEqual(second.comparison, { sessions: 40, moved: expected.length, movedShare: expected.length / 40, movedSessions: expected });
+        assert.deepEqual(second.comparison, {
+            sessions: 40,
+            moved: expected.length,
+            movedShare: expected.length / 40,
+            movedSessions: expected,
+        });
     });
 
     it("sends the saved echoed header again in persistent-header mode", async () => {

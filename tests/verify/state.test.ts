@@ -56,7 +56,10 @@ describe("verify/state: the --save and --resume file", () => {
         writeSavedRun(p, withCookies);
         const back = readSavedRun(p);
         assert.deepEqual(back, JSON.parse(JSON.stringify(withCookies)));
-        assert.equal(CookieJar.deserializeSync(back.sessions[0].cookies as never).getCookieStringSync("http://127.0.0.1:1/"), "sticky=pod-2");
+        assert.equal(
+            CookieJar.deserializeSync(back.sessions[0].cookies as never).getCookieStringSync("http://127.0.0.1:1/"),
+            "sticky=pod-2",
+        );
         assert.deepEqual(
             fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")),
             [],
@@ -68,14 +71,32 @@ describe("verify/state: the --save and --resume file", () => {
         assert.match(stateError(path.join(dir, "missing.json")), /^cannot read .*missing\.json \(ENOENT\)$/);
         assert.match(stateError(file("text.json", "sessions: 3\n")), /text\.json is not JSON \(/);
         assert.match(stateError(file("empty.json", "")), /empty\.json is not JSON/);
-        assert.match(stateError(file("v2.json", { ...run, version: 2 })), /v2\.json is not a saved run of version 1 \(version 2\)$/);
-        assert.match(stateError(file("noversion.json", { sessions: [] })), /is not a saved run of version 1 \(no version\)$/);
+        assert.match(
+            stateError(file("v2.json", { ...run, version: 2 })),
+            /v2\.json is not a saved run of version 1 \(version 2\)$/,
+        );
+        assert.match(
+            stateError(file("noversion.json", { sessions: [] })),
+            /is not a saved run of version 1 \(no version\)$/,
+        );
         assert.match(stateError(file("array.json", [run])), /is not a saved run of version 1 \(no version\)$/);
         assert.match(stateError(file("null.json", "null")), /is not a saved run of version 1/);
-        assert.match(stateError(file("nosessions.json", { ...run, sessions: [] })), /nosessions\.json: sessions: must hold at least one session$/);
-        assert.match(stateError(file("badid.json", { ...run, sessions: [{ id: "a b" }] })), /badid\.json: sessions\.0\.id: must be a session id/);
-        assert.match(stateError(file("extra.json", { ...run, colour: "red" })), /extra\.json: Unrecognized key: "colour"$/);
-        assert.match(stateError(file("twice.json", { ...run, sessions: [{ id: "s1" }, { id: "s1" }] })), /twice\.json: session s1 appears twice$/);
+        assert.match(
+            stateError(file("nosessions.json", { ...run, sessions: [] })),
+            /nosessions\.json: sessions: must hold at least one session$/,
+        );
+        assert.match(
+            stateError(file("badid.json", { ...run, sessions: [{ id: "a b" }] })),
+            /badid\.json: sessions\.0\.id: must be a session id/,
+        );
+        assert.match(
+            stateError(file("extra.json", { ...run, colour: "red" })),
+            /extra\.json: Unrecognized key: "colour"$/,
+        );
+        assert.match(
+            stateError(file("twice.json", { ...run, sessions: [{ id: "s1" }, { id: "s1" }] })),
+            /twice\.json: session s1 appears twice$/,
+        );
         assert.match(
             stateError(file("cookies.json", { ...run, sessions: [{ id: "s1", cookies: { cookies: "none" } }] })),
             /cookies\.json: sessions\.0\.cookies\.cookies: /,
@@ -112,15 +133,21 @@ describe("verify/state: the --save and --resume file", () => {
         const saved = file("hand.json", run);
         // Port 1 refuses: a request would show up as an error, but none is made.
         const opts = { ...parseVerifyOptions({ url: "http://127.0.0.1:1/", sessions: 3, resume: saved }), sessions: 5 };
-        await assert.rejects(verifyStickiness(opts), (e: unknown) => e instanceof VerifyUsageError && /^--sessions: must be 3/.test(e.message));
+        await assert.rejects(
+            verifyStickiness(opts),
+            (e: unknown) => e instanceof VerifyUsageError && /^--sessions: must be 3/.test(e.message),
+        );
         await assert.rejects(
             verifyStickiness({ ...opts, sessions: 3, resume: path.join(dir, "gone.json") }),
-            (e: unknown) => e instanceof VerifyUsageError && /^--resume: cannot read .*gone\.json \(ENOENT\)$/.test(e.message),
+            (e: unknown) =>
+                e instanceof VerifyUsageError && /^--resume: cannot read .*gone\.json \(ENOENT\)$/.test(e.message),
         );
         const noDir = path.join(dir, "no", "such", "dir", "after.json");
         await assert.rejects(
             verifyStickiness(parseVerifyOptions({ url: "http://127.0.0.1:1/", save: noDir })),
-            (e: unknown) => e instanceof VerifyUsageError && e.message === `--save: cannot write ${noDir}: ${path.dirname(noDir)} does not exist`,
+            (e: unknown) =>
+                e instanceof VerifyUsageError &&
+                e.message === `--save: cannot write ${noDir}: ${path.dirname(noDir)} does not exist`,
         );
         assert.throws(() => checkWritable(dir), /it is a directory/);
         assert.doesNotThrow(() => checkWritable(path.join(dir, "new.json")));

@@ -26,7 +26,10 @@ describe("objects/app", () => {
         assert.deepEqual(container.command, ["node", "/app/server.js"]);
         assert.equal(o.deployment!.spec.template.spec.volumes[0].configMap.name, script.metadata.name);
         assert.match(o.deployment!.spec.template.metadata.annotations["istio-sticky/script-sha256"], /^[0-9a-f]{64}$/);
-        const changed = buildAppObjects(app, { ...ctx, demoScript: demoScriptRef("istio-sticky-demo-app", `${source};`) });
+        const changed = buildAppObjects(app, {
+            ...ctx,
+            demoScript: demoScriptRef("istio-sticky-demo-app", `${source};`),
+        });
         assert.notEqual(
             changed.deployment!.spec.template.metadata.annotations["istio-sticky/script-sha256"],
             o.deployment!.spec.template.metadata.annotations["istio-sticky/script-sha256"],
@@ -43,14 +46,18 @@ describe("objects/app", () => {
         assert.equal(o.deployment!.spec.replicas, 3);
     });
     it("passes the pod's name and IP through the downward API and the session key by env", () => {
-        const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
+        const env = Object.fromEntries(
+            container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]),
+        );
         assert.deepEqual(
             { name: env.POD_NAME, ip: env.POD_IP, source: env.SESSION_SOURCE, key: env.SESSION_KEY, port: env.PORT },
             { name: "metadata.name", ip: "status.podIP", source: "header", key: "x-user", port: "8080" },
         );
     });
     it("names the Service port for HTTP, so header and cookie hashing apply", () => {
-        assert.deepEqual(o.service!.spec.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
+        assert.deepEqual(o.service!.spec.ports, [
+            { name: "http", port: 8080, targetPort: "http", protocol: "TCP", appProtocol: "http" },
+        ]);
         assert.deepEqual(o.service!.spec.selector, o.deployment!.spec.selector.matchLabels);
     });
     it("routes the path prefix through the gateway and rewrites it to /", () => {
@@ -79,30 +86,55 @@ describe("objects/app", () => {
         assert.ok(!objs.deployment!.spec.template.spec.volumes.some((v: any) => v.configMap));
     });
     it("gives the autoscaler the replica count, and keeps one pod through disruptions", () => {
-        const [scaled] = stackWith([AffinityMode.PersistentCookie], {}, { autoscaling: { minReplicas: 2, maxReplicas: 8, cpuUtilization: 70 } }).apps;
+        const [scaled] = stackWith(
+            [AffinityMode.PersistentCookie],
+            {},
+            { autoscaling: { minReplicas: 2, maxReplicas: 8, cpuUtilization: 70 } },
+        ).apps;
         const objs = buildAppObjects(scaled, ctx);
         assert.equal("replicas" in objs.deployment!.spec, false);
         assert.deepEqual(objs.horizontalPodAutoscaler!.spec, {
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "app-0" },
             minReplicas: 2,
             maxReplicas: 8,
-            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+            metrics: [
+                {
+                    type: "Resource",
+                    resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+                },
+            ],
         });
-        assert.deepEqual(objs.podDisruptionBudget!.spec, { minAvailable: 1, selector: { matchLabels: { app: "app-0" } } });
+        assert.deepEqual(objs.podDisruptionBudget!.spec, {
+            minAvailable: 1,
+            selector: { matchLabels: { app: "app-0" } },
+        });
         assert.equal(o.horizontalPodAutoscaler, undefined);
     });
     it("adds the normal and direct subsets and the EnvoyFilters for direct routing", () => {
-        const [direct] = stackWith([AffinityMode.Header], {}, { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] } }).apps;
+        const [direct] = stackWith(
+            [AffinityMode.Header],
+            {},
+            { direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] } },
+        ).apps;
         const objs = buildAppObjects(direct, ctx);
         const [normal, passthrough] = objs.destinationRule.spec.subsets;
         assert.equal(normal.name, "normal");
         assert.deepEqual(normal.trafficPolicy.loadBalancer, objs.destinationRule.spec.trafficPolicy.loadBalancer);
-        assert.deepEqual([passthrough.name, passthrough.trafficPolicy.loadBalancer], ["direct", { simple: "PASSTHROUGH" }]);
+        assert.deepEqual(
+            [passthrough.name, passthrough.trafficPolicy.loadBalancer],
+            ["direct", { simple: "PASSTHROUGH" }],
+        );
         const gw = objs.gatewayEnvoyFilter!;
-        assert.deepEqual([gw.metadata.namespace, gw.spec.workloadSelector], ["istio-ingress", { labels: { istio: "ingressgateway" } }]);
+        assert.deepEqual(
+            [gw.metadata.namespace, gw.spec.workloadSelector],
+            ["istio-ingress", { labels: { istio: "ingressgateway" } }],
+        );
         assert.deepEqual(gw.spec.configPatches[0], {
             applyTo: "CLUSTER",
-            match: { context: "GATEWAY", cluster: { service: "app-0.app-0.svc.cluster.local", subset: "direct", portNumber: 8080 } },
+            match: {
+                context: "GATEWAY",
+                cluster: { service: "app-0.app-0.svc.cluster.local", subset: "direct", portNumber: 8080 },
+            },
             patch: { operation: "MERGE", value: { original_dst_lb_config: { use_http_header: true } } },
         });
         const mesh = objs.meshEnvoyFilter!;

@@ -95,7 +95,14 @@ describe("objects/routes", () => {
 
     it("keeps an app's header match on its direct routes", () => {
         const [vs] = buildRoutes(
-            apps([{ name: "b1", path: "/api", match: { headers: { target: "b1" } }, direct: { enabled: true, podCidr: "10.0.0.0/8" } }]),
+            apps([
+                {
+                    name: "b1",
+                    path: "/api",
+                    match: { headers: { target: "b1" } },
+                    direct: { enabled: true, podCidr: "10.0.0.0/8" },
+                },
+            ]),
             ctx,
         );
         for (const r of vs.spec.http.slice(0, 3)) assert.deepEqual(r.match[0].headers.target, { exact: "b1" }, r.name);

@@ -1,11 +1,17 @@
 import { strict as assert } from "assert";
-import { buildCertManager, buildClusterIssuer, buildGatewayCertificate, GATEWAY_TLS_SECRET } from "../../../components/manifests/tls";
+import {
+    buildCertManager,
+    buildClusterIssuer,
+    buildGatewayCertificate,
+    GATEWAY_TLS_SECRET,
+} from "../../../components/manifests/tls";
 import { buildSharedGateway, meshForStack } from "../../../components/plan/stack";
 import { buildMeshReleases } from "../../../components/manifests/releases";
 import { parseStackConfig } from "../../../components/settings/validate";
 
 const stackOf = (tls: Record<string, unknown>, mesh: Record<string, unknown> = {}) =>
-    parseStackConfig({ "istio-sticky:apps": [{ name: "web" }], "istio-sticky:tls": tls, "istio-sticky:mesh": mesh }).value;
+    parseStackConfig({ "istio-sticky:apps": [{ name: "web" }], "istio-sticky:tls": tls, "istio-sticky:mesh": mesh })
+        .value;
 const selfSigned = stackOf({ enabled: true, hosts: ["web.test"] });
 const acme = stackOf({ enabled: true, issuer: "acme", hosts: ["web.example.com"], acme: { email: "ops@example.com" } });
 
@@ -31,8 +37,13 @@ describe("objects/tls", () => {
                 },
             },
         });
-        const legacy = buildCertManager(stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "https://charts.jetstack.io" }).tls).spec.helmOptions;
-        assert.deepEqual([legacy.chart, legacy.repositoryOpts], ["cert-manager", { repo: "https://charts.jetstack.io" }]);
+        const legacy = buildCertManager(
+            stackOf({ enabled: true, hosts: ["web.test"], chartRepository: "https://charts.jetstack.io" }).tls,
+        ).spec.helmOptions;
+        assert.deepEqual(
+            [legacy.chart, legacy.repositoryOpts],
+            ["cert-manager", { repo: "https://charts.jetstack.io" }],
+        );
     });
     it("issues self-signed certificates, or ACME through the Istio ingress class", () => {
         assert.deepEqual(buildClusterIssuer(selfSigned.tls).spec, { selfSigned: {} });
@@ -49,16 +60,29 @@ describe("objects/tls", () => {
         const cert = buildGatewayCertificate(acme.tls, "edge");
         assert.deepEqual(
             [cert.metadata.namespace, cert.spec.secretName, cert.spec.dnsNames, cert.spec.issuerRef],
-            ["edge", GATEWAY_TLS_SECRET, ["web.example.com"], { name: "istio-sticky-acme", kind: "ClusterIssuer", group: "cert-manager.io" }],
+            [
+                "edge",
+                GATEWAY_TLS_SECRET,
+                ["web.example.com"],
+                { name: "istio-sticky-acme", kind: "ClusterIssuer", group: "cert-manager.io" },
+            ],
         );
         const [http, https] = buildSharedGateway(selfSigned.mesh, selfSigned.tls).spec.servers;
-        assert.deepEqual(http, { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"], tls: { httpsRedirect: true } });
+        assert.deepEqual(http, {
+            port: { number: 80, name: "http", protocol: "HTTP" },
+            hosts: ["*"],
+            tls: { httpsRedirect: true },
+        });
         assert.deepEqual(https, {
             port: { number: 443, name: "https", protocol: "HTTPS" },
             hosts: ["web.test"],
             tls: { mode: "SIMPLE", credentialName: GATEWAY_TLS_SECRET },
         });
-        assert.equal(buildSharedGateway(acme.mesh, acme.tls).spec.servers[0].tls, undefined, "no redirect with ACME: HTTP-01 answers on port 80");
+        assert.equal(
+            buildSharedGateway(acme.mesh, acme.tls).spec.servers[0].tls,
+            undefined,
+            "no redirect with ACME: HTTP-01 answers on port 80",
+        );
         assert.equal(buildSharedGateway(stackOf({}).mesh, stackOf({}).tls).spec.servers.length, 1);
     });
     it("makes the gateway istiod's ingress controller for ACME, and touches nothing otherwise", () => {

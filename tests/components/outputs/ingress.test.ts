@@ -10,15 +10,25 @@ const ports = [
 describe("objects/ingress", () => {
     it("reads a load balancer's IP or hostname", () => {
         assert.deepEqual(
-            ingressFromService({ spec: { type: "LoadBalancer", ports }, status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } }).url,
+            ingressFromService({
+                spec: { type: "LoadBalancer", ports },
+                status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } },
+            }).url,
             "http://203.0.113.7",
         );
-        const byName = ingressFromService({ spec: { type: "LoadBalancer", ports }, status: { loadBalancer: { ingress: [{ hostname: "lb.example.com" }] } } });
+        const byName = ingressFromService({
+            spec: { type: "LoadBalancer", ports },
+            status: { loadBalancer: { ingress: [{ hostname: "lb.example.com" }] } },
+        });
         assert.equal(byName.host, "lb.example.com");
         assert.equal(byName.port, 80);
     });
     it("says how to wait for a load balancer that has no address yet", () => {
-        const r = ingressFromService({ metadata: { name: "gw", namespace: "edge" }, spec: { type: "LoadBalancer", ports }, status: {} });
+        const r = ingressFromService({
+            metadata: { name: "gw", namespace: "edge" },
+            spec: { type: "LoadBalancer", ports },
+            status: {},
+        });
         assert.equal(r.url, undefined);
         assert.match(r.howToReach, /kubectl -n edge get svc gw/);
     });
@@ -29,7 +39,8 @@ describe("objects/ingress", () => {
     });
     it("gives a port-forward for ClusterIP", () => {
         assert.match(
-            ingressFromService({ metadata: { name: "gw", namespace: "edge" }, spec: { type: "ClusterIP", ports } }).howToReach,
+            ingressFromService({ metadata: { name: "gw", namespace: "edge" }, spec: { type: "ClusterIP", ports } })
+                .howToReach,
             /kubectl -n edge port-forward svc\/gw 8080:80/,
         );
     });

@@ -12,15 +12,27 @@ describe("outputs/pods", () => {
         ]);
         assert.deepEqual(podsFromEndpointSlices([]), []);
         // A missing ready condition means ready; an endpoint without a Pod reference is named by its address.
-        assert.deepEqual(podsFromEndpointSlices([{ endpoints: [{ addresses: ["10.0.0.9"] }] }]), [{ name: "10.0.0.9", ip: "10.0.0.9" }]);
-        assert.deepEqual(podsFromEndpointSlices([{ addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.9"], conditions: { ready: false } }] }]), []);
+        assert.deepEqual(podsFromEndpointSlices([{ endpoints: [{ addresses: ["10.0.0.9"] }] }]), [
+            { name: "10.0.0.9", ip: "10.0.0.9" },
+        ]);
+        assert.deepEqual(
+            podsFromEndpointSlices([
+                { addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.9"], conditions: { ready: false } }] },
+            ]),
+            [],
+        );
     });
 });
 
 describe("outputs/endpoints", () => {
     it("writes a curl that reaches one pod through the ingress", () => {
         const app = parseApp(
-            { name: "b1", path: "/api", match: { headers: { target: "b1" } }, direct: { enabled: true, podCidr: "10.244.0.0/16" } },
+            {
+                name: "b1",
+                path: "/api",
+                match: { headers: { target: "b1" } },
+                direct: { enabled: true, podCidr: "10.244.0.0/16" },
+            },
             "t",
         ).value;
         assert.equal(

@@ -27,10 +27,19 @@ describe("plan: Istio's ambient data plane", () => {
             const r = release(key).object;
             assert.deepEqual(
                 [r.spec.chart, r.metadata.namespace, r.spec.repo, r.spec.version, r.spec.values.profile],
-                [chart, "istio-system", release("sticky-mesh-istiod").object.spec.repo, DEFAULT_ISTIO_VERSION, "ambient"],
+                [
+                    chart,
+                    "istio-system",
+                    release("sticky-mesh-istiod").object.spec.repo,
+                    DEFAULT_ISTIO_VERSION,
+                    "ambient",
+                ],
             );
         }
-        assert.ok(release("sticky-mesh-gateway-api-crds"), "waypoints are Gateway API Gateways: the CRDs come with ambient");
+        assert.ok(
+            release("sticky-mesh-gateway-api-crds"),
+            "waypoints are Gateway API Gateways: the CRDs come with ambient",
+        );
     });
 
     it("enrols app namespaces without injection, and gives hash-mode apps a waypoint their Service uses", () => {
@@ -56,10 +65,15 @@ describe("plan: Istio's ambient data plane", () => {
         const docs = planDocuments(planOf(ambient(apps)));
         for (const d of docs.filter((x) => x.kind === "Deployment"))
             assert.equal(d.spec.template.metadata.labels["sidecar.istio.io/inject"], "false", d.metadata.name);
-        const sidecar = planDocuments(planOf(parseStackConfig({ [APPS_KEY]: apps, [MESH_KEY]: { revision: "canary" } }).value));
+        const sidecar = planDocuments(
+            planOf(parseStackConfig({ [APPS_KEY]: apps, [MESH_KEY]: { revision: "canary" } }).value),
+        );
         for (const d of sidecar.filter((x) => x.kind === "Deployment"))
             assert.deepEqual(
-                [d.spec.template.metadata.labels["sidecar.istio.io/inject"], d.spec.template.metadata.labels["istio.io/rev"]],
+                [
+                    d.spec.template.metadata.labels["sidecar.istio.io/inject"],
+                    d.spec.template.metadata.labels["istio.io/rev"],
+                ],
                 ["true", "canary"],
                 d.metadata.name,
             );
@@ -79,15 +93,29 @@ describe("plan: Istio's ambient data plane", () => {
         // Bound to the mesh (no gateways), the Service's host, one route to its port: the DestinationRule supplies the hash.
         assert.deepEqual(routes[1].object.spec, {
             hosts: ["search.cart.svc.cluster.local"],
-            http: [{ name: "waypoint", route: [{ destination: { host: "search.cart.svc.cluster.local", port: { number: 8080 } } }] }],
+            http: [
+                {
+                    name: "waypoint",
+                    route: [{ destination: { host: "search.cart.svc.cluster.local", port: { number: 8080 } } }],
+                },
+            ],
         });
-        assert.ok(routes.every((o) => o.dependsOn.includes("sticky-mesh-istiod") && o.dependsOn.includes("sticky-ns-cart")));
-        assert.equal(planOf(ambient(apps)).objects.filter((o) => o.object.kind === "VirtualService" && o.owner !== "sticky").length, 0);
+        assert.ok(
+            routes.every((o) => o.dependsOn.includes("sticky-mesh-istiod") && o.dependsOn.includes("sticky-ns-cart")),
+        );
+        assert.equal(
+            planOf(ambient(apps)).objects.filter((o) => o.object.kind === "VirtualService" && o.owner !== "sticky")
+                .length,
+            0,
+        );
     });
 
     it("passes the upstream schemas", async () => {
         for (const mesh of [{ gateway: { api: "gatewayApi" } }, { version: "1.30.5" }])
-            for (const doc of planDocuments(planOf(ambient(apps, mesh))).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION)) await validateUpstream(doc);
+            for (const doc of planDocuments(planOf(ambient(apps, mesh))).filter(
+                (d) => d.apiVersion !== HELM_RELEASE_API_VERSION,
+            ))
+                await validateUpstream(doc);
     });
 
     it("refuses persistent sessions, direct routing and a revision, saying why", () => {
@@ -105,7 +133,10 @@ describe("plan: Istio's ambient data plane", () => {
             /not honoured with istio-sticky:mesh\.dataplane "ambient": Envoy's stateful-session filter runs on sidecar and gateway routes, not on waypoints/,
         );
         assert.match(
-            refusal({ affinity: { mode: "header", headerName: "h" }, direct: { enabled: true, podCidr: "10.244.0.0/16" } }),
+            refusal({
+                affinity: { mode: "header", headerName: "h" },
+                direct: { enabled: true, podCidr: "10.244.0.0/16" },
+            }),
             /direct: is not available with .*outside ztunnel's HBONE tunnel/,
         );
         assert.match(refusal({}, { revision: "canary" }), /revision: is not supported with dataplane "ambient"/);

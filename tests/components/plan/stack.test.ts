@@ -12,18 +12,30 @@ import { ALL_MODES, stackWith } from "../../support/fixtures";
 describe("plan", () => {
     it("tells an existing Istio to keep client addresses for the direct-routing guard", () => {
         const existing = { install: false };
-        const reqs = buildPlan(stackWith([AffinityMode.None], existing, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }), {
-            demoAppSource: "",
-        }).meshRequirements;
+        const reqs = buildPlan(
+            stackWith([AffinityMode.None], existing, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }),
+            {
+                demoAppSource: "",
+            },
+        ).meshRequirements;
         assert.ok(
             reqs.some((r) => /externalTrafficPolicy: Local/.test(r)),
             reqs.join("\n"),
         );
-        assert.ok(!buildPlan(stackWith([AffinityMode.None], existing), { demoAppSource: "" }).meshRequirements.some((r) => /externalTrafficPolicy/.test(r)));
+        assert.ok(
+            !buildPlan(stackWith([AffinityMode.None], existing), { demoAppSource: "" }).meshRequirements.some((r) =>
+                /externalTrafficPolicy/.test(r),
+            ),
+        );
         const acme = parseStackConfig({
             "istio-sticky:apps": [{ name: "web" }],
             "istio-sticky:mesh": existing,
-            "istio-sticky:tls": { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+            "istio-sticky:tls": {
+                enabled: true,
+                issuer: "acme",
+                hosts: ["a.example.com"],
+                acme: { email: "o@example.com" },
+            },
         }).value;
         assert.ok(
             buildPlan(acme, { demoAppSource: "" }).meshRequirements.some((r) =>
@@ -33,9 +45,18 @@ describe("plan", () => {
     });
 
     it("sizes every maglev table, as istiod's webhook requires", () => {
-        const stack = stackWith([AffinityMode.Header], {}, { affinity: { mode: "header", headerName: "x-user", algorithm: "maglev" } });
-        const dr = buildPlan(stack, { demoAppSource: "" }).objects.find((o) => o.object.kind === "DestinationRule")!.object;
-        assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.consistentHash, { httpHeaderName: "x-user", maglev: { tableSize: 65537 } });
+        const stack = stackWith(
+            [AffinityMode.Header],
+            {},
+            { affinity: { mode: "header", headerName: "x-user", algorithm: "maglev" } },
+        );
+        const dr = buildPlan(stack, { demoAppSource: "" }).objects.find(
+            (o) => o.object.kind === "DestinationRule",
+        )!.object;
+        assert.deepEqual(dr.spec.trafficPolicy.loadBalancer.consistentHash, {
+            httpHeaderName: "x-user",
+            maglev: { tableSize: 65537 },
+        });
     });
 
     it("validates every object of every mode against the upstream schemas", async () => {
@@ -52,16 +73,21 @@ describe("plan", () => {
             direct: { enabled: true, podCidr: "10.244.0.0/16", contexts: ["gateway", "sidecar"] },
             autoscaling: { minReplicas: 2, maxReplicas: 5 },
         }));
-        const docs = planDocuments(buildPlan(stack, { demoAppSource: "// app" })).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION);
+        const docs = planDocuments(buildPlan(stack, { demoAppSource: "// app" })).filter(
+            (d) => d.apiVersion !== HELM_RELEASE_API_VERSION,
+        );
         const kinds = new Set(docs.map((d) => d.kind));
-        for (const kind of ["EnvoyFilter", "HorizontalPodAutoscaler", "PodDisruptionBudget", "VirtualService"]) assert.ok(kinds.has(kind), kind);
+        for (const kind of ["EnvoyFilter", "HorizontalPodAutoscaler", "PodDisruptionBudget", "VirtualService"])
+            assert.ok(kinds.has(kind), kind);
         for (const doc of docs) await validateUpstream(doc);
     });
 
     for (const stack of ["dev", "staging", "prod", "ambient"]) {
         it(`validates every object of the ${stack} stack against the upstream schemas`, async () => {
             const { value } = parseStackConfig(readStackConfig(PROJECT_DIR, stack));
-            for (const doc of planDocuments(buildPlan(value, { demoAppSource: "// app" })).filter((d) => d.apiVersion !== HELM_RELEASE_API_VERSION))
+            for (const doc of planDocuments(buildPlan(value, { demoAppSource: "// app" })).filter(
+                (d) => d.apiVersion !== HELM_RELEASE_API_VERSION,
+            ))
                 await validateUpstream(doc);
         });
     }
@@ -81,7 +107,9 @@ describe("plan", () => {
     });
 
     it("orders documents as a deploy creates them", () => {
-        const kinds = planDocuments(buildPlan(stackWith([AffinityMode.Header]), { demoAppSource: "// app" })).map((d) => `${d.kind}/${d.metadata.name}`);
+        const kinds = planDocuments(buildPlan(stackWith([AffinityMode.Header]), { demoAppSource: "// app" })).map(
+            (d) => `${d.kind}/${d.metadata.name}`,
+        );
         assert.deepEqual(kinds, [
             "Namespace/istio-system",
             "Namespace/istio-ingress",
@@ -121,7 +149,13 @@ describe("plan", () => {
             [["sticky-demo-app-shop", "shop"]],
             "one demo script per namespace",
         );
-        assert.ok(plan.meshRequirements.some((r) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true \(needed by a\)/.test(r)));
-        assert.ok(plan.meshRequirements.some((r) => /labelled \{"app":"istio-ingressgateway","istio":"ingressgateway"\}/.test(r)));
+        assert.ok(
+            plan.meshRequirements.some((r) => /PILOT_ENABLE_PERSISTENT_SESSION_FILTER=true \(needed by a\)/.test(r)),
+        );
+        assert.ok(
+            plan.meshRequirements.some((r) =>
+                /labelled \{"app":"istio-ingressgateway","istio":"ingressgateway"\}/.test(r),
+            ),
+        );
     });
 });

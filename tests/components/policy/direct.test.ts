@@ -2,11 +2,13 @@ import { strict as assert } from "assert";
 import { ISTIO_MAX_REGEX_LENGTH, podAddressRegex } from "../../../components/policy/direct";
 
 /** Envoy matches the whole value; JavaScript needs anchors to do the same. */
-const accepts = (cidr: string, port: number, value: string) => new RegExp(`^(?:${podAddressRegex(cidr, port)})$`).test(value);
+const accepts = (cidr: string, port: number, value: string) =>
+    new RegExp(`^(?:${podAddressRegex(cidr, port)})$`).test(value);
 
 describe("policy/direct", () => {
     it("accepts exactly the addresses inside the pod network, on the app's port", () => {
-        for (const ok of ["10.244.0.0:8080", "10.244.3.17:8080", "10.244.255.255:8080"]) assert.ok(accepts("10.244.0.0/16", 8080, ok), ok);
+        for (const ok of ["10.244.0.0:8080", "10.244.3.17:8080", "10.244.255.255:8080"])
+            assert.ok(accepts("10.244.0.0/16", 8080, ok), ok);
         for (const bad of [
             "10.245.0.1:8080",
             "10.244.3.17:8081",

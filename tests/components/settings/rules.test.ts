@@ -4,7 +4,15 @@ import * as rules from "../../../components/settings/rules";
 describe("settings/rules", () => {
     it("tells primes from composites", () => {
         assert.deepEqual([2, 3, 65537, 5000011, 131071].map(rules.isPrime), [true, true, true, true, true]);
-        assert.deepEqual([0, 1, 4, 65536, 1.5, -7, 1000000].map(rules.isPrime), [false, false, false, false, false, false, false]);
+        assert.deepEqual([0, 1, 4, 65536, 1.5, -7, 1000000].map(rules.isPrime), [
+            false,
+            false,
+            false,
+            false,
+            false,
+            false,
+            false,
+        ]);
     });
     it("accepts Go durations and rejects others", () => {
         for (const d of ["0s", "60s", "1.5h", "1h30m", "250ms"]) assert.ok(rules.isDuration(d), d);
@@ -33,7 +41,8 @@ describe("settings/rules", () => {
     });
     it("parses IPv4 CIDRs and checks for host bits", () => {
         assert.deepEqual(rules.parseCidr("10.244.0.0/16"), { octets: [10, 244, 0, 0], prefix: 16 });
-        for (const c of ["10.244.0.0", "256.0.0.0/8", "10.0.0.0/33", "::1/128", "10.0.0/8"]) assert.equal(rules.parseCidr(c), undefined, c);
+        for (const c of ["10.244.0.0", "256.0.0.0/8", "10.0.0.0/33", "::1/128", "10.0.0/8"])
+            assert.equal(rules.parseCidr(c), undefined, c);
         assert.ok(rules.isNetworkAddress(rules.parseCidr("10.244.128.0/17")!));
         assert.ok(!rules.isNetworkAddress(rules.parseCidr("10.244.129.0/17")!));
     });

@@ -1,6 +1,14 @@
 import { strict as assert } from "assert";
 import { AffinityMode, HashAlgorithm } from "../../../components/settings/enums";
-import { hostCovered, parseApp, parseStackConfig, SettingsError, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
+import {
+    hostCovered,
+    parseApp,
+    parseStackConfig,
+    SettingsError,
+    APPS_KEY,
+    MESH_KEY,
+    TLS_KEY,
+} from "../../../components/settings/validate";
 import { DEFAULT_ISTIO_VERSION } from "../../../components/settings/versions";
 
 function problemsOf(config: Record<string, unknown>): string[] {
@@ -13,7 +21,9 @@ function problemsOf(config: Record<string, unknown>): string[] {
     assert.fail("expected the config to be rejected");
 }
 
-const app = (affinity: unknown, extra: Record<string, unknown> = {}) => ({ [APPS_KEY]: [{ name: "web", affinity, ...extra }] });
+const app = (affinity: unknown, extra: Record<string, unknown> = {}) => ({
+    [APPS_KEY]: [{ name: "web", affinity, ...extra }],
+});
 
 /** Each bad input, and a piece of the message that must name the field and the reason. */
 export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
@@ -37,10 +47,22 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         app({ mode: "persistentHeader", headerName: "x-s", algorithm: "maglev" }),
         /affinity\.algorithm: is not used by mode "persistentHeader"/,
     ],
-    ["any key on none", app({ mode: "none", headerName: "x-user" }), /affinity\.headerName: is not used by mode "none" \(it takes no other keys\)/],
-    ["cookie without name", app({ mode: "cookie", cookie: { ttl: "60s" } }), /affinity\.cookie\.name: is required: a cookie name/],
+    [
+        "any key on none",
+        app({ mode: "none", headerName: "x-user" }),
+        /affinity\.headerName: is not used by mode "none" \(it takes no other keys\)/,
+    ],
+    [
+        "cookie without name",
+        app({ mode: "cookie", cookie: { ttl: "60s" } }),
+        /affinity\.cookie\.name: is required: a cookie name/,
+    ],
     ["header mode without header", app({ mode: "header" }), /affinity\.headerName: is required by mode "header"/],
-    ["TTL that is not a duration", app({ mode: "cookie", cookie: { name: "c", ttl: "60" } }), /affinity\.cookie\.ttl: must be a duration/],
+    [
+        "TTL that is not a duration",
+        app({ mode: "cookie", cookie: { name: "c", ttl: "60" } }),
+        /affinity\.cookie\.ttl: must be a duration/,
+    ],
     [
         "maglev size not prime",
         app({ mode: "header", headerName: "x-u", algorithm: "maglev", maglevTableSize: 65536 }),
@@ -61,30 +83,58 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         app({ mode: "sourceIp", algorithm: "ringHash", minimumRingSize: 0 }),
         /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/,
     ],
-    ["ring size too big", app({ mode: "sourceIp", minimumRingSize: 8388609 }), /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/],
+    [
+        "ring size too big",
+        app({ mode: "sourceIp", minimumRingSize: 8388609 }),
+        /affinity\.minimumRingSize: must be a whole number from 1 to 8388608/,
+    ],
     [
         "ring size with maglev",
         app({ mode: "sourceIp", algorithm: "maglev", minimumRingSize: 1024 }),
         /affinity\.minimumRingSize: belongs to algorithm "ringHash"/,
     ],
-    ["unknown algorithm", app({ mode: "sourceIp", algorithm: "random" }), /affinity\.algorithm: must be one of ringHash, maglev/],
-    ["replicas below 1", app({ mode: "none" }, { replicas: 0 }), /apps\[0\]\.replicas: must be a whole number of at least 1/],
+    [
+        "unknown algorithm",
+        app({ mode: "sourceIp", algorithm: "random" }),
+        /affinity\.algorithm: must be one of ringHash, maglev/,
+    ],
+    [
+        "replicas below 1",
+        app({ mode: "none" }, { replicas: 0 }),
+        /apps\[0\]\.replicas: must be a whole number of at least 1/,
+    ],
     ["replicas not whole", app({ mode: "none" }, { replicas: 1.5 }), /apps\[0\]\.replicas: must be a whole number/],
     ["name not a DNS label", { [APPS_KEY]: [{ name: "Web_App" }] }, /apps\[0\]\.name: must be a DNS-1123 label/],
-    ["namespace not a DNS label", app({ mode: "none" }, { namespace: "my.ns" }), /apps\[0\]\.namespace: must be a DNS-1123 label/],
+    [
+        "namespace not a DNS label",
+        app({ mode: "none" }, { namespace: "my.ns" }),
+        /apps\[0\]\.namespace: must be a DNS-1123 label/,
+    ],
     [
         "header name with a space",
         app({ mode: "persistentHeader", headerName: "x user" }),
         /affinity\.headerName: must be an HTTP header name .*\(got "x user"\)$/,
     ],
-    ["path without a leading slash", app({ mode: "none" }, { path: "web" }), /apps\[0\]\.path: must be a path starting with "\/"/],
+    [
+        "path without a leading slash",
+        app({ mode: "none" }, { path: "web" }),
+        /apps\[0\]\.path: must be a path starting with "\/"/,
+    ],
     [
         "unknown stack config key",
         { [APPS_KEY]: [{ name: "web" }], "istio-sticky:appz": [] },
         /istio-sticky:appz: unknown config key \(allowed: istio-sticky:mesh, istio-sticky:apps, istio-sticky:tls\)/,
     ],
-    ["unknown key inside an app", app({ mode: "none" }, { replica: 2 }), /apps\[0\]: unknown key "replica" \(allowed: name, namespace, replicas/],
-    ["unknown key inside the mesh", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { verison: "1.30.5" } }, /istio-sticky:mesh: unknown key "verison"/],
+    [
+        "unknown key inside an app",
+        app({ mode: "none" }, { replica: 2 }),
+        /apps\[0\]: unknown key "replica" \(allowed: name, namespace, replicas/,
+    ],
+    [
+        "unknown key inside the mesh",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { verison: "1.30.5" } },
+        /istio-sticky:mesh: unknown key "verison"/,
+    ],
     [
         "two apps with the same name",
         { [APPS_KEY]: [{ name: "web" }, { name: "web", path: "/other" }] },
@@ -112,14 +162,26 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     ["no apps", { [APPS_KEY]: [] }, /istio-sticky:apps: must list at least one app/],
     ["apps missing", {}, /istio-sticky:apps: is required/],
-    ["Istio 1.30.0", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0" } }, /mesh\.version: 1\.30\.0 must not be used: .*istio\/istio#60312/],
-    ["Istio 1.30.0 as a release candidate", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0-rc.1" } }, /1\.30\.0-rc\.1 must not be used/],
+    [
+        "Istio 1.30.0",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0" } },
+        /mesh\.version: 1\.30\.0 must not be used: .*istio\/istio#60312/,
+    ],
+    [
+        "Istio 1.30.0 as a release candidate",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.0-rc.1" } },
+        /1\.30\.0-rc\.1 must not be used/,
+    ],
     [
         "Istio past its end of life",
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.29.4" } },
         /mesh\.version: Istio 1\.29 is past its end of life \(2026-10-15\): this package supports 1\.30 and 1\.31/,
     ],
-    ["Istio far too old", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.22.3" } }, /Istio 1\.22 is past its end of life: this package supports/],
+    [
+        "Istio far too old",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.22.3" } },
+        /Istio 1\.22 is past its end of life: this package supports/,
+    ],
     [
         "an Istio minor this package does not know yet",
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.32.0" } },
@@ -127,12 +189,18 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "Istio's retired chart bucket",
-        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "https://istio-release.storage.googleapis.com/charts" } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { chartRepository: "https://istio-release.storage.googleapis.com/charts" },
+        },
         /mesh\.chartRepository: names istio-release\.storage\.googleapis\.com, which is retired: .*2026-12-08 15:00 UTC.*; use https:\/\/blob\.istio\.io\/istio-release\/charts instead/,
     ],
     [
         "the same bucket by its path-style URL",
-        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { chartRepository: "https://storage.googleapis.com/istio-release/charts" } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { chartRepository: "https://storage.googleapis.com/istio-release/charts" },
+        },
         /mesh\.chartRepository: names istio-release\.storage\.googleapis\.com, which is retired/,
     ],
     [
@@ -150,7 +218,11 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "registry.istio.io/release" } },
         /mesh\.hub: names registry\.istio\.io, which is retired: .*; use docker\.io\/istio instead/,
     ],
-    ["a regional gcr.io hub", { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "eu.gcr.io/istio-release" } }, /mesh\.hub: names gcr\.io\/istio-release/],
+    [
+        "a regional gcr.io hub",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "eu.gcr.io/istio-release" } },
+        /mesh\.hub: names gcr\.io\/istio-release/,
+    ],
     [
         "an image hub with a scheme",
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { hub: "https://docker.io/istio" } },
@@ -158,7 +230,10 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "a retired image among the Helm values",
-        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { values: { istiod: { pilot: { image: "gcr.io/istio-release/pilot:1.31.1" } } } } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { values: { istiod: { pilot: { image: "gcr.io/istio-release/pilot:1.31.1" } } } },
+        },
         /mesh\.values\.istiod\.pilot\.image: "gcr\.io\/istio-release\/pilot:1\.31\.1" names gcr\.io\/istio-release, which is retired: .*; use images from docker\.io\/istio, charts from https:\/\/blob\.istio\.io\/istio-release\/charts instead/,
     ],
     [
@@ -173,7 +248,10 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "a Gateway API CRD mirror over plain HTTP",
-        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gatewayApiCrdsRepository: "http://mirror.example.com/gateway-api" } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { gatewayApiCrdsRepository: "http://mirror.example.com/gateway-api" },
+        },
         /mesh\.gatewayApiCrdsRepository: must be an https:\/\/ URL without a trailing slash \(http:\/\/ only on loopback\)/,
     ],
     [
@@ -183,12 +261,18 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "a cert-manager version without its v",
-        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "1.21.2" } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "1.21.2" },
+        },
         /tls\.certManagerVersion: must be a cert-manager version such as "v1\.21\.2" \(got "1\.21\.2"\)$/m,
     ],
     [
         "cert-manager older than the one this package tests",
-        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "v1.19.4" } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: { enabled: true, hosts: ["w.example.com"], certManagerVersion: "v1.19.4" },
+        },
         /tls\.certManagerVersion: must be v1\.21\.0 or newer: .*installCertManager: false/,
     ],
     [
@@ -211,21 +295,48 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         app({ mode: "persistentCookie", cookie: { name: "s", path: "/web" } }),
         /cookie\.path: must be "\/": Istio reads "<cookie>:<path>" from a Service label/,
     ],
-    ["app port the sidecar uses", app({ mode: "none" }, { port: 15001 }), /apps\[0\]\.port: must not be one of the ports the Istio sidecar uses/],
-    ["app in istio-system", app({ mode: "none" }, { namespace: "istio-system" }), /apps\[0\]\.namespace: "istio-system" is reserved/],
-    ["app in the gateway namespace", app({ mode: "none" }, { namespace: "istio-ingress" }), /apps\[0\]\.namespace: "istio-ingress" is the gateway's namespace/],
+    [
+        "app port the sidecar uses",
+        app({ mode: "none" }, { port: 15001 }),
+        /apps\[0\]\.port: must not be one of the ports the Istio sidecar uses/,
+    ],
+    [
+        "app in istio-system",
+        app({ mode: "none" }, { namespace: "istio-system" }),
+        /apps\[0\]\.namespace: "istio-system" is reserved/,
+    ],
+    [
+        "app in the gateway namespace",
+        app({ mode: "none" }, { namespace: "istio-ingress" }),
+        /apps\[0\]\.namespace: "istio-ingress" is the gateway's namespace/,
+    ],
     ["apps given as text", { [APPS_KEY]: "web" }, /istio-sticky:apps: must be a structured value/],
     [
         "direct routing without a pod CIDR",
         app({ mode: "none" }, { direct: { enabled: true } }),
         /apps\[0\]\.direct\.podCidr: is required when direct routing is enabled: .*open proxy/,
     ],
-    ["a pod CIDR that is not one", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0" } }), /direct\.podCidr: must be an IPv4 CIDR/],
-    ["a pod CIDR wider than /8", app({ mode: "none" }, { direct: { enabled: true, podCidr: "0.0.0.0/0" } }), /direct\.podCidr: must be \/8 or narrower/],
-    ["a pod CIDR with host bits", app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.1.0/16" } }), /direct\.podCidr: must be a network address/],
+    [
+        "a pod CIDR that is not one",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0" } }),
+        /direct\.podCidr: must be an IPv4 CIDR/,
+    ],
+    [
+        "a pod CIDR wider than /8",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "0.0.0.0/0" } }),
+        /direct\.podCidr: must be \/8 or narrower/,
+    ],
+    [
+        "a pod CIDR with host bits",
+        app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.1.0/16" } }),
+        /direct\.podCidr: must be a network address/,
+    ],
     [
         "the original-destination header as opt-in",
-        app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", header: "x-envoy-original-dst-host" } }),
+        app(
+            { mode: "none" },
+            { direct: { enabled: true, podCidr: "10.0.0.0/8", header: "x-envoy-original-dst-host" } },
+        ),
         /direct\.header: must differ from x-envoy-original-dst-host/,
     ],
     [
@@ -259,7 +370,11 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         app({ mode: "none" }, { replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 4 } }),
         /apps\[0\]\.replicas: must be left out when autoscaling is set/,
     ],
-    ["a match without headers", app({ mode: "none" }, { match: { headers: {} } }), /match\.headers: must name at least one header/],
+    [
+        "a match without headers",
+        app({ mode: "none" }, { match: { headers: {} } }),
+        /match\.headers: must name at least one header/,
+    ],
     [
         "a match on a header name with a colon",
         app({ mode: "none" }, { match: { headers: { "Tar:get": "a" } } }),
@@ -308,7 +423,10 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "an invalid ACME email",
-        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "ops" } } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "ops" } },
+        },
         /istio-sticky:tls\.acme\.email: must be an email address/,
     ],
     [
@@ -328,13 +446,22 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         "ACME with an HTTPS redirect",
         {
             [APPS_KEY]: [{ name: "web" }],
-            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" }, httpsRedirect: true },
+            [TLS_KEY]: {
+                enabled: true,
+                issuer: "acme",
+                hosts: ["a.example.com"],
+                acme: { email: "o@example.com" },
+                httpsRedirect: true,
+            },
         },
         /istio-sticky:tls\.httpsRedirect: cannot be true with issuer "acme": HTTP-01 challenges/,
     ],
     [
         "ACME with a wildcard host",
-        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["*.example.com"], acme: { email: "o@example.com" } } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["*.example.com"], acme: { email: "o@example.com" } },
+        },
         /istio-sticky:tls\.hosts\[0\]: cannot be a wildcard with ACME HTTP-01/,
     ],
     [
@@ -344,7 +471,10 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "ACME settings with a self-signed issuer",
-        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], acme: { email: "o@example.com" } } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [TLS_KEY]: { enabled: true, hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+        },
         /istio-sticky:tls\.acme: is not used by issuer "selfSigned"/,
     ],
     [
@@ -354,16 +484,28 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "a TLS host no route serves",
-        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { hosts: ["a.example.com"] } }, [TLS_KEY]: { enabled: true, hosts: ["b.example.com"] } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { gateway: { hosts: ["a.example.com"] } },
+            [TLS_KEY]: { enabled: true, hosts: ["b.example.com"] },
+        },
         /istio-sticky:tls\.hosts\[0\]: "b\.example\.com" is not among the gateway's hosts/,
     ],
-    ["an unknown TLS key", { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enable: true } }, /istio-sticky:tls: unknown key "enable"/],
+    [
+        "an unknown TLS key",
+        { [APPS_KEY]: [{ name: "web" }], [TLS_KEY]: { enable: true } },
+        /istio-sticky:tls: unknown key "enable"/,
+    ],
     [
         "a Secure cookie with TLS off",
         app({ mode: "cookie", cookie: { name: "c", ttl: "1s", attributes: [{ name: "Secure" }] } }),
         /affinity\.cookie\.attributes\[0\]: "Secure" contradicts TLS being off \(istio-sticky:tls\.enabled\)/,
     ],
-    ["strictMtls that is not a boolean", app({ mode: "none" }, { strictMtls: "yes" }), /apps\[0\]\.strictMtls: must be true or false/],
+    [
+        "strictMtls that is not a boolean",
+        app({ mode: "none" }, { strictMtls: "yes" }),
+        /apps\[0\]\.strictMtls: must be true or false/,
+    ],
     [
         "a direct client range that is not a CIDR",
         app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.0.0.0/8", allowedClients: ["203.0.113.7"] } }),
@@ -372,17 +514,29 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     // Accepted once, though each breaks at deploy time or routes wrong.
     [
         "the direct header equal to the affinity header",
-        app({ mode: "header", headerName: "x-user" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-user" } }),
+        app(
+            { mode: "header", headerName: "x-user" },
+            { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-user" } },
+        ),
         /apps\[0\]\.direct\.header: must differ from affinity\.headerName \("x-user"\): .*403/,
     ],
     [
         "the direct header equal to the persistent header",
-        app({ mode: "persistentHeader", headerName: "x-pod" }, { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-pod" } }),
+        app(
+            { mode: "persistentHeader", headerName: "x-pod" },
+            { direct: { enabled: true, podCidr: "10.244.0.0/16", header: "x-pod" } },
+        ),
         /direct\.header: must differ from affinity\.headerName/,
     ],
     [
         "the direct header equal to the app's match header",
-        app({ mode: "none" }, { match: { headers: { target: "a" } }, direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" } }),
+        app(
+            { mode: "none" },
+            {
+                match: { headers: { target: "a" } },
+                direct: { enabled: true, podCidr: "10.244.0.0/16", header: "target" },
+            },
+        ),
         /apps\[0\]\.direct\.header: must differ from match\.headers\.target/,
     ],
     [
@@ -425,7 +579,11 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { labels: {} } } },
         /mesh\.gateway\.labels: must hold at least one label/,
     ],
-    ["an app in default", app({ mode: "none" }, { namespace: "default" }), /apps\[0\]\.namespace: "default" is reserved \(labelling it for sidecar injection/],
+    [
+        "an app in default",
+        app({ mode: "none" }, { namespace: "default" }),
+        /apps\[0\]\.namespace: "default" is reserved \(labelling it for sidecar injection/,
+    ],
     [
         "an app in a kube-* namespace",
         app({ mode: "none" }, { namespace: "kube-extra" }),
@@ -476,7 +634,11 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         app({ mode: "cookie", cookie: { name: "c", ttl: "2562048h" } }),
         /affinity\.cookie\.ttl: must be at most 2562047h \(Istio parses durations with Go's time\.ParseDuration/,
     ],
-    ["an image without a tag", app({ mode: "none" }, { image: "nginx" }), /apps\[0\]\.image: must name a tag or a digest/],
+    [
+        "an image without a tag",
+        app({ mode: "none" }, { image: "nginx" }),
+        /apps\[0\]\.image: must name a tag or a digest/,
+    ],
     [
         "an image on a registry port without a tag",
         app({ mode: "none" }, { image: "registry.local:5000/team/app" }),
@@ -484,12 +646,18 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
     ],
     [
         "externalTrafficPolicy Cluster under a direct-routing guard",
-        { [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }], [MESH_KEY]: { gateway: { externalTrafficPolicy: "Cluster" } } },
+        {
+            [APPS_KEY]: [{ name: "web", direct: { enabled: true, podCidr: "10.244.0.0/16" } }],
+            [MESH_KEY]: { gateway: { externalTrafficPolicy: "Cluster" } },
+        },
         /mesh\.gateway\.externalTrafficPolicy: "Cluster" hides client addresses .*would admit everyone/,
     ],
     [
         "externalTrafficPolicy on a ClusterIP gateway",
-        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { serviceType: "ClusterIP", externalTrafficPolicy: "Local" } } },
+        {
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { gateway: { serviceType: "ClusterIP", externalTrafficPolicy: "Local" } },
+        },
         /mesh\.gateway\.externalTrafficPolicy: applies to NodePort and LoadBalancer Services only/,
     ],
     [
@@ -540,7 +708,9 @@ describe("settings/validate", () => {
         for (const [what, config, message] of BAD_INPUTS) {
             const problem = problemsOf(config).find((p) => message.test(p))!;
             const given = /\(got [^)]|"[^"]*"|\{"|\(\d+ > \d+\)/.test(problem);
-            const missing = /: is required|must list at least one host when|not read: its namespace/.test(problem) || /: unknown (config )?key/.test(problem);
+            const missing =
+                /: is required|must list at least one host when|not read: its namespace/.test(problem) ||
+                /: unknown (config )?key/.test(problem);
             if (!given && !missing) unquoted.push(`${what}: ${problem}`);
         }
         assert.deepEqual(unquoted, []);
@@ -563,13 +733,21 @@ describe("settings/validate", () => {
             'istio-sticky:apps[1].affinity.headerName: must be an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-) (got "X User")',
         ]);
         // A number that is no version, and a number out of range, are quoted as numbers.
-        assert.match(problemsOf(app({ mode: "none" }, { replicas: 0 })).join(), /must be a whole number of at least 1 \(and at most 1000\) \(got 0\)/);
+        assert.match(
+            problemsOf(app({ mode: "none" }, { replicas: 0 })).join(),
+            /must be a whole number of at least 1 \(and at most 1000\) \(got 0\)/,
+        );
     });
 
     it("takes header names in any case and lower-cases them, as Envoy compares them", () => {
         const { value } = parseStackConfig({
             [APPS_KEY]: [
-                { name: "a", path: "/p", affinity: { mode: "header", headerName: "X-User" }, match: { headers: { "X-Target": "blue" } } },
+                {
+                    name: "a",
+                    path: "/p",
+                    affinity: { mode: "header", headerName: "X-User" },
+                    match: { headers: { "X-Target": "blue" } },
+                },
                 {
                     name: "b",
                     path: "/p",
@@ -618,16 +796,29 @@ describe("settings/validate", () => {
         });
         assert.equal(value.mesh.chartRepository, "https://blob.istio.io/istio-release/charts");
         assert.equal(value.mesh.hub, "docker.io/istio");
-        assert.equal(value.mesh.gatewayApiCrdsRepository, "https://github.com/kubernetes-sigs/gateway-api/releases/download");
+        assert.equal(
+            value.mesh.gatewayApiCrdsRepository,
+            "https://github.com/kubernetes-sigs/gateway-api/releases/download",
+        );
         const [web] = value.apps;
         assert.deepEqual(
-            { ns: web.namespace, path: web.path, replicas: web.replicas, port: web.port, target: web.target, mode: web.affinity.mode },
+            {
+                ns: web.namespace,
+                path: web.path,
+                replicas: web.replicas,
+                port: web.port,
+                target: web.target,
+                mode: web.affinity.mode,
+            },
             { ns: "web", path: "/web", replicas: 3, port: 8080, target: "web", mode: AffinityMode.None },
         );
     });
 
     it("derives gateway labels from the release name, as the gateway chart does", () => {
-        const { value } = parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { gateway: { name: "istio-ingress", namespace: "edge" } } });
+        const { value } = parseStackConfig({
+            [APPS_KEY]: [{ name: "web" }],
+            [MESH_KEY]: { gateway: { name: "istio-ingress", namespace: "edge" } },
+        });
         assert.deepEqual(value.mesh.gateway.labels, { app: "istio-ingress", istio: "ingress" });
     });
 
@@ -668,14 +859,21 @@ describe("settings/validate", () => {
 
     it("warns that clients behind a proxy share the cookie Envoy sets, which Envoy derives from the connection", () => {
         const config = (numTrustedProxies: number, cookie: Record<string, unknown>) =>
-            parseStackConfig({ [APPS_KEY]: [{ name: "a", affinity: { mode: "cookie", cookie } }], [MESH_KEY]: { gateway: { numTrustedProxies } } });
+            parseStackConfig({
+                [APPS_KEY]: [{ name: "a", affinity: { mode: "cookie", cookie } }],
+                [MESH_KEY]: { gateway: { numTrustedProxies } },
+            });
         const behind = config(1, { name: "c", ttl: "60s" }).warnings;
         assert.equal(behind.length, 1);
         assert.match(
             behind[0],
             /apps\[0\]\.affinity\.cookie\.ttl: Envoy derives the "c" cookie it sets from the client connection.*numTrustedProxies.*same pod/,
         );
-        assert.deepEqual(config(0, { name: "c", ttl: "60s" }).warnings, [], "no proxy in front: each client has its own connection");
+        assert.deepEqual(
+            config(0, { name: "c", ttl: "60s" }).warnings,
+            [],
+            "no proxy in front: each client has its own connection",
+        );
         assert.doesNotMatch(config(1, { name: "c" }).warnings.join("\n"), /derives/, "the app sets the cookie");
     });
 
@@ -694,7 +892,9 @@ describe("settings/validate", () => {
     });
 
     it("leaves replicas to the autoscaler and warns once about hash policies that scale", () => {
-        const { value, warnings } = parseStackConfig(app({ mode: "header", headerName: "x-user" }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }));
+        const { value, warnings } = parseStackConfig(
+            app({ mode: "header", headerName: "x-user" }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }),
+        );
         assert.equal(value.apps[0].replicas, undefined);
         assert.equal(value.apps[0].autoscaling!.cpuUtilization, 80);
         assert.equal(warnings.length, 1);
@@ -702,7 +902,12 @@ describe("settings/validate", () => {
             warnings[0],
             /apps\[0\]\.autoscaling: with hash mode "header" each scale event moves sessions to other pods \(measured .*1\/N with maglev, 30–42 % with ring hash\).*persistentCookie or persistentHeader/,
         );
-        const persistent = parseStackConfig(app({ mode: "persistentCookie", cookie: { name: "p" } }, { autoscaling: { minReplicas: 2, maxReplicas: 6 } }));
+        const persistent = parseStackConfig(
+            app(
+                { mode: "persistentCookie", cookie: { name: "p" } },
+                { autoscaling: { minReplicas: 2, maxReplicas: 6 } },
+            ),
+        );
         assert.deepEqual(persistent.warnings, []);
         const single = parseStackConfig(app({ mode: "none" }, { autoscaling: { minReplicas: 1, maxReplicas: 3 } }));
         assert.match(single.warnings[0], /minReplicas is 1: the PodDisruptionBudget .*blocks node drains/);
@@ -710,8 +915,15 @@ describe("settings/validate", () => {
 
     it("fills in a maglev table size, which istiod's webhook requires", () => {
         const { value } = parseStackConfig(app({ mode: "header", headerName: "x-u", algorithm: "maglev" }));
-        assert.deepEqual([value.apps[0].affinity.algorithm, value.apps[0].affinity.maglevTableSize], [HashAlgorithm.Maglev, 65537]);
-        assert.equal(parseStackConfig(app({ mode: "header", headerName: "x-u", algorithm: "ringHash" })).value.apps[0].affinity.maglevTableSize, undefined);
+        assert.deepEqual(
+            [value.apps[0].affinity.algorithm, value.apps[0].affinity.maglevTableSize],
+            [HashAlgorithm.Maglev, 65537],
+        );
+        assert.equal(
+            parseStackConfig(app({ mode: "header", headerName: "x-u", algorithm: "ringHash" })).value.apps[0].affinity
+                .maglevTableSize,
+            undefined,
+        );
     });
 
     it("keeps settings of a feature that is explicitly off, and accepts what is valid at the edges", () => {
@@ -719,11 +931,22 @@ describe("settings/validate", () => {
             [APPS_KEY]: [{ name: "web", direct: { enabled: false, podCidr: "10.244.0.0/16" } }],
             [TLS_KEY]: { enabled: false, hosts: ["w.example.com"] },
         }).value;
-        assert.deepEqual([off.apps[0].direct.enabled, off.apps[0].direct.podCidr, off.tls.enabled], [false, "10.244.0.0/16", false]);
+        assert.deepEqual(
+            [off.apps[0].direct.enabled, off.apps[0].direct.podCidr, off.tls.enabled],
+            [false, "10.244.0.0/16", false],
+        );
         const edges = parseStackConfig({
             [APPS_KEY]: [
-                { name: "a", image: "registry.local:5000/team/app:1.2", affinity: { mode: "cookie", cookie: { name: "c", ttl: "2562047h" } } },
-                { name: "b", image: `ghcr.io/acme/app@sha256:${"a".repeat(64)}`, direct: { enabled: true, podCidr: "100.64.0.0/10" } },
+                {
+                    name: "a",
+                    image: "registry.local:5000/team/app:1.2",
+                    affinity: { mode: "cookie", cookie: { name: "c", ttl: "2562047h" } },
+                },
+                {
+                    name: "b",
+                    image: `ghcr.io/acme/app@sha256:${"a".repeat(64)}`,
+                    direct: { enabled: true, podCidr: "100.64.0.0/10" },
+                },
             ],
             [MESH_KEY]: {
                 chartRepository: "oci://ghcr.io/istio/release/charts",
@@ -732,20 +955,35 @@ describe("settings/validate", () => {
                 gateway: { labels: { "example.com/tier": "edge", istio: "edge" } },
             },
         }).value;
-        assert.deepEqual([edges.mesh.chartRepository, edges.mesh.hub], ["oci://ghcr.io/istio/release/charts", "registry.local:5000/mirror/istio"]);
+        assert.deepEqual(
+            [edges.mesh.chartRepository, edges.mesh.hub],
+            ["oci://ghcr.io/istio/release/charts", "registry.local:5000/mirror/istio"],
+        );
         // A mirror on this machine may serve plain HTTP (loopback only).
-        const local = { chartRepository: "http://127.0.0.1:8879/charts", gatewayApiCrdsRepository: "http://localhost:8879/gateway-api", hub: "localhost:5000" };
+        const local = {
+            chartRepository: "http://127.0.0.1:8879/charts",
+            gatewayApiCrdsRepository: "http://localhost:8879/gateway-api",
+            hub: "localhost:5000",
+        };
         assert.deepEqual(
             parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: local }).value.mesh.gatewayApiCrdsRepository,
             local.gatewayApiCrdsRepository,
         );
         assert.equal(edges.apps[1].direct.podCidr, "100.64.0.0/10");
         // kubernetes:context and other projects' keys that do not look like ours are left alone.
-        assert.doesNotThrow(() => parseStackConfig({ [APPS_KEY]: [{ name: "web" }], "kubernetes:context": "kind-kind", "aws:region": "eu-west-1" }));
+        assert.doesNotThrow(() =>
+            parseStackConfig({
+                [APPS_KEY]: [{ name: "web" }],
+                "kubernetes:context": "kind-kind",
+                "aws:region": "eu-west-1",
+            }),
+        );
     });
 
     it("keeps direct routing off unless asked, with its defaults", () => {
-        const { value } = parseStackConfig(app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }));
+        const { value } = parseStackConfig(
+            app({ mode: "none" }, { direct: { enabled: true, podCidr: "10.244.0.0/16" } }),
+        );
         assert.deepEqual(value.apps[0].direct, {
             enabled: true,
             allowedClients: ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
@@ -758,18 +996,39 @@ describe("settings/validate", () => {
 
     it("gives Envoy-set cookies Secure, HttpOnly and SameSite=Lax when TLS is on, once", () => {
         const config = {
-            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "60s", attributes: [{ name: "samesite", value: "Strict" }] } } }],
+            [APPS_KEY]: [
+                {
+                    name: "web",
+                    affinity: {
+                        mode: "cookie",
+                        cookie: { name: "c", ttl: "60s", attributes: [{ name: "samesite", value: "Strict" }] },
+                    },
+                },
+            ],
             [TLS_KEY]: { enabled: true, hosts: ["web.example.com"] },
         };
         const { value, warnings } = parseStackConfig(config);
-        assert.deepEqual(value.apps[0].affinity.cookie!.attributes, [{ name: "samesite", value: "Strict" }, { name: "Secure" }, { name: "HttpOnly" }]);
+        assert.deepEqual(value.apps[0].affinity.cookie!.attributes, [
+            { name: "samesite", value: "Strict" },
+            { name: "Secure" },
+            { name: "HttpOnly" },
+        ]);
         assert.deepEqual(warnings, []);
-        assert.deepEqual(parseStackConfig({ ...config, [APPS_KEY]: value.apps, [TLS_KEY]: value.tls }).value, value, "applying it twice changes nothing");
+        assert.deepEqual(
+            parseStackConfig({ ...config, [APPS_KEY]: value.apps, [TLS_KEY]: value.tls }).value,
+            value,
+            "applying it twice changes nothing",
+        );
         assert.equal(value.tls.httpsRedirect, true);
         assert.equal(
             parseStackConfig({
                 [APPS_KEY]: [{ name: "web" }],
-                [TLS_KEY]: { enabled: true, issuer: "acme", hosts: ["a.example.com"], acme: { email: "o@example.com" } },
+                [TLS_KEY]: {
+                    enabled: true,
+                    issuer: "acme",
+                    hosts: ["a.example.com"],
+                    acme: { email: "o@example.com" },
+                },
             }).value.tls.httpsRedirect,
             false,
         );
@@ -780,7 +1039,10 @@ describe("settings/validate", () => {
             [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentCookie", cookie: { name: "p" } } }],
             [TLS_KEY]: { enabled: true, hosts: ["w.example.com"] },
         });
-        assert.match(persistent.warnings[0], /Istio sets the persistent-session cookie "p" without Secure, HttpOnly or SameSite/);
+        assert.match(
+            persistent.warnings[0],
+            /Istio sets the persistent-session cookie "p" without Secure, HttpOnly or SameSite/,
+        );
     });
 
     it("matches TLS hosts against the gateway's host patterns", () => {
