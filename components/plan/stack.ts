@@ -202,139 +202,202 @@ export interface PlanOptions {
 /** The key of a stack's object that creates app namespace `ns`. */
 const namespaceKey = (name: string, ns: string) => `${name}-ns-${ns}`;
 
+/** A plan while its phases fill it, with what every phase reads. */
+interface Draft {
+    /** The StickySessions component's name: every key starts with it. */
+    name: string;
+    stack: StackSettings;
+    /** The mesh as the stack installs it (meshForStack). */
+    mesh: MeshSettings;
+    /** The keys of the mesh's objects when the stack installs Istio. */
+    installed?: ReturnType<typeof meshKeys>;
+    /** The demo script's ConfigMap, as apps mount it. */
+    script: ReturnType<typeof demoScriptRef>;
+    demoAppSource: string;
+    /** The key that makes each app namespace exist or enrols it, where the stack owns one. */
+    namespaceKeys: Map<string, string>;
+    components: PlannedComponent[];
+    objects: PlannedObject[];
+    reads: PlannedRead[];
+}
+
+const isAmbient = (draft: Draft) => draft.mesh.dataplane === Dataplane.Ambient;
+
+/** The waypoint an app's traffic goes through: in ambient, for the modes only a waypoint applies. */
+const waypointFor = (draft: Draft, app: AppSettings) =>
+    isAmbient(draft) && needsWaypoint(app.affinity.mode) ? WAYPOINT_NAME : undefined;
+
+const tlsOwner = (draft: Draft) => `${draft.name}-tls`;
+
+/** Adds an object the StickySessions component itself owns. */
+function own(draft: Draft, key: string, object: K8sObject, dependsOn: string[] = [], patch = false): void {
+    draft.objects.push({ key, owner: draft.name, object, dependsOn, ...(patch ? { patch } : {}) });
+}
+
+/** Adds the objects and reads of a child component's part. */
+function add(draft: Draft, part: { objects: PlannedObject[]; reads: PlannedRead[] }): void {
+    draft.objects.push(...part.objects);
+    draft.reads.push(...part.reads);
+}
+
+/** Mesh: the IstioMesh component and its releases, when the stack installs Istio. */
+function planMesh(draft: Draft): void {
+    const owner = `${draft.name}-mesh`;
+    const layout = meshLayout(draft.mesh);
+    if (!draft.mesh.install) return;
+    draft.installed = meshKeys(owner, layout);
+    draft.components.push({ key: owner, type: ComponentType.IstioMesh, parent: draft.name });
+    const persistentSessions = needsPersistentSessions(draft.stack.apps);
+    add(draft, fillPart(meshPart(owner, layout), { mesh: draft.mesh, persistentSessions }));
+}
+
+/** TLS: the GatewayTls component (cert-manager, issuer, certificate), when the stack asks for TLS. */
+function planTls(draft: Draft): void {
+    const { tls } = draft.stack;
+    const { mesh, installed } = draft;
+    if (!tls.enabled) return;
+    draft.components.push({ key: tlsOwner(draft), type: ComponentType.GatewayTls, parent: draft.name });
+    const gatewayApi = mesh.gateway.api === IngressApi.GatewayApi;
+    const part = tlsPart(
+        tlsOwner(draft),
+        { installCertManager: tls.installCertManager },
+        {
+            certificate: installed ? [installed.gatewayNamespace] : [],
+            certManager:
+                gatewayApi && tls.issuer === TlsIssuer.Acme && installed?.gatewayApiCrds
+                    ? [installed.gatewayApiCrds]
+                    : [],
+        },
+    );
+    const solverGateway = gatewayApi ? { name: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace } : undefined;
+    add(
+        draft,
+        fillPart(part, { tls, gatewayNamespace: mesh.gateway.namespace, ...(solverGateway ? { solverGateway } : {}) }),
+    );
+}
+
 /**
- * The whole plan of a stack. Keys depend only on what they name (the component
- * name, an app's name, a namespace, a path), never on the order of apps, so
- * adding, removing or reordering apps leaves every other key as it was.
+ * Namespaces: each app namespace created and enrolled in the mesh, with the demo script and the
+ * waypoint where its apps need them. A namespace of existing Services is theirs: it is only
+ * labelled for the mesh, when the apps ask for it.
  */
-export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
-    const name = options.name ?? DEFAULT_STACK_NAME;
-    const { apps, tls } = stack;
-    const mesh = meshForStack(stack);
-    const objects: PlannedObject[] = [];
-    const reads: PlannedRead[] = [];
-    const components: PlannedComponent[] = [{ key: name, type: ComponentType.StickySessions }];
-    const add = (part: { objects: PlannedObject[]; reads: PlannedRead[] }) => {
-        objects.push(...part.objects);
-        reads.push(...part.reads);
-    };
-    const own = (key: string, object: K8sObject, dependsOn: string[] = [], patch = false) =>
-        objects.push({ key, owner: name, object, dependsOn, ...(patch ? { patch } : {}) });
-
-    const meshOwner = `${name}-mesh`;
-    const layout = meshLayout(mesh);
-    const installed = mesh.install ? meshKeys(meshOwner, layout) : undefined;
-    if (installed) {
-        components.push({ key: meshOwner, type: ComponentType.IstioMesh, parent: name });
-        add(fillPart(meshPart(meshOwner, layout), { mesh, persistentSessions: needsPersistentSessions(apps) }));
-    }
-    const tlsOwner = `${name}-tls`;
-    if (tls.enabled) {
-        components.push({ key: tlsOwner, type: ComponentType.GatewayTls, parent: name });
-        const gatewayApi = mesh.gateway.api === IngressApi.GatewayApi;
-        const part = tlsPart(
-            tlsOwner,
-            { installCertManager: tls.installCertManager },
-            {
-                certificate: installed ? [installed.gatewayNamespace] : [],
-                certManager:
-                    gatewayApi && tls.issuer === TlsIssuer.Acme && installed?.gatewayApiCrds
-                        ? [installed.gatewayApiCrds]
-                        : [],
-            },
-        );
-        const solverGateway = gatewayApi ? { name: SHARED_GATEWAY_NAME, namespace: mesh.gateway.namespace } : undefined;
-        add(
-            fillPart(part, {
-                tls,
-                gatewayNamespace: mesh.gateway.namespace,
-                ...(solverGateway ? { solverGateway } : {}),
-            }),
-        );
-    }
-
-    const namespaces = [...new Set(apps.map((a) => a.namespace))];
+function planNamespaces(draft: Draft): void {
+    const { name, mesh, installed } = draft;
+    const apps = draft.stack.apps;
     const scriptNamespaces = new Set(apps.filter(runsDemoApp).map((a) => a.namespace));
-    const script = demoScriptRef(DEMO_SCRIPT_CONFIGMAP, options.demoAppSource);
-    const ambient = mesh.dataplane === Dataplane.Ambient;
-    const waypointFor = (app: AppSettings) => (ambient && needsWaypoint(app.affinity.mode) ? WAYPOINT_NAME : undefined);
-    const waypointNamespaces = new Set(apps.filter(waypointFor).map((a) => a.namespace));
-    const enrolment = ambient ? { ambient: true } : { injection: true, revision: mesh.revision };
-    // A namespace of existing Services is theirs: it is only labelled for the mesh, when the apps ask for it.
+    const waypointNamespaces = new Set(apps.filter((a) => waypointFor(draft, a)).map((a) => a.namespace));
+    const enrolment = isAmbient(draft) ? { ambient: true } : { injection: true, revision: mesh.revision };
     const existing = new Map(apps.filter((a) => a.service).map((a) => [a.namespace, a.service!.enrolNamespace]));
-    const namespaceKeys = new Map<string, string>();
-    for (const ns of namespaces) {
+    for (const ns of new Set(apps.map((a) => a.namespace))) {
         const key = namespaceKey(name, ns);
         const enrol = existing.get(ns);
-        if (enrol === undefined) own(key, buildNamespace(ns, enrolment));
-        else if (enrol) own(key, buildNamespaceEnrolment(ns, enrolment), [], true);
-        if (enrol !== false) namespaceKeys.set(ns, key);
-        const inNamespace = namespaceKeys.has(ns) ? [key] : [];
+        if (enrol === undefined) own(draft, key, buildNamespace(ns, enrolment));
+        else if (enrol) own(draft, key, buildNamespaceEnrolment(ns, enrolment), [], true);
+        if (enrol !== false) draft.namespaceKeys.set(ns, key);
+        const inNamespace = draft.namespaceKeys.has(ns) ? [key] : [];
         if (scriptNamespaces.has(ns))
-            own(`${name}-demo-app-${ns}`, buildDemoScript(script, ns, options.demoAppSource), inNamespace);
+            own(draft, `${name}-demo-app-${ns}`, buildDemoScript(draft.script, ns, draft.demoAppSource), inNamespace);
         if (waypointNamespaces.has(ns)) {
             const waypoint = buildWaypoint(ns);
-            own(`${name}-waypoint-${ns}`, waypoint, [...inNamespace, ...meshWaits(waypoint, installed)]);
+            own(draft, `${name}-waypoint-${ns}`, waypoint, [...inNamespace, ...meshWaits(waypoint, installed)]);
         }
     }
+}
+
+/**
+ * Gateway: the shared listeners (with TLS, of use once the certificate exists), and the
+ * gateway Service read when Istio is already installed.
+ */
+function planGateway(draft: Draft): void {
+    const { name, mesh, installed } = draft;
+    const { tls } = draft.stack;
     const gateway = buildSharedGateway(mesh, tls);
-    // With TLS the HTTPS server is of use once its certificate exists.
-    own(`${name}-gateway`, gateway, [
+    own(draft, `${name}-gateway`, gateway, [
         ...meshWaits(gateway, installed),
         ...(installed ? [installed.gatewayNamespace] : []),
-        ...(tls.enabled ? [tlsKeys(tlsOwner).certificate] : []),
+        ...(tls.enabled ? [tlsKeys(tlsOwner(draft)).certificate] : []),
     ]);
-    if (!installed) {
-        reads.push({
-            key: `${name}-gateway-service`,
-            owner: name,
-            kind: ReadKind.GatewayService,
-            namespace: mesh.gateway.namespace,
-            service: mesh.gateway.name,
-            dependsOn: [],
-        });
-    }
+    if (installed) return;
+    draft.reads.push({
+        key: `${name}-gateway-service`,
+        owner: name,
+        kind: ReadKind.GatewayService,
+        namespace: mesh.gateway.namespace,
+        service: mesh.gateway.name,
+        dependsOn: [],
+    });
+}
 
-    for (const app of apps) {
+/** Apps: one StickyApp component each, with its workload (or existing Service) and policy. */
+function planApps(draft: Draft): void {
+    const { name, mesh, installed } = draft;
+    for (const app of draft.stack.apps) {
         const owner = `${name}-${app.name}`;
-        components.push({ key: owner, type: ComponentType.StickyApp, parent: name });
+        draft.components.push({ key: owner, type: ComponentType.StickyApp, parent: name });
         const refs = {
-            namespace: namespaceKeys.get(app.namespace),
+            namespace: draft.namespaceKeys.get(app.namespace),
             demoScript: runsDemoApp(app) ? `${name}-demo-app-${app.namespace}` : undefined,
             mesh: installed,
         };
-        const waypoint = waypointFor(app);
+        const waypoint = waypointFor(draft, app);
         const waypointVirtualService =
             waypoint !== undefined && istioLine(mesh.version).waypointHashNeedsVirtualService;
         const ctx = {
-            demoScript: runsDemoApp(app) ? script : undefined,
+            demoScript: runsDemoApp(app) ? draft.script : undefined,
             gatewayNamespace: mesh.gateway.namespace,
             gatewaySelector: mesh.gateway.labels,
             rootNamespace: ISTIO_SYSTEM_NAMESPACE,
-            ambient,
+            ambient: isAmbient(draft),
             revision: mesh.revision,
             waypoint,
             waypointVirtualService,
         };
-        add(fillPart(appPart(owner, appLayout(app, waypointVirtualService), refs), { app, ctx }));
+        add(draft, fillPart(appPart(owner, appLayout(app, waypointVirtualService), refs), { app, ctx }));
     }
+}
 
-    for (const route of buildGatewayRoutes(apps, mesh, tls)) {
-        const inNamespace = route.namespace ? namespaceKeys.get(route.namespace) : undefined;
-        const where = route.namespace
-            ? inNamespace
-                ? [inNamespace]
-                : []
-            : installed
-              ? [installed.gatewayNamespace]
-              : [];
-        own(`${name}-${route.name}`, route.object, [...where, ...meshWaits(route.object, installed)]);
+/** Routes: the gateway's routes to the apps, each in its namespace once that exists. */
+function planRoutes(draft: Draft): void {
+    const { name, mesh, installed } = draft;
+    for (const route of buildGatewayRoutes(draft.stack.apps, mesh, draft.stack.tls)) {
+        const namespace = route.namespace ? draft.namespaceKeys.get(route.namespace) : installed?.gatewayNamespace;
+        own(draft, `${name}-${route.name}`, route.object, [
+            ...(namespace ? [namespace] : []),
+            ...meshWaits(route.object, installed),
+        ]);
     }
+}
+
+/**
+ * The whole plan of a stack, built in phases: mesh, TLS, namespaces, gateway, apps, routes.
+ * Keys depend only on what they name (the component name, an app's name, a namespace, a path),
+ * never on the order of apps, so adding, removing or reordering apps leaves every other key as
+ * it was.
+ */
+export function buildPlan(stack: StackSettings, options: PlanOptions): Plan {
+    const name = options.name ?? DEFAULT_STACK_NAME;
+    const draft: Draft = {
+        name,
+        stack,
+        mesh: meshForStack(stack),
+        script: demoScriptRef(DEMO_SCRIPT_CONFIGMAP, options.demoAppSource),
+        demoAppSource: options.demoAppSource,
+        namespaceKeys: new Map(),
+        components: [{ key: name, type: ComponentType.StickySessions }],
+        objects: [],
+        reads: [],
+    };
+    planMesh(draft);
+    planTls(draft);
+    planNamespaces(draft);
+    planGateway(draft);
+    planApps(draft);
+    planRoutes(draft);
     return {
-        settings: { ...stack, mesh },
-        components,
-        objects,
-        reads,
-        meshRequirements: mesh.install ? [] : meshRequirements(mesh, apps, tls),
+        settings: { ...stack, mesh: draft.mesh },
+        components: draft.components,
+        objects: draft.objects,
+        reads: draft.reads,
+        meshRequirements: draft.mesh.install ? [] : meshRequirements(draft.mesh, stack.apps, stack.tls),
     };
 }
