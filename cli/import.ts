@@ -11,7 +11,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { SettingsError } from "../components/settings/validate";
 import { validateStackFile } from "./import/config";
-import { ImportedStack, ImportError, importStack } from "./import/ingresses";
+import { ImportedStack, importStack } from "./import/ingresses";
+import { ImportError } from "./import/mapping";
 import { InputError, readInput, Source } from "./import/input";
 import { writeReport } from "./import/report";
 
