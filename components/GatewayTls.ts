@@ -8,7 +8,7 @@ import { GATEWAY_TLS_SECRET, issuerName } from "./manifests/tls";
 import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
 import type { AcmeArgs, Agree, Check, Plain, TlsArgs } from "./args";
-import { handoffOf } from "./handoff";
+import type { Handoff, NoArgs } from "./handoff";
 
 export interface GatewayTlsArgs {
     /** The certificate's names. */
@@ -72,8 +72,15 @@ export class GatewayTls extends pulumi.ComponentResource {
         return internals.get(this)!.certManager;
     }
 
-    constructor(name: string, args: GatewayTlsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const handoff = handoffOf(args);
+    constructor(name: string, args: GatewayTlsArgs, opts?: pulumi.ComponentResourceOptions);
+    /** @internal StickySessions hands the component its part of the stack's plan. */
+    constructor(name: string, args: NoArgs, opts: pulumi.ComponentResourceOptions, handoff: Handoff);
+    constructor(
+        name: string,
+        args: GatewayTlsArgs | NoArgs,
+        opts: pulumi.ComponentResourceOptions = {},
+        handoff?: Handoff,
+    ) {
         const { gatewayNamespace, ...settings } = args;
         const where = `GatewayTls ${name}`;
         const parse = (s: GatewayTlsSettingsArgs, ns: string): TlsInputs => ({

@@ -9,7 +9,7 @@ import type { IngressAddress } from "./outputs/ingress";
 import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
 import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from "./args";
-import { handoffOf } from "./handoff";
+import type { Handoff, NoArgs } from "./handoff";
 import { claimCluster } from "./oneMesh";
 
 export interface IstioMeshArgs {
@@ -77,8 +77,15 @@ export class IstioMesh extends pulumi.ComponentResource {
         return internals.get(this)!.settings;
     }
 
-    constructor(name: string, args: IstioMeshArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
-        const handoff = handoffOf(args);
+    constructor(name: string, args?: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions);
+    /** @internal StickySessions hands the mesh its part of the stack's plan. */
+    constructor(name: string, args: NoArgs, opts: pulumi.ComponentResourceOptions, handoff: Handoff);
+    constructor(
+        name: string,
+        args: IstioMeshArgs | NoArgs = {},
+        opts: pulumi.ComponentResourceOptions = {},
+        handoff?: Handoff,
+    ) {
         const { persistentSessions, ...meshArgs } = args;
         const where = `IstioMesh ${name}`;
         // dataplane and gateway.api decide which releases and CRDs exist: they must be known now.

@@ -8,10 +8,10 @@ import { Registrar } from "./registration/registrar";
 import { unknownPaths } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
 import type { AppArgs, MeshArgs, TlsArgs } from "./args";
-import { PLANNED, WithHandoff } from "./handoff";
-import { IstioMesh, IstioMeshArgs } from "./IstioMesh";
-import { GatewayTls, GatewayTlsArgs } from "./GatewayTls";
-import { StickyApp, StickyAppArgs } from "./StickyApp";
+import type { Handoff } from "./handoff";
+import { IstioMesh } from "./IstioMesh";
+import { GatewayTls } from "./GatewayTls";
+import { StickyApp } from "./StickyApp";
 
 export interface StickySessionsArgs {
     /** Istio: installed by this component (default) or already in the cluster. */
@@ -84,22 +84,22 @@ export class StickySessions extends pulumi.ComponentResource {
         // its own options, and a component constructed remotely (another language) sees only those.
         const provider = this.getProvider("kubernetes::");
         const child: pulumi.ComponentResourceOptions = { parent: this, ...(provider ? { providers: [provider] } : {}) };
-        const handoff = (app?: (typeof plan.settings.apps)[number]) => ({ [PLANNED]: { plan, registrar, app } });
+        const handoff = (app?: (typeof plan.settings.apps)[number]): Handoff => ({
+            plan,
+            registrar,
+            ...(app ? { app } : {}),
+        });
         const componentOf = (type: ComponentType) => plan.components.find((c) => c.type === type && c.parent === name);
         const meshComponent = componentOf(ComponentType.IstioMesh);
         const tlsComponent = componentOf(ComponentType.GatewayTls);
-        const mesh = meshComponent && new IstioMesh(meshComponent.key, handoff() as WithHandoff<IstioMeshArgs>, child);
-        const tls =
-            tlsComponent &&
-            new GatewayTls(tlsComponent.key, handoff() as unknown as WithHandoff<GatewayTlsArgs>, child);
+        const mesh = meshComponent && new IstioMesh(meshComponent.key, {}, child, handoff());
+        const tls = tlsComponent && new GatewayTls(tlsComponent.key, {}, child, handoff());
         // The namespaces, demo scripts, shared Gateway and routes: what the apps share.
         registrar.objects(
             plan.objects.filter((o) => o.owner === name),
             this,
         );
-        const apps = plan.settings.apps.map(
-            (app) => new StickyApp(`${name}-${app.name}`, handoff(app) as unknown as WithHandoff<StickyAppArgs>, child),
-        );
+        const apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, {}, child, handoff(app)));
         internals.set(this, { plan, mesh, tls, apps });
 
         const ownRead = plan.reads.find((r) => r.owner === name);

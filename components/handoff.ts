@@ -3,12 +3,12 @@ import type { Plan } from "./plan/stack";
 import type { Registrar } from "./registration/registrar";
 
 /**
- * How StickySessions hands a child component its part of the stack's plan:
- * the validated, planned settings (no second parse) and the registrar that
- * holds what the part waits for. Not part of the public API.
+ * How StickySessions hands a child component its part of the stack's plan: the validated, planned
+ * settings (no second parse) and the registrar that holds what the part waits for. Each component
+ * takes it as the fourth parameter of a constructor overload that the published declarations leave
+ * out (stripInternal); its args are then empty: the plan holds the settings.
+ * @internal
  */
-export const PLANNED = Symbol("istio-sticky.planned");
-
 export interface Handoff {
     plan: Plan;
     registrar: Registrar;
@@ -16,8 +16,5 @@ export interface Handoff {
     app?: AppSettings;
 }
 
-export type WithHandoff<A> = A & { [PLANNED]?: Handoff };
-
-export function handoffOf<A extends object>(args: A): Handoff | undefined {
-    return (args as WithHandoff<A>)[PLANNED];
-}
+/** The args a component gets with a handoff: none, the plan holds its settings. @internal */
+export type NoArgs = Record<string, never>;

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { packagesImportedBy, sourceFiles } from "./support/imports";
 import { NEWEST_SDKS, NODE_MAJORS } from "./support/nodeReleases";
@@ -29,6 +30,21 @@ describe("the built package (what other programs import)", () => {
             assert.ok(lib[name], `${name} is not exported by ${pkg.main}`);
         }
         assert.equal(lib.AffinityMode.PersistentCookie, "persistentCookie");
+    });
+
+    it("declares each component's public constructor only: the handoff from StickySessions is internal (stripInternal)", () => {
+        const dist = path.dirname(entry);
+        for (const [component, args] of [
+            ["StickyApp", "args: StickyAppArgs"],
+            ["IstioMesh", "args?: IstioMeshArgs"],
+            ["GatewayTls", "args: GatewayTlsArgs"],
+        ]) {
+            const declared = fs.readFileSync(path.join(dist, `${component}.d.ts`), "utf8");
+            assert.deepEqual(declared.match(/constructor\(.*\);/g), [
+                `constructor(name: string, ${args}, opts?: pulumi.ComponentResourceOptions);`,
+            ]);
+            assert.doesNotMatch(declared, /Handoff|NoArgs/);
+        }
     });
 
     it("finds the demo app from the built files", () => {
