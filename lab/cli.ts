@@ -7,9 +7,10 @@
  * when everything matches, 1 when not, 2 on a usage error.
  */
 import { parseArgs } from "util";
-import { listStacks, PROJECT_DIR, readStackConfig } from "../cli/stackFiles";
-import { parseStackConfig, SettingsError } from "../components/settings/validate";
-import { isHashMode, isPersistentMode } from "../components/settings/enums";
+import { listStacks, readStackConfig } from "istio-sticky/stack-files";
+import { PROJECT_DIR } from "./build";
+import { parseStackConfig, SettingsError } from "istio-sticky";
+import { isHashMode, isPersistentMode } from "istio-sticky/plan";
 import { measuredOk, runLab, type LabReport } from "./run";
 
 export const LAB_USAGE =

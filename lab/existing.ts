@@ -4,9 +4,8 @@
  * Istio sees HTTP only through the appProtocol the package patches on), and the namespace. The
  * package's patches are then applied the way server-side apply merges them.
  */
-import type { K8sObject } from "../components/manifests/types";
-import type { Plan } from "../components/plan/stack";
-import { podPort, serviceName, type AppSettings } from "../components/settings/schema";
+import type { K8sObject, Plan, AppSettings } from "istio-sticky";
+import { podPort, serviceName } from "istio-sticky/plan";
 
 /** The replicas of an existing workload in the lab. */
 export const EXISTING_REPLICAS = 3;

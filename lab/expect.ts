@@ -6,17 +6,8 @@
  * Istio's defaults named here are cited where Istio sets them (istio/istio at the
  * lab's commit, paths relative to the repository).
  */
-import type { Plan } from "../components/plan/stack";
-import { podPort, serviceName, type AppSettings } from "../components/settings/schema";
-import {
-    AffinityMode,
-    Dataplane,
-    DirectContext,
-    HashAlgorithm,
-    isHashMode,
-    isPersistentMode,
-} from "../components/settings/enums";
-import { ORIGINAL_DST_HEADER, POD_HEADER } from "../components/settings/wellKnown";
+import { type Plan, type AppSettings, AffinityMode, Dataplane, DirectContext, HashAlgorithm } from "istio-sticky";
+import { podPort, serviceName, isHashMode, isPersistentMode, ORIGINAL_DST_HEADER, POD_HEADER } from "istio-sticky/plan";
 import type { ProxyConfig, XdsResult } from "./xds";
 
 /** istiod's ring size when a DestinationRule sets none (pilot/pkg/networking/core/cluster_traffic_policy.go, applyRingHashLoadBalancer). */

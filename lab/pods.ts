@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../cli/stackFiles";
+import { PROJECT_DIR } from "./build";
 import type { LabPod } from "./world";
 
 export const DEMO_APP_JS = path.join(PROJECT_DIR, "dist", "app", "server.js");

@@ -8,14 +8,23 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseVerifyOptions, verifyStickiness, type Report, type VerifyOptions } from "../verify/index";
-import { parseVerifyArgs } from "../verify/cli";
-import { verifyArgsFor } from "../components/outputs/verifyArgs";
-import { directHeaders } from "../components/outputs/endpoints";
-import { buildPlan, type Plan } from "../components/plan/stack";
-import { AffinityMode, isHashMode, isPersistentMode, DirectContext } from "../components/settings/enums";
-import { podPort, type AppSettings } from "../components/settings/schema";
-import { parseStackConfig, type StackSettings } from "../components/settings/validate";
+import {
+    parseVerifyOptions,
+    verifyStickiness,
+    type Report,
+    type VerifyOptions,
+    parseVerifyArgs,
+} from "istio-sticky/verify";
+import { verifyArgsFor, directHeaders, isHashMode, isPersistentMode, podPort } from "istio-sticky/plan";
+import {
+    buildPlan,
+    type Plan,
+    AffinityMode,
+    DirectContext,
+    type AppSettings,
+    parseStackConfig,
+    type StackSettings,
+} from "istio-sticky";
 import { ENVOY_WHEEL, ensureEnvoy, ensureXds, envoyVersion, istioModule } from "./build";
 import { gatewayBootstrap, startEnvoy, REMOVED, type RunningEnvoy } from "./envoy";
 import { checkXds, type StackXds } from "./expect";

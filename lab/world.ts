@@ -14,10 +14,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { HELM_RELEASE_API_VERSION, type K8sObject } from "../components/manifests/types";
-import type { Plan } from "../components/plan/stack";
-import { Dataplane, isPersistentMode } from "../components/settings/enums";
-import { PERSISTENT_SESSION_ENV } from "../components/policy/affinity";
+import { HELM_RELEASE_API_VERSION, isPersistentMode, PERSISTENT_SESSION_ENV } from "istio-sticky/plan";
+import { type K8sObject, type Plan, Dataplane } from "istio-sticky";
 import { ensureHelm, findCharts, helmTemplate } from "./charts";
 import { clusterObjects } from "./existing";
 

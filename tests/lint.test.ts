@@ -62,6 +62,31 @@ describe("lint: imports flow one way through the layers", () => {
         );
     });
 
+    it("refuses the lab reaching into the package past its entry points, and accepts the entry points", async () => {
+        assert.match(
+            (
+                await lint(
+                    "lab/probe.ts",
+                    'import { buildPlan } from "../components/plan/stack";\nexport const x = buildPlan;\n',
+                )
+            ).join(),
+            /the lab is a workspace of its own/,
+        );
+        assert.match(
+            (
+                await lint(
+                    "lab/cluster/probe.ts",
+                    'import { PROJECT_DIR } from "../../cli/stackFiles";\nexport const x = PROJECT_DIR;\n',
+                )
+            ).join(),
+            /the lab is a workspace of its own/,
+        );
+        assert.deepEqual(
+            await lint("lab/probe.ts", 'import { buildPlan } from "istio-sticky";\nexport const x = buildPlan;\n'),
+            [],
+        );
+    });
+
     it("accepts imports that follow the layers", async () => {
         assert.deepEqual(
             await lint(

@@ -8,6 +8,7 @@
  * deployment, run again with `resume: "before.json"` and read `report.comparison`.
  */
 export { verifyStickiness, VerifyHooks } from "./run";
+export { parseVerifyArgs } from "./cli";
 export {
     parseVerifyOptions,
     sourceAddressRange,

@@ -32,8 +32,7 @@ import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseDocument } from "yaml";
-import { ISTIO_IMAGE_HUB } from "../../components/settings/artifacts";
-import { DEFAULT_CERT_MANAGER_VERSION } from "../../components/settings/schema";
+import { ISTIO_IMAGE_HUB, DEFAULT_CERT_MANAGER_VERSION } from "istio-sticky/plan";
 import { istioModule, labCache, once } from "../build";
 
 /** The newest Helm v3 release the Go module proxy serves (`go list -m -versions helm.sh/helm/v3`). */

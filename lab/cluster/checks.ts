@@ -4,8 +4,8 @@
  * contain the rendered one), a patch's fields are on the object it patches, and afterwards
  * nothing the stack created is left, while the objects it only patched are back as they were.
  */
-import { HELM_RELEASE_API_VERSION, type K8sObject } from "../../components/manifests/types";
-import type { Plan } from "../../components/plan/stack";
+import { HELM_RELEASE_API_VERSION } from "istio-sticky/plan";
+import type { K8sObject, Plan } from "istio-sticky";
 import { getObject, type Kubectl } from "./kubectl";
 
 /** Documents render prints that are not Kubernetes objects (Helm releases, the CRD manifest file, cert-manager's component). */

@@ -7,9 +7,7 @@
 import * as os from "os";
 import * as path from "path";
 import * as fs from "fs";
-import { buildPlan, type Plan } from "../../components/plan/stack";
-import { parseStackConfig } from "../../components/settings/validate";
-import { demoAppSource } from "../../components/registration/demoAppScript";
+import { buildPlan, type Plan, parseStackConfig, demoAppSource } from "istio-sticky";
 import { checkRendered, leftBehind, type ObjectCheck } from "./checks";
 import { getObject } from "./kubectl";
 import { projectCopy } from "./project";

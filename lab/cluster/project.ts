@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { PROJECT_DIR } from "../../cli/stackFiles";
+import { PROJECT_DIR } from "../build";
 
 /** What the program needs to run, besides node_modules. */
 const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"];

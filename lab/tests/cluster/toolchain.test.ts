@@ -7,7 +7,7 @@
  * unreachable, and nothing is downloaded.
  *
  * Runs when ISTIO_STICKY_CLUSTER is set (the cold build takes about 13 minutes on two cores):
- *   ISTIO_STICKY_CLUSTER=1 npx mocha --node-option import=tsx --timeout 20000 --exit tests/cluster/toolchain.test.ts
+ *   ISTIO_STICKY_CLUSTER=1 npx mocha --node-option import=tsx --timeout 20000 --exit lab/tests/cluster/toolchain.test.ts
  * (not with --config tests/.mocharc.json, whose spec adds every test file)
  */
 import { strict as assert } from "assert";
@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumiToolchain, pulumiVersion, type PulumiToolchain } from "../../lab/cluster/toolchain";
+import { ensurePulumiToolchain, pulumiVersion, type PulumiToolchain } from "../../cluster/toolchain";
 
 const REPO = path.join(__dirname, "..", "..");
 

@@ -8,7 +8,7 @@
  *
  * Runs when ISTIO_STICKY_CLUSTER is set (the cold build, Helm included, takes about 5 minutes on
  * two cores with empty Go caches):
- *   ISTIO_STICKY_CLUSTER=1 npx mocha --node-option import=tsx --timeout 3600000 --exit tests/cluster/artifacts.test.ts
+ *   ISTIO_STICKY_CLUSTER=1 npx mocha --node-option import=tsx --timeout 3600000 --exit lab/tests/cluster/artifacts.test.ts
  */
 import { strict as assert } from "assert";
 import { execFile } from "child_process";
@@ -16,10 +16,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
-import { buildPlan, type Plan } from "../../components/plan/stack";
-import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../../components/plan/types";
-import { parseStackConfig } from "../../components/settings/validate";
-import { gatewayApiVersionFor } from "../../components/settings/versions";
+import { buildPlan, type Plan, parseStackConfig } from "istio-sticky";
+import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE, gatewayApiVersionFor } from "istio-sticky/plan";
 import {
     ensureArtifacts,
     ensureHelm,
@@ -28,7 +26,7 @@ import {
     type ArtifactServer,
     type Artifacts,
     type Helm,
-} from "../../lab/cluster/artifacts";
+} from "../../cluster/artifacts";
 
 const REPO = path.join(__dirname, "..", "..");
 const STACKS = ["dev", "staging", "prod", "ambient"] as const;

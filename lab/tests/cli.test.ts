@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runLabCommand } from "../../lab/cli";
+import { runLabCommand } from "../cli";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = "";

@@ -1,8 +1,8 @@
 /** The harness's own checks, on objects made here: they must see a missing field, a changed value and a leftover. */
 import { strict as assert } from "assert";
-import { missingFields } from "../../lab/cluster/checks";
-import { plannedSteps } from "../../lab/cluster/pulumi";
-import { projectCopy } from "../../lab/cluster/project";
+import { missingFields } from "../../cluster/checks";
+import { plannedSteps } from "../../cluster/pulumi";
+import { projectCopy } from "../../cluster/project";
 import * as fs from "fs";
 import * as path from "path";
 

@@ -13,16 +13,16 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ensureArtifacts, serveArtifacts, ensureHelm, type ArtifactServer } from "../../lab/cluster/artifacts";
-import { CERT_MANAGER_PROGRAMS, ensureCertManager } from "../../lab/cluster/certmanager";
-import { ensureControlPlane, startCluster, type Cluster, type ClusterOptions } from "../../lab/cluster/controlplane";
-import { EXISTING_ISTIO, runScenario, stepsOf, type HarnessRun, type Scenario } from "../../lab/cluster/harness";
-import { ensureIstiod, istiodPodProgram } from "../../lab/cluster/istiod";
-import { startJobGates } from "../../lab/cluster/jobs";
-import { startLoadBalancerStub, type LoadBalancerStub } from "../../lab/cluster/loadBalancer";
-import { startPodProcesses, type PodProcesses, type PodProgram } from "../../lab/cluster/podProcesses";
-import { SHIPPED_STACKS, shippedScenario } from "../../lab/cluster/stacks";
-import { ensurePulumiToolchain } from "../../lab/cluster/toolchain";
+import { ensureArtifacts, serveArtifacts, ensureHelm, type ArtifactServer } from "../../cluster/artifacts";
+import { CERT_MANAGER_PROGRAMS, ensureCertManager } from "../../cluster/certmanager";
+import { ensureControlPlane, startCluster, type Cluster, type ClusterOptions } from "../../cluster/controlplane";
+import { EXISTING_ISTIO, runScenario, stepsOf, type HarnessRun, type Scenario } from "../../cluster/harness";
+import { ensureIstiod, istiodPodProgram } from "../../cluster/istiod";
+import { startJobGates } from "../../cluster/jobs";
+import { startLoadBalancerStub, type LoadBalancerStub } from "../../cluster/loadBalancer";
+import { startPodProcesses, type PodProcesses, type PodProgram } from "../../cluster/podProcesses";
+import { SHIPPED_STACKS, shippedScenario } from "../../cluster/stacks";
+import { ensurePulumiToolchain } from "../../cluster/toolchain";
 
 const built = (b: { cached: boolean; seconds: number }) => (b.cached ? "cached" : `built in ${b.seconds.toFixed(0)} s`);
 

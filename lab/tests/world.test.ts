@@ -3,11 +3,11 @@
  * strings. (istiod reads YAML 1.1, where a bare on, yes or no is a boolean.)
  */
 import * as assert from "assert";
-import { buildPlan } from "../../components/plan/stack";
-import { parseStackConfig, APPS_KEY } from "../../components/settings/validate";
-import { routeConfigs } from "../../lab/expect";
-import { buildWorld } from "../../lab/world";
-import { generateXds } from "../../lab/xds";
+import { buildPlan, parseStackConfig } from "istio-sticky";
+import { APPS_KEY } from "istio-sticky/plan";
+import { routeConfigs } from "../expect";
+import { buildWorld } from "../world";
+import { generateXds } from "../xds";
 
 describe("the mesh lab's cluster", function () {
     this.timeout(30 * 60_000);

@@ -4,13 +4,13 @@
  * Service's EndpointSlice lists them, and server-side apply merges a partial patch.
  *
  * Runs when ISTIO_STICKY_CLUSTER is set (the cold build takes tens of minutes on two cores):
- *   ISTIO_STICKY_CLUSTER=1 npx mocha --config tests/.mocharc.json tests/cluster/controlplane.test.ts
+ *   ISTIO_STICKY_CLUSTER=1 npx mocha --config tests/.mocharc.json lab/tests/cluster/controlplane.test.ts
  */
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
-import { ensureControlPlane, startCluster, type Cluster } from "../../lab/cluster/controlplane";
+import { ensureControlPlane, startCluster, type Cluster } from "../../cluster/controlplane";
 import { poll } from "../support/poll";
 
 const NS = "cp-test";

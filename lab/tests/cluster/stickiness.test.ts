@@ -12,11 +12,9 @@
 import { strict as assert } from "assert";
 import { spawn, spawnSync, ChildProcess } from "child_process";
 import * as net from "net";
-import { PROJECT_DIR } from "../../cli/stackFiles";
-import { freePort } from "../support/proxies";
-import { parseVerifyArgs } from "../../verify/cli";
-import { verifyStickiness } from "../../verify/run";
-import { formatReport } from "../../verify/report";
+import { PROJECT_DIR } from "../../build";
+import { parseVerifyArgs, verifyStickiness, formatReport } from "istio-sticky/verify";
+import { freePort } from "../../envoy";
 
 const onPath = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 
@@ -94,7 +92,7 @@ for (const variant of CLUSTER_VARIANTS) {
         });
 
         it("keeps every request of a session on one pod, measured by verify with the stack's own flags", async () => {
-            const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+            const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
             stack = await LocalWorkspace.createOrSelectStack(
                 { stackName: variant.stack, workDir: PROJECT_DIR },
                 { envVars: { PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "" } },

@@ -8,7 +8,7 @@
  *
  * Runs when ISTIO_STICKY_CLUSTER is set (a cold build takes about 6 minutes on two cores, plus the
  * control plane's if it is not built yet):
- *   ISTIO_STICKY_CLUSTER=1 npx mocha --node-option import=tsx --timeout 3600000 --exit tests/cluster/certmanager.test.ts
+ *   ISTIO_STICKY_CLUSTER=1 npx mocha --node-option import=tsx --timeout 3600000 --exit lab/tests/cluster/certmanager.test.ts
  */
 import { strict as assert } from "assert";
 import { ChildProcess, execFileSync, spawn } from "child_process";
@@ -20,9 +20,9 @@ import * as os from "os";
 import * as path from "path";
 import type { TLSSocket } from "tls";
 import * as grpc from "@grpc/grpc-js";
-import { CERT_MANAGER_PROGRAMS, ensureCertManager, type CertManagerBuild } from "../../lab/cluster/certmanager";
-import { startCluster, type Cluster } from "../../lab/cluster/controlplane";
-import { applyServerSide, getObject, kubectl, type Kubectl } from "../../lab/cluster/kubectl";
+import { CERT_MANAGER_PROGRAMS, ensureCertManager, type CertManagerBuild } from "../../cluster/certmanager";
+import { startCluster, type Cluster } from "../../cluster/controlplane";
+import { applyServerSide, getObject, kubectl, type Kubectl } from "../../cluster/kubectl";
 import { poll } from "../support/poll";
 
 // The Node SDK's generated gRPC stubs (CommonJS, untyped here).

@@ -18,18 +18,18 @@
  * Runs when ISTIO_STICKY_CLUSTER is set, inside the network namespace, after the builds:
  *   npx tsx lab/cluster/prepare.ts
  *   ISTIO_STICKY_CLUSTER=1 unshare --net -- bash lab/cluster/netns.sh \
- *     npx mocha --node-option import=tsx --timeout 1800000 --exit tests/cluster/istiod.test.ts
+ *     npx mocha --node-option import=tsx --timeout 1800000 --exit lab/tests/cluster/istiod.test.ts
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { helmTemplate, ensureHelm } from "../../lab/charts";
-import { startCluster, type Cluster } from "../../lab/cluster/controlplane";
-import { ensureIstiod, istioChartDirs, istiodPodProgram, type Istiod } from "../../lab/cluster/istiod";
-import { applyServerSide, getObject, kubectl, type Kubectl } from "../../lab/cluster/kubectl";
+import { helmTemplate, ensureHelm } from "../../charts";
+import { startCluster, type Cluster } from "../../cluster/controlplane";
+import { ensureIstiod, istioChartDirs, istiodPodProgram, type Istiod } from "../../cluster/istiod";
+import { applyServerSide, getObject, kubectl, type Kubectl } from "../../cluster/kubectl";
 import { poll } from "../support/poll";
-import { startPodProcesses, type PodProcess, type PodProcesses } from "../../lab/cluster/podProcesses";
+import { startPodProcesses, type PodProcess, type PodProcesses } from "../../cluster/podProcesses";
 
 const ISTIO_NS = "istio-system";
 const HUB = "docker.io/istio";
@@ -108,7 +108,7 @@ describe("a real istiod answers the API server's webhooks (lab cluster in a netw
             throw new Error(
                 "run inside the lab's network namespace, where pod IPs are local:\n" +
                     "  npx tsx lab/cluster/prepare.ts && ISTIO_STICKY_CLUSTER=1 unshare --net -- bash lab/cluster/netns.sh " +
-                    "npx mocha --node-option import=tsx --timeout 1800000 --exit tests/cluster/istiod.test.ts",
+                    "npx mocha --node-option import=tsx --timeout 1800000 --exit lab/tests/cluster/istiod.test.ts",
             );
         }
         istiod = ensureIstiod();

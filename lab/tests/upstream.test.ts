@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cloneUpstream, upstreamReplaces, upstreamRoot, wrapperBuildDir } from "../../lab/cluster/upstream";
+import { cloneUpstream, upstreamReplaces, upstreamRoot, wrapperBuildDir } from "../cluster/upstream";
 
 const ROOT = path.join(__dirname, "..", "..");
 const WRAPPERS = ["certmanager/plugin", "certmanager/programs", "pulumi/cli"].map((d) =>
