@@ -8,7 +8,7 @@ import { GATEWAY_TLS_SECRET, issuerName } from "./manifests/tls";
 import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
 import type { AcmeArgs, Agree, Check, Plain, TlsArgs } from "./args";
-import type { Handoff, NoArgs } from "./handoff";
+import type { Handoff } from "./handoff";
 
 export interface GatewayTlsArgs {
     /** The certificate's names. */
@@ -72,15 +72,11 @@ export class GatewayTls extends pulumi.ComponentResource {
         return internals.get(this)!.certManager;
     }
 
-    constructor(name: string, args: GatewayTlsArgs, opts?: pulumi.ComponentResourceOptions);
-    /** @internal StickySessions hands the component its part of the stack's plan. */
-    constructor(name: string, args: NoArgs, opts: pulumi.ComponentResourceOptions, handoff: Handoff);
-    constructor(
-        name: string,
-        args: GatewayTlsArgs | NoArgs,
-        opts: pulumi.ComponentResourceOptions = {},
-        handoff?: Handoff,
-    ) {
+    /**
+     * @param handoff Given by StickySessions only: this component's part of the stack's plan, whose
+     * settings were validated with the stack (the args then repeat them and are not parsed again).
+     */
+    constructor(name: string, args: GatewayTlsArgs, opts: pulumi.ComponentResourceOptions = {}, handoff?: Handoff) {
         const { gatewayNamespace, ...settings } = args;
         const where = `GatewayTls ${name}`;
         const parse = (s: GatewayTlsSettingsArgs, ns: string): TlsInputs => ({

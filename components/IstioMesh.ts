@@ -9,7 +9,7 @@ import type { IngressAddress } from "./outputs/ingress";
 import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
 import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from "./args";
-import type { Handoff, NoArgs } from "./handoff";
+import type { Handoff } from "./handoff";
 import { claimCluster } from "./oneMesh";
 
 export interface IstioMeshArgs {
@@ -77,15 +77,11 @@ export class IstioMesh extends pulumi.ComponentResource {
         return internals.get(this)!.settings;
     }
 
-    constructor(name: string, args?: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions);
-    /** @internal StickySessions hands the mesh its part of the stack's plan. */
-    constructor(name: string, args: NoArgs, opts: pulumi.ComponentResourceOptions, handoff: Handoff);
-    constructor(
-        name: string,
-        args: IstioMeshArgs | NoArgs = {},
-        opts: pulumi.ComponentResourceOptions = {},
-        handoff?: Handoff,
-    ) {
+    /**
+     * @param handoff Given by StickySessions only: this component's part of the stack's plan, whose
+     * settings were validated with the stack (the args then repeat them and are not parsed again).
+     */
+    constructor(name: string, args: IstioMeshArgs = {}, opts: pulumi.ComponentResourceOptions = {}, handoff?: Handoff) {
         const { persistentSessions, ...meshArgs } = args;
         const where = `IstioMesh ${name}`;
         // dataplane and gateway.api decide which releases and CRDs exist: they must be known now.

@@ -25,7 +25,7 @@ import type {
     Plain,
 } from "./args";
 import { IstioMesh, meshInternals } from "./IstioMesh";
-import type { Handoff, NoArgs } from "./handoff";
+import type { Handoff } from "./handoff";
 
 export interface StickyAppArgs {
     /** The app's Kubernetes name (DNS-1123 label). */
@@ -138,15 +138,11 @@ export class StickyApp extends pulumi.ComponentResource {
         return internals.get(this)!.settings;
     }
 
-    constructor(name: string, args: StickyAppArgs, opts?: pulumi.ComponentResourceOptions);
-    /** @internal StickySessions hands the app its part of the stack's plan. */
-    constructor(name: string, args: NoArgs, opts: pulumi.ComponentResourceOptions, handoff: Handoff);
-    constructor(
-        name: string,
-        args: StickyAppArgs | NoArgs,
-        opts: pulumi.ComponentResourceOptions = {},
-        handoff?: Handoff,
-    ) {
+    /**
+     * @param handoff Given by StickySessions only: this component's part of the stack's plan, whose
+     * settings were validated with the stack (the args then repeat them and are not parsed again).
+     */
+    constructor(name: string, args: StickyAppArgs, opts: pulumi.ComponentResourceOptions = {}, handoff?: Handoff) {
         const where = `StickyApp ${name}`;
         const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn, where);
         const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));

@@ -93,13 +93,20 @@ export class StickySessions extends pulumi.ComponentResource {
         const meshComponent = componentOf(ComponentType.IstioMesh);
         const tlsComponent = componentOf(ComponentType.GatewayTls);
         const mesh = meshComponent && new IstioMesh(meshComponent.key, {}, child, handoff());
-        const tls = tlsComponent && new GatewayTls(tlsComponent.key, {}, child, handoff());
+        const tls =
+            tlsComponent &&
+            new GatewayTls(
+                tlsComponent.key,
+                { hosts: plan.settings.tls.hosts, gatewayNamespace: plan.settings.mesh.gateway.namespace },
+                child,
+                handoff(),
+            );
         // The namespaces, demo scripts, shared Gateway and routes: what the apps share.
         registrar.objects(
             plan.objects.filter((o) => o.owner === name),
             this,
         );
-        const apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, {}, child, handoff(app)));
+        const apps = plan.settings.apps.map((app) => new StickyApp(`${name}-${app.name}`, app, child, handoff(app)));
         internals.set(this, { plan, mesh, tls, apps });
 
         const ownRead = plan.reads.find((r) => r.owner === name);

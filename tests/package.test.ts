@@ -32,7 +32,7 @@ describe("the built package (what other programs import)", () => {
         assert.equal(lib.AffinityMode.PersistentCookie, "persistentCookie");
     });
 
-    it("declares each component's public constructor only: the handoff from StickySessions is internal (stripInternal)", () => {
+    it("declares one constructor per component, the handoff from StickySessions its last, optional parameter", () => {
         const dist = path.dirname(entry);
         for (const [component, args] of [
             ["StickyApp", "args: StickyAppArgs"],
@@ -41,10 +41,11 @@ describe("the built package (what other programs import)", () => {
         ]) {
             const declared = fs.readFileSync(path.join(dist, `${component}.d.ts`), "utf8");
             assert.deepEqual(declared.match(/constructor\(.*\);/g), [
-                `constructor(name: string, ${args}, opts?: pulumi.ComponentResourceOptions);`,
+                `constructor(name: string, ${args}, opts?: pulumi.ComponentResourceOptions, handoff?: Handoff);`,
             ]);
-            assert.doesNotMatch(declared, /Handoff|NoArgs/);
+            assert.match(declared, /import type \{ Handoff \} from "\.\/handoff";/);
         }
+        assert.match(fs.readFileSync(path.join(dist, "handoff.d.ts"), "utf8"), /export interface Handoff \{/);
     });
 
     it("finds the demo app from the built files", () => {
