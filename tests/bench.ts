@@ -8,11 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { parseStackConfig, StackSettings } from "../components/settings/validate";
-import { buildPlan } from "../components/plan/stack";
-import { planYaml } from "../components/plan/render";
-import { demoAppSource } from "../components/registration/demoAppScript";
-import { StickySessions } from "../components/StickySessions";
+import { parseStackConfig, StackSettings, buildPlan, planYaml, demoAppSource, StickySessions } from "istio-sticky";
 import { PROJECT_DIR, readStackConfig } from "../cli/stackFiles";
 import { installMocks, Recorder, valueOf } from "./support/mocks";
 import { sequentialWaits } from "./support/graph";

@@ -11,11 +11,10 @@ import {
 } from "./support/mocks";
 import { generatedConfigs } from "./support/fixtures";
 import { PROJECT_DIR, readStackConfig, listStacks } from "../cli/stackFiles";
-import { parseStackConfig } from "../components/settings/validate";
+import { parseStackConfig, demoAppSource } from "istio-sticky";
 import { buildPlan, DEFAULT_STACK_NAME, Plan } from "../components/plan/stack";
-import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "../components/plan/types";
+import { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "istio-sticky/plan";
 import { chartSource, HELM_RELEASE_POLICY } from "../components/manifests/types";
-import { demoAppSource } from "../components/registration/demoAppScript";
 import { DEFAULT_ISTIO_VERSION } from "../components/settings/versions";
 
 /** Loads the program with a stack's config, as `pulumi up -s <stack>` would. */

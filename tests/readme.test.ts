@@ -2,9 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseStackConfig } from "../components/settings/validate";
-import { buildPlan } from "../components/plan/stack";
-import { planDocuments } from "../components/plan/render";
+import { parseStackConfig, buildPlan, planDocuments } from "istio-sticky";
 import { PROJECT_DIR } from "../cli/stackFiles";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");

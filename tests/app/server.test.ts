@@ -3,8 +3,7 @@ import * as http from "http";
 import * as net from "net";
 import { spawnSync } from "child_process";
 import { startDemoApp, RunningApp, DEMO_APP_JS } from "../support/demoApp";
-import { AffinityMode } from "../../components/settings/enums";
-import { buildPlan } from "../../components/plan/stack";
+import { AffinityMode, buildPlan } from "istio-sticky";
 import { stackWith } from "../support/fixtures";
 
 /** The literal env the Deployment gives the demo app for one mode. */

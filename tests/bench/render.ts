@@ -16,9 +16,7 @@ import * as path from "path";
 import { runAlone, table } from "./table";
 import { stringify } from "yaml";
 import { APPS_KEY, MESH_KEY, parseStackConfig } from "../../components/settings/validate";
-import { buildPlan } from "../../components/plan/stack";
-import { planYaml } from "../../components/plan/render";
-import { demoAppSource } from "../../components/registration/demoAppScript";
+import { buildPlan, planYaml, demoAppSource } from "istio-sticky";
 import { PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { AFFINITY_BY_MODE, ALL_MODES } from "../support/fixtures";
 

@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import { formatSchema, inferSchema, providerNameOf, SCHEMA_FILE } from "../../cli/schema";
-import { ComponentType } from "../../components/plan/types";
+import { ComponentType } from "istio-sticky";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 
 const ROOT = path.join(__dirname, "..", "..");

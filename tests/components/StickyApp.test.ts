@@ -1,11 +1,15 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AffinityMode, GatewayServiceType, TlsIssuer } from "../../components/settings/enums";
-import { StickyApp } from "../../components/StickyApp";
-import { IstioMesh } from "../../components/IstioMesh";
-import { GatewayTls } from "../../components/GatewayTls";
-import { SettingsError } from "../../components/settings/validate";
+import {
+    AffinityMode,
+    GatewayServiceType,
+    TlsIssuer,
+    StickyApp,
+    IstioMesh,
+    GatewayTls,
+    SettingsError,
+} from "istio-sticky";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 
 describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {

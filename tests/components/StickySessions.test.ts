@@ -1,8 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { AffinityMode } from "../../components/settings/enums";
-import { StickySessions } from "../../components/StickySessions";
-import { SettingsError } from "../../components/settings/validate";
+import { AffinityMode, StickySessions, SettingsError } from "istio-sticky";
 import {
     GATEWAY_SERVICE_TYPE,
     installMocks,

@@ -4,17 +4,23 @@
  * the components register (ServicePatch and NamespacePatch, after a read of the live Service).
  */
 import { strict as assert } from "assert";
-import { AffinityMode, AppProtocol } from "../../components/settings/enums";
-import { parseStackConfig, SettingsError, type StackSettings } from "../../components/settings/validate";
-import { buildPlan, type Plan } from "../../components/plan/stack";
+import {
+    AffinityMode,
+    AppProtocol,
+    parseStackConfig,
+    SettingsError,
+    type StackSettings,
+    buildPlan,
+    type Plan,
+    StickySessions,
+    StickyApp,
+} from "istio-sticky";
 import { PATCH_NOTE, planYaml } from "../../components/plan/render";
 import { missingPortProblem } from "../../components/manifests/livePorts";
 import { existingServiceProvider } from "../../components/registration/reads";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { verifyArgsFor } from "../../components/outputs/verifyArgs";
-import { StickySessions } from "../../components/StickySessions";
-import { StickyApp } from "../../components/StickyApp";
+import { verifyArgsFor } from "istio-sticky/plan";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
 
 const EXISTING_SERVICE_TYPE = "pulumi-nodejs:dynamic/istio-sticky:ExistingService";

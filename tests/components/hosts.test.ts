@@ -4,8 +4,7 @@
  * and the URL a stack exports for such an app.
  */
 import { strict as assert } from "assert";
-import { parseStackConfig, SettingsError, type StackSettings } from "../../components/settings/validate";
-import { buildPlan } from "../../components/plan/stack";
+import { parseStackConfig, SettingsError, type StackSettings, buildPlan } from "istio-sticky";
 import { appEndpoint } from "../../components/outputs/endpoints";
 
 const MESH = { gateway: { hosts: ["a.example.com", "b.example.com", "*.shop.test"] } };

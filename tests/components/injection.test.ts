@@ -8,15 +8,18 @@
  * the gateway's still must be (its image is "auto"). Needs ../shared/charts and helm.
  */
 import { strict as assert } from "assert";
-import { buildPlan } from "../../components/plan/stack";
-import { planDocuments } from "../../components/plan/render";
+import {
+    buildPlan,
+    planDocuments,
+    parseStackConfig,
+    StackSettings,
+    Dataplane,
+    StickyApp,
+    AffinityMode,
+} from "istio-sticky";
 import { releaseOfDocument, type K8sObject } from "../../components/manifests/types";
-import { parseStackConfig, StackSettings } from "../../components/settings/validate";
-import { Dataplane } from "../../components/settings/enums";
-import { istioLine } from "../../components/settings/versions";
+import { istioLine } from "istio-sticky/plan";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
-import { StickyApp } from "../../components/StickyApp";
-import { AffinityMode } from "../../components/settings/enums";
 import { ensureHelm, findCharts, helmTemplate, IstioCharts } from "../support/helm";
 import { generatedConfigs } from "../support/fixtures";
 import { installMocks, Recorder, settle } from "../support/mocks";

@@ -4,10 +4,8 @@
  * and option; and, for each rule, a broken object it must catch.
  */
 import { strict as assert } from "assert";
-import { buildPlan } from "../../components/plan/stack";
-import { planDocuments } from "../../components/plan/render";
+import { buildPlan, planDocuments, type K8sObject } from "istio-sticky";
 import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
-import type { K8sObject } from "../../components/manifests/types";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { generatedConfigs } from "../support/fixtures";
 import { Finding, findingsForStack, kindOf, RULES } from "../support/istioRules";

@@ -1,9 +1,6 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
-import { IstioMesh } from "../../components/IstioMesh";
-import { StickyApp } from "../../components/StickyApp";
-import { StickySessions } from "../../components/StickySessions";
+import { AffinityMode, GatewayServiceType, IstioMesh, StickyApp, StickySessions } from "istio-sticky";
 import { installMocks, Recorder, settle } from "../support/mocks";
 
 const SECOND = /installs a second Istio on a cluster where (.+) installs one .*Share the first/;

@@ -1,10 +1,6 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { AffinityMode } from "../../components/settings/enums";
-import { StickySessions } from "../../components/StickySessions";
-import { StickyApp } from "../../components/StickyApp";
-import { IstioMesh } from "../../components/IstioMesh";
-import { GatewayTls } from "../../components/GatewayTls";
+import { AffinityMode, StickySessions, StickyApp, IstioMesh, GatewayTls } from "istio-sticky";
 import { GATEWAY_SERVICE_TYPE, installMocks, READY_PODS_TYPE, Recorder, settle } from "../support/mocks";
 
 /**

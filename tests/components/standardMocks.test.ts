@@ -5,10 +5,7 @@
  */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { StickySessions } from "../../components/StickySessions";
-import { IstioMesh } from "../../components/IstioMesh";
-import { StickyApp } from "../../components/StickyApp";
-import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
+import { StickySessions, IstioMesh, StickyApp, AffinityMode, GatewayServiceType } from "istio-sticky";
 import { NOT_READ } from "../../components/outputs/ingress";
 import { valueOf } from "../support/mocks";
 import { useGuideMocks } from "../consumer/guideMocks";

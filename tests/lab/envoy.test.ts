@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { readStackConfig, PROJECT_DIR } from "../../cli/stackFiles";
-import type { Plan } from "../../components/plan/stack";
+import type { Plan } from "istio-sticky";
 import { AffinityMode, isHashMode, isPersistentMode } from "../../components/settings/enums";
 import { parseStackConfig, APPS_KEY, MESH_KEY, TLS_KEY } from "../../components/settings/validate";
 import { measuredOk, runLab, type LabReport } from "../../lab/run";

@@ -17,9 +17,7 @@
  * validation is read here.
  */
 import { strict as assert } from "assert";
-import { buildPlan, Plan } from "../../components/plan/stack";
-import { parseStackConfig, StackSettings } from "../../components/settings/validate";
-import type { K8sObject } from "../../components/manifests/types";
+import { buildPlan, Plan, parseStackConfig, StackSettings, type K8sObject } from "istio-sticky";
 import { PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { buildWorld, ISTIO_GROUPS } from "../../lab/world";
 import { generateXds, ValidationFinding, XdsResult } from "../../lab/xds";

@@ -9,9 +9,7 @@
  * machine (a few minutes cold) and each case then takes a fraction of a second.
  */
 import { strict as assert } from "assert";
-import { buildPlan, Plan } from "../../components/plan/stack";
-import { parseStackConfig } from "../../components/settings/validate";
-import type { K8sObject } from "../../components/manifests/types";
+import { buildPlan, Plan, parseStackConfig, type K8sObject } from "istio-sticky";
 import { PROJECT_DIR, readStackConfig } from "../../cli/stackFiles";
 import { findCharts } from "../../lab/charts";
 import { buildWorld, LabWorld } from "../../lab/world";

@@ -9,9 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { StickySessions } from "../../components/StickySessions";
-import { AffinityMode, GatewayServiceType } from "../../components/settings/enums";
-import type { AppEndpoint } from "../../components/outputs/endpoints";
+import { StickySessions, AffinityMode, GatewayServiceType, type AppEndpoint } from "istio-sticky";
 import { installMocks, Recorder, valueOf } from "../support/mocks";
 import { startStickyBackend, StickyBackend } from "../support/stickyBackend";
 

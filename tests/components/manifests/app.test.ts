@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { AffinityMode } from "../../../components/settings/enums";
+import { AffinityMode } from "istio-sticky";
 import { buildAppObjects, serviceHost } from "../../../components/manifests/app";
 import { buildRoutes } from "../../../components/manifests/routes";
 import { buildDemoScript, demoScriptRef } from "../../../components/manifests/demoApp";

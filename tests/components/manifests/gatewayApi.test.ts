@@ -1,14 +1,11 @@
 import { strict as assert } from "assert";
 import { parseStackConfig, SettingsError, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
-import { buildPlan } from "../../../components/plan/stack";
+import { buildPlan, IstioMesh, IngressApi, planDocuments } from "istio-sticky";
 import { gatewayApiCrdsUrl } from "../../../components/settings/versions";
-import { IstioMesh } from "../../../components/IstioMesh";
-import { IngressApi } from "../../../components/settings/enums";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, Recorder, settle } from "../../support/mocks";
 import { validateUpstream } from "../../support/schemas";
-import { planDocuments } from "../../../components/plan/render";
-import { HELM_RELEASE_API_VERSION } from "../../../components/manifests/types";
+import { HELM_RELEASE_API_VERSION } from "istio-sticky/plan";
 
 const gatewayApi = (tls: Record<string, unknown> = {}, mesh: Record<string, unknown> = {}, apps?: unknown[]) =>
     parseStackConfig({

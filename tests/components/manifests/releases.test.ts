@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { AffinityMode } from "../../../components/settings/enums";
+import { AffinityMode } from "istio-sticky";
 import { needsPersistentSessions } from "../../../components/settings/schema";
 import { buildMeshReleases, mergeValues } from "../../../components/manifests/releases";
 import { meshForStack } from "../../../components/plan/stack";

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { buildRoutes } from "../../../components/manifests/routes";
-import { parseStackConfig } from "../../../components/settings/validate";
+import { parseStackConfig } from "istio-sticky";
 
 const ctx = { gateway: "istio-ingress/sticky-gateway", hosts: ["*"], namespace: "istio-ingress" };
 const apps = (list: unknown[]) => parseStackConfig({ "istio-sticky:apps": list }).value.apps;

@@ -7,7 +7,7 @@ import {
 } from "../../../components/manifests/tls";
 import { buildSharedGateway, meshForStack } from "../../../components/plan/stack";
 import { buildMeshReleases } from "../../../components/manifests/releases";
-import { parseStackConfig } from "../../../components/settings/validate";
+import { parseStackConfig } from "istio-sticky";
 
 const stackOf = (tls: Record<string, unknown>, mesh: Record<string, unknown> = {}) =>
     parseStackConfig({ "istio-sticky:apps": [{ name: "web" }], "istio-sticky:tls": tls, "istio-sticky:mesh": mesh })

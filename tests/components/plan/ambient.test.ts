@@ -1,8 +1,7 @@
 import { strict as assert } from "assert";
 import { parseStackConfig, SettingsError, APPS_KEY, MESH_KEY } from "../../../components/settings/validate";
-import { buildPlan } from "../../../components/plan/stack";
-import { planDocuments } from "../../../components/plan/render";
-import { HELM_RELEASE_API_VERSION } from "../../../components/manifests/types";
+import { buildPlan, planDocuments } from "istio-sticky";
+import { HELM_RELEASE_API_VERSION } from "istio-sticky/plan";
 import { validateUpstream } from "../../support/schemas";
 import { DEFAULT_ISTIO_VERSION } from "../../../components/settings/versions";
 

@@ -1,10 +1,6 @@
-import { HELM_RELEASE_API_VERSION } from "../../../components/manifests/types";
+import { HELM_RELEASE_API_VERSION } from "istio-sticky/plan";
 import { strict as assert } from "assert";
-import { AffinityMode } from "../../../components/settings/enums";
-import { buildPlan } from "../../../components/plan/stack";
-import { ComponentType } from "../../../components/plan/types";
-import { planDocuments } from "../../../components/plan/render";
-import { parseStackConfig } from "../../../components/settings/validate";
+import { AffinityMode, buildPlan, ComponentType, planDocuments, parseStackConfig } from "istio-sticky";
 import { readStackConfig, PROJECT_DIR, listStacks } from "../../../cli/stackFiles";
 import { validateUpstream } from "../../support/schemas";
 import { ALL_MODES, stackWith } from "../../support/fixtures";

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { AffinityMode } from "../../../components/settings/enums";
+import { AffinityMode } from "istio-sticky";
 import { affinitySchema } from "../../../components/settings/schema";
 import {
     loadBalancerFor,

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { AffinityMode, HashAlgorithm } from "../../../components/settings/enums";
+import { AffinityMode, HashAlgorithm } from "istio-sticky";
 import {
     hostCovered,
     parseApp,
