@@ -95,15 +95,15 @@ const headerName = text("an HTTP header name (letters, digits and !#$%&'*+.^_`|~
 );
 
 const cookieAttributeSchema = strict({
-    name: text("a cookie attribute name such as SameSite, Secure or HttpOnly", (s) =>
-        /^[A-Za-z][A-Za-z0-9-]*$/.test(s),
-    ).refine((s) => !["path", "max-age", "expires"].includes(s.toLowerCase()), {
-        message: "is set by the cookie's own field (use cookie.path or cookie.ttl)",
-    }),
+    name: text("a cookie attribute name such as SameSite, Secure or HttpOnly", (s) => /^[A-Za-z][A-Za-z0-9-]*$/.test(s))
+        .refine((s) => !["path", "max-age", "expires"].includes(s.toLowerCase()), {
+            message: "is set by the cookie's own field (use cookie.path or cookie.ttl)",
+        })
+        .describe("e.g. SameSite, Secure, HttpOnly."),
     value: text("a cookie attribute value without ';', ',' or spaces", (s) =>
         /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]*$/.test(s),
     ).optional(),
-});
+}).meta({ title: "CookieAttribute" });
 
 const cookieSchema = strict({
     name: text("a cookie name (an RFC 6265 token)", rules.isCookieName),
@@ -112,10 +112,18 @@ const cookieSchema = strict({
             message:
                 "must be at most 2562047h (Istio parses durations with Go's time.ParseDuration, which holds about 292 years)",
         })
-        .optional(),
-    path: text('a path starting with "/"', (s) => s.startsWith("/") && !/\s|;/.test(s)).default("/"),
-    attributes: z.array(cookieAttributeSchema, { error: "must be a list of {name, value}" }).default([]),
-});
+        .optional()
+        .describe(
+            'Envoy sets the cookie itself when a TTL is given ("0s": a session cookie). Default: the app sets it.',
+        ),
+    path: text('a path starting with "/"', (s) => s.startsWith("/") && !/\s|;/.test(s))
+        .default("/")
+        .describe('@default "/"'),
+    attributes: z
+        .array(cookieAttributeSchema, { error: "must be a list of {name, value}" })
+        .default([])
+        .describe('Extra attributes (Istio 1.28+), e.g. {name: "SameSite", value: "Lax"}. @default []'),
+}).meta({ title: "Cookie" });
 
 const HASH_ONLY_KEYS = ["algorithm", "minimumRingSize", "maglevTableSize"] as const;
 
@@ -140,21 +148,27 @@ const REQUIRED_KEY: Partial<Record<AffinityMode, string>> = {
 
 export const affinitySchema = strict({
     mode: enumOf(AffinityMode),
-    headerName: headerName.optional(),
-    cookie: cookieSchema.optional(),
+    headerName: headerName
+        .optional()
+        .describe("The header to hash on (header) or that carries the pod's address (persistentHeader)."),
+    cookie: cookieSchema
+        .optional()
+        .describe("The cookie to hash on (cookie) or that carries the pod's address (persistentCookie)."),
     queryParameterName: text(
         "a query parameter name (letters, digits and ._~-)",
         rules.isQueryParameterName,
     ).optional(),
-    algorithm: enumOf(HashAlgorithm).optional(),
+    algorithm: enumOf(HashAlgorithm).optional().describe("Hash modes: ringHash or maglev. @default Envoy's ring hash"),
     minimumRingSize: intIn(1, rules.MAX_RING_SIZE).optional(),
     maglevTableSize: z
         .number({ error: `must be a prime number below ${rules.MAGLEV_TABLE_SIZE_LIMIT}` })
         .refine((n) => rules.isPrime(n) && n < rules.MAGLEV_TABLE_SIZE_LIMIT, {
             message: `must be a prime number below ${rules.MAGLEV_TABLE_SIZE_LIMIT} (Envoy's default is 65537)`,
         })
-        .optional(),
+        .optional()
+        .describe("A prime below 5000011. @default 65537 with maglev"),
 })
+    .meta({ title: "Affinity" })
     .superRefine((a, ctx) => {
         const taken = MODE_KEYS[a.mode];
         for (const key of Object.keys(a)) {
@@ -246,16 +260,20 @@ export const DEFAULT_DIRECT_HEADER = "use-direct";
 const autoscalingSchema = strict({
     minReplicas: intIn(1, 1000, "a whole number from 1 to 1000"),
     maxReplicas: intIn(1, 1000, "a whole number from 1 to 1000"),
-    cpuUtilization: intIn(1, 100, "a percentage from 1 to 100").default(80),
-}).superRefine((a, ctx) => {
-    if (a.minReplicas > a.maxReplicas) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["minReplicas"],
-            message: `must not exceed maxReplicas (${a.minReplicas} > ${a.maxReplicas})`,
-        });
-    }
-});
+    cpuUtilization: intIn(1, 100, "a percentage from 1 to 100")
+        .default(80)
+        .describe("Target average CPU utilization in percent. @default 80"),
+})
+    .meta({ title: "Autoscaling" })
+    .superRefine((a, ctx) => {
+        if (a.minReplicas > a.maxReplicas) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["minReplicas"],
+                message: `must not exceed maxReplicas (${a.minReplicas} > ${a.maxReplicas})`,
+            });
+        }
+    });
 
 const matchSchema = strict({
     headers: z
@@ -271,8 +289,9 @@ const matchSchema = strict({
                         : "must be a map of header names to exact values",
             },
         )
-        .refine((h) => Object.keys(h).length > 0, { message: "must name at least one header" }),
-});
+        .refine((h) => Object.keys(h).length > 0, { message: "must name at least one header" })
+        .describe("Exact header values a request must carry to reach this app."),
+}).meta({ title: "Match" });
 
 const cidr = text('an IPv4 CIDR such as "10.244.0.0/16"', (s) => rules.parseCidr(s) !== undefined).superRefine(
     (s, ctx) => {
@@ -346,20 +365,34 @@ function requiringEnabled<S extends z.ZodType>(
 
 const directFields = strict({
     // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
-    enabled: z.boolean({ error: "must be true or false" }).optional(),
+    enabled: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .describe("Settings without `enabled` are refused; `false` keeps them while it is off. @default false"),
     allowedClients: z
         .array(cidrAny, { error: "must be a list of IPv4 CIDRs" })
         .min(1, { message: "must list at least one CIDR" })
-        .default(DEFAULT_DIRECT_CLIENTS),
+        .default(DEFAULT_DIRECT_CLIENTS)
+        .describe(
+            "Clients (by original address) allowed to send the direct header. @default loopback and the private ranges",
+        ),
     header: headerName
         .refine((h) => h !== ORIGINAL_DST_HEADER, { message: `must differ from ${ORIGINAL_DST_HEADER}` })
-        .default(DEFAULT_DIRECT_HEADER),
-    podCidr: cidr.optional(),
+        .default(DEFAULT_DIRECT_HEADER)
+        .describe(
+            'The opt-in request header; a request routes to a chosen pod only with "<header>: true". @default "use-direct"',
+        ),
+    podCidr: cidr
+        .optional()
+        .describe(
+            "The pod network (IPv4 CIDR, /8 or narrower): the only addresses a direct request may name. Required when enabled.",
+        ),
     contexts: z
         .array(enumOf(DirectContext), { error: "must be a list" })
         .min(1, { message: "must list at least one context" })
-        .default([DirectContext.Gateway]),
-});
+        .default([DirectContext.Gateway])
+        .describe('Where direct routing is offered. @default ["gateway"]'),
+}).meta({ title: "Direct" });
 
 export const directSchema = requiringEnabled(
     "direct routing",
@@ -407,25 +440,36 @@ const gatewayHosts = z
  * stickiness needs is added; what must change on the Service is a server-side-apply patch.
  */
 const existingServiceSchema = strict({
-    /** The Service's name in the app's namespace. Default: the app's name. */
-    name: dnsLabel.optional(),
-    /** The Service port the gateway routes to. */
-    port: portNumber,
-    /** The port the pods listen on, when it differs from the Service port (a direct request names <pod IP>:<targetPort>). */
-    targetPort: portNumber.optional(),
-    /** The Service's selector: the pods' labels. Needed with direct routing (its NetworkPolicy selects the pods). */
-    podLabels: labelMap("the Service's selector").optional(),
-    /** What Istio is told the port speaks (patched onto the Service port as appProtocol). */
-    appProtocol: enumOf(AppProtocol).default(AppProtocol.Http),
-    /** Answer with the pod's address in a response header (x-istio-sticky-pod), so verify can tell the pods apart. */
-    podHeader: z.boolean({ error: "must be true or false" }).default(true),
-    /**
-     * Label the namespace for the mesh (sidecar injection, or ambient enrolment). A choice with no default:
-     * with sidecars, the pods get one only when they restart. The gateway applies the affinity either way.
-     */
-    enrolNamespace: z.boolean({
-        error: "must be true or false: label the namespace for the mesh (pods restart to get sidecars) or leave it as it is",
-    }),
+    name: dnsLabel.optional().describe("The Service's name in the app's namespace. @default the app's name"),
+    port: portNumber.describe("The Service port the gateway routes to."),
+    targetPort: portNumber
+        .optional()
+        .describe(
+            "The port the pods listen on, when it differs (direct requests name <pod IP>:<targetPort>). @default port",
+        ),
+    podLabels: labelMap("the Service's selector")
+        .optional()
+        .describe("The Service's selector (the pods' labels); required with direct routing."),
+    appProtocol: enumOf(AppProtocol)
+        .default(AppProtocol.Http)
+        .describe('What Istio is told the port speaks, patched onto the Service port. @default "http"'),
+    podHeader: z
+        .boolean({ error: "must be true or false" })
+        .default(true)
+        .describe(
+            "Answer with the pod's address in a response header (x-istio-sticky-pod), so verify can tell the pods apart. @default true",
+        ),
+    enrolNamespace: z
+        .boolean({
+            error: "must be true or false: label the namespace for the mesh (pods restart to get sidecars) or leave it as it is",
+        })
+        .describe(
+            "Label the namespace for the mesh (sidecar injection, or ambient enrolment). No default: with sidecars the\npods get one only when they restart. The gateway applies the affinity either way.",
+        ),
+}).meta({
+    title: "ExistingService",
+    description:
+        "An existing Service an app makes sticky: the package deploys no workload for it and never deletes the Service.",
 });
 
 /**
@@ -454,35 +498,68 @@ const WORKLOAD_KEY_REASON: Record<(typeof WORKLOAD_KEYS)[number], string> = {
 };
 
 const appFields = strict({
-    name: dnsLabel,
-    namespace: dnsLabel.optional(),
-    replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)").optional(),
-    path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath).optional(),
+    name: dnsLabel.describe("The app's Kubernetes name (DNS-1123 label)."),
+    namespace: dnsLabel.optional().describe("@default the app's name"),
+    replicas: intIn(1, 1000, "a whole number of at least 1 (and at most 1000)")
+        .optional()
+        .describe("Leave it out with autoscaling. @default 3"),
+    path: text('a path starting with "/" made of plain segments, without a trailing "/"', rules.isRoutePath)
+        .optional()
+        .describe('Path prefix on the gateway; requests reach the app with it removed. @default "/<name>"'),
     image: text("a container image reference", (s) => s.length > 0 && !/\s/.test(s))
         .refine(rules.hasTagOrDigest, {
             message:
                 'must name a tag or a digest (e.g. "ghcr.io/acme/app:1.2" or "…@sha256:…"): without one Kubernetes pulls whatever ":latest" is that day',
         })
-        .optional(),
+        .optional()
+        .describe(
+            "Your own image (with a tag or digest) instead of the demo app; it must serve HTTP on `port` and /healthz.",
+        ),
     port: intIn(1, 65535, "a port number from 1 to 65535")
         .refine((p) => !rules.ISTIO_RESERVED_PORTS.includes(p), {
             message: `must not be one of the ports the Istio sidecar uses (${rules.ISTIO_RESERVED_PORTS.join(", ")})`,
         })
-        .default(DEFAULT_APP_PORT),
-    target: z.string({ error: "must be a string" }).max(256, { message: "must be at most 256 characters" }).optional(),
-    affinity: affinitySchema.prefault({ mode: AffinityMode.None }),
-    match: matchSchema.optional(),
-    direct: directSchema.prefault({}),
-    autoscaling: autoscalingSchema.optional(),
-    /** Require mutual TLS for traffic to the app (Istio PeerAuthentication STRICT); false opts out (PERMISSIVE). */
-    strictMtls: z.boolean({ error: "must be true or false" }).default(true),
-    /** The gateway hosts the app is served on (each among mesh.gateway.hosts); default, or "*": all of them. */
-    hosts: gatewayHosts.optional(),
-    /** Remove the path prefix before the app sees the request. Default: true for the package's own workloads, false for an existing Service. */
-    stripPath: z.boolean({ error: "must be true or false" }).optional(),
-    /** An existing Service to make sticky instead of deploying a workload. */
-    service: existingServiceSchema.optional(),
-});
+        .default(DEFAULT_APP_PORT)
+        .describe("@default 8080"),
+    target: z
+        .string({ error: "must be a string" })
+        .max(256, { message: "must be at most 256 characters" })
+        .optional()
+        .describe("A string the demo app returns. @default the app's name"),
+    affinity: affinitySchema.prefault({ mode: AffinityMode.None }).describe('@default {mode: "none"} (round robin)'),
+    match: matchSchema
+        .optional()
+        .describe("Route only requests with these exact header values here (apps may then share a path)."),
+    direct: directSchema.prefault({}).describe("Direct routing to a chosen pod."),
+    autoscaling: autoscalingSchema
+        .optional()
+        .describe("A HorizontalPodAutoscaler and a PodDisruptionBudget instead of a fixed replica count."),
+    strictMtls: z
+        .boolean({ error: "must be true or false" })
+        .default(true)
+        .describe(
+            "Require mutual TLS for traffic to the app (PeerAuthentication STRICT); false: PERMISSIVE. @default true",
+        ),
+    stripPath: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .describe(
+            "Remove the path prefix before the app sees the request. @default true, false for an existing Service",
+        ),
+    hosts: gatewayHosts
+        .optional()
+        .describe(
+            'The gateway hosts the app is served on, each among the gateway\'s hosts. @default all of them ("*")',
+        ),
+    service: existingServiceSchema
+        .optional()
+        .describe(
+            "An existing Service to make sticky instead of deploying a workload (image, replicas, autoscaling, target, port and strictMtls are then left out).",
+        ),
+}).meta({ title: "App", description: "The settings of one app, as stack config and StickySessions take them." });
+
+/** The keys of an app's settings, in the schema's order (StickyApp takes each of them among its args). */
+export const APP_KEYS = Object.keys(appFields.shape) as readonly (keyof typeof appFields.shape)[];
 
 /** Refuses workload keys next to `service` (checked on the raw input, before defaults fill them in). */
 const appSchemaChecked = z.preprocess((raw, ctx) => {
@@ -556,18 +633,34 @@ export const DEFAULT_GATEWAY_NAME = "istio-ingressgateway";
 export const DEFAULT_GATEWAY_NAMESPACE = "istio-ingress";
 
 const gatewaySchema = strict({
-    name: dnsLabel.default(DEFAULT_GATEWAY_NAME),
-    namespace: dnsLabel.default(DEFAULT_GATEWAY_NAMESPACE),
-    serviceType: enumOf(GatewayServiceType).default(GatewayServiceType.LoadBalancer),
-    labels: labelMap("the gateway's selectors match on them").optional(),
-    hosts: gatewayHosts.default(["*"]),
-    /** Default: Local when an app offers direct routing at the gateway (its guard needs client addresses), else the Kubernetes default (Cluster). */
-    externalTrafficPolicy: enumOf(ExternalTrafficPolicy).optional(),
-    /** Proxies in front of the gateway that append to X-Forwarded-For (a cloud L7 load balancer): the gateway then takes the client address from it. */
-    numTrustedProxies: intIn(0, 10).default(0),
-    /** Istio's Gateway and VirtualServices, or the Kubernetes Gateway API's Gateway and HTTPRoutes. */
-    api: enumOf(IngressApi).default(IngressApi.Istio),
+    name: dnsLabel
+        .default(DEFAULT_GATEWAY_NAME)
+        .describe(
+            'Helm release name of the gateway; also its Deployment and Service name. @default "istio-ingressgateway"',
+        ),
+    namespace: dnsLabel.default(DEFAULT_GATEWAY_NAMESPACE).describe('@default "istio-ingress"'),
+    serviceType: enumOf(GatewayServiceType)
+        .default(GatewayServiceType.LoadBalancer)
+        .describe('NodePort for kind and minikube. @default "LoadBalancer"'),
+    labels: labelMap("the gateway's selectors match on them")
+        .optional()
+        .describe('Gateway pod labels. @default {app: <name>, istio: <name without "istio-">}'),
+    hosts: gatewayHosts.default(["*"]).describe('Hosts the shared Istio Gateway serves. @default ["*"]'),
+    externalTrafficPolicy: enumOf(ExternalTrafficPolicy)
+        .optional()
+        .describe(
+            'Local keeps client addresses (NodePort and LoadBalancer only). @default "Local" with direct routing at the gateway, else Kubernetes\' "Cluster"',
+        ),
+    numTrustedProxies: intIn(0, 10)
+        .default(0)
+        .describe("Proxies in front of the gateway that append to X-Forwarded-For. @default 0"),
+    api: enumOf(IngressApi)
+        .default(IngressApi.Istio)
+        .describe(
+            "Istio's Gateway and VirtualServices, or the Kubernetes Gateway API's Gateway and HTTPRoutes (CRDs installed with the mesh). @default \"istio\"",
+        ),
 })
+    .meta({ title: "Gateway" })
     .superRefine((g, ctx) => {
         if (g.externalTrafficPolicy !== undefined && g.serviceType === GatewayServiceType.ClusterIP) {
             ctx.addIssue({
@@ -648,9 +741,13 @@ export function valueAt(values: Readonly<Record<string, unknown>>, dotted: strin
 }
 
 export const meshSchema = strict({
-    install: z.boolean({ error: "must be true or false" }).default(true),
-    /** Where the three Istio charts come from. */
-    chartRepository: chartRepository(ISTIO_CHART_REPO),
+    install: z
+        .boolean({ error: "must be true or false" })
+        .default(true)
+        .describe("Install Istio, or use one already in the cluster. @default true"),
+    chartRepository: chartRepository(ISTIO_CHART_REPO).describe(
+        'Where the charts come from: an https:// Helm repository or an oci:// registry. @default "https://blob.istio.io/istio-release/charts"',
+    ),
     version: text(
         'an Istio version such as "1.31.1"',
         (s) => rules.parseVersion(s) !== undefined,
@@ -660,11 +757,12 @@ export const meshSchema = strict({
             const why = unsupportedIstioVersion(s);
             if (why) ctx.addIssue({ code: "custom", message: why });
         })
-        .default(DEFAULT_ISTIO_VERSION),
-    /**
-     * Where Istio's images come from (istiod's and istio-cni's global.hub, ztunnel's hub, and through
-     * injection the gateway's and sidecars' proxy): Docker Hub, or a mirror of it.
-     */
+        .default(DEFAULT_ISTIO_VERSION)
+        .describe(
+            "Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch",
+        ),
+    // istiod's and istio-cni's global.hub, ztunnel's hub, and through injection the gateway's and sidecars' proxy:
+    // Docker Hub, or a mirror of it.
     hub: text(
         'an image registry path such as "docker.io/istio" or "registry.example.com/istio" (no scheme, no tag)',
         rules.isImageHub,
@@ -673,53 +771,67 @@ export const meshSchema = strict({
             const retired = retiredHostOf(s);
             if (retired) ctx.addIssue({ code: "custom", message: retiredMessage(retired, s, "hub") });
         })
-        .default(ISTIO_IMAGE_HUB),
-    /**
-     * Where the Gateway API's CRDs come from, when the stack installs them: <this>/<version>/standard-install.yaml,
-     * as on the Gateway API's GitHub releases (a mirror keeps that layout).
-     */
+        .default(ISTIO_IMAGE_HUB)
+        .describe('Where Istio\'s images come from (a registry path, no tag). @default "docker.io/istio"'),
+    // When the stack installs them, as on the Gateway API's GitHub releases (a mirror keeps that layout).
     gatewayApiCrdsRepository: text("an https:// URL without a trailing slash (http:// only on loopback)", (s) =>
         rules.isArtifactUrl(s),
-    ).default(GATEWAY_API_RELEASES),
-    revision: dnsLabel.optional(),
-    /** Sidecars, or ambient (istio-cni and ztunnel installed too). */
-    dataplane: enumOf(Dataplane).default(Dataplane.Sidecar),
+    )
+        .default(GATEWAY_API_RELEASES)
+        .describe(
+            "Where the Gateway API's CRDs come from: <this>/<version>/standard-install.yaml. @default the Gateway API's GitHub releases",
+        ),
+    revision: dnsLabel
+        .optional()
+        .describe("An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`."),
+    dataplane: enumOf(Dataplane)
+        .default(Dataplane.Sidecar)
+        .describe(
+            'Sidecars, or ambient: istio-cni and ztunnel installed too, app namespaces enrolled, waypoints for in-mesh L7. @default "sidecar"',
+        ),
     gateway: gatewaySchema.prefault({}),
     values: strict({
-        base: valuesMap.default({}),
-        istiod: valuesMap.default({}),
-        gateway: valuesMap.default({}),
-        cni: valuesMap.default({}),
-        ztunnel: valuesMap.default({}),
-    }).prefault({}),
-}).superRefine((m, ctx) => {
-    if (m.dataplane === Dataplane.Ambient && m.revision !== undefined) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["revision"],
-            message:
-                'is not supported with dataplane "ambient" by this package (ztunnel and istio-cni serve one control plane here); leave it out',
-        });
-    }
-    for (const chart of ["base", "istiod", "gateway", "cni", "ztunnel"] as const) {
-        for (const [key, owner] of OWNED_VALUES[chart]) {
-            if (valueAt(m.values[chart], key) !== undefined) {
+        base: valuesMap.default({}).describe("@default {}"),
+        istiod: valuesMap.default({}).describe("@default {}"),
+        gateway: valuesMap.default({}).describe("@default {}"),
+        cni: valuesMap.default({}).describe("istio-cni (ambient only). @default {}"),
+        ztunnel: valuesMap.default({}).describe("ztunnel (ambient only). @default {}"),
+    })
+        .meta({
+            title: "MeshValues",
+            description: "Extra Helm values per chart, merged over the ones the package sets.",
+        })
+        .prefault({}),
+})
+    .meta({ title: "Mesh" })
+    .superRefine((m, ctx) => {
+        if (m.dataplane === Dataplane.Ambient && m.revision !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["revision"],
+                message:
+                    'is not supported with dataplane "ambient" by this package (ztunnel and istio-cni serve one control plane here); leave it out',
+            });
+        }
+        for (const chart of ["base", "istiod", "gateway", "cni", "ztunnel"] as const) {
+            for (const [key, owner] of OWNED_VALUES[chart]) {
+                if (valueAt(m.values[chart], key) !== undefined) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["values", chart, ...key.split(".")],
+                        message: `is set by ${owner}; set it there`,
+                    });
+                }
+            }
+            for (const [path, value, retired] of retiredReferencesIn(m.values[chart])) {
                 ctx.addIssue({
                     code: "custom",
-                    path: ["values", chart, ...key.split(".")],
-                    message: `is set by ${owner}; set it there`,
+                    path: ["values", chart, ...path],
+                    message: `"${value}" ${retiredMessage(retired, value, "value")}`,
                 });
             }
         }
-        for (const [path, value, retired] of retiredReferencesIn(m.values[chart])) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["values", chart, ...path],
-                message: `"${value}" ${retiredMessage(retired, value, "value")}`,
-            });
-        }
-    }
-});
+    });
 
 /** The newest cert-manager patch confirmed (its v1.21.2 tag, 2026-09-10); 1.19 reached its end of life when 1.21 came out. */
 export const DEFAULT_CERT_MANAGER_VERSION = "v1.21.2";
@@ -734,16 +846,24 @@ const hostName = text(
 
 const acmeSchema = strict({
     email: text("an email address for the ACME account", (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)),
-    server: text("an https:// ACME directory URL", (s) => URL.canParse(s) && new URL(s).protocol === "https:").default(
-        LETS_ENCRYPT_SERVER,
-    ),
-    ingressClass: text("an ingress class name", rules.isDnsLabel).default("istio"),
-});
+    server: text("an https:// ACME directory URL", (s) => URL.canParse(s) && new URL(s).protocol === "https:")
+        .default(LETS_ENCRYPT_SERVER)
+        .describe("@default Let's Encrypt's production directory"),
+    ingressClass: text("an ingress class name", rules.isDnsLabel)
+        .default("istio")
+        .describe('The ingress class the HTTP-01 solver uses; Istio serves "istio". @default "istio"'),
+}).meta({ title: "Acme" });
 
 const tlsFields = strict({
     // No default here: settings given without `enabled` are refused below instead of silently doing nothing.
-    enabled: z.boolean({ error: "must be true or false" }).optional(),
-    installCertManager: z.boolean({ error: "must be true or false" }).default(true),
+    enabled: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .describe("Settings without `enabled` are refused; `false` keeps them while it is off. @default false"),
+    installCertManager: z
+        .boolean({ error: "must be true or false" })
+        .default(true)
+        .describe("Install cert-manager (CRDs included). @default true"),
     certManagerVersion: text(
         'a cert-manager version such as "v1.21.2"',
         (s) => /^v\d+\.\d+\.\d+$/.test(s),
@@ -759,14 +879,22 @@ const tlsFields = strict({
                 message: `must be v${MIN_CERT_MANAGER_MINOR.major}.${MIN_CERT_MANAGER_MINOR.minor}.0 or newer: the cert-manager this package installs and tests (1.19 is past its end of life); to keep an older one, install it yourself and set installCertManager: false`,
             },
         )
-        .default(DEFAULT_CERT_MANAGER_VERSION),
-    /** Where the cert-manager chart comes from. */
-    chartRepository: chartRepository(CERT_MANAGER_CHART_REPO),
-    issuer: enumOf(TlsIssuer).default(TlsIssuer.SelfSigned),
+        .default(DEFAULT_CERT_MANAGER_VERSION)
+        .describe("@default the newest confirmed cert-manager patch"),
+    chartRepository: chartRepository(CERT_MANAGER_CHART_REPO).describe(
+        'An oci:// registry or an https:// repository. @default "oci://quay.io/jetstack/charts"',
+    ),
+    issuer: enumOf(TlsIssuer).default(TlsIssuer.SelfSigned).describe('@default "selfSigned"'),
     acme: acmeSchema.optional(),
-    hosts: z.array(hostName, { error: "must be a list of host names" }).default([]),
-    httpsRedirect: z.boolean({ error: "must be true or false" }).optional(),
-});
+    hosts: z
+        .array(hostName, { error: "must be a list of host names" })
+        .default([])
+        .describe("The certificate's names (each among the gateway's hosts)."),
+    httpsRedirect: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .describe("Redirect HTTP to HTTPS. @default true, except with ACME (HTTP-01 answers on port 80)"),
+}).meta({ title: "Tls" });
 
 export const tlsSchema = requiringEnabled(
     "TLS",
