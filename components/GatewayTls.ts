@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { TlsIssuer } from "./settings/enums";
 import type { TlsSettings } from "./settings/schema";
 import { parseTls } from "./settings/validate";
 import { tlsKeys, tlsPart, TlsInputs } from "./plan/tls";
@@ -7,24 +6,11 @@ import { ComponentType } from "./plan/types";
 import { GATEWAY_TLS_SECRET, issuerName } from "./manifests/tls";
 import { Registrar } from "./registration/registrar";
 import { isKnown } from "./registration/known";
-import type { AcmeArgs, Agree, Check, Plain, TlsArgs } from "./args";
+import type { GatewayTlsArgs, TlsArgs } from "./args";
+import type { Agree, Check, Plain } from "./agree";
 import type { Handoff } from "./handoff";
 
-export interface GatewayTlsArgs {
-    /** The certificate's names. */
-    hosts: pulumi.Input<pulumi.Input<string>[]>;
-    /** Install cert-manager (CRDs included); it decides which resources exist. @default true */
-    installCertManager?: boolean;
-    /** @default the newest confirmed cert-manager patch */
-    certManagerVersion?: pulumi.Input<string>;
-    /** An oci:// registry or an https:// repository. @default "oci://quay.io/jetstack/charts" */
-    chartRepository?: pulumi.Input<string>;
-    /** @default "selfSigned" */
-    issuer?: pulumi.Input<TlsIssuer>;
-    acme?: pulumi.Input<AcmeArgs>;
-    /** The gateway's namespace: the Certificate and its Secret go there. */
-    gatewayNamespace: pulumi.Input<string>;
-}
+export type { GatewayTlsArgs } from "./args";
 
 /** The settings of TlsArgs GatewayTls takes (the rest is the stack's: enabled, httpsRedirect); with TLS on, hosts are required. */
 type GatewayTlsSettingsArgs = Omit<TlsArgs, "enabled" | "httpsRedirect" | "hosts"> & Required<Pick<TlsArgs, "hosts">>;

@@ -8,30 +8,12 @@ import type { MeshKeys } from "./plan/waits";
 import type { IngressAddress } from "./outputs/ingress";
 import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
-import type { Agree, Check, GatewayArgs, MeshArgs, MeshValuesArgs, Plain } from "./args";
+import type { IstioMeshArgs, MeshArgs } from "./args";
+import type { Agree, Check, Plain } from "./agree";
 import type { Handoff } from "./handoff";
 import { claimCluster } from "./oneMesh";
 
-export interface IstioMeshArgs {
-    /** Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch */
-    version?: pulumi.Input<string>;
-    /** Where the charts come from: an https:// Helm repository or an oci:// registry such as oci://ghcr.io/istio/release/charts. @default "https://blob.istio.io/istio-release/charts" */
-    chartRepository?: pulumi.Input<string>;
-    /** Where Istio's images come from (a registry path, no tag). @default "docker.io/istio" */
-    hub?: pulumi.Input<string>;
-    /** Where the Gateway API's CRDs come from: <this>/<version>/standard-install.yaml. @default the Gateway API's GitHub releases */
-    gatewayApiCrdsRepository?: pulumi.Input<string>;
-    /** An Istio revision (canary upgrades); app namespaces then use `istio.io/rev`. */
-    revision?: pulumi.Input<string>;
-    /** Sidecars, or ambient (istio-cni and ztunnel too); plain, since it decides which releases exist. @default "sidecar" */
-    dataplane?: Dataplane;
-    /** The gateway; plain, since gateway.api decides whether the Gateway API's CRDs are installed. */
-    gateway?: GatewayArgs;
-    /** Extra Helm values per chart, merged over the ones this component sets. */
-    values?: pulumi.Input<MeshValuesArgs>;
-    /** Turn on Envoy's stateful-session filter in istiod (persistent affinity modes need it). @default false */
-    persistentSessions?: pulumi.Input<boolean>;
-}
+export type { IstioMeshArgs } from "./args";
 
 /** IstioMeshArgs, Inputs unwrapped, agree with MeshArgs (and so with the schema) but for `install` (this component installs): the build fails otherwise. */
 export type IstioMeshArgsAgree = Check<

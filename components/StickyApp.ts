@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { isPersistentMode } from "./settings/enums";
 import type { AppSettings } from "./settings/schema";
-import { DEFAULT_GATEWAY_NAMESPACE, gatewayPodLabels } from "./settings/schema";
+import { APP_KEYS, DEFAULT_GATEWAY_NAMESPACE, gatewayPodLabels } from "./settings/schema";
 import { parseApp, parseDirect, SettingsError } from "./settings/validate";
 import { describeAffinity } from "./policy/affinity";
 import { serviceHost } from "./manifests/names";
@@ -13,91 +13,15 @@ import type { PodAddress } from "./outputs/pods";
 import { Registrar } from "./registration/registrar";
 import { isKnown, requireKnown } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
-import type {
-    AffinityArgs,
-    Agree,
-    AppArgs,
-    AutoscalingArgs,
-    Check,
-    DirectArgs,
-    ExistingServiceArgs,
-    MatchArgs,
-    Plain,
-} from "./args";
+import type { AppArgs, StickyAppArgs } from "./args";
+import type { Agree, Check, Plain } from "./agree";
 import { IstioMesh, meshInternals } from "./IstioMesh";
 import type { Handoff } from "./handoff";
 
-export interface StickyAppArgs {
-    /** The app's Kubernetes name (DNS-1123 label). */
-    name: pulumi.Input<string>;
-    /** @default the app's name */
-    namespace?: pulumi.Input<string>;
-    /** Leave it out with autoscaling. @default 3 */
-    replicas?: pulumi.Input<number>;
-    /** Path prefix on the gateway; requests reach the app with it removed. @default "/<name>" */
-    path?: pulumi.Input<string>;
-    /** Your own image instead of the demo app (whether one is given decides if the demo script is shipped). */
-    image?: pulumi.Input<string>;
-    /** @default 8080 */
-    port?: pulumi.Input<number>;
-    /** A string the demo app returns. @default the app's name */
-    target?: pulumi.Input<string>;
-    /** @default round robin */
-    affinity?: pulumi.Input<AffinityArgs>;
-    /** Route only requests with these exact header values here. */
-    match?: pulumi.Input<MatchArgs>;
-    /** Direct routing to a chosen pod; it decides which resources exist. */
-    direct?: DirectArgs;
-    /** A HorizontalPodAutoscaler and a PodDisruptionBudget instead of a fixed replica count; it decides which resources exist. */
-    autoscaling?: AutoscalingArgs;
-    /** @default true */
-    strictMtls?: pulumi.Input<boolean>;
-    /** Remove the path prefix before the app sees the request. @default true, false for an existing Service */
-    stripPath?: pulumi.Input<boolean>;
-    /**
-     * An existing Service to make sticky instead of deploying a workload: it decides which resources exist.
-     * Its namespace is then not created (createNamespace defaults to false); enrolNamespace labels it for sidecar injection.
-     */
-    service?: ExistingServiceArgs;
-    /** "namespace/name" of an Istio Gateway to bind to; when absent the app gets a Gateway of its own. */
-    gateway?: pulumi.Input<string>;
-    /** Labels of the ingress gateway pods. @default the mesh's, or Istio's default gateway's */
-    gatewaySelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Namespace of the ingress gateway pods. @default the mesh's, or "istio-ingress" */
-    gatewayNamespace?: pulumi.Input<string>;
-    /** Hosts the app is served on: those of its own Gateway and its VirtualService. @default ["*"] */
-    hosts?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Create (and label for injection) the app's namespace. @default true, false for an existing Service */
-    createNamespace?: boolean;
-    /** Create the app's gateway VirtualService. @default true */
-    route?: boolean;
-    /** Istio revision whose sidecar to inject. */
-    revision?: pulumi.Input<string>;
-    /** Do not log settings warnings. @default false */
-    quiet?: boolean;
-}
+export type { StickyAppArgs } from "./args";
 
-/** The app settings among StickyApp's args. */
-const APP_FIELDS = [
-    "name",
-    "namespace",
-    "replicas",
-    "path",
-    "image",
-    "port",
-    "target",
-    "affinity",
-    "match",
-    "direct",
-    "autoscaling",
-    "strictMtls",
-    "stripPath",
-    "service",
-    "hosts",
-] as const;
-
-/** Those args, Inputs unwrapped, agree with AppArgs (and so with the schema) field for field: the build fails otherwise. */
-export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof APP_FIELDS)[number]>>, AppArgs>>;
+/** The app settings among StickyApp's args, Inputs unwrapped, agree with AppArgs (and so with the schema): the build fails otherwise. */
+export type StickyAppArgsAgree = Check<Agree<Plain<Pick<StickyAppArgs, (typeof APP_KEYS)[number]>>, AppArgs>>;
 
 const internals = new WeakMap<StickyApp, { settings: pulumi.Output<AppSettings> }>();
 
@@ -145,7 +69,7 @@ export class StickyApp extends pulumi.ComponentResource {
     constructor(name: string, args: StickyAppArgs, opts: pulumi.ComponentResourceOptions = {}, handoff?: Handoff) {
         const where = `StickyApp ${name}`;
         const { mesh, others } = handoff ? { mesh: undefined, others: undefined } : meshAmong(opts.dependsOn, where);
-        const raw = Object.fromEntries(APP_FIELDS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
+        const raw = Object.fromEntries(APP_KEYS.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
         // Known settings are checked before anything is registered; Outputs once they resolve.
         if (!handoff) requireKnown(args, ["direct", "autoscaling", "service"], where);
         if (!handoff && args.service && args.createNamespace) {

@@ -7,20 +7,13 @@ import { appEndpoint, AppEndpoint } from "./outputs/endpoints";
 import { Registrar } from "./registration/registrar";
 import { unknownPaths } from "./registration/known";
 import { demoAppSource } from "./registration/demoAppScript";
-import type { AppArgs, MeshArgs, TlsArgs } from "./args";
+import type { StickySessionsArgs } from "./args";
 import type { Handoff } from "./handoff";
 import { IstioMesh } from "./IstioMesh";
 import { GatewayTls } from "./GatewayTls";
 import { StickyApp } from "./StickyApp";
 
-export interface StickySessionsArgs {
-    /** Istio: installed by this component (default) or already in the cluster. */
-    mesh?: MeshArgs;
-    /** HTTPS on the gateway with a certificate from cert-manager. @default off */
-    tls?: TlsArgs;
-    /** One or more apps, all behind one shared gateway. */
-    apps: AppArgs[];
-}
+export type { StickySessionsArgs } from "./args";
 
 interface SessionsInternals {
     plan: Plan;

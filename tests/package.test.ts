@@ -57,10 +57,12 @@ describe("the built package (what other programs import)", () => {
 describe("the package's dependencies", () => {
     const pkg = require("../package.json");
     const root = path.join(__dirname, "..");
-    // What the tarball holds: the components, the render, import and verify bins.
+    // What the tarball holds: the components, the render, import and verify bins (not the schema and args tools).
     const shipped = [
         ...sourceFiles(path.join(root, "components")),
-        ...sourceFiles(path.join(root, "cli")).filter((f) => !f.endsWith("schema.ts")),
+        ...sourceFiles(path.join(root, "cli")).filter(
+            (f) => ![path.join("cli", "schema.ts"), path.join("cli", "args.ts")].includes(path.relative(root, f)),
+        ),
         ...sourceFiles(path.join(root, "verify")),
     ];
 

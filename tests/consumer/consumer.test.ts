@@ -84,6 +84,7 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
         ])
             assert.ok(files.includes(needed), needed);
         assert.ok(!files.some((f) => f.startsWith("dist/cli/schema")), "the schema tool stays in the repository");
+        assert.ok(!files.some((f) => f.startsWith("dist/cli/args")), "the args generator stays in the repository");
     });
 
     it("installs one copy of each Pulumi SDK, the program's own", () => {
