@@ -326,6 +326,45 @@ function get(
     });
 }
 
+/** A process of the cluster: its component's name and its log file. */
+interface Component {
+    name: string;
+    proc: ChildProcess;
+    log: string;
+}
+
+/** A cluster being started, shared by the phases of `startCluster`, then by its `stop` and `logs`. */
+interface Start {
+    /** The folder of the built binaries. */
+    bin: string;
+    /** The temporary folder: certificates, configuration files, logs and etcd's data. */
+    dir: string;
+    nodeName: string;
+    podCidr: string;
+    /** The Kubernetes components' `--v`. */
+    verbosity: string;
+    /** Bound on the whole start, in ms. */
+    timeoutMs: number;
+    /** Date.now() past which every wait of the start gives up. */
+    deadline: number;
+    /** The processes started, in order. */
+    procs: Component[];
+    /** `logs()` as `stop()` left them (the folder is gone). */
+    finalLogs?: string;
+}
+
+/** Where the components listen: loopback ports, chosen free at the start. */
+interface Endpoints {
+    etcdUrl: string;
+    etcdPeer: number;
+    apiPort: number;
+    kwokPort: number;
+    /** The API server's URL, https://127.0.0.1:<apiPort>. */
+    server: string;
+    /** The admin's kubeconfig file. */
+    kubeconfig: string;
+}
+
 /**
  * Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on 127.0.0.1, makes
  * a fake node kwok manages, and resolves once the API server is ready, the node is Ready and the
@@ -335,244 +374,306 @@ function get(
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
     const cp = ensureControlPlane();
     const started = performance.now();
-    const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
-    const remaining = () => deadline - Date.now();
-    const nodeName = opts.nodeName ?? "kwok-node-0";
-    const podCidr = opts.podCidr ?? "10.244.0.0/24";
-    const v = String(opts.verbosity ?? 1);
-    const bin = (name: string) => path.join(cp.bin, name);
-
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sticky-kube-"));
-    const procs: { name: string; proc: ChildProcess; log: string }[] = [];
-    let finalLogs: string | undefined;
-
-    const logs = (): string => {
-        if (finalLogs !== undefined) return finalLogs;
-        return procs
-            .map(({ name, proc, log }) => {
-                let text = "";
-                try {
-                    text = fs.readFileSync(log, "utf8");
-                } catch {
-                    text = "(no log)";
-                }
-                const exit =
-                    proc.exitCode !== null || proc.signalCode !== null
-                        ? ` (exited: ${proc.exitCode ?? proc.signalCode})`
-                        : "";
-                return `=== ${name}${exit}\n${text.slice(-6000)}`;
-            })
-            .join("\n");
-    };
-
-    const stop = async (): Promise<void> => {
-        if (finalLogs !== undefined) return;
-        // Clients first, the store last.
-        for (const group of [["kwok", "kube-scheduler", "kube-controller-manager"], ["kube-apiserver"], ["etcd"]]) {
-            await Promise.all(
-                procs
-                    .filter((p) => group.includes(p.name))
-                    .map(async ({ proc }) => {
-                        if (proc.exitCode !== null || proc.signalCode !== null) return;
-                        const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-                        proc.kill("SIGTERM");
-                        const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-                        await exited;
-                        clearTimeout(t);
-                    }),
-            );
-        }
-        finalLogs = logs();
-        fs.rmSync(dir, { recursive: true, force: true });
-    };
-
-    const run = (name: string, args: string[]): ChildProcess => {
-        const log = path.join(dir, `${name}.log`);
-        const fd = fs.openSync(log, "a");
-        const proc = spawn(bin(name), args, { cwd: dir, stdio: ["ignore", fd, fd] });
-        fs.closeSync(fd);
-        track(proc);
-        procs.push({ name, proc, log });
-        return proc;
-    };
-    const dead = (): string | undefined => {
-        const d = procs.find(({ proc }) => proc.exitCode !== null || proc.signalCode !== null);
-        return d && `${d.name} exited (${d.proc.exitCode ?? d.proc.signalCode})`;
-    };
-    /** Polls `check` every 250 ms until it returns a value, a process dies, or the start's deadline passes. */
-    const until = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
-        for (let i = 0; remaining() > 0; i++) {
-            const why = dead();
-            if (why) throw new Error(`${why} while waiting for ${what}`);
-            try {
-                const r = await check();
-                if (r !== undefined) return r;
-            } catch {
-                // not yet
-            }
-            await sleep(Math.min(250 + i * 50, 1000));
-        }
-        throw new Error(`${what}: not within ${opts.timeoutMs ?? 180_000} ms`);
-    };
-
+    const s = newStart(cp, opts);
     try {
-        makeCertificates(dir, "10.96.0.1");
-        const [etcdClient, etcdPeer, apiPort, kwokPort] = await freePorts(4);
-        const server = `https://127.0.0.1:${apiPort}`;
-        const kubeconfig = path.join(dir, "kubeconfig");
-        fs.writeFileSync(kubeconfig, kubeconfigYaml(dir, server), { mode: 0o600 });
-        fs.writeFileSync(
-            path.join(dir, "kwok.yaml"),
-            (opts.gatedJobs ? gateJobCompletion : (x: string) => x)(fs.readFileSync(bin("kwok-stages.yaml"), "utf8")) +
-                [
-                    "---",
-                    "apiVersion: config.kwok.x-k8s.io/v1alpha1",
-                    "kind: KwokConfiguration",
-                    "options:",
-                    `  cidr: ${podCidr}`,
-                    "  nodeIP: 127.0.0.1",
-                    "  manageAllNodes: false",
-                    "  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake",
-                    "  manageNodesWithLabelSelector: ''",
-                    `  serverAddress: 127.0.0.1:${kwokPort}`,
-                    // A configuration file is not defaulted as flags are: a parallelism of 0 is refused.
-                    "  nodeLeaseDurationSeconds: 40",
-                    "  nodeLeaseParallelism: 4",
-                    "  podPlayStageParallelism: 4",
-                    "  nodePlayStageParallelism: 4",
-                    "  podsOnNodeSyncParallelism: 1",
-                    "",
-                ].join("\n"),
-        );
-
-        const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-        run("etcd", [
-            "--name=lab",
-            `--data-dir=${path.join(dir, "etcd")}`,
-            `--listen-client-urls=${etcdUrl}`,
-            `--advertise-client-urls=${etcdUrl}`,
-            `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-            `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-            `--initial-cluster=lab=http://127.0.0.1:${etcdPeer}`,
-            "--initial-cluster-state=new",
-            "--unsafe-no-fsync=true",
-            "--log-level=warn",
-        ]);
-        await until("etcd /health", async () => {
-            const r = await get(`${etcdUrl}/health`, undefined, 2000);
-            return r.status === 200 && /"health":\s*"true"/.test(r.body) ? true : undefined;
-        });
-
-        const pem = (f: string) => fs.readFileSync(path.join(dir, f));
-        run("kube-apiserver", [
-            `--etcd-servers=${etcdUrl}`,
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            `--secure-port=${apiPort}`,
-            // The kubernetes Service's Endpoints may not hold a loopback address; nothing needs them here.
-            "--endpoint-reconciler-type=none",
-            "--service-cluster-ip-range=10.96.0.0/16",
-            "--service-node-port-range=30000-32767",
-            `--client-ca-file=${path.join(dir, "ca.crt")}`,
-            `--tls-cert-file=${path.join(dir, "apiserver.crt")}`,
-            `--tls-private-key-file=${path.join(dir, "apiserver.key")}`,
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            `--service-account-key-file=${path.join(dir, "sa.pub")}`,
-            `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
-            "--authorization-mode=Node,RBAC",
-            "--allow-privileged=true",
-            // Calls to a Service go to one of its ready endpoints (pod IP:targetPort), not to its ClusterIP:
-            // nothing here routes ClusterIPs. This covers admission webhooks too: cmd/kube-apiserver/app/server.go
-            // (buildServiceResolver) makes the one resolver, an EndpointServiceResolver under this flag, that
-            // CreateConfig (pkg/controlplane/apiserver/config.go) hands to the webhook admission plugins
-            // (pkg/controlplane/apiserver/admission/config.go: webhookinit.NewPluginInitializer). Inside the
-            // network namespace of lab/cluster/netns.sh pod IPs are local, so istiod's and cert-manager's
-            // webhooks reach the processes lab/cluster/podProcesses.ts runs for their pods.
-            "--enable-aggregator-routing=true",
-            "--profiling=false",
-            `--v=${v}`,
-        ]);
-        const tls = { ca: pem("ca.crt"), cert: pem("admin.crt"), key: pem("admin.key") };
-        await until("kube-apiserver /readyz", async () => {
-            const r = await get(`${server}/readyz`, tls, 5000);
-            return r.status === 200 ? true : undefined;
-        });
-        const version: string = JSON.parse((await get(`${server}/version`, tls, 5000)).body).gitVersion;
-
-        run("kube-controller-manager", [
-            `--kubeconfig=${kubeconfig}`,
-            "--leader-elect=false",
-            "--secure-port=0",
-            "--controllers=*",
-            `--service-account-private-key-file=${path.join(dir, "sa.key")}`,
-            `--root-ca-file=${path.join(dir, "ca.crt")}`,
-            `--cluster-signing-cert-file=${path.join(dir, "ca.crt")}`,
-            `--cluster-signing-key-file=${path.join(dir, "ca.key")}`,
-            "--service-cluster-ip-range=10.96.0.0/16",
-            `--v=${v}`,
-        ]);
-        run("kube-scheduler", [`--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0", `--v=${v}`]);
-        run("kwok", [`--kubeconfig=${kubeconfig}`, `--config=${path.join(dir, "kwok.yaml")}`, "--v=INFO"]);
-
-        const kc = new k8s.KubeConfig();
-        kc.loadFromFile(kubeconfig);
-        const core = kc.makeApiClient(k8s.CoreV1Api);
-        await core.createNode({
-            body: {
-                apiVersion: "v1",
-                kind: "Node",
-                metadata: {
-                    name: nodeName,
-                    annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
-                    labels: {
-                        type: "kwok",
-                        "kubernetes.io/hostname": nodeName,
-                        "kubernetes.io/os": "linux",
-                        "kubernetes.io/arch": "amd64",
-                    },
-                },
-                spec: { podCIDR: podCidr, podCIDRs: [podCidr] },
-                status: {
-                    allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
-                    capacity: { cpu: "32", memory: "256Gi", pods: "110" },
-                    nodeInfo: {
-                        architecture: "amd64",
-                        operatingSystem: "linux",
-                        kubeletVersion: "fake",
-                        kubeProxyVersion: "fake",
-                        bootID: "",
-                        containerRuntimeVersion: "",
-                        kernelVersion: "",
-                        machineID: "",
-                        osImage: "",
-                        systemUUID: "",
-                    },
-                },
-            },
-        });
-        await until(`node ${nodeName} Ready (kwok)`, async () => {
-            const n = await core.readNode({ name: nodeName });
-            return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
-        });
-        await until("the default ServiceAccount (kube-controller-manager)", async () => {
-            await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
-            return true;
-        });
-
+        makeCertificates(s.dir, "10.96.0.1");
+        const at = await chooseEndpoints(s);
+        writeKubeconfig(s, at);
+        writeKwokConfig(s, at, opts.gatedJobs);
+        await startEtcd(s, at);
+        const version = await startApiServer(s, at);
+        startControllers(s, at);
+        const core = coreClient(at.kubeconfig);
+        await addFakeNode(s, core);
+        await waitForDefaultServiceAccount(s, core);
         return {
-            kubeconfig,
-            server,
+            kubeconfig: at.kubeconfig,
+            server: at.server,
             version,
             bin: cp.bin,
-            nodeName,
+            nodeName: s.nodeName,
             startSeconds: (performance.now() - started) / 1000,
-            stop,
-            logs,
+            stop: () => stopCluster(s),
+            logs: () => clusterLogs(s),
         };
     } catch (e) {
-        const text = logs();
-        await stop();
+        // Whatever was started is stopped and the folder removed; the error carries the logs read before.
+        const text = clusterLogs(s);
+        await stopCluster(s);
         (e as Error).message += `\n${text}`;
         throw e;
     }
+}
+
+/** The options resolved, the start's deadline, and a new temporary folder; no process yet. */
+function newStart(cp: ControlPlane, opts: ClusterOptions): Start {
+    const timeoutMs = opts.timeoutMs ?? 180_000;
+    const deadline = Date.now() + timeoutMs;
+    return {
+        bin: cp.bin,
+        nodeName: opts.nodeName ?? "kwok-node-0",
+        podCidr: opts.podCidr ?? "10.244.0.0/24",
+        verbosity: String(opts.verbosity ?? 1),
+        timeoutMs,
+        deadline,
+        dir: fs.mkdtempSync(path.join(os.tmpdir(), "sticky-kube-")),
+        procs: [],
+    };
+}
+
+/** Free loopback ports for etcd (client and peer), the API server and kwok. */
+async function chooseEndpoints(s: Start): Promise<Endpoints> {
+    const [etcdClient, etcdPeer, apiPort, kwokPort] = await freePorts(4);
+    return {
+        etcdUrl: `http://127.0.0.1:${etcdClient}`,
+        etcdPeer,
+        apiPort,
+        kwokPort,
+        server: `https://127.0.0.1:${apiPort}`,
+        kubeconfig: path.join(s.dir, "kubeconfig"),
+    };
+}
+
+/** The admin's kubeconfig for the API server, readable by its owner only. */
+function writeKubeconfig(s: Start, at: Endpoints): void {
+    fs.writeFileSync(at.kubeconfig, kubeconfigYaml(s.dir, at.server), { mode: 0o600 });
+}
+
+/** kwok.yaml: kwok's stages (Job completion gated with `gatedJobs`) and its configuration for the fake node. */
+function writeKwokConfig(s: Start, at: Endpoints, gatedJobs: boolean | undefined): void {
+    const stages = fs.readFileSync(path.join(s.bin, "kwok-stages.yaml"), "utf8");
+    fs.writeFileSync(
+        path.join(s.dir, "kwok.yaml"),
+        (gatedJobs ? gateJobCompletion(stages) : stages) +
+            [
+                "---",
+                "apiVersion: config.kwok.x-k8s.io/v1alpha1",
+                "kind: KwokConfiguration",
+                "options:",
+                `  cidr: ${s.podCidr}`,
+                "  nodeIP: 127.0.0.1",
+                "  manageAllNodes: false",
+                "  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake",
+                "  manageNodesWithLabelSelector: ''",
+                `  serverAddress: 127.0.0.1:${at.kwokPort}`,
+                // A configuration file is not defaulted as flags are: a parallelism of 0 is refused.
+                "  nodeLeaseDurationSeconds: 40",
+                "  nodeLeaseParallelism: 4",
+                "  podPlayStageParallelism: 4",
+                "  nodePlayStageParallelism: 4",
+                "  podsOnNodeSyncParallelism: 1",
+                "",
+            ].join("\n"),
+    );
+}
+
+/** Starts etcd and waits for its /health. */
+async function startEtcd(s: Start, at: Endpoints): Promise<void> {
+    run(s, "etcd", [
+        "--name=lab",
+        `--data-dir=${path.join(s.dir, "etcd")}`,
+        `--listen-client-urls=${at.etcdUrl}`,
+        `--advertise-client-urls=${at.etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${at.etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${at.etcdPeer}`,
+        `--initial-cluster=lab=http://127.0.0.1:${at.etcdPeer}`,
+        "--initial-cluster-state=new",
+        "--unsafe-no-fsync=true",
+        "--log-level=warn",
+    ]);
+    await until(s, "etcd /health", async () => {
+        const r = await get(`${at.etcdUrl}/health`, undefined, 2000);
+        return r.status === 200 && /"health":\s*"true"/.test(r.body) ? true : undefined;
+    });
+}
+
+/** Starts kube-apiserver, waits for its /readyz, and returns the release its /version reports. */
+async function startApiServer(s: Start, at: Endpoints): Promise<string> {
+    const { dir } = s;
+    const pem = (f: string) => fs.readFileSync(path.join(dir, f));
+    run(s, "kube-apiserver", [
+        `--etcd-servers=${at.etcdUrl}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${at.apiPort}`,
+        // The kubernetes Service's Endpoints may not hold a loopback address; nothing needs them here.
+        "--endpoint-reconciler-type=none",
+        "--service-cluster-ip-range=10.96.0.0/16",
+        "--service-node-port-range=30000-32767",
+        `--client-ca-file=${path.join(dir, "ca.crt")}`,
+        `--tls-cert-file=${path.join(dir, "apiserver.crt")}`,
+        `--tls-private-key-file=${path.join(dir, "apiserver.key")}`,
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        `--service-account-key-file=${path.join(dir, "sa.pub")}`,
+        `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
+        "--authorization-mode=Node,RBAC",
+        "--allow-privileged=true",
+        // Calls to a Service go to one of its ready endpoints (pod IP:targetPort), not to its ClusterIP:
+        // nothing here routes ClusterIPs. This covers admission webhooks too: cmd/kube-apiserver/app/server.go
+        // (buildServiceResolver) makes the one resolver, an EndpointServiceResolver under this flag, that
+        // CreateConfig (pkg/controlplane/apiserver/config.go) hands to the webhook admission plugins
+        // (pkg/controlplane/apiserver/admission/config.go: webhookinit.NewPluginInitializer). Inside the
+        // network namespace of lab/cluster/netns.sh pod IPs are local, so istiod's and cert-manager's
+        // webhooks reach the processes lab/cluster/podProcesses.ts runs for their pods.
+        "--enable-aggregator-routing=true",
+        "--profiling=false",
+        `--v=${s.verbosity}`,
+    ]);
+    const tls = { ca: pem("ca.crt"), cert: pem("admin.crt"), key: pem("admin.key") };
+    await until(s, "kube-apiserver /readyz", async () => {
+        const r = await get(`${at.server}/readyz`, tls, 5000);
+        return r.status === 200 ? true : undefined;
+    });
+    return JSON.parse((await get(`${at.server}/version`, tls, 5000)).body).gitVersion;
+}
+
+/** Starts the API server's clients: kube-controller-manager, kube-scheduler and kwok (the waits after show them working). */
+function startControllers(s: Start, at: Endpoints): void {
+    const { dir, verbosity: v } = s;
+    run(s, "kube-controller-manager", [
+        `--kubeconfig=${at.kubeconfig}`,
+        "--leader-elect=false",
+        "--secure-port=0",
+        "--controllers=*",
+        `--service-account-private-key-file=${path.join(dir, "sa.key")}`,
+        `--root-ca-file=${path.join(dir, "ca.crt")}`,
+        `--cluster-signing-cert-file=${path.join(dir, "ca.crt")}`,
+        `--cluster-signing-key-file=${path.join(dir, "ca.key")}`,
+        "--service-cluster-ip-range=10.96.0.0/16",
+        `--v=${v}`,
+    ]);
+    run(s, "kube-scheduler", [`--kubeconfig=${at.kubeconfig}`, "--leader-elect=false", "--secure-port=0", `--v=${v}`]);
+    run(s, "kwok", [`--kubeconfig=${at.kubeconfig}`, `--config=${path.join(dir, "kwok.yaml")}`, "--v=INFO"]);
+}
+
+/** A client of the core API as the cluster admin. */
+function coreClient(kubeconfig: string): k8s.CoreV1Api {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    return kc.makeApiClient(k8s.CoreV1Api);
+}
+
+/** Creates the fake node kwok manages (annotated kwok.x-k8s.io/node=fake) and waits for kwok to make it Ready. */
+async function addFakeNode(s: Start, core: k8s.CoreV1Api): Promise<void> {
+    const { nodeName, podCidr } = s;
+    await core.createNode({
+        body: {
+            apiVersion: "v1",
+            kind: "Node",
+            metadata: {
+                name: nodeName,
+                annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+                labels: {
+                    type: "kwok",
+                    "kubernetes.io/hostname": nodeName,
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64",
+                },
+            },
+            spec: { podCIDR: podCidr, podCIDRs: [podCidr] },
+            status: {
+                allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
+                capacity: { cpu: "32", memory: "256Gi", pods: "110" },
+                nodeInfo: {
+                    architecture: "amd64",
+                    operatingSystem: "linux",
+                    kubeletVersion: "fake",
+                    kubeProxyVersion: "fake",
+                    bootID: "",
+                    containerRuntimeVersion: "",
+                    kernelVersion: "",
+                    machineID: "",
+                    osImage: "",
+                    systemUUID: "",
+                },
+            },
+        },
+    });
+    await until(s, `node ${nodeName} Ready (kwok)`, async () => {
+        const n = await core.readNode({ name: nodeName });
+        return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
+    });
+}
+
+/** Waits for the service-account controller (kube-controller-manager) to make the default ServiceAccount. */
+async function waitForDefaultServiceAccount(s: Start, core: k8s.CoreV1Api): Promise<void> {
+    await until(s, "the default ServiceAccount (kube-controller-manager)", async () => {
+        await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+        return true;
+    });
+}
+
+/** Spawns a component from the built binaries, in the start's folder, logging to `<name>.log` there. */
+function run(s: Start, name: string, args: string[]): ChildProcess {
+    const log = path.join(s.dir, `${name}.log`);
+    const fd = fs.openSync(log, "a");
+    const proc = spawn(path.join(s.bin, name), args, { cwd: s.dir, stdio: ["ignore", fd, fd] });
+    fs.closeSync(fd);
+    track(proc);
+    s.procs.push({ name, proc, log });
+    return proc;
+}
+
+/** Which component has exited, if any. */
+function dead(s: Start): string | undefined {
+    const d = s.procs.find(({ proc }) => proc.exitCode !== null || proc.signalCode !== null);
+    return d && `${d.name} exited (${d.proc.exitCode ?? d.proc.signalCode})`;
+}
+
+/** Polls `check` every 250 ms until it returns a value, a process dies, or the start's deadline passes. */
+async function until<T>(s: Start, what: string, check: () => Promise<T | undefined>): Promise<T> {
+    for (let i = 0; s.deadline - Date.now() > 0; i++) {
+        const why = dead(s);
+        if (why) throw new Error(`${why} while waiting for ${what}`);
+        try {
+            const r = await check();
+            if (r !== undefined) return r;
+        } catch {
+            // not yet
+        }
+        await sleep(Math.min(250 + i * 50, 1000));
+    }
+    throw new Error(`${what}: not within ${s.timeoutMs} ms`);
+}
+
+/** Kills every process, clients first and the store last, keeps the logs and removes the temporary folder. */
+async function stopCluster(s: Start): Promise<void> {
+    if (s.finalLogs !== undefined) return;
+    // Clients first, the store last.
+    for (const group of [["kwok", "kube-scheduler", "kube-controller-manager"], ["kube-apiserver"], ["etcd"]]) {
+        await Promise.all(
+            s.procs
+                .filter((p) => group.includes(p.name))
+                .map(async ({ proc }) => {
+                    if (proc.exitCode !== null || proc.signalCode !== null) return;
+                    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+                    proc.kill("SIGTERM");
+                    const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+                    await exited;
+                    clearTimeout(t);
+                }),
+        );
+    }
+    s.finalLogs = clusterLogs(s);
+    fs.rmSync(s.dir, { recursive: true, force: true });
+}
+
+/** The tail of each component's log. */
+function clusterLogs(s: Start): string {
+    if (s.finalLogs !== undefined) return s.finalLogs;
+    return s.procs
+        .map(({ name, proc, log }) => {
+            let text = "";
+            try {
+                text = fs.readFileSync(log, "utf8");
+            } catch {
+                text = "(no log)";
+            }
+            const exit =
+                proc.exitCode !== null || proc.signalCode !== null
+                    ? ` (exited: ${proc.exitCode ?? proc.signalCode})`
+                    : "";
+            return `=== ${name}${exit}\n${text.slice(-6000)}`;
+        })
+        .join("\n");
 }

@@ -204,7 +204,6 @@ class NotYet extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `kubectl <args>` without blocking the event loop; stdout, or an error with stderr. */
 /** Every process group this module started, so none outlives the node process. */
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -216,386 +215,523 @@ function killGroup(p: ChildProcess, signal: NodeJS.Signals): void {
     }
 }
 
-/** Starts polling pods and running the registered programs for them. */
+/** A started program: what `started()` reports, and its child process. */
+interface Started {
+    info: PodProcess;
+    child: ChildProcess;
+}
+
+/** The runner's state, shared by its phases. */
+interface Runner {
+    opts: PodProcessesOptions;
+    /** Where the roots and logs go. */
+    dir: string;
+    kubectl: Kubectl;
+    pollMs: number;
+    maxPolls: number;
+    /** performance.now() when the runner was made; the events' times count from it. */
+    t0: number;
+    /** The runner's own events, as `logs()` shows them. */
+    events: string[];
+    /** The started programs, by program name. */
+    procs: Map<string, Started>;
+    /** The pods skipped because their program already runs for another pod (namespace/name). */
+    skipped: Set<string>;
+    /** Why a program has not started yet, by program name (logged when it changes). */
+    waiting: Map<string, string>;
+    /** Set by `stop()`: no more polls and no more starts. */
+    stopping: boolean;
+    /** Set once polling has ended. */
+    ended: boolean;
+    /** The polling loop. */
+    loopDone: Promise<void>;
+    /** `logs()` as `stop()` left them. */
+    finalLogs?: string;
+}
+
+/**
+ * Starts polling pods and running the registered programs for them: each poll lists the Running pods
+ * (`runningPods`), offers each container to the programs whose image it matches (`offer`: one process
+ * per program), and starts a program as a kubelet would start the container (`startProgram`).
+ */
 export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
+    const r = newRunner(opts);
+    r.loopDone = pollUntilStopped(r);
+    return {
+        dir: r.dir,
+        started: () => [...r.procs.values()].map((p) => p.info),
+        skipped: () => [...r.skipped],
+        waitFor: (program, timeoutMs) => waitFor(r, program, timeoutMs),
+        stop: () => stop(r),
+        logs: (tailChars) => logs(r, tailChars),
+    };
+}
+
+/** The runner's folder and its empty state, before the first poll. */
+function newRunner(opts: PodProcessesOptions): Runner {
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "sticky-pods-"));
     fs.mkdirSync(dir, { recursive: true });
     const pollMs = opts.pollMs ?? 500;
-    const maxPolls = Math.ceil(((opts.maxSeconds ?? 7200) * 1000) / pollMs);
-    const k = opts.kubectl;
-    const events: string[] = [];
-    const t0 = performance.now();
-    const event = (s: string) => events.push(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}`);
-    const procs = new Map<string, { info: PodProcess; child: ChildProcess }>();
-    const skipped = new Set<string>();
-    const waiting = new Map<string, string>();
-    let stopping = false;
-    let finalLogs: string | undefined;
-    let loopDone: Promise<void> = Promise.resolve();
-    let ended = false;
+    return {
+        opts,
+        dir,
+        kubectl: opts.kubectl,
+        pollMs,
+        maxPolls: Math.ceil(((opts.maxSeconds ?? 7200) * 1000) / pollMs),
+        t0: performance.now(),
+        events: [],
+        procs: new Map(),
+        skipped: new Set(),
+        waiting: new Map(),
+        stopping: false,
+        ended: false,
+        loopDone: Promise.resolve(),
+    };
+}
 
-    const getJson = async (args: string[]): Promise<any | undefined> => {
+/** Adds one of the runner's own events, with the seconds since the runner was made. */
+function event(r: Runner, s: string): void {
+    r.events.push(`[${((performance.now() - r.t0) / 1000).toFixed(1)} s] ${s}`);
+}
+
+/** namespace/name */
+function podId(pod: any): string {
+    return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+/** Polls every `pollMs` until `stop()` or `maxPolls` polls; a poll that fails is logged (once per message) and the next one runs anyway. */
+async function pollUntilStopped(r: Runner): Promise<void> {
+    let lastError = "";
+    for (let i = 0; i < r.maxPolls && !r.stopping; i++) {
         try {
-            return JSON.parse(await kubectlAsync(k, [...args, "-o", "json"]));
+            await poll(r);
         } catch (e) {
-            if (/NotFound|not found/.test(String(e))) return undefined;
-            throw e;
+            const msg = (e as Error).message;
+            if (msg !== lastError) event(r, `poll: ${msg}`);
+            lastError = msg;
         }
-    };
+        await sleep(r.pollMs);
+    }
+    r.ended = true;
+    if (!r.stopping) event(r, `polling ended after ${r.maxPolls} polls`);
+}
 
-    /** The data of a ConfigMap or Secret (Secret values decoded), or undefined if it does not exist. */
-    const source = async (
-        kind: "configmap" | "secret",
-        namespace: string,
-        name: string,
-    ): Promise<Record<string, Buffer> | undefined> => {
-        const o = await getJson(["get", kind, name, "-n", namespace]);
-        if (!o) return undefined;
-        const out: Record<string, Buffer> = {};
-        if (kind === "secret")
-            for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "base64");
-        else {
-            for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "utf8");
-            for (const [key, v] of Object.entries(o.binaryData ?? {})) out[key] = Buffer.from(String(v), "base64");
+/** One poll: every container of the Running pods, oldest pod first, offered to the programs whose image it matches. */
+async function poll(r: Runner): Promise<void> {
+    for (const pod of await runningPods(r)) {
+        for (const container of pod.spec.containers ?? []) {
+            const image = imageName(container.image ?? "");
+            for (const [name, program] of Object.entries(r.opts.programs)) {
+                if (!program.image.test(image) || r.stopping) continue;
+                await offer(r, name, program, pod, container);
+            }
         }
-        return out;
-    };
-    const required = async (kind: "configmap" | "secret", ns: string, name: string, optional: boolean | undefined) => {
-        const data = await source(kind, ns, name);
-        if (!data && !optional) throw new NotYet(`${kind} ${ns}/${name} does not exist`);
-        return data;
-    };
+    }
+}
 
-    /** A token of the pod's ServiceAccount, bound to the pod, as the kubelet requests it. */
-    const token = async (
-        pod: any,
-        audience: string | undefined,
-        expirationSeconds: number | undefined,
-    ): Promise<Buffer> => {
-        const args = ["create", "token", pod.spec.serviceAccountName ?? "default", "-n", pod.metadata.namespace];
-        if (audience) args.push("--audience", audience);
-        args.push("--duration", `${Math.max(expirationSeconds ?? 3607, 600)}s`);
-        args.push(
-            "--bound-object-kind",
-            "Pod",
-            "--bound-object-name",
-            pod.metadata.name,
-            "--bound-object-uid",
-            pod.metadata.uid,
+/** The pods in phase Running and not being deleted, oldest first. */
+async function runningPods(r: Runner): Promise<any[]> {
+    const list = await getJson(r.kubectl, ["get", "pods", "--all-namespaces"]);
+    return (list?.items ?? [])
+        .filter((p: any) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp)
+        .sort((a: any, b: any) =>
+            String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
         );
-        return Buffer.from((await kubectlAsync(k, args)).trim());
-    };
+}
 
-    /** Keys of a ConfigMap or Secret as files: every key, or the `items` asked for. */
-    const keyFiles = (
-        data: Record<string, Buffer> | undefined,
-        items: { key: string; path: string }[] | undefined,
-        optional: boolean | undefined,
-        what: string,
-    ) => {
+/** One process per program: starts the program for the pod unless it already runs (for another pod: skipped and logged). */
+async function offer(r: Runner, name: string, program: PodProgram, pod: any, container: any): Promise<void> {
+    const id = podId(pod);
+    const running = r.procs.get(name);
+    if (running) {
+        if (running.info.pod !== id && !r.skipped.has(id)) {
+            r.skipped.add(id);
+            event(r, `${name}: pod ${id} skipped (one process per program; it runs for ${running.info.pod})`);
+        }
+        return;
+    }
+    try {
+        await startProgram(r, name, program, pod, container);
+        r.waiting.delete(name);
+    } catch (e) {
+        const why = `${name}: pod ${id} not started yet: ${(e as Error).message}`;
+        // Tried again at the next poll: a ConfigMap or Secret may come later (NotYet), as may a token.
+        if (r.waiting.get(name) !== why) event(r, e instanceof NotYet ? why : `${why} (will retry)`);
+        r.waiting.set(name, why);
+    }
+}
+
+/** Starts the program for the pod's container as a kubelet would start the container. */
+async function startProgram(r: Runner, name: string, program: PodProgram, pod: any, container: any): Promise<void> {
+    const root = makeRoot(r, name);
+    const mounts = await mountVolumes(r, pod, container, root);
+    const rooted = rootedIn(root, mounts);
+    const containerEnv = await containerEnvironment(r, pod, container);
+    const ctx: PodProgramContext = { pod, container, root, kubeconfig: r.kubectl.kubeconfig };
+    const env = processEnvironment(program, ctx, containerEnv, rooted);
+    const argv = processArguments(program, ctx, containerEnv, rooted);
+    spawnProgram(r, name, program, ctx, argv, env);
+}
+
+/** A new, empty folder standing in for the container's root filesystem (the program's earlier folder removed). */
+function makeRoot(r: Runner, name: string): string {
+    const root = path.join(r.dir, name, "root");
+    fs.rmSync(path.join(r.dir, name), { recursive: true, force: true });
+    fs.mkdirSync(root, { recursive: true });
+    return root;
+}
+
+/** Writes the container's volumes at their mountPaths under root, and returns the mountPaths. */
+async function mountVolumes(r: Runner, pod: any, container: any, root: string): Promise<string[]> {
+    const mounts: string[] = [];
+    for (const m of container.volumeMounts ?? []) {
+        const v = (pod.spec.volumes ?? []).find((x: any) => x.name === m.name);
+        if (!v) throw new Error(`${podId(pod)}: volumeMount ${m.name} names no volume`);
+        const files = await volumeFiles(r, pod, container, v);
+        mounts.push(m.mountPath);
+        writeMount(path.join(root, m.mountPath), m.subPath, files);
+    }
+    return mounts;
+}
+
+/** A volume's files at `target`: the file `subPath` names, or the folder it names, or the whole volume. */
+function writeMount(target: string, subPath: string | undefined, files: Record<string, Buffer> | undefined): void {
+    if (subPath) {
+        const content = files?.[subPath];
+        if (content !== undefined) {
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, content);
+            return;
+        }
+    }
+    fs.mkdirSync(target, { recursive: true });
+    for (const [rel, content] of Object.entries(files ?? {})) {
+        const inVolume = subPath ? (rel.startsWith(`${subPath}/`) ? rel.slice(subPath.length + 1) : undefined) : rel;
+        if (inVolume === undefined) continue;
+        const file = path.join(target, inVolume);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, content);
+    }
+}
+
+/** A rewrite of an absolute path inside a mount to the path the process sees from its working directory. */
+function rootedIn(root: string, mounts: string[]): (s: string) => string {
+    return (s) => (mounts.some((mp) => s === mp || s.startsWith(`${mp.replace(/\/$/, "")}/`)) ? path.join(root, s) : s);
+}
+
+/** The process's environment: PATH, HOME and HOSTNAME, then the container's (rooted), then the program's. */
+function processEnvironment(
+    program: PodProgram,
+    ctx: PodProgramContext,
+    containerEnv: Record<string, string>,
+    rooted: (s: string) => string,
+): Record<string, string> {
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+        HOME: ctx.root,
+        HOSTNAME: ctx.pod.metadata.name,
+    };
+    for (const [key, v] of Object.entries(containerEnv)) env[key] = rooted(v);
+    for (const [key, v] of Object.entries(program.env?.(ctx) ?? {})) {
+        if (v === undefined) delete env[key];
+        else env[key] = v;
+    }
+    return env;
+}
+
+/** The process's arguments: the container's command after the first element, then its args (expanded, rooted), then the program's. */
+function processArguments(
+    program: PodProgram,
+    ctx: PodProgramContext,
+    containerEnv: Record<string, string>,
+    rooted: (s: string) => string,
+): string[] {
+    return [
+        ...(ctx.container.command ?? []).slice(1).map((a: string) => rooted(expandVars(a, containerEnv))),
+        ...(ctx.container.args ?? []).map((a: string) => rooted(expandVars(a, containerEnv))),
+        ...(program.extraArgs?.(ctx) ?? []),
+    ];
+}
+
+/** Spawns the program in its own process group, in root, logging to the program's log; records it in `procs`. */
+function spawnProgram(
+    r: Runner,
+    name: string,
+    program: PodProgram,
+    ctx: PodProgramContext,
+    argv: string[],
+    env: Record<string, string>,
+): void {
+    const { pod, container, root } = ctx;
+    const id = podId(pod);
+    const log = path.join(r.dir, name, "log");
+    const fd = fs.openSync(log, "a");
+    const child = spawn(program.bin, argv, { cwd: root, env, stdio: ["ignore", fd, fd], detached: true });
+    fs.closeSync(fd);
+    const info: PodProcess = {
+        program: name,
+        pod: id,
+        container: container.name,
+        podIP: pod.status?.podIP ?? "",
+        pid: child.pid ?? -1,
+        root,
+        log,
+        argv,
+        startedAt: performance.now(),
+    };
+    live.add(child);
+    if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.once("exit", () => {
+            for (const c of live) killGroup(c, "SIGKILL");
+        });
+    }
+    child.once("exit", (code, signal) => {
+        live.delete(child);
+        info.exit = { code, signal };
+        event(r, `${name} (pid ${info.pid}, pod ${id}) exited: ${code ?? signal}`);
+    });
+    child.once("error", (e) => event(r, `${name}: could not start ${program.bin}: ${e.message}`));
+    r.procs.set(name, { info, child });
+    event(
+        r,
+        `${name}: started ${path.basename(program.bin)} ${argv.join(" ")} for pod ${id} (${info.podIP}), pid ${info.pid}, root ${root}`,
+    );
+}
+
+/** `kubectl get ... -o json`, or undefined if the object does not exist. */
+async function getJson(k: Kubectl, args: string[]): Promise<any | undefined> {
+    try {
+        return JSON.parse(await kubectlAsync(k, [...args, "-o", "json"]));
+    } catch (e) {
+        if (/NotFound|not found/.test(String(e))) return undefined;
+        throw e;
+    }
+}
+
+/** The data of a ConfigMap or Secret (Secret values decoded), or undefined if it does not exist. */
+async function source(
+    k: Kubectl,
+    kind: "configmap" | "secret",
+    namespace: string,
+    name: string,
+): Promise<Record<string, Buffer> | undefined> {
+    const o = await getJson(k, ["get", kind, name, "-n", namespace]);
+    if (!o) return undefined;
+    const out: Record<string, Buffer> = {};
+    if (kind === "secret")
+        for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "base64");
+    else {
+        for (const [key, v] of Object.entries(o.data ?? {})) out[key] = Buffer.from(String(v), "utf8");
+        for (const [key, v] of Object.entries(o.binaryData ?? {})) out[key] = Buffer.from(String(v), "base64");
+    }
+    return out;
+}
+
+/** `source`, or NotYet if it does not exist and is not optional. */
+async function required(
+    k: Kubectl,
+    kind: "configmap" | "secret",
+    ns: string,
+    name: string,
+    optional: boolean | undefined,
+): Promise<Record<string, Buffer> | undefined> {
+    const data = await source(k, kind, ns, name);
+    if (!data && !optional) throw new NotYet(`${kind} ${ns}/${name} does not exist`);
+    return data;
+}
+
+/** A token of the pod's ServiceAccount, bound to the pod, as the kubelet requests it. */
+async function token(
+    k: Kubectl,
+    pod: any,
+    audience: string | undefined,
+    expirationSeconds: number | undefined,
+): Promise<Buffer> {
+    const args = ["create", "token", pod.spec.serviceAccountName ?? "default", "-n", pod.metadata.namespace];
+    if (audience) args.push("--audience", audience);
+    args.push("--duration", `${Math.max(expirationSeconds ?? 3607, 600)}s`);
+    args.push(
+        "--bound-object-kind",
+        "Pod",
+        "--bound-object-name",
+        pod.metadata.name,
+        "--bound-object-uid",
+        pod.metadata.uid,
+    );
+    return Buffer.from((await kubectlAsync(k, args)).trim());
+}
+
+/** Keys of a ConfigMap or Secret as files: every key, or the `items` asked for. */
+function keyFiles(
+    data: Record<string, Buffer> | undefined,
+    items: { key: string; path: string }[] | undefined,
+    optional: boolean | undefined,
+    what: string,
+): Record<string, Buffer> {
+    const files: Record<string, Buffer> = {};
+    if (!data) return files;
+    if (!items) return { ...data };
+    for (const it of items) {
+        if (it.key in data) files[it.path] = data[it.key];
+        else if (!optional) throw new NotYet(`${what} has no key ${it.key}`);
+    }
+    return files;
+}
+
+/** A downwardAPI volume's (or projected source's) items as files. */
+function downwardFiles(pod: any, container: any, items: any[]): Record<string, Buffer> {
+    const files: Record<string, Buffer> = {};
+    for (const it of items ?? []) {
+        if (it.fieldRef) files[it.path] = Buffer.from(fieldValue(pod, it.fieldRef.fieldPath));
+        else if (it.resourceFieldRef) {
+            const c = it.resourceFieldRef.containerName
+                ? pod.spec.containers.find((x: any) => x.name === it.resourceFieldRef.containerName)
+                : container;
+            files[it.path] = Buffer.from(resourceFieldValue(c, it.resourceFieldRef));
+        }
+    }
+    return files;
+}
+
+/** A volume's files by relative path; undefined for an empty folder (emptyDir, and kinds not supported). */
+async function volumeFiles(r: Runner, pod: any, container: any, v: any): Promise<Record<string, Buffer> | undefined> {
+    const k = r.kubectl;
+    const ns = pod.metadata.namespace;
+    if (v.configMap) {
+        const data = await required(k, "configmap", ns, v.configMap.name, v.configMap.optional);
+        return keyFiles(data, v.configMap.items, v.configMap.optional, `configmap ${ns}/${v.configMap.name}`);
+    }
+    if (v.secret) {
+        const data = await required(k, "secret", ns, v.secret.secretName, v.secret.optional);
+        return keyFiles(data, v.secret.items, v.secret.optional, `secret ${ns}/${v.secret.secretName}`);
+    }
+    if (v.downwardAPI) return downwardFiles(pod, container, v.downwardAPI.items);
+    if (v.projected) {
         const files: Record<string, Buffer> = {};
-        if (!data) return files;
-        if (!items) return { ...data };
-        for (const it of items) {
-            if (it.key in data) files[it.path] = data[it.key];
-            else if (!optional) throw new NotYet(`${what} has no key ${it.key}`);
-        }
-        return files;
-    };
-    const downwardFiles = (pod: any, container: any, items: any[]): Record<string, Buffer> => {
-        const files: Record<string, Buffer> = {};
-        for (const it of items ?? []) {
-            if (it.fieldRef) files[it.path] = Buffer.from(fieldValue(pod, it.fieldRef.fieldPath));
-            else if (it.resourceFieldRef) {
-                const c = it.resourceFieldRef.containerName
-                    ? pod.spec.containers.find((x: any) => x.name === it.resourceFieldRef.containerName)
-                    : container;
-                files[it.path] = Buffer.from(resourceFieldValue(c, it.resourceFieldRef));
-            }
-        }
-        return files;
-    };
-
-    /** A volume's files by relative path; undefined for an empty folder (emptyDir, and kinds not supported). */
-    const volumeFiles = async (pod: any, container: any, v: any): Promise<Record<string, Buffer> | undefined> => {
-        const ns = pod.metadata.namespace;
-        if (v.configMap) {
-            const data = await required("configmap", ns, v.configMap.name, v.configMap.optional);
-            return keyFiles(data, v.configMap.items, v.configMap.optional, `configmap ${ns}/${v.configMap.name}`);
-        }
-        if (v.secret) {
-            const data = await required("secret", ns, v.secret.secretName, v.secret.optional);
-            return keyFiles(data, v.secret.items, v.secret.optional, `secret ${ns}/${v.secret.secretName}`);
-        }
-        if (v.downwardAPI) return downwardFiles(pod, container, v.downwardAPI.items);
-        if (v.projected) {
-            const files: Record<string, Buffer> = {};
-            for (const s of v.projected.sources ?? []) {
-                if (s.configMap) {
-                    const data = await required("configmap", ns, s.configMap.name, s.configMap.optional);
-                    Object.assign(
-                        files,
-                        keyFiles(data, s.configMap.items, s.configMap.optional, `configmap ${ns}/${s.configMap.name}`),
-                    );
-                } else if (s.secret) {
-                    const data = await required("secret", ns, s.secret.name, s.secret.optional);
-                    Object.assign(
-                        files,
-                        keyFiles(data, s.secret.items, s.secret.optional, `secret ${ns}/${s.secret.name}`),
-                    );
-                } else if (s.serviceAccountToken) {
-                    files[s.serviceAccountToken.path] = await token(
-                        pod,
-                        s.serviceAccountToken.audience,
-                        s.serviceAccountToken.expirationSeconds,
-                    );
-                } else if (s.downwardAPI) {
-                    Object.assign(files, downwardFiles(pod, container, s.downwardAPI.items));
-                } else {
-                    event(
-                        `${ns}/${pod.metadata.name}: projected source ${Object.keys(s).join(",")} of volume ${v.name} not supported: left out`,
-                    );
-                }
-            }
-            return files;
-        }
-        if (!v.emptyDir)
-            event(
-                `${ns}/${pod.metadata.name}: volume ${v.name} (${Object.keys(v).join(",")}) not supported: an empty folder`,
-            );
-        return undefined;
-    };
-
-    /** The container's environment, resolved in order as a kubelet does. */
-    const environment = async (pod: any, container: any): Promise<Record<string, string>> => {
-        const ns = pod.metadata.namespace;
-        const env: Record<string, string> = {};
-        for (const from of container.envFrom ?? []) {
-            const ref = from.configMapRef ?? from.secretRef;
-            const kind = from.configMapRef ? "configmap" : "secret";
-            const data = await required(kind, ns, ref.name, ref.optional);
-            for (const [key, v] of Object.entries(data ?? {})) env[`${from.prefix ?? ""}${key}`] = v.toString("utf8");
-        }
-        for (const e of container.env ?? []) {
-            const vf = e.valueFrom;
-            if (!vf) env[e.name] = expandVars(e.value ?? "", env);
-            else if (vf.fieldRef) env[e.name] = fieldValue(pod, vf.fieldRef.fieldPath);
-            else if (vf.resourceFieldRef) {
-                const c = vf.resourceFieldRef.containerName
-                    ? pod.spec.containers.find((x: any) => x.name === vf.resourceFieldRef.containerName)
-                    : container;
-                env[e.name] = resourceFieldValue(c, vf.resourceFieldRef);
-            } else if (vf.configMapKeyRef || vf.secretKeyRef) {
-                const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
-                const kind = vf.configMapKeyRef ? "configmap" : "secret";
-                const data = await required(kind, ns, ref.name, ref.optional);
-                if (data && ref.key in data) env[e.name] = data[ref.key].toString("utf8");
-                else if (!ref.optional)
-                    throw new NotYet(`${kind} ${ns}/${ref.name} has no key ${ref.key} (env ${e.name})`);
+        for (const s of v.projected.sources ?? []) {
+            if (s.configMap) {
+                const data = await required(k, "configmap", ns, s.configMap.name, s.configMap.optional);
+                Object.assign(
+                    files,
+                    keyFiles(data, s.configMap.items, s.configMap.optional, `configmap ${ns}/${s.configMap.name}`),
+                );
+            } else if (s.secret) {
+                const data = await required(k, "secret", ns, s.secret.name, s.secret.optional);
+                Object.assign(
+                    files,
+                    keyFiles(data, s.secret.items, s.secret.optional, `secret ${ns}/${s.secret.name}`),
+                );
+            } else if (s.serviceAccountToken) {
+                files[s.serviceAccountToken.path] = await token(
+                    k,
+                    pod,
+                    s.serviceAccountToken.audience,
+                    s.serviceAccountToken.expirationSeconds,
+                );
+            } else if (s.downwardAPI) {
+                Object.assign(files, downwardFiles(pod, container, s.downwardAPI.items));
             } else {
                 event(
-                    `${ns}/${pod.metadata.name}: env ${e.name}: valueFrom ${Object.keys(vf).join(",")} not supported: left out`,
+                    r,
+                    `${ns}/${pod.metadata.name}: projected source ${Object.keys(s).join(",")} of volume ${v.name} not supported: left out`,
                 );
             }
         }
-        return env;
-    };
-
-    const start = async (name: string, program: PodProgram, pod: any, container: any): Promise<void> => {
-        const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
-        const root = path.join(dir, name, "root");
-        fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-        fs.mkdirSync(root, { recursive: true });
-
-        // Volumes at their mountPaths under root.
-        const mounts: string[] = [];
-        for (const m of container.volumeMounts ?? []) {
-            const v = (pod.spec.volumes ?? []).find((x: any) => x.name === m.name);
-            if (!v) throw new Error(`${id}: volumeMount ${m.name} names no volume`);
-            const files = await volumeFiles(pod, container, v);
-            const target = path.join(root, m.mountPath);
-            mounts.push(m.mountPath);
-            if (m.subPath) {
-                const content = files?.[m.subPath];
-                if (content !== undefined) {
-                    fs.mkdirSync(path.dirname(target), { recursive: true });
-                    fs.writeFileSync(target, content);
-                    continue;
-                }
-            }
-            fs.mkdirSync(target, { recursive: true });
-            for (const [rel, content] of Object.entries(files ?? {})) {
-                const inVolume = m.subPath
-                    ? rel.startsWith(`${m.subPath}/`)
-                        ? rel.slice(m.subPath.length + 1)
-                        : undefined
-                    : rel;
-                if (inVolume === undefined) continue;
-                const file = path.join(target, inVolume);
-                fs.mkdirSync(path.dirname(file), { recursive: true });
-                fs.writeFileSync(file, content);
-            }
-        }
-        /** An absolute path inside a mount, as the process sees it from its working directory. */
-        const rooted = (s: string) =>
-            mounts.some((mp) => s === mp || s.startsWith(`${mp.replace(/\/$/, "")}/`)) ? path.join(root, s) : s;
-
-        const containerEnv = await environment(pod, container);
-        const ctx: PodProgramContext = { pod, container, root, kubeconfig: k.kubeconfig };
-        const env: Record<string, string> = {
-            PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-            HOME: root,
-            HOSTNAME: pod.metadata.name,
-        };
-        for (const [key, v] of Object.entries(containerEnv)) env[key] = rooted(v);
-        for (const [key, v] of Object.entries(program.env?.(ctx) ?? {})) {
-            if (v === undefined) delete env[key];
-            else env[key] = v;
-        }
-        const argv = [
-            ...(container.command ?? []).slice(1).map((a: string) => rooted(expandVars(a, containerEnv))),
-            ...(container.args ?? []).map((a: string) => rooted(expandVars(a, containerEnv))),
-            ...(program.extraArgs?.(ctx) ?? []),
-        ];
-
-        const log = path.join(dir, name, "log");
-        const fd = fs.openSync(log, "a");
-        const child = spawn(program.bin, argv, { cwd: root, env, stdio: ["ignore", fd, fd], detached: true });
-        fs.closeSync(fd);
-        const info: PodProcess = {
-            program: name,
-            pod: id,
-            container: container.name,
-            podIP: pod.status?.podIP ?? "",
-            pid: child.pid ?? -1,
-            root,
-            log,
-            argv,
-            startedAt: performance.now(),
-        };
-        live.add(child);
-        if (!exitHookInstalled) {
-            exitHookInstalled = true;
-            process.once("exit", () => {
-                for (const c of live) killGroup(c, "SIGKILL");
-            });
-        }
-        child.once("exit", (code, signal) => {
-            live.delete(child);
-            info.exit = { code, signal };
-            event(`${name} (pid ${info.pid}, pod ${id}) exited: ${code ?? signal}`);
-        });
-        child.once("error", (e) => event(`${name}: could not start ${program.bin}: ${e.message}`));
-        procs.set(name, { info, child });
+        return files;
+    }
+    if (!v.emptyDir)
         event(
-            `${name}: started ${path.basename(program.bin)} ${argv.join(" ")} for pod ${id} (${info.podIP}), pid ${info.pid}, root ${root}`,
+            r,
+            `${ns}/${pod.metadata.name}: volume ${v.name} (${Object.keys(v).join(",")}) not supported: an empty folder`,
         );
-    };
+    return undefined;
+}
 
-    const poll = async (): Promise<void> => {
-        const list = await getJson(["get", "pods", "--all-namespaces"]);
-        const pods = (list?.items ?? [])
-            .filter((p: any) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp)
-            .sort((a: any, b: any) =>
-                String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
+/** The container's environment, resolved in order as a kubelet does. */
+async function containerEnvironment(r: Runner, pod: any, container: any): Promise<Record<string, string>> {
+    const ns = pod.metadata.namespace;
+    const env: Record<string, string> = {};
+    for (const from of container.envFrom ?? []) {
+        const ref = from.configMapRef ?? from.secretRef;
+        const kind = from.configMapRef ? "configmap" : "secret";
+        const data = await required(r.kubectl, kind, ns, ref.name, ref.optional);
+        for (const [key, v] of Object.entries(data ?? {})) env[`${from.prefix ?? ""}${key}`] = v.toString("utf8");
+    }
+    for (const e of container.env ?? []) {
+        const vf = e.valueFrom;
+        if (!vf) env[e.name] = expandVars(e.value ?? "", env);
+        else if (vf.fieldRef) env[e.name] = fieldValue(pod, vf.fieldRef.fieldPath);
+        else if (vf.resourceFieldRef) {
+            const c = vf.resourceFieldRef.containerName
+                ? pod.spec.containers.find((x: any) => x.name === vf.resourceFieldRef.containerName)
+                : container;
+            env[e.name] = resourceFieldValue(c, vf.resourceFieldRef);
+        } else if (vf.configMapKeyRef || vf.secretKeyRef) {
+            const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
+            const kind = vf.configMapKeyRef ? "configmap" : "secret";
+            const data = await required(r.kubectl, kind, ns, ref.name, ref.optional);
+            if (data && ref.key in data) env[e.name] = data[ref.key].toString("utf8");
+            else if (!ref.optional) throw new NotYet(`${kind} ${ns}/${ref.name} has no key ${ref.key} (env ${e.name})`);
+        } else {
+            event(
+                r,
+                `${ns}/${pod.metadata.name}: env ${e.name}: valueFrom ${Object.keys(vf).join(",")} not supported: left out`,
             );
-        for (const pod of pods) {
-            const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
-            for (const container of pod.spec.containers ?? []) {
-                const image = imageName(container.image ?? "");
-                for (const [name, program] of Object.entries(opts.programs)) {
-                    if (!program.image.test(image) || stopping) continue;
-                    const running = procs.get(name);
-                    if (running) {
-                        if (running.info.pod !== id && !skipped.has(id)) {
-                            skipped.add(id);
-                            event(
-                                `${name}: pod ${id} skipped (one process per program; it runs for ${running.info.pod})`,
-                            );
-                        }
-                        continue;
-                    }
-                    try {
-                        await start(name, program, pod, container);
-                        waiting.delete(name);
-                    } catch (e) {
-                        const why = `${name}: pod ${id} not started yet: ${(e as Error).message}`;
-                        // Tried again at the next poll: a ConfigMap or Secret may come later (NotYet), as may a token.
-                        if (waiting.get(name) !== why) event(e instanceof NotYet ? why : `${why} (will retry)`);
-                        waiting.set(name, why);
-                    }
-                }
-            }
         }
-    };
+    }
+    return env;
+}
 
-    loopDone = (async () => {
-        let lastError = "";
-        for (let i = 0; i < maxPolls && !stopping; i++) {
-            try {
-                await poll();
-            } catch (e) {
-                const msg = (e as Error).message;
-                if (msg !== lastError) event(`poll: ${msg}`);
-                lastError = msg;
-            }
-            await sleep(pollMs);
+/** Resolves with the program's process once started; rejects after `timeoutMs` or if polling ended. */
+async function waitFor(r: Runner, program: string, timeoutMs: number): Promise<PodProcess> {
+    const deadline = performance.now() + timeoutMs;
+    for (let i = 0; performance.now() < deadline; i++) {
+        const p = r.procs.get(program);
+        if (p) return p.info;
+        if (r.ended || r.stopping) break;
+        await sleep(Math.min(100 + i * 50, 500));
+    }
+    throw new Error(
+        `${program}: no process started within ${timeoutMs} ms${r.waiting.has(program) ? ` (${r.waiting.get(program)})` : ""}`,
+    );
+}
+
+/** Stops polling, ends every process group and waits for them, keeps the logs, and removes a folder of its own. */
+async function stop(r: Runner): Promise<void> {
+    if (r.finalLogs !== undefined) return;
+    r.stopping = true;
+    await r.loopDone;
+    await Promise.all([...r.procs.values()].map(({ child }) => endGroup(child)));
+    r.finalLogs = logs(r);
+    if (!r.opts.keep && !r.opts.dir) fs.rmSync(r.dir, { recursive: true, force: true });
+}
+
+/** Ends a process group: SIGTERM, then SIGKILL after 10 s; once the process has exited, SIGKILL for what it left. */
+async function endGroup(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    killGroup(child, "SIGTERM");
+    const t = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(t);
+    // Whatever the program left in its group.
+    killGroup(child, "SIGKILL");
+}
+
+/** The runner's own events and the tail of each process's log. */
+function logs(r: Runner, tailChars = 8000): string {
+    if (r.finalLogs !== undefined) return r.finalLogs;
+    const parts = [`=== pod processes (${r.dir})`, ...r.events];
+    for (const { info } of r.procs.values()) {
+        let text: string;
+        try {
+            text = fs.readFileSync(info.log, "utf8");
+        } catch {
+            text = "(no log)";
         }
-        ended = true;
-        if (!stopping) event(`polling ended after ${maxPolls} polls`);
-    })();
-
-    const logs = (tailChars = 8000): string => {
-        if (finalLogs !== undefined) return finalLogs;
-        const parts = [`=== pod processes (${dir})`, ...events];
-        for (const { info } of procs.values()) {
-            let text: string;
-            try {
-                text = fs.readFileSync(info.log, "utf8");
-            } catch {
-                text = "(no log)";
-            }
-            const exit = info.exit ? ` (exited: ${info.exit.code ?? info.exit.signal})` : "";
-            parts.push(`=== ${info.program} for ${info.pod}${exit}\n${text.slice(-tailChars)}`);
-        }
-        return parts.join("\n");
-    };
-
-    return {
-        dir,
-        started: () => [...procs.values()].map((p) => p.info),
-        skipped: () => [...skipped],
-        async waitFor(program, timeoutMs) {
-            const deadline = performance.now() + timeoutMs;
-            for (let i = 0; performance.now() < deadline; i++) {
-                const p = procs.get(program);
-                if (p) return p.info;
-                if (ended || stopping) break;
-                await sleep(Math.min(100 + i * 50, 500));
-            }
-            throw new Error(
-                `${program}: no process started within ${timeoutMs} ms${waiting.has(program) ? ` (${waiting.get(program)})` : ""}`,
-            );
-        },
-        async stop() {
-            if (finalLogs !== undefined) return;
-            stopping = true;
-            await loopDone;
-            await Promise.all(
-                [...procs.values()].map(async ({ child }) => {
-                    if (child.exitCode !== null || child.signalCode !== null) return;
-                    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-                    killGroup(child, "SIGTERM");
-                    const t = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
-                    await exited;
-                    clearTimeout(t);
-                    // Whatever the program left in its group.
-                    killGroup(child, "SIGKILL");
-                }),
-            );
-            finalLogs = logs();
-            if (!opts.keep && !opts.dir) fs.rmSync(dir, { recursive: true, force: true });
-        },
-        logs,
-    };
+        const exit = info.exit ? ` (exited: ${info.exit.code ?? info.exit.signal})` : "";
+        parts.push(`=== ${info.program} for ${info.pod}${exit}\n${text.slice(-tailChars)}`);
+    }
+    return parts.join("\n");
 }
