@@ -150,32 +150,12 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         fs.mkdirSync(bin, { recursive: true });
         const cliDir = wrapperBuildDir(CLI_DIR, path.join(partial, "cli"));
         const sdkLdflags = `-X ${SDK_VERSION_VAR}=${versions.pulumi}`;
-        go(
-            [
-                "build",
-                "-mod=readonly",
-                "-trimpath",
-                "-ldflags",
-                sdkLdflags,
-                "-o",
-                path.join(bin, "pulumi"),
-                CLI_PACKAGE,
-            ],
-            cliDir,
-        );
-        go(
-            [
-                "build",
-                "-mod=readonly",
-                "-trimpath",
-                "-ldflags",
-                sdkLdflags,
-                "-o",
-                path.join(bin, "pulumi-language-nodejs"),
-                LANGUAGE_HOST_PACKAGE,
-            ],
-            cliDir,
-        );
+        for (const [out, pkg] of [
+            ["pulumi", CLI_PACKAGE],
+            ["pulumi-language-nodejs", LANGUAGE_HOST_PACKAGE],
+        ]) {
+            go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, out), pkg], cliDir);
+        }
         // Dynamic providers (the package's ready-pods read and existing-Service check) run through this script of
         // the Node SDK, which the CLI's release archive carries beside the language host.
         const sdkDir = execFileSync(
