@@ -76,6 +76,23 @@ export default [
         },
     },
     {
+        files: ["lab/**/*.ts"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        {
+                            group: ["istio-sticky/dist/*"],
+                            message:
+                                "the lab imports the package's entry points; istio-sticky/dist/* is exported for Pulumi's function serialization, which requires the modules a dynamic provider captures by path",
+                        },
+                    ],
+                },
+            ],
+        },
+    },
+    {
         files: [
             "components/settings/**/*.ts",
             "components/policy/**/*.ts",

@@ -81,6 +81,15 @@ describe("lint: imports flow one way through the layers", () => {
             ).join(),
             /the lab is a workspace of its own/,
         );
+        assert.match(
+            (
+                await lint(
+                    "lab/probe.ts",
+                    'import { buildPlan } from "istio-sticky/dist/components/plan/stack";\nexport const x = buildPlan;\n',
+                )
+            ).join(),
+            /the lab imports the package's entry points/,
+        );
         assert.deepEqual(
             await lint("lab/probe.ts", 'import { buildPlan } from "istio-sticky";\nexport const x = buildPlan;\n'),
             [],
