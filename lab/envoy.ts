@@ -119,7 +119,20 @@ function withoutTunnel(locality: any): any {
     };
 }
 
-/** A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources. */
+/**
+ * The runtime istio-agent gives the gateway's Envoy: its bootstrap's layers, flags included (Istio's
+ * pkg/bootstrap/config.go: extractRuntimeFlags). Envoy's own defaults differ: 1.40 turns
+ * coalesce_lb_rebuilds_on_batch_update on, which Istio turns off (envoyproxy/envoy#45212: new
+ * endpoints got no traffic after a scale-up).
+ */
+export function agentRuntime(gw: ProxyConfig): any {
+    const runtime = gw.bootstrap?.layered_runtime;
+    if (!runtime?.layers?.length)
+        throw new Error("istiod's result for the gateway holds no bootstrap runtime (the xds program's bootstrap)");
+    return runtime;
+}
+
+/** A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources, and istio-agent's runtime. */
 export function gatewayBootstrap(
     gw: ProxyConfig,
     world: Pick<LabWorld, "certificates">,
@@ -173,6 +186,7 @@ export function gatewayBootstrap(
             cluster: "istio-ingressgateway.istio-ingress",
         },
         admin: { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } },
+        layered_runtime: agentRuntime(gw),
         static_resources: { listeners, clusters },
     };
 }
@@ -205,6 +219,7 @@ export async function freePorts(count: number): Promise<number[]> {
 
 export interface RunningEnvoy {
     ports: Record<number, number>;
+    adminPort: number;
     proc: ChildProcess;
     log: () => string;
     stop(): Promise<void>;
@@ -247,7 +262,7 @@ export async function startEnvoy(
         if (proc.exitCode !== null) break;
         try {
             const res = await fetch(`http://127.0.0.1:${adminPort}/ready`);
-            if (res.ok) return { ports, proc, log: () => output, stop };
+            if (res.ok) return { ports, adminPort, proc, log: () => output, stop };
         } catch {
             // not listening yet
         }

@@ -6,7 +6,7 @@
  * real istiod does; so cases are run in one process per distinct environment.
  */
 import { execFileSync } from "child_process";
-import { ensureXds } from "./build";
+import { ensureXds, istioBootstrapTemplate } from "./build";
 import type { XdsCase } from "./world";
 
 /** What istiod sends one proxy (Envoy's v3 resources as protojson, field names as in the protos). */
@@ -15,6 +15,8 @@ export interface ProxyConfig {
     clusters: any[];
     routes: any[];
     endpoints: any[];
+    /** For a gateway: the Envoy bootstrap istio-agent writes for it (Istio's pkg/bootstrap and template). */
+    bootstrap?: any;
 }
 
 /** One object istiod's validation refused or warned about. */
@@ -50,7 +52,7 @@ export function generateXds(cases: readonly XdsCase[]): XdsResult[] {
             ...Object.fromEntries(JSON.parse(key)),
         };
         const out = execFileSync(binary, [], {
-            input: JSON.stringify(indexes.map((i) => cases[i])),
+            input: JSON.stringify(indexes.map((i) => ({ ...cases[i], bootstrapTemplate: istioBootstrapTemplate() }))),
             env,
             maxBuffer: 2 * 1024 * 1024 * 1024,
             stdio: ["pipe", "pipe", "ignore"],

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,9 +18,11 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
+	"istio.io/istio/pkg/bootstrap"
 	"istio.io/istio/pkg/config/mesh"
 	"istio.io/istio/pkg/config/schema/collections"
 	"sigs.k8s.io/yaml"
@@ -46,6 +49,9 @@ type Case struct {
 	MeshConfig   string  `json:"meshConfig"`
 	IstioVersion string  `json:"istioVersion"`
 	Proxies      []Proxy `json:"proxies"`
+	// Istio's Envoy bootstrap template (tools/packaging/common/envoy_bootstrap.json of the same
+	// module); when set, each gateway's result also holds the bootstrap istio-agent would write.
+	BootstrapTemplate string `json:"bootstrapTemplate,omitempty"`
 }
 
 // Invalid is one object istiod's validation (the validating webhook's code) refused.
@@ -207,10 +213,38 @@ func run(c Case) (res Result) {
 			"routes":    list(s.RoutesFromListeners(proxy, listeners)),
 			"endpoints": list(s.Endpoints(proxy)),
 		}
+		if c.BootstrapTemplate != "" && p.Type == "router" {
+			out["bootstrap"] = agentBootstrap(p, c.IstioVersion, m, c.BootstrapTemplate)
+		}
 		b, _ := json.Marshal(out)
 		res.Proxies[p.Name] = b
 	}
 	return res
+}
+
+// agentBootstrap is the Envoy bootstrap istio-agent writes for the proxy, made by the agent's own
+// code (pkg/bootstrap): the node as GetNodeMetaData builds it from the pod (its labels and namespace
+// as ISTIO_META_* variables, the mesh's default proxy config), through Istio's template.
+func agentBootstrap(p Proxy, version string, m *meshconfig.MeshConfig, template string) json.RawMessage {
+	labels, _ := json.Marshal(p.Labels)
+	node, err := bootstrap.GetNodeMetaData(bootstrap.MetadataOptions{
+		Envs: []string{
+			"ISTIO_META_ISTIO_VERSION=" + version,
+			"ISTIO_META_NAMESPACE=" + p.Namespace,
+			"ISTIO_METAJSON_LABELS=" + string(labels),
+		},
+		InstanceIPs: []string{p.IP},
+		ID:          p.ID,
+		ProxyConfig: m.GetDefaultConfig(),
+	})
+	if err != nil {
+		panic(fatal{"bootstrap: " + err.Error()})
+	}
+	var b bytes.Buffer
+	if err := bootstrap.New(bootstrap.Config{Node: node}).WriteTo(template, &b); err != nil {
+		panic(fatal{"bootstrap: " + err.Error()})
+	}
+	return b.Bytes()
 }
 
 func main() {
