@@ -27,8 +27,9 @@ import {
     type Artifacts,
     type Helm,
 } from "../../cluster/artifacts";
+import { PROJECT_DIR } from "../../build";
 
-const REPO = path.join(__dirname, "..", "..");
+const REPO = PROJECT_DIR;
 const STACKS = ["dev", "staging", "prod", "ambient"] as const;
 
 interface K8sDoc {

@@ -17,8 +17,9 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ensurePulumiToolchain, pulumiVersion, type PulumiToolchain } from "../../cluster/toolchain";
+import { PROJECT_DIR } from "../../build";
 
-const REPO = path.join(__dirname, "..", "..");
+const REPO = PROJECT_DIR;
 
 /** A loopback port that was free a moment ago: nothing listens there. */
 async function closedPort(): Promise<number> {
