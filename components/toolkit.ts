@@ -9,7 +9,7 @@ export { DEFAULT_CERT_MANAGER_VERSION, podPort, serviceName } from "./settings/s
 export { APPS_KEY, MESH_KEY, TLS_KEY } from "./settings/validate";
 export { gatewayApiVersionFor, istioLine } from "./settings/versions";
 export { ISTIO_IMAGE_HUB } from "./settings/artifacts";
-export { DEMO_SESSION_COOKIE, ORIGINAL_DST_HEADER, POD_HEADER } from "./settings/wellKnown";
+export { ORIGINAL_DST_HEADER, POD_HEADER } from "./settings/wellKnown";
 export { PERSISTENT_SESSION_ENV } from "./policy/affinity";
 export { HELM_RELEASE_API_VERSION } from "./manifests/types";
 export { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "./plan/types";

@@ -10,84 +10,51 @@ describe("lint: imports flow one way through the layers", () => {
     const eslint = new ESLint({ cwd: path.join(__dirname, "..") });
     const lint = async (file: string, code: string) =>
         (await eslint.lintText(code, { filePath: path.join(__dirname, "..", file) }))[0].messages.map((m) => m.message);
+    /** Fails unless lint refuses this import statement in `file` with a message matching `message`. */
+    const refuses = async (file: string, statement: string, message: RegExp) =>
+        assert.match((await lint(file, `${statement}\n`)).join(), message);
 
     it("refuses a pure layer importing a later one, or Pulumi", async () => {
-        assert.match(
-            (
-                await lint(
-                    "components/settings/probe.ts",
-                    'import { buildPlan } from "../plan/stack";\nexport const x = buildPlan;\n',
-                )
-            ).join(),
+        await refuses(
+            "components/settings/probe.ts",
+            'import { buildPlan } from "../plan/stack";',
             /components\/settings may not import/,
         );
-        assert.match(
-            (
-                await lint(
-                    "components/manifests/probe.ts",
-                    'import * as p from "@pulumi/pulumi";\nexport const x = p;\n',
-                )
-            ).join(),
+        await refuses(
+            "components/manifests/probe.ts",
+            'import * as p from "@pulumi/pulumi";',
             /pure layers build plain data/,
         );
-        assert.match(
-            (
-                await lint(
-                    "components/plan/probe.ts",
-                    'import { Registrar } from "../registration/registrar";\nexport const x = Registrar;\n',
-                )
-            ).join(),
+        await refuses(
+            "components/plan/probe.ts",
+            'import { Registrar } from "../registration/registrar";',
             /components\/plan may not import/,
         );
     });
 
     it("refuses the components importing the verify tool, and tools importing tests", async () => {
-        assert.match(
-            (
-                await lint(
-                    "components/probe.ts",
-                    'import { verifyStickiness } from "../verify/run";\nexport const x = verifyStickiness;\n',
-                )
-            ).join(),
+        await refuses(
+            "components/probe.ts",
+            'import { verifyStickiness } from "../verify/run";',
             /does not import its CLIs, verify tool/,
         );
-        assert.match(
-            (
-                await lint(
-                    "cli/probe.ts",
-                    'import { stackWith } from "../tests/support/fixtures";\nexport const x = stackWith;\n',
-                )
-            ).join(),
-            /do not import tests/,
-        );
+        await refuses("cli/probe.ts", 'import { stackWith } from "../tests/support/fixtures";', /do not import tests/);
     });
 
     it("refuses the lab reaching into the package past its entry points, and accepts the entry points", async () => {
-        assert.match(
-            (
-                await lint(
-                    "lab/probe.ts",
-                    'import { buildPlan } from "../components/plan/stack";\nexport const x = buildPlan;\n',
-                )
-            ).join(),
+        await refuses(
+            "lab/probe.ts",
+            'import { buildPlan } from "../components/plan/stack";',
             /the lab is a workspace of its own/,
         );
-        assert.match(
-            (
-                await lint(
-                    "lab/cluster/probe.ts",
-                    'import { PROJECT_DIR } from "../../cli/stackFiles";\nexport const x = PROJECT_DIR;\n',
-                )
-            ).join(),
+        await refuses(
+            "lab/cluster/probe.ts",
+            'import { PROJECT_DIR } from "../../cli/stackFiles";',
             /the lab is a workspace of its own/,
         );
-        assert.match(
-            (
-                await lint(
-                    "lab/probe.ts",
-                    'import { buildPlan } from "istio-sticky/dist/components/plan/stack";\nexport const x = buildPlan;\n',
-                )
-            ).join(),
+        await refuses(
+            "lab/probe.ts",
+            'import { buildPlan } from "istio-sticky/dist/components/plan/stack";',
             /the lab imports the package's entry points/,
         );
         assert.deepEqual(
