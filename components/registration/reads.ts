@@ -2,7 +2,14 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { ReadTarget } from "../plan/types";
 import { ingressFromService, ingressNotRead, IngressAddress, ServiceView } from "../outputs/ingress";
-import { EndpointSliceView, PodAddress, podsFromEndpointSlices, SERVICE_NAME_LABEL } from "../outputs/pods";
+import {
+    EndpointSliceView,
+    PodAddress,
+    PodView,
+    podsFromEndpointSlices,
+    SERVICE_NAME_LABEL,
+    slicesSettled,
+} from "../outputs/pods";
 import { missingPortProblem, type LivePort } from "../manifests/livePorts";
 import type { K8sObject } from "../manifests/types";
 
@@ -93,23 +100,49 @@ async function onCluster<T>(
     }
 }
 
+/** How long the read waits for the slices to catch up with the pods, and how often it looks again. */
+export const SLICES_SETTLE = { seconds: 120, everyMs: 1000 };
+
 /**
  * Lists a Service's EndpointSlices by the label the EndpointSlice controller
  * gives them. The Kubernetes provider reads single objects by name only, and
  * slices are named by the controller, so the list goes through the Kubernetes
  * client, pointed at the cluster the component's provider (or the stack) names.
+ * The Deployment's rollout is done before the read, but the controller writes the slices
+ * after it: the read lists again until they agree with the pods the Service selects
+ * (`slicesSettled`), for at most `SLICES_SETTLE.seconds`, then gives what the slices hold.
+ * A Service without a selector (slices of its own) is read once.
  */
 async function listReadyPods(inputs: ReadyPodsInputs): Promise<PodAddress[]> {
     return onCluster(
         inputs,
         `the ready pods of Service ${inputs.namespace}/${inputs.service}`,
         async (client, config) => {
-            const api = config.makeApiClient(client.DiscoveryV1Api);
-            const list = await api.listNamespacedEndpointSlice({
-                namespace: inputs.namespace,
-                labelSelector: `${SERVICE_NAME_LABEL}=${inputs.service}`,
-            });
-            return podsFromEndpointSlices(list.items as EndpointSliceView[]);
+            const discovery = config.makeApiClient(client.DiscoveryV1Api);
+            const core = config.makeApiClient(client.CoreV1Api);
+            const { namespace, service } = inputs;
+            const listed = async () =>
+                podsFromEndpointSlices(
+                    (
+                        await discovery.listNamespacedEndpointSlice({
+                            namespace,
+                            labelSelector: `${SERVICE_NAME_LABEL}=${service}`,
+                        })
+                    ).items as EndpointSliceView[],
+                );
+            const svc = await core.readNamespacedService({ name: service, namespace });
+            const selector = Object.entries((svc.spec?.selector ?? {}) as Record<string, string>);
+            if (selector.length === 0) return listed();
+            const labelSelector = selector.map(([k, v]) => `${k}=${v}`).join(",");
+            const deadline = Date.now() + SLICES_SETTLE.seconds * 1000;
+            for (let i = 0; ; i++) {
+                const pods = await listed();
+                const selected = (await core.listNamespacedPod({ namespace, labelSelector })).items as PodView[];
+                const last = Date.now() >= deadline || i >= SLICES_SETTLE.seconds * (1000 / SLICES_SETTLE.everyMs);
+                if (last || slicesSettled(pods, selected, svc.spec?.publishNotReadyAddresses === true).settled)
+                    return pods;
+                await new Promise((r) => setTimeout(r, SLICES_SETTLE.everyMs));
+            }
         },
     );
 }

@@ -49,10 +49,16 @@ function selfSigned(dir: string): { cert: string; key: string } {
     return { cert: fs.readFileSync(cert, "utf8"), key: fs.readFileSync(key, "utf8") };
 }
 
+/** The Service the fake API serves with a selector: its slices catch up with its pods only on the third list. */
+const ROLLING = "rolling";
+
 /**
- * A Kubernetes API server over TLS that answers two calls: listing a Service's EndpointSlices, with ready pods
- * of its own, and reading a NodePort Service, whose resourceVersion and managed fields change on every read,
- * as a live object's do.
+ * A Kubernetes API server over TLS that answers three calls: listing a Service's EndpointSlices, with ready pods
+ * of its own; reading a Service, a NodePort one whose resourceVersion and managed fields change on every read,
+ * as a live object's do; and listing the pods a Service selects. Every Service but `ROLLING` has no selector.
+ * `ROLLING` selects three ready pods and a terminating one; its slices lag as the EndpointSlice controller's
+ * can after a rollout: the first list misses the third pod and still shows the terminating one ready, the
+ * second misses the third pod, the third is up to date.
  */
 async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Promise<FakeApi> {
     const requests: FakeApi["requests"] = [];
@@ -76,8 +82,32 @@ async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Pr
                     apiVersion: "v1",
                     kind: "Service",
                     metadata,
-                    spec: { type: "NodePort", clusterIP: "10.96.0.10", ports },
+                    spec: {
+                        type: "NodePort",
+                        clusterIP: "10.96.0.10",
+                        ports,
+                        ...(name === ROLLING ? { selector: { app: ROLLING } } : {}),
+                    },
                     status: { loadBalancer: {} },
+                }),
+            );
+            return;
+        }
+        const selected = /^\/api\/v1\/namespaces\/([^/]+)\/pods\?labelSelector=app%3D([^&]+)$/.exec(req.url ?? "");
+        if (selected) {
+            const pod = (i: number, deleting = false) => ({
+                metadata: {
+                    name: `${ROLLING}-${i}`,
+                    ...(deleting ? { deletionTimestamp: "2026-12-05T00:00:00Z" } : {}),
+                },
+                status: { podIP: `10.244.9.${i}`, conditions: [{ type: "Ready", status: "True" }] },
+            });
+            res.writeHead(200, { "content-type": "application/json" }).end(
+                JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "PodList",
+                    metadata: {},
+                    items: [0, 1, 2].map((i) => pod(i)).concat(pod(3, true)),
                 }),
             );
             return;
@@ -93,7 +123,16 @@ async function fakeApi(tls: { cert: string; key: string }, podIps: string[]): Pr
             return;
         }
         const [, namespace, service] = m;
-        const endpoints = podIps.map((ip, i) => ({
+        const lists = requests.filter((r) => r.path === req.url).length;
+        const ips =
+            service !== ROLLING
+                ? podIps
+                : lists === 1
+                  ? ["10.244.9.0", "10.244.9.1", "10.244.9.3"]
+                  : lists === 2
+                    ? ["10.244.9.0", "10.244.9.1"]
+                    : ["10.244.9.0", "10.244.9.1", "10.244.9.2"];
+        const endpoints = ips.map((ip, i) => ({
             addresses: [ip],
             conditions: { ready: true },
             targetRef: { kind: "Pod", name: `${service}-${i}` },
@@ -200,7 +239,9 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
             { name: "shop-0", ip: "10.244.1.11" },
             { name: "shop-1", ip: "10.244.2.12" },
         ]);
+        // The Service has no selector here: nothing to check the slices against, one list.
         assert.deepEqual(given.requests, [
+            { path: "/api/v1/namespaces/shop/services/shop", authorization: "Bearer given-token" },
             {
                 path: "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dshop",
                 authorization: "Bearer given-token",
@@ -210,7 +251,7 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
         // pulumi refresh: the host gets the outputs, which carry the cluster's access.
         const refreshed = await host.read(READY_PODS_TYPE, "shop-ready-pods", id, outs);
         assert.deepEqual(refreshed.pods, outs.pods);
-        assert.equal(given.requests.length, 2);
+        assert.equal(given.requests.length, 4);
     });
 
     it("takes the provider's kubeconfig as a path too, with its context", async () => {
@@ -221,17 +262,17 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
             await readInputs("cart", { providers: { kubernetes: provider } }),
         );
         assert.equal(outs.pods.length, 2);
-        assert.deepEqual([given.requests.length, fallback.requests.length], [1, 0]);
+        assert.deepEqual([given.requests.length, fallback.requests.length], [2, 0]);
     });
 
     it("without a provider, reads the cluster of the stack's kubernetes: config, else the default kubeconfig", async () => {
         const { outs } = await host.create(READY_PODS_TYPE, "plain-ready-pods", await readInputs("plain"));
         assert.deepEqual(outs.pods, [{ name: "plain-0", ip: "10.99.0.1" }]);
-        assert.deepEqual([given.requests.length, fallback.requests.length], [0, 1]);
+        assert.deepEqual([given.requests.length, fallback.requests.length], [0, 2]);
         pulumi.runtime.setAllConfig({ "kubernetes:kubeconfig": givenFile });
         const configured = await host.create(READY_PODS_TYPE, "conf-ready-pods", await readInputs("conf"));
         assert.equal(configured.outs.pods.length, 2);
-        assert.deepEqual([given.requests.length, fallback.requests.length], [1, 1]);
+        assert.deepEqual([given.requests.length, fallback.requests.length], [2, 2]);
     });
 
     it("reads the gateway Service's address in the provider's cluster, keeping only what the address is made from, and a refresh finds it unchanged", async () => {
@@ -268,6 +309,22 @@ describe("the ready-pods read, in Pulumi's dynamic-provider host (registration/r
         const refreshed = await host.read(GATEWAY_SERVICE_TYPE, "mesh-gateway-service", id, outs);
         assert.deepEqual(refreshed, outs);
         assert.ok(mesh);
+    });
+
+    it("waits for the slices to catch up with the pods the Service selects (a rollout the controller has not written yet)", async () => {
+        const provider = new k8s.Provider("rolling", { kubeconfig: kubeconfig("given", given.url, "given-token", ca) });
+        const { outs } = await host.create(
+            READY_PODS_TYPE,
+            `${ROLLING}-ready-pods`,
+            await readInputs(ROLLING, { providers: [provider] }),
+        );
+        assert.deepEqual(
+            outs.pods.map((p: { ip: string }) => p.ip),
+            ["10.244.9.0", "10.244.9.1", "10.244.9.2"],
+            "the three ready pods, not the terminating one",
+        );
+        const lists = given.requests.filter((r) => r.path.includes("/endpointslices?"));
+        assert.equal(lists.length, 3, "listed until the slices agreed with the pods");
     });
 
     it("names the cluster it cannot reach", async () => {

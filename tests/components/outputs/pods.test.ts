@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { podsFromEndpointSlices } from "../../../components/outputs/pods";
+import { podsFromEndpointSlices, PodView, slicesSettled } from "../../../components/outputs/pods";
 import { directCurl } from "../../../components/outputs/endpoints";
 import { parseApp } from "../../../components/settings/validate";
 import { endpointSlicesOf } from "../../support/mocks";
@@ -21,6 +21,43 @@ describe("outputs/pods", () => {
             ]),
             [],
         );
+    });
+});
+
+describe("outputs/pods slicesSettled", () => {
+    const pod = (ip: string, ready = true, deleting = false): PodView => ({
+        metadata: { name: ip, ...(deleting ? { deletionTimestamp: "2026-12-05T00:00:00Z" } : {}) },
+        status: { podIP: ip, conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+    });
+    const listed = (...ips: string[]) => ips.map((ip) => ({ name: ip, ip }));
+
+    it("is settled when the slices list every ready pod and nothing else", () => {
+        const pods = [pod("10.0.0.1"), pod("10.0.0.2"), pod("10.0.0.3", false)];
+        assert.deepEqual(slicesSettled(listed("10.0.0.1", "10.0.0.2"), pods), {
+            settled: true,
+            missing: [],
+            stale: [],
+        });
+        // A pod not yet ready may already be listed (the controller saw it first): it exists, so it is not stale.
+        assert.equal(slicesSettled(listed("10.0.0.1", "10.0.0.2", "10.0.0.3"), pods).settled, true);
+        // No pods selected, none listed: nothing to wait for.
+        assert.equal(slicesSettled([], []).settled, true);
+    });
+
+    it("waits for a ready pod the slices miss, and for a deleted or terminating pod they still list", () => {
+        const pods = [pod("10.0.0.1"), pod("10.0.0.2"), pod("10.0.0.4", true, true)];
+        assert.deepEqual(slicesSettled(listed("10.0.0.1"), pods), { settled: false, missing: ["10.0.0.2"], stale: [] });
+        assert.deepEqual(slicesSettled(listed("10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.9"), pods), {
+            settled: false,
+            missing: [],
+            stale: ["10.0.0.4", "10.0.0.9"],
+        });
+        // publishNotReadyAddresses: the controller lists a terminating pod as ready, and keeps doing so.
+        assert.equal(slicesSettled(listed("10.0.0.1", "10.0.0.2", "10.0.0.4"), pods, true).settled, true);
+    });
+
+    it("reads IPv4 pods only, as the pod list does", () => {
+        assert.equal(slicesSettled([], [pod("fd00::1"), { metadata: { name: "pending" }, status: {} }]).settled, true);
     });
 });
 
