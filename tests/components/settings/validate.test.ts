@@ -1034,6 +1034,25 @@ describe("settings/validate", () => {
         );
     });
 
+    it("leaves Secure off Envoy-set cookies when HTTP serves the apps too (no redirect), and warns about a Secure set there", () => {
+        const web = (attributes: object[] = []) => ({
+            [APPS_KEY]: [{ name: "web", affinity: { mode: "cookie", cookie: { name: "c", ttl: "60s", attributes } } }],
+            [TLS_KEY]: { enabled: true, hosts: ["web.example.com"], httpsRedirect: false },
+        });
+        const plain = parseStackConfig(web());
+        // Over http:// no client keeps a Secure cookie: Envoy would make a new one per connection.
+        assert.deepEqual(plain.value.apps[0].affinity.cookie!.attributes, [
+            { name: "HttpOnly" },
+            { name: "SameSite", value: "Lax" },
+        ]);
+        assert.deepEqual(plain.warnings, []);
+        const secure = parseStackConfig(web([{ name: "Secure" }]));
+        assert.match(
+            secure.warnings.join("\n"),
+            /affinity\.cookie\.attributes\[0\]: "Secure" with istio-sticky:tls\.httpsRedirect off: .* HTTP sessions stick only to their connection/,
+        );
+    });
+
     it("says what happens to the persistent-session cookie under TLS", () => {
         const persistent = parseStackConfig({
             [APPS_KEY]: [{ name: "web", affinity: { mode: "persistentCookie", cookie: { name: "p" } } }],
