@@ -159,6 +159,12 @@ export interface ClusterOptions {
      * decides when), instead of as soon as they run. Default false.
      */
     gatedJobs?: boolean;
+    /**
+     * Pods whose first container runs one of these images get their IP and phase Running from kwok
+     * but not Ready: the lab's kubelet stand-in (lab/cluster/podProcesses.ts, per-pod programs)
+     * probes the process it starts for them and writes their readiness. Default none.
+     */
+    probedImages?: string[];
 }
 
 /** The annotation that lets kwok complete a Job's pod, with ClusterOptions.gatedJobs. */
@@ -371,6 +377,32 @@ interface Endpoints {
  * service-account controller has made the default ServiceAccount (every wait bounded). Builds the
  * binaries first if they are not cached (see `ensureControlPlane`).
  */
+const READY_CONDITIONS =
+    '        status: "True"\n        type: Ready\n      - lastTransitionTime: {{ $now | Quote }}\n        status: "True"\n        type: ContainersReady\n';
+const POD_READY_SELECTOR = "  selector:\n    matchExpressions:\n";
+
+/**
+ * kwok's pod-ready stage split in two: pods whose first container runs one of `images` get a copy
+ * ("pod-running-probed") that makes them Running with an IP but leaves Ready and ContainersReady
+ * False, for the lab's kubelet stand-in to set; every other pod keeps kwok's own stage.
+ */
+export function leaveReadinessToProbes(stages: string, images: readonly string[]): string {
+    if (!images.length) return stages;
+    const docs = stages.split("\n---\n");
+    const i = docs.findIndex((d) => /^\s*name: pod-ready$/m.test(d));
+    if (i < 0 || !docs[i].includes(READY_CONDITIONS) || !docs[i].includes(POD_READY_SELECTOR))
+        throw new Error("kwok's pod-ready stage no longer reads as expected");
+    const values = images.map((im) => `      - '${im}'\n`).join("");
+    const on = (op: string) =>
+        `${POD_READY_SELECTOR}    - key: '.spec.containers.[0].image'\n      operator: '${op}'\n      values:\n${values}`;
+    const probed = docs[i]
+        .replace(/^(\s*name:) pod-ready$/m, "$1 pod-running-probed")
+        .replace(POD_READY_SELECTOR, on("In"))
+        .replace(READY_CONDITIONS, READY_CONDITIONS.replaceAll('"True"', '"False"'));
+    docs[i] = docs[i].replace(POD_READY_SELECTOR, on("NotIn"));
+    return `${[...docs.map((d) => d.replace(/\n$/, "")), probed.replace(/\n$/, "")].join("\n---\n")}\n`;
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
     const cp = ensureControlPlane();
     const started = performance.now();
@@ -379,7 +411,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         makeCertificates(s.dir, "10.96.0.1");
         const at = await chooseEndpoints(s);
         writeKubeconfig(s, at);
-        writeKwokConfig(s, at, opts.gatedJobs);
+        writeKwokConfig(s, at, opts);
         await startEtcd(s, at);
         const version = await startApiServer(s, at);
         startControllers(s, at);
@@ -439,12 +471,16 @@ function writeKubeconfig(s: Start, at: Endpoints): void {
     fs.writeFileSync(at.kubeconfig, kubeconfigYaml(s.dir, at.server), { mode: 0o600 });
 }
 
-/** kwok.yaml: kwok's stages (Job completion gated with `gatedJobs`) and its configuration for the fake node. */
-function writeKwokConfig(s: Start, at: Endpoints, gatedJobs: boolean | undefined): void {
-    const stages = fs.readFileSync(path.join(s.bin, "kwok-stages.yaml"), "utf8");
+/** kwok.yaml: kwok's stages (Job completion gated with `gatedJobs`, readiness left to probes for `probedImages`) and its configuration for the fake node. */
+function writeKwokConfig(s: Start, at: Endpoints, opts: ClusterOptions): void {
+    const kwokStages = fs.readFileSync(path.join(s.bin, "kwok-stages.yaml"), "utf8");
+    const stages = leaveReadinessToProbes(
+        opts.gatedJobs ? gateJobCompletion(kwokStages) : kwokStages,
+        opts.probedImages ?? [],
+    );
     fs.writeFileSync(
         path.join(s.dir, "kwok.yaml"),
-        (gatedJobs ? gateJobCompletion(stages) : stages) +
+        stages +
             [
                 "---",
                 "apiVersion: config.kwok.x-k8s.io/v1alpha1",

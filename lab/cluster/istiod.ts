@@ -171,7 +171,7 @@ export function istioChartDirs(): IstioChartDirs {
 /**
  * The pod program for istiod's chart (image `<hub>/pilot`), for lab/cluster/podProcesses.ts:
  * pilot-discovery with the chart's container args and environment, talking to the API server
- * through the lab's kubeconfig. KUBERNETES_SERVICE_HOST is never set by the runner, so istiod
+ * through the lab's kubeconfig, its HTTP port bound to the pod's IP. KUBERNETES_SERVICE_HOST is never set by the runner, so istiod
  * knows it runs outside the cluster; the chart's KUBECONFIG (the optional istio-kubeconfig
  * Secret's mount) gives way to the lab's kubeconfig, which `--kubeconfig` names as well.
  *
@@ -194,7 +194,9 @@ export function istiodPodProgram(bin: string): PodProgram {
     return {
         bin,
         image: /\/pilot$/,
-        extraArgs: (ctx) => ["--kubeconfig", ctx.kubeconfig],
+        // Its HTTP port (8080: readiness, debug) on the pod's IP rather than on every address: in the
+        // harness's network namespace all pod IPs are local, and the demo app's pods listen on 8080.
+        extraArgs: (ctx) => ["--kubeconfig", ctx.kubeconfig, "--httpAddr", `${ctx.pod.status?.podIP ?? ""}:8080`],
         env: (ctx) => ({ KUBECONFIG: ctx.kubeconfig }),
     };
 }

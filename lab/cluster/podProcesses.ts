@@ -55,6 +55,13 @@ export interface PodProgram {
     extraArgs?: (ctx: PodProgramContext) => string[];
     /** Environment set after the container's (a value of undefined removes the variable). */
     env?: (ctx: PodProgramContext) => Record<string, string | undefined>;
+    /**
+     * One process per pod rather than per program (the demo app's replicas, each on its pod IP), run
+     * as a kubelet runs a container: restarted when it exits (unless `hold` holds the pod), ended
+     * (SIGTERM) when its pod is deleted, and its container's readinessProbe (httpGet) probed at the
+     * pod's IP at every poll, the pod's Ready condition written back when the answer changes.
+     */
+    perPod?: boolean;
 }
 
 export interface PodProcessesOptions {
@@ -85,6 +92,8 @@ export interface PodProcess {
     startedAt: number;
     /** Set once the process has exited. */
     exit?: { code: number | null; signal: NodeJS.Signals | null };
+    /** performance.now() when it exited. */
+    exitedAt?: number;
 }
 
 export interface PodProcesses {
@@ -97,6 +106,15 @@ export interface PodProcesses {
     skipped(): string[];
     /** Stops polling, ends every process group (SIGTERM, then SIGKILL after 10 s) and waits for them. */
     stop(): Promise<void>;
+    /**
+     * Kills a per-pod program's process (SIGKILL, as a crashed container) and keeps it down until
+     * `release` (as a kubelet's crash-loop back-off would); its pod turns unready at the next poll.
+     */
+    hold(pod: string): Promise<void>;
+    /** Lets a held pod's program start again at the next poll. */
+    release(pod: string): void;
+    /** A pod's Ready condition as the runner last wrote it (per-pod programs), by namespace/name. */
+    readiness(): Record<string, boolean>;
     /** The runner's own events and the tail of each process's log. */
     logs(tailChars?: number): string;
 }
@@ -241,6 +259,14 @@ interface Runner {
     waiting: Map<string, string>;
     /** Set by `stop()`: no more polls and no more starts. */
     stopping: boolean;
+    /** Pods whose per-pod program `hold` keeps down (namespace/name). */
+    held: Set<string>;
+    /** The Ready condition written for each pod of a per-pod program with a readiness probe. */
+    ready: Map<string, boolean>;
+    /** Restarts of per-pod programs, by pod (as a container's restartCount). */
+    restarts: Map<string, number>;
+    /** Pods `release` let go: their next start skips the back-off. */
+    released: Set<string>;
     /** Set once polling has ended. */
     ended: boolean;
     /** The polling loop. */
@@ -264,6 +290,13 @@ export function startPodProcesses(opts: PodProcessesOptions): PodProcesses {
         waitFor: (program, timeoutMs) => waitFor(r, program, timeoutMs),
         stop: () => stop(r),
         logs: (tailChars) => logs(r, tailChars),
+        hold: (pod) => hold(r, pod),
+        release: (pod) => {
+            r.held.delete(pod);
+            // A released pod starts at the next poll, whatever its back-off.
+            r.released.add(pod);
+        },
+        readiness: () => Object.fromEntries(r.ready),
     };
 }
 
@@ -284,6 +317,10 @@ function newRunner(opts: PodProcessesOptions): Runner {
         skipped: new Set(),
         waiting: new Map(),
         stopping: false,
+        held: new Set(),
+        ready: new Map(),
+        restarts: new Map(),
+        released: new Set(),
         ended: false,
         loopDone: Promise.resolve(),
     };
@@ -316,9 +353,13 @@ async function pollUntilStopped(r: Runner): Promise<void> {
     if (!r.stopping) event(r, `polling ended after ${r.maxPolls} polls`);
 }
 
-/** One poll: every container of the Running pods, oldest pod first, offered to the programs whose image it matches. */
+/**
+ * One poll: every container of the Running pods, oldest pod first, offered to the programs whose
+ * image it matches; then the per-pod processes of pods gone are ended, and the others probed.
+ */
 async function poll(r: Runner): Promise<void> {
-    for (const pod of await runningPods(r)) {
+    const pods = await runningPods(r);
+    for (const pod of pods) {
         for (const container of pod.spec.containers ?? []) {
             const image = imageName(container.image ?? "");
             for (const [name, program] of Object.entries(r.opts.programs)) {
@@ -326,6 +367,112 @@ async function poll(r: Runner): Promise<void> {
                 await offer(r, name, program, pod, container);
             }
         }
+    }
+    const running = new Map(pods.map((p) => [podId(p), p]));
+    for (const [key, started] of [...r.procs]) {
+        if (!r.opts.programs[started.info.program]?.perPod) continue;
+        const pod = running.get(started.info.pod);
+        if (!pod) {
+            // Deleted: the kubelet stops the container (SIGTERM, then SIGKILL after the grace period).
+            r.procs.delete(key);
+            r.ready.delete(started.info.pod);
+            event(r, `${started.info.program}: pod ${started.info.pod} is gone; its process ends`);
+            void endGroup(started.child);
+            continue;
+        }
+        await probe(r, pod, started);
+    }
+}
+
+/** The process key: the program's name, and for a per-pod program its pod too. */
+function procKey(name: string, program: PodProgram, pod: any): string {
+    return program.perPod ? `${name}@${podId(pod)}` : name;
+}
+
+/** GET of the container's readinessProbe at the pod's IP; the pod's Ready condition written when it changes. */
+async function probe(r: Runner, pod: any, started: Started): Promise<void> {
+    const container = (pod.spec.containers ?? []).find((c: any) => c.name === started.info.container);
+    const get = readinessTarget(pod, container);
+    if (!get) return;
+    const port =
+        typeof get.port === "number"
+            ? get.port
+            : (container.ports ?? []).find((p: any) => p.name === get.port)?.containerPort;
+    let ok = false;
+    if (started.info.exit === undefined && port) {
+        try {
+            const res = await fetch(`http://${started.info.podIP}:${port}${get.path ?? "/"}`, {
+                signal: AbortSignal.timeout((container.readinessProbe.timeoutSeconds ?? 1) * 1000),
+            });
+            ok = res.status >= 200 && res.status < 400;
+        } catch {
+            ok = false;
+        }
+    }
+    const id = started.info.pod;
+    if (r.ready.get(id) === ok) return;
+    const status = ok ? "True" : "False";
+    const now = new Date().toISOString();
+    const patch = {
+        status: {
+            conditions: ["Ready", "ContainersReady"].map((type) => ({ type, status, lastTransitionTime: now })),
+            // The list is replaced whole: the pod's other containers keep their statuses.
+            containerStatuses: [
+                ...(pod.status?.containerStatuses ?? []).filter((c: any) => c.name !== started.info.container),
+                {
+                    name: started.info.container,
+                    image: container.image,
+                    imageID: "",
+                    ready: ok,
+                    restartCount: r.restarts.get(id) ?? 0,
+                    started: started.info.exit === undefined,
+                    state:
+                        started.info.exit === undefined
+                            ? { running: { startedAt: now } }
+                            : { terminated: { exitCode: started.info.exit.code ?? 137, reason: "Error" } },
+                },
+            ],
+        },
+    };
+    await kubectlAsync(r.kubectl, [
+        "patch",
+        "pod",
+        pod.metadata.name,
+        "-n",
+        pod.metadata.namespace,
+        "--subresource=status",
+        "--type=strategic",
+        "-p",
+        JSON.stringify(patch),
+    ]);
+    r.ready.set(id, ok);
+    event(r, `${started.info.program}: pod ${id} ${ok ? "ready" : "not ready"}`);
+}
+
+/**
+ * What a container's readinessProbe asks for. With a sidecar, Istio's injector rewrites an httpGet
+ * probe to the agent's status port (/app-health/<container>/readyz on 15020) and keeps the original
+ * in the istio-proxy container's ISTIO_KUBE_APP_PROBERS; the agent forwards the kubelet's probe to
+ * it (pilot/cmd/pilot-agent/status/server.go). No agent runs here, so the original is probed.
+ */
+export function readinessTarget(pod: any, container: any): { path?: string; port?: number | string } | undefined {
+    const get = container?.readinessProbe?.httpGet;
+    if (!get || !String(get.path ?? "").startsWith("/app-health/")) return get;
+    const env = (pod.spec?.containers ?? []).flatMap((c: any) => c.env ?? []);
+    const probers = env.find((e: any) => e.name === "ISTIO_KUBE_APP_PROBERS")?.value;
+    const original = probers ? JSON.parse(probers)[get.path]?.httpGet : undefined;
+    return original ?? get;
+}
+
+/** Kills a pod's per-pod process and keeps it down until `release`. */
+async function hold(r: Runner, pod: string): Promise<void> {
+    r.held.add(pod);
+    const started = [...r.procs.values()].find((p) => p.info.pod === pod);
+    if (!started) throw new Error(`no process runs for pod ${pod}`);
+    if (started.child.exitCode === null && started.child.signalCode === null) {
+        const exited = new Promise<void>((res) => started.child.once("exit", () => res()));
+        killGroup(started.child, "SIGKILL");
+        await exited;
     }
 }
 
@@ -342,8 +489,17 @@ async function runningPods(r: Runner): Promise<any[]> {
 /** One process per program: starts the program for the pod unless it already runs (for another pod: skipped and logged). */
 async function offer(r: Runner, name: string, program: PodProgram, pod: any, container: any): Promise<void> {
     const id = podId(pod);
-    const running = r.procs.get(name);
-    if (running) {
+    const running = r.procs.get(procKey(name, program, pod));
+    if (running && program.perPod) {
+        // restartPolicy Always: an exited container starts again (not while `hold` holds it), after
+        // the kubelet's crash-loop back-off (none for the first restart, then 10 s doubling to 5 min).
+        if (running.info.exit === undefined || r.held.has(id)) return;
+        const restarts = r.restarts.get(id) ?? 0;
+        const backOff = restarts === 0 || r.released.has(id) ? 0 : Math.min(10_000 * 2 ** (restarts - 1), 300_000);
+        if (performance.now() < (running.info.exitedAt ?? 0) + backOff) return;
+        r.restarts.set(id, restarts + 1);
+        r.released.delete(id);
+    } else if (running) {
         if (running.info.pod !== id && !r.skipped.has(id)) {
             r.skipped.add(id);
             event(r, `${name}: pod ${id} skipped (one process per program; it runs for ${running.info.pod})`);
@@ -363,14 +519,16 @@ async function offer(r: Runner, name: string, program: PodProgram, pod: any, con
 
 /** Starts the program for the pod's container as a kubelet would start the container. */
 async function startProgram(r: Runner, name: string, program: PodProgram, pod: any, container: any): Promise<void> {
-    const root = makeRoot(r, name);
+    const key = procKey(name, program, pod);
+    const folder = key.replace(/[/@]/g, "_");
+    const root = makeRoot(r, folder);
     const mounts = await mountVolumes(r, pod, container, root);
     const rooted = rootedIn(root, mounts);
     const containerEnv = await containerEnvironment(r, pod, container);
     const ctx: PodProgramContext = { pod, container, root, kubeconfig: r.kubectl.kubeconfig };
     const env = processEnvironment(program, ctx, containerEnv, rooted);
     const argv = processArguments(program, ctx, containerEnv, rooted);
-    spawnProgram(r, name, program, ctx, argv, env);
+    spawnProgram(r, { name, key, folder }, program, ctx, argv, env);
 }
 
 /** A new, empty folder standing in for the container's root filesystem (the program's earlier folder removed). */
@@ -456,7 +614,7 @@ function processArguments(
 /** Spawns the program in its own process group, in root, logging to the program's log; records it in `procs`. */
 function spawnProgram(
     r: Runner,
-    name: string,
+    { name, key, folder }: { name: string; key: string; folder: string },
     program: PodProgram,
     ctx: PodProgramContext,
     argv: string[],
@@ -464,7 +622,7 @@ function spawnProgram(
 ): void {
     const { pod, container, root } = ctx;
     const id = podId(pod);
-    const log = path.join(r.dir, name, "log");
+    const log = path.join(r.dir, folder, "log");
     const fd = fs.openSync(log, "a");
     const child = spawn(program.bin, argv, { cwd: root, env, stdio: ["ignore", fd, fd], detached: true });
     fs.closeSync(fd);
@@ -489,10 +647,11 @@ function spawnProgram(
     child.once("exit", (code, signal) => {
         live.delete(child);
         info.exit = { code, signal };
+        info.exitedAt = performance.now();
         event(r, `${name} (pid ${info.pid}, pod ${id}) exited: ${code ?? signal}`);
     });
     child.once("error", (e) => event(r, `${name}: could not start ${program.bin}: ${e.message}`));
-    r.procs.set(name, { info, child });
+    r.procs.set(key, { info, child });
     event(
         r,
         `${name}: started ${path.basename(program.bin)} ${argv.join(" ")} for pod ${id} (${info.podIP}), pid ${info.pid}, root ${root}`,

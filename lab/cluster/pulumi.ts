@@ -37,6 +37,8 @@ export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_0
     const started = performance.now();
     const child = spawn(path.join(ctx.bin, "pulumi"), [...args, "--non-interactive"], {
         cwd: ctx.cwd,
+        // A group of its own, ended with this process: the CLI's plugins and language host are its children.
+        detached: true,
         stdio: ["ignore", "pipe", "pipe"],
         env: {
             ...process.env,
@@ -59,8 +61,17 @@ export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_0
         timedOut = true;
         child.kill("SIGKILL");
     }, timeoutMs);
+    const endGroup = () => {
+        try {
+            if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+            // already gone
+        }
+    };
+    process.once("exit", endGroup);
     return new Promise((resolve) => {
         const done = (code: number | null, failure?: Error) => {
+            process.removeListener("exit", endGroup);
             clearTimeout(timer);
             resolve({
                 args,
