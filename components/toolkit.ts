@@ -12,6 +12,7 @@ export { ISTIO_IMAGE_HUB } from "./settings/artifacts";
 export { ORIGINAL_DST_HEADER, POD_HEADER } from "./settings/wellKnown";
 export { PERSISTENT_SESSION_ENV } from "./policy/affinity";
 export { HELM_RELEASE_API_VERSION } from "./manifests/types";
+export { DEMO_APP_IMAGE } from "./manifests/demoApp";
 export { CERT_MANAGER_TYPE, HELM_RELEASE_TYPE, MANIFEST_FILE_TYPE } from "./plan/types";
 export { directHeaders } from "./outputs/endpoints";
 export { verifyArgsFor } from "./outputs/verifyArgs";

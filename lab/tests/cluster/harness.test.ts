@@ -12,16 +12,11 @@
  * It runs when ISTIO_STICKY_CLUSTER is set (npm run test:cluster sets it): the first run builds for many minutes.
  */
 import { strict as assert } from "assert";
-import * as path from "path";
-import { ensureArtifacts, serveArtifacts, ensureHelm, type ArtifactServer } from "../../cluster/artifacts";
-import { CERT_MANAGER_PROGRAMS, ensureCertManager } from "../../cluster/certmanager";
+import { ensureArtifacts, serveArtifacts, type ArtifactServer } from "../../cluster/artifacts";
 import { ensureControlPlane, startCluster, type Cluster, type ClusterOptions } from "../../cluster/controlplane";
 import { EXISTING_ISTIO, runScenario, stepsOf, type HarnessRun, type Scenario } from "../../cluster/harness";
-import { ensureIstiod, istiodPodProgram } from "../../cluster/istiod";
-import { startJobGates } from "../../cluster/jobs";
-import { startLoadBalancerStub, type LoadBalancerStub } from "../../cluster/loadBalancer";
-import { startPodProcesses, type PodProcesses, type PodProgram } from "../../cluster/podProcesses";
 import { SHIPPED_STACKS, shippedScenario } from "../../cluster/stacks";
+import { startStackWorld } from "../../cluster/stackWorld";
 import { ensurePulumiToolchain } from "../../cluster/toolchain";
 
 const built = (b: { cached: boolean; seconds: number }) => (b.cached ? "cached" : `built in ${b.seconds.toFixed(0)} s`);
@@ -133,34 +128,14 @@ describe("pulumi up for real, offline: the Pulumi CLI, the Kubernetes provider a
             title,
             stepsOf(shape),
             async (cluster) => {
-                const artifacts = ensureArtifacts();
-                const helm = ensureHelm();
-                const istiod = ensureIstiod();
-                const certManager = ensureCertManager();
-                served ??= await serveArtifacts(artifacts.dir);
-                const programs: Record<string, PodProgram> = { istiod: istiodPodProgram(istiod.bin) };
-                for (const [name, p] of Object.entries(CERT_MANAGER_PROGRAMS)) {
-                    programs[`cert-manager-${name}`] = {
-                        bin: path.join(certManager.bin, p.binary),
-                        image: p.image,
-                        extraArgs: (ctx) => p.extraArgs(ctx.kubeconfig),
-                        env: (ctx) => p.extraEnv(ctx.kubeconfig),
-                    };
-                }
-                const processes: PodProcesses = startPodProcesses({ kubectl: cluster, programs });
-                const lb: LoadBalancerStub = startLoadBalancerStub(cluster);
-                const jobs = startJobGates(cluster);
+                served ??= await serveArtifacts(ensureArtifacts().dir);
+                const w = await startStackWorld(cluster, { served });
                 return {
-                    scenario: shippedScenario(stack, served, artifacts.versions.istio.release, helm.helm),
-                    plugins: [certManager.bin],
-                    describe: `; istiod ${built(istiod)}, cert-manager ${built(certManager)}, charts ${built(artifacts)}`,
-                    stop: async () => {
-                        await jobs.stop();
-                        await lb.stop();
-                        await processes.stop();
-                    },
-                    logs: () =>
-                        `${processes.logs()}\nload balancer: ${lb.assigned().join(", ")}\njobs: ${jobs.done().join(", ")}`,
+                    scenario: shippedScenario(stack, served, w.istioRelease, w.helm),
+                    plugins: w.plugins,
+                    describe: w.describe,
+                    stop: w.stop,
+                    logs: w.logs,
                 };
             },
             outsideNamespace,
