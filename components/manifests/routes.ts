@@ -2,6 +2,7 @@ import { podPort, type AppSettings } from "../settings/schema";
 import { pathsOverlap } from "../settings/rules";
 import { ORIGINAL_DST_HEADER, POD_HEADER } from "../settings/wellKnown";
 import { DIRECT_SUBSET, directRefusal, NORMAL_SUBSET, podAddressRegex } from "../policy/direct";
+import { isHashMode } from "../settings/enums";
 import { createHash } from "crypto";
 import { serviceHost } from "./names";
 import { COMMON_LABELS, K8sObject } from "./types";
@@ -48,6 +49,22 @@ export function podHeader(app: Pick<AppSettings, "service">): boolean {
 type StringMatch = { exact?: string; prefix?: string; regex?: string };
 type MatchRequest = { uri?: StringMatch; headers?: Record<string, StringMatch> };
 
+/**
+ * The retries of a hash-mode app's route: Istio's defaults (two attempts on connect failures, refused
+ * streams, unavailable, cancelled and retriable codes: pilot/pkg/networking/core/route/retry/retry.go)
+ * with each retry on another pod. With a consistent hash istiod leaves out Envoy's previous_hosts
+ * predicate (DefaultConsistentHashPolicy: "we don't want to use other hosts during retries"), so a
+ * retry hashes to the same pod: a pod whose process is gone fails every request of its sessions
+ * until istiod's push marks it unhealthy. `retryIgnorePreviousHosts` puts the predicate back (Envoy's
+ * ring and maglev then take the next host). The live gateway measured 30–63 failed requests per app
+ * while a killed pod's endpoint was still healthy, and none with the predicate (docs/live.md).
+ */
+export const HASH_RETRIES = {
+    attempts: 2,
+    retryOn: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+    retryIgnorePreviousHosts: true,
+};
+
 function destination(app: AppSettings, subset?: string) {
     return { host: serviceHost(app), ...(subset ? { subset } : {}), port: { number: app.port } };
 }
@@ -74,6 +91,7 @@ export function guardedRoutes(
         ...r,
         route: [{ destination: destination(app, app.direct.enabled ? NORMAL_SUBSET : undefined) }],
         ...(request || response ? { headers: { ...request, ...response } } : {}),
+        ...(isHashMode(app.affinity.mode) ? { retries: HASH_RETRIES } : {}),
     };
     if (!app.direct.enabled) return [normal];
     return [

@@ -364,10 +364,7 @@ export function applyTlsDefaults(stack: StackSettings): StackSettings {
             const c = app.affinity.cookie;
             if (app.affinity.mode !== AffinityMode.Cookie || !c) return app;
             const have = new Set(c.attributes.map((a) => a.name.toLowerCase()));
-            const attributes = [
-                ...c.attributes,
-                ...defaults.filter((a) => !have.has(a.name.toLowerCase())),
-            ];
+            const attributes = [...c.attributes, ...defaults.filter((a) => !have.has(a.name.toLowerCase()))];
             return { ...app, affinity: { ...app.affinity, cookie: { ...c, attributes } } };
         }),
     };

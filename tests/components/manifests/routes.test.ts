@@ -70,6 +70,35 @@ describe("objects/routes", () => {
         );
     });
 
+    it("retries a hash-mode app's requests on another pod (istiod leaves the previous-hosts predicate out for hashes)", () => {
+        const [vs] = buildRoutes(
+            apps([
+                { name: "h", path: "/h", affinity: { mode: "header", headerName: "x-user" } },
+                {
+                    name: "q",
+                    path: "/h",
+                    match: { headers: { t: "q" } },
+                    affinity: { mode: "queryParameter", queryParameterName: "u" },
+                },
+                {
+                    name: "p",
+                    path: "/h",
+                    match: { headers: { t: "p" } },
+                    affinity: { mode: "persistentCookie", cookie: { name: "c" } },
+                },
+                { name: "n", path: "/h", match: { headers: { t: "n" } }, affinity: { mode: "none" } },
+            ]),
+            ctx,
+        );
+        const retries = Object.fromEntries(vs.spec.http.map((r: any) => [r.name, r.retries]));
+        const predicate = {
+            attempts: 2,
+            retryOn: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+            retryIgnorePreviousHosts: true,
+        };
+        assert.deepEqual(retries, { q: predicate, p: undefined, n: undefined, h: predicate });
+    });
+
     it("answers 404 on a path where no app takes unmatched requests", () => {
         const [vs] = buildRoutes(apps([{ name: "b1", path: "/api", match: { headers: { target: "b1" } } }]), ctx);
         const last = vs.spec.http.at(-1);
