@@ -69,6 +69,19 @@ function required(module: string, dep: string): string {
     return m[1];
 }
 
+/** kwok's default stages (KWOK_STAGES), read from the kwok module lab/cluster/kube/kwok requires (downloaded when missing). */
+export function kwokStages(): string {
+    const out = execFileSync("go", ["mod", "download", "-json", "sigs.k8s.io/kwok"], {
+        cwd: path.join(KUBE_DIR, "kwok"),
+        encoding: "utf8",
+        timeout: 300_000,
+        env: { ...process.env, GOTOOLCHAIN: "local" },
+    });
+    const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+    if (!dir) throw new Error(`go mod download sigs.k8s.io/kwok gave no folder: ${out}`);
+    return KWOK_STAGES.map((f) => fs.readFileSync(path.join(dir, f), "utf8").trim()).join("\n---\n") + "\n";
+}
+
 /** The versions the modules pin, read from their go.mod files. */
 export function controlPlaneVersions(): ControlPlaneVersions {
     return {
@@ -133,14 +146,7 @@ export function ensureControlPlane(): ControlPlane {
                 );
             }
         }
-        const kwokDir = execFileSync("go", ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"], {
-            cwd: path.join(KUBE_DIR, "kwok"),
-            encoding: "utf8",
-            timeout: 120_000,
-            env: { ...process.env, GOTOOLCHAIN: "local" },
-        }).trim();
-        const stages = KWOK_STAGES.map((f) => fs.readFileSync(path.join(kwokDir, f), "utf8").trim());
-        fs.writeFileSync(path.join(partial, "kwok-stages.yaml"), stages.join("\n---\n") + "\n");
+        fs.writeFileSync(path.join(partial, "kwok-stages.yaml"), kwokStages());
     });
     return { bin: built.path, versions, seconds: built.seconds, cached: built.cached };
 }

@@ -267,6 +267,8 @@ interface Runner {
     restarts: Map<string, number>;
     /** Pods `release` let go: their next start skips the back-off. */
     released: Set<string>;
+    /** Per-pod processes of pods that are gone, until they have exited. */
+    ending: Set<Started>;
     /** Set once polling has ended. */
     ended: boolean;
     /** The polling loop. */
@@ -321,6 +323,7 @@ function newRunner(opts: PodProcessesOptions): Runner {
         ready: new Map(),
         restarts: new Map(),
         released: new Set(),
+        ending: new Set(),
         ended: false,
         loopDone: Promise.resolve(),
     };
@@ -377,7 +380,8 @@ async function poll(r: Runner): Promise<void> {
             r.procs.delete(key);
             r.ready.delete(started.info.pod);
             event(r, `${started.info.program}: pod ${started.info.pod} is gone; its process ends`);
-            void endGroup(started.child);
+            r.ending.add(started);
+            void endGroup(started.child).finally(() => r.ending.delete(started));
             continue;
         }
         await probe(r, pod, started);
@@ -490,6 +494,9 @@ async function runningPods(r: Runner): Promise<any[]> {
 async function offer(r: Runner, name: string, program: PodProgram, pod: any, container: any): Promise<void> {
     const id = podId(pod);
     const running = r.procs.get(procKey(name, program, pod));
+    // kwok hands a deleted pod's IP to the next pod at once; in a pod of its own the new process would
+    // not share the old one's address, here it waits until the old one (draining) has exited.
+    if (program.perPod && [...r.ending].some((e) => e.info.podIP === pod.status?.podIP)) return;
     if (running && program.perPod) {
         // restartPolicy Always: an exited container starts again (not while `hold` holds it), after
         // the kubelet's crash-loop back-off (none for the first restart, then 10 s doubling to 5 min).

@@ -3,6 +3,7 @@
  * their health, a cluster's load-balancing policy, and whether it is connected to its xDS server.
  * The scenarios wait on these (bounded) rather than on durations.
  */
+import { kubectlAsync, type Kubectl } from "../cluster/kubectl";
 import type { LiveGateway } from "./gateway";
 
 /** The clusters istiod makes for a Service host (outbound|<port>|<subset>|<host>), the direct subset left out. */
@@ -34,6 +35,29 @@ export async function activeCluster(gw: LiveGateway, host: string): Promise<any 
     return (dump.configs ?? [])
         .map((c: any) => c.cluster)
         .find((c: any) => c && forHost(c.name, host) && c.name.split("|")[2] === "");
+}
+
+/** The ready endpoints (ip:port) of a Service's EndpointSlices, as istiod reads them; `host` is its cluster-local name. */
+export async function readyEndpoints(k: Kubectl, namespace: string, host: string): Promise<string[]> {
+    const service = host.split(".")[0];
+    const list = JSON.parse(
+        await kubectlAsync(k, [
+            "get",
+            "endpointslices",
+            "-n",
+            namespace,
+            "-l",
+            `kubernetes.io/service-name=${service}`,
+            "-o",
+            "json",
+        ]),
+    );
+    const out = new Set<string>();
+    for (const slice of list.items ?? [])
+        for (const e of slice.endpoints ?? [])
+            if (e.conditions?.ready !== false)
+                for (const a of e.addresses ?? []) for (const p of slice.ports ?? []) out.add(`${a}:${p.port}`);
+    return [...out].sort();
 }
 
 /** Polls `check` (at most `seconds`) until it gives a value; throws with `what` when it never does. */

@@ -21,6 +21,8 @@ import { generateXds } from "../xds";
 /** What the relay reports (GET /status). */
 export interface RelayStatus {
     removals: Record<string, number>;
+    /** The list the removals are counted by (lab/xds/strip/removals.json). */
+    rules: { id: string; what: string; why: string; in: string[] }[];
     pushes: Record<string, number>;
     nacks: { typeUrl: string; message: string }[];
     streams: number;

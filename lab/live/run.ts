@@ -7,6 +7,7 @@
  * - podKilled: one pod of each live app killed (kept down), then back (podReturned figures);
  * - istiodRestart: istiod's process killed and started again while traffic runs;
  * - scaleUp: every live app 3 → 4 replicas through `pulumi up`;
+ * - rollout: every live app's pods replaced (its demo app's TARGET changed) through `pulumi up`;
  * - policyEdit: the hash apps' ring hash → maglev through `pulumi up`;
  * - sabotage (only when asked): the header app's hash removed through `pulumi up`, which the
  *   figures must show as a stickiness drop.
@@ -19,11 +20,11 @@ import { projectCopy } from "../cluster/project";
 import { pulumi, type PulumiContext, type PulumiResult } from "../cluster/pulumi";
 import { mirroredConfig, shippedConfig } from "../cluster/stacks";
 import { LIVE_MODES, LIVE_REPLICAS, liveAppName, liveApps, withLiveApps } from "./apps";
-import { activeCluster, clusterHosts, until } from "./envoyState";
+import { activeCluster, clusterHosts, readyEndpoints, until } from "./envoyState";
 import { startLiveGateway, type LiveGateway, type RelayStatus } from "./gateway";
 import { acrossStep, liveVerifyArgs, stateDir, type LiveApp, type Measured } from "./traffic";
 
-export const SCENARIOS = ["steady", "podKilled", "istiodRestart", "scaleUp", "policyEdit"] as const;
+export const SCENARIOS = ["steady", "podKilled", "istiodRestart", "scaleUp", "rollout", "policyEdit"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number] | "podReturned" | "sabotage";
 
 /** One figure of the table: a scenario's effect on one app's sessions. */
@@ -47,6 +48,11 @@ export interface LiveFigure {
     /** podKilled: sessions on the killed pod before, and the others that moved anyway. */
     killedPodSessions?: number;
     movedOthers?: number;
+    /**
+     * podKilled: how istiod sent the killed pod's endpoint once it was not ready: still there, as
+     * UNHEALTHY (Istio 1.31's PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS), or left out.
+     */
+    killedPodInEds?: "unhealthy" | "removed";
     /** podReturned: of the killed pod's sessions, the share back on it once it is ready again. */
     returnedShare?: number;
 }
@@ -187,14 +193,18 @@ export async function runLive(
             live.map((a) => [a.name, (out.pods[a.name] as { name: string; ip: string }[])[0]]),
         );
         const victimId = (a: string) => `${out.apps[a].namespace}/${victims[a].name}`;
+        const inEds: Record<string, "unhealthy" | "removed"> = {};
         const killed = await timed("podKilled", () =>
             acrossStep(live, dir, "podKilled", async () => {
                 for (const a of live) await env.processes.hold(victimId(a.name));
                 await Promise.all(
                     live.map((a) =>
                         until(`${a.name}: the killed pod out of Envoy's healthy hosts`, 120, async () => {
-                            const { healthy } = await clusterHosts(gw, hostOf(a.name));
-                            return healthy.some((h) => h.startsWith(`${victims[a.name].ip}:`)) ? undefined : true;
+                            const { all, healthy } = await clusterHosts(gw, hostOf(a.name));
+                            const at = (h: string) => h.startsWith(`${victims[a.name].ip}:`);
+                            if (healthy.some(at)) return undefined;
+                            inEds[a.name] = all.some(at) ? "unhealthy" : "removed";
+                            return true;
                         }),
                     ),
                 );
@@ -206,7 +216,13 @@ export async function runLive(
             const movedOthers = m.before.perSession.filter(
                 (s) => s.topPod && !on.includes(s.id) && after.get(s.id) && after.get(s.id) !== s.topPod,
             ).length;
-            figures.push(figure("podKilled", m, { killedPodSessions: on.length, movedOthers }));
+            figures.push(
+                figure("podKilled", m, {
+                    killedPodSessions: on.length,
+                    movedOthers,
+                    killedPodInEds: inEds[m.app.name],
+                }),
+            );
         }
         const returned = await timed("podReturned", () =>
             acrossStep(
@@ -283,13 +299,42 @@ export async function runLive(
         );
         for (const m of scaledUp) figures.push(figure("scaleUp", m, { expectedShare: 1 / (LIVE_REPLICAS + 1) }));
 
+        // c. a rolling update of every live app through the stack (its demo app's TARGET changes)
+        const rolledOut = (a: Record<string, unknown>) => ({
+            ...a,
+            replicas: LIVE_REPLICAS + 1,
+            target: `${a.name}-v2`,
+        });
+        const rollout = await timed("rollout", () =>
+            acrossStep(live, dir, "rollout", async () => {
+                await up(
+                    withLiveApps(
+                        base,
+                        liveApps((_m, a) => rolledOut(a)),
+                    ),
+                );
+                await Promise.all(
+                    live.map((a) =>
+                        // pulumi up has waited for the rollout; Envoy then holds exactly the new pods, healthy.
+                        until(`${a.name}: Envoy's healthy hosts the rolled-out pods`, 300, async () => {
+                            const ready = await readyEndpoints(env.kubectl, out.apps[a.name].namespace, hostOf(a.name));
+                            const { all, healthy } = await clusterHosts(gw, hostOf(a.name));
+                            const same = (x: string[]) =>
+                                x.length === ready.length && x.every((h) => ready.includes(h));
+                            return ready.length === LIVE_REPLICAS + 1 && same(all) && same(healthy) ? true : undefined;
+                        }),
+                    ),
+                );
+            }),
+        );
+        for (const m of rollout) figures.push(figure("rollout", m));
+
         // g. a policy edit: ring hash → maglev on the hash modes
         const HASH = ["header", "cookie", "queryParameter", "sourceIp"];
         const edited = withLiveApps(
             base,
             liveApps((mode, a) => ({
-                ...a,
-                replicas: LIVE_REPLICAS + 1,
+                ...rolledOut(a),
                 ...(HASH.includes(mode) ? { affinity: { ...(a.affinity as object), algorithm: "maglev" } } : {}),
             })),
         );
@@ -313,8 +358,10 @@ export async function runLive(
             const sabotaged = withLiveApps(
                 base,
                 liveApps((mode, a) => ({
-                    ...a,
-                    replicas: LIVE_REPLICAS + 1,
+                    ...rolledOut(a),
+                    ...(HASH.includes(mode) && mode !== "header"
+                        ? { affinity: { ...(a.affinity as object), algorithm: "maglev" } }
+                        : {}),
                     ...(mode === "header" ? { affinity: { mode: "none" } } : {}),
                 })),
             );

@@ -9,6 +9,7 @@ function notes(f: LiveFigure): string {
     if (f.spread !== undefined) n.push(`spread max/mean ${f.spread.toFixed(2)}`);
     if (f.killedPodSessions !== undefined) n.push(`${f.killedPodSessions} on the killed pod`);
     if (f.movedOthers !== undefined) n.push(`${f.movedOthers} others moved`);
+    if (f.killedPodInEds) n.push(`its endpoint ${f.killedPodInEds === "unhealthy" ? "sent UNHEALTHY" : "left out"}`);
     if (f.returnedShare !== undefined) n.push(`${pct(f.returnedShare)} back on it`);
     const kinds = Object.entries(f.errorKinds ?? {});
     if (kinds.length) n.push(kinds.map(([k, v]) => `${v}× ${k}`).join(", "));
