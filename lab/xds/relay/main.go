@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -86,15 +87,21 @@ func outgoing(ctx context.Context) context.Context {
 	return metadata.NewOutgoingContext(ctx, md.Copy())
 }
 
-// DeltaAggregatedResources relays one delta ADS stream (the API istio-agent's bootstrap asks for).
-func (r *relay) DeltaAggregatedResources(down discovery.AggregatedDiscoveryService_DeltaAggregatedResourcesServer) error {
-	ctx, cancel := context.WithCancel(down.Context())
-	defer cancel()
-	up, err := discovery.NewAggregatedDiscoveryServiceClient(r.upstream).DeltaAggregatedResources(outgoing(ctx))
-	if err != nil {
-		r.upstreamError(err)
-		return err
-	}
+// A request as the relay reads it: its type, and the error of a NACK.
+type request interface {
+	GetTypeUrl() string
+	GetErrorDetail() *statuspb.Status
+}
+
+// One side of a stream: what it sends and receives.
+type side[S, R any] interface {
+	Send(S) error
+	Recv() (R, error)
+}
+
+// pump passes requests from Envoy to istiod (recording NACKs) and istiod's pushes back,
+// each changed by `change`, until either side ends; io.EOF from Envoy is a clean end.
+func pump[Req request, Res interface{ GetTypeUrl() string }](r *relay, down side[Res, Req], up side[Req, Res], change func(Res) error) error {
 	r.mu.Lock()
 	r.streams++
 	r.mu.Unlock()
@@ -123,19 +130,10 @@ func (r *relay) DeltaAggregatedResources(down discovery.AggregatedDiscoveryServi
 				errs <- err
 				return
 			}
-			kept := res.Resources[:0]
-			for _, rs := range res.Resources {
-				a, keep, err := strip.Resource(rs.GetResource(), &r.report)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if keep {
-					rs.Resource = a
-					kept = append(kept, rs)
-				}
+			if err := change(res); err != nil {
+				errs <- err
+				return
 			}
-			res.Resources = kept
 			r.countPush(res.GetTypeUrl())
 			if err := down.Send(res); err != nil {
 				errs <- err
@@ -143,11 +141,37 @@ func (r *relay) DeltaAggregatedResources(down discovery.AggregatedDiscoveryServi
 			}
 		}
 	}()
-	err = <-errs
+	err := <-errs
 	if err == io.EOF {
 		return nil
 	}
 	return err
+}
+
+// DeltaAggregatedResources relays one delta ADS stream (the API istio-agent's bootstrap asks for).
+func (r *relay) DeltaAggregatedResources(down discovery.AggregatedDiscoveryService_DeltaAggregatedResourcesServer) error {
+	ctx, cancel := context.WithCancel(down.Context())
+	defer cancel()
+	up, err := discovery.NewAggregatedDiscoveryServiceClient(r.upstream).DeltaAggregatedResources(outgoing(ctx))
+	if err != nil {
+		r.upstreamError(err)
+		return err
+	}
+	return pump[*discovery.DeltaDiscoveryRequest, *discovery.DeltaDiscoveryResponse](r, down, up, func(res *discovery.DeltaDiscoveryResponse) error {
+		kept := res.Resources[:0]
+		for _, rs := range res.Resources {
+			a, keep, err := strip.Resource(rs.GetResource(), &r.report)
+			if err != nil {
+				return err
+			}
+			if keep {
+				rs.Resource = a
+				kept = append(kept, rs)
+			}
+		}
+		res.Resources = kept
+		return nil
+	})
 }
 
 // StreamAggregatedResources relays a state-of-the-world ADS stream the same way.
@@ -159,58 +183,20 @@ func (r *relay) StreamAggregatedResources(down discovery.AggregatedDiscoveryServ
 		r.upstreamError(err)
 		return err
 	}
-	r.mu.Lock()
-	r.streams++
-	r.mu.Unlock()
-	errs := make(chan error, 2)
-	go func() {
-		for {
-			req, err := down.Recv()
+	return pump[*discovery.DiscoveryRequest, *discovery.DiscoveryResponse](r, down, up, func(res *discovery.DiscoveryResponse) error {
+		kept := res.Resources[:0]
+		for _, a := range res.Resources {
+			out, keep, err := strip.Resource(a, &r.report)
 			if err != nil {
-				errs <- err
-				return
+				return err
 			}
-			if d := req.GetErrorDetail(); d != nil {
-				r.recordNack(req.GetTypeUrl(), d.GetMessage())
-			}
-			if err := up.Send(req); err != nil {
-				errs <- err
-				return
+			if keep {
+				kept = append(kept, out)
 			}
 		}
-	}()
-	go func() {
-		for {
-			res, err := up.Recv()
-			if err != nil {
-				r.upstreamError(err)
-				errs <- err
-				return
-			}
-			kept := res.Resources[:0]
-			for _, a := range res.Resources {
-				out, keep, err := strip.Resource(a, &r.report)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if keep {
-					kept = append(kept, out)
-				}
-			}
-			res.Resources = kept
-			r.countPush(res.GetTypeUrl())
-			if err := down.Send(res); err != nil {
-				errs <- err
-				return
-			}
-		}
-	}()
-	err = <-errs
-	if err == io.EOF {
+		res.Resources = kept
 		return nil
-	}
-	return err
+	})
 }
 
 func main() {

@@ -97,6 +97,19 @@ const (
 
 func istioOnly(name string) bool { return strings.HasPrefix(name, "istio.") || name == "istio_authn" }
 
+// withoutIstio keeps the filters upstream Envoy knows, counting each one left out under `rule`.
+func withoutIstio[F interface{ GetName() string }](filters []F, rule string, r *Report) []F {
+	kept := filters[:0]
+	for _, f := range filters {
+		if istioOnly(f.GetName()) {
+			r.add(rule)
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept
+}
+
 // Resource returns the resource with the lab's changes, or keep=false when it is left out
 // altogether. Types other than listeners, clusters, routes and endpoints pass unchanged.
 func Resource(a *anypb.Any, r *Report) (out *anypb.Any, keep bool, err error) {
@@ -178,15 +191,7 @@ func HCM(h *hcmv3.HttpConnectionManager, r *Report) {
 		h.AccessLog, h.Tracing = nil, nil
 		r.add(LogsTracing)
 	}
-	kept := h.HttpFilters[:0]
-	for _, f := range h.HttpFilters {
-		if istioOnly(f.GetName()) {
-			r.add(HTTPFilters)
-			continue
-		}
-		kept = append(kept, f)
-	}
-	h.HttpFilters = kept
+	h.HttpFilters = withoutIstio(h.HttpFilters, HTTPFilters, r)
 	if rc := h.GetRouteConfig(); rc != nil {
 		Routes(rc, r)
 	}
@@ -217,15 +222,7 @@ func cluster(c *clusterv3.Cluster, r *Report) {
 		c.TransportSocket, c.TransportSocketMatches = nil, nil
 		r.add(UpstreamMTLS)
 	}
-	kept := c.Filters[:0]
-	for _, f := range c.Filters {
-		if istioOnly(f.GetName()) {
-			r.add(NetworkFilters)
-			continue
-		}
-		kept = append(kept, f)
-	}
-	c.Filters = kept
+	c.Filters = withoutIstio(c.Filters, NetworkFilters, r)
 	if la := c.GetLoadAssignment(); la != nil {
 		Endpoints(la, r)
 	}
