@@ -15,10 +15,12 @@ const PERSISTENT = ["persistentCookie", "persistentHeader"];
 const HASH = ["header", "cookie", "queryParameter", "sourceIp"];
 /**
  * How far above 1/N a hash mode may move sessions on a scale-up. Envoy's ring hash keeps at least
- * 1024 entries and re-spreads them over N+1 hosts, so it moves more than the new host's share: the
- * live runs measured 17–45 % for 3 → 4 pods (1/N = 25 %) with 40 sessions.
+ * 1024 entries and spreads them again over N+1 hosts, so it moves more than the new host's share:
+ * 30–41 % for 3 → 4 pods in the mesh lab (200 sessions). With 40 sessions each run adds sampling
+ * noise (three standard deviations ≈ 23 points); the live runs measured 22–50 %. The bound still
+ * catches a reshuffle (a hash that changes for every session moves 75 % from 3 to 4 pods).
  */
-export const HASH_SCALE_UP_MARGIN = 0.25;
+export const HASH_SCALE_UP_MARGIN = 0.4;
 
 /**
  * Requests that may fail when a pod dies: those in flight on it (verify keeps 10 at a time per app).
