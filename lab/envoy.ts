@@ -1,8 +1,9 @@
 /**
  * The gateway's generated configuration, run by a real upstream Envoy.
  *
- * istiod's output is made static and stripped of what only Istio's proxy or
- * agent provides; everything that decides stickiness is left exactly as istiod
+ * istiod's output, stripped of what only Istio's proxy or agent provides by the
+ * live relay's own code (lab/xds/strip, applied by the xds program), is made
+ * static here; everything that decides stickiness is left exactly as istiod
  * wrote it (route hash_policy, cluster lb_policy and ring/maglev sizes, the
  * stateful_session filter and its per-route config, ORIGINAL_DST clusters,
  * RBAC). REMOVED lists each change and why.
@@ -32,37 +33,13 @@ export const REMOVED: readonly Removal[] = JSON.parse(
 );
 
 const HCM = "envoy.filters.network.http_connection_manager";
-const isIstioOnly = (name: string) => name.startsWith("istio.") || name === "istio_authn";
-
-function withoutIstioPerFilter<T extends { typed_per_filter_config?: Record<string, unknown> }>(o: T): T {
-    if (!o.typed_per_filter_config) return o;
-    const kept = Object.fromEntries(Object.entries(o.typed_per_filter_config).filter(([k]) => !isIstioOnly(k)));
-    return { ...o, typed_per_filter_config: Object.keys(kept).length ? kept : undefined };
-}
-
-function staticRouteConfig(rc: any): any {
-    return {
-        ...withoutIstioPerFilter(rc),
-        virtual_hosts: (rc.virtual_hosts ?? []).map((vh: any) => ({
-            ...withoutIstioPerFilter(vh),
-            routes: (vh.routes ?? []).map(withoutIstioPerFilter),
-        })),
-    };
-}
 
 function staticHcm(hcm: any, routes: Map<string, any>): any {
-    const out = { ...hcm };
-    delete out.access_log;
-    delete out.tracing;
-    out.http_filters = (hcm.http_filters ?? []).filter((f: any) => !isIstioOnly(f.name));
-    if (hcm.rds) {
-        const rc = routes.get(hcm.rds.route_config_name);
-        if (!rc) throw new Error(`istiod sent no route configuration ${hcm.rds.route_config_name}`);
-        delete out.rds;
-        out.route_config = staticRouteConfig(rc);
-    } else if (hcm.route_config) {
-        out.route_config = staticRouteConfig(hcm.route_config);
-    }
+    if (!hcm.rds) return hcm;
+    const rc = routes.get(hcm.rds.route_config_name);
+    if (!rc) throw new Error(`istiod sent no route configuration ${hcm.rds.route_config_name}`);
+    const out = { ...hcm, route_config: rc };
+    delete out.rds;
     return out;
 }
 
@@ -89,22 +66,6 @@ export interface EnvoyConfig {
     adminPort: number;
 }
 
-/** Endpoints istiod sends through ambient's tunnel, addressed to the pod instead. */
-function withoutTunnel(locality: any): any {
-    return {
-        ...locality,
-        lb_endpoints: (locality.lb_endpoints ?? []).map((e: any) => {
-            const internal = e.endpoint?.address?.envoy_internal_address;
-            if (!internal) return e;
-            const [address, port] = String(internal.endpoint_id).split(/:(?=\d+$)/);
-            return {
-                ...e,
-                endpoint: { ...e.endpoint, address: { socket_address: { address, port_value: Number(port) } } },
-            };
-        }),
-    };
-}
-
 /**
  * The runtime istio-agent gives the gateway's Envoy: its bootstrap's layers, flags included (Istio's
  * pkg/bootstrap/config.go: extractRuntimeFlags). Envoy's own defaults differ: 1.40 turns
@@ -118,54 +79,50 @@ export function agentRuntime(gw: ProxyConfig): any {
     return runtime;
 }
 
-/** A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources, and istio-agent's runtime. */
+/**
+ * A bootstrap with the gateway's listeners, routes, clusters and endpoints as static resources, and
+ * istio-agent's runtime. The configuration is istiod's with the lab's removals already made by the
+ * relay's own code (`stripped`, from lab/xds/strip through the xds program); what is left here is
+ * what makes it static: routes, endpoints and the gateway's certificate inlined, and the listeners
+ * bound to loopback ports (the rules marked "static" in removals.json).
+ */
 export function gatewayBootstrap(
     gw: ProxyConfig,
     world: Pick<LabWorld, "certificates">,
     ports: Record<number, number>,
     adminPort: number,
 ): any {
-    const routes = new Map(gw.routes.map((rc) => [rc.name, rc]));
-    const endpoints = new Map(gw.endpoints.map((e) => [e.cluster_name, e]));
-    const listeners = gw.listeners
+    const g = gw.stripped;
+    if (!g) throw new Error("istiod's result for the gateway holds no stripped configuration (the xds program's)");
+    const routes = new Map(g.routes.map((rc) => [rc.name, rc]));
+    const endpoints = new Map(g.endpoints.map((e) => [e.cluster_name, e]));
+    const listeners = g.listeners
         .filter((l) => l.address?.socket_address && !l.internal_listener)
         .map((l) => {
             const port = l.address.socket_address.port_value;
             if (ports[port] === undefined) throw new Error(`no loopback port for the gateway's listener on ${port}`);
-            const out = { ...l, address: { socket_address: { address: "127.0.0.1", port_value: ports[port] } } };
-            delete out.access_log;
-            out.filter_chains = (l.filter_chains ?? []).map((fc: any) => ({
-                ...fc,
-                ...(fc.transport_socket
-                    ? { transport_socket: staticTls(fc.transport_socket, world.certificates) }
-                    : {}),
-                filters: (fc.filters ?? [])
-                    .filter((f: any) => !isIstioOnly(f.name))
-                    .map((f: any) => (f.name === HCM ? { ...f, typed_config: staticHcm(f.typed_config, routes) } : f)),
-            }));
-            return out;
+            return {
+                ...l,
+                address: { socket_address: { address: "127.0.0.1", port_value: ports[port] } },
+                filter_chains: (l.filter_chains ?? []).map((fc: any) => ({
+                    ...fc,
+                    ...(fc.transport_socket
+                        ? { transport_socket: staticTls(fc.transport_socket, world.certificates) }
+                        : {}),
+                    filters: (fc.filters ?? []).map((f: any) =>
+                        f.name === HCM ? { ...f, typed_config: staticHcm(f.typed_config, routes) } : f,
+                    ),
+                })),
+            };
         });
-    const clusters = gw.clusters
-        .filter((c) => c.name !== "connect_originate")
-        .map((c) => {
-            const out = { ...c };
-            delete out.transport_socket;
-            delete out.transport_socket_matches;
-            if (out.filters) out.filters = out.filters.filter((f: any) => !isIstioOnly(f.name));
-            if (out.filters?.length === 0) delete out.filters;
-            if (c.type === "EDS") {
-                delete out.eds_cluster_config;
-                out.type = "STATIC";
-                const service = c.eds_cluster_config?.service_name ?? c.name;
-                const la = endpoints.get(service) ?? { endpoints: [] };
-                out.load_assignment = {
-                    ...la,
-                    cluster_name: c.name,
-                    endpoints: (la.endpoints ?? []).map(withoutTunnel),
-                };
-            }
-            return out;
-        });
+    const clusters = g.clusters.map((c) => {
+        if (c.type !== "EDS") return c;
+        const out = { ...c, type: "STATIC" };
+        delete out.eds_cluster_config;
+        const service = c.eds_cluster_config?.service_name ?? c.name;
+        out.load_assignment = { ...(endpoints.get(service) ?? { endpoints: [] }), cluster_name: c.name };
+        return out;
+    });
     return {
         node: {
             id: "router~127.0.9.1~istio-ingressgateway-lab.istio-ingress~istio-ingress.svc.cluster.local",

@@ -17,6 +17,10 @@ export interface ProxyConfig {
     endpoints: any[];
     /** For a gateway: the Envoy bootstrap istio-agent writes for it (Istio's pkg/bootstrap and template). */
     bootstrap?: any;
+    /** For a gateway: the same configuration with the lab's removals (lab/xds/strip, the live relay's code). */
+    stripped?: Pick<ProxyConfig, "listeners" | "clusters" | "routes" | "endpoints">;
+    /** For a gateway: how many changes each removal rule made (lab/xds/strip/removals.json ids). */
+    removals?: Record<string, number>;
 }
 
 /** One object istiod's validation refused or warned about. */

@@ -18,6 +18,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/pkg/model"
@@ -26,6 +27,8 @@ import (
 	"istio.io/istio/pkg/config/mesh"
 	"istio.io/istio/pkg/config/schema/collections"
 	"sigs.k8s.io/yaml"
+
+	"istio-sticky/lab/xds/strip"
 )
 
 // Proxy is one Envoy that asks istiod for its configuration.
@@ -207,19 +210,69 @@ func run(c Case) (res Result) {
 			},
 		})
 		listeners := s.Listeners(proxy)
+		clusters, routes, endpoints := s.Clusters(proxy), s.RoutesFromListeners(proxy, listeners), s.Endpoints(proxy)
 		out := map[string]json.RawMessage{
 			"listeners": list(listeners),
-			"clusters":  list(s.Clusters(proxy)),
-			"routes":    list(s.RoutesFromListeners(proxy, listeners)),
-			"endpoints": list(s.Endpoints(proxy)),
+			"clusters":  list(clusters),
+			"routes":    list(routes),
+			"endpoints": list(endpoints),
 		}
 		if c.BootstrapTemplate != "" && p.Type == "router" {
 			out["bootstrap"] = agentBootstrap(p, c.IstioVersion, m, c.BootstrapTemplate)
+		}
+		if p.Type == "router" {
+			var report strip.Report
+			out["stripped"] = stripped(&report, map[string][]proto.Message{
+				"listeners": messages(listeners),
+				"clusters":  messages(clusters),
+				"routes":    messages(routes),
+				"endpoints": messages(endpoints),
+			})
+			counts, _ := json.Marshal(report.Counts())
+			out["removals"] = counts
 		}
 		b, _ := json.Marshal(out)
 		res.Proxies[p.Name] = b
 	}
 	return res
+}
+
+func messages[T proto.Message](items []T) []proto.Message {
+	out := make([]proto.Message, len(items))
+	for i, m := range items {
+		out[i] = m
+	}
+	return out
+}
+
+// stripped is the gateway's configuration with the lab's removals (package strip, the code the live
+// relay runs on istiod's pushes), by kind; what strip leaves out altogether is not listed.
+func stripped(report *strip.Report, kinds map[string][]proto.Message) json.RawMessage {
+	out := map[string]json.RawMessage{}
+	for kind, items := range kinds {
+		kept := []proto.Message{}
+		for _, m := range items {
+			a, err := anypb.New(m)
+			if err != nil {
+				panic(fatal{err.Error()})
+			}
+			changed, keep, err := strip.Resource(a, report)
+			if err != nil {
+				panic(fatal{"strip: " + err.Error()})
+			}
+			if !keep {
+				continue
+			}
+			back := m.ProtoReflect().New().Interface()
+			if err := changed.UnmarshalTo(back); err != nil {
+				panic(fatal{err.Error()})
+			}
+			kept = append(kept, back)
+		}
+		out[kind] = list(kept)
+	}
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // agentBootstrap is the Envoy bootstrap istio-agent writes for the proxy, made by the agent's own
