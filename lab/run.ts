@@ -26,7 +26,7 @@ import {
     type StackSettings,
 } from "istio-sticky";
 import { ENVOY_WHEEL, ensureEnvoy, ensureXds, envoyVersion, istioModule } from "./build";
-import { gatewayBootstrap, startEnvoy, REMOVED, type RunningEnvoy } from "./envoy";
+import { gatewayBootstrap, startEnvoy, REMOVED, type Removal, type RunningEnvoy } from "./envoy";
 import { checkXds, type StackXds } from "./expect";
 import { startPods, stopPods, type RunningPod } from "./pods";
 import { buildWorld, LAB_POD_NET, type LabPod, type LabWorld } from "./world";
@@ -94,7 +94,8 @@ export interface LabReport {
     apps: LabApp[];
     /** What the lab changed in the stack to run it on loopback (direct routing's addresses). */
     labAddresses: string[];
-    removedFromEnvoyConfig: typeof REMOVED;
+    /** The lab's removals; `changes` counts what the xds program's pass (lab/xds/strip) changed for the gateway. */
+    removedFromEnvoyConfig: (Removal & { changes?: number })[];
     /** Seconds: building the xds program and installing Envoy (0 when cached), generating, measuring. */
     timings: { xdsBuild: number; envoyInstall: number; generate: number; measure: number };
     ok: boolean;
@@ -326,7 +327,9 @@ export async function runLab(
         warnings: [...parsed.warnings, ...check.warnings],
         apps,
         labAddresses: changes,
-        removedFromEnvoyConfig: REMOVED,
+        removedFromEnvoyConfig: REMOVED.map((r) =>
+            r.in.includes("live") ? { ...r, changes: result.proxies.gateway?.removals?.[r.id] ?? 0 } : { ...r },
+        ),
         timings: {
             xdsBuild: xdsBuild.seconds,
             envoyInstall: envoyBin?.seconds ?? 0,
