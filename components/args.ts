@@ -168,7 +168,7 @@ export interface Mesh {
     install?: boolean;
     /** Where the charts come from: an https:// Helm repository or an oci:// registry. @default "https://blob.istio.io/istio-release/charts" */
     chartRepository?: string;
-    /** Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch */
+    /** Istio version for every chart: 1.30 (1.30.5 or later, until its end of life) or 1.31. @default the newest 1.31 patch */
     version?: string;
     /** Where Istio's images come from (a registry path, no tag). @default "docker.io/istio" */
     hub?: string;
@@ -239,7 +239,7 @@ export interface StickySessionsArgs {
 }
 
 export interface IstioMeshArgs {
-    /** Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch */
+    /** Istio version for every chart: 1.30 (1.30.5 or later, until its end of life) or 1.31. @default the newest 1.31 patch */
     version?: pulumi.Input<string>;
     /** Where the charts come from: an https:// Helm repository or an oci:// registry such as oci://ghcr.io/istio/release/charts. @default "https://blob.istio.io/istio-release/charts" */
     chartRepository?: pulumi.Input<string>;

@@ -84,6 +84,15 @@ export function parseVersion(s: string): Version | undefined {
     return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
 }
 
+/** Compares two versions "1.30.5" by major, minor and patch (pre-releases before their release). */
+export function compareVersions(a: string, b: string): number {
+    const [x, y] = [parseVersion(a), parseVersion(b)];
+    if (!x || !y) throw new Error(`not versions: ${a}, ${b}`);
+    const d = x.major - y.major || x.minor - y.minor || x.patch - y.patch;
+    if (d) return d;
+    return (a.includes("-") ? -1 : 0) - (b.includes("-") ? -1 : 0);
+}
+
 /** Compares a version with "major.minor": negative when older. */
 export function compareMinor(v: Version, major: number, minor: number): number {
     return v.major !== major ? v.major - major : v.minor - minor;

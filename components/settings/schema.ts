@@ -759,7 +759,7 @@ export const meshSchema = strict({
         })
         .default(DEFAULT_ISTIO_VERSION)
         .describe(
-            "Istio version for every chart: 1.30 (1.30.1 or later) or 1.31. @default the newest confirmed 1.31 patch",
+            "Istio version for every chart: 1.30 (1.30.5 or later, until its end of life) or 1.31. @default the newest 1.31 patch",
         ),
     // istiod's and istio-cni's global.hub, ztunnel's hub, and through injection the gateway's and sidecars' proxy:
     // Docker Hub, or a mirror of it.

@@ -24,6 +24,7 @@ import {
     valueAt,
 } from "./schema";
 import { headerMatchesOverlap, pathsOverlap } from "./rules";
+import { istioEndOfLifeWarning } from "./versions";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
 /** The Pulumi config namespace of this project. */
@@ -654,6 +655,12 @@ function shareHosts(a: Pick<AppSettings, "hosts">, b: Pick<AppSettings, "hosts">
     return !a.hosts || !b.hosts || a.hosts.some((h) => b.hosts!.includes(h));
 }
 
+/** A minor nearing its end of life gets a warning that names the date (versions.ts: endOfLife). */
+function checkIstioVersion(stack: StackSettings, where: SettingsPlaces): Findings {
+    const eol = istioEndOfLifeWarning(stack.mesh.version);
+    return { problems: [], warnings: eol ? [`${where.mesh}.version: ${eol}`] : [] };
+}
+
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {
     const problems: string[] = [];
     const warnings: string[] = [];
@@ -663,6 +670,7 @@ export function checkStack(stack: StackSettings, where: SettingsPlaces): Finding
         checkIngressApi(stack, where),
         checkAmbient(stack, where),
         checkExisting(stack, where),
+        checkIstioVersion(stack, where),
     ]) {
         problems.push(...found.problems);
         warnings.push(...found.warnings);

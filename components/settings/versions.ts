@@ -1,5 +1,5 @@
 import { GATEWAY_API_RELEASES } from "./artifacts";
-import { compareMinor, parseVersion } from "./rules";
+import { compareMinor, compareVersions, parseVersion } from "./rules";
 
 /**
  * The Istio minors this package installs and configures, each with what depends on
@@ -33,26 +33,67 @@ export interface IstioLine {
      * supportsUnhealthyEndpoints).
      */
     sendsUnhealthyEndpoints: boolean;
+    /** The oldest patch accepted, and why older ones are refused (a security advisory, a defect). */
+    floor?: { version: string; why: string };
+    /**
+     * When Istio stops supporting the minor: six weeks after the second minor after it is released
+     * (istio.io docs/releases/supported-releases). Until then a stack on it gets a warning naming the
+     * date; `npm run -s versions` fails once the date has passed, and the line then moves to
+     * ISTIO_END_OF_LIFE, which refuses it. `basis` says where the date comes from.
+     */
+    endOfLife?: { date: string; basis: string };
 }
 
 export const ISTIO_LINES: readonly IstioLine[] = [
-    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21.
+    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21 (docs/versions.md).
     {
         minor: "1.30",
         gatewayApi: "v1.5.1",
         latest: "1.30.5",
         waypointHashNeedsVirtualService: true,
         sendsUnhealthyEndpoints: false,
+        floor: {
+            version: "1.30.5",
+            why:
+                "1.30.4 fixed 13 Envoy CVEs and GHSA-qm8v-g4f9-qhjx, a BackendTLSPolicy that fails open to plaintext " +
+                "(ISTIO-SECURITY-2026-006, 2026-08-26), and 1.30.5 (2026-09-21) is 1.30's newest announced patch",
+        },
+        endOfLife: {
+            date: "2026-12-02",
+            basis:
+                "estimated: six weeks after Istio 1.32.0, whose istio.io/client-go tag is dated 2026-10-21; " +
+                "Istio has published no end-of-life notice for 1.30 yet",
+        },
     },
-    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch. 1.31.1: announced 2026-09-21.
+    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch. 1.31.1: announced
+    // 2026-09-21; istio.io/client-go is tagged up to v1.31.4 (2026-10-21), the release's newest patch.
     {
         minor: "1.31",
         gatewayApi: "v1.6.1",
-        latest: "1.31.1",
+        latest: "1.31.4",
         waypointHashNeedsVirtualService: false,
         sendsUnhealthyEndpoints: true,
     },
 ];
+
+/** The module whose tags mark Istio's releases (Istio tags istio.io/client-go as it releases). */
+export const ISTIO_RELEASE_MODULE = "istio.io/client-go";
+
+/**
+ * The Node.js lines in support, with their end of life (nodejs/Release schedule.json); the
+ * oldest is the package's `engines.node` floor. Node.js 20 reached its end of life on 2026-04-30.
+ */
+export const NODE_LINES: readonly { major: number; endOfLife: string }[] = [
+    { major: 22, endOfLife: "2027-04-30" },
+    { major: 24, endOfLife: "2028-04-30" },
+    { major: 26, endOfLife: "2029-04-30" },
+];
+
+/** The newest releases of the SDKs a program brings, which the consumer tests install (npm's latest on 2026-11-29). */
+export const TESTED_SDKS: Readonly<Record<"@pulumi/pulumi" | "@pulumi/kubernetes", string>> = {
+    "@pulumi/pulumi": "3.276.0",
+    "@pulumi/kubernetes": "4.34.2",
+};
 
 /** Minors past their end of life, with the date, for the message that refuses them. */
 export const ISTIO_END_OF_LIFE: Readonly<Record<string, string>> = { "1.29": "2026-10-15" };
@@ -83,7 +124,10 @@ export function unsupportedIstioVersion(version: string): string | undefined {
     const refused = REFUSED_ISTIO_VERSIONS[version.replace(/-.*$/, "")];
     if (refused) return `${version} must not be used: ${refused}`;
     const minor = minorOf(version);
-    if (!minor || istioLineOf(version)) return undefined;
+    const line = istioLineOf(version);
+    if (line?.floor && compareVersions(version, line.floor.version) < 0)
+        return `Istio ${version} is older than ${line.floor.version}, the oldest ${line.minor} patch this package installs: ${line.floor.why}`;
+    if (!minor || line) return undefined;
     const supported = `this package supports ${ISTIO_LINES.map((l) => l.minor).join(" and ")} (the minors Istio supports)`;
     const [major, oldest] = ISTIO_LINES[0].minor.split(".").map(Number);
     if (compareMinor(parseVersion(version)!, major, oldest) < 0) {
@@ -91,6 +135,17 @@ export function unsupportedIstioVersion(version: string): string | undefined {
         return `Istio ${minor} is past its end of life${eol ? ` (${eol})` : ""}: ${supported}; upgrade Istio first`;
     }
     return `Istio ${minor} is newer than this package knows: ${supported}; the Gateway API CRDs and chart values it installs are checked per minor`;
+}
+
+/** A warning for a version whose minor Istio stops supporting soon, or undefined. */
+export function istioEndOfLifeWarning(version: string): string | undefined {
+    const eol = istioLineOf(version)?.endOfLife;
+    if (!eol) return undefined;
+    const newest = ISTIO_LINES[ISTIO_LINES.length - 1];
+    return (
+        `Istio ${minorOf(version)} reaches its end of life on ${eol.date} (${eol.basis}); after it, this package ` +
+        `refuses it: upgrade to ${newest.minor} (${newest.latest})`
+    );
 }
 
 /** The supported line of a version that validation has accepted. */

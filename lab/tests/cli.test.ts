@@ -20,7 +20,7 @@ describe("npm run lab", function () {
         assert.equal(r.code, 0, r.err);
         const doc = JSON.parse(r.out);
         assert.deepEqual(Object.keys(doc).slice(0, 5), ["stack", "dataplane", "istio", "envoy", "apps"]);
-        assert.deepEqual([doc.stack, doc.dataplane, doc.istio], ["prod", "sidecar", "1.31.1"]);
+        assert.deepEqual([doc.stack, doc.dataplane, doc.istio], ["prod", "sidecar", "1.31.4"]);
         assert.match(doc.envoy, /^\d+\.\d+\.\d+$/);
         const [app] = doc.apps;
         assert.deepEqual([app.name, app.mode, app.xds], ["sticky", "persistentCookie", { ok: true, problems: [] }]);

@@ -113,7 +113,7 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
 
     it("waits for a mesh in the same program and uses its gateway labels", async () => {
         const mesh = new IstioMesh("mesh", {
-            version: pulumi.output("1.30.4"),
+            version: pulumi.output("1.30.5"),
             gateway: { name: "istio-ingress", namespace: "edge", serviceType: GatewayServiceType.LoadBalancer },
             persistentSessions: true,
         });
@@ -128,7 +128,7 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         const istiod = rec.byNameOf("mesh-istiod").inputs;
         assert.deepEqual(
             [istiod.version, istiod.values.env],
-            ["1.30.4", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }],
+            ["1.30.5", { PILOT_ENABLE_PERSISTENT_SESSION_FILTER: "true" }],
         );
         assert.equal(rec.byNameOf("mesh-gateway").inputs.namespace, "edge");
         assert.deepEqual(await valueOf(app.meshRequirements), []);

@@ -7,11 +7,12 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { NODE_LINES, TESTED_SDKS } from "../../components/settings/versions";
 
-/** The Node.js majors in support (Node.js 20 reached its end of life in April 2026). */
-export const NODE_MAJORS = [22, 24, 26];
-/** The newest releases of the SDKs a program brings (the registry's latest on 2026-11-29); @pulumi/pulumi ≥ 3.249 needs Node.js 22. */
-export const NEWEST_SDKS = { "@pulumi/pulumi": "3.276.0", "@pulumi/kubernetes": "4.34.2" };
+/** The Node.js majors in support (the version table, components/settings/versions.ts). */
+export const NODE_MAJORS = NODE_LINES.map((l) => l.major);
+/** The newest releases of the SDKs a program brings; @pulumi/pulumi ≥ 3.249 needs Node.js 22. */
+export const NEWEST_SDKS = TESTED_SDKS;
 
 const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "istio-sticky", "node");
 

@@ -13,14 +13,14 @@ const releasesFor = (stack: ReturnType<typeof stackWith>) =>
 describe("istio/releases", () => {
     it("plans base, istiod and gateway from the official repo at one version", () => {
         const r = releasesFor(
-            stackWith([AffinityMode.Header], { version: "1.30.4", gateway: { serviceType: "NodePort" } }),
+            stackWith([AffinityMode.Header], { version: "1.30.5", gateway: { serviceType: "NodePort" } }),
         );
         assert.deepEqual(
             [r.base, r.istiod, r.gateway].map((x) => [x.name, x.chart, x.namespace, x.version, x.repo]),
             [
-                ["istio-base", "base", "istio-system", "1.30.4", ISTIO_CHART_REPO],
-                ["istiod", "istiod", "istio-system", "1.30.4", ISTIO_CHART_REPO],
-                ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.4", ISTIO_CHART_REPO],
+                ["istio-base", "base", "istio-system", "1.30.5", ISTIO_CHART_REPO],
+                ["istiod", "istiod", "istio-system", "1.30.5", ISTIO_CHART_REPO],
+                ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.5", ISTIO_CHART_REPO],
             ],
         );
         assert.deepEqual(r.gateway.values, {
@@ -38,18 +38,18 @@ describe("istio/releases", () => {
             r.ztunnel?.values.hub,
             r.ztunnel?.values.tag,
         ];
-        const ambient = { version: "1.30.4", dataplane: "ambient" };
+        const ambient = { version: "1.30.5", dataplane: "ambient" };
         assert.deepEqual(
             images(releasesFor(stackWith([AffinityMode.None], ambient))),
-            [...Array(3).fill(["docker.io/istio", "1.30.4"])].flat(),
+            [...Array(3).fill(["docker.io/istio", "1.30.5"])].flat(),
         );
         const mirrored = releasesFor(
             stackWith([AffinityMode.None], { ...ambient, hub: "registry.example.com:5000/istio" }),
         );
-        assert.deepEqual(images(mirrored), [...Array(3).fill(["registry.example.com:5000/istio", "1.30.4"])].flat());
+        assert.deepEqual(images(mirrored), [...Array(3).fill(["registry.example.com:5000/istio", "1.30.5"])].flat());
         // Sidecar stacks: istiod only (the gateway's and sidecars' proxy image comes from istiod's injection template).
         const sidecar = releasesFor(stackWith([AffinityMode.None]));
-        assert.deepEqual(sidecar.istiod.values.global, { hub: "docker.io/istio", tag: "1.31.1" });
+        assert.deepEqual(sidecar.istiod.values.global, { hub: "docker.io/istio", tag: "1.31.4" });
         assert.equal(sidecar.gateway.values.global, undefined);
     });
     it("takes the charts from a mirror or an OCI registry when the stack names one", () => {

@@ -173,6 +173,11 @@ export const BAD_INPUTS: [string, Record<string, unknown>, RegExp][] = [
         /1\.30\.0-rc\.1 must not be used/,
     ],
     [
+        "Istio 1.30 below its floor (a security advisory)",
+        { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.30.4" } },
+        /mesh\.version: Istio 1\.30\.4 is older than 1\.30\.5, the oldest 1\.30 patch .*GHSA-qm8v-g4f9-qhjx/,
+    ],
+    [
         "Istio past its end of life",
         { [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version: "1.29.4" } },
         /mesh\.version: Istio 1\.29 is past its end of life \(2026-10-15\): this package supports 1\.30 and 1\.31/,
@@ -857,6 +862,19 @@ describe("settings/validate", () => {
         assert.match(warnings[1], /apps\[1\]\.affinity\.mode "sourceIp": .*externalTrafficPolicy/);
     });
 
+    it("warns that a minor nearing its end of life stops being accepted on a named date, and not on the newest minor", () => {
+        const on = (version: string) =>
+            parseStackConfig({ [APPS_KEY]: [{ name: "web" }], [MESH_KEY]: { version } }).warnings;
+        const [eol] = on("1.30.5");
+        assert.match(
+            eol,
+            /mesh\.version: Istio 1\.30 reaches its end of life on 2026-12-02 \(estimated: six weeks after/,
+        );
+        assert.match(eol, /upgrade to 1\.31 \(1\.31\.4\)/);
+        assert.deepEqual(on("1.31.4"), []);
+        assert.deepEqual(parseStackConfig({ [APPS_KEY]: [{ name: "web" }] }).warnings, []);
+    });
+
     it("warns that clients behind a proxy share the cookie Envoy sets, which Envoy derives from the connection", () => {
         const config = (numTrustedProxies: number, cookie: Record<string, unknown>) =>
             parseStackConfig({
@@ -951,7 +969,7 @@ describe("settings/validate", () => {
             [MESH_KEY]: {
                 chartRepository: "oci://ghcr.io/istio/release/charts",
                 hub: "registry.local:5000/mirror/istio",
-                version: "1.30.1",
+                version: "1.30.5",
                 gateway: { labels: { "example.com/tier": "edge", istio: "edge" } },
             },
         }).value;
