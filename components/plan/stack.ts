@@ -100,7 +100,7 @@ export function meshRequirements(mesh: MeshSettings, apps: readonly AppSettings[
     }
     if (meshLayout(mesh).gatewayApiCrds) {
         out.push(
-            `the Gateway API's standard-channel CRDs at ${gatewayApiVersionFor(mesh.version)} or newer (the version Istio ${istioLine(mesh.version).minor} is built against)`,
+            `the Gateway API's standard-channel CRDs at ${gatewayApiVersionFor(mesh.version)} or newer (the release Istio ${istioLine(mesh.version).minor} is built against, at its newest patch)`,
         );
     }
     const acme = tls ? acmeIngressMeshConfig(tls, mesh) : {};

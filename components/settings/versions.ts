@@ -10,12 +10,12 @@ export interface IstioLine {
     /** "1.31" */
     minor: string;
     /**
-     * The Gateway API release whose standard-channel CRDs the stack installs: the one
-     * this minor's istiod is built against (its go.mod), which it also requires at least
-     * (pkg/config/schema/gatewayapi/minimumversions.go: older CRDs are ignored).
+     * The Gateway API release whose standard-channel CRDs the stack installs: the newest patch
+     * of the one this minor's istiod is built against (its go.mod), which it also requires at
+     * least (pkg/config/schema/gatewayapi/minimumversions.go: older CRDs are ignored).
      */
     gatewayApi: string;
-    /** Its newest patch confirmed in Istio's release announcements (istio.io news/releases). */
+    /** Its newest patch: the newest istio.io/client-go tag of the minor (`npm run -s versions` reads them). */
     latest: string;
     /**
      * A waypoint hashes (a route hash_policy from the DestinationRule's consistentHash) only on routes
@@ -65,11 +65,12 @@ export const ISTIO_LINES: readonly IstioLine[] = [
                 "Istio has published no end-of-life notice for 1.30 yet",
         },
     },
-    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.1 is that release's patch. 1.31.1: announced
-    // 2026-09-21; istio.io/client-go is tagged up to v1.31.4 (2026-10-21), the release's newest patch.
+    // istio/istio 1.31.0 go.mod: sigs.k8s.io/gateway-api v1.6.0; v1.6.3 (2026-10-06) is that release's newest patch
+    // (it changes only the CRDs' descriptions). 1.31.1: announced 2026-09-21; istio.io/client-go is tagged up to
+    // v1.31.4 (2026-10-21), the release's newest patch.
     {
         minor: "1.31",
-        gatewayApi: "v1.6.1",
+        gatewayApi: "v1.6.3",
         latest: "1.31.4",
         waypointHashNeedsVirtualService: false,
         sendsUnhealthyEndpoints: true,

@@ -45,7 +45,7 @@ export const CERT_MANAGER_VERSION = DEFAULT_CERT_MANAGER_VERSION;
 const CERT_MANAGER_MODULE = "github.com/cert-manager/cert-manager";
 
 /** The Gateway API releases whose standard CRDs are served: Istio 1.31's and Istio 1.30's (components/settings/versions.ts). */
-export const GATEWAY_API_VERSIONS = ["v1.6.1", "v1.5.1"] as const;
+export const GATEWAY_API_VERSIONS = ["v1.6.3", "v1.5.1"] as const;
 const GATEWAY_API_MODULE = "sigs.k8s.io/gateway-api";
 
 /** Where Istio's release build publishes images: the hub its stamped charts default to (release-builder release/build.sh). */

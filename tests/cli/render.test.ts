@@ -120,7 +120,7 @@ describe("cli/render", () => {
             grant.spec.to.map((t: any) => t.name),
             ["backend-1", "backend-2", "backend-3"],
         );
-        assert.equal(docs.find((d) => d.kind === "ManifestFile").spec.version, "v1.6.1");
+        assert.equal(docs.find((d) => d.kind === "ManifestFile").spec.version, "v1.6.3");
         assert.equal(docs.filter((d) => d.kind === "VirtualService").length, 0);
         const drs = docs.filter((d) => d.kind === "DestinationRule" && d.metadata.namespace === "backends");
         assert.deepEqual(

@@ -369,7 +369,7 @@ describe("lab artifact server (Istio's and cert-manager's charts, the Gateway AP
         }
         // Istio 1.30's release, which no shipped stack installs, is served too.
         urls.add(`${server.gatewayApiCrdsRepository}/v1.5.1/standard-install.yaml`);
-        assert.ok(urls.has(`${server.gatewayApiCrdsRepository}/v1.6.1/standard-install.yaml`), [...urls].join(", "));
+        assert.ok(urls.has(`${server.gatewayApiCrdsRepository}/v1.6.3/standard-install.yaml`), [...urls].join(", "));
         for (const url of urls) {
             const version = /\/(v\d+\.\d+\.\d+)\/standard-install\.yaml$/.exec(url)![1];
             const res = await fetch(url);

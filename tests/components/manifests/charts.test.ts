@@ -15,7 +15,13 @@ import { needsPersistentSessions } from "../../../components/settings/schema";
 import { parseStackConfig, StackSettings, APPS_KEY, MESH_KEY, TLS_KEY } from "../../../components/settings/validate";
 import { PERSISTENT_SESSION_ENV } from "istio-sticky/plan";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../../../cli/stackFiles";
-import { ensureHelm, findCharts, helmTemplate, IstioCharts, yamlFolderDocuments } from "../../support/helm";
+import {
+    ensureHelm,
+    findCharts,
+    gatewayApiCrds as gatewayApiCrdsOf,
+    helmTemplate,
+    IstioCharts,
+} from "../../support/helm";
 import { CrdValidator } from "../../support/crds";
 import { chartGatewayPodLabels } from "../../support/istioRules";
 import { ISTIO_LINES, gatewayApiVersionFor } from "../../../components/settings/versions";
@@ -214,8 +220,12 @@ describe("the real charts (helm template with each stack's exact values)", funct
             CHARTS!.istio.map((c) => c.minor),
             ISTIO_LINES.map((l) => l.minor),
         );
-        for (const line of ISTIO_LINES)
-            assert.ok(CHARTS!.gatewayApi[line.gatewayApi], `gateway-api-${line.gatewayApi}`);
+        for (const line of ISTIO_LINES) {
+            const crds = gatewayApiCrdsOf(CHARTS!, line.gatewayApi);
+            assert.ok(crds.length >= 8, `gateway-api-${line.gatewayApi}: ${crds.length} CRDs`);
+            for (const crd of crds)
+                assert.equal(crd.metadata.annotations["gateway.networking.k8s.io/bundle-version"], line.gatewayApi);
+        }
         assert.ok(CHARTS!.certManager["1.21"], "cert-manager 1.21");
         assert.throws(
             () => helmTemplate(helm, CHARTS!.istio[0].gateway, "g", "g", { notAValue: true }),
@@ -234,9 +244,7 @@ describe("the real charts (helm template with each stack's exact values)", funct
             let gatewayApiCrds: CrdValidator;
             before(async () => {
                 istioCrds = await CrdValidator.from(helmTemplate(helm, charts.base, "istio-base", "istio-system", {}));
-                gatewayApiCrds = await CrdValidator.from(
-                    yamlFolderDocuments(CHARTS!.gatewayApi[gatewayApiVersionFor(line.latest)]),
-                );
+                gatewayApiCrds = await CrdValidator.from(gatewayApiCrdsOf(CHARTS!, gatewayApiVersionFor(line.latest)));
             });
 
             const certManagerChart = (version: string) =>

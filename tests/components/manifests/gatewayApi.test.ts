@@ -42,8 +42,8 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
             [crds.object.kind, crds.object.spec.version, crds.object.spec.url],
             [
                 "ManifestFile",
-                "v1.6.1",
-                "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
+                "v1.6.3",
+                "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml",
             ],
         );
         // Istio 1.30 builds against v1.5.1; a mirror keeps the releases' layout (<mirror>/<version>/standard-install.yaml).
@@ -56,7 +56,7 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
             planOf(gatewayApi({}, { gatewayApiCrdsRepository: "https://mirror.example.com/gateway-api" })),
             "sticky-mesh-gateway-api-crds",
         );
-        assert.equal(mirrored.object.spec.url, "https://mirror.example.com/gateway-api/v1.6.1/standard-install.yaml");
+        assert.equal(mirrored.object.spec.url, "https://mirror.example.com/gateway-api/v1.6.3/standard-install.yaml");
         assert.ok(byKey(plan, "sticky-mesh-istiod").dependsOn.includes(crds.key));
         for (const key of ["sticky-gateway", "sticky-route-path-b", "sticky-grant-backends"])
             assert.ok(byKey(plan, key).dependsOn.includes(crds.key), key);
@@ -223,7 +223,7 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
         assert.equal(plan.objects.filter((o) => o.object.kind === "ManifestFile").length, 0);
         assert.ok(
             plan.meshRequirements.some((r) =>
-                /Gateway API's standard-channel CRDs at v1\.6\.1 or newer \(the version Istio 1\.31 is built against\)/.test(
+                /Gateway API's standard-channel CRDs at v1\.6\.3 or newer \(the release Istio 1\.31 is built against, at its newest patch\)/.test(
                     r,
                 ),
             ),
@@ -241,7 +241,7 @@ describe("manifests/gatewayApi: the stack on the Kubernetes Gateway API", () => 
             const crds = rec.byNameOf("gm-gateway-api-crds");
             assert.deepEqual(
                 [crds.type, crds.inputs.file],
-                ["kubernetes:yaml/v2:ConfigFile", gatewayApiCrdsUrl("v1.6.1")],
+                ["kubernetes:yaml/v2:ConfigFile", gatewayApiCrdsUrl("v1.6.3")],
             );
             assert.ok(rec.byNameOf("gm-istiod").dependsOn.includes("gm-gateway-api-crds"));
             rec.reset();
