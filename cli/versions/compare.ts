@@ -3,8 +3,13 @@
  * upstream has released: pure, so `npm run -s versions` only fetches the lists and prints this.
  */
 import { compareVersions } from "../../components/settings/rules";
-import { DEFAULT_CERT_MANAGER_VERSION } from "../../components/settings/schema";
-import { ISTIO_LINES, NODE_LINES, TESTED_SDKS, type IstioLine } from "../../components/settings/versions";
+import {
+    DEFAULT_CERT_MANAGER_VERSION,
+    ISTIO_LINES,
+    NODE_LINES,
+    TESTED_SDKS,
+    type IstioLine,
+} from "../../components/settings/versions";
 
 /** What upstream has released, as the registries list it. */
 export interface Released {

@@ -13,7 +13,12 @@ import {
     TlsIssuer,
 } from "./enums";
 import * as rules from "./rules";
-import { DEFAULT_ISTIO_VERSION, unsupportedIstioVersion } from "./versions";
+import {
+    DEFAULT_CERT_MANAGER_VERSION,
+    DEFAULT_ISTIO_VERSION,
+    MIN_CERT_MANAGER_MINOR,
+    unsupportedIstioVersion,
+} from "./versions";
 import {
     CERT_MANAGER_CHART_REPO,
     GATEWAY_API_RELEASES,
@@ -833,10 +838,7 @@ export const meshSchema = strict({
         }
     });
 
-/** The newest cert-manager patch confirmed (its v1.21.2 tag, 2026-09-10); 1.19 reached its end of life when 1.21 came out. */
-export const DEFAULT_CERT_MANAGER_VERSION = "v1.21.2";
-/** The oldest cert-manager minor this package installs: the one its chart tests run. */
-export const MIN_CERT_MANAGER_MINOR = { major: 1, minor: 21 } as const;
+export { DEFAULT_CERT_MANAGER_VERSION, MIN_CERT_MANAGER_MINOR } from "./versions";
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
 const hostName = text(

@@ -80,6 +80,11 @@ export const ISTIO_LINES: readonly IstioLine[] = [
 /** The module whose tags mark Istio's releases (Istio tags istio.io/client-go as it releases). */
 export const ISTIO_RELEASE_MODULE = "istio.io/client-go";
 
+/** The newest cert-manager patch confirmed (its v1.21.2 tag, 2026-09-10); 1.19 reached its end of life when 1.21 came out. */
+export const DEFAULT_CERT_MANAGER_VERSION = "v1.21.2";
+/** The oldest cert-manager minor this package installs: the one its chart tests run. */
+export const MIN_CERT_MANAGER_MINOR = { major: 1, minor: 21 } as const;
+
 /**
  * The Node.js lines in support, with their end of life (nodejs/Release schedule.json); the
  * oldest is the package's `engines.node` floor. Node.js 20 reached its end of life on 2026-04-30.
