@@ -7,7 +7,7 @@
 export { isHashMode, isPersistentMode } from "./settings/enums";
 export { DEFAULT_CERT_MANAGER_VERSION, podPort, serviceName } from "./settings/schema";
 export { APPS_KEY, MESH_KEY, TLS_KEY } from "./settings/validate";
-export { gatewayApiVersionFor, istioLine } from "./settings/versions";
+export { gatewayApiVersionFor, istioLine, ISTIO_LINES } from "./settings/versions";
 export { ISTIO_IMAGE_HUB } from "./settings/artifacts";
 export { ORIGINAL_DST_HEADER, POD_HEADER } from "./settings/wellKnown";
 export { PERSISTENT_SESSION_ENV } from "./policy/affinity";

@@ -32,7 +32,7 @@ import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseDocument } from "yaml";
-import { ISTIO_IMAGE_HUB, DEFAULT_CERT_MANAGER_VERSION } from "istio-sticky/plan";
+import { ISTIO_IMAGE_HUB, ISTIO_LINES, DEFAULT_CERT_MANAGER_VERSION } from "istio-sticky/plan";
 import { istioModule, labCache, once } from "../build";
 
 /** The newest Helm v3 release the Go module proxy serves (`go list -m -versions helm.sh/helm/v3`). */
@@ -44,8 +44,8 @@ const HELM_PACKAGE = `${HELM_MODULE}/cmd/helm`;
 export const CERT_MANAGER_VERSION = DEFAULT_CERT_MANAGER_VERSION;
 const CERT_MANAGER_MODULE = "github.com/cert-manager/cert-manager";
 
-/** The Gateway API releases whose standard CRDs are served: Istio 1.31's and Istio 1.30's (components/settings/versions.ts). */
-export const GATEWAY_API_VERSIONS = ["v1.6.3", "v1.5.1"] as const;
+/** The Gateway API releases whose standard CRDs are served: each supported Istio line's, newest first (the version table, components/settings/versions.ts). */
+export const GATEWAY_API_VERSIONS: readonly string[] = ISTIO_LINES.map((l) => l.gatewayApi).reverse();
 const GATEWAY_API_MODULE = "sigs.k8s.io/gateway-api";
 
 /** Where Istio's release build publishes images: the hub its stamped charts default to (release-builder release/build.sh). */
