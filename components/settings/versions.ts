@@ -45,11 +45,12 @@ export interface IstioLine {
 }
 
 export const ISTIO_LINES: readonly IstioLine[] = [
-    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21 (docs/versions.md).
+    // istio/istio 1.30.3 go.mod: sigs.k8s.io/gateway-api v1.5.1. 1.30.5: announced 2026-09-21; istio.io/client-go is
+    // tagged up to v1.30.8 (2026-10-21), its newest patch (docs/versions.md).
     {
         minor: "1.30",
         gatewayApi: "v1.5.1",
-        latest: "1.30.5",
+        latest: "1.30.8",
         waypointHashNeedsVirtualService: true,
         sendsUnhealthyEndpoints: false,
         floor: {
