@@ -24,7 +24,7 @@ import {
     valueAt,
 } from "./schema";
 import { headerMatchesOverlap, pathsOverlap } from "./rules";
-import { istioEndOfLifeWarning } from "./versions";
+import { istioAdvisoryWarnings, istioEndOfLifeWarning } from "./versions";
 import { DEMO_SESSION_COOKIE } from "./wellKnown";
 
 /** The Pulumi config namespace of this project. */
@@ -655,10 +655,11 @@ function shareHosts(a: Pick<AppSettings, "hosts">, b: Pick<AppSettings, "hosts">
     return !a.hosts || !b.hosts || a.hosts.some((h) => b.hosts!.includes(h));
 }
 
-/** A minor nearing its end of life gets a warning that names the date (versions.ts: endOfLife). */
+/** A minor nearing its end of life gets a warning that names the date, and a patch open to an advisory one naming it (versions.ts). */
 function checkIstioVersion(stack: StackSettings, where: SettingsPlaces): Findings {
-    const eol = istioEndOfLifeWarning(stack.mesh.version);
-    return { problems: [], warnings: eol ? [`${where.mesh}.version: ${eol}`] : [] };
+    const { version } = stack.mesh;
+    const found = [istioEndOfLifeWarning(version), ...istioAdvisoryWarnings(version)].filter((w) => w !== undefined);
+    return { problems: [], warnings: found.map((w) => `${where.mesh}.version: ${w}`) };
 }
 
 export function checkStack(stack: StackSettings, where: SettingsPlaces): Findings {

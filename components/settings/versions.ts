@@ -42,6 +42,8 @@ export interface IstioLine {
      * ISTIO_END_OF_LIFE, which refuses it. `basis` says where the date comes from.
      */
     endOfLife?: { date: string; basis: string };
+    /** Advisories a patch of the minor is open to, until the patch that fixes it: a warning, not a refusal. */
+    advisories?: { fixedIn: string; what: string }[];
 }
 
 export const ISTIO_LINES: readonly IstioLine[] = [
@@ -75,6 +77,12 @@ export const ISTIO_LINES: readonly IstioLine[] = [
         latest: "1.31.4",
         waypointHashNeedsVirtualService: false,
         sendsUnhealthyEndpoints: true,
+        advisories: [
+            {
+                fixedIn: "1.31.1",
+                what: "GHSA-qm8v-g4f9-qhjx, a BackendTLSPolicy that fails open to plaintext on sidecars (Istio 1.31.1's notes)",
+            },
+        ],
     },
 ];
 
@@ -153,6 +161,13 @@ export function istioEndOfLifeWarning(version: string): string | undefined {
         `Istio ${minorOf(version)} reaches its end of life on ${eol.date} (${eol.basis}); after it, this package ` +
         `refuses it: upgrade to ${newest.minor} (${newest.latest})`
     );
+}
+
+/** Warnings for the advisories a version is open to (fixed in a later patch of its minor). */
+export function istioAdvisoryWarnings(version: string): string[] {
+    return (istioLineOf(version)?.advisories ?? [])
+        .filter((a) => compareVersions(version, a.fixedIn) < 0)
+        .map((a) => `Istio ${version} is open to ${a.what}, fixed in ${a.fixedIn}: upgrade to ${a.fixedIn} or later`);
 }
 
 /** The supported line of a version that validation has accepted. */

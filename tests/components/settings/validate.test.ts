@@ -872,6 +872,11 @@ describe("settings/validate", () => {
         );
         assert.match(eol, /upgrade to 1\.31 \(1\.31\.4\)/);
         assert.deepEqual(on("1.31.4"), []);
+        assert.deepEqual(on("1.31.0"), [
+            "istio-sticky:mesh.version: Istio 1.31.0 is open to GHSA-qm8v-g4f9-qhjx, a BackendTLSPolicy that fails open to " +
+                "plaintext on sidecars (Istio 1.31.1's notes), fixed in 1.31.1: upgrade to 1.31.1 or later",
+        ]);
+        assert.deepEqual(on("1.31.1"), []);
         assert.deepEqual(parseStackConfig({ [APPS_KEY]: [{ name: "web" }] }).warnings, []);
     });
 
