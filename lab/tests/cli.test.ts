@@ -43,7 +43,7 @@ describe("npm run lab", function () {
         assert.equal(text.code, 0, text.err);
         assert.match(
             text.out,
-            /^stack dev: sidecar data plane, Istio 1\.31\.1; xDS from istiod 1\.31\.0 \(istio\/istio@[0-9a-f]{12}\), run by Envoy \d+\.\d+\.\d+/,
+            /^stack dev: sidecar data plane, Istio 1\.31\.4; xDS from istiod 1\.31\.0 \(istio\/istio@[0-9a-f]{12}\), run by Envoy \d+\.\d+\.\d+/,
         );
         assert.match(
             text.out,
