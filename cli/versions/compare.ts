@@ -79,10 +79,10 @@ function row(what: string, pinned: string, newest: string | undefined, note?: st
 }
 
 /** Marks a row by an end-of-life date: past it ("endOfLife"), or a warning until then. */
-function withEndOfLife(r: Row, date: string | undefined, today: string, basis?: string): Row {
+function withEndOfLife(r: Row, date: string | undefined, today: string, then: string, basis?: string): Row {
     if (!date) return r;
     const when = `end of life ${date}${basis ? ` (${basis})` : ""}`;
-    if (today >= date) return { ...r, status: "endOfLife", note: `past its ${when}: drop the line from ${TABLE_FILE}` };
+    if (today >= date) return { ...r, status: "endOfLife", note: `past its ${when}: ${then} in ${TABLE_FILE}` };
     if (Date.parse(date) - Date.parse(today) > SOON_DAYS * 86_400_000) return r;
     return {
         ...r,
@@ -97,7 +97,8 @@ export function compareWithReleased(released: Released, today: string, table: Ta
     for (const line of table.istio) {
         const newest = newestOf(released.istio, line.minor);
         const patch = row(`Istio ${line.minor}`, line.latest, newest, `set ${line.minor}'s latest to ${newest}`);
-        rows.push(withEndOfLife(patch, line.endOfLife?.date, today, line.endOfLife?.basis));
+        const refuse = `move ${line.minor} from ISTIO_LINES to ISTIO_END_OF_LIFE (which refuses it)`;
+        rows.push(withEndOfLife(patch, line.endOfLife?.date, today, refuse, line.endOfLife?.basis));
         const gwMinor = minorOf(line.gatewayApi.replace(/^v/, ""));
         const gw = newestOf(released.gatewayApi, gwMinor);
         rows.push(
@@ -150,7 +151,7 @@ export function compareWithReleased(released: Released, today: string, table: Ta
             newest: newest ?? "(none listed)",
             status: "current",
         };
-        rows.push(withEndOfLife(r, n.endOfLife, today));
+        rows.push(withEndOfLife(r, n.endOfLife, today, `drop ${n.major} from NODE_LINES and raise engines.node`));
     }
     const newestNode = releases(released.node).pop();
     const majors = table.node.map((n) => n.major);

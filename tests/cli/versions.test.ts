@@ -65,11 +65,13 @@ describe("cli/versions: the version table against upstream's releases", () => {
         assert.equal(eol.status, "endOfLife");
         assert.match(
             eol.note ?? "",
-            /past its end of life 2026-12-02 \(estimated\): drop the line from components\/settings\/versions\.ts/,
+            /past its end of life 2026-12-02 \(estimated\): move 1\.30 from ISTIO_LINES to ISTIO_END_OF_LIFE \(which refuses it\) in components\/settings\/versions\.ts/,
         );
         assert.equal(exitStatus(rows), 1);
         const node = compareWithReleased(RELEASED, "2027-05-01", { ...TABLE, istio: [TABLE.istio[1]] });
-        assert.equal(node.find((r) => r.what === "Node.js 22")?.status, "endOfLife");
+        const node22 = node.find((r) => r.what === "Node.js 22");
+        assert.equal(node22?.status, "endOfLife");
+        assert.match(node22?.note ?? "", /drop 22 from NODE_LINES and raise engines\.node/);
     });
 
     describe("npm run -s versions, through sh, against registries on 127.0.0.1", function () {
