@@ -19,6 +19,7 @@ import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
 import { labCache, LAB_DIR, once } from "../build";
 import { freePorts } from "../envoy";
+import { stopProcess } from "./stop";
 
 const KUBE_DIR = path.join(LAB_DIR, "cluster", "kube");
 const MODULES = ["k8s", "etcd", "kwok"] as const;
@@ -683,18 +684,7 @@ async function stopCluster(s: Start): Promise<void> {
     if (s.finalLogs !== undefined) return;
     // Clients first, the store last.
     for (const group of [["kwok", "kube-scheduler", "kube-controller-manager"], ["kube-apiserver"], ["etcd"]]) {
-        await Promise.all(
-            s.procs
-                .filter((p) => group.includes(p.name))
-                .map(async ({ proc }) => {
-                    if (proc.exitCode !== null || proc.signalCode !== null) return;
-                    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-                    proc.kill("SIGTERM");
-                    const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-                    await exited;
-                    clearTimeout(t);
-                }),
-        );
+        await Promise.all(s.procs.filter((p) => group.includes(p.name)).map(({ proc }) => stopProcess(proc, 10_000)));
     }
     s.finalLogs = clusterLogs(s);
     fs.rmSync(s.dir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import * as path from "path";
 import { ensureEnvoy, ensureRelay } from "../build";
 import { imageName } from "../cluster/podProcesses";
 import { kubectlAsync, type Kubectl } from "../cluster/kubectl";
+import { stopProcess } from "../cluster/stop";
 import { generateXds } from "../xds";
 
 /** What the relay reports (GET /status). */
@@ -77,15 +78,6 @@ function child(bin: string, args: string[], cwd: string): { proc: ChildProcess; 
     proc.stdout!.on("data", keep);
     proc.stderr!.on("data", keep);
     return { proc, output: () => out };
-}
-
-async function end(p: ChildProcess): Promise<void> {
-    if (p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((r) => p.once("exit", () => r()));
-    p.kill("SIGTERM");
-    const t = setTimeout(() => p.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(t);
 }
 
 /**
@@ -173,8 +165,8 @@ export async function startLiveGateway(
     process.once("exit", kill);
     const stop = async () => {
         process.removeListener("exit", kill);
-        await end(envoy.proc);
-        await end(relay.proc);
+        await stopProcess(envoy.proc, 5000);
+        await stopProcess(relay.proc, 5000);
         fs.rmSync(root, { recursive: true, force: true });
     };
     const logs = () => `=== relay\n${relay.output()}\n=== envoy\n${envoy.output()}`;
