@@ -164,6 +164,10 @@ function componentField(component: string, key: string, field: ArgField, from: S
         if (def.type === "array") type = `pulumi.Input<${item(def.element as Schema)}[]>`;
         else if (def.type === "record") type = `pulumi.Input<Record<string, ${item(def.valueType as Schema)}>>`;
         else throw new Error(`${component}.${key}: "inputs" takes a list or a map`);
+    } else if (field.take === "items") {
+        const def = defOf(resolved.node);
+        if (def.type !== "array") throw new Error(`${component}.${key}: "items" takes a list`);
+        type = `pulumi.Input<${typeOf(def.element as Schema, argsName, used)}>[]`;
     } else {
         const plain = typeOf(schema, argsName, used);
         type = field.take === "input" ? `pulumi.Input<${plain}>` : plain;

@@ -53,6 +53,11 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly version: pulumi.Output<string>;
     /** Where clients reach the gateway. */
     readonly ingress: pulumi.Output<IngressAddress>;
+    /**
+     * Whether istiod runs Envoy's stateful-session filter. Programs in other languages pass it to
+     * each StickyApp's `meshPersistentSessions` (TypeScript apps read it from their `dependsOn`).
+     */
+    readonly persistentSessions: pulumi.Output<boolean>;
 
     /** The validated settings (TypeScript only; not an output). */
     get settings(): pulumi.Output<MeshSettings> {
@@ -121,6 +126,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.gatewayNamespace = settings.gateway.namespace;
         this.gatewayServiceName = settings.gateway.name;
         this.version = settings.version;
+        this.persistentSessions = internals.get(this)!.persistentSessions;
 
         this.registerOutputs({
             gatewayLabels: this.gatewayLabels,
@@ -128,6 +134,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             gatewayServiceName: this.gatewayServiceName,
             version: this.version,
             ingress: this.ingress,
+            persistentSessions: this.persistentSessions,
         });
     }
 }

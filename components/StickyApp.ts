@@ -151,9 +151,11 @@ export class StickyApp extends pulumi.ComponentResource {
         this.affinity = settings.apply((s) => describeAffinity(s.affinity));
         const provided = handoff
             ? pulumi.output(true)
-            : mesh
-              ? meshInternals(mesh).persistentSessions
-              : pulumi.output(false);
+            : args.meshPersistentSessions !== undefined
+              ? pulumi.output(args.meshPersistentSessions)
+              : mesh
+                ? meshInternals(mesh).persistentSessions
+                : pulumi.output(false);
         this.meshRequirements = pulumi
             .all([settings, provided])
             .apply(([s, p]) =>

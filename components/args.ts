@@ -235,7 +235,7 @@ export interface StickySessionsArgs {
     /** HTTPS on the gateway with a certificate from cert-manager. @default off */
     tls?: TlsArgs;
     /** One or more apps, all behind one shared gateway. */
-    apps: AppArgs[];
+    apps: pulumi.Input<AppArgs>[];
 }
 
 export interface IstioMeshArgs {
@@ -305,6 +305,12 @@ export interface StickyAppArgs {
     route?: boolean;
     /** Istio revision whose sidecar to inject. */
     revision?: pulumi.Input<string>;
+    /**
+     * Whether the Istio this app runs on has persistent sessions on: an IstioMesh's `persistentSessions` output.
+     * Programs in other languages pass it (their `dependsOn` reaches the app as a reference, not the mesh);
+     * a persistent mode without it is reported in `meshRequirements`. @default the IstioMesh among `dependsOn` (TypeScript), else false
+     */
+    meshPersistentSessions?: pulumi.Input<boolean>;
     /** Do not log settings warnings. @default false */
     quiet?: boolean;
 }

@@ -9,9 +9,16 @@ import { appSchema, meshSchema, tlsSchema } from "./schema";
 
 /**
  * How a component takes a field: `plain`, the value itself; `input`, a pulumi.Input of it; `inputs`,
- * a pulumi.Input of a list or map whose items are Inputs too.
+ * a pulumi.Input of a list or map whose items are Inputs too; `items`, a plain list whose items are
+ * typed as Inputs though they must be known (the component refuses an Output among them by its path).
+ *
+ * `items` exists for Pulumi's Go SDK generator: for a plain list of plain objects it names the items'
+ * Args struct without generating it, so the Go SDK does not compile (pulumi/pulumi
+ * pkg/codegen/go/gen.go, populateDetailsForTypes: a plain object property marks its type as an input,
+ * a plain list's items do not; the same class as pulumi/pulumi#9427). Items typed as Inputs are not
+ * plain in the schema, and Go gets `[]AppInput`.
  */
-export type Take = "plain" | "input" | "inputs";
+export type Take = "plain" | "input" | "inputs" | "items";
 
 export interface ArgField {
     take: Take;
@@ -50,7 +57,7 @@ export const COMPONENT_ARGS: readonly ComponentArgs[] = [
                 description: "HTTPS on the gateway with a certificate from cert-manager. @default off",
             },
             apps: {
-                take: "plain",
+                take: "items",
                 type: z.array(appSchema),
                 description: "One or more apps, all behind one shared gateway.",
             },
@@ -158,6 +165,14 @@ export const COMPONENT_ARGS: readonly ComponentArgs[] = [
                 take: "input",
                 type: z.string().optional(),
                 description: "Istio revision whose sidecar to inject.",
+            },
+            meshPersistentSessions: {
+                take: "input",
+                type: z.boolean().optional(),
+                description:
+                    "Whether the Istio this app runs on has persistent sessions on: an IstioMesh's `persistentSessions` output.\n" +
+                    "Programs in other languages pass it (their `dependsOn` reaches the app as a reference, not the mesh);\n" +
+                    "a persistent mode without it is reported in `meshRequirements`. @default the IstioMesh among `dependsOn` (TypeScript), else false",
             },
             quiet: {
                 take: "plain",

@@ -70,6 +70,20 @@ describe("multi-language use (the component analyzer's schema)", function () {
         assert.deepEqual(JSON.stringify(schema).match(/pulumi\.json#\/Any/g)?.length, 5);
     });
 
+    it("gives StickySessions' apps as a plain list of items that are not plain, so that the Go SDK compiles", () => {
+        // Pulumi's Go generator names an AppArgs struct for plain items without generating it (pulumi/pulumi#9427's class).
+        const apps = schema.resources["istio-sticky:index:StickySessions"].inputProperties.apps;
+        assert.equal(apps.plain, true);
+        assert.deepEqual(apps.items, { $ref: "#/types/istio-sticky:index:App" });
+    });
+
+    it("lets an app from another language say what the mesh runs (its dependsOn is only a reference)", () => {
+        const app = schema.resources["istio-sticky:index:StickyApp"].inputProperties.meshPersistentSessions;
+        assert.equal(app.type, "boolean");
+        assert.ok(!app.plain);
+        assert.equal(schema.resources["istio-sticky:index:IstioMesh"].properties.persistentSessions.type, "boolean");
+    });
+
     it("names input types so the generated SDKs call them <Name>Args, as TypeScript does (no AffinityArgsArgs)", () => {
         for (const name of Object.keys(schema.types)) assert.doesNotMatch(name, /Args$/, name);
         for (const name of [
@@ -95,6 +109,7 @@ describe("multi-language use (the component analyzer's schema)", function () {
             "gatewayNamespace",
             "gatewayServiceName",
             "ingress",
+            "persistentSessions",
             "version",
         ]);
         assert.deepEqual(outputs("StickyApp"), [

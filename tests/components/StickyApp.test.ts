@@ -178,6 +178,23 @@ describe("StickyApp and IstioMesh on their own (Pulumi mocks)", () => {
         assert.deepEqual(await valueOf(on.meshRequirements), []);
     });
 
+    it("from another language (dependsOn a reference to the mesh), takes what the mesh runs from meshPersistentSessions", async () => {
+        const cart = { name: "cart", affinity: { mode: AffinityMode.PersistentCookie, cookie: { name: "pod" } } };
+        const [one, two, three] = ["l1", "l2", "l3"].map((c) => new k8s.Provider(c, { context: c }));
+        const mesh = new IstioMesh("ref-mesh", { persistentSessions: true }, { provider: one });
+        assert.equal(await valueOf(mesh.persistentSessions), true);
+        // What the plugin host hands an app whose program named the mesh in dependsOn: a reference by URN.
+        const reference = () => [new pulumi.DependencyResource(mesh.urn as any)];
+        const unknown = new StickyApp("r1", cart, { provider: two, dependsOn: reference() });
+        const told = new StickyApp(
+            "r2",
+            { ...cart, meshPersistentSessions: mesh.persistentSessions },
+            { provider: three, dependsOn: reference() },
+        );
+        assert.equal((await valueOf(unknown.meshRequirements)).length, 1);
+        assert.deepEqual(await valueOf(told.meshRequirements), []);
+    });
+
     it("GatewayTls takes Outputs where they only fill objects, and plain installCertManager decides the release", async () => {
         const tls = new GatewayTls("certs", {
             hosts: pulumi.output(["a.test"]),
