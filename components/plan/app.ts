@@ -180,7 +180,11 @@ export function appPart(owner: string, layout: AppLayout, refs: AppRefs): Part<A
                 owner,
                 kind: ReadKind.ReadyPods,
                 dependsOn: layout.existing ? [keyOf("servicePatch")] : [keyOf("deployment"), keyOf("service")],
-                target: (s) => ({ namespace: s.app.namespace, service: serviceName(s.app) }),
+                target: (s) => ({
+                    namespace: s.app.namespace,
+                    service: serviceName(s.app),
+                    ...(layout.existing || s.app.autoscaling ? {} : { replicas: s.app.replicas }),
+                }),
             },
         ],
     };

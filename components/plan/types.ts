@@ -51,6 +51,11 @@ export enum ReadKind {
 export interface ReadTarget {
     namespace: string;
     service: string;
+    /**
+     * The pods the program asks for (ready-pods reads): a change reads the pods again. Absent when a
+     * HorizontalPodAutoscaler sets the count, or for a Service the stack does not deploy.
+     */
+    replicas?: number;
 }
 
 export interface PlannedRead extends ReadTarget {

@@ -29,8 +29,10 @@ export interface ClusterAccess {
 interface ReadyPodsInputs extends ClusterAccess {
     namespace: string;
     service: string;
-    /** Versions of what the read waits for: a new rollout (a new resourceVersion) reads again. */
+    /** Versions of what the read waits for: a new rollout (a new spec) reads again. */
     after: string[];
+    /** The pods the program asks for, when it sets the count: a scale through `pulumi up` reads again. */
+    replicas?: number;
 }
 
 /** Where this file's process finds the Kubernetes client; the dynamic provider's own process falls back to its working directory. */
@@ -158,7 +160,8 @@ export const readyPodsProvider: pulumi.dynamic.ResourceProvider = {
         const replaces = (["namespace", "service"] as const).filter((k) => olds[k] !== news[k]);
         const changed =
             CLUSTER_KEYS.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) ||
-            JSON.stringify(olds.after) !== JSON.stringify(news.after);
+            JSON.stringify(olds.after) !== JSON.stringify(news.after) ||
+            olds.replicas !== news.replicas;
         return { changes: replaces.length > 0 || changed, replaces };
     },
     async update(_id: string, _olds: ReadyPodsInputs, news: ReadyPodsInputs) {
@@ -214,29 +217,26 @@ class ReadyPods extends pulumi.dynamic.Resource {
 }
 
 /**
- * What changes when a waited-for object's spec changes: a Kubernetes object's id stays
- * "namespace/name", its generation does not (the API server increments it on every change of the
- * spec: a new rollout). Objects without a generation (a Service) stand for their spec's digest.
- * Never the resourceVersion: it changes with every status update too (istiod writes conditions
- * on ambient Services), so after a `pulumi refresh` each read would show as an update with
- * nothing changed.
+ * What changes when a waited-for object's spec changes: its id stays "namespace/name", the digest
+ * of its spec does not. `spec.replicas` is left out: a HorizontalPodAutoscaler changes it (and so
+ * the generation) after `pulumi up`, and a refresh would then store a count the program never set,
+ * so the next preview would update the read with nothing changed. A count the program sets reaches
+ * the read as its own `replicas`. Never the resourceVersion: it changes with every status update
+ * too (istiod writes conditions on ambient Services).
  */
 export function versionOf(r: pulumi.CustomResource): pulumi.Output<string> {
     const { metadata, spec } = r as {
-        metadata?: pulumi.Output<{ generation?: number } | undefined>;
-        spec?: pulumi.Output<unknown>;
+        metadata?: pulumi.Output<unknown>;
+        spec?: pulumi.Output<Record<string, unknown> | undefined>;
     };
     if (!metadata) return r.id;
-    return pulumi.all([r.id, metadata, spec ?? pulumi.output(undefined)]).apply(
-        ([id, m, sp]) =>
-            `${id}@${
-                m?.generation ??
-                createHash("sha256")
-                    .update(JSON.stringify(sp ?? null))
-                    .digest("hex")
-                    .slice(0, 12)
-            }`,
-    );
+    return pulumi.all([r.id, spec ?? pulumi.output(undefined)]).apply(([id, sp]) => {
+        const { replicas: _, ...rest } = sp ?? {};
+        return `${id}@${createHash("sha256")
+            .update(JSON.stringify(sp ? rest : null))
+            .digest("hex")
+            .slice(0, 12)}`;
+    });
 }
 
 /**
@@ -255,7 +255,7 @@ export function readReadyPods(
     if (warning) pulumi.log.warn(warning, opts.parent);
     const pods = new ReadyPods(
         key,
-        { namespace: t.namespace, service: t.service, ...access, after: after.map(versionOf) },
+        { namespace: t.namespace, service: t.service, replicas: t.replicas, ...access, after: after.map(versionOf) },
         { ...opts, dependsOn: [...after] },
     );
     // A read that holds no list read nothing (Pulumi's mocks give a resource its inputs as its state): no pods.

@@ -239,23 +239,30 @@ describe("StickySessions (Pulumi mocks)", () => {
         }
     });
 
-    it("reads the pods again when the Deployment changes (its generation), not when nothing did", async () => {
-        const after = async (replicas: number) => {
+    it("reads the pods again when the program scales the app or changes its Deployment, not when nothing did", async () => {
+        const read = async (app: Record<string, unknown>) => {
             rec.reset();
-            await deploy([AffinityMode.Header], undefined, { replicas });
-            return rec.byNameOf("sticky-app-0-ready-pods").inputs.after as string[];
+            await deploy([AffinityMode.Header], undefined, app);
+            const inputs = rec.byNameOf("sticky-app-0-ready-pods").inputs;
+            return { after: inputs.after as string[], replicas: inputs.replicas as number | undefined };
         };
-        const first = await after(2);
-        assert.equal(first.length, 2);
+        const first = await read({ replicas: 2 });
+        assert.equal(first.after.length, 2);
         assert.ok(
-            /^sticky-app-0-deployment-id@\d+$/.test(first[0]) &&
-                /^sticky-app-0-service-id@[0-9a-f]{12}$/.test(first[1]),
-            first.join(),
+            /^sticky-app-0-deployment-id@[0-9a-f]{12}$/.test(first.after[0]) &&
+                /^sticky-app-0-service-id@[0-9a-f]{12}$/.test(first.after[1]),
+            first.after.join(),
         );
-        assert.deepEqual(await after(2), first);
-        const changed = await after(3);
-        assert.notEqual(changed[0], first[0], "the Deployment changed");
-        assert.equal(changed[1], first[1], "the Service did not");
+        assert.equal(first.replicas, 2);
+        assert.deepEqual(await read({ replicas: 2 }), first);
+        const scaled = await read({ replicas: 3 });
+        assert.equal(scaled.replicas, 3, "a scale reads again through the read's own replicas");
+        assert.deepEqual(scaled.after, first.after, "the spec but for its replicas did not change");
+        const rolled = await read({ replicas: 2, port: 9090 });
+        assert.notEqual(rolled.after[0], first.after[0], "a new pod template reads again");
+        // An autoscaled app leaves the count to its HorizontalPodAutoscaler: the read takes none.
+        const autoscaled = await read({ autoscaling: { minReplicas: 2, maxReplicas: 4 } });
+        assert.equal(autoscaled.replicas, undefined);
     });
 
     it("routes header-matched backends on one path through one VirtualService", async () => {

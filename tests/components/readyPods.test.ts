@@ -351,12 +351,21 @@ describe("what a read waits for (registration/reads versionOf)", () => {
         }) as unknown as pulumi.CustomResource;
     const version = (r: pulumi.CustomResource) => new Promise<string>((resolve) => versionOf(r).apply(resolve));
 
-    it("changes with a Deployment's generation (a new rollout), not with its status (a refresh reads a new resourceVersion)", async () => {
-        const afterUp = await version(live({ resourceVersion: "1021", generation: 2 }));
-        const afterRefresh = await version(live({ resourceVersion: "1187", generation: 2 }));
-        const rolledOut = await version(live({ resourceVersion: "1203", generation: 3 }, { replicas: 3 }));
-        assert.equal(afterUp, "shop/shop@2");
+    it("changes with a Deployment's spec (a new rollout), not with its status nor the replicas an autoscaler sets", async () => {
+        const template = { metadata: { labels: { app: "shop" } }, spec: { containers: [{ image: "app:1" }] } };
+        const afterUp = await version(live({ resourceVersion: "1021", generation: 2 }, { replicas: 2, template }));
+        const afterRefresh = await version(live({ resourceVersion: "1187", generation: 2 }, { replicas: 2, template }));
+        // A HorizontalPodAutoscaler scaled it after the up: a refresh stores the new count and generation.
+        const autoscaled = await version(live({ resourceVersion: "1190", generation: 3 }, { replicas: 3, template }));
+        const rolledOut = await version(
+            live(
+                { resourceVersion: "1203", generation: 4 },
+                { replicas: 3, template: { ...template, spec: { containers: [{ image: "app:2" }] } } },
+            ),
+        );
+        assert.match(afterUp, /^shop\/shop@[0-9a-f]{12}$/);
         assert.equal(afterRefresh, afterUp, "a status update alone reads nothing again");
+        assert.equal(autoscaled, afterUp, "the autoscaler's count reads nothing again");
         assert.notEqual(rolledOut, afterUp);
     });
 
