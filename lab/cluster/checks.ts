@@ -5,7 +5,7 @@
  * nothing the stack created is left, while the objects it only patched are back as they were.
  */
 import { HELM_RELEASE_API_VERSION } from "istio-sticky/plan";
-import type { K8sObject, Plan } from "istio-sticky";
+import type { K8sObject, PlannedObject } from "istio-sticky";
 import { getObject, type Kubectl } from "./kubectl";
 
 /** Documents render prints that are not Kubernetes objects (Helm releases, the CRD manifest file, cert-manager's component). */
@@ -50,8 +50,13 @@ export interface ObjectCheck {
     problems: string[];
 }
 
+/** What the checks read of a plan: its objects (a stack's state gives the same, lab/cluster/programs.ts). */
+export interface Objects {
+    objects: readonly Pick<PlannedObject, "key" | "object" | "patch">[];
+}
+
 /** Every planned Kubernetes object against the cluster. */
-export function checkRendered(k: Kubectl, plan: Plan): ObjectCheck[] {
+export function checkRendered(k: Kubectl, plan: Objects): ObjectCheck[] {
     const out: ObjectCheck[] = [];
     for (const o of plan.objects.filter((x) => x.object.apiVersion !== RENDER_ONLY)) {
         const live = getObject(k, o.object);
@@ -78,7 +83,7 @@ export function checkRendered(k: Kubectl, plan: Plan): ObjectCheck[] {
  * After destroy: the objects the stack created that still exist, and the fields of its patches
  * still on the objects it patched (those objects must still exist: they are not the stack's).
  */
-export function leftBehind(k: Kubectl, plan: Plan): string[] {
+export function leftBehind(k: Kubectl, plan: Objects): string[] {
     const out: string[] = [];
     for (const o of plan.objects.filter((x) => x.object.apiVersion !== RENDER_ONLY)) {
         const live = getObject(k, o.object);

@@ -11,7 +11,8 @@ import { buildPlan, type Plan, parseStackConfig, demoAppSource } from "istio-sti
 import { checkRendered, leftBehind, type ObjectCheck } from "./checks";
 import { getObject } from "./kubectl";
 import { projectCopy } from "./project";
-import { plannedSteps, pulumi, type PulumiContext, type PulumiResult } from "./pulumi";
+import { plannedSteps, pulumi, type PulumiContext } from "./pulumi";
+import { stepRecorder, tail, type Step } from "./steps";
 import { EXISTING, seedCluster } from "./seed";
 
 /** The stack the harness deploys: an app of the package's own with direct routing, and the team's existing Service. */
@@ -132,13 +133,6 @@ export const EXISTING_ISTIO: Scenario = {
     },
 };
 
-export interface Step {
-    name: string;
-    ok: boolean;
-    detail: string;
-    seconds: number;
-}
-
 export interface HarnessRun {
     steps: Step[];
     pulumiVersion: string;
@@ -151,7 +145,6 @@ export interface ClusterHandle {
     bin: string;
 }
 
-const tail = (r: PulumiResult, n = 60) => `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-n).join("\n");
 const planOf = (config: Record<string, unknown>): Plan =>
     buildPlan(parseStackConfig(config).value, { name: "sticky", demoAppSource: demoAppSource() });
 const problemsOf = (checks: ObjectCheck[]) =>
@@ -187,7 +180,6 @@ export async function runScenario(
     bin: string,
     plugins: string[] = [],
 ): Promise<HarnessRun> {
-    const steps: Step[] = [];
     const project = projectCopy();
     const ctx: PulumiContext = {
         cwd: project.dir,
@@ -196,33 +188,7 @@ export async function runScenario(
         kubeconfig: cluster.kubeconfig,
         home: path.join(project.dir, ".pulumi-home"),
     };
-    const step = async (
-        name: string,
-        run: () => Promise<{ ok: boolean; detail: string }> | { ok: boolean; detail: string },
-    ) => {
-        const started = performance.now();
-        let result: { ok: boolean; detail: string };
-        try {
-            result = await run();
-        } catch (e) {
-            result = { ok: false, detail: (e as Error).stack ?? String(e) };
-        }
-        steps.push({ name, ...result, seconds: (performance.now() - started) / 1000 });
-        return result.ok;
-    };
-    const check = (name: string, f: () => Promise<string[]> | string[], passed: string) =>
-        step(name, async () => {
-            const problems = await f();
-            return { ok: problems.length === 0, detail: problems.join("\n") || passed };
-        });
-    const cli = (name: string, args: string[], ok: (r: PulumiResult) => boolean = (r) => r.code === 0) =>
-        step(name, async () => {
-            const r = await pulumi(ctx, args);
-            return {
-                ok: ok(r),
-                detail: `pulumi ${args.join(" ")} → exit ${r.code} in ${r.seconds.toFixed(1)} s\n${tail(r)}`,
-            };
-        });
+    const { steps, step, check, cli } = stepRecorder(ctx);
     const version = (await pulumi(ctx, ["version"])).stdout.trim();
     const { stack, config, edited: editedConfig } = scenario;
     try {

@@ -17,6 +17,8 @@ export interface PulumiContext {
     home: string;
     /** More folders of plugins (`pulumi-resource-<name>`), after `bin` on PATH. */
     plugins?: string[];
+    /** More environment, e.g. PULUMI_BACKEND_URL for a project whose Pulumi.yaml names no backend. */
+    env?: Record<string, string>;
 }
 
 export interface PulumiResult {
@@ -50,6 +52,7 @@ export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_0
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             KUBECONFIG: ctx.kubeconfig,
             NO_COLOR: "1",
+            ...ctx.env,
         },
     });
     const out: Buffer[] = [];

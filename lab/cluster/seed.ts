@@ -100,6 +100,20 @@ function theirs(): any[] {
     ];
 }
 
+/** The team's own workload, applied and rolled out (bounded): a Service a stack makes sticky without owning it. */
+export function seedTheirWorkload(k: Kubectl): void {
+    apply(k, theirs());
+    kubectl(k, [
+        "rollout",
+        "status",
+        "-n",
+        EXISTING.namespace,
+        `deployment/${EXISTING.deployment}`,
+        "--timeout",
+        "60s",
+    ]);
+}
+
 /** Applies the CRDs (waiting, bounded, until each is Established), the gateway and the team's workload. */
 export function seedCluster(k: Kubectl): void {
     const crds = istioCrds();
@@ -112,15 +126,7 @@ export function seedCluster(k: Kubectl): void {
         "60s",
         ...crds.map((c) => `crd/${c.metadata.name}`),
     ]);
-    apply(k, [...gateway(), ...theirs()]);
+    apply(k, gateway());
     // The team's workload runs before the stack names it, as in their cluster.
-    kubectl(k, [
-        "rollout",
-        "status",
-        "-n",
-        EXISTING.namespace,
-        `deployment/${EXISTING.deployment}`,
-        "--timeout",
-        "60s",
-    ]);
+    seedTheirWorkload(k);
 }
