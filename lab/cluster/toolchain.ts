@@ -4,9 +4,12 @@
  *
  * - `pulumi`: the CLI, github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at the version of @pulumi/pulumi
  *   in devDependencies (lab/cluster/pulumi/cli/go.mod pins the same), its version set by -ldflags;
- * - `pulumi-language-nodejs`: the Node.js language host of the same release. Its module is not
- *   served by the proxy: lab/cluster/pulumi/cli/go.mod replaces it with its tree of that release in
- *   ../shared/upstream (lab/cluster/upstream.ts), and it builds against the same pkg/v3 and sdk/v3;
+ * - `pulumi-language-nodejs`, `pulumi-language-python` (with its `pulumi-language-python-exec`
+ *   shim from sdk/v3) and `pulumi-language-go`: the language hosts of the same release. Their
+ *   modules are not served by the proxy: lab/cluster/pulumi/cli/go.mod replaces each with its tree of
+ *   that release in ../shared/upstream (lab/cluster/upstream.ts); they build against the same pkg/v3 and sdk/v3;
+ * - `pulumi-language-yaml` (github.com/pulumi/pulumi-yaml v1.25.0) and `dotnetgen` (the .NET SDK
+ *   generator of pkg/v3 v3.215.0): lab/cluster/pulumi/yaml-dotnet, against the older pkg/v3 they need;
  * - `pulumi-resource-kubernetes`: the Kubernetes provider plugin, from the one commit of
  *   github.com/pulumi/pulumi-kubernetes/provider/v4 the proxy serves (lab/cluster/pulumi/kubernetes/go.mod),
  *   with a main of our own and its embedded schema and terraform mapping generated (gen/) from the
@@ -26,11 +29,20 @@ import { upstreamFiles, wrapperBuildDir } from "./upstream";
 
 const MODULES_DIR = path.join(LAB_DIR, "cluster", "pulumi");
 const CLI_DIR = path.join(MODULES_DIR, "cli");
+const YAML_DOTNET_DIR = path.join(MODULES_DIR, "yaml-dotnet");
 const KUBERNETES_DIR = path.join(MODULES_DIR, "kubernetes");
 const PACKAGE_JSON = path.join(LAB_DIR, "..", "package.json");
 
 const CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi";
-const LANGUAGE_HOST_PACKAGE = "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3";
+/** The language hosts built from the CLI's module, by binary. */
+const LANGUAGE_HOSTS = {
+    "pulumi-language-nodejs": "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3",
+    "pulumi-language-python": "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3",
+    "pulumi-language-go": "github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3",
+} as const;
+const YAML_HOST_PACKAGE = "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml";
+/** The Python language host runs a program through this script of the Python SDK, found beside the host. */
+const PYTHON_EXEC = "pulumi-language-python-exec";
 const SDK_VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version";
 const PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4";
 const PROVIDER_VERSION_VAR = `${PROVIDER_MODULE}/pkg/version.Version`;
@@ -41,8 +53,10 @@ const BUILD_TIMEOUT_MS = 30 * 60_000;
 export interface PulumiToolchainVersions {
     /** `pulumi version`: "v3.248.0". */
     pulumi: string;
-    /** `pulumi-language-nodejs -version`: the release its source comes from. */
+    /** `pulumi-language-nodejs -version`: the release its source comes from (the Python and Go hosts are of the same). */
     languageNodejs: string;
+    /** The pulumi-yaml release the YAML language host is built from. */
+    languageYaml: string;
     kubernetes: {
         /** What the plugin reports (and its embedded schema says): the @pulumi/kubernetes version. */
         reports: string;
@@ -56,7 +70,7 @@ export interface PulumiToolchainVersions {
 }
 
 export interface PulumiToolchain {
-    /** A directory to put first on PATH: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes. */
+    /** A directory to put first on PATH: pulumi, the language hosts, pulumi-resource-kubernetes, dotnetgen. */
     bin: string;
     versions: PulumiToolchainVersions;
     /** Seconds the build took; 0 when it came from the cache. */
@@ -95,6 +109,7 @@ export function pulumiToolchainVersions(goVersion: string): PulumiToolchainVersi
     return {
         pulumi: `v${sdk}`,
         languageNodejs: `v${sdk}`,
+        languageYaml: goModRequire(YAML_DOTNET_DIR, "github.com/pulumi/pulumi-yaml"),
         kubernetes: { reports: devDependency("@pulumi/kubernetes"), module, commit },
         go: goVersion,
     };
@@ -138,7 +153,9 @@ export function ensurePulumiToolchain(): PulumiToolchain {
     const versions = pulumiToolchainVersions(goVersion);
     const hash = createHash("sha256");
     hash.update(JSON.stringify(versions));
-    hash.update(`bin: pulumi, pulumi-language-nodejs, ${DYNAMIC_PROVIDER}, pulumi-resource-kubernetes`);
+    hash.update(
+        `bin: pulumi, ${Object.keys(LANGUAGE_HOSTS).join(", ")}, ${PYTHON_EXEC}, pulumi-language-yaml, dotnetgen, ${DYNAMIC_PROVIDER}, pulumi-resource-kubernetes`,
+    );
     for (const f of filesUnder(MODULES_DIR)) {
         hash.update(`${f}\0`);
         hash.update(fs.readFileSync(path.join(MODULES_DIR, f)));
@@ -150,14 +167,16 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         fs.mkdirSync(bin, { recursive: true });
         const cliDir = wrapperBuildDir(CLI_DIR, path.join(partial, "cli"));
         const sdkLdflags = `-X ${SDK_VERSION_VAR}=${versions.pulumi}`;
-        for (const [out, pkg] of [
-            ["pulumi", CLI_PACKAGE],
-            ["pulumi-language-nodejs", LANGUAGE_HOST_PACKAGE],
-        ]) {
+        for (const [out, pkg] of [["pulumi", CLI_PACKAGE], ...Object.entries(LANGUAGE_HOSTS)]) {
             go(["build", "-mod=readonly", "-trimpath", "-ldflags", sdkLdflags, "-o", path.join(bin, out), pkg], cliDir);
         }
-        // Dynamic providers (the package's ready-pods read and existing-Service check) run through this script of
-        // the Node SDK, which the CLI's release archive carries beside the language host.
+        go(
+            ["build", "-mod=readonly", "-trimpath", "-o", path.join(bin, "pulumi-language-yaml"), YAML_HOST_PACKAGE],
+            YAML_DOTNET_DIR,
+        );
+        go(["build", "-mod=readonly", "-trimpath", "-o", path.join(bin, "dotnetgen"), "./dotnetgen"], YAML_DOTNET_DIR);
+        // The Node SDK's dynamic-provider script (the package's ready-pods read and existing-Service check run
+        // through it) and the Python SDK's exec shim, which the CLI's release archive carries beside the hosts.
         const sdkDir = execFileSync(
             "go",
             ["list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/sdk/v3"],
@@ -167,8 +186,13 @@ export function ensurePulumiToolchain(): PulumiToolchain {
                 timeout: 120_000,
             },
         ).trim();
-        fs.copyFileSync(path.join(sdkDir, "nodejs", "dist", DYNAMIC_PROVIDER), path.join(bin, DYNAMIC_PROVIDER));
-        fs.chmodSync(path.join(bin, DYNAMIC_PROVIDER), 0o755);
+        for (const [from, name] of [
+            [path.join(sdkDir, "nodejs", "dist"), DYNAMIC_PROVIDER],
+            [path.join(sdkDir, "python", "cmd"), PYTHON_EXEC],
+        ]) {
+            fs.copyFileSync(path.join(from, name), path.join(bin, name));
+            fs.chmodSync(path.join(bin, name), 0o755);
+        }
 
         // The provider's main embeds files generated beside it: build from a copy, so the repository stays clean.
         const src = path.join(partial, "kubernetes-src");
@@ -197,12 +221,11 @@ export function ensurePulumiToolchain(): PulumiToolchain {
         const reported = pulumiVersion(bin);
         if (reported !== versions.pulumi)
             throw new Error(`the built pulumi reports ${reported}, expected ${versions.pulumi}`);
-        const host = execFileSync(path.join(bin, "pulumi-language-nodejs"), ["-version"], {
-            encoding: "utf8",
-            timeout: 60_000,
-        }).trim();
-        if (host !== versions.languageNodejs)
-            throw new Error(`the built pulumi-language-nodejs reports ${host}, expected ${versions.languageNodejs}`);
+        for (const name of Object.keys(LANGUAGE_HOSTS)) {
+            const host = execFileSync(path.join(bin, name), ["-version"], { encoding: "utf8", timeout: 60_000 }).trim();
+            if (host !== versions.languageNodejs)
+                throw new Error(`the built ${name} reports ${host}, expected ${versions.languageNodejs}`);
+        }
         fs.writeFileSync(path.join(partial, "versions.json"), JSON.stringify(versions, null, 4) + "\n");
     });
     return { bin: path.join(built.path, "bin"), versions, seconds: built.seconds, cached: built.cached };

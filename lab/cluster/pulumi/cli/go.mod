@@ -6,10 +6,10 @@ go 1.26.0
 // and this clipboard fork; replaces apply only in the main module, so this one is repeated here.
 replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 
-// The Node.js language host's module is not served by the proxy at any version: it is replaced with
-// its tree at tag v3.248.0 in ../shared/upstream, beside the repository (or the folder
+// The language hosts of Node.js, Python and Go are not served by the proxy at any version: each is
+// replaced with its tree at tag v3.248.0 in ../shared/upstream, beside the repository (or the folder
 // ISTIO_STICKY_UPSTREAM names: lab/cluster/upstream.ts), at the placeholder version a replaced
-// module takes; its own go.mod asks for pkg/v3 v3.243.0 and sdk/v3 v3.247.0, so the versions here select.
+// module takes; their own go.mod files ask for pkg/v3 v3.243.0 and sdk/v3 v3.247.0, so the versions here select.
 
 require (
 	github.com/Microsoft/go-winio v0.6.2 // indirect
@@ -117,6 +117,7 @@ require (
 	github.com/envoyproxy/protoc-gen-validate v1.3.3 // indirect
 	github.com/erikgeiser/coninput v0.0.0-20211004153227-1c3628e74d0f // indirect
 	github.com/felixge/httpsnoop v1.0.4 // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/git-pkgs/manifests v0.4.1 // indirect
 	github.com/git-pkgs/packageurl-go v0.3.1 // indirect
 	github.com/git-pkgs/purl v0.1.10 // indirect
@@ -157,6 +158,7 @@ require (
 	github.com/hashicorp/hcl/v2 v2.24.0 // indirect
 	github.com/hashicorp/vault/api v1.22.0 // indirect
 	github.com/hexops/gotextdiff v1.0.3 // indirect
+	github.com/iancoleman/strcase v0.3.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jedib0t/go-pretty/v6 v6.7.10 // indirect
 	github.com/jonboulle/clockwork v0.4.0 // indirect
@@ -190,6 +192,7 @@ require (
 	github.com/muesli/termenv v0.16.0 // indirect
 	github.com/natefinch/atomic v1.0.1 // indirect
 	github.com/nbutton23/zxcvbn-go v0.0.0-20180912185939-ae427f1e4c1d // indirect
+	github.com/nxadm/tail v1.4.11 // indirect
 	github.com/olekukonko/tablewriter v0.0.5 // indirect
 	github.com/opentracing/basictracer-go v1.1.0 // indirect
 	github.com/pb33f/jsonpath v0.8.2 // indirect
@@ -211,7 +214,9 @@ require (
 	github.com/pulumi/appdash v0.0.0-20231130102222-75f619a67231 // indirect
 	github.com/pulumi/esc v0.25.0 // indirect
 	github.com/pulumi/inflector v0.1.1 // indirect
+	github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3 v3.0.0-00010101000000-000000000000 // indirect
 	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 v3.0.0-00010101000000-000000000000 // indirect
+	github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 v3.0.0-00010101000000-000000000000 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/rogpeppe/go-internal v1.14.1 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
@@ -280,6 +285,7 @@ require (
 	google.golang.org/genproto v0.0.0-20260316180232-0b37fe3546d5 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260622175928-b703f567277d // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260622175928-b703f567277d // indirect
+	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.5.1 // indirect
@@ -287,7 +293,13 @@ require (
 
 tool (
 	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+	github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3
 	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+	github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
 )
 
 replace github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 => ../../../../../shared/upstream/pulumi-language-nodejs-v3.248.0/sdk/nodejs/cmd/pulumi-language-nodejs
+
+replace github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 => ../../../../../shared/upstream/pulumi-language-python-v3.248.0/sdk/python/cmd/pulumi-language-python
+
+replace github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3 => ../../../../../shared/upstream/pulumi-language-go-v3.248.0/sdk/go/pulumi-language-go
