@@ -7,11 +7,13 @@
  *
  * Prints each part's versions and how long it took (0 s: from the cache).
  */
+import * as path from "path";
 import { ensureHelm } from "../charts";
 import { ensureArtifacts } from "./artifacts";
 import { ensureCertManager } from "./certmanager";
 import { ensureControlPlane } from "./controlplane";
 import { ensureIstiod, istioChartDirs } from "./istiod";
+import { preparePrograms } from "./programs";
 import { ensurePulumiToolchain } from "./toolchain";
 
 function step<T>(what: string, f: () => T, describe: (r: T) => string): T {
@@ -23,8 +25,8 @@ function step<T>(what: string, f: () => T, describe: (r: T) => string): T {
 
 const built = (r: { cached: boolean; seconds: number }) => (r.cached ? "cached" : `built in ${r.seconds.toFixed(1)} s`);
 
-function main(): void {
-    step(
+async function main(): Promise<void> {
+    const toolchain = step(
         "Pulumi toolchain",
         ensurePulumiToolchain,
         (t) =>
@@ -43,7 +45,7 @@ function main(): void {
     );
     step("Istio charts", istioChartDirs, (c) => c.module);
     step("helm (the lab's, for helm template)", ensureHelm, (h) => h);
-    step(
+    const certManager = step(
         "cert-manager",
         ensureCertManager,
         (c) =>
@@ -55,6 +57,30 @@ function main(): void {
         (a) =>
             `Istio charts ${a.versions.istio.release}, cert-manager chart ${a.versions.certManager}, Gateway API ${a.versions.gatewayApi.join(", ")}, helm ${a.versions.helm}, ${built(a)}, ${a.dir}`,
     );
+    // The example programs, made runnable offline: each language's SDK generated and installed (PyPI, the Go module proxy).
+    const started = performance.now();
+    const programs = await preparePrograms(
+        toolchain.bin,
+        [
+            {
+                name: "kubernetes",
+                version: toolchain.versions.kubernetes.reports,
+                file: path.join(toolchain.bin, "pulumi-resource-kubernetes"),
+            },
+            {
+                name: "kubernetes-cert-manager",
+                version: certManager.versions.plugin.reports,
+                file: path.join(certManager.bin, "pulumi-resource-kubernetes-cert-manager"),
+            },
+        ],
+        [certManager.bin],
+    );
+    console.log(
+        `example programs: ${programs.map((p) => `${p.language} ${p.seconds.toFixed(0)} s (${p.commands.map((c) => c.command).join(", ") || "nothing to prepare"})`).join("; ")} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
 }
 
-main();
+main().catch((e) => {
+    console.error((e as Error).message);
+    process.exitCode = 1;
+});

@@ -61,7 +61,7 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
     });
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-    it("ships what a consumer needs (npm pack --dry-run): the built package, its three bins, the demo app, README, docs and the YAML example", () => {
+    it("ships what a consumer needs (npm pack --dry-run): the built package, its three bins, the demo app, README, docs and the example programs", () => {
         const files: string[] = JSON.parse(
             ok(run("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], ROOT), "npm pack --dry-run"),
         )[0].files.map((f: { path: string }) => f.path);
@@ -69,9 +69,9 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
             (f) =>
                 !/^dist\/(components|cli|verify)\/.+\.(js|d\.ts)$/.test(f) &&
                 !/^docs\/[a-z-]+\.md$/.test(f) &&
-                !["dist/app/server.js", "LICENSE", "README.md", "package.json", "examples/yaml/Pulumi.yaml"].includes(
-                    f,
-                ),
+                // The example programs' own files: never what `pulumi package add` or an install writes beside them.
+                !/^examples\/(typescript|python|go|yaml)\/[^/]+$/.test(f) &&
+                !["dist/app/server.js", "LICENSE", "README.md", "package.json"].includes(f),
         );
         assert.deepEqual(outside, []);
         for (const needed of [
@@ -81,6 +81,10 @@ describe("a consumer program: npm pack, installed into a scratch project (needs 
             "dist/components/index.d.ts",
             "dist/cli/render.js",
             "dist/verify/cli.js",
+            "examples/typescript/index.ts",
+            "examples/python/__main__.py",
+            "examples/go/main.go",
+            "examples/yaml/Pulumi.yaml",
         ])
             assert.ok(files.includes(needed), needed);
         assert.ok(!files.some((f) => f.startsWith("dist/cli/schema")), "the schema tool stays in the repository");

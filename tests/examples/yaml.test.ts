@@ -6,6 +6,8 @@ import { parse } from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import { inputValidator, PulumiSchema } from "../support/pulumiSchema";
 import { installMocks, Recorder, settle, valueOf } from "../support/mocks";
+import { ISTIO_CHART_REPO } from "../../components/settings/artifacts";
+import { DEFAULT_ISTIO_VERSION } from "../../components/settings/versions";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "examples", "yaml", "Pulumi.yaml");
@@ -21,7 +23,10 @@ interface YamlResource {
 const REF = /^\$\{([A-Za-z][\w-]*)(?:\.([A-Za-z]\w*))?\}$/;
 
 /** What is wrong with a YAML program's use of the components, checked against schema.json. */
-function problemsOf(program: { resources: Record<string, YamlResource> }): string[] {
+function problemsOf(program: {
+    resources: Record<string, YamlResource>;
+    config?: Record<string, { type: string; default?: unknown }>;
+}): string[] {
     const problems: string[] = [];
     for (const [name, r] of Object.entries(program.resources)) {
         const resource = schema.resources[r.type];
@@ -37,6 +42,12 @@ function problemsOf(program: { resources: Record<string, YamlResource> }): strin
                 continue;
             }
             const target = program.resources[ref[1]];
+            const config = program.config?.[ref[1]];
+            if (config && !ref[2]) {
+                // A config value: known before anything runs, so a plain property may take it too.
+                known[key] = config.default;
+                continue;
+            }
             if (!target) problems.push(`${name}.${key}: no resource ${ref[1]}`);
             else if (ref[2] && !schema.resources[target.type]?.properties[ref[2]])
                 problems.push(`${name}.${key}: ${ref[1]} has no output ${ref[2]}`);
@@ -83,6 +94,11 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
         assert.ok(fs.existsSync(path.join(source, "PulumiPlugin.yaml")));
     });
 
+    it("defaults its config to the package's own Istio release and chart repository", () => {
+        assert.equal(program.config.istioVersion.default, DEFAULT_ISTIO_VERSION);
+        assert.equal(program.config.chartRepository.default, ISTIO_CHART_REPO);
+    });
+
     it("uses only types, properties, enum values and outputs the schema has, and no output where a value must be plain", () => {
         assert.deepEqual(problemsOf(program), []);
     });
@@ -116,6 +132,7 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
             const resolve = (value: unknown): unknown => {
                 const ref = typeof value === "string" ? REF.exec(value) : null;
                 if (!ref) return value;
+                if (program.config?.[ref[1]]) return program.config[ref[1]].default;
                 return ref[2] ? built[ref[1]].state[ref[2]] : built[ref[1]];
             };
             for (const [name, r] of Object.entries<YamlResource>(program.resources)) {
@@ -129,7 +146,10 @@ describe("examples/yaml: the components from Pulumi YAML", function () {
             await settle(rec);
             for (const app of ["shop", "cart"]) {
                 assert.ok(rec.byNameOf(`${app}-deployment`).dependsOn.includes("mesh"), `${app} waits for the mesh`);
-                assert.equal(rec.byNameOf(`${app}-gateway`).inputs.metadata.namespace, app);
+                assert.equal(
+                    rec.byNameOf(`${app}-gateway`).inputs.metadata.namespace,
+                    app === "shop" ? "storefront" : app,
+                );
                 assert.deepEqual(rec.byNameOf(`${app}-gateway`).inputs.spec.selector, {
                     app: "istio-ingressgateway",
                     istio: "ingressgateway",

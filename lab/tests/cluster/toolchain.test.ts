@@ -101,7 +101,7 @@ describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider 
         const size = execFileSync("du", ["-sh", path.dirname(toolchain.bin)], { encoding: "utf8" }).split("\t")[0];
         const v = toolchain.versions;
         console.log(
-            `    toolchain: pulumi ${v.pulumi}, pulumi-language-nodejs ${v.languageNodejs}, ` +
+            `    toolchain: pulumi ${v.pulumi}, language hosts ${v.languageNodejs} (yaml ${v.languageYaml}), ` +
                 `pulumi-resource-kubernetes ${v.kubernetes.reports} (provider module ${v.kubernetes.module}), ${v.go}`,
         );
         console.log(
@@ -133,15 +133,26 @@ describe("lab Pulumi toolchain (CLI, Node.js language host, Kubernetes provider 
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    it("pulumi version and pulumi-language-nodejs -version print the @pulumi/pulumi version", function () {
+    it("pulumi version and the Node.js, Python and Go language hosts' -version print the @pulumi/pulumi version", function () {
         const expected = toolchain.versions.pulumi;
         assert.equal(pulumiVersion(toolchain.bin), expected);
-        const host = execFileSync(path.join(toolchain.bin, "pulumi-language-nodejs"), ["-version"], {
-            encoding: "utf8",
-            timeout: 30_000,
-        }).trim();
-        assert.equal(host, expected);
-        for (const b of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"]) {
+        for (const language of ["nodejs", "python", "go"]) {
+            const host = execFileSync(path.join(toolchain.bin, `pulumi-language-${language}`), ["-version"], {
+                encoding: "utf8",
+                timeout: 30_000,
+            }).trim();
+            assert.equal(host, expected, language);
+        }
+        for (const b of [
+            "pulumi",
+            "pulumi-language-nodejs",
+            "pulumi-language-python",
+            "pulumi-language-python-exec",
+            "pulumi-language-go",
+            "pulumi-language-yaml",
+            "dotnetgen",
+            "pulumi-resource-kubernetes",
+        ]) {
             assert.ok(fs.statSync(path.join(toolchain.bin, b)).mode & 0o100, `${b} is executable`);
         }
     });
