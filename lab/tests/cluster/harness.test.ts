@@ -11,13 +11,13 @@
  *
  * It runs when ISTIO_STICKY_CLUSTER is set (npm run test:cluster sets it): the first run builds for many minutes.
  */
-import { strict as assert } from "assert";
 import { ensureArtifacts, serveArtifacts, type ArtifactServer } from "../../cluster/artifacts";
 import { ensureControlPlane, startCluster, type Cluster, type ClusterOptions } from "../../cluster/controlplane";
 import { EXISTING_ISTIO, runScenario, stepsOf, type HarnessRun, type Scenario } from "../../cluster/harness";
 import { SHIPPED_STACKS, shippedScenario } from "../../cluster/stacks";
 import { startStackWorld } from "../../cluster/stackWorld";
 import { ensurePulumiToolchain } from "../../cluster/toolchain";
+import { assertStepPassed, stepLines } from "../support/steps";
 
 const built = (b: { cached: boolean; seconds: number }) => (b.cached ? "cached" : `built in ${b.seconds.toFixed(0)} s`);
 
@@ -63,9 +63,7 @@ function scenarioSuite(
             run = await runScenario(w.scenario, cluster, toolchain.bin, w.plugins);
             console.log(
                 `      ${run.pulumiVersion}; Kubernetes ${cluster.version}; toolchain ${built(toolchain)}, control plane ${built(controlPlane)}${w.describe}\n` +
-                    run.steps
-                        .map((s) => `      ${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`)
-                        .join("\n"),
+                    stepLines(run.steps),
             );
             if (run.steps.some((s) => !s.ok) && process.env.ISTIO_STICKY_CLUSTER_LOGS) console.log(w.logs());
         });
@@ -76,17 +74,7 @@ function scenarioSuite(
         });
 
         for (const name of steps) {
-            it(name, () => {
-                const s = run!.steps.find((x) => x.name === name);
-                assert.ok(
-                    s,
-                    `not reached: an earlier step failed (${run!.steps
-                        .filter((x) => !x.ok)
-                        .map((x) => x.name)
-                        .join(", ")})`,
-                );
-                assert.ok(s.ok, s.detail);
-            });
+            it(name, () => assertStepPassed(run!.steps, name));
         }
     });
 }

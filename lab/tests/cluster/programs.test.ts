@@ -24,6 +24,7 @@ import {
 } from "../../cluster/programs";
 import { startStackWorld, type StackWorld } from "../../cluster/stackWorld";
 import { ensurePulumiToolchain } from "../../cluster/toolchain";
+import { assertStepPassed, stepLines } from "../support/steps";
 
 const unavailable = () =>
     !process.env.ISTIO_STICKY_CLUSTER
@@ -152,12 +153,7 @@ describe("any Pulumi language: the example programs through pulumi up, offline",
                 );
                 if (language === "typescript" && run.steps.every((s) => s.ok)) reference = run.resources;
                 lines.push(run.line);
-                console.log(
-                    `      ${run.line}\n` +
-                        run.steps
-                            .map((s) => `      ${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`)
-                            .join("\n"),
-                );
+                console.log(`      ${run.line}\n${stepLines(run.steps)}`);
                 if (run.steps.some((s) => !s.ok) && process.env.ISTIO_STICKY_CLUSTER_LOGS) console.log(world.logs());
             });
 
@@ -170,15 +166,7 @@ describe("any Pulumi language: the example programs through pulumi up, offline",
                 it(name, function () {
                     if (name === PROGRAM_STEP.SAME && language !== "typescript" && !reference)
                         assert.fail("the TypeScript program did not pass: there is no reference");
-                    const s = run!.steps.find((x) => x.name === name);
-                    assert.ok(
-                        s,
-                        `not reached: an earlier step failed (${run!.steps
-                            .filter((x) => !x.ok)
-                            .map((x) => x.name)
-                            .join(", ")})`,
-                    );
-                    assert.ok(s.ok, s.detail);
+                    assertStepPassed(run!.steps, name);
                 });
             }
         });
