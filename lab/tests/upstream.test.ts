@@ -57,7 +57,9 @@ describe("upstream source: read from ../shared/upstream, not kept in the reposit
             "github.com/cert-manager/cert-manager/controller-binary cert-manager-378ef0e28bd6/cmd/controller",
             "github.com/cert-manager/cert-manager/webhook-binary cert-manager-378ef0e28bd6/cmd/webhook",
             "github.com/pulumi/pulumi-kubernetes-cert-manager/provider pulumi-kubernetes-cert-manager-v0.2.0/provider",
+            "github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3 pulumi-language-go-v3.248.0/sdk/go/pulumi-language-go",
             "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 pulumi-language-nodejs-v3.248.0/sdk/nodejs/cmd/pulumi-language-nodejs",
+            "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 pulumi-language-python-v3.248.0/sdk/python/cmd/pulumi-language-python",
         ]);
         for (const w of WRAPPERS)
             assert.equal(wrapperBuildDir(w, "/nonexistent"), w, "built in place where ../shared/upstream is");
