@@ -19,7 +19,7 @@ import * as path from "path";
 import { PROJECT_DIR, labCache } from "../build";
 import { checkRendered, leftBehind, missingFields, type Objects } from "./checks";
 import { getObject, type Kubectl } from "./kubectl";
-import { pulumi, type PulumiContext } from "./pulumi";
+import { pulumi, resourceName, type PulumiContext } from "./pulumi";
 import { EXISTING, seedTheirWorkload } from "./seed";
 import { stepRecorder, tail, type Step } from "./steps";
 
@@ -80,8 +80,8 @@ function programEnv(language: ProgramLanguage, dir: string, offline: boolean): R
 
 /**
  * Copies each example into the cache and makes it runnable offline: `pulumi package add <this
- * repository>` (Python, Go, YAML), then for Go the program's build. Throws with the command's output
- * when one fails.
+ * repository>` and `npm ci` (Python, Go, YAML), then for Go the program's build. Throws with the
+ * command's output when one fails (but YAML's `package add`, which fails as expected).
  */
 export async function preparePrograms(
     bin: string,
@@ -175,13 +175,10 @@ export function preparedProgram(language: ProgramLanguage): PreparedProgram {
 interface StateResource {
     urn: string;
     type: string;
-    parent?: string;
     inputs?: Record<string, any>;
     outputs?: Record<string, any>;
     dependencies?: string[];
 }
-
-const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
 /** The resources that are neither components nor the stack nor providers: what the program made happen. */
 function customResources(state: StateResource[]): StateResource[] {
@@ -194,7 +191,7 @@ export function stateObjects(state: StateResource[]): Objects {
         objects: customResources(state)
             .filter((r) => r.type.startsWith("kubernetes:") && r.inputs?.kind && r.inputs?.metadata?.name)
             .map((r) => ({
-                key: nameOf(r.urn),
+                key: resourceName(r.urn),
                 object: r.inputs as Objects["objects"][number]["object"],
                 patch: r.type.endsWith("Patch") || undefined,
             })),
@@ -211,7 +208,7 @@ export function comparableResources(state: StateResource[]): Record<string, { ty
         customResources(state).map((r) => {
             const { __provider: _, after: __, ...read } = r.inputs ?? {};
             return [
-                nameOf(r.urn),
+                resourceName(r.urn),
                 { type: r.type, inputs: r.type.startsWith("pulumi-nodejs:dynamic") ? read : r.inputs },
             ];
         }),
@@ -246,7 +243,7 @@ export function resourceDifferences(
 export function meshWaits(language: ProgramLanguage, state: StateResource[], app: string): string[] {
     const mesh = state.find((r) => r.type === "istio-sticky:index:IstioMesh");
     const deployment = state.find(
-        (r) => r.type === "kubernetes:apps/v1:Deployment" && nameOf(r.urn) === `${app}-deployment`,
+        (r) => r.type === "kubernetes:apps/v1:Deployment" && resourceName(r.urn) === `${app}-deployment`,
     );
     if (!mesh || !deployment) return [`no IstioMesh or no ${app}-deployment in the state`];
     const deps = deployment.dependencies ?? [];
@@ -254,12 +251,12 @@ export function meshWaits(language: ProgramLanguage, state: StateResource[], app
     if (language === "typescript")
         return deps.includes(mesh.urn) || meshObjects.length === 0
             ? [
-                  `${app}-deployment waits for ${JSON.stringify(deps.map(nameOf))}: want some of the mesh's objects, not the mesh`,
+                  `${app}-deployment waits for ${JSON.stringify(deps.map(resourceName))}: want some of the mesh's objects, not the mesh`,
               ]
             : [];
     return deps.includes(mesh.urn)
         ? []
-        : [`${app}-deployment waits for ${JSON.stringify(deps.map(nameOf))}: want the mesh`];
+        : [`${app}-deployment waits for ${JSON.stringify(deps.map(resourceName))}: want the mesh`];
 }
 
 /**
@@ -386,7 +383,7 @@ export async function runProgram(
                     const bad = releases.filter((r) => r.outputs?.status?.status !== "deployed");
                     return releases.length === 0
                         ? ["no Helm release in the state"]
-                        : bad.map((r) => `${nameOf(r.urn)}: ${r.outputs?.status?.status}`);
+                        : bad.map((r) => `${resourceName(r.urn)}: ${r.outputs?.status?.status}`);
                 },
                 "deployed",
             )) &&

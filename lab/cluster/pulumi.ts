@@ -89,12 +89,15 @@ export function pulumi(ctx: PulumiContext, args: string[], timeoutMs = 15 * 60_0
     });
 }
 
+/** A resource's name: the last part of its URN. */
+export const resourceName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
 /** The operations a `pulumi preview --json` plans, by resource name (same, create, update, replace, delete, …). */
 export function plannedSteps(previewJson: string): { op: string; name: string; type: string }[] {
     const doc = JSON.parse(previewJson) as { steps?: { op: string; urn: string }[] };
     return (doc.steps ?? []).map((s) => ({
         op: s.op,
-        name: s.urn.slice(s.urn.lastIndexOf("::") + 2),
+        name: resourceName(s.urn),
         type: s.urn.split("::")[2]?.split("$").at(-1) ?? "",
     }));
 }
